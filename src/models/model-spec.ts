@@ -76,6 +76,12 @@ export const BatchingSpec = z.strictObject({
   max_batch_size: z.number().int().min(1).default(1),
   max_queue_delay_ms: z.number().min(0).default(0),
   preferred_batch_sizes: z.array(z.number().int().min(1)).default([]),
+  /**
+   * Rows whose variable dimensions differ: `pad` them to the longest row in the batch
+   * (only correct when the graph masks padding, as the text models do), or `group`
+   * so that only rows of identical shape share a batch (always correct; the default).
+   */
+  ragged: z.enum(['pad', 'group']).default('group'),
 });
 export type BatchingSpec = z.infer<typeof BatchingSpec>;
 
@@ -98,7 +104,7 @@ export const ModelSpec = z
     tensors: z.strictObject({ inputs: z.array(TensorSpec).min(1), outputs: z.array(TensorSpec).min(1) }),
     /** Class names, in the order of the probability output, for classifiers. */
     labels: z.array(z.string()).optional(),
-    batching: BatchingSpec.default({ max_batch_size: 1, max_queue_delay_ms: 0, preferred_batch_sizes: [] }),
+    batching: BatchingSpec.default({ max_batch_size: 1, max_queue_delay_ms: 0, preferred_batch_sizes: [], ragged: 'group' }),
     warmup: WarmupSpec.optional(),
     /** Declared cost of one item, in the cost unit the operator chooses (e.g. compute-units). */
     cost: z.strictObject({ per_item: z.number().min(0), unit: z.string().default('compute-units') }).default({ per_item: 0, unit: 'compute-units' }),
