@@ -1,0 +1,33 @@
+/** The `sluice` command line. */
+import { Command, InvalidArgumentError } from 'commander';
+import { SLUICE_VERSION } from '../version.ts';
+import { buildModelsCommand } from './build-models.ts';
+import { serveCommand } from './serve.ts';
+
+function integer(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed)) throw new InvalidArgumentError(`"${value}" is not an integer`);
+  return parsed;
+}
+
+const program = new Command()
+  .name('sluice')
+  .description('Serve models fast, cheap and predictably: dynamic batching behind OpenAI and KServe APIs.')
+  .version(SLUICE_VERSION);
+
+program
+  .command('serve', { isDefault: true })
+  .description('serve the models of a repository (building the embedded defaults when missing)')
+  .option('-c, --config <file>', 'YAML configuration file')
+  .option('-p, --port <port>', 'listen port (overrides server.port)', integer)
+  .option('-m, --models <dir>', 'model repository (overrides models.repository)')
+  .action(serveCommand);
+
+program
+  .command('build-models')
+  .description('train the embedded default models from their seeded data set and write them as ONNX')
+  .option('-o, --out <dir>', 'model repository to write into', 'models')
+  .option('-s, --seed <seed>', 'data and training seed', integer, 42)
+  .action(buildModelsCommand);
+
+await program.parseAsync();

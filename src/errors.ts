@@ -1,0 +1,56 @@
+/**
+ * Every error sluice returns, in one registry: a stable code and its HTTP status.
+ * Stages throw `SluiceError`; only the protocol adapters turn one into an
+ * OpenAI or KServe error envelope.
+ */
+
+export const ERROR_CODES = {
+  ERR_REQUEST_MALFORMED_JSON: 400,
+  ERR_REQUEST_BODY_TOO_LARGE: 413,
+  ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_REQUEST_INVALID: 400,
+  ERR_REQUEST_EMPTY_INPUT: 400,
+  ERR_MODEL_NOT_FOUND: 404,
+  ERR_MODEL_VERSION_NOT_FOUND: 404,
+  ERR_MODEL_NOT_READY: 503,
+  ERR_MODEL_UNSUPPORTED_OPERATION: 400,
+  ERR_TENSOR_UNKNOWN_INPUT: 400,
+  ERR_TENSOR_MISSING_INPUT: 400,
+  ERR_TENSOR_DATATYPE: 400,
+  ERR_TENSOR_SHAPE: 400,
+  ERR_TENSOR_DATA: 400,
+  ERR_TENSOR_UNKNOWN_OUTPUT: 400,
+  ERR_ROUTE_NOT_FOUND: 404,
+  ERR_METHOD_NOT_ALLOWED: 405,
+  ERR_SERVER_SHUTTING_DOWN: 503,
+  ERR_BATCHER_CLOSED: 503,
+  ERR_INFERENCE_FAILED: 500,
+  ERR_INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class SluiceError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** The request field or tensor the error is about, when there is one. */
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { field?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SluiceError';
+    this.code = code;
+    this.status = ERROR_CODES[code];
+    this.field = options.field;
+  }
+}
+
+export function isSluiceError(error: unknown): error is SluiceError {
+  return error instanceof SluiceError;
+}
+
+/** Any thrown value as a SluiceError; unknown failures become a 500 without leaking internals. */
+export function toSluiceError(error: unknown): SluiceError {
+  if (error instanceof SluiceError) return error;
+  return new SluiceError('ERR_INTERNAL', 'internal error', { cause: error });
+}

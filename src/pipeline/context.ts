@@ -1,0 +1,46 @@
+/** The typed per-request context that pipeline stages read and write. */
+import type { Item } from '../preprocess/index.ts';
+import type { Protocol } from '../observe/metrics.ts';
+import type { ServedModel } from '../models/served-model.ts';
+import type { Row } from '../tensors.ts';
+import type { ItemLabel } from './validate-items.ts';
+
+/** One inference request in protocol-neutral form, as the protocol adapters build it. */
+export interface InferenceRequest {
+  readonly model: string;
+  readonly version: string | undefined;
+  readonly items: readonly Item[];
+  /** How the protocol names item `i` in error messages (`instances[3]`, `input[3]`, ...). */
+  readonly itemLabel: ItemLabel;
+}
+
+export interface InferenceTimings {
+  /** Longest time any of the request's items waited in the batch queue. */
+  queueMs: number;
+  /** Longest batch execution among the request's items. */
+  inferenceMs: number;
+  totalMs: number;
+}
+
+export interface RequestContext {
+  readonly requestId: string;
+  readonly protocol: Protocol;
+  readonly receivedAt: number;
+  readonly request: InferenceRequest;
+  /** Set by the validate stage. */
+  model?: ServedModel;
+  rows?: Row[];
+  /** Set by the execute stage: one row of outputs per item, in item order. */
+  outputs?: Row[];
+  batchSizes?: number[];
+  timings: InferenceTimings;
+}
+
+export function createContext(requestId: string, protocol: Protocol, request: InferenceRequest, now: number): RequestContext {
+  return { requestId, protocol, receivedAt: now, request, timings: { queueMs: 0, inferenceMs: 0, totalMs: 0 } };
+}
+
+export interface CompletedContext extends RequestContext {
+  model: ServedModel;
+  outputs: Row[];
+}

@@ -1,0 +1,81 @@
+/**
+ * The request pipeline: validate → route → batch → execute → observe (see docs/lifecycle.md).
+ * Cache and admission stages slot in between route and batch in later milestones; a
+ * stage a model does not use costs nothing because it is simply not in the chain.
+ */
+import { performance } from 'node:perf_hooks';
+import { SluiceError, toSluiceError } from '../errors.ts';
+import type { Metrics } from '../observe/metrics.ts';
+import type { ModelRegistry } from '../models/registry.ts';
+import type { CompletedContext, RequestContext } from './context.ts';
+
+export class InferencePipeline {
+  constructor(
+    private readonly models: ModelRegistry,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async run(context: RequestContext): Promise<CompletedContext> {
+    try {
+      this.validate(context);
+      this.route(context);
+      await this.batch(context);
+      this.observe(context, 200);
+      return context as CompletedContext;
+    } catch (error) {
+      const failure = toSluiceError(error);
+      this.observe(context, failure.status);
+      throw failure;
+    }
+  }
+
+  /** Resolves the model version named by the request and turns its items into rows. */
+  private validate(context: RequestContext): void {
+    const { request } = context;
+    const model = this.models.resolve(request.model, request.version);
+    context.model = model;
+    context.rows = model.prepare(request.items, request.itemLabel);
+  }
+
+  /** Only warmed-up versions take traffic; later milestones pick canaries and cascades here. */
+  private route(context: RequestContext): void {
+    const model = context.model;
+    if (model === undefined || !model.ready) {
+      throw new SluiceError('ERR_MODEL_NOT_READY', `model "${context.request.model}" is not ready yet (${model?.state ?? 'unknown'})`);
+    }
+  }
+
+  /** Hands the rows to the model's batcher; the execute stage runs inside it, one batch at a time. */
+  private async batch(context: RequestContext): Promise<void> {
+    const { model, rows } = context;
+    if (model === undefined || rows === undefined) throw new Error('batch stage reached before validate');
+    const labels = { model: model.spec.name, version: model.spec.version, protocol: context.protocol };
+    this.metrics.inFlight.inc(labels);
+    try {
+      const results = await model.infer(rows);
+      context.outputs = results.map((result) => result.outputs);
+      context.batchSizes = results.map((result) => result.batchSize);
+      for (const result of results) {
+        context.timings.queueMs = Math.max(context.timings.queueMs, result.queueMs);
+        context.timings.inferenceMs = Math.max(context.timings.inferenceMs, result.inferenceMs);
+        this.metrics.queueDuration.observe({ model: labels.model, version: labels.version }, result.queueMs / 1000);
+      }
+    } catch (error) {
+      if (error instanceof SluiceError) throw error;
+      throw new SluiceError('ERR_INFERENCE_FAILED', `model "${model.spec.name}" failed to run: ${(error as Error).message}`, { cause: error });
+    } finally {
+      this.metrics.inFlight.dec(labels);
+    }
+  }
+
+  private observe(context: RequestContext, status: number): void {
+    context.timings.totalMs = performance.now() - context.receivedAt;
+    // An unresolved name comes from the client: never let it become a label value (cardinality).
+    const model = context.model?.spec.name ?? '_unresolved';
+    const version = context.model?.spec.version ?? '';
+    this.metrics.requests.inc({ model, version, protocol: context.protocol, status: String(status) });
+    if (status === 200) {
+      this.metrics.requestDuration.observe({ model, version, protocol: context.protocol }, context.timings.totalMs / 1000);
+    }
+  }
+}

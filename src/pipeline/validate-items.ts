@@ -1,0 +1,54 @@
+/**
+ * The validate stage: every item of a request is checked against the model's declared
+ * request fields (JSON schema per field) before any work is queued, so that a bad item
+ * fails the whole request with the item and field named, and nothing is half-run.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { SluiceError } from '../errors.ts';
+import type { ModelSpec } from '../models/model-spec.ts';
+import type { Item } from '../preprocess/index.ts';
+
+export type ItemLabel = (index: number) => string;
+
+export interface ItemValidator {
+  validate(items: readonly Item[], label: ItemLabel): void;
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+
+export function makeItemValidator(spec: ModelSpec, maxItems: number): ItemValidator {
+  const schema = {
+    type: 'object',
+    required: spec.inputs.map((input) => input.name),
+    properties: Object.fromEntries(spec.inputs.map((input) => [input.name, input.schema ?? {}])),
+    additionalProperties: false,
+  };
+  const check: ValidateFunction = ajv.compile(schema);
+  return {
+    validate(items, label) {
+      if (items.length === 0) throw new SluiceError('ERR_REQUEST_EMPTY_INPUT', 'the request holds no items to infer');
+      if (items.length > maxItems) {
+        throw new SluiceError('ERR_REQUEST_INVALID', `the request holds ${items.length} items; at most ${maxItems} are accepted per request`);
+      }
+      items.forEach((item, index) => {
+        if (!check(item)) throw itemError(check.errors?.[0], label(index));
+      });
+    },
+  };
+}
+
+function itemError(error: ErrorObject | undefined, where: string): SluiceError {
+  if (error === undefined) return new SluiceError('ERR_REQUEST_INVALID', `${where}: invalid`);
+  if (error.keyword === 'required') {
+    const field = String(error.params['missingProperty']);
+    return new SluiceError('ERR_TENSOR_MISSING_INPUT', `${where}: missing required field "${field}"`, { field });
+  }
+  if (error.keyword === 'additionalProperties') {
+    const field = String(error.params['additionalProperty']);
+    return new SluiceError('ERR_TENSOR_UNKNOWN_INPUT', `${where}: unknown field "${field}"`, { field });
+  }
+  const path = error.instancePath.split('/').filter(Boolean);
+  const field = path[0];
+  const location = path.length === 0 ? where : `${where}.${path.join('.')}`;
+  return new SluiceError('ERR_REQUEST_INVALID', `${location}: ${error.message ?? 'is invalid'}`, field === undefined ? {} : { field });
+}

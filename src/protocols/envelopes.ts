@@ -1,0 +1,68 @@
+/**
+ * Errors on the wire. Stages throw SluiceError; this is the only place that knows
+ * what each protocol's error body looks like.
+ */
+import type { FastifyError } from 'fastify';
+import { SluiceError, toSluiceError } from '../errors.ts';
+import type { Protocol } from '../observe/metrics.ts';
+
+export type WireProtocol = Protocol | 'admin';
+
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string };
+}
+
+export interface KServeErrorBody {
+  error: string;
+}
+
+export function errorBody(protocol: WireProtocol, error: SluiceError): OpenAIErrorBody | KServeErrorBody {
+  if (protocol !== 'openai') return { error: error.message };
+  return {
+    error: {
+      message: error.message,
+      type: openAIErrorType(error.status),
+      param: error.field ?? null,
+      code: error.code.toLowerCase(),
+    },
+  };
+}
+
+function openAIErrorType(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'server_error';
+  return 'invalid_request_error';
+}
+
+/** Fastify's own request errors (body parsing, limits) in the registry's terms. */
+export function fromFastifyError(error: FastifyError | SluiceError | Error): SluiceError {
+  if (error instanceof SluiceError) return error;
+  const code = (error as FastifyError).code;
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new SluiceError('ERR_REQUEST_BODY_TOO_LARGE', 'request body is larger than the server accepts');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new SluiceError('ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE', 'request body must be JSON (content-type: application/json)');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new SluiceError('ERR_REQUEST_MALFORMED_JSON', 'request body is empty; a JSON object is required');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new SluiceError('ERR_REQUEST_MALFORMED_JSON', `request body is not valid JSON: ${error.message}`);
+  }
+  const status = (error as FastifyError).statusCode;
+  if (error instanceof SyntaxError || (status === 400 && /JSON/i.test(error.message))) {
+    return new SluiceError('ERR_REQUEST_MALFORMED_JSON', `request body is not valid JSON: ${error.message}`);
+  }
+  if (status !== undefined && status >= 400 && status < 500) return new SluiceError('ERR_REQUEST_INVALID', error.message);
+  return toSluiceError(error);
+}
+
+/** Which envelope a URL gets when the failure happens before any route claims it. */
+export function protocolOfUrl(url: string): WireProtocol {
+  if (url.startsWith('/v2')) return 'kserve-v2';
+  if (/^\/v1\/models\/[^/]+:predict/.test(url)) return 'kserve-v1';
+  if (url.startsWith('/v1')) return 'openai';
+  return 'admin';
+}

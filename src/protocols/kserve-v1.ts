@@ -1,0 +1,39 @@
+/** KServe v1 prediction protocol: `POST /v1/models/{m}:predict` with `{"instances": [...]}`. */
+import type { FastifyInstance } from 'fastify';
+import { performance } from 'node:perf_hooks';
+import { SluiceError } from '../errors.ts';
+import type { ModelSpec } from '../models/model-spec.ts';
+import type { Item } from '../preprocess/index.ts';
+import { createContext } from '../pipeline/context.ts';
+import type { ProtocolDeps } from './kserve-v2.ts';
+import { toPrediction } from './predictions.ts';
+
+const predictBodySchema = {
+  type: 'object',
+  required: ['instances'],
+  properties: { instances: { type: 'array' }, parameters: { type: 'object' } },
+} as const;
+
+export function registerKServeV1(app: FastifyInstance, deps: ProtocolDeps): void {
+  // `::` is fastify's escape for a literal colon after a path parameter.
+  app.post<{ Params: { model: string }; Body: { instances: unknown[] } }>(
+    '/v1/models/:model::predict',
+    { config: { protocol: 'kserve-v1' }, schema: { body: predictBodySchema } },
+    async (request) => {
+      const model = deps.models.resolve(request.params.model);
+      const items = request.body.instances.map((instance, index) => toItem(instance, index, model.spec));
+      const context = createContext(request.id, 'kserve-v1', { model: request.params.model, version: undefined, items, itemLabel: (index) => `instances[${index}]` }, performance.now());
+      const done = await deps.pipeline.run(context);
+      return { predictions: done.outputs.map((row) => toPrediction(row, done.model.spec)) };
+    },
+  );
+}
+
+/** An instance is an object of request fields, or the bare value for a single-field model. */
+function toItem(instance: unknown, index: number, spec: ModelSpec): Item {
+  const isObject = typeof instance === 'object' && instance !== null && !Array.isArray(instance);
+  const only = spec.inputs.length === 1 ? spec.inputs[0] : undefined;
+  if (isObject) return instance as Item;
+  if (only !== undefined) return { [only.name]: instance };
+  throw new SluiceError('ERR_REQUEST_INVALID', `instances[${index}]: must be an object with fields ${spec.inputs.map((input) => `"${input.name}"`).join(', ')}`, { field: 'instances' });
+}

@@ -1,0 +1,100 @@
+/** KServe v2 / Open Inference Protocol over HTTP: health, metadata, statistics and infer. */
+import type { FastifyInstance } from 'fastify';
+import { performance } from 'node:perf_hooks';
+import type { ModelRegistry } from '../models/registry.ts';
+import type { ServedModel } from '../models/served-model.ts';
+import { createContext } from '../pipeline/context.ts';
+import type { InferencePipeline } from '../pipeline/pipeline.ts';
+import { modelStatistics } from './statistics.ts';
+import { rowsToV2Outputs, selectOutputs, v2Datatype, v2InputsToItems, type V2InputTensor } from './v2-tensors.ts';
+
+export interface ProtocolDeps {
+  readonly models: ModelRegistry;
+  readonly pipeline: InferencePipeline;
+  readonly serverVersion: string;
+}
+
+interface ModelParams {
+  model: string;
+  version?: string;
+}
+
+interface InferBody {
+  id?: string;
+  parameters?: Record<string, unknown>;
+  inputs: V2InputTensor[];
+  outputs?: Array<{ name: string; parameters?: Record<string, unknown> }>;
+}
+
+const inferBodySchema = {
+  type: 'object',
+  required: ['inputs'],
+  properties: {
+    id: { type: 'string' },
+    parameters: { type: 'object' },
+    inputs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'shape', 'datatype', 'data'],
+        properties: { name: { type: 'string' }, shape: { type: 'array', items: { type: 'integer' } }, datatype: { type: 'string' }, parameters: { type: 'object' }, data: {} },
+      },
+    },
+    outputs: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, parameters: { type: 'object' } } } },
+  },
+} as const;
+
+export function registerKServeV2(app: FastifyInstance, deps: ProtocolDeps): void {
+  const config = { protocol: 'kserve-v2' as const };
+  const { models } = deps;
+
+  app.get('/v2', { config }, async () => ({ name: 'sluice', version: deps.serverVersion, extensions: ['model_repository', 'statistics'] }));
+  app.get('/v2/health/live', { config }, async () => ({ live: true }));
+  app.get('/v2/health/ready', { config }, async (_request, reply) => reply.code(models.ready ? 200 : 503).send({ ready: models.ready }));
+
+  for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
+    app.get<{ Params: ModelParams }>(prefix, { config }, async (request) => modelMetadata(models, request.params));
+    app.get<{ Params: ModelParams }>(`${prefix}/ready`, { config }, async (request, reply) => {
+      const model = models.resolve(request.params.model, request.params.version);
+      return reply.code(model.ready ? 200 : 503).send({ name: model.spec.name, version: model.spec.version, ready: model.ready });
+    });
+    app.get<{ Params: ModelParams }>(`${prefix}/stats`, { config }, async (request) => ({
+      model_stats: modelsFor(models, request.params).map(modelStatistics),
+    }));
+    app.post<{ Params: ModelParams; Body: InferBody }>(`${prefix}/infer`, { config, schema: { body: inferBodySchema } }, async (request) => {
+      const { params, body } = request;
+      const spec = models.resolve(params.model, params.version).spec;
+      const selected = selectOutputs(spec, body.outputs);
+      const items = v2InputsToItems(body.inputs, spec);
+      const context = createContext(request.id, 'kserve-v2', { model: params.model, version: params.version, items, itemLabel: (index) => `inputs (item ${index})` }, performance.now());
+      const done = await deps.pipeline.run(context);
+      return {
+        model_name: done.model.spec.name,
+        model_version: done.model.spec.version,
+        ...(body.id === undefined ? {} : { id: body.id }),
+        outputs: rowsToV2Outputs(done.outputs, selected),
+      };
+    });
+  }
+  app.get('/v2/models/stats', { config }, async () => ({ model_stats: models.all().map(modelStatistics) }));
+}
+
+function modelsFor(models: ModelRegistry, params: ModelParams): ServedModel[] {
+  if (params.version !== undefined) return [models.resolve(params.model, params.version)];
+  models.resolve(params.model);
+  return models.all().filter((model) => model.spec.name === params.model);
+}
+
+function modelMetadata(models: ModelRegistry, params: ModelParams) {
+  const model = models.resolve(params.model, params.version);
+  const { spec } = model;
+  const versions = models.all().filter((candidate) => candidate.spec.name === spec.name).map((candidate) => candidate.spec.version);
+  return {
+    name: spec.name,
+    versions: params.version === undefined ? versions : [spec.version],
+    platform: 'onnxruntime_onnx',
+    inputs: spec.inputs.map((input) => ({ name: input.name, datatype: input.datatype, shape: [-1, ...input.shape] })),
+    outputs: spec.tensors.outputs.map((output) => ({ name: output.name, datatype: v2Datatype(output.dtype), shape: output.shape })),
+    parameters: { task: spec.task, ...(spec.labels === undefined ? {} : { labels: spec.labels }), max_batch_size: spec.batching.max_batch_size, cost_per_item: spec.cost.per_item, ready: model.ready },
+  };
+}

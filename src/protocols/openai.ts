@@ -1,0 +1,83 @@
+/** The OpenAI-compatible API: `/v1/models` and `/v1/embeddings`. */
+import type { FastifyInstance } from 'fastify';
+import { performance } from 'node:perf_hooks';
+import { SluiceError } from '../errors.ts';
+import type { ServedModel } from '../models/served-model.ts';
+import { createContext } from '../pipeline/context.ts';
+import { normalizeText } from '../preprocess/text-hash.ts';
+import type { ProtocolDeps } from './kserve-v2.ts';
+
+interface EmbeddingsBody {
+  model: string;
+  input: string | string[];
+  encoding_format?: 'float' | 'base64';
+  dimensions?: number;
+  user?: string;
+}
+
+const embeddingsBodySchema = {
+  type: 'object',
+  required: ['model', 'input'],
+  properties: {
+    model: { type: 'string', minLength: 1 },
+    input: {},
+    encoding_format: { type: 'string', enum: ['float', 'base64'] },
+    dimensions: { type: 'integer', minimum: 1 },
+    user: { type: 'string' },
+  },
+} as const;
+
+const STARTED_AT = Math.floor(Date.now() / 1000);
+
+export function registerOpenAI(app: FastifyInstance, deps: ProtocolDeps): void {
+  const config = { protocol: 'openai' as const };
+  app.get('/v1/models', { config }, async () => ({ object: 'list', data: deps.models.names().map((name) => modelObject(deps.models.resolve(name))) }));
+  // KServe v1 reads the same path for model status, hence `name` and `ready` beside OpenAI's fields.
+  app.get<{ Params: { model: string } }>('/v1/models/:model', { config }, async (request) => modelObject(deps.models.resolve(request.params.model)));
+
+  app.post<{ Body: EmbeddingsBody }>('/v1/embeddings', { config, schema: { body: embeddingsBodySchema } }, async (request) => {
+    const body = request.body;
+    const texts = embeddingInputs(body.input);
+    const model = deps.models.resolve(body.model);
+    if (model.spec.task !== 'text-embedding') {
+      throw new SluiceError('ERR_MODEL_UNSUPPORTED_OPERATION', `model "${body.model}" is a ${model.spec.task} model, not an embedding model`, { field: 'model' });
+    }
+    const dimension = model.spec.tensors.outputs[0]?.shape[1];
+    if (body.dimensions !== undefined && body.dimensions !== dimension) {
+      throw new SluiceError('ERR_REQUEST_INVALID', `model "${body.model}" returns ${dimension} dimensions; "dimensions": ${body.dimensions} is not supported`, { field: 'dimensions' });
+    }
+    const field = model.spec.inputs[0]?.name ?? 'text';
+    const items = texts.map((text) => ({ [field]: text }));
+    const label = (index: number) => (typeof body.input === 'string' ? 'input' : `input[${index}]`);
+    const done = await deps.pipeline.run(createContext(request.id, 'openai', { model: body.model, version: undefined, items, itemLabel: label }, performance.now()));
+    const outputName = done.model.spec.tensors.outputs[0]?.name ?? '';
+    const promptTokens = texts.reduce((sum, text) => sum + countTokens(text), 0);
+    return {
+      object: 'list',
+      data: done.outputs.map((row, index) => ({ object: 'embedding', index, embedding: encode(row[outputName]?.data as Float32Array, body.encoding_format) })),
+      model: done.model.spec.name,
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+    };
+  });
+}
+
+function embeddingInputs(input: unknown): string[] {
+  if (typeof input === 'string') return [input];
+  if (Array.isArray(input) && input.every((element) => typeof element === 'string')) return input as string[];
+  throw new SluiceError('ERR_REQUEST_INVALID', '"input" must be a string or an array of strings (token arrays are not supported)', { field: 'input' });
+}
+
+/** Usage counts the words the model actually sees, after normalisation. */
+function countTokens(text: string): number {
+  const normalised = normalizeText(text);
+  return normalised.length === 0 ? 0 : normalised.split(' ').length;
+}
+
+function encode(vector: Float32Array, format: EmbeddingsBody['encoding_format']): number[] | string {
+  if (format === 'base64') return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64');
+  return Array.from(vector);
+}
+
+function modelObject(model: ServedModel) {
+  return { id: model.spec.name, object: 'model', created: STARTED_AT, owned_by: 'sluice', name: model.spec.name, version: model.spec.version, task: model.spec.task, ready: model.ready };
+}

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Sluice } from '../src/server.ts';
+import { startTestSluice } from './support/server.ts';
+
+let sluice: Sluice;
+before(async () => {
+  sluice = await startTestSluice();
+});
+after(() => sluice.close());
+
+test('/metrics exposes requests by status, latency split, batch sizes and queue gauges', async () => {
+  await sluice.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { model: 'embed', input: ['a', 'b'] } });
+  await sluice.app.inject({ method: 'POST', url: '/v1/models/triage-small:predict', payload: { instances: [42] } });
+  await sluice.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { model: 'no-such-model', input: 'x' } });
+  const response = await sluice.app.inject('/metrics');
+  assert.equal(response.statusCode, 200);
+  assert.match(String(response.headers['content-type']), /text\/plain/);
+  const text = response.body;
+  assert.match(text, /sluice_requests_total\{model="embed",version="1",protocol="openai",status="200"\} 1/);
+  assert.match(text, /sluice_requests_total\{model="triage-small",version="1",protocol="kserve-v1",status="400"\} 1/);
+  assert.match(text, /sluice_requests_total\{model="_unresolved",version="",protocol="openai",status="404"\} 1/);
+  assert.doesNotMatch(text, /no-such-model/);
+  assert.match(text, /sluice_request_duration_seconds_count\{model="embed",version="1",protocol="openai"\} 1/);
+  assert.match(text, /sluice_queue_duration_seconds_count\{model="embed",version="1"\} 2/);
+  assert.match(text, /sluice_inference_duration_seconds_count\{model="embed",version="1"\} [12]/);
+  assert.match(text, /sluice_batch_size_sum\{model="embed",version="1"\} 2/);
+  assert.match(text, /sluice_queue_depth\{model="triage-large",version="1"\} 0/);
+  assert.match(text, /sluice_running_batches\{model="embed",version="1"\} 0/);
+  assert.match(text, /sluice_inflight_requests\{model="embed",version="1",protocol="openai"\} 0/);
+  assert.match(text, /sluice_model_ready\{model="noshow-risk",version="1"\} 1/);
+});
