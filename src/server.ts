@@ -10,6 +10,7 @@ import type { Config } from './config/schema.ts';
 import { SluiceError } from './errors.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { Metrics } from './observe/metrics.ts';
+import type { RequestContext } from './pipeline/context.ts';
 import { InferencePipeline } from './pipeline/pipeline.ts';
 import { errorBody, fromFastifyError, protocolOfUrl, type WireProtocol } from './protocols/envelopes.ts';
 import { registerKServeV1 } from './protocols/kserve-v1.ts';
@@ -20,6 +21,11 @@ import { SLUICE_VERSION } from './version.ts';
 declare module 'fastify' {
   interface FastifyContextConfig {
     protocol?: WireProtocol;
+    /** Inference routes are counted in sluice_requests_total with their final status. */
+    inference?: boolean;
+  }
+  interface FastifyRequest {
+    inference: RequestContext | null;
   }
 }
 
@@ -52,12 +58,21 @@ export function createSluice(config: Readonly<Config>, logger: Logger): Sluice {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     disableRequestLogging: true,
+    // Fastify coerces body types by default ("hi" → ["hi"]); a gateway must refuse, not guess.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
+  // JSON only: fastify's default text/plain parser would hand routes a string body.
+  app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.decorateRequest('inference', null);
   app.addHook('onResponse', async (request, reply) => {
+    const { config } = request.routeOptions;
+    if (config.inference === true && config.protocol !== undefined && config.protocol !== 'admin') {
+      metrics.recordRequest(config.protocol, reply.statusCode, reply.elapsedTime / 1000, request.inference?.model?.spec);
+    }
     request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)) }, 'request');
   });
   const deps: ProtocolDeps = { models, pipeline, serverVersion: SLUICE_VERSION };

@@ -22,9 +22,10 @@ test('the official openai client creates embeddings (its default base64 encoding
   assert.ok(first !== undefined);
   assert.equal(first.embedding.length, sluice.models.resolve('embed').spec.tensors.outputs[0]?.shape[1]);
   assert.ok(Math.abs(Math.hypot(...first.embedding) - 1) < 1e-4);
-  assert.equal(response.usage.prompt_tokens, 8);
+  assert.equal(response.usage.prompt_tokens, 9);
   const floats = await client.embeddings.create({ model: 'embed', input: 'I need a refill', encoding_format: 'float' });
-  assert.deepEqual(floats.data[0]?.embedding, first.embedding);
+  // Alone vs in a batch of two: GEMM kernels differ by batch size in the last bits.
+  floats.data[0]?.embedding.forEach((value, index) => assert.ok(Math.abs(value - (first.embedding[index] ?? NaN)) < 1e-6));
 });
 
 test('the openai client lists and retrieves models', async () => {

@@ -1,6 +1,7 @@
 /** The `sluice` command line. */
 import { Command, InvalidArgumentError } from 'commander';
 import { SLUICE_VERSION } from '../version.ts';
+import { DEFAULT_SEED } from '../training/build-models.ts';
 import { buildModelsCommand } from './build-models.ts';
 import { serveCommand } from './serve.ts';
 
@@ -27,7 +28,7 @@ program
   .command('build-models')
   .description('train the embedded default models from their seeded data set and write them as ONNX')
   .option('-o, --out <dir>', 'model repository to write into', 'models')
-  .option('-s, --seed <seed>', 'data and training seed', integer, 42)
+  .option('-s, --seed <seed>', 'data and training seed', integer, DEFAULT_SEED)
   .action(buildModelsCommand);
 
 await program.parseAsync();

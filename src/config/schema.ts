@@ -1,5 +1,6 @@
 /** The one configuration document: YAML file, then environment overrides, validated once and frozen. */
 import { z } from 'zod';
+import { DEFAULT_SEED } from '../training/build-models.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -19,7 +20,7 @@ export const ConfigSchema = z.strictObject({
       /** Build the embedded default models into the repository when they are missing. */
       build_defaults: z.boolean().default(true),
       /** Seed of the default models' data generator and training. */
-      build_seed: z.number().int().default(42),
+      build_seed: z.number().int().default(DEFAULT_SEED),
       /** ONNX Runtime threads per session (0 lets ONNX Runtime choose). */
       intra_op_threads: z.number().int().min(0).default(1),
     })

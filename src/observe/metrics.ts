@@ -4,6 +4,7 @@
  * at scrape time from the snapshot, never kept in step by hand.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ModelSpec } from '../models/model-spec.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 
 export type Protocol = 'openai' | 'kserve-v1' | 'kserve-v2';
@@ -57,6 +58,16 @@ export class Metrics {
   constructor(models: ModelRegistry) {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_process_' });
     this.registerSnapshotGauges(models);
+  }
+
+  /**
+   * Counts one inference request with its final HTTP status. A name that did not resolve
+   * comes from the client, so it is never a label value (unbounded cardinality).
+   */
+  recordRequest(protocol: Protocol, status: number, seconds: number, model: ModelSpec | undefined): void {
+    const labels = { model: model?.name ?? '_unresolved', version: model?.version ?? '', protocol };
+    this.requests.inc({ ...labels, status: String(status) });
+    if (status < 400) this.requestDuration.observe(labels, seconds);
   }
 
   private registerSnapshotGauges(models: ModelRegistry): void {

@@ -1,6 +1,7 @@
 /** The typed per-request context that pipeline stages read and write. */
 import type { Item } from '../preprocess/index.ts';
 import type { Protocol } from '../observe/metrics.ts';
+import type { ModelSpec } from '../models/model-spec.ts';
 import type { ServedModel } from '../models/served-model.ts';
 import type { Row } from '../tensors.ts';
 import type { ItemLabel } from './validate-items.ts';
@@ -9,7 +10,8 @@ import type { ItemLabel } from './validate-items.ts';
 export interface InferenceRequest {
   readonly model: string;
   readonly version: string | undefined;
-  readonly items: readonly Item[];
+  /** Reads the items out of the wire format, once the model (and so its inputs) is known. */
+  readonly decode: (spec: ModelSpec) => readonly Item[];
   /** How the protocol names item `i` in error messages (`instances[3]`, `input[3]`, ...). */
   readonly itemLabel: ItemLabel;
 }

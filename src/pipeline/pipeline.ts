@@ -20,21 +20,19 @@ export class InferencePipeline {
       this.validate(context);
       this.route(context);
       await this.batch(context);
-      this.observe(context, 200);
+      this.observe(context);
       return context as CompletedContext;
     } catch (error) {
-      const failure = toSluiceError(error);
-      this.observe(context, failure.status);
-      throw failure;
+      throw toSluiceError(error);
     }
   }
 
-  /** Resolves the model version named by the request and turns its items into rows. */
+  /** Resolves the model version named by the request, decodes its items and turns them into rows. */
   private validate(context: RequestContext): void {
     const { request } = context;
     const model = this.models.resolve(request.model, request.version);
     context.model = model;
-    context.rows = model.prepare(request.items, request.itemLabel);
+    context.rows = model.prepare(request.decode(model.spec), request.itemLabel);
   }
 
   /** Only warmed-up versions take traffic; later milestones pick canaries and cascades here. */
@@ -68,14 +66,8 @@ export class InferencePipeline {
     }
   }
 
-  private observe(context: RequestContext, status: number): void {
+  /** Per-item queue time was recorded as it came; requests are counted when their response is sent. */
+  private observe(context: RequestContext): void {
     context.timings.totalMs = performance.now() - context.receivedAt;
-    // An unresolved name comes from the client: never let it become a label value (cardinality).
-    const model = context.model?.spec.name ?? '_unresolved';
-    const version = context.model?.spec.version ?? '';
-    this.metrics.requests.inc({ model, version, protocol: context.protocol, status: String(status) });
-    if (status === 200) {
-      this.metrics.requestDuration.observe({ model, version, protocol: context.protocol }, context.timings.totalMs / 1000);
-    }
   }
 }

@@ -1,12 +1,11 @@
 /** KServe v1 prediction protocol: `POST /v1/models/{m}:predict` with `{"instances": [...]}`. */
 import type { FastifyInstance } from 'fastify';
-import { performance } from 'node:perf_hooks';
 import { SluiceError } from '../errors.ts';
 import type { ModelSpec } from '../models/model-spec.ts';
 import type { Item } from '../preprocess/index.ts';
-import { createContext } from '../pipeline/context.ts';
 import type { ProtocolDeps } from './kserve-v2.ts';
 import { toPrediction } from './predictions.ts';
+import { runInference } from './run-inference.ts';
 
 const predictBodySchema = {
   type: 'object',
@@ -15,15 +14,13 @@ const predictBodySchema = {
 } as const;
 
 export function registerKServeV1(app: FastifyInstance, deps: ProtocolDeps): void {
-  // `::` is fastify's escape for a literal colon after a path parameter.
+  // The regex ends the parameter at the colon; `::` is fastify's escape for a literal one.
   app.post<{ Params: { model: string }; Body: { instances: unknown[] } }>(
-    '/v1/models/:model::predict',
-    { config: { protocol: 'kserve-v1' }, schema: { body: predictBodySchema } },
+    '/v1/models/:model(^[^:/]+)::predict',
+    { config: { protocol: 'kserve-v1', inference: true }, schema: { body: predictBodySchema } },
     async (request) => {
-      const model = deps.models.resolve(request.params.model);
-      const items = request.body.instances.map((instance, index) => toItem(instance, index, model.spec));
-      const context = createContext(request.id, 'kserve-v1', { model: request.params.model, version: undefined, items, itemLabel: (index) => `instances[${index}]` }, performance.now());
-      const done = await deps.pipeline.run(context);
+      const decode = (spec: ModelSpec) => request.body.instances.map((instance, index) => toItem(instance, index, spec));
+      const done = await runInference(deps.pipeline, request, 'kserve-v1', { model: request.params.model, version: undefined, decode, itemLabel: (index) => `instances[${index}]` });
       return { predictions: done.outputs.map((row) => toPrediction(row, done.model.spec)) };
     },
   );

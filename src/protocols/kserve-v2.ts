@@ -1,10 +1,10 @@
 /** KServe v2 / Open Inference Protocol over HTTP: health, metadata, statistics and infer. */
 import type { FastifyInstance } from 'fastify';
-import { performance } from 'node:perf_hooks';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { ServedModel } from '../models/served-model.ts';
-import { createContext } from '../pipeline/context.ts';
+import type { ModelSpec, TensorSpec } from '../models/model-spec.ts';
 import type { InferencePipeline } from '../pipeline/pipeline.ts';
+import { runInference } from './run-inference.ts';
 import { modelStatistics } from './statistics.ts';
 import { rowsToV2Outputs, selectOutputs, v2Datatype, v2InputsToItems, type V2InputTensor } from './v2-tensors.ts';
 
@@ -61,13 +61,14 @@ export function registerKServeV2(app: FastifyInstance, deps: ProtocolDeps): void
     app.get<{ Params: ModelParams }>(`${prefix}/stats`, { config }, async (request) => ({
       model_stats: modelsFor(models, request.params).map(modelStatistics),
     }));
-    app.post<{ Params: ModelParams; Body: InferBody }>(`${prefix}/infer`, { config, schema: { body: inferBodySchema } }, async (request) => {
+    app.post<{ Params: ModelParams; Body: InferBody }>(`${prefix}/infer`, { config: { ...config, inference: true }, schema: { body: inferBodySchema } }, async (request) => {
       const { params, body } = request;
-      const spec = models.resolve(params.model, params.version).spec;
-      const selected = selectOutputs(spec, body.outputs);
-      const items = v2InputsToItems(body.inputs, spec);
-      const context = createContext(request.id, 'kserve-v2', { model: params.model, version: params.version, items, itemLabel: (index) => `inputs (item ${index})` }, performance.now());
-      const done = await deps.pipeline.run(context);
+      let selected: TensorSpec[] = [];
+      const decode = (spec: ModelSpec) => {
+        selected = selectOutputs(spec, body.outputs);
+        return v2InputsToItems(body.inputs, spec);
+      };
+      const done = await runInference(deps.pipeline, request, 'kserve-v2', { model: params.model, version: params.version, decode, itemLabel: (index) => `inputs (item ${index})` });
       return {
         model_name: done.model.spec.name,
         model_version: done.model.spec.version,

@@ -1,11 +1,11 @@
 /** The OpenAI-compatible API: `/v1/models` and `/v1/embeddings`. */
 import type { FastifyInstance } from 'fastify';
-import { performance } from 'node:perf_hooks';
 import { SluiceError } from '../errors.ts';
 import type { ServedModel } from '../models/served-model.ts';
-import { createContext } from '../pipeline/context.ts';
+import type { ModelSpec } from '../models/model-spec.ts';
 import { normalizeText } from '../preprocess/text-hash.ts';
 import type { ProtocolDeps } from './kserve-v2.ts';
+import { runInference } from './run-inference.ts';
 
 interface EmbeddingsBody {
   model: string;
@@ -35,21 +35,16 @@ export function registerOpenAI(app: FastifyInstance, deps: ProtocolDeps): void {
   // KServe v1 reads the same path for model status, hence `name` and `ready` beside OpenAI's fields.
   app.get<{ Params: { model: string } }>('/v1/models/:model', { config }, async (request) => modelObject(deps.models.resolve(request.params.model)));
 
-  app.post<{ Body: EmbeddingsBody }>('/v1/embeddings', { config, schema: { body: embeddingsBodySchema } }, async (request) => {
+  app.post<{ Body: EmbeddingsBody }>('/v1/embeddings', { config: { ...config, inference: true }, schema: { body: embeddingsBodySchema } }, async (request) => {
     const body = request.body;
     const texts = embeddingInputs(body.input);
-    const model = deps.models.resolve(body.model);
-    if (model.spec.task !== 'text-embedding') {
-      throw new SluiceError('ERR_MODEL_UNSUPPORTED_OPERATION', `model "${body.model}" is a ${model.spec.task} model, not an embedding model`, { field: 'model' });
-    }
-    const dimension = model.spec.tensors.outputs[0]?.shape[1];
-    if (body.dimensions !== undefined && body.dimensions !== dimension) {
-      throw new SluiceError('ERR_REQUEST_INVALID', `model "${body.model}" returns ${dimension} dimensions; "dimensions": ${body.dimensions} is not supported`, { field: 'dimensions' });
-    }
-    const field = model.spec.inputs[0]?.name ?? 'text';
-    const items = texts.map((text) => ({ [field]: text }));
+    const decode = (spec: ModelSpec) => {
+      checkEmbeddingModel(spec, body);
+      const field = spec.inputs[0]?.name ?? 'text';
+      return texts.map((text) => ({ [field]: text }));
+    };
     const label = (index: number) => (typeof body.input === 'string' ? 'input' : `input[${index}]`);
-    const done = await deps.pipeline.run(createContext(request.id, 'openai', { model: body.model, version: undefined, items, itemLabel: label }, performance.now()));
+    const done = await runInference(deps.pipeline, request, 'openai', { model: body.model, version: undefined, decode, itemLabel: label });
     const outputName = done.model.spec.tensors.outputs[0]?.name ?? '';
     const promptTokens = texts.reduce((sum, text) => sum + countTokens(text), 0);
     return {
@@ -59,6 +54,16 @@ export function registerOpenAI(app: FastifyInstance, deps: ProtocolDeps): void {
       usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
     };
   });
+}
+
+function checkEmbeddingModel(spec: ModelSpec, body: EmbeddingsBody): void {
+  if (spec.task !== 'text-embedding') {
+    throw new SluiceError('ERR_MODEL_UNSUPPORTED_OPERATION', `model "${body.model}" is a ${spec.task} model, not an embedding model`, { field: 'model' });
+  }
+  const dimension = spec.tensors.outputs[0]?.shape[1];
+  if (body.dimensions !== undefined && body.dimensions !== dimension) {
+    throw new SluiceError('ERR_REQUEST_INVALID', `model "${body.model}" returns ${dimension} dimensions; "dimensions": ${body.dimensions} is not supported`, { field: 'dimensions' });
+  }
 }
 
 function embeddingInputs(input: unknown): string[] {

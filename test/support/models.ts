@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildDefaultModels } from '../../src/training/build-models.ts';
+import { buildDefaultModels, DEFAULT_SEED } from '../../src/training/build-models.ts';
 
 const SOURCE_DIRS = ['src/training', 'src/preprocess', 'src/models/model-spec.ts'];
 
-export async function defaultModelsDir(seed = 42): Promise<string> {
+export async function defaultModelsDir(seed = DEFAULT_SEED): Promise<string> {
   const dir = join(tmpdir(), `sluice-test-models-${seed}-${sourceHash()}`);
   if (existsSync(dir)) return dir;
   const staging = mkdtempSync(join(tmpdir(), 'sluice-models-staging-'));

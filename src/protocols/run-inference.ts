@@ -1,0 +1,13 @@
+/** The one way a protocol adapter hands a request to the pipeline. */
+import type { FastifyRequest } from 'fastify';
+import { performance } from 'node:perf_hooks';
+import type { Protocol } from '../observe/metrics.ts';
+import { createContext, type CompletedContext, type InferenceRequest } from '../pipeline/context.ts';
+import type { InferencePipeline } from '../pipeline/pipeline.ts';
+
+export function runInference(pipeline: InferencePipeline, request: FastifyRequest, protocol: Protocol, inference: InferenceRequest): Promise<CompletedContext> {
+  const context = createContext(request.id, protocol, inference, performance.now());
+  // Kept on the request so the response hook can label its metrics with the resolved model.
+  request.inference = context;
+  return pipeline.run(context);
+}
