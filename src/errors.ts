@@ -10,6 +10,10 @@ export const ERROR_CODES = {
   ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_REQUEST_INVALID: 400,
   ERR_REQUEST_EMPTY_INPUT: 400,
+  ERR_REQUEST_PRIORITY: 400,
+  ERR_REQUEST_TIMEOUT: 400,
+  ERR_AUTH_MISSING_KEY: 401,
+  ERR_AUTH_INVALID_KEY: 401,
   ERR_MODEL_NOT_FOUND: 404,
   ERR_MODEL_VERSION_NOT_FOUND: 404,
   ERR_MODEL_NOT_READY: 503,
@@ -24,6 +28,9 @@ export const ERROR_CODES = {
   ERR_METHOD_NOT_ALLOWED: 405,
   ERR_SERVER_SHUTTING_DOWN: 503,
   ERR_BATCHER_CLOSED: 503,
+  ERR_ADMISSION_QUEUE_FULL: 429,
+  ERR_ADMISSION_PREDICTED_MISS: 429,
+  ERR_DEADLINE_EXCEEDED: 504,
   ERR_INFERENCE_FAILED: 500,
   ERR_INTERNAL: 500,
 } as const;
@@ -35,13 +42,16 @@ export class SluiceError extends Error {
   readonly status: number;
   /** The request field or tensor the error is about, when there is one. */
   readonly field: string | undefined;
+  /** For a 429: how long the client should wait before retrying; the HTTP layer sends it as `Retry-After`. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { field?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { field?: string; cause?: unknown; retryAfterMs?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SluiceError';
     this.code = code;
     this.status = ERROR_CODES[code];
     this.field = options.field;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

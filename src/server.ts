@@ -3,12 +3,14 @@
  * routes on one fastify instance. Listening and model loading are separate steps so
  * that liveness answers at once while readiness waits for warm-up.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { SluiceError } from './errors.ts';
+import type { ModelSpec } from './models/model-spec.ts';
 import { ModelRegistry } from './models/registry.ts';
+import type { ModelObserver } from './models/served-model.ts';
 import { Metrics } from './observe/metrics.ts';
 import type { RequestContext } from './pipeline/context.ts';
 import { InferencePipeline } from './pipeline/pipeline.ts';
@@ -16,6 +18,8 @@ import { errorBody, fromFastifyError, protocolOfUrl, type WireProtocol } from '.
 import { registerKServeV1 } from './protocols/kserve-v1.ts';
 import { registerKServeV2, type ProtocolDeps } from './protocols/kserve-v2.ts';
 import { registerOpenAI } from './protocols/openai.ts';
+import { TenantDirectory } from './tenancy/tenant-directory.ts';
+import { InflightRequests } from './lifecycle/inflight-requests.ts';
 import { SLUICE_VERSION } from './version.ts';
 
 declare module 'fastify' {
@@ -33,6 +37,13 @@ export interface Sluice {
   readonly app: FastifyInstance;
   readonly models: ModelRegistry;
   readonly metrics: Metrics;
+  /** Ready to take traffic: every model warmed up and not shutting down. */
+  ready(): boolean;
+  /**
+   * Graceful shutdown: readiness turns false and new requests get 503 at once; accepted
+   * requests get up to `graceMs` to finish, and any still open then are answered 503.
+   */
+  shutdown(graceMs: number): Promise<{ unfinished: number }>;
   close(): Promise<void>;
 }
 
@@ -43,15 +54,15 @@ export function createSluice(config: Readonly<Config>, logger: Logger): Sluice {
   const models = new ModelRegistry({
     intraOpThreads: config.models.intra_op_threads,
     maxItemsPerRequest: MAX_ITEMS_PER_REQUEST,
-    onBatch: (spec, event) => {
-      const labels = { model: spec.name, version: spec.version };
-      metricsRef.current?.batchSize.observe(labels, event.size);
-      metricsRef.current?.inferenceDuration.observe(labels, event.inferenceMs / 1000);
-    },
+    loadControl: config.load_control.enabled,
+    observer: modelObserver(() => metricsRef.current, logger),
   });
   const metrics = new Metrics(models);
   metricsRef.current = metrics;
-  const pipeline = new InferencePipeline(models, metrics);
+  let draining = false;
+  const pipeline = new InferencePipeline(models, metrics, { loadControl: config.load_control.enabled, draining: () => draining });
+  const tenants = new TenantDirectory(config);
+  const inflight = new InflightRequests();
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.server.body_limit_bytes,
@@ -68,14 +79,19 @@ export function createSluice(config: Readonly<Config>, logger: Logger): Sluice {
     reply.header('x-request-id', request.id);
   });
   app.decorateRequest('inference', null);
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.inference === true) inflight.add(reply);
+  });
   app.addHook('onResponse', async (request, reply) => {
     const { config } = request.routeOptions;
     if (config.inference === true && config.protocol !== undefined && config.protocol !== 'admin') {
+      inflight.delete(reply);
       metrics.recordRequest(config.protocol, reply.statusCode, reply.elapsedTime / 1000, request.inference?.model?.spec);
     }
     request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)) }, 'request');
   });
-  const deps: ProtocolDeps = { models, pipeline, serverVersion: SLUICE_VERSION };
+  const ready = () => models.ready && !draining;
+  const deps: ProtocolDeps = { models, pipeline, tenants, ready, serverVersion: SLUICE_VERSION };
   registerKServeV2(app, deps);
   registerKServeV1(app, deps);
   registerOpenAI(app, deps);
@@ -87,11 +103,46 @@ export function createSluice(config: Readonly<Config>, logger: Logger): Sluice {
     app,
     models,
     metrics,
+    ready,
+    shutdown: async (graceMs) => {
+      draining = true;
+      const finished = await inflight.idle(graceMs);
+      const unfinished = finished ? 0 : inflight.answerAll((reply) => replyWithError(reply, new SluiceError('ERR_SERVER_SHUTTING_DOWN', `the server shut down before this request finished (grace period ${graceMs} ms)`)));
+      await app.close();
+      await models.close();
+      return { unfinished };
+    },
     close: async () => {
       await app.close();
       await models.close();
     },
   };
+}
+
+/** Model events to metrics and logs; metrics are created after the registry they read. */
+function modelObserver(metrics: () => Metrics | undefined, logger: Logger): ModelObserver {
+  const labelsOf = (spec: ModelSpec) => ({ model: spec.name, version: spec.version });
+  return {
+    batch: (spec, event) => {
+      metrics()?.batchSize.observe(labelsOf(spec), event.size);
+      metrics()?.inferenceDuration.observe(labelsOf(spec), event.inferenceMs / 1000);
+    },
+    shed: (spec, event) => metrics()?.shed.inc({ ...labelsOf(spec), reason: event.reason, tenant: event.tenant }),
+    scale: (spec, event) => {
+      metrics()?.scaleDecisions.inc({ ...labelsOf(spec), direction: event.to > event.from ? 'up' : 'down' });
+      logger.info({ ...labelsOf(spec), from: event.from, to: event.to, reason: event.reason }, 'instances scaled');
+    },
+    limit: (spec, event) => logger.debug({ ...labelsOf(spec), ...event }, 'concurrency limit changed'),
+  };
+}
+
+function replyWithError(reply: FastifyReply, failure: SluiceError, protocol = reply.request.routeOptions.config.protocol ?? protocolOfUrl(reply.request.url)): FastifyReply {
+  if (failure.retryAfterMs !== undefined) {
+    // Retry-After is whole seconds (RFC 9110); the precise figure rides along in milliseconds.
+    reply.header('retry-after', String(Math.max(1, Math.ceil(failure.retryAfterMs / 1000))));
+    reply.header('retry-after-ms', String(Math.ceil(failure.retryAfterMs)));
+  }
+  return reply.code(failure.status).header('x-sluice-error-code', failure.code).send(errorBody(protocol, failure));
 }
 
 function installErrorHandling(app: FastifyInstance): void {
@@ -100,7 +151,7 @@ function installErrorHandling(app: FastifyInstance): void {
     const protocol = request.routeOptions.config.protocol ?? protocolOfUrl(request.url);
     if (failure.status >= 500) request.log.error({ err: error.cause ?? error, code: failure.code }, failure.message);
     else request.log.debug({ code: failure.code }, failure.message);
-    return reply.code(failure.status).header('x-sluice-error-code', failure.code).send(errorBody(protocol, failure));
+    return replyWithError(reply, failure, protocol);
   });
   app.setNotFoundHandler((request, reply) => {
     const failure = new SluiceError('ERR_ROUTE_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`);

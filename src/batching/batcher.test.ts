@@ -1,50 +1,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TensorSpec } from '../models/model-spec.ts';
-import type { BatchTensors, Row, TensorData } from '../tensors.ts';
-import { DynamicBatcher, type BatchEvent, type RowResult } from './batcher.ts';
+import type { BatchTensors, Row } from '../tensors.ts';
+import { DynamicBatcher, type BatchEvent } from './batcher.ts';
 import type { BatchPolicy } from './batch-policy.ts';
 import { FakeClock } from './clock.ts';
+import { HeldExecutor, numbers, row, settle } from './batcher-harness.ts';
+import type { RowResult } from './pending-request.ts';
+import type { Ticket } from './ticket.ts';
 
 const VARIABLE_INPUT: readonly TensorSpec[] = [{ name: 'x', dtype: 'float32', shape: [-1, -1], pad_value: 0 }];
 
-interface HeldCall {
-  readonly batch: BatchTensors;
-  readonly size: number;
-  readonly resolve: (outputs: BatchTensors) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-/** An executor that holds every batch until the test answers it. */
-class HeldExecutor {
-  readonly calls: HeldCall[] = [];
-  readonly execute = (batch: BatchTensors, size: number): Promise<BatchTensors> =>
-    new Promise((resolve, reject) => this.calls.push({ batch, size, resolve, reject }));
-
-  get sizes(): number[] {
-    return this.calls.map((call) => call.size);
-  }
-
-  /** Answers call `index` with y = 2·x, so each row can be matched to its own output. */
-  double(index: number): void {
-    const call = this.call(index);
-    const x = call.batch.x;
-    assert.ok(x !== undefined);
-    call.resolve({ y: { dtype: 'float32', dims: x.dims, data: Float32Array.from(x.data as Float32Array, (value) => value * 2) } });
-  }
-
-  call(index: number): HeldCall {
-    const call = this.calls[index];
-    assert.ok(call !== undefined, `no call ${index}; calls so far: ${this.calls.length}`);
-    return call;
-  }
-}
-
-const row = (...values: number[]): Row => ({ x: { dtype: 'float32', dims: [values.length], data: Float32Array.from(values) } });
-const numbers = (data: TensorData | undefined): number[] => Array.from((data ?? new Float32Array()) as Float32Array);
+const TICKET: Ticket = { priority: 1, tenant: 'anyone', weight: 1, deadlineMs: undefined };
 const outputValues = (result: RowResult): number[] => numbers(result.outputs.y?.data);
-/** Lets queued microtasks and promise callbacks run (the batcher decides in a microtask). */
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** One row as a request of its own, answered with that row's result. */
+async function submit(batcher: DynamicBatcher, input: Row): Promise<RowResult> {
+  const [result] = await batcher.submitRequest([input], TICKET);
+  assert.ok(result !== undefined);
+  return result;
+}
 
 function setup(policy: Partial<BatchPolicy>, extra: { slots?: number; inputs?: readonly TensorSpec[]; events?: BatchEvent[] } = {}) {
   const clock = new FakeClock();
@@ -63,7 +38,7 @@ function setup(policy: Partial<BatchPolicy>, extra: { slots?: number; inputs?: r
 describe('DynamicBatcher', () => {
   it('forms fewer batches than rows from concurrent submits: 6 rows, preferred [2, 4], max 4 → {4: 1, 2: 1}', async () => {
     const { executor, batcher } = setup({ maxBatchSize: 4, preferredBatchSizes: [2, 4] });
-    const results = Promise.all([1, 2, 3, 4, 5, 6].map((value) => batcher.submit(row(value))));
+    const results = Promise.all([1, 2, 3, 4, 5, 6].map((value) => submit(batcher, row(value))));
     await settle();
     assert.deepEqual(executor.sizes, [4]);
     executor.double(0);
@@ -85,7 +60,7 @@ describe('DynamicBatcher', () => {
   it('answers each row with exactly its own outputs', async () => {
     const { executor, batcher } = setup({ maxBatchSize: 8, maxQueueDelayMs: 0 });
     const inputs = [row(1, 10), row(2, 20), row(3, 30), row(4, 40), row(5, 50)];
-    const pending = inputs.map((input) => batcher.submit(input));
+    const pending = inputs.map((input) => submit(batcher, input));
     await settle();
     assert.deepEqual(executor.call(0).batch.x?.dims, [5, 2]);
     executor.double(0);
@@ -96,10 +71,10 @@ describe('DynamicBatcher', () => {
 
   it('waits for the oldest row’s delay, then runs what has queued', async () => {
     const { clock, executor, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 10 });
-    const first = batcher.submit(row(1));
+    const first = submit(batcher, row(1));
     await settle();
     clock.advance(4);
-    const second = batcher.submit(row(2));
+    const second = submit(batcher, row(2));
     await settle();
     clock.advance(5);
     await settle();
@@ -118,11 +93,11 @@ describe('DynamicBatcher', () => {
 
   it('runs at once when the batch fills before the delay, leaving no timer behind', async () => {
     const { clock, executor, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 10 });
-    const pending = [batcher.submit(row(1))];
+    const pending = [submit(batcher, row(1))];
     await settle();
     assert.equal(clock.pendingTimers, 1);
     clock.advance(2);
-    pending.push(batcher.submit(row(2)), batcher.submit(row(3)), batcher.submit(row(4)));
+    pending.push(submit(batcher, row(2)), submit(batcher, row(3)), submit(batcher, row(4)));
     await settle();
     assert.deepEqual(executor.sizes, [4]);
     assert.equal(clock.pendingTimers, 0);
@@ -132,7 +107,7 @@ describe('DynamicBatcher', () => {
 
   it('lets rows submitted in the same tick share a batch even with no delay', async () => {
     const { executor, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0 });
-    const pending = [batcher.submit(row(1)), batcher.submit(row(2)), batcher.submit(row(3))];
+    const pending = [submit(batcher, row(1)), submit(batcher, row(2)), submit(batcher, row(3))];
     await settle();
     assert.deepEqual(executor.sizes, [3]);
     executor.double(0);
@@ -141,7 +116,7 @@ describe('DynamicBatcher', () => {
 
   it('forms the next batch only when a slot frees', async () => {
     const { executor, batcher } = setup({ maxBatchSize: 2, maxQueueDelayMs: 0 });
-    const pending = [1, 2, 3, 4, 5].map((value) => batcher.submit(row(value)));
+    const pending = [1, 2, 3, 4, 5].map((value) => submit(batcher, row(value)));
     await settle();
     assert.deepEqual(executor.sizes, [2]);
     assert.deepEqual({ queued: batcher.stats().queued, running: batcher.stats().running, slots: batcher.stats().slots }, { queued: 3, running: 1, slots: 1 });
@@ -160,7 +135,7 @@ describe('DynamicBatcher', () => {
 
   it('runs up to `slots` batches at once', async () => {
     const { executor, batcher } = setup({ maxBatchSize: 2, maxQueueDelayMs: 0 }, { slots: 2 });
-    const pending = [1, 2, 3, 4, 5].map((value) => batcher.submit(row(value)));
+    const pending = [1, 2, 3, 4, 5].map((value) => submit(batcher, row(value)));
     await settle();
     assert.deepEqual(executor.sizes, [2, 2]);
     assert.equal(batcher.stats().running, 2);
@@ -174,8 +149,8 @@ describe('DynamicBatcher', () => {
 
   it('rejects every row of a failed batch with that error, and goes on with the next batch', async () => {
     const { executor, batcher } = setup({ maxBatchSize: 2, maxQueueDelayMs: 0 });
-    const failing = [batcher.submit(row(1)), batcher.submit(row(2))];
-    const later = [batcher.submit(row(3)), batcher.submit(row(4))];
+    const failing = [submit(batcher, row(1)), submit(batcher, row(2))];
+    const later = [submit(batcher, row(3)), submit(batcher, row(4))];
     await settle();
     const failure = new Error('session exploded');
     executor.call(0).reject(failure);
@@ -202,17 +177,17 @@ describe('DynamicBatcher', () => {
         return Promise.resolve({ y: { dtype: 'float32', dims: [1], data: new Float32Array(1) } });
       },
     });
-    await assert.rejects(batcher.submit(row(1)), /sync failure/);
-    await assert.rejects(Promise.all([batcher.submit(row(2)), batcher.submit(row(3))]), { code: 'ERR_INFERENCE_FAILED' });
+    await assert.rejects(submit(batcher, row(1)), /sync failure/);
+    await assert.rejects(Promise.all([submit(batcher, row(2)), submit(batcher, row(3))]), { code: 'ERR_INFERENCE_FAILED' });
     assert.equal(batcher.stats().failedBatches, 2);
     await batcher.close();
   });
 
   it('rejects a malformed row on its own, before it can join a batch', async () => {
     const { executor, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0 });
-    const good = batcher.submit(row(1));
-    await assert.rejects(batcher.submit({ x: { dtype: 'int32', dims: [1], data: Int32Array.from([1]) } }), { code: 'ERR_TENSOR_DATATYPE' });
-    await assert.rejects(batcher.submit({}), { code: 'ERR_TENSOR_MISSING_INPUT' });
+    const good = submit(batcher, row(1));
+    await assert.rejects(submit(batcher, { x: { dtype: 'int32', dims: [1], data: Int32Array.from([1]) } }), { code: 'ERR_TENSOR_DATATYPE' });
+    await assert.rejects(submit(batcher, {}), { code: 'ERR_TENSOR_MISSING_INPUT' });
     await settle();
     assert.deepEqual(executor.sizes, [1]);
     executor.double(0);
@@ -222,7 +197,7 @@ describe('DynamicBatcher', () => {
   it('never mixes shapes in group mode, and serves the oldest row’s group first', async () => {
     const { executor, batcher } = setup({ maxBatchSize: 8, maxQueueDelayMs: 0, ragged: 'group' });
     const inputs = [row(1, 1), row(2, 2, 2), row(3, 3), row(4, 4, 4), row(5, 5), row(6, 6, 6)];
-    const pending = inputs.map((input) => batcher.submit(input));
+    const pending = inputs.map((input) => submit(batcher, input));
     await settle();
     assert.deepEqual(executor.sizes, [3]);
     assert.deepEqual(executor.call(0).batch.x?.dims, [3, 2]);
@@ -238,7 +213,7 @@ describe('DynamicBatcher', () => {
 
   it('pads rows of different lengths into one batch in pad mode', async () => {
     const { executor, batcher } = setup({ maxBatchSize: 8, maxQueueDelayMs: 0, ragged: 'pad' });
-    const pending = [batcher.submit(row(1)), batcher.submit(row(2, 2, 2)), batcher.submit(row(3, 3))];
+    const pending = [submit(batcher, row(1)), submit(batcher, row(2, 2, 2)), submit(batcher, row(3, 3))];
     await settle();
     assert.deepEqual(executor.sizes, [3]);
     assert.deepEqual(executor.call(0).batch.x?.dims, [3, 3]);
@@ -252,10 +227,10 @@ describe('DynamicBatcher', () => {
   it('reports each successful batch with its size, inference time and queue times', async () => {
     const events: BatchEvent[] = [];
     const { clock, executor, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 10 }, { events });
-    const pending = [batcher.submit(row(1))];
+    const pending = [submit(batcher, row(1))];
     await settle();
     clock.advance(3);
-    pending.push(batcher.submit(row(2)));
+    pending.push(submit(batcher, row(2)));
     await settle();
     clock.advance(7);
     await settle();
@@ -267,14 +242,14 @@ describe('DynamicBatcher', () => {
 
   it('close() drains: queued rows run at once, running ones finish, and nothing is dropped', async () => {
     const { clock, executor, batcher } = setup({ maxBatchSize: 2, maxQueueDelayMs: 1000 });
-    const pending = [1, 2, 3].map((value) => batcher.submit(row(value)));
+    const pending = [1, 2, 3].map((value) => submit(batcher, row(value)));
     await settle();
     assert.deepEqual(executor.sizes, [2], 'a full batch runs; the third row waits for company');
     let closed = false;
     const closing = batcher.close().then(() => {
       closed = true;
     });
-    await assert.rejects(batcher.submit(row(9)), { code: 'ERR_BATCHER_CLOSED' });
+    await assert.rejects(submit(batcher, row(9)), { code: 'ERR_BATCHER_CLOSED' });
     executor.double(0);
     await settle();
     assert.deepEqual(executor.sizes, [2, 1], 'closing flushes the waiting row without its delay');
@@ -290,7 +265,7 @@ describe('DynamicBatcher', () => {
     const { clock, batcher } = setup({});
     await batcher.close();
     assert.equal(clock.pendingTimers, 0);
-    await assert.rejects(batcher.submit(row(1)), (error: unknown) => error instanceof Error && 'code' in error && error.code === 'ERR_BATCHER_CLOSED');
+    await assert.rejects(submit(batcher, row(1)), (error: unknown) => error instanceof Error && 'code' in error && error.code === 'ERR_BATCHER_CLOSED');
   });
 
   it('works on the real clock', async () => {
@@ -299,7 +274,7 @@ describe('DynamicBatcher', () => {
       inputs: VARIABLE_INPUT,
       execute: (batch) => Promise.resolve({ y: batch.x ?? { dtype: 'float32', dims: [0], data: new Float32Array() } }),
     });
-    const results = await Promise.all([batcher.submit(row(1)), batcher.submit(row(2))]);
+    const results = await Promise.all([submit(batcher, row(1)), submit(batcher, row(2))]);
     assert.deepEqual(results.map(outputValues), [[1], [2]]);
     assert.deepEqual(batcher.stats().batchCountsBySize, { 2: 1 });
     assert.ok((results[0]?.queueMs ?? 0) >= 4);

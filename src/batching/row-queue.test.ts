@@ -57,6 +57,31 @@ describe('GroupedFifoQueue', () => {
     assert.deepEqual(queue.takeHead(10).map((e) => e.id), [4, 5, 6, 7, 8]);
   });
 
+  it('lets a row leave from anywhere, keeping counts and the oldest row right', () => {
+    const queue = new GroupedFifoQueue<Entry>();
+    const entries = [entry(1, 'a'), entry(2, 'b'), entry(3, 'a'), entry(4, 'a')];
+    for (const e of entries) queue.push(e);
+    assert.equal(queue.remove(entries[0] as Entry), true);
+    assert.equal(queue.remove(entries[0] as Entry), false, 'a row leaves once');
+    assert.equal(queue.size, 3);
+    assert.equal(queue.oldest()?.id, 2);
+    assert.deepEqual(queue.groupView('a'), { queued: 2, oldestArrivalMs: 30 });
+    queue.remove(entries[3] as Entry);
+    assert.deepEqual(queue.groupView('a'), { queued: 1, oldestArrivalMs: 30 });
+    queue.remove(entries[1] as Entry);
+    assert.equal(queue.groupView('b'), undefined);
+    assert.deepEqual(queue.head(), { queued: 1, oldestArrivalMs: 30 });
+  });
+
+  it('takes from a named group, oldest first, whatever group is oldest overall', () => {
+    const queue = new GroupedFifoQueue<Entry>();
+    for (const [id, key] of [[1, 'a'], [2, 'b'], [3, 'b'], [4, 'a']] as const) queue.push(entry(id, key));
+    assert.deepEqual(queue.takeGroup('b', 5).map((e) => e.id), [2, 3]);
+    assert.deepEqual(queue.takeGroup('missing', 5), []);
+    assert.equal(queue.size, 2);
+    assert.equal(queue.oldest()?.id, 1);
+  });
+
   it('handles a large queue of interleaved groups in linear time', () => {
     const queue = new GroupedFifoQueue<Entry>();
     const rows = 200_000;

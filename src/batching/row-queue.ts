@@ -1,7 +1,8 @@
 /**
- * Where rows wait for a batch. The batcher talks to the queue only through `RowQueue`,
- * so priorities, deadlines or per-tenant fairness can replace this FIFO later without
- * touching the loop or the decision.
+ * Rows in arrival order, split into groups of rows that may share a batch (one group in
+ * pad mode; one per shape in group mode). The scheduler keeps one of these per tenant
+ * and one per priority level; rows can leave from anywhere (taken into a batch,
+ * withdrawn when their request is shed or times out).
  */
 import { Fifo } from './fifo.ts';
 import type { QueueView } from './next-batch.ts';
@@ -12,77 +13,101 @@ export interface QueuedEntry {
   readonly groupKey: string;
 }
 
-export interface RowQueue<T extends QueuedEntry> {
-  /** Rows queued, all groups together. */
-  readonly size: number;
-  push(entry: T): void;
-  /** The candidate batch: the group of the oldest queued row; undefined when empty. */
-  head(): QueueView | undefined;
-  /** Removes and returns up to `count` of the candidate group's rows, oldest first. */
-  takeHead(count: number): T[];
-}
-
 interface Slot<T> {
   readonly entry: T;
-  taken: boolean;
+  gone: boolean;
+}
+
+interface Group<T> {
+  readonly slots: Fifo<Slot<T>>;
+  count: number;
 }
 
 /**
- * FIFO across groups: one arrival-ordered list of every row, plus one list per group.
- * Rows leave through their group's list; the arrival list skips them lazily when they
- * reach its front, so each row costs O(1) amortised whatever the mix of groups.
+ * One arrival-ordered list of every row, plus one list per group. A row that leaves is
+ * only marked gone; each list skips gone rows lazily when they reach its front, so each
+ * row costs O(1) amortised whatever the mix of groups or the order rows leave in.
  */
-export class GroupedFifoQueue<T extends QueuedEntry> implements RowQueue<T> {
+export class GroupedFifoQueue<T extends QueuedEntry> {
   private readonly arrivals = new Fifo<Slot<T>>();
-  private readonly groups = new Map<string, Fifo<Slot<T>>>();
-  private count = 0;
+  private readonly groups = new Map<string, Group<T>>();
+  private readonly slots = new Map<T, Slot<T>>();
 
+  /** Rows queued, all groups together. */
   get size(): number {
-    return this.count;
+    return this.slots.size;
   }
 
   push(entry: T): void {
-    const slot: Slot<T> = { entry, taken: false };
+    const slot: Slot<T> = { entry, gone: false };
     this.arrivals.push(slot);
     let group = this.groups.get(entry.groupKey);
     if (group === undefined) {
-      group = new Fifo<Slot<T>>();
+      group = { slots: new Fifo<Slot<T>>(), count: 0 };
       this.groups.set(entry.groupKey, group);
     }
-    group.push(slot);
-    this.count += 1;
+    group.slots.push(slot);
+    group.count += 1;
+    this.slots.set(entry, slot);
   }
 
+  /** The oldest queued row; undefined when empty. */
+  oldest(): T | undefined {
+    return liveFront(this.arrivals)?.entry;
+  }
+
+  /** The candidate batch: the group of the oldest queued row; undefined when empty. */
   head(): QueueView | undefined {
-    const oldest = this.oldestSlot();
-    if (oldest === undefined) return undefined;
-    const group = this.groups.get(oldest.entry.groupKey);
-    return { queued: group?.length ?? 0, oldestArrivalMs: oldest.entry.arrivalMs };
+    const oldest = this.oldest();
+    return oldest === undefined ? undefined : this.groupView(oldest.groupKey);
   }
 
+  /** How many rows of one group are queued and when the oldest of them arrived; undefined when none. */
+  groupView(groupKey: string): QueueView | undefined {
+    const group = this.groups.get(groupKey);
+    const front = group === undefined ? undefined : liveFront(group.slots);
+    if (group === undefined || front === undefined) return undefined;
+    return { queued: group.count, oldestArrivalMs: front.entry.arrivalMs };
+  }
+
+  /** Removes and returns up to `count` of the candidate group's rows, oldest first. */
   takeHead(count: number): T[] {
-    const oldest = this.oldestSlot();
-    if (oldest === undefined) return [];
-    const key = oldest.entry.groupKey;
-    const group = this.groups.get(key);
-    if (group === undefined) return [];
+    const oldest = this.oldest();
+    return oldest === undefined ? [] : this.takeGroup(oldest.groupKey, count);
+  }
+
+  /** Removes and returns up to `count` rows of one group, oldest first. */
+  takeGroup(groupKey: string, count: number): T[] {
     const taken: T[] = [];
-    for (let slot = group.peek(); slot !== undefined && taken.length < count; slot = group.peek()) {
-      group.shift();
-      slot.taken = true;
+    const group = this.groups.get(groupKey);
+    if (group === undefined) return taken;
+    for (let slot = liveFront(group.slots); slot !== undefined && taken.length < count; slot = liveFront(group.slots)) {
       taken.push(slot.entry);
+      this.remove(slot.entry);
     }
-    if (group.length === 0) this.groups.delete(key);
-    this.count -= taken.length;
     return taken;
   }
 
-  private oldestSlot(): Slot<T> | undefined {
-    let front = this.arrivals.peek();
-    while (front !== undefined && front.taken) {
-      this.arrivals.shift();
-      front = this.arrivals.peek();
+  /** Takes a queued row out wherever it stands; false when it is not queued here. */
+  remove(entry: T): boolean {
+    const slot = this.slots.get(entry);
+    if (slot === undefined) return false;
+    slot.gone = true;
+    this.slots.delete(entry);
+    const group = this.groups.get(entry.groupKey);
+    if (group !== undefined) {
+      group.count -= 1;
+      if (group.count === 0) this.groups.delete(entry.groupKey);
     }
-    return front;
+    return true;
   }
+}
+
+function liveFront<T>(fifo: Fifo<Slot<T>>): Slot<T> | undefined {
+  let front = fifo.peek();
+  while (front !== undefined && front.gone) {
+    fifo.shift();
+    front = fifo.peek();
+  }
+  return front;
 }

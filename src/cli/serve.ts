@@ -22,8 +22,11 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await sluice.close();
+    const graceMs = config.server.shutdown_grace_ms;
+    logger.info({ signal, graceMs }, 'shutting down: readiness off, new requests refused, accepted ones finishing');
+    const { unfinished } = await sluice.shutdown(graceMs);
+    if (unfinished > 0) logger.warn({ unfinished }, 'grace period over: answered the unfinished requests with 503');
+    logger.info('shut down');
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

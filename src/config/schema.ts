@@ -11,6 +11,8 @@ export const ConfigSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8080),
       /** Largest accepted request body; larger ones get 413. */
       body_limit_bytes: z.number().int().min(1024).default(10 * 1024 * 1024),
+      /** After SIGTERM: how long queued and in-flight requests may take to finish. */
+      shutdown_grace_ms: z.number().int().min(0).default(30_000),
     })
     .prefault({}),
   models: z
@@ -25,11 +27,55 @@ export const ConfigSchema = z.strictObject({
       intra_op_threads: z.number().int().min(0).default(1),
     })
     .prefault({}),
+  load_control: z
+    .strictObject({
+      /**
+       * Off: unbounded queues, no deadlines, no shedding, one priority level, fixed
+       * concurrency — the naive server the overload benchmark compares against.
+       */
+      enabled: z.boolean().default(true),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** On: every inference request needs an API key of a tenant below. Off: one tenant, "default". */
+      enabled: z.boolean().default(false),
+    })
+    .prefault({}),
+  tenants: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." or "-"'),
+        api_keys: z.array(z.string().min(16, 'API keys must be at least 16 characters')).min(1),
+        /** The highest priority level (1 = highest) the tenant's requests may use; also their default. */
+        priority: z.number().int().min(1).optional(),
+        /** Share of capacity under contention, relative to other tenants (weighted fair queueing). */
+        weight: z.number().positive().default(1),
+      }),
+    )
+    .default([])
+    .superRefine((tenants, ctx) => {
+      const seenNames = new Set<string>();
+      const seenKeys = new Set<string>();
+      tenants.forEach((tenant, index) => {
+        if (seenNames.has(tenant.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `tenant "${tenant.name}" is listed twice` });
+        seenNames.add(tenant.name);
+        tenant.api_keys.forEach((key, keyIndex) => {
+          if (seenKeys.has(key)) ctx.addIssue({ code: 'custom', path: [index, 'api_keys', keyIndex], message: 'API key already belongs to another entry' });
+          seenKeys.add(key);
+        });
+      });
+    }),
   logging: z
     .strictObject({
       level: z.enum(LOG_LEVELS).default('info'),
     })
     .prefault({}),
+}).superRefine((config, ctx) => {
+  if (config.auth.enabled && config.tenants.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['auth', 'enabled'], message: 'auth is on but no tenants (with api_keys) are configured' });
+  }
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
+export type TenantConfig = Config['tenants'][number];

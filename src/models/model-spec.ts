@@ -85,6 +85,41 @@ export const BatchingSpec = z.strictObject({
 });
 export type BatchingSpec = z.infer<typeof BatchingSpec>;
 
+/** Triton's queue policy names: a bounded queue per priority level, 1 = highest. */
+export const SchedulingSpec = z.strictObject({
+  priority_levels: z.number().int().min(1).max(16).default(3),
+  default_priority_level: z.number().int().min(1).default(2),
+  /** Rows a priority level may hold waiting; beyond it requests are shed with 429. */
+  max_queue_size: z.number().int().min(1).default(512),
+  /** The longest a request may take; a request may ask for less, never more. */
+  default_timeout_ms: z.number().int().min(1).default(10_000),
+});
+export type SchedulingSpec = z.infer<typeof SchedulingSpec>;
+
+/** Ray Serve's autoscaling names; each instance is one ONNX Runtime session. */
+export const InstancesSpec = z.strictObject({
+  min_instances: z.number().int().min(1).default(1),
+  max_instances: z.number().int().min(1).default(1),
+  /** Rows queued or running per instance that the autoscaler aims for. */
+  target_ongoing_requests: z.number().positive().default(64),
+  upscale_delay_s: z.number().min(0).default(5),
+  downscale_delay_s: z.number().min(0).default(60),
+  upscaling_factor: z.number().positive().default(1),
+  downscaling_factor: z.number().positive().default(1),
+  metrics_interval_s: z.number().positive().default(1),
+  look_back_period_s: z.number().positive().default(10),
+});
+export type InstancesSpec = z.infer<typeof InstancesSpec>;
+
+/** Batches executing at once, bounded by a limit that adapts to measured latency (Gradient2). */
+export const ConcurrencySpec = z.strictObject({
+  adaptive: z.boolean().default(true),
+  min_limit: z.number().int().min(1).default(1),
+  /** Upper bound on concurrent batches across all instances. */
+  max_limit: z.number().int().min(1).default(4),
+});
+export type ConcurrencySpec = z.infer<typeof ConcurrencySpec>;
+
 export const WarmupSpec = z.strictObject({
   /** Example items (request fields) used to build warm-up batches. */
   samples: z.array(z.record(z.string(), z.unknown())).min(1),
@@ -106,12 +141,24 @@ export const ModelSpec = z
     labels: z.array(z.string()).optional(),
     batching: BatchingSpec.default({ max_batch_size: 1, max_queue_delay_ms: 0, preferred_batch_sizes: [], ragged: 'group' }),
     warmup: WarmupSpec.optional(),
+    scheduling: SchedulingSpec.prefault({}),
+    instances: InstancesSpec.prefault({}),
+    concurrency: ConcurrencySpec.prefault({}),
     /** Declared cost of one item, in the cost unit the operator chooses (e.g. compute-units). */
     cost: z.strictObject({ per_item: z.number().min(0), unit: z.string().default('compute-units') }).default({ per_item: 0, unit: 'compute-units' }),
     /** Free-form model card facts (accuracy on the golden set, training seed, sizes). */
     card: z.record(z.string(), z.unknown()).default({}),
   })
   .superRefine((spec, ctx) => {
+    if (spec.scheduling.default_priority_level > spec.scheduling.priority_levels) {
+      ctx.addIssue({ code: 'custom', path: ['scheduling', 'default_priority_level'], message: `exceeds priority_levels ${spec.scheduling.priority_levels}` });
+    }
+    if (spec.instances.min_instances > spec.instances.max_instances) {
+      ctx.addIssue({ code: 'custom', path: ['instances', 'min_instances'], message: `exceeds max_instances ${spec.instances.max_instances}` });
+    }
+    if (spec.concurrency.min_limit > spec.concurrency.max_limit) {
+      ctx.addIssue({ code: 'custom', path: ['concurrency', 'min_limit'], message: `exceeds max_limit ${spec.concurrency.max_limit}` });
+    }
     for (const size of spec.batching.preferred_batch_sizes) {
       if (size > spec.batching.max_batch_size) {
         ctx.addIssue({ code: 'custom', path: ['batching', 'preferred_batch_sizes'], message: `${size} exceeds max_batch_size ${spec.batching.max_batch_size}` });

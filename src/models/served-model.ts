@@ -1,29 +1,46 @@
 /**
- * One model version being served: its ONNX session behind a dynamic batcher, its
- * preprocessing and validation, and its readiness. A model is not ready until it has
- * run warm-up batches at every batch size the batcher may form, so the first real
- * request never pays for a cold session.
+ * One model version being served: its instances (ONNX Runtime sessions) behind a
+ * dynamic batcher with load control, its preprocessing and validation, and its
+ * readiness. A model is not ready until its first instances have run warm-up batches
+ * at every batch size the batcher may form, so the first request never meets a cold
+ * session; instances added later warm up the same way before they take traffic.
  */
-import { DynamicBatcher, stackRows, type BatcherStats, type RowResult } from '../batching/index.ts';
+import { DynamicBatcher, type BatcherStats, type RowResult, type ShedEvent, type Ticket } from '../batching/index.ts';
+import { Autoscaler, type AdaptiveLimit, type AdaptiveLimitStats, type AutoscalerStats } from '../control/index.ts';
 import { SluiceError } from '../errors.ts';
 import { makePreprocessor, type Item, type Preprocessor } from '../preprocess/index.ts';
 import { makeItemValidator, type ItemLabel, type ItemValidator } from '../pipeline/validate-items.ts';
 import type { Row } from '../tensors.ts';
+import { InstancePool, type InstancePoolStats } from './instance-pool.ts';
+import { adaptiveLimitOf, autoscalingPolicyOf, schedulingOf } from './load-control.ts';
 import type { ModelSpec } from './model-spec.ts';
 import { openOnnxSession, type OnnxSession } from './onnx-session.ts';
 import type { ModelVersionEntry } from './repository.ts';
-import { warmupRows } from './warmup.ts';
+import { warmupBatchSizes, warmUpSession } from './warmup.ts';
 
 export type ModelState = 'loading' | 'warming' | 'ready' | 'failed' | 'closed';
 
-export interface BatchObserver {
-  (model: ModelSpec, event: { size: number; inferenceMs: number }): void;
+/** What a served model reports to metrics and logs; every callback is optional. */
+export interface ModelObserver {
+  batch?(model: ModelSpec, event: { size: number; inferenceMs: number }): void;
+  shed?(model: ModelSpec, event: ShedEvent): void;
+  scale?(model: ModelSpec, event: { from: number; to: number; reason: string }): void;
+  limit?(model: ModelSpec, event: { limit: number; previous: number; reason: string }): void;
 }
 
 export interface ServedModelOptions {
   readonly intraOpThreads: number;
   readonly maxItemsPerRequest: number;
-  readonly onBatch?: BatchObserver;
+  /** Off: one unbounded FIFO, fixed concurrency, no autoscaling (the naive baseline). */
+  readonly loadControl: boolean;
+  readonly observer?: ModelObserver;
+}
+
+export interface ModelLoadStats {
+  readonly batcher: BatcherStats;
+  readonly instances: InstancePoolStats;
+  readonly concurrency: AdaptiveLimitStats | undefined;
+  readonly autoscaler: AutoscalerStats | undefined;
 }
 
 export class ServedModel {
@@ -32,18 +49,30 @@ export class ServedModel {
   private readonly onnxPath: string;
   private stateValue: ModelState = 'loading';
   private failure: string | undefined;
-  private session: OnnxSession | undefined;
-  private batcher: DynamicBatcher | undefined;
   private readonly preprocess: Preprocessor;
   private readonly validator: ItemValidator;
-  private readonly warmed: number[] = [];
+  private readonly limit: AdaptiveLimit | undefined;
+  private readonly pool: InstancePool;
+  private batcher: DynamicBatcher | undefined;
+  private autoscaler: Autoscaler | undefined;
+  private warmed: number[] = [];
+  /** Warm-up timings of the first instance, by batch size, until the batcher takes them. */
+  private warmupTimings = new Map<number, number>();
 
   constructor(entry: ModelVersionEntry, private readonly options: ServedModelOptions) {
     this.spec = entry.spec;
     this.dir = entry.dir;
+    this.onnxPath = entry.onnxPath;
     this.preprocess = makePreprocessor(entry.spec);
     this.validator = makeItemValidator(entry.spec, options.maxItemsPerRequest);
-    this.onnxPath = entry.onnxPath;
+    const observer = options.observer;
+    this.limit = adaptiveLimitOf(entry.spec, options.loadControl, (limit, previous, reason) => observer?.limit?.(this.spec, { limit, previous, reason }));
+    this.pool = new InstancePool({
+      start: () => this.startInstance(),
+      limit: this.limit,
+      onCapacity: () => this.batcher?.wake(),
+      onScale: (event) => observer?.scale?.(this.spec, event),
+    });
   }
 
   get state(): ModelState {
@@ -54,7 +83,7 @@ export class ServedModel {
     return this.stateValue === 'ready';
   }
 
-  /** The batch sizes warm-up has run, in order. */
+  /** The batch sizes the first instance's warm-up ran, in order. */
   get warmedBatchSizes(): readonly number[] {
     return this.warmed;
   }
@@ -63,14 +92,14 @@ export class ServedModel {
     return this.failure;
   }
 
-  /** Opens the session and runs warm-up; the model turns ready only when both succeed. */
+  /** Starts and warms the first instances; the model turns ready only when they all succeed. */
   async start(): Promise<void> {
     try {
-      const session = await openOnnxSession(this.onnxPath, this.spec.tensors, { intraOpThreads: this.options.intraOpThreads });
-      this.session = session;
       this.stateValue = 'warming';
-      await this.warmUp(session);
-      this.batcher = this.createBatcher(session);
+      await this.pool.scaleTo(this.spec.instances.min_instances, 'min_instances');
+      this.batcher = this.createBatcher();
+      for (const [size, ms] of this.warmupTimings) this.batcher.recordWarmup(size, ms);
+      this.startAutoscaler();
       this.stateValue = 'ready';
     } catch (error) {
       this.stateValue = 'failed';
@@ -92,38 +121,50 @@ export class ServedModel {
     });
   }
 
-  infer(rows: readonly Row[]): Promise<RowResult[]> {
+  infer(rows: readonly Row[], ticket: Ticket): Promise<RowResult[]> {
     const batcher = this.batcher;
     if (batcher === undefined || !this.ready) {
       throw new SluiceError('ERR_MODEL_NOT_READY', `model "${this.spec.name}" version ${this.spec.version} is ${this.stateValue}`);
     }
-    return Promise.all(rows.map((row) => batcher.submit(row)));
+    return batcher.submitRequest(rows, ticket);
   }
 
   stats(): BatcherStats | undefined {
     return this.batcher?.stats();
   }
 
-  async close(): Promise<void> {
-    this.stateValue = 'closed';
-    await this.batcher?.close();
-    await this.session?.release();
+  loadStats(): ModelLoadStats | undefined {
+    const batcher = this.batcher?.stats();
+    if (batcher === undefined) return undefined;
+    return { batcher, instances: this.pool.stats(), concurrency: this.limit?.stats(), autoscaler: this.autoscaler?.stats() };
   }
 
-  private async warmUp(session: OnnxSession): Promise<void> {
-    const sizes = this.spec.warmup?.batch_sizes ?? range(1, this.spec.batching.max_batch_size);
-    const samples = warmupRows(this.spec, this.preprocess);
-    // Grouped models only batch rows of one shape, so their warm-up repeats one sample.
-    const rows = this.spec.batching.ragged === 'group' ? samples.slice(0, 1) : samples;
-    for (const size of sizes) {
-      const batchRows = Array.from({ length: size }, (_, index) => rows[index % rows.length] as Row);
-      await session.run(stackRows(batchRows, this.spec.tensors.inputs, this.spec.batching.ragged));
-      this.warmed.push(size);
+  /** Stops scaling, answers everything queued, then releases every instance. */
+  async close(): Promise<void> {
+    this.stateValue = 'closed';
+    await this.autoscaler?.stop();
+    await this.batcher?.close();
+    await this.pool.close();
+  }
+
+  private async startInstance(): Promise<OnnxSession> {
+    const session = await openOnnxSession(this.onnxPath, this.spec.tensors, { intraOpThreads: this.options.intraOpThreads });
+    try {
+      const timings = await warmUpSession(session, this.spec, this.preprocess);
+      if (this.warmed.length === 0) {
+        this.warmed = warmupBatchSizes(this.spec);
+        this.warmupTimings = timings;
+      }
+      return session;
+    } catch (error) {
+      await session.release();
+      throw error;
     }
   }
 
-  private createBatcher(session: OnnxSession): DynamicBatcher {
+  private createBatcher(): DynamicBatcher {
     const { batching } = this.spec;
+    const observer = this.options.observer;
     return new DynamicBatcher({
       policy: {
         maxBatchSize: batching.max_batch_size,
@@ -132,12 +173,28 @@ export class ServedModel {
         ragged: batching.ragged,
       },
       inputs: this.spec.tensors.inputs,
-      execute: (batch) => session.run(batch),
-      onBatch: (event) => this.options.onBatch?.(this.spec, { size: event.size, inferenceMs: event.inferenceMs }),
+      scheduling: schedulingOf(this.spec, this.options.loadControl),
+      concurrency: this.pool,
+      execute: (batch) => this.pool.run(batch),
+      onBatch: (event) => observer?.batch?.(this.spec, { size: event.size, inferenceMs: event.inferenceMs }),
+      onShed: (event) => observer?.shed?.(this.spec, event),
     });
   }
-}
 
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, index) => from + index);
+  private startAutoscaler(): void {
+    const policy = autoscalingPolicyOf(this.spec, this.options.loadControl);
+    if (policy === undefined) return;
+    this.autoscaler = new Autoscaler({
+      policy,
+      sample: () => {
+        const batcher = this.batcher?.stats();
+        const instances = this.pool.stats();
+        // Ongoing work in rows: queued, plus the running batches at their recent average size.
+        const averageBatch = batcher === undefined || batcher.executedBatches === 0 ? 1 : batcher.executedItems / batcher.executedBatches;
+        return { ongoing: (batcher?.queued ?? 0) + (batcher?.running ?? 0) * averageBatch, instances: instances.ready, pending: instances.starting };
+      },
+      scaleTo: (instances, reason) => this.pool.scaleTo(instances, reason),
+    });
+    this.autoscaler.start();
+  }
 }

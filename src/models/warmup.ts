@@ -1,12 +1,36 @@
 /**
- * Rows for warm-up batches: the model's declared sample items when it has them,
- * otherwise zero-filled rows built from its tensor declarations (variable dims as 1).
+ * Warm-up: a new session runs one batch at every batch size the batcher may form before
+ * it takes traffic, so no request pays for a cold session. The timings seed the
+ * batcher's service model, so admission can predict waits from the first request on.
  */
+import { stackRows } from '../batching/assemble.ts';
 import type { Preprocessor } from '../preprocess/index.ts';
 import { allocate, elementCount, type Row, type RowTensor } from '../tensors.ts';
 import type { ModelSpec } from './model-spec.ts';
+import type { OnnxSession } from './onnx-session.ts';
 
-export function warmupRows(spec: ModelSpec, preprocess: Preprocessor): Row[] {
+export function warmupBatchSizes(spec: ModelSpec): number[] {
+  if (spec.warmup?.batch_sizes !== undefined) return spec.warmup.batch_sizes;
+  return Array.from({ length: spec.batching.max_batch_size }, (_, index) => index + 1);
+}
+
+/** Runs every warm-up batch on the session and returns how long each size took, in ms. */
+export async function warmUpSession(session: OnnxSession, spec: ModelSpec, preprocess: Preprocessor): Promise<Map<number, number>> {
+  const samples = warmupRows(spec, preprocess);
+  // Grouped models only batch rows of one shape, so their warm-up repeats one sample.
+  const rows = spec.batching.ragged === 'group' ? samples.slice(0, 1) : samples;
+  const timings = new Map<number, number>();
+  for (const size of warmupBatchSizes(spec)) {
+    const batch = stackRows(Array.from({ length: size }, (_, index) => rows[index % rows.length] as Row), spec.tensors.inputs, spec.batching.ragged);
+    const started = performance.now();
+    await session.run(batch);
+    timings.set(size, performance.now() - started);
+  }
+  return timings;
+}
+
+/** The model's declared sample items when it has them, otherwise zero rows from its tensor declarations. */
+function warmupRows(spec: ModelSpec, preprocess: Preprocessor): Row[] {
   const samples = spec.warmup?.samples;
   if (samples !== undefined) return samples.map((sample) => preprocess(sample));
   const row: Record<string, RowTensor> = {};

@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ModelSpec } from '../models/model-spec.ts';
 import type { ModelRegistry } from '../models/registry.ts';
+import type { ServedModel } from '../models/served-model.ts';
 
 export type Protocol = 'openai' | 'kserve-v1' | 'kserve-v2';
 
@@ -29,8 +30,8 @@ export class Metrics {
   });
   readonly queueDuration = new Histogram({
     name: 'sluice_queue_duration_seconds',
-    help: 'Time an item waited in the batch queue before its batch started.',
-    labelNames: ['model', 'version'] as const,
+    help: 'Time an item waited in the batch queue before its batch started, by priority level.',
+    labelNames: ['model', 'version', 'priority'] as const,
     buckets: LATENCY_BUCKETS_SECONDS,
     registers: [this.registry],
   });
@@ -55,6 +56,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly shed = new Counter({
+    name: 'sluice_shed_total',
+    help: 'Requests refused or shed by load control, by reason (queue_full, predicted_miss, deadline) and tenant.',
+    labelNames: ['model', 'version', 'reason', 'tenant'] as const,
+    registers: [this.registry],
+  });
+  readonly scaleDecisions = new Counter({
+    name: 'sluice_autoscaler_decisions_total',
+    help: 'Instance count changes made by the autoscaler (the reason is logged).',
+    labelNames: ['model', 'version', 'direction'] as const,
+    registers: [this.registry],
+  });
+
   constructor(models: ModelRegistry) {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_process_' });
     this.registerSnapshotGauges(models);
@@ -71,41 +85,36 @@ export class Metrics {
   }
 
   private registerSnapshotGauges(models: ModelRegistry): void {
-    new Gauge({
-      name: 'sluice_queue_depth',
-      help: 'Items waiting in the batch queue.',
-      labelNames: ['model', 'version'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const model of models.all()) {
-          const stats = model.stats();
-          if (stats !== undefined) this.set({ model: model.spec.name, version: model.spec.version }, stats.queued);
-        }
-      },
+    const snapshotGauge = (name: string, help: string, labelNames: readonly string[], fill: (gauge: Gauge, model: ServedModel) => void) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const model of models.all()) fill(this, model);
+        },
+      });
+    const labelsOf = (model: ServedModel) => ({ model: model.spec.name, version: model.spec.version });
+    snapshotGauge('sluice_queue_depth', 'Items waiting in the batch queue, by priority level.', ['model', 'version', 'priority'], (gauge, model) => {
+      for (const [priority, queued] of Object.entries(model.stats()?.queuedByPriority ?? {})) gauge.set({ ...labelsOf(model), priority }, queued);
     });
-    new Gauge({
-      name: 'sluice_running_batches',
-      help: 'Batches executing right now.',
-      labelNames: ['model', 'version'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const model of models.all()) {
-          const stats = model.stats();
-          if (stats !== undefined) this.set({ model: model.spec.name, version: model.spec.version }, stats.running);
-        }
-      },
+    snapshotGauge('sluice_running_batches', 'Batches executing right now.', ['model', 'version'], (gauge, model) => {
+      const stats = model.stats();
+      if (stats !== undefined) gauge.set(labelsOf(model), stats.running);
     });
-    new Gauge({
-      name: 'sluice_model_ready',
-      help: '1 when the model version is warmed up and serving.',
-      labelNames: ['model', 'version'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const model of models.all()) this.set({ model: model.spec.name, version: model.spec.version }, model.ready ? 1 : 0);
-      },
+    snapshotGauge('sluice_concurrency_limit', 'Concurrent batches allowed now (adaptive limit capped by ready instances).', ['model', 'version'], (gauge, model) => {
+      const stats = model.stats();
+      if (stats !== undefined) gauge.set(labelsOf(model), stats.slots);
+    });
+    snapshotGauge('sluice_instances', 'Model instances (ONNX Runtime sessions) by state.', ['model', 'version', 'state'], (gauge, model) => {
+      const instances = model.loadStats()?.instances;
+      if (instances === undefined) return;
+      for (const state of ['ready', 'starting', 'draining'] as const) gauge.set({ ...labelsOf(model), state }, instances[state]);
+    });
+    snapshotGauge('sluice_model_ready', '1 when the model version is warmed up and serving.', ['model', 'version'], (gauge, model) => {
+      gauge.set(labelsOf(model), model.ready ? 1 : 0);
     });
   }
 }

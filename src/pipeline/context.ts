@@ -1,5 +1,8 @@
 /** The typed per-request context that pipeline stages read and write. */
+import type { Ticket } from '../batching/ticket.ts';
 import type { Item } from '../preprocess/index.ts';
+import type { Tenant } from '../tenancy/tenant-directory.ts';
+import type { RequestedLimits } from './admit.ts';
 import type { Protocol } from '../observe/metrics.ts';
 import type { ModelSpec } from '../models/model-spec.ts';
 import type { ServedModel } from '../models/served-model.ts';
@@ -14,6 +17,8 @@ export interface InferenceRequest {
   readonly decode: (spec: ModelSpec) => readonly Item[];
   /** How the protocol names item `i` in error messages (`instances[3]`, `input[3]`, ...). */
   readonly itemLabel: ItemLabel;
+  /** Priority and timeout the request asked for, if any. */
+  readonly limits: RequestedLimits;
 }
 
 export interface InferenceTimings {
@@ -29,17 +34,20 @@ export interface RequestContext {
   readonly protocol: Protocol;
   readonly receivedAt: number;
   readonly request: InferenceRequest;
+  readonly tenant: Tenant;
   /** Set by the validate stage. */
   model?: ServedModel;
   rows?: Row[];
+  /** Set by the admit stage. */
+  ticket?: Ticket;
   /** Set by the execute stage: one row of outputs per item, in item order. */
   outputs?: Row[];
   batchSizes?: number[];
   timings: InferenceTimings;
 }
 
-export function createContext(requestId: string, protocol: Protocol, request: InferenceRequest, now: number): RequestContext {
-  return { requestId, protocol, receivedAt: now, request, timings: { queueMs: 0, inferenceMs: 0, totalMs: 0 } };
+export function createContext(requestId: string, protocol: Protocol, request: InferenceRequest, tenant: Tenant, now: number): RequestContext {
+  return { requestId, protocol, receivedAt: now, request, tenant, timings: { queueMs: 0, inferenceMs: 0, totalMs: 0 } };
 }
 
 export interface CompletedContext extends RequestContext {

@@ -1,24 +1,34 @@
 /**
- * The request pipeline: validate → route → batch → execute → observe (see docs/lifecycle.md).
- * Cache and admission stages slot in between route and batch in later milestones; a
+ * The request pipeline: validate → route → admit → batch → execute → observe (see
+ * docs/lifecycle.md). The cache stage slots in before route in a later milestone; a
  * stage a model does not use costs nothing because it is simply not in the chain.
  */
 import { performance } from 'node:perf_hooks';
 import { SluiceError, toSluiceError } from '../errors.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import type { ModelRegistry } from '../models/registry.ts';
+import { makeTicket } from './admit.ts';
 import type { CompletedContext, RequestContext } from './context.ts';
+
+export interface PipelineOptions {
+  /** Off: no deadlines, one priority level (the overload benchmark's naive baseline). */
+  readonly loadControl: boolean;
+  /** True once shutdown began: new requests are refused while accepted ones finish. */
+  readonly draining: () => boolean;
+}
 
 export class InferencePipeline {
   constructor(
     private readonly models: ModelRegistry,
     private readonly metrics: Metrics,
+    private readonly options: PipelineOptions,
   ) {}
 
   async run(context: RequestContext): Promise<CompletedContext> {
     try {
       this.validate(context);
       this.route(context);
+      this.admit(context);
       await this.batch(context);
       this.observe(context);
       return context as CompletedContext;
@@ -37,26 +47,34 @@ export class InferencePipeline {
 
   /** Only warmed-up versions take traffic; later milestones pick canaries and cascades here. */
   private route(context: RequestContext): void {
+    if (this.options.draining()) throw new SluiceError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down and accepts no new requests');
     const model = context.model;
     if (model === undefined || !model.ready) {
       throw new SluiceError('ERR_MODEL_NOT_READY', `model "${context.request.model}" is not ready yet (${model?.state ?? 'unknown'})`);
     }
   }
 
+  /** Settles the request's priority, tenant share and deadline; the batcher admits or sheds on them. */
+  private admit(context: RequestContext): void {
+    const model = context.model;
+    if (model === undefined) throw new Error('admit stage reached before validate');
+    context.ticket = makeTicket(model.spec.scheduling, context.tenant, context.request.limits, performance.now(), this.options.loadControl);
+  }
+
   /** Hands the rows to the model's batcher; the execute stage runs inside it, one batch at a time. */
   private async batch(context: RequestContext): Promise<void> {
-    const { model, rows } = context;
-    if (model === undefined || rows === undefined) throw new Error('batch stage reached before validate');
+    const { model, rows, ticket } = context;
+    if (model === undefined || rows === undefined || ticket === undefined) throw new Error('batch stage reached before admit');
     const labels = { model: model.spec.name, version: model.spec.version, protocol: context.protocol };
     this.metrics.inFlight.inc(labels);
     try {
-      const results = await model.infer(rows);
+      const results = await model.infer(rows, ticket);
       context.outputs = results.map((result) => result.outputs);
       context.batchSizes = results.map((result) => result.batchSize);
       for (const result of results) {
         context.timings.queueMs = Math.max(context.timings.queueMs, result.queueMs);
         context.timings.inferenceMs = Math.max(context.timings.inferenceMs, result.inferenceMs);
-        this.metrics.queueDuration.observe({ model: labels.model, version: labels.version }, result.queueMs / 1000);
+        this.metrics.queueDuration.observe({ model: labels.model, version: labels.version, priority: String(ticket.priority) }, result.queueMs / 1000);
       }
     } catch (error) {
       if (error instanceof SluiceError) throw error;

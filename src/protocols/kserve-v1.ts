@@ -5,6 +5,7 @@ import type { ModelSpec } from '../models/model-spec.ts';
 import type { Item } from '../preprocess/index.ts';
 import type { ProtocolDeps } from './kserve-v2.ts';
 import { toPrediction } from './predictions.ts';
+import { limitsFromHeaders } from './requested-limits.ts';
 import { runInference } from './run-inference.ts';
 
 const predictBodySchema = {
@@ -20,7 +21,7 @@ export function registerKServeV1(app: FastifyInstance, deps: ProtocolDeps): void
     { config: { protocol: 'kserve-v1', inference: true }, schema: { body: predictBodySchema } },
     async (request) => {
       const decode = (spec: ModelSpec) => request.body.instances.map((instance, index) => toItem(instance, index, spec));
-      const done = await runInference(deps.pipeline, request, 'kserve-v1', { model: request.params.model, version: undefined, decode, itemLabel: (index) => `instances[${index}]` });
+      const done = await runInference(deps, request, 'kserve-v1', { model: request.params.model, version: undefined, decode, itemLabel: (index) => `instances[${index}]`, limits: limitsFromHeaders(request.headers) });
       return { predictions: done.outputs.map((row) => toPrediction(row, done.model.spec)) };
     },
   );

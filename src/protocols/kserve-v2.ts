@@ -3,15 +3,16 @@ import type { FastifyInstance } from 'fastify';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { ServedModel } from '../models/served-model.ts';
 import type { ModelSpec, TensorSpec } from '../models/model-spec.ts';
-import type { InferencePipeline } from '../pipeline/pipeline.ts';
-import { runInference } from './run-inference.ts';
+import { limitsFromV2 } from './requested-limits.ts';
+import { runInference, type InferenceRuntime } from './run-inference.ts';
 import { modelStatistics } from './statistics.ts';
 import { rowsToV2Outputs, selectOutputs, v2Datatype, v2InputsToItems, type V2InputTensor } from './v2-tensors.ts';
 
-export interface ProtocolDeps {
+export interface ProtocolDeps extends InferenceRuntime {
   readonly models: ModelRegistry;
-  readonly pipeline: InferencePipeline;
   readonly serverVersion: string;
+  /** Every model warmed up and the server not shutting down. */
+  readonly ready: () => boolean;
 }
 
 interface ModelParams {
@@ -50,7 +51,10 @@ export function registerKServeV2(app: FastifyInstance, deps: ProtocolDeps): void
 
   app.get('/v2', { config }, async () => ({ name: 'sluice', version: deps.serverVersion, extensions: ['model_repository', 'statistics'] }));
   app.get('/v2/health/live', { config }, async () => ({ live: true }));
-  app.get('/v2/health/ready', { config }, async (_request, reply) => reply.code(models.ready ? 200 : 503).send({ ready: models.ready }));
+  app.get('/v2/health/ready', { config }, async (_request, reply) => {
+    const ready = deps.ready();
+    return reply.code(ready ? 200 : 503).send({ ready });
+  });
 
   for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
     app.get<{ Params: ModelParams }>(prefix, { config }, async (request) => modelMetadata(models, request.params));
@@ -68,7 +72,7 @@ export function registerKServeV2(app: FastifyInstance, deps: ProtocolDeps): void
         selected = selectOutputs(spec, body.outputs);
         return v2InputsToItems(body.inputs, spec);
       };
-      const done = await runInference(deps.pipeline, request, 'kserve-v2', { model: params.model, version: params.version, decode, itemLabel: (index) => `inputs (item ${index})` });
+      const done = await runInference(deps, request, 'kserve-v2', { model: params.model, version: params.version, decode, itemLabel: (index) => `inputs (item ${index})`, limits: limitsFromV2(request.headers, body.parameters) });
       return {
         model_name: done.model.spec.name,
         model_version: done.model.spec.version,

@@ -5,6 +5,7 @@ import type { ServedModel } from '../models/served-model.ts';
 import type { ModelSpec } from '../models/model-spec.ts';
 import { normalizeText } from '../preprocess/text-hash.ts';
 import type { ProtocolDeps } from './kserve-v2.ts';
+import { limitsFromHeaders } from './requested-limits.ts';
 import { runInference } from './run-inference.ts';
 
 interface EmbeddingsBody {
@@ -44,7 +45,7 @@ export function registerOpenAI(app: FastifyInstance, deps: ProtocolDeps): void {
       return texts.map((text) => ({ [field]: text }));
     };
     const label = (index: number) => (typeof body.input === 'string' ? 'input' : `input[${index}]`);
-    const done = await runInference(deps.pipeline, request, 'openai', { model: body.model, version: undefined, decode, itemLabel: label });
+    const done = await runInference(deps, request, 'openai', { model: body.model, version: undefined, decode, itemLabel: label, limits: limitsFromHeaders(request.headers) });
     const outputName = done.model.spec.tensors.outputs[0]?.name ?? '';
     const promptTokens = texts.reduce((sum, text) => sum + countTokens(text), 0);
     return {

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FakeClock } from '../batching/clock.ts';
+import { AdaptiveLimit } from '../control/adaptive-limit.ts';
+import type { BatchTensors } from '../tensors.ts';
+import { InstancePool } from './instance-pool.ts';
+import type { OnnxSession } from './onnx-session.ts';
+
+/** A session whose runs are held until the test lets them finish. */
+class HeldSession implements OnnxSession {
+  released = false;
+  readonly pending: Array<() => void> = [];
+  constructor(readonly id: number) {}
+  run(batch: BatchTensors): Promise<BatchTensors> {
+    return new Promise((resolve) => this.pending.push(() => resolve({ ...batch, from: { dtype: 'int32', data: new Int32Array([this.id]), dims: [1] } })));
+  }
+  async release(): Promise<void> {
+    this.released = true;
+  }
+  finishAll(): void {
+    for (const finish of this.pending.splice(0)) finish();
+  }
+}
+
+function harness(limit?: AdaptiveLimit) {
+  const sessions: HeldSession[] = [];
+  const warmups: Array<() => void> = [];
+  let capacityCalls = 0;
+  const scales: string[] = [];
+  const pool = new InstancePool({
+    start: () =>
+      new Promise<OnnxSession>((resolve) => {
+        const session = new HeldSession(sessions.length + 1);
+        sessions.push(session);
+        warmups.push(() => resolve(session));
+      }),
+    limit,
+    onCapacity: () => (capacityCalls += 1),
+    onScale: (event) => scales.push(`${event.from}→${event.to}: ${event.reason}`),
+  });
+  return { pool, sessions, warmups, scales, capacity: () => capacityCalls };
+}
+
+const BATCH: BatchTensors = { x: { dtype: 'float32', data: new Float32Array([1]), dims: [1, 1] } };
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+test('an instance takes no traffic until its warm-up is done', async () => {
+  const { pool, warmups, capacity } = harness();
+  const scaling = pool.scaleTo(1, 'start');
+  assert.equal(pool.size, 1);
+  assert.deepEqual(pool.stats(), { ready: 0, starting: 1, draining: 0, busy: 0, permits: 0 });
+  assert.equal(pool.tryAcquire(), undefined, 'no permit while the only instance warms up');
+  warmups[0]?.();
+  await scaling;
+  assert.equal(capacity(), 1, 'readiness is announced so the batcher wakes');
+  assert.ok(pool.tryAcquire() !== undefined);
+});
+
+test('permits never exceed ready instances, and a release announces capacity', async () => {
+  const { pool, warmups, capacity } = harness();
+  const scaling = pool.scaleTo(2, 'load');
+  warmups.forEach((warm) => warm());
+  await scaling;
+  const first = pool.tryAcquire();
+  const second = pool.tryAcquire();
+  assert.ok(first !== undefined && second !== undefined);
+  assert.equal(pool.tryAcquire(), undefined);
+  const before = capacity();
+  first.release({ rttMs: 3 });
+  first.release({ rttMs: 3 });
+  assert.equal(capacity(), before + 1, 'a second release of the same permit counts for nothing');
+  assert.ok(pool.tryAcquire() !== undefined);
+});
+
+test('the adaptive limit caps concurrent batches below the instance count', async () => {
+  const limit = new AdaptiveLimit({ initialLimit: 1, minLimit: 1, maxLimit: 4, clock: new FakeClock() });
+  const { pool, warmups } = harness(limit);
+  const scaling = pool.scaleTo(3, 'load');
+  warmups.forEach((warm) => warm());
+  await scaling;
+  assert.equal(pool.limit, 1);
+  const permit = pool.tryAcquire();
+  assert.ok(permit !== undefined);
+  assert.equal(pool.tryAcquire(), undefined, 'three free instances, but the limit is 1');
+  permit.release('ignore');
+  assert.ok(pool.tryAcquire() !== undefined);
+});
+
+test('each batch runs on a free instance', async () => {
+  const { pool, warmups, sessions } = harness();
+  const scaling = pool.scaleTo(2, 'load');
+  warmups.forEach((warm) => warm());
+  await scaling;
+  const runs = [pool.run(BATCH), pool.run(BATCH)];
+  assert.equal(pool.stats().busy, 2);
+  sessions.forEach((session) => session.finishAll());
+  const outputs = await Promise.all(runs);
+  assert.deepEqual(outputs.map((output) => output['from']?.data[0]).sort(), [1, 2]);
+});
+
+test('scaling down drains: the idle instance leaves first, a busy one finishes its batch', async () => {
+  const { pool, warmups, sessions, scales } = harness();
+  const scaling = pool.scaleTo(3, 'burst');
+  warmups.forEach((warm) => warm());
+  await scaling;
+  const running = [pool.run(BATCH), pool.run(BATCH)];
+  await pool.scaleTo(1, 'quiet');
+  assert.deepEqual(scales, ['0→3: burst', '3→1: quiet']);
+  assert.equal(sessions[2]?.released, true, 'the idle instance was released at once');
+  assert.equal(pool.stats().draining, 1, 'one busy instance drains');
+  assert.equal(pool.stats().ready, 1);
+  sessions.forEach((session) => session.finishAll());
+  const outputs = await Promise.all(running);
+  assert.equal(outputs.length, 2, 'no batch was lost');
+  await tick();
+  assert.equal(sessions.filter((session) => session.released).length, 2);
+  assert.equal(pool.size, 1);
+});
+
+test('an instance scaled away while warming up never takes traffic', async () => {
+  const { pool, warmups, sessions } = harness();
+  const up = pool.scaleTo(1, 'load');
+  await pool.scaleTo(0, 'never mind');
+  warmups[0]?.();
+  await up;
+  assert.equal(sessions[0]?.released, true);
+  assert.equal(pool.tryAcquire(), undefined);
+  assert.equal(pool.size, 0);
+});
+
+test('a failed start leaves no instance behind', async () => {
+  const pool = new InstancePool({ start: () => Promise.reject(new Error('bad model')), limit: undefined, onCapacity: () => {} });
+  await assert.rejects(pool.scaleTo(1, 'load'), /bad model/);
+  assert.equal(pool.size, 0);
+});

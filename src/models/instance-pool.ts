@@ -1,0 +1,161 @@
+/**
+ * The instances (ONNX Runtime sessions) of one model version, and the concurrency gate
+ * the batcher asks before launching a batch. A batch may start when an instance is free
+ * AND the adaptive concurrency limit has room, so the limit can keep the CPU from being
+ * over-subscribed even when instances are idle.
+ *
+ *   starting ──warm-up at every batch size──► ready ──scale down──► draining ──idle──► closed
+ *
+ * A new instance takes no traffic until its warm-up is done (no request ever waits on a
+ * cold session); an instance leaving finishes its running batch before it is released.
+ */
+import type { ConcurrencyGate, GateOutcome, GatePermit } from '../batching/concurrency-gate.ts';
+import type { AdaptiveLimit } from '../control/adaptive-limit.ts';
+import type { BatchTensors } from '../tensors.ts';
+import type { OnnxSession } from './onnx-session.ts';
+
+type InstanceState = 'starting' | 'ready' | 'draining' | 'closed';
+
+interface Instance {
+  readonly id: number;
+  state: InstanceState;
+  busy: boolean;
+  session: OnnxSession | undefined;
+}
+
+export interface InstancePoolOptions {
+  /** Opens a session and runs its warm-up; the instance is ready when this resolves. */
+  readonly start: () => Promise<OnnxSession>;
+  readonly limit: AdaptiveLimit | undefined;
+  /** Called when capacity grew (an instance became ready or finished a batch). */
+  readonly onCapacity: () => void;
+  readonly onScale?: (event: { from: number; to: number; reason: string }) => void;
+}
+
+export interface InstancePoolStats {
+  readonly ready: number;
+  readonly starting: number;
+  readonly draining: number;
+  readonly busy: number;
+  readonly permits: number;
+}
+
+export class InstancePool implements ConcurrencyGate {
+  private readonly instances: Instance[] = [];
+  private nextId = 1;
+  private permits = 0;
+
+  constructor(private readonly options: InstancePoolOptions) {}
+
+  get limit(): number {
+    return Math.min(this.readyCount(), this.options.limit?.limit ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Ready instances plus those warming up: what the autoscaler has asked for. */
+  get size(): number {
+    return this.instances.filter((instance) => instance.state === 'ready' || instance.state === 'starting').length;
+  }
+
+  tryAcquire(): GatePermit | undefined {
+    if (this.permits >= this.readyCount()) return undefined;
+    const limitPermit = this.options.limit?.tryAcquire();
+    if (this.options.limit !== undefined && limitPermit === undefined) return undefined;
+    this.permits += 1;
+    let released = false;
+    return {
+      release: (outcome: GateOutcome) => {
+        if (released) return;
+        released = true;
+        this.permits -= 1;
+        limitPermit?.release(outcome);
+        this.options.onCapacity();
+      },
+    };
+  }
+
+  /** Runs one batch on a free ready instance; a permit from `tryAcquire` guarantees there is one. */
+  async run(batch: BatchTensors): Promise<BatchTensors> {
+    const instance = this.instances.find((candidate) => candidate.state === 'ready' && !candidate.busy);
+    if (instance?.session === undefined) throw new Error('no free instance: a batch was launched without a permit');
+    instance.busy = true;
+    try {
+      return await instance.session.run(batch);
+    } finally {
+      instance.busy = false;
+      if (instance.state === 'draining') await this.release(instance);
+    }
+  }
+
+  /** Grows or shrinks to `target` instances; new ones warm up before they count. */
+  async scaleTo(target: number, reason: string): Promise<void> {
+    const from = this.size;
+    if (target === from) return;
+    this.options.onScale?.({ from, to: target, reason });
+    if (target > from) {
+      await Promise.all(Array.from({ length: target - from }, () => this.startInstance()));
+      return;
+    }
+    // Idle instances leave first, so nothing waits for a running batch needlessly.
+    const leaving = this.instances
+      .filter((instance) => instance.state === 'ready' || instance.state === 'starting')
+      .sort((a, b) => Number(a.busy) - Number(b.busy) || b.id - a.id)
+      .slice(0, from - target);
+    await Promise.all(leaving.map((instance) => this.drain(instance)));
+  }
+
+  stats(): InstancePoolStats {
+    const count = (state: InstanceState) => this.instances.filter((instance) => instance.state === state).length;
+    return {
+      ready: count('ready'),
+      starting: count('starting'),
+      draining: count('draining'),
+      busy: this.instances.filter((instance) => instance.busy).length,
+      permits: this.permits,
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.instances.map((instance) => this.drain(instance)));
+  }
+
+  private readyCount(): number {
+    return this.instances.filter((instance) => instance.state === 'ready').length;
+  }
+
+  private async startInstance(): Promise<void> {
+    const instance: Instance = { id: this.nextId++, state: 'starting', busy: false, session: undefined };
+    this.instances.push(instance);
+    try {
+      instance.session = await this.options.start();
+    } catch (error) {
+      this.remove(instance);
+      throw error;
+    }
+    if (instance.state === 'starting') {
+      instance.state = 'ready';
+      this.options.onCapacity();
+    } else {
+      // Scaled down while it was warming up: it never takes traffic.
+      await this.release(instance);
+    }
+  }
+
+  private async drain(instance: Instance): Promise<void> {
+    if (instance.state === 'closed') return;
+    instance.state = 'draining';
+    if (!instance.busy && instance.session !== undefined) await this.release(instance);
+  }
+
+  private async release(instance: Instance): Promise<void> {
+    const session = instance.session;
+    instance.state = 'closed';
+    instance.session = undefined;
+    this.remove(instance);
+    await session?.release();
+  }
+
+  private remove(instance: Instance): void {
+    const index = this.instances.indexOf(instance);
+    if (index >= 0) this.instances.splice(index, 1);
+  }
+}

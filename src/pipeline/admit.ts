@@ -1,0 +1,44 @@
+/**
+ * The admit stage's input: a request's priority, tenant, weight and deadline as a
+ * batcher ticket. The batcher itself refuses what it cannot serve in time (429) and
+ * expires what waited too long (504); this stage only settles what was asked for.
+ */
+import type { Ticket } from '../batching/ticket.ts';
+import { SluiceError } from '../errors.ts';
+import type { SchedulingSpec } from '../models/model-spec.ts';
+import type { Tenant } from '../tenancy/tenant-directory.ts';
+
+/** What the request itself asked for (headers or protocol parameters); undefined when it did not ask. */
+export interface RequestedLimits {
+  readonly priority: number | undefined;
+  readonly timeoutMs: number | undefined;
+}
+
+export const NO_REQUESTED_LIMITS: RequestedLimits = Object.freeze({ priority: undefined, timeoutMs: undefined });
+
+export function makeTicket(scheduling: SchedulingSpec, tenant: Tenant, requested: RequestedLimits, nowMs: number, loadControl: boolean): Ticket {
+  if (!loadControl) return { priority: 1, tenant: tenant.name, weight: 1, deadlineMs: undefined };
+  const levels = scheduling.priority_levels;
+  // A tenant's class may name a level the model does not have; it then means the model's lowest.
+  const highestAllowed = Math.min(tenant.priority ?? 1, levels);
+  const fallback = tenant.priority === undefined ? scheduling.default_priority_level : highestAllowed;
+  const priority = requested.priority ?? fallback;
+  if (!Number.isInteger(priority) || priority < 1 || priority > levels) {
+    throw new SluiceError('ERR_REQUEST_PRIORITY', `priority must be an integer from 1 (highest) to ${levels}, got ${priority}`, { field: 'priority' });
+  }
+  if (priority < highestAllowed) {
+    throw new SluiceError('ERR_REQUEST_PRIORITY', `tenant "${tenant.name}" may use priority levels ${highestAllowed} to ${levels}, not ${priority}`, { field: 'priority' });
+  }
+  const timeoutMs = Math.min(requested.timeoutMs ?? scheduling.default_timeout_ms, scheduling.default_timeout_ms);
+  return { priority, tenant: tenant.name, weight: tenant.weight, deadlineMs: nowMs + timeoutMs };
+}
+
+/** Reads a header or parameter holding a positive whole number of some unit. */
+export function positiveInteger(value: unknown, name: string, code: 'ERR_REQUEST_PRIORITY' | 'ERR_REQUEST_TIMEOUT'): number | undefined {
+  if (value === undefined) return undefined;
+  const number = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < 1) {
+    throw new SluiceError(code, `${name} must be a positive integer, got ${JSON.stringify(value)}`, { field: name });
+  }
+  return number;
+}

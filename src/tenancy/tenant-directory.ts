@@ -1,0 +1,67 @@
+/**
+ * Who is calling: the API key of a request names its tenant (name, priority class,
+ * weight). With auth off everyone is the one tenant "default". Keys are compared in
+ * constant time per candidate so response timing does not reveal a key's prefix.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Config } from '../config/schema.ts';
+import { SluiceError } from '../errors.ts';
+
+export interface Tenant {
+  readonly name: string;
+  /** The highest priority level its requests may use, and their default; undefined: the model's default. */
+  readonly priority: number | undefined;
+  readonly weight: number;
+}
+
+export const DEFAULT_TENANT: Tenant = Object.freeze({ name: 'default', priority: undefined, weight: 1 });
+
+export class TenantDirectory {
+  private readonly byKeyDigest = new Map<string, Tenant>();
+
+  constructor(private readonly config: Pick<Config, 'auth' | 'tenants'>) {
+    for (const entry of config.tenants) {
+      const tenant: Tenant = Object.freeze({ name: entry.name, priority: entry.priority, weight: entry.weight });
+      for (const key of entry.api_keys) this.byKeyDigest.set(digest(key), tenant);
+    }
+  }
+
+  get authEnabled(): boolean {
+    return this.config.auth.enabled;
+  }
+
+  /** The tenant of a request, from its `Authorization: Bearer <key>` or `x-api-key` header. */
+  identify(headers: Readonly<Record<string, string | string[] | undefined>>): Tenant {
+    if (!this.config.auth.enabled) return DEFAULT_TENANT;
+    const key = apiKeyOf(headers);
+    if (key === undefined) {
+      throw new SluiceError('ERR_AUTH_MISSING_KEY', 'an API key is required: send "Authorization: Bearer <key>" or "x-api-key: <key>"');
+    }
+    const tenant = this.lookup(key);
+    if (tenant === undefined) throw new SluiceError('ERR_AUTH_INVALID_KEY', 'the API key is not valid');
+    return tenant;
+  }
+
+  private lookup(key: string): Tenant | undefined {
+    const wanted = Buffer.from(digest(key), 'hex');
+    let found: Tenant | undefined;
+    for (const [candidate, tenant] of this.byKeyDigest) {
+      if (timingSafeEqual(Buffer.from(candidate, 'hex'), wanted)) found = tenant;
+    }
+    return found;
+  }
+}
+
+function apiKeyOf(headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+  const authorization = headers['authorization'];
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match?.[1] !== undefined) return match[1];
+  }
+  const apiKey = headers['x-api-key'];
+  return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey : undefined;
+}
+
+function digest(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
