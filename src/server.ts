@@ -10,7 +10,7 @@ import type { Config } from './config/schema.ts';
 import { SluiceError } from './errors.ts';
 import type { ModelSpec } from './models/model-spec.ts';
 import { ModelRegistry } from './models/registry.ts';
-import type { ModelObserver } from './models/served-model.ts';
+import type { ModelObserver, ServedModelOptions } from './models/served-model.ts';
 import { Metrics } from './observe/metrics.ts';
 import type { RequestContext } from './pipeline/context.ts';
 import { InferencePipeline } from './pipeline/pipeline.ts';
@@ -49,13 +49,19 @@ export interface Sluice {
 
 export const MAX_ITEMS_PER_REQUEST = 2048;
 
-export function createSluice(config: Readonly<Config>, logger: Logger): Sluice {
+export interface SluiceOverrides {
+  /** Wraps how model instances open their sessions (tests use it to hold batches). */
+  readonly openSession?: ServedModelOptions['openSession'];
+}
+
+export function createSluice(config: Readonly<Config>, logger: Logger, overrides: SluiceOverrides = {}): Sluice {
   const metricsRef: { current?: Metrics } = {};
   const models = new ModelRegistry({
     intraOpThreads: config.models.intra_op_threads,
     maxItemsPerRequest: MAX_ITEMS_PER_REQUEST,
     loadControl: config.load_control.enabled,
     observer: modelObserver(() => metricsRef.current, logger),
+    ...(overrides.openSession === undefined ? {} : { openSession: overrides.openSession }),
   });
   const metrics = new Metrics(models);
   metricsRef.current = metrics;

@@ -22,10 +22,13 @@ test('/metrics exposes requests by status, latency split, batch sizes and queue 
   assert.match(text, /sluice_requests_total\{model="_unresolved",version="",protocol="openai",status="404"\} 1/);
   assert.doesNotMatch(text, /no-such-model/);
   assert.match(text, /sluice_request_duration_seconds_count\{model="embed",version="1",protocol="openai"\} 1/);
-  assert.match(text, /sluice_queue_duration_seconds_count\{model="embed",version="1"\} 2/);
+  assert.match(text, /sluice_queue_duration_seconds_count\{model="embed",version="1",priority="2"\} 2/);
   assert.match(text, /sluice_inference_duration_seconds_count\{model="embed",version="1"\} [12]/);
   assert.match(text, /sluice_batch_size_sum\{model="embed",version="1"\} 2/);
-  assert.match(text, /sluice_queue_depth\{model="triage-large",version="1"\} 0/);
+  assert.match(text, /sluice_queue_depth\{model="triage-large",version="1",priority="1"\} 0/);
+  assert.match(text, /sluice_concurrency_limit\{model="embed",version="1"\} 1/);
+  assert.match(text, /sluice_instances\{model="embed",version="1",state="ready"\} 1/);
+  assert.match(text, /sluice_process_nodejs_eventloop_lag_p99_seconds/);
   assert.match(text, /sluice_running_batches\{model="embed",version="1"\} 0/);
   assert.match(text, /sluice_inflight_requests\{model="embed",version="1",protocol="openai"\} 0/);
   assert.match(text, /sluice_model_ready\{model="noshow-risk",version="1"\} 1/);

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parse, stringify } from 'yaml';
 import { ModelRegistry } from '../src/models/registry.ts';
 import { readModelRepository } from '../src/models/repository.ts';
-import { defaultModelsDir } from './support/models.ts';
+import { repositoryWith as repositoryOf } from './support/repository.ts';
 
 interface TensorDocument {
   name: string;
@@ -21,19 +19,10 @@ interface ModelDocument {
   batching: { max_batch_size: unknown; preferred_batch_sizes: number[] };
 }
 
-/** A repository holding one copy of triage-small whose model.yaml is edited by `change`. */
-async function repositoryWith(change: (document: ModelDocument) => void): Promise<string> {
-  const root = mkdtempSync(join(tmpdir(), 'sluice-repo-'));
-  cpSync(join(await defaultModelsDir(), 'triage-small'), join(root, 'triage-small'), { recursive: true });
-  const file = join(root, 'triage-small', '1', 'model.yaml');
-  const document = parse(readFileSync(file, 'utf8')) as ModelDocument;
-  change(document);
-  writeFileSync(file, stringify(document));
-  return root;
-}
+const repositoryWith = (change: (document: ModelDocument) => void) => repositoryOf<ModelDocument>('triage-small', change);
 
 async function loadError(root: string): Promise<string> {
-  const registry = new ModelRegistry({ intraOpThreads: 1, maxItemsPerRequest: 16 });
+  const registry = new ModelRegistry({ intraOpThreads: 1, maxItemsPerRequest: 16, loadControl: true });
   try {
     await registry.loadRepository(root);
   } catch (error) {
@@ -45,7 +34,7 @@ async function loadError(root: string): Promise<string> {
 }
 
 test('an unchanged model.yaml loads and warms up', async () => {
-  const registry = new ModelRegistry({ intraOpThreads: 1, maxItemsPerRequest: 16 });
+  const registry = new ModelRegistry({ intraOpThreads: 1, maxItemsPerRequest: 16, loadControl: true });
   await registry.loadRepository(await repositoryWith(() => {}));
   assert.equal(registry.ready, true);
   await registry.close();

@@ -19,6 +19,8 @@ export interface BatcherStats {
   readonly queued: number;
   /** Batches executing now. */
   readonly running: number;
+  /** Rows in the batches executing now. */
+  readonly runningRows: number;
   /** The concurrency gate's current limit (for a gate that reports none: batches running). */
   readonly slots: number;
   /** Batches whose execution succeeded, and the rows they carried. */

@@ -141,6 +141,7 @@ export class DynamicBatcher {
     return {
       queued: this.queue.size,
       running: this.runningBatches.size,
+      runningRows: [...this.runningBatches].reduce((rows, batch) => rows + batch.size, 0),
       slots: this.gate.limit ?? this.runningBatches.size,
       ...this.counters.snapshot(this.scheduling.priorityLevels),
       queuedByPriority: byLevel,

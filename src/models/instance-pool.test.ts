@@ -26,7 +26,6 @@ function harness(limit?: AdaptiveLimit) {
   const sessions: HeldSession[] = [];
   const warmups: Array<() => void> = [];
   let capacityCalls = 0;
-  const scales: string[] = [];
   const pool = new InstancePool({
     start: () =>
       new Promise<OnnxSession>((resolve) => {
@@ -36,9 +35,8 @@ function harness(limit?: AdaptiveLimit) {
       }),
     limit,
     onCapacity: () => (capacityCalls += 1),
-    onScale: (event) => scales.push(`${event.from}→${event.to}: ${event.reason}`),
   });
-  return { pool, sessions, warmups, scales, capacity: () => capacityCalls };
+  return { pool, sessions, warmups, capacity: () => capacityCalls };
 }
 
 const BATCH: BatchTensors = { x: { dtype: 'float32', data: new Float32Array([1]), dims: [1, 1] } };
@@ -46,7 +44,7 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 test('an instance takes no traffic until its warm-up is done', async () => {
   const { pool, warmups, capacity } = harness();
-  const scaling = pool.scaleTo(1, 'start');
+  const scaling = pool.scaleTo(1);
   assert.equal(pool.size, 1);
   assert.deepEqual(pool.stats(), { ready: 0, starting: 1, draining: 0, busy: 0, permits: 0 });
   assert.equal(pool.tryAcquire(), undefined, 'no permit while the only instance warms up');
@@ -58,7 +56,7 @@ test('an instance takes no traffic until its warm-up is done', async () => {
 
 test('permits never exceed ready instances, and a release announces capacity', async () => {
   const { pool, warmups, capacity } = harness();
-  const scaling = pool.scaleTo(2, 'load');
+  const scaling = pool.scaleTo(2);
   warmups.forEach((warm) => warm());
   await scaling;
   const first = pool.tryAcquire();
@@ -75,7 +73,7 @@ test('permits never exceed ready instances, and a release announces capacity', a
 test('the adaptive limit caps concurrent batches below the instance count', async () => {
   const limit = new AdaptiveLimit({ initialLimit: 1, minLimit: 1, maxLimit: 4, clock: new FakeClock() });
   const { pool, warmups } = harness(limit);
-  const scaling = pool.scaleTo(3, 'load');
+  const scaling = pool.scaleTo(3);
   warmups.forEach((warm) => warm());
   await scaling;
   assert.equal(pool.limit, 1);
@@ -88,7 +86,7 @@ test('the adaptive limit caps concurrent batches below the instance count', asyn
 
 test('each batch runs on a free instance', async () => {
   const { pool, warmups, sessions } = harness();
-  const scaling = pool.scaleTo(2, 'load');
+  const scaling = pool.scaleTo(2);
   warmups.forEach((warm) => warm());
   await scaling;
   const runs = [pool.run(BATCH), pool.run(BATCH)];
@@ -99,13 +97,12 @@ test('each batch runs on a free instance', async () => {
 });
 
 test('scaling down drains: the idle instance leaves first, a busy one finishes its batch', async () => {
-  const { pool, warmups, sessions, scales } = harness();
-  const scaling = pool.scaleTo(3, 'burst');
+  const { pool, warmups, sessions } = harness();
+  const scaling = pool.scaleTo(3);
   warmups.forEach((warm) => warm());
   await scaling;
   const running = [pool.run(BATCH), pool.run(BATCH)];
-  await pool.scaleTo(1, 'quiet');
-  assert.deepEqual(scales, ['0→3: burst', '3→1: quiet']);
+  await pool.scaleTo(1);
   assert.equal(sessions[2]?.released, true, 'the idle instance was released at once');
   assert.equal(pool.stats().draining, 1, 'one busy instance drains');
   assert.equal(pool.stats().ready, 1);
@@ -119,8 +116,8 @@ test('scaling down drains: the idle instance leaves first, a busy one finishes i
 
 test('an instance scaled away while warming up never takes traffic', async () => {
   const { pool, warmups, sessions } = harness();
-  const up = pool.scaleTo(1, 'load');
-  await pool.scaleTo(0, 'never mind');
+  const up = pool.scaleTo(1);
+  await pool.scaleTo(0);
   warmups[0]?.();
   await up;
   assert.equal(sessions[0]?.released, true);
@@ -130,6 +127,6 @@ test('an instance scaled away while warming up never takes traffic', async () =>
 
 test('a failed start leaves no instance behind', async () => {
   const pool = new InstancePool({ start: () => Promise.reject(new Error('bad model')), limit: undefined, onCapacity: () => {} });
-  await assert.rejects(pool.scaleTo(1, 'load'), /bad model/);
+  await assert.rejects(pool.scaleTo(1), /bad model/);
   assert.equal(pool.size, 0);
 });

@@ -29,7 +29,6 @@ export interface InstancePoolOptions {
   readonly limit: AdaptiveLimit | undefined;
   /** Called when capacity grew (an instance became ready or finished a batch). */
   readonly onCapacity: () => void;
-  readonly onScale?: (event: { from: number; to: number; reason: string }) => void;
 }
 
 export interface InstancePoolStats {
@@ -87,10 +86,9 @@ export class InstancePool implements ConcurrencyGate {
   }
 
   /** Grows or shrinks to `target` instances; new ones warm up before they count. */
-  async scaleTo(target: number, reason: string): Promise<void> {
+  async scaleTo(target: number): Promise<void> {
     const from = this.size;
     if (target === from) return;
-    this.options.onScale?.({ from, to: target, reason });
     if (target > from) {
       await Promise.all(Array.from({ length: target - from }, () => this.startInstance()));
       return;

@@ -34,6 +34,8 @@ export interface ServedModelOptions {
   /** Off: one unbounded FIFO, fixed concurrency, no autoscaling (the naive baseline). */
   readonly loadControl: boolean;
   readonly observer?: ModelObserver;
+  /** Opens one instance's session; ONNX Runtime unless a caller wraps it (tests hold batches this way). */
+  readonly openSession?: typeof openOnnxSession;
 }
 
 export interface ModelLoadStats {
@@ -71,7 +73,6 @@ export class ServedModel {
       start: () => this.startInstance(),
       limit: this.limit,
       onCapacity: () => this.batcher?.wake(),
-      onScale: (event) => observer?.scale?.(this.spec, event),
     });
   }
 
@@ -96,7 +97,7 @@ export class ServedModel {
   async start(): Promise<void> {
     try {
       this.stateValue = 'warming';
-      await this.pool.scaleTo(this.spec.instances.min_instances, 'min_instances');
+      await this.pool.scaleTo(this.spec.instances.min_instances);
       this.batcher = this.createBatcher();
       for (const [size, ms] of this.warmupTimings) this.batcher.recordWarmup(size, ms);
       this.startAutoscaler();
@@ -148,7 +149,8 @@ export class ServedModel {
   }
 
   private async startInstance(): Promise<OnnxSession> {
-    const session = await openOnnxSession(this.onnxPath, this.spec.tensors, { intraOpThreads: this.options.intraOpThreads });
+    const open = this.options.openSession ?? openOnnxSession;
+    const session = await open(this.onnxPath, this.spec.tensors, { intraOpThreads: this.options.intraOpThreads });
     try {
       const timings = await warmUpSession(session, this.spec, this.preprocess);
       if (this.warmed.length === 0) {
@@ -189,11 +191,12 @@ export class ServedModel {
       sample: () => {
         const batcher = this.batcher?.stats();
         const instances = this.pool.stats();
-        // Ongoing work in rows: queued, plus the running batches at their recent average size.
-        const averageBatch = batcher === undefined || batcher.executedBatches === 0 ? 1 : batcher.executedItems / batcher.executedBatches;
-        return { ongoing: (batcher?.queued ?? 0) + (batcher?.running ?? 0) * averageBatch, instances: instances.ready, pending: instances.starting };
+        return { ongoing: (batcher?.queued ?? 0) + (batcher?.runningRows ?? 0), instances: instances.ready, pending: instances.starting };
       },
-      scaleTo: (instances, reason) => this.pool.scaleTo(instances, reason),
+      scaleTo: (instances, reason) => {
+        this.options.observer?.scale?.(this.spec, { from: this.pool.size, to: instances, reason });
+        return this.pool.scaleTo(instances);
+      },
     });
     this.autoscaler.start();
   }
