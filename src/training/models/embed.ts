@@ -15,7 +15,7 @@ import { textModelGraph } from '../onnx/text-graph.ts';
 import { MODEL_VERSION, sha256, type ModelArtifacts, type ModelSpecDocument } from './artifacts.ts';
 import { embedReadme } from './embed-card.ts';
 import { runTextModel } from './text-eval.ts';
-import { TEXT_BATCHING, TEXT_INPUTS, TEXT_WARMUP, textFlopsPerItem, textHashSpec, textTensors } from './text-spec.ts';
+import { TEXT_BATCHING, TEXT_INPUTS, TEXT_INSTANCES, TEXT_WARMUP, textFlopsPerItem, textHashSpec, textTensors } from './text-spec.ts';
 import { parameterCount, type IntentCorpus } from './triage.ts';
 
 export const EMBED_NAME = 'embed';
@@ -80,6 +80,7 @@ export async function buildEmbedModel(corpus: IntentCorpus, seed: number, log: (
     preprocessing,
     tensors: textTensors(OUTPUT, DIMENSIONS),
     batching: TEXT_BATCHING,
+    instances: TEXT_INSTANCES,
     warmup: TEXT_WARMUP,
     cost: { per_item: 2, unit: 'compute-units' },
     card,

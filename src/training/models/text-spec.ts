@@ -35,6 +35,18 @@ export const TEXT_BATCHING: ModelSpecDocument['batching'] = {
   ragged: 'pad',
 };
 
+/**
+ * Text models are the heavy ones: they may grow to a second instance (one per core on a
+ * two-core machine) when rows pile up, and shrink back when quiet.
+ */
+export const TEXT_INSTANCES: ModelSpecDocument['instances'] = {
+  min_instances: 1,
+  max_instances: 2,
+  target_ongoing_requests: 64,
+  upscale_delay_s: 5,
+  downscale_delay_s: 60,
+};
+
 export const TEXT_WARMUP: ModelSpecDocument['warmup'] = {
   samples: [
     { [TEXT_FIELD]: 'Hi, I need to move my appointment with Dr. Patel to Friday afternoon.' },

@@ -15,7 +15,7 @@ import { textModelGraph } from '../onnx/text-graph.ts';
 import { MODEL_VERSION, sha256, type ModelArtifacts, type ModelSpecDocument } from './artifacts.ts';
 import { triageReadme } from './triage-card.ts';
 import { classifierReport, perIntentAccuracy, runTextModel } from './text-eval.ts';
-import { TEXT_BATCHING, TEXT_INPUTS, TEXT_WARMUP, textFlopsPerItem, textHashSpec, textTensors } from './text-spec.ts';
+import { TEXT_BATCHING, TEXT_INPUTS, TEXT_INSTANCES, TEXT_WARMUP, textFlopsPerItem, textHashSpec, textTensors } from './text-spec.ts';
 
 export interface IntentCorpus {
   readonly train: readonly IntentExample[];
@@ -89,6 +89,7 @@ export async function buildTriageModel(variant: TriageVariant, corpus: IntentCor
     tensors: textTensors(OUTPUT, INTENTS.length),
     labels: [...INTENTS],
     batching: TEXT_BATCHING,
+    instances: TEXT_INSTANCES,
     warmup: TEXT_WARMUP,
     cost: { per_item: variant.costPerItem, unit: 'compute-units' },
     card,
