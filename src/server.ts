@@ -14,6 +14,7 @@ import type { ModelObserver, ServedModelOptions } from './models/served-model.ts
 import { Metrics } from './observe/metrics.ts';
 import type { RequestContext } from './pipeline/context.ts';
 import { InferencePipeline } from './pipeline/pipeline.ts';
+import { PreprocessPool } from './preprocess/preprocess-pool.ts';
 import { errorBody, fromFastifyError, protocolOfUrl, type WireProtocol } from './protocols/envelopes.ts';
 import { registerKServeV1 } from './protocols/kserve-v1.ts';
 import { registerKServeV2, type ProtocolDeps } from './protocols/kserve-v2.ts';
@@ -56,7 +57,9 @@ export interface SluiceOverrides {
 
 export function createSluice(config: Readonly<Config>, logger: Logger, overrides: SluiceOverrides = {}): Sluice {
   const metricsRef: { current?: Metrics } = {};
+  const preprocessPool = new PreprocessPool();
   const models = new ModelRegistry({
+    preprocessPool,
     intraOpThreads: config.models.intra_op_threads,
     maxItemsPerRequest: MAX_ITEMS_PER_REQUEST,
     loadControl: config.load_control.enabled,
@@ -64,6 +67,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     ...(overrides.openSession === undefined ? {} : { openSession: overrides.openSession }),
   });
   const metrics = new Metrics(models);
+  metrics.watchPreprocessPool(preprocessPool);
   metricsRef.current = metrics;
   let draining = false;
   const pipeline = new InferencePipeline(models, metrics, { loadControl: config.load_control.enabled, draining: () => draining });
@@ -116,11 +120,13 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
       const unfinished = finished ? 0 : inflight.answerAll((reply) => replyWithError(reply, new SluiceError('ERR_SERVER_SHUTTING_DOWN', `the server shut down before this request finished (grace period ${graceMs} ms)`)));
       await app.close();
       await models.close();
+      await preprocessPool.close();
       return { unfinished };
     },
     close: async () => {
       await app.close();
       await models.close();
+      await preprocessPool.close();
     },
   };
 }

@@ -33,3 +33,17 @@ test('/metrics exposes requests by status, latency split, batch sizes and queue 
   assert.match(text, /sluice_inflight_requests\{model="embed",version="1",protocol="openai"\} 0/);
   assert.match(text, /sluice_model_ready\{model="noshow-risk",version="1"\} 1/);
 });
+
+test('a request heavy enough to stall the event loop is preprocessed off the main thread, with the same result', async () => {
+  const long = 'My chest has been hurting since this morning and I feel dizzy when I stand up. '.repeat(40);
+  const texts = Array.from({ length: 200 }, (_, index) => `${index} ${long}`);
+  const payload = { inputs: [{ name: 'text', datatype: 'BYTES', shape: [texts.length], data: texts }] };
+  const before = (await sluice.app.inject('/metrics')).body.match(/sluice_preprocess_pool_tasks\{state="completed"\} (\d+)/)?.[1];
+  const heavy = await sluice.app.inject({ method: 'POST', url: '/v2/models/triage-large/infer', payload });
+  assert.equal(heavy.statusCode, 200);
+  const after = (await sluice.app.inject('/metrics')).body.match(/sluice_preprocess_pool_tasks\{state="completed"\} (\d+)/)?.[1];
+  assert.equal(Number(after), Number(before ?? 0) + 1);
+  const light = await sluice.app.inject({ method: 'POST', url: '/v2/models/triage-large/infer', payload: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: [texts[7]] }] } });
+  const heavyRow: number[] = heavy.json().outputs[0].data.slice(7 * 8, 8 * 8);
+  light.json().outputs[0].data.forEach((value: number, index: number) => assert.ok(Math.abs(value - (heavyRow[index] ?? NaN)) < 1e-5));
+});

@@ -9,6 +9,8 @@ import { DynamicBatcher, type BatcherStats, type RowResult, type ShedEvent, type
 import { Autoscaler, type AdaptiveLimit, type AdaptiveLimitStats, type AutoscalerStats } from '../control/index.ts';
 import { SluiceError } from '../errors.ts';
 import { makePreprocessor, type Item, type Preprocessor } from '../preprocess/index.ts';
+import { shouldOffload } from '../preprocess/offload-policy.ts';
+import { PreprocessError, type PreprocessPool } from '../preprocess/preprocess-pool.ts';
 import { makeItemValidator, type ItemLabel, type ItemValidator } from '../pipeline/validate-items.ts';
 import type { Row } from '../tensors.ts';
 import { InstancePool, type InstancePoolStats } from './instance-pool.ts';
@@ -34,6 +36,8 @@ export interface ServedModelOptions {
   /** Off: one unbounded FIFO, fixed concurrency, no autoscaling (the naive baseline). */
   readonly loadControl: boolean;
   readonly observer?: ModelObserver;
+  /** Worker threads for preprocessing that would block the event loop; inline when absent. */
+  readonly preprocessPool?: PreprocessPool;
   /** Opens one instance's session; ONNX Runtime unless a caller wraps it (tests hold batches this way). */
   readonly openSession?: typeof openOnnxSession;
 }
@@ -109,9 +113,23 @@ export class ServedModel {
     }
   }
 
-  /** Checks the items and turns them into rows; throws a SluiceError naming the item and field. */
-  prepare(items: readonly Item[], label: ItemLabel): Row[] {
+  /**
+   * Checks the items and turns them into rows; throws a SluiceError naming the item and
+   * field. Work heavy enough to stall the event loop runs in the preprocessing pool.
+   */
+  async prepare(items: readonly Item[], label: ItemLabel): Promise<Row[]> {
     this.validator.validate(items, label);
+    const pool = this.options.preprocessPool;
+    if (pool !== undefined && shouldOffload(this.spec, items)) {
+      try {
+        return await pool.run(this.spec, items);
+      } catch (error) {
+        if (error instanceof PreprocessError && error.itemIndex !== undefined) {
+          throw new SluiceError('ERR_REQUEST_INVALID', `${label(error.itemIndex)}: ${error.message}`);
+        }
+        throw error;
+      }
+    }
     return items.map((item, index) => {
       try {
         return this.preprocess(item);

@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ModelSpec } from '../models/model-spec.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { ServedModel } from '../models/served-model.ts';
+import type { PreprocessPool } from '../preprocess/preprocess-pool.ts';
 
 export type Protocol = 'openai' | 'kserve-v1' | 'kserve-v2';
 
@@ -82,6 +83,20 @@ export class Metrics {
     const labels = { model: model?.name ?? '_unresolved', version: model?.version ?? '', protocol };
     this.requests.inc({ ...labels, status: String(status) });
     if (status < 400) this.requestDuration.observe(labels, seconds);
+  }
+
+  /** Exports the preprocessing pool's work (what ran off the main thread). */
+  watchPreprocessPool(pool: PreprocessPool): void {
+    new Gauge({
+      name: 'sluice_preprocess_pool_tasks',
+      help: 'Preprocessing tasks run off the main thread: completed, failed, queued, busy.',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const stats = pool.stats();
+        for (const state of ['completed', 'failed', 'queued', 'busy'] as const) this.set({ state }, stats[state]);
+      },
+    });
   }
 
   private registerSnapshotGauges(models: ModelRegistry): void {

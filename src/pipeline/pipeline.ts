@@ -26,7 +26,7 @@ export class InferencePipeline {
 
   async run(context: RequestContext): Promise<CompletedContext> {
     try {
-      this.validate(context);
+      await this.validate(context);
       this.route(context);
       this.admit(context);
       await this.batch(context);
@@ -38,11 +38,11 @@ export class InferencePipeline {
   }
 
   /** Resolves the model version named by the request, decodes its items and turns them into rows. */
-  private validate(context: RequestContext): void {
+  private async validate(context: RequestContext): Promise<void> {
     const { request } = context;
     const model = this.models.resolve(request.model, request.version);
     context.model = model;
-    context.rows = model.prepare(request.decode(model.spec), request.itemLabel);
+    context.rows = await model.prepare(request.decode(model.spec), request.itemLabel);
   }
 
   /** Only warmed-up versions take traffic; later milestones pick canaries and cascades here. */

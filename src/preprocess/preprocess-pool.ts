@@ -71,7 +71,6 @@ interface Slot {
 }
 
 export class PreprocessPool {
-  readonly #threads: number;
   readonly #maxQueued: number;
   readonly #resourceLimits: ResourceLimits | undefined;
   readonly #slots = new Set<Slot>();
@@ -84,10 +83,10 @@ export class PreprocessPool {
   #resolveClosed: (() => void) | undefined;
 
   constructor(options: PreprocessPoolOptions = {}) {
-    this.#threads = Math.max(1, Math.floor(options.threads ?? availableParallelism() - 1));
+    const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism() - 1) || 1);
     this.#maxQueued = Math.max(0, options.maxQueued ?? DEFAULT_MAX_QUEUED);
     this.#resourceLimits = options.resourceLimits;
-    for (let index = 0; index < this.#threads; index++) this.#spawn();
+    for (let index = 0; index < threads; index++) this.#spawn();
   }
 
   /** The rows of `items`, in order; rejects with the first item's preprocessing error. */
@@ -118,14 +117,17 @@ export class PreprocessPool {
     this.#closed ??= new Promise<void>((resolve) => {
       this.#resolveClosed = resolve;
     });
-    for (const slot of this.#slots) if (slot.task === undefined) this.#retire(slot);
+    for (const slot of this.#slots) if (slot.task === undefined && !slot.retiring) this.#retire(slot);
     this.#settleClose();
     return this.#closed;
   }
 
   #spawn(): Slot {
-    const { url, execArgv } = workerEntry(import.meta.url, process.execArgv);
-    const worker = new Worker(url, { execArgv, resourceLimits: this.#resourceLimits });
+    const worker = new Worker(workerBootstrap(import.meta.url), {
+      eval: true,
+      execArgv: workerExecArgv(process.execArgv),
+      resourceLimits: this.#resourceLimits,
+    });
     const slot: Slot = { worker, task: undefined, ready: false, retiring: false, crash: undefined };
     worker.unref();
     worker.on('message', (reply: WorkerReply) => this.#onReply(slot, reply));
@@ -230,23 +232,37 @@ function deserializeError(serialized: SerializedError): Error {
 }
 
 /**
- * The worker's module and Node flags. From TypeScript sources the worker needs tsx's
- * loader: `bin/sluice.js` registers it in the main thread only, and workers do not
- * inherit it. tsx is resolved from this file, not from the working directory, and the
- * parent's flags are not copied: most (`-e`, `--test`, V8 limits) are invalid or
- * meaningless in a worker. Only flags that change how modules resolve are kept.
+ * The script a worker starts with: it imports `preprocess-worker`. From TypeScript
+ * sources that needs tsx's loader, which on Node 20 a worker never has:
+ * `bin/sluice.js` registers tsx in the main thread only, hooks are not shared with
+ * workers, and `--import tsx` skips worker threads. Newer Node versions share the
+ * main thread's hooks (or strip types natively), so rather than test versions the
+ * worker tries the import first and registers tsx only if Node cannot load a `.ts`
+ * file (in this "type": "module" package, ERR_UNKNOWN_FILE_EXTENSION). tsx is
+ * resolved from this file, so the server may run from any working directory.
  */
-export function workerEntry(selfUrl: string, parentExecArgv: readonly string[]): { url: URL; execArgv: string[] } {
+export function workerBootstrap(selfUrl: string): string {
   const fromSource = selfUrl.endsWith('.ts');
-  const url = new URL(fromSource ? './preprocess-worker.ts' : './preprocess-worker.js', selfUrl);
-  const execArgv = keptFlags(parentExecArgv);
-  if (fromSource) execArgv.push('--import', import.meta.resolve('tsx'));
-  return { url, execArgv };
+  const worker = new URL(fromSource ? './preprocess-worker.ts' : './preprocess-worker.js', selfUrl).href;
+  if (!fromSource) return `import(${JSON.stringify(worker)});`;
+  return [
+    `import(${JSON.stringify(worker)}).catch(async (error) => {`,
+    `  if (error?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;`,
+    `  (await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})).register();`,
+    // A new URL: the failed import above is cached as failed.
+    `  await import(${JSON.stringify(`${worker}?tsx`)});`,
+    `});`,
+  ].join('\n');
 }
 
+/**
+ * The parent's Node flags are not copied wholesale: most (`-e`, `--test`, `--import`,
+ * V8 heap sizes) are invalid or meaningless in a worker. Only flags that change how
+ * modules resolve, or how stack traces read, are kept.
+ */
 const KEPT_FLAGS = new Set(['--conditions', '-C', '--enable-source-maps', '--preserve-symlinks']);
 
-function keptFlags(parentExecArgv: readonly string[]): string[] {
+export function workerExecArgv(parentExecArgv: readonly string[]): string[] {
   const kept: string[] = [];
   for (let index = 0; index < parentExecArgv.length; index++) {
     const arg = parentExecArgv[index] ?? '';

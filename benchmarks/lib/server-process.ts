@@ -1,0 +1,115 @@
+/**
+ * A sluice server as a child process for benchmarks: its own port on 127.0.0.1, its own
+ * environment, ready when `GET /v2/health/ready` answers 200, stopped with SIGTERM.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ServerOptions {
+  /** Shown in errors and reports, e.g. `load control on`. */
+  readonly label: string;
+  readonly modelsDir: string;
+  /** `SLUICE_<SECTION>__<KEY>` overrides (docs/configuration.md), on top of the benchmark defaults below. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The checkout whose `bin/sluice.js` runs; this repository by default. */
+  readonly root?: string;
+  readonly readyTimeoutMs?: number;
+}
+
+export interface SluiceProcess {
+  readonly label: string;
+  readonly origin: string;
+  readonly pid: number;
+  /** The child's last lines of output, for error messages. */
+  outputTail(): string;
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`; resolves to the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/**
+ * Every run listens on loopback only and logs warnings and worse, so neither the network
+ * nor per-request logging is part of what is measured; `options.env` may override both.
+ */
+const BENCHMARK_ENV = { SLUICE_SERVER__HOST: '127.0.0.1', SLUICE_LOGGING__LEVEL: 'warn' } as const;
+const TAIL_LINES = 40;
+const live = new Set<ChildProcess>();
+
+// A benchmark that crashes or is interrupted must not leave servers behind.
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+export async function startSluice(options: ServerOptions): Promise<SluiceProcess> {
+  const port = await freePort();
+  const root = options.root ?? REPOSITORY_ROOT;
+  const child = spawn(process.execPath, ['bin/sluice.js', 'serve', '--port', String(port), '--models', options.modelsDir], {
+    cwd: root,
+    env: { ...process.env, ...BENCHMARK_ENV, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  const tail: string[] = [];
+  const keep = (chunk: Buffer) => {
+    tail.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
+    tail.splice(0, Math.max(0, tail.length - TAIL_LINES));
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  void exited.then(() => live.delete(child));
+  const origin = `http://127.0.0.1:${port}`;
+  const server: SluiceProcess = {
+    label: options.label,
+    origin,
+    pid: child.pid ?? -1,
+    outputTail: () => tail.join('\n'),
+    stop: (graceMs = 10_000) => stopChild(child, exited, graceMs),
+  };
+  try {
+    await waitUntilReady(origin, exited, options.readyTimeoutMs ?? 120_000);
+  } catch (error) {
+    await server.stop(2_000);
+    throw new Error(`sluice (${options.label}) did not become ready: ${(error as Error).message}\n${server.outputTail()}`);
+  }
+  return server;
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>, graceMs: number): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+async function waitUntilReady(origin: string, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  while (performance.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`it exited with code ${exitCode}`);
+    const status = await fetch(`${origin}/v2/health/ready`, { signal: AbortSignal.timeout(2_000) }).then(
+      (response) => response.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`not ready after ${timeoutMs} ms`);
+}
+
+/** A port nothing listens on right now (the kernel picks it; the child binds it a moment later). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

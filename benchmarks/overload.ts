@@ -1,0 +1,178 @@
+/**
+ * The load-control benchmark. Finds triage-large's capacity over HTTP (closed loop, KServe
+ * v2, one golden-set text per request), then offers open-loop Poisson load at multiples of
+ * it to two servers started once each, load control on and off, alternating on/off at each
+ * rate with the same arrival schedule, and checks the targets:
+ *
+ *   at 3x capacity, with load control on:  2xx p99 ≤ 2 × the 2xx p99 at 0.8x,
+ *                                          goodput ≥ 90 % of capacity,
+ *                                          a shed request (429) answered within a few ms.
+ */
+import { BENCH_MODELS_DIR, ensureBenchModels, goldenTexts } from './lib/bench-models.ts';
+import { LoadClient, type RequestSource } from './lib/http-target.ts';
+import { v2TextInferRequests } from './lib/infer-requests.ts';
+import { runClosedLoop, runOpenLoop } from './lib/open-loop.ts';
+import { sampleRss, startCpuMeter } from './lib/process-usage.ts';
+import { environmentFacts, writeResults } from './lib/report.ts';
+import { listOption, numberOption, parseEnvPairs, stringOption, type Scenario, type ScenarioContext } from './lib/scenario.ts';
+import { REPOSITORY_ROOT, startSluice, type SluiceProcess } from './lib/server-process.ts';
+import { waitUntilModelIdle } from './lib/server-idle.ts';
+import { capacityTable, overloadChecks, overloadTable, checksTable, type CapacityPoint, type OverloadRow, type SideKey } from './overload-report.ts';
+
+const MODEL = 'triage-large';
+const MULTIPLIERS = [0.5, 0.8, 1, 2, 3, 4] as const;
+/** Batching needs concurrency to fill batches, so capacity is the best of a few user counts. */
+const CAPACITY_USERS = [8, 32, 128] as const;
+/** The default goodput SLO: an interactive triage answer is useful within half a second. */
+const DEFAULT_SLO_MS = 500;
+/** Until the `load_control.enabled` key exists the server refuses this; run with `--off-env default` then. */
+const DEFAULT_OFF_ENV = ['SLUICE_LOAD_CONTROL__ENABLED=false'];
+const IDLE_TIMEOUT_MS = 60_000;
+/**
+ * Connections per side, which is also the cap on outstanding requests: the server must see
+ * the overload to act on it (a model's queue holds 512 rows by default), and a request
+ * past the cap is dropped by the client rather than queued where the server cannot see it.
+ */
+const DEFAULT_CONNECTIONS = 4096;
+
+interface Side {
+  readonly key: SideKey;
+  readonly label: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+interface Settings {
+  readonly quick: boolean;
+  readonly rowMs: number;
+  readonly capacityPointMs: number;
+  readonly sloMs: number;
+  readonly seed: number;
+  readonly requestTimeoutMs: number;
+  readonly connections: number;
+  readonly serverRoot: string;
+  readonly sides: readonly [Side, Side];
+}
+
+interface RunningSide extends Side {
+  readonly server: SluiceProcess;
+  readonly client: LoadClient;
+}
+
+export const overloadScenario: Scenario = {
+  name: 'overload',
+  summary: `${MODEL} over KServe v2: capacity (closed loop), then open-loop load at ${MULTIPLIERS.join(', ')}x capacity, load control on vs off`,
+  options: {
+    'duration-s': { type: 'string' },
+    'slo-ms': { type: 'string' },
+    seed: { type: 'string' },
+    'on-env': { type: 'string', multiple: true },
+    'off-env': { type: 'string', multiple: true },
+    'server-root': { type: 'string' },
+    connections: { type: 'string' },
+  },
+  run: async (context) => runOverload(settingsOf(context)),
+};
+
+function settingsOf({ quick, values }: ScenarioContext): Settings {
+  const envOf = (name: string, fallback: string[]) => {
+    const pairs = listOption(values, name) ?? fallback;
+    return parseEnvPairs(pairs.filter((pair) => pair !== 'default'));
+  };
+  return {
+    quick,
+    rowMs: numberOption(values, 'duration-s', quick ? 4 : 10) * 1000,
+    capacityPointMs: quick ? 2000 : 5000,
+    sloMs: numberOption(values, 'slo-ms', DEFAULT_SLO_MS),
+    seed: numberOption(values, 'seed', 1),
+    requestTimeoutMs: 30_000,
+    connections: numberOption(values, 'connections', DEFAULT_CONNECTIONS),
+    serverRoot: stringOption(values, 'server-root') ?? REPOSITORY_ROOT,
+    sides: [
+      { key: 'on', label: 'load control on', env: envOf('on-env', []) },
+      { key: 'off', label: 'load control off', env: envOf('off-env', DEFAULT_OFF_ENV) },
+    ],
+  };
+}
+
+async function runOverload(settings: Settings): Promise<void> {
+  const modelsDir = await ensureBenchModels(BENCH_MODELS_DIR, settings.serverRoot);
+  const request = v2TextInferRequests(MODEL, await goldenTexts(modelsDir, MODEL));
+  const started = new Date().toISOString();
+  const sides: RunningSide[] = [];
+  try {
+    for (const side of settings.sides) {
+      const server = await startSluice({ label: side.label, modelsDir, env: side.env, root: settings.serverRoot });
+      sides.push({ ...side, server, client: new LoadClient(server.origin, { connections: settings.connections, requestTimeoutMs: settings.requestTimeoutMs }) });
+    }
+    const [on, off] = sides as [RunningSide, RunningSide];
+    announce(settings, on, off);
+    // Warm-up, not measured: JIT on both sides of the wire, first connections, first batches.
+    for (const side of sides) await runClosedLoop({ client: side.client, request, users: 32, durationMs: 1000, sloMs: settings.sloMs });
+    const capacityPoints = await measureCapacity(settings, off, request);
+    const capacity = Math.max(...capacityPoints.map((point) => point.okPerS));
+    console.log(`\n### Capacity (closed loop, ${off.label})\n\n${capacityTable(capacityPoints)}\n\ncapacity: ${capacity.toFixed(0)} req/s\n`);
+    const rows = await runRates(settings, [on, off], request, capacity);
+    const checks = overloadChecks(rows, capacity, settings.sloMs);
+    console.log(`\n### Open loop, Poisson arrivals, ${settings.rowMs / 1000} s per row, goodput SLO ${settings.sloMs} ms\n\n${overloadTable(rows, capacity)}\n`);
+    console.log(`### Targets (load control on; off shown for contrast)\n\n${checksTable(checks)}\n`);
+    const environment = environmentFacts(settings.serverRoot);
+    const path = await writeResults('overload', { scenario: 'overload', started, environment, settings, capacity, capacityPoints, rows, checks });
+    console.log(`results: ${path}`);
+  } finally {
+    await Promise.all(sides.map(async (side) => {
+      await side.client.close();
+      await side.server.stop();
+    }));
+  }
+}
+
+function announce(settings: Settings, on: RunningSide, off: RunningSide): void {
+  const envText = (env: Readonly<Record<string, string>>) => Object.entries(env).map(([key, value]) => `${key}=${value}`).join(' ') || '(default config)';
+  console.log(`## overload${settings.quick ? ' (quick)' : ''}\n`);
+  console.log(`- ${on.label}: pid ${on.server.pid}, ${envText(on.env)}`);
+  console.log(`- ${off.label}: pid ${off.server.pid}, ${envText(off.env)}`);
+  if (envText(on.env) === envText(off.env)) console.log('- WARNING: both sides run the same configuration; this run compares nothing, it only exercises the harness');
+}
+
+async function measureCapacity(settings: Settings, side: RunningSide, request: RequestSource): Promise<CapacityPoint[]> {
+  const points: CapacityPoint[] = [];
+  for (const users of CAPACITY_USERS) {
+    await waitUntilModelIdle(side.server.origin, MODEL, IDLE_TIMEOUT_MS);
+    const cpu = startCpuMeter(side.server.pid);
+    const summary = await runClosedLoop({ client: side.client, request, users, durationMs: settings.capacityPointMs, sloMs: settings.sloMs });
+    points.push({ users, okPerS: summary.okThroughput, summary, cpu: cpu.read() });
+  }
+  return points;
+}
+
+async function runRates(settings: Settings, sides: readonly RunningSide[], request: RequestSource, capacity: number): Promise<OverloadRow[]> {
+  const rows: OverloadRow[] = [];
+  for (const [index, multiplier] of MULTIPLIERS.entries()) {
+    // Both sides get the same arrival schedule at a rate: the seed depends only on the rate.
+    const arrivals = { kind: 'poisson', ratePerS: multiplier * capacity, seed: settings.seed * 1000 + index } as const;
+    for (const side of sides) {
+      const idle = await Promise.all(sides.map((each) => waitUntilModelIdle(each.server.origin, MODEL, IDLE_TIMEOUT_MS)));
+      const rss = sampleRss(side.server.pid);
+      const cpu = startCpuMeter(side.server.pid);
+      const summary = await runOpenLoop({ client: side.client, request, arrivals, durationMs: settings.rowMs, sloMs: settings.sloMs });
+      rows.push({
+        side: side.key,
+        label: side.label,
+        multiplier,
+        summary,
+        peakRssBytes: rss.stop(),
+        cpu: cpu.read(),
+        idleBeforeMs: Math.max(...idle.map((each) => each.waitedMs)),
+        idleReached: idle.every((each) => each.idle),
+      });
+      console.log(progressLine(rows.at(-1)));
+    }
+  }
+  return rows;
+}
+
+function progressLine(row: OverloadRow | undefined): string {
+  if (row === undefined) return '';
+  const { summary } = row;
+  return `  ${row.multiplier}x ${row.side}: offered ${summary.offeredRate.toFixed(0)}/s, sent ${(summary.sent / summary.durationS).toFixed(0)}/s, goodput ${summary.goodput.toFixed(0)}/s, 2xx p99 ${summary.outcomes.ok.p99Ms.toFixed(1)} ms, shed ${summary.outcomes.shed.count}`;
+}
