@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   ERR_BATCHER_CLOSED: 503,
   ERR_ADMISSION_QUEUE_FULL: 429,
   ERR_ADMISSION_PREDICTED_MISS: 429,
+  /** Refused at the HTTP layer, before the body was read: the server as a whole is overloaded. */
+  ERR_ADMISSION_OVERLOADED: 429,
   ERR_DEADLINE_EXCEEDED: 504,
   ERR_INFERENCE_FAILED: 500,
   ERR_INTERNAL: 500,

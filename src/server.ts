@@ -21,6 +21,7 @@ import { registerKServeV2, type ProtocolDeps } from './protocols/kserve-v2.ts';
 import { registerOpenAI } from './protocols/openai.ts';
 import { TenantDirectory } from './tenancy/tenant-directory.ts';
 import { InflightRequests } from './lifecycle/inflight-requests.ts';
+import { registerAdmissionGate } from './admission/http-admission.ts';
 import { SLUICE_VERSION } from './version.ts';
 
 declare module 'fastify' {
@@ -89,6 +90,10 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     reply.header('x-request-id', request.id);
   });
   app.decorateRequest('inference', null);
+  // Before the other hooks: a refused request costs no more, and a permit is returned the moment its response finishes.
+  if (config.admission.enabled && config.load_control.enabled) {
+    registerAdmissionGate(app, config.admission, { models, tenants, metrics, onLimitChange: (limit, previous, reason) => logger.debug({ limit, previous, reason }, 'admission limit changed') });
+  }
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.inference === true) inflight.add(reply);
   });

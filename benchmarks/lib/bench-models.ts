@@ -1,13 +1,14 @@
 /**
- * The model repository benchmarks serve: the embedded default models, built once into
- * `.bench-results/models` (gitignored) and reused by every later run.
+ * The model repository benchmarks serve: the embedded default models, built once per
+ * version of the training code into `.bench-results/models-<source hash>` (gitignored).
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { modelSourceHash } from '../../src/training/source-hash.ts';
 import { REPOSITORY_ROOT } from './server-process.ts';
 
-export const BENCH_MODELS_DIR = join(REPOSITORY_ROOT, '.bench-results', 'models');
+export const BENCH_MODELS_DIR = join(REPOSITORY_ROOT, '.bench-results', `models-${modelSourceHash(REPOSITORY_ROOT)}`);
 
 const BUILD_TIMEOUT_MS = 10 * 60_000;
 

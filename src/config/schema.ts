@@ -36,6 +36,28 @@ export const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
     })
     .prefault({}),
+  admission: z
+    .strictObject({
+      /**
+       * Sheds inference requests at the HTTP layer, before their body is read, when the
+       * server as a whole is overloaded (429 ERR_ADMISSION_OVERLOADED). Off whenever
+       * load_control.enabled is false.
+       */
+      enabled: z.boolean().default(true),
+      /** The adaptive limit on concurrent inference requests never falls below this... */
+      min_limit: z.number().int().min(1).default(16),
+      /** ...nor rises above this... */
+      max_limit: z.number().int().min(1).default(4096),
+      /** ...and starts here. */
+      initial_limit: z.number().int().min(1).default(256),
+    })
+    .superRefine((admission, ctx) => {
+      if (admission.max_limit < admission.min_limit) ctx.addIssue({ code: 'custom', path: ['max_limit'], message: `must be ≥ min_limit (${admission.min_limit})` });
+      if (admission.initial_limit < admission.min_limit || admission.initial_limit > admission.max_limit) {
+        ctx.addIssue({ code: 'custom', path: ['initial_limit'], message: `must lie in [min_limit, max_limit] = [${admission.min_limit}, ${admission.max_limit}]` });
+      }
+    })
+    .prefault({}),
   auth: z
     .strictObject({
       /** On: every inference request needs an API key of a tenant below. Off: one tenant, "default". */

@@ -59,7 +59,7 @@ export class Metrics {
 
   readonly shed = new Counter({
     name: 'sluice_shed_total',
-    help: 'Requests refused or shed by load control, by reason (queue_full, predicted_miss, deadline) and tenant.',
+    help: 'Requests refused or shed by load control, by reason (overloaded, queue_full, predicted_miss, deadline) and tenant.',
     labelNames: ['model', 'version', 'reason', 'tenant'] as const,
     registers: [this.registry],
   });
@@ -95,6 +95,26 @@ export class Metrics {
       collect() {
         const stats = pool.stats();
         for (const state of ['completed', 'failed', 'queued', 'busy'] as const) this.set({ state }, stats[state]);
+      },
+    });
+  }
+
+  /** Exports the HTTP admission gate's adaptive limit and the inference requests it has let in. */
+  watchAdmission(gate: { stats(): { readonly limit: number; readonly inflight: number } }): void {
+    new Gauge({
+      name: 'sluice_admission_limit',
+      help: 'Inference requests the server admits at once (adaptive); more are refused with 429 before their body is read.',
+      registers: [this.registry],
+      collect() {
+        this.set(gate.stats().limit);
+      },
+    });
+    new Gauge({
+      name: 'sluice_admission_inflight',
+      help: 'Inference requests admitted by the HTTP admission gate and not yet answered.',
+      registers: [this.registry],
+      collect() {
+        this.set(gate.stats().inflight);
       },
     });
   }

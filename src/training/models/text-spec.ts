@@ -36,12 +36,14 @@ export const TEXT_BATCHING: ModelSpecDocument['batching'] = {
 };
 
 /**
- * Text models are the heavy ones: they may grow to a second instance (one per core on a
- * two-core machine) when rows pile up, and shrink back when quiet.
+ * One instance: the event loop that parses HTTP needs a core of its own, and on the
+ * two-core machines we measure on, a second instance computing beside it starved it
+ * (open loop at 1–2x capacity: 3.7k → 0.9k req/s served, p99 9–23 s; docs/benchmarks.md).
+ * Raise max_instances where there are cores to spare.
  */
 export const TEXT_INSTANCES: ModelSpecDocument['instances'] = {
   min_instances: 1,
-  max_instances: 2,
+  max_instances: 1,
   target_ongoing_requests: 64,
   upscale_delay_s: 5,
   downscale_delay_s: 60,

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FakeClock } from '../batching/clock.ts';
+import { AdmissionGate, permitOutcome, type AdmissionGateOptions, type AdmissionTicket } from './admission-gate.ts';
+
+const TICK_MS = 5;
+
+function create(options: Partial<AdmissionGateOptions> = {}): { gate: AdmissionGate; clock: FakeClock } {
+  const clock = new FakeClock(1_000);
+  const gate = new AdmissionGate({ initialLimit: 10, minLimit: 1, maxLimit: 1000, clock, loopLag: { tickMs: TICK_MS, targetMs: 20, intervalMs: 100 }, ...options });
+  return { gate, clock };
+}
+
+function admitted(gate: AdmissionGate): AdmissionTicket {
+  const verdict = gate.admit();
+  assert.ok(verdict.admitted, `refused at limit ${gate.stats().limit} with ${gate.stats().inflight} in flight`);
+  return verdict.ticket;
+}
+
+/** Lets the probe run on time, as an idle loop would, for `ms`. */
+function keepUp(gate: AdmissionGate, clock: FakeClock, ms: number): void {
+  for (let elapsed = 0; elapsed < ms; elapsed += TICK_MS) {
+    clock.advance(TICK_MS);
+    gate.loopTurned();
+  }
+}
+
+/** As many requests as the limit admits, each answered `status` after `rttMs`. */
+function round(gate: AdmissionGate, clock: FakeClock, rttMs: number, status = 200): void {
+  const tickets = Array.from({ length: gate.stats().limit }, () => admitted(gate));
+  keepUp(gate, clock, rttMs);
+  for (const ticket of tickets) ticket.finish(status);
+}
+
+/** Rounds for `ms` of fake time; returns the limit after them. */
+function roundsFor(gate: AdmissionGate, clock: FakeClock, ms: number, rttMs: number, status = 200): number {
+  for (let elapsed = 0; elapsed < ms; elapsed += rttMs) round(gate, clock, rttMs, status);
+  return gate.stats().limit;
+}
+
+describe('AdmissionGate', () => {
+  it('admits up to the limit and refuses beyond it with 429 ERR_ADMISSION_OVERLOADED and a Retry-After', () => {
+    const { gate } = create({ initialLimit: 2, minLimit: 1, maxLimit: 2 });
+    const first = admitted(gate);
+    admitted(gate);
+    const refused = gate.admit();
+    assert.equal(refused.admitted, false);
+    if (refused.admitted) return;
+    assert.equal(refused.guard, 'concurrency');
+    assert.equal(refused.error.code, 'ERR_ADMISSION_OVERLOADED');
+    assert.equal(refused.error.status, 429);
+    assert.match(refused.error.message, /at its limit of 2 concurrent inference requests; the request was refused before its body was read/);
+    assert.equal(refused.error.retryAfterMs, 1000, 'no latency measured yet: a second');
+    assert.deepEqual(gate.stats(), { limit: 2, inflight: 2, refused: { concurrency: 1, loop_lag: 0 }, loopStallMs: 0, loopBehind: false });
+    first.finish(200);
+    admitted(gate);
+  });
+
+  it('grows the limit while latency stays at its baseline', () => {
+    const { gate, clock } = create({ initialLimit: 10 });
+    const limits = [roundsFor(gate, clock, 2_000, 20), roundsFor(gate, clock, 5_000, 20), roundsFor(gate, clock, 5_000, 20)];
+    assert.ok(limits[0]! > 10 && limits[1]! > limits[0]! && limits[2]! > limits[1]!, `limits ${limits.join(' → ')}`);
+  });
+
+  it('shrinks the limit when latency rises well above its baseline', () => {
+    const { gate, clock } = create({ initialLimit: 50 });
+    const fast = roundsFor(gate, clock, 5_000, 10);
+    const slow = roundsFor(gate, clock, 5_000, 200);
+    assert.ok(slow < fast, `limit ${fast} at 10 ms, ${slow} at 200 ms`);
+    const refused = gate.admit();
+    assert.ok(!refused.admitted || gate.stats().inflight <= slow);
+  });
+
+  it('learns nothing from client errors and 503s, and backs off on other server errors', () => {
+    const { gate, clock } = create({ initialLimit: 20 });
+    assert.equal(roundsFor(gate, clock, 5_000, 10, 400), 20);
+    assert.equal(roundsFor(gate, clock, 5_000, 10, 404), 20);
+    assert.equal(roundsFor(gate, clock, 5_000, 10, 503), 20);
+    round(gate, clock, 10, 500);
+    assert.equal(gate.stats().limit, 18, 'a flight of failures backs off once: 20 × 0.9');
+    round(gate, clock, 10, 504);
+    assert.equal(gate.stats().limit, 16);
+  });
+
+  it('sheds on event loop lag before taking a permit, with the stall as Retry-After', () => {
+    const { gate, clock } = create();
+    keepUp(gate, clock, 50);
+    for (let turn = 0; turn < 3; turn += 1) {
+      clock.advance(TICK_MS + 60);
+      gate.loopTurned();
+    }
+    clock.advance(TICK_MS + 10);
+    admitted(gate).finish(200);
+    clock.advance(25);
+    const refused = gate.admit();
+    assert.equal(refused.admitted, false);
+    if (refused.admitted) return;
+    assert.equal(refused.guard, 'loop_lag');
+    assert.equal(refused.error.code, 'ERR_ADMISSION_OVERLOADED');
+    assert.equal(refused.error.retryAfterMs, 35);
+    assert.match(refused.error.message, /35 ms behind on the requests it has received/);
+    assert.deepEqual(gate.stats(), { limit: 10, inflight: 0, refused: { concurrency: 0, loop_lag: 1 }, loopStallMs: 35, loopBehind: true });
+  });
+
+  it('frees the slot of a request whose client went away, and counts each ticket once', () => {
+    const { gate } = create({ initialLimit: 1, minLimit: 1, maxLimit: 1 });
+    const ticket = admitted(gate);
+    assert.equal(gate.admit().admitted, false);
+    ticket.abandon();
+    ticket.finish(500);
+    assert.equal(gate.stats().inflight, 0);
+    const next = admitted(gate);
+    next.finish(200);
+    next.finish(200);
+    assert.equal(gate.stats().inflight, 0);
+  });
+});
+
+describe('permitOutcome', () => {
+  it('maps a response status to what it says about load', () => {
+    assert.deepEqual(permitOutcome(200, 12), { rttMs: 12 });
+    assert.deepEqual(permitOutcome(304, 3), { rttMs: 3 });
+    assert.equal(permitOutcome(400, 1), 'ignore');
+    assert.equal(permitOutcome(429, 1), 'ignore');
+    assert.equal(permitOutcome(503, 1), 'ignore');
+    assert.equal(permitOutcome(500, 1), 'dropped');
+    assert.equal(permitOutcome(504, 1), 'dropped');
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * The server-wide gate for inference requests, decided before a request's body is read:
+ * refusing there costs a fraction of serving, because the body parse, the JSON schema and
+ * the tokenization that a model queue's refusal would already have paid for never happen.
+ *
+ *   admit() ─► loop lag guard: behind for too long? ──► refused, guard "loop_lag"
+ *           ─► adaptive limit: no permit left?       ──► refused, guard "concurrency"
+ *           ─► ticket ─► finish(status) ─► 2xx/3xx: the request's latency teaches the limit
+ *                     │                  ├► 5xx but 503: a failure, the limit backs off
+ *                     │                  └► 4xx, 503: says nothing about load
+ *                     └► abandon()      ─► the client went away: nothing to learn
+ *
+ * The two guards see different queues: the limit bounds the requests sluice holds (body
+ * read, queued for a batch, running), and follows their latency; the loop lag guard sees
+ * the requests still waiting in socket buffers, which never reach the limit's count.
+ * 503s are not failures here: they mean not ready or shutting down, not slow.
+ */
+import { RETRY_AFTER_MAX_MS, RETRY_AFTER_MIN_MS, RETRY_AFTER_UNKNOWN_MS } from '../batching/admission.ts';
+import { RealClock, type Clock } from '../batching/clock.ts';
+import { AdaptiveLimit, type LimitChangeReason, type PermitOutcome } from '../control/adaptive-limit.ts';
+import { SluiceError } from '../errors.ts';
+import { LoopLagGuard, type LoopLagOptions } from './loop-lag-guard.ts';
+
+export interface AdmissionGateOptions {
+  readonly initialLimit: number;
+  readonly minLimit: number;
+  readonly maxLimit: number;
+  readonly loopLag?: LoopLagOptions;
+  readonly clock?: Clock;
+  /** Called when the integer limit changes. */
+  readonly onLimitChange?: (limit: number, previous: number, reason: LimitChangeReason) => void;
+}
+
+/** Which guard refused: the concurrency limit or the event loop's backlog. */
+export type AdmissionGuard = 'concurrency' | 'loop_lag';
+
+export type AdmissionVerdict =
+  | { readonly admitted: true; readonly ticket: AdmissionTicket }
+  | { readonly admitted: false; readonly guard: AdmissionGuard; readonly error: SluiceError };
+
+export interface AdmissionTicket {
+  /** The response went out with this status. Only the first of `finish` and `abandon` counts. */
+  finish(status: number): void;
+  /** The connection closed before the response was sent. */
+  abandon(): void;
+}
+
+/** A snapshot; numbers do not move after it is taken. */
+export interface AdmissionStats {
+  readonly limit: number;
+  readonly inflight: number;
+  readonly refused: Readonly<Record<AdmissionGuard, number>>;
+  /** How long the event loop's current turn has run past the probe's due time. */
+  readonly loopStallMs: number;
+  /** Whether the loop is in an episode of late turns (see LoopLagGuard). */
+  readonly loopBehind: boolean;
+}
+
+export class AdmissionGate {
+  private readonly limiter: AdaptiveLimit;
+  private readonly loopLag: LoopLagGuard;
+  private readonly clock: Clock;
+  private readonly refused: Record<AdmissionGuard, number> = { concurrency: 0, loop_lag: 0 };
+
+  constructor(options: AdmissionGateOptions) {
+    this.clock = options.clock ?? new RealClock();
+    const { initialLimit, minLimit, maxLimit, onLimitChange } = options;
+    this.limiter = new AdaptiveLimit({ initialLimit, minLimit, maxLimit, clock: this.clock, ...(onLimitChange === undefined ? {} : { onChange: onLimitChange }) });
+    this.loopLag = new LoopLagGuard(this.clock, options.loopLag);
+  }
+
+  /** The period the loop probe should call `loopTurned` at. */
+  get probeTickMs(): number {
+    return this.loopLag.tickMs;
+  }
+
+  /** The loop probe's timer ran. */
+  loopTurned(): void {
+    this.loopLag.onTurn();
+  }
+
+  admit(): AdmissionVerdict {
+    const lag = this.loopLag.check();
+    if (lag.shed) return this.refuse('loop_lag', `the server is ${Math.round(lag.stallMs)} ms behind on the requests it has received`, lag.stallMs);
+    const permit = this.limiter.tryAcquire();
+    if (permit === undefined) {
+      const { limit, shortRttMs } = this.limiter.stats();
+      return this.refuse('concurrency', `the server is at its limit of ${limit} concurrent inference requests`, shortRttMs > 0 ? shortRttMs : RETRY_AFTER_UNKNOWN_MS);
+    }
+    const startMs = this.clock.now();
+    return {
+      admitted: true,
+      ticket: {
+        finish: (status) => permit.release(permitOutcome(status, this.clock.now() - startMs)),
+        abandon: () => permit.release('ignore'),
+      },
+    };
+  }
+
+  stats(): AdmissionStats {
+    const { limit, inflight } = this.limiter.stats();
+    return { limit, inflight, refused: { ...this.refused }, loopStallMs: this.loopLag.stallMs(), loopBehind: this.loopLag.behind };
+  }
+
+  private refuse(guard: AdmissionGuard, why: string, retryAfterMs: number): AdmissionVerdict {
+    this.refused[guard] += 1;
+    const error = new SluiceError('ERR_ADMISSION_OVERLOADED', `${why}; the request was refused before its body was read`, {
+      retryAfterMs: Math.min(RETRY_AFTER_MAX_MS, Math.max(RETRY_AFTER_MIN_MS, Math.ceil(retryAfterMs))),
+    });
+    return { admitted: false, guard, error };
+  }
+}
+
+/** What a response's status says about load (see the diagram above). */
+export function permitOutcome(status: number, rttMs: number): PermitOutcome {
+  if (status >= 500 && status !== 503) return 'dropped';
+  if (status >= 400) return 'ignore';
+  return { rttMs };
+}

@@ -1,0 +1,112 @@
+/**
+ * The admission gate on fastify: an `onRequest` hook on inference routes, which runs after
+ * the headers are parsed and before the body is read. A refused request goes down the
+ * server's error path (`done(error)` → the error handler → the route's envelope, with
+ * `Retry-After`); its body is never read, and Node discards it so the keep-alive connection
+ * serves the next request. Nothing here reads a body, not even to find the model.
+ *
+ *   onRequest  ─► gate.admit() ─► refused: sluice_shed_total{reason="overloaded"}, 429
+ *                              └► ticket on the request
+ *   onResponse ─► ticket.finish(status)
+ *   close      ─► ticket.abandon()   (the client left first: no response, no onResponse)
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { LimitChangeReason } from '../control/adaptive-limit.ts';
+import type { ModelRegistry } from '../models/registry.ts';
+import type { Metrics } from '../observe/metrics.ts';
+import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
+import { AdmissionGate, type AdmissionTicket } from './admission-gate.ts';
+import { startLoopProbe } from './loop-probe.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    admission: AdmissionTicket | null;
+  }
+}
+
+/** The `admission` section of the configuration. */
+export interface AdmissionSettings {
+  readonly min_limit: number;
+  readonly max_limit: number;
+  readonly initial_limit: number;
+}
+
+export interface AdmissionDeps {
+  readonly models: ModelRegistry;
+  readonly tenants: TenantDirectory;
+  readonly metrics: Metrics;
+  readonly onLimitChange?: (limit: number, previous: number, reason: LimitChangeReason) => void;
+}
+
+export function registerAdmissionGate(app: FastifyInstance, settings: AdmissionSettings, deps: AdmissionDeps): AdmissionGate {
+  const gate = new AdmissionGate({
+    initialLimit: settings.initial_limit,
+    minLimit: settings.min_limit,
+    maxLimit: settings.max_limit,
+    ...(deps.onLimitChange === undefined ? {} : { onLimitChange: deps.onLimitChange }),
+  });
+  const probe = startLoopProbe(() => gate.loopTurned(), gate.probeTickMs);
+  deps.metrics.watchAdmission(gate);
+  app.decorateRequest('admission', null);
+  // Callback style, not async: no promise and no extra microtask on every request.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.routeOptions.config.inference !== true) return done();
+    const verdict = gate.admit();
+    if (!verdict.admitted) {
+      deps.metrics.shed.inc({ ...shedModelLabels(request, deps.models), reason: 'overloaded', tenant: tenantLabel(request, deps.tenants) });
+      return done(verdict.error);
+    }
+    request.admission = verdict.ticket;
+    abandonWhenClosedEarly(reply, verdict.ticket);
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    request.admission?.finish(reply.statusCode);
+    done();
+  });
+  app.addHook('onClose', (_instance, done) => {
+    probe.stop();
+    done();
+  });
+  return gate;
+}
+
+/**
+ * Fastify runs onResponse when the response finishes, which a response to a client that
+ * has gone never does; without this its permit would be held for good. After a normal
+ * finish `close` follows it (and the ticket ignores a second release anyway), but may come
+ * before onResponse hooks queued behind an async one, so a finished response is left to them.
+ */
+function abandonWhenClosedEarly(reply: FastifyReply, ticket: AdmissionTicket): void {
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) ticket.abandon();
+  });
+}
+
+/**
+ * The model a refused request was for, when its URL names one (KServe v1 and v2; OpenAI
+ * names it in the body, which is not read). Only a name that resolves becomes a label
+ * value: a name comes from the client, and label values must stay bounded.
+ */
+function shedModelLabels(request: FastifyRequest, models: ModelRegistry): { model: string; version: string } {
+  const unresolved = { model: '_unresolved', version: '' };
+  const params = request.params;
+  if (typeof params !== 'object' || params === null) return unresolved;
+  const { model, version } = params as { model?: unknown; version?: unknown };
+  if (typeof model !== 'string') return unresolved;
+  try {
+    const { spec } = models.resolve(model, typeof version === 'string' ? version : undefined);
+    return { model: spec.name, version: spec.version };
+  } catch {
+    return unresolved;
+  }
+}
+
+/** The tenant its API key names; "default" with auth off, or when the key is missing or wrong. */
+function tenantLabel(request: FastifyRequest, tenants: TenantDirectory): string {
+  try {
+    return tenants.identify(request.headers).name;
+  } catch {
+    return 'default';
+  }
+}

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FakeClock } from '../batching/clock.ts';
+import { LoopLagGuard } from './loop-lag-guard.ts';
+
+const TICK_MS = 5;
+const TARGET_MS = 20;
+const INTERVAL_MS = 100;
+
+function create(): { guard: LoopLagGuard; clock: FakeClock } {
+  const clock = new FakeClock(1_000);
+  const guard = new LoopLagGuard(clock, { tickMs: TICK_MS, targetMs: TARGET_MS, intervalMs: INTERVAL_MS });
+  return { guard, clock };
+}
+
+/** The loop keeps up: the probe runs on time for `ms`. */
+function keepUp(guard: LoopLagGuard, clock: FakeClock, ms: number): void {
+  for (let elapsed = 0; elapsed < ms; elapsed += TICK_MS) {
+    clock.advance(TICK_MS);
+    guard.onTurn();
+  }
+}
+
+/** One turn of the loop that runs `ms` past the probe's due time; the probe runs at its end. */
+function stall(guard: LoopLagGuard, clock: FakeClock, ms: number): void {
+  clock.advance(TICK_MS + ms);
+  guard.onTurn();
+}
+
+/** Moves into the current turn `ms` past the probe's due time, where a request is checked. */
+function intoTurn(clock: FakeClock, ms: number): void {
+  clock.advance(TICK_MS + ms);
+}
+
+describe('LoopLagGuard', () => {
+  it('never sheds while the loop keeps up', () => {
+    const { guard, clock } = create();
+    for (let turn = 0; turn < 100; turn += 1) {
+      keepUp(guard, clock, TICK_MS);
+      assert.deepEqual(guard.check(), { shed: false });
+    }
+    assert.equal(guard.behind, false);
+    assert.equal(guard.stallMs(), 0);
+  });
+
+  it('lets a single long turn through, however long: a burst is not a standing queue', () => {
+    const { guard, clock } = create();
+    keepUp(guard, clock, 50);
+    intoTurn(clock, 500);
+    assert.equal(guard.stallMs(), 500);
+    assert.deepEqual(guard.check(), { shed: false });
+  });
+
+  it('sheds past the target in a turn that follows turns late for a whole interval', () => {
+    const { guard, clock } = create();
+    keepUp(guard, clock, 50);
+    stall(guard, clock, 60);
+    stall(guard, clock, 60);
+    assert.equal(guard.behind, true);
+    intoTurn(clock, TARGET_MS - 1);
+    assert.deepEqual(guard.check(), { shed: false }, 'the first target ms of a turn are admitted');
+    clock.advance(2);
+    assert.deepEqual(guard.check(), { shed: true, stallMs: TARGET_MS + 1 });
+  });
+
+  it('tolerates late turns for less than an interval', () => {
+    const { guard, clock } = create();
+    keepUp(guard, clock, 50);
+    stall(guard, clock, 40);
+    intoTurn(clock, 40);
+    assert.equal(guard.behind, true);
+    assert.deepEqual(guard.check(), { shed: false }, 'behind for 85 ms < 100 ms');
+    clock.advance(20);
+    assert.deepEqual(guard.check(), { shed: true, stallMs: 60 }, 'behind for 105 ms, and 60 ms into this turn');
+  });
+
+  it('turns late by no more than the target do not count as behind', () => {
+    const { guard, clock } = create();
+    for (let turn = 0; turn < 50; turn += 1) stall(guard, clock, TARGET_MS);
+    assert.equal(guard.behind, false);
+    intoTurn(clock, 300);
+    assert.deepEqual(guard.check(), { shed: false });
+  });
+
+  it('stays behind until the loop has kept up for a whole interval, then treats a long turn as a burst again', () => {
+    const { guard, clock } = create();
+    stall(guard, clock, 200);
+    keepUp(guard, clock, INTERVAL_MS - TICK_MS);
+    assert.equal(guard.behind, true, 'on time for less than an interval');
+    intoTurn(clock, 30);
+    assert.deepEqual(guard.check(), { shed: true, stallMs: 30 }, 'a long turn soon after is shed at once');
+    guard.onTurn();
+    keepUp(guard, clock, INTERVAL_MS);
+    assert.equal(guard.behind, false, 'on time for a whole interval');
+    intoTurn(clock, 30);
+    assert.deepEqual(guard.check(), { shed: false });
+  });
+
+  it('refuses settings that are not positive', () => {
+    const clock = new FakeClock();
+    assert.throws(() => new LoopLagGuard(clock, { tickMs: 0 }), /tickMs must be a finite number > 0/);
+    assert.throws(() => new LoopLagGuard(clock, { targetMs: -1 }), /targetMs/);
+    assert.throws(() => new LoopLagGuard(clock, { intervalMs: Infinity }), /intervalMs/);
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * The queue sluice cannot see: requests waiting in socket buffers for the event loop to
+ * come round to them. Under overload Node reads them in bursts (one turn of the loop
+ * parses every readable socket before any timer runs), so a request parsed late in a long
+ * turn has waited at least as long as that turn has run. This guard estimates the wait
+ * from one timer and sheds by CoDel's rule: a delay above the target is a burst to be
+ * absorbed, unless the loop has already been behind for a whole interval.
+ *
+ *   probe timer, every tickMs ─► onTurn()   the loop came round; the turn was late by now − due
+ *   inference request ────────► check()    stall = now − due: how long this turn has run past
+ *                                           the timer's due time (0 while the loop keeps up)
+ *
+ *   shed ⇔ stall > targetMs  and  an earlier turn, ≥ intervalMs ago, was already late by
+ *          more than targetMs, with no whole interval of on-time turns since
+ *
+ * Consequences of the rule:
+ * - a single long turn (a GC pause, a first burst after idle) is let through: only a turn
+ *   that follows a late one can shed, so one stall never refuses anything by itself;
+ * - in sustained overload each turn admits what arrives in its first `targetMs` and sheds
+ *   the rest before the body is read, which shortens the turns (refusing costs much less
+ *   than serving) until they settle near the target;
+ * - once behind, the loop must keep up for a whole interval before a long turn is again
+ *   treated as a burst (CoDel re-enters its dropping state at once for the same reason).
+ *
+ * Why a timer and not the alternatives:
+ * - no request carries the time its bytes arrived (Node's HTTP parser reads the socket
+ *   natively), and on a keep-alive connection the socket's own arrival says nothing;
+ * - `perf_hooks.monitorEventLoopDelay` records a delay only after the stalled turn has
+ *   ended, so it cannot see the turn that is stalling now, the one parsing the backlog;
+ * - the timer costs one callback per tick while idle and one `now()` per request.
+ */
+import type { Clock } from '../batching/clock.ts';
+
+export interface LoopLagOptions {
+  /** A request is taken to have waited too long past this stall; 20 ms by default. */
+  readonly targetMs?: number;
+  /** How long the loop must have been behind before stalls are shed, and keep up before they are not; 100 ms by default. */
+  readonly intervalMs?: number;
+  /** The probe timer's period; 5 ms by default. */
+  readonly tickMs?: number;
+}
+
+export const DEFAULT_LOOP_LAG: Required<LoopLagOptions> = Object.freeze({ targetMs: 20, intervalMs: 100, tickMs: 5 });
+
+export type LoopLagCheck = { readonly shed: false } | { readonly shed: true; readonly stallMs: number };
+
+const ADMIT: LoopLagCheck = Object.freeze({ shed: false });
+
+export class LoopLagGuard {
+  private readonly settings: Required<LoopLagOptions>;
+  private lastTurnMs: number;
+  /** Due time of the first late turn of the current episode; undefined while the loop keeps up. */
+  private behindSinceMs: number | undefined;
+  /** The end of the last late turn, once turns are on time again; the episode ends an interval later. */
+  private keptUpSinceMs: number | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    options: LoopLagOptions = {},
+  ) {
+    this.settings = validate({ ...DEFAULT_LOOP_LAG, ...options });
+    this.lastTurnMs = clock.now();
+  }
+
+  get tickMs(): number {
+    return this.settings.tickMs;
+  }
+
+  /** The probe timer ran: the loop came round to its timers. */
+  onTurn(): void {
+    const now = this.clock.now();
+    const previousTurnMs = this.lastTurnMs;
+    const dueMs = previousTurnMs + this.settings.tickMs;
+    this.lastTurnMs = now;
+    if (now - dueMs > this.settings.targetMs) {
+      this.behindSinceMs ??= dueMs;
+      this.keptUpSinceMs = undefined;
+      return;
+    }
+    if (this.behindSinceMs === undefined) return;
+    this.keptUpSinceMs ??= previousTurnMs;
+    if (now - this.keptUpSinceMs >= this.settings.intervalMs) {
+      this.behindSinceMs = undefined;
+      this.keptUpSinceMs = undefined;
+    }
+  }
+
+  /** Whether a request arriving now should be shed, and how far behind the loop is. */
+  check(): LoopLagCheck {
+    const now = this.clock.now();
+    const stallMs = this.stallMs(now);
+    if (stallMs <= this.settings.targetMs) return ADMIT;
+    if (this.behindSinceMs === undefined || now - this.behindSinceMs < this.settings.intervalMs) return ADMIT;
+    return { shed: true, stallMs };
+  }
+
+  /** How long the current turn has run past the probe's due time; 0 while the loop keeps up. */
+  stallMs(now = this.clock.now()): number {
+    return Math.max(0, now - (this.lastTurnMs + this.settings.tickMs));
+  }
+
+  /** Whether the loop is in an episode of being behind (late turns without a whole interval of on-time ones since). */
+  get behind(): boolean {
+    return this.behindSinceMs !== undefined;
+  }
+}
+
+function validate(settings: Required<LoopLagOptions>): Required<LoopLagOptions> {
+  for (const [name, value] of Object.entries(settings)) {
+    if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be a finite number > 0, got ${value}`);
+  }
+  return Object.freeze(settings);
+}
