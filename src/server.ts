@@ -50,6 +50,7 @@ export interface Sluice {
 }
 
 export const MAX_ITEMS_PER_REQUEST = 2048;
+const CLIENT_CLOSED_REQUEST = 499;
 
 export interface SluiceOverrides {
   /** Wraps how model instances open their sessions (tests use it to hold batches). */
@@ -95,7 +96,18 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     registerAdmissionGate(app, config.admission, { models, tenants, metrics, onLimitChange: (limit, previous, reason) => logger.debug({ limit, previous, reason }, 'admission limit changed') });
   }
   app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.inference === true) inflight.add(reply);
+    const { config } = request.routeOptions;
+    if (config.inference !== true) return;
+    inflight.add(reply);
+    // A client that goes away before its answer never reaches onResponse: count it as
+    // 499 (nginx's "client closed request") so shutdown does not wait on it.
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished || !inflight.has(reply)) return;
+      inflight.delete(reply);
+      if (config.protocol !== undefined && config.protocol !== 'admin') {
+        metrics.recordRequest(config.protocol, CLIENT_CLOSED_REQUEST, reply.elapsedTime / 1000, request.inference?.model?.spec);
+      }
+    });
   });
   app.addHook('onResponse', async (request, reply) => {
     const { config } = request.routeOptions;

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import type { AddressInfo } from 'node:net';
+import { before, describe, test } from 'node:test';
+import { request } from 'undici';
 import type { Sluice } from '../src/server.ts';
 import { HeldSessions, until } from './support/held-sessions.ts';
 import { repositoryWith } from './support/repository.ts';
@@ -26,6 +28,17 @@ async function heldServer(config: Record<string, unknown> = {}) {
   return { sluice, sessions };
 }
 
+/** Runs `body` against a held server, then lets every batch go and closes it. */
+async function withHeldServer(body: (server: { sluice: Sluice; sessions: HeldSessions }) => Promise<void>): Promise<void> {
+  const server = await heldServer();
+  try {
+    await body(server);
+  } finally {
+    server.sessions.release();
+    await server.sluice.close();
+  }
+}
+
 const predict = (sluice: Sluice, text: string, headers: Record<string, string> = {}) =>
   sluice.app.inject({ method: 'POST', url: '/v1/models/triage-small:predict', payload: { instances: [text] }, headers });
 
@@ -41,9 +54,8 @@ async function occupy(sluice: Sluice, sessions: HeldSessions, headers: Record<st
 }
 
 describe('bounded queues', () => {
-  test('a full queue answers 429 at once with Retry-After, in the KServe and OpenAI envelopes', async () => {
-    const { sluice, sessions } = await heldServer();
-    try {
+  test('a full queue answers 429 at once with Retry-After, in the KServe and OpenAI envelopes', () =>
+    withHeldServer(async ({ sluice, sessions }) => {
       const { running } = await occupy(sluice, sessions);
       const queued = Array.from({ length: QUEUE_ROWS }, (_, index) => predict(sluice, `queued ${index}`));
       await until(() => sluice.models.resolve('triage-small').stats()?.queued === QUEUE_ROWS, 'the queue is full');
@@ -67,17 +79,12 @@ describe('bounded queues', () => {
       const metrics = (await sluice.app.inject('/metrics')).body;
       assert.match(metrics, /sluice_shed_total\{model="triage-small",version="1",reason="queue_full",tenant="default"\} 1/);
       assert.match(metrics, /sluice_requests_total\{model="triage-small",version="1",protocol="kserve-v1",status="429"\} 1/);
-    } finally {
-      sessions.release();
-      await sluice.close();
-    }
-  });
+    }));
 });
 
 describe('deadlines', () => {
-  test('a request whose deadline passes in the queue gets 504 and is never executed', async () => {
-    const { sluice, sessions } = await heldServer();
-    try {
+  test('a request whose deadline passes in the queue gets 504 and is never executed', () =>
+    withHeldServer(async ({ sluice, sessions }) => {
       const { running } = await occupy(sluice, sessions);
       const late = await sluice.app.inject({
         method: 'POST',
@@ -92,15 +99,10 @@ describe('deadlines', () => {
       assert.equal((await running).statusCode, 200);
       assert.equal(sessions.started, 1, 'only the first batch ever reached the session');
       assert.equal(sluice.models.resolve('triage-small').stats()?.executedItems, 1);
-    } finally {
-      sessions.release();
-      await sluice.close();
-    }
-  });
+    }));
 
-  test('KServe v2 parameters.timeout is in microseconds, and a request cannot lengthen its timeout', async () => {
-    const { sluice, sessions } = await heldServer();
-    try {
+  test('KServe v2 parameters.timeout is in microseconds, and a request cannot lengthen its timeout', () =>
+    withHeldServer(async ({ sluice, sessions }) => {
       const { running } = await occupy(sluice, sessions);
       const late = await sluice.app.inject({
         method: 'POST',
@@ -110,11 +112,7 @@ describe('deadlines', () => {
       assert.equal(late.statusCode, 504);
       sessions.release();
       await running;
-    } finally {
-      sessions.release();
-      await sluice.close();
-    }
-  });
+    }));
 
   test('a request that cannot finish before its deadline is refused at once (predicted miss)', async () => {
     const bigQueue = await repositoryWith<SchedulingDocument>('triage-large', (document) => {
@@ -148,9 +146,8 @@ describe('deadlines', () => {
 });
 
 describe('priorities', () => {
-  test('a high-priority request queued after low-priority ones is served first', async () => {
-    const { sluice, sessions } = await heldServer();
-    try {
+  test('a high-priority request queued after low-priority ones is served first', () =>
+    withHeldServer(async ({ sluice, sessions }) => {
       const { running } = await occupy(sluice, sessions);
       const finished: string[] = [];
       const send = (name: string, priority: string) => predict(sluice, name, { 'x-priority': priority }).then((response) => {
@@ -165,11 +162,7 @@ describe('priorities', () => {
       sessions.release();
       await Promise.all([running, low, high]);
       assert.deepEqual(finished[0], 'high');
-    } finally {
-      sessions.release();
-      await sluice.close();
-    }
-  });
+    }));
 
   test('bad priority and timeout values are 400s naming the header or parameter', async () => {
     const sluice = await startTestSluice({ repository });
@@ -240,6 +233,28 @@ describe('graceful shutdown', () => {
     assert.equal((await running).statusCode, 200);
     assert.equal((await queued).statusCode, 200);
     assert.deepEqual(await shutdown, { unfinished: 0 });
+  });
+
+  test('a client that hangs up is counted as 499 and shutdown does not wait for it', async () => {
+    const { sluice, sessions } = await heldServer();
+    await sluice.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = sluice.app.server.address() as AddressInfo;
+    const abort = new AbortController();
+    const hungUp = request(`http://127.0.0.1:${port}/v1/models/triage-small:predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ instances: ['I will not wait'] }),
+      signal: abort.signal,
+    }).catch((error: Error) => error.name);
+    await until(() => sessions.held === 1, 'the batch is held');
+    abort.abort();
+    assert.equal(await hungUp, 'AbortError');
+    const counted = async () => (await sluice.metrics.registry.getSingleMetricAsString('sluice_requests_total')).includes('protocol="kserve-v1",status="499"} 1');
+    for (let attempt = 0; attempt < 400 && !(await counted()); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(await counted(), 'the hang-up is counted as 499');
+    const shutdown = sluice.shutdown(60_000);
+    sessions.release();
+    assert.deepEqual(await shutdown, { unfinished: 0 }, 'shutdown finished without waiting out its grace period');
   });
 
   test('requests still open when the grace period ends are answered 503, not dropped', async () => {

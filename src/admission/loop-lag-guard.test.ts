@@ -21,15 +21,25 @@ function keepUp(guard: LoopLagGuard, clock: FakeClock, ms: number): void {
   }
 }
 
-/** One turn of the loop that runs `ms` past the probe's due time; the probe runs at its end. */
-function stall(guard: LoopLagGuard, clock: FakeClock, ms: number): void {
-  clock.advance(TICK_MS + ms);
+/**
+ * One turn of the loop that runs `ms` past the probe's due time, parsing `requests`
+ * requests on the way (each admitted, early in the turn); the probe runs at its end.
+ */
+function stall(guard: LoopLagGuard, clock: FakeClock, ms: number, requests = 2): void {
+  clock.advance(TICK_MS);
+  for (let request = 0; request < requests; request += 1) assert.deepEqual(guard.check(), { shed: false });
+  clock.advance(ms);
   guard.onTurn();
 }
 
-/** Moves into the current turn `ms` past the probe's due time, where a request is checked. */
-function intoTurn(clock: FakeClock, ms: number): void {
-  clock.advance(TICK_MS + ms);
+/**
+ * Moves `ms` past the probe's due time into a turn that has already parsed one request
+ * (admitted: it came first), so the next request checked is queued behind another.
+ */
+function intoTurn(guard: LoopLagGuard, clock: FakeClock, ms: number): void {
+  clock.advance(TICK_MS);
+  assert.deepEqual(guard.check(), { shed: false });
+  clock.advance(ms);
 }
 
 describe('LoopLagGuard', () => {
@@ -46,7 +56,7 @@ describe('LoopLagGuard', () => {
   it('lets a single long turn through, however long: a burst is not a standing queue', () => {
     const { guard, clock } = create();
     keepUp(guard, clock, 50);
-    intoTurn(clock, 500);
+    intoTurn(guard, clock, 500);
     assert.equal(guard.stallMs(), 500);
     assert.deepEqual(guard.check(), { shed: false });
   });
@@ -57,7 +67,7 @@ describe('LoopLagGuard', () => {
     stall(guard, clock, 60);
     stall(guard, clock, 60);
     assert.equal(guard.behind, true);
-    intoTurn(clock, TARGET_MS - 1);
+    intoTurn(guard, clock, TARGET_MS - 1);
     assert.deepEqual(guard.check(), { shed: false }, 'the first target ms of a turn are admitted');
     clock.advance(2);
     assert.deepEqual(guard.check(), { shed: true, stallMs: TARGET_MS + 1 });
@@ -67,18 +77,30 @@ describe('LoopLagGuard', () => {
     const { guard, clock } = create();
     keepUp(guard, clock, 50);
     stall(guard, clock, 40);
-    intoTurn(clock, 40);
+    intoTurn(guard, clock, 40);
     assert.equal(guard.behind, true);
     assert.deepEqual(guard.check(), { shed: false }, 'behind for 85 ms < 100 ms');
     clock.advance(20);
     assert.deepEqual(guard.check(), { shed: true, stallMs: 60 }, 'behind for 105 ms, and 60 ms into this turn');
   });
 
+  it('needs a queue: late turns with at most one request do not count, and a request alone in its turn is never shed', () => {
+    const { guard, clock } = create();
+    for (let turn = 0; turn < 10; turn += 1) stall(guard, clock, 80, turn % 2);
+    assert.equal(guard.behind, false, 'the loop was busy with work of its own, or one request');
+    stall(guard, clock, 80);
+    stall(guard, clock, 80);
+    assert.equal(guard.behind, true);
+    clock.advance(TICK_MS + 300);
+    assert.deepEqual(guard.check(), { shed: false }, 'alone in its turn: nothing queued behind which to shed');
+    assert.deepEqual(guard.check(), { shed: true, stallMs: 300 }, 'the second request of the turn');
+  });
+
   it('turns late by no more than the target do not count as behind', () => {
     const { guard, clock } = create();
     for (let turn = 0; turn < 50; turn += 1) stall(guard, clock, TARGET_MS);
     assert.equal(guard.behind, false);
-    intoTurn(clock, 300);
+    intoTurn(guard, clock, 300);
     assert.deepEqual(guard.check(), { shed: false });
   });
 
@@ -87,12 +109,12 @@ describe('LoopLagGuard', () => {
     stall(guard, clock, 200);
     keepUp(guard, clock, INTERVAL_MS - TICK_MS);
     assert.equal(guard.behind, true, 'on time for less than an interval');
-    intoTurn(clock, 30);
+    intoTurn(guard, clock, 30);
     assert.deepEqual(guard.check(), { shed: true, stallMs: 30 }, 'a long turn soon after is shed at once');
     guard.onTurn();
     keepUp(guard, clock, INTERVAL_MS);
     assert.equal(guard.behind, false, 'on time for a whole interval');
-    intoTurn(clock, 30);
+    intoTurn(guard, clock, 30);
     assert.deepEqual(guard.check(), { shed: false });
   });
 

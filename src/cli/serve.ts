@@ -32,7 +32,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 
-  const address = await sluice.app.listen({ host: config.server.host, port: config.server.port });
+  const address = await sluice.app.listen({ host: config.server.host, port: config.server.port, backlog: config.server.listen_backlog });
   logger.info({ address }, 'listening; loading models');
   try {
     const repository = config.models.repository;

@@ -11,6 +11,11 @@ export const ConfigSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8080),
       /** Largest accepted request body; larger ones get 413. */
       body_limit_bytes: z.number().int().min(1024).default(10 * 1024 * 1024),
+      /**
+       * Pending TCP connections the kernel may hold (capped by net.core.somaxconn). Node's
+       * 511 overflowed under thousands of connections and clients retried after 1–3 s.
+       */
+      listen_backlog: z.number().int().min(1).default(4096),
       /** After SIGTERM: how long queued and in-flight requests may take to finish. */
       shutdown_grace_ms: z.number().int().min(0).default(30_000),
     })

@@ -99,8 +99,8 @@ export class Metrics {
     });
   }
 
-  /** Exports the HTTP admission gate's adaptive limit and the inference requests it has let in. */
-  watchAdmission(gate: { stats(): { readonly limit: number; readonly inflight: number } }): void {
+  /** Exports the HTTP admission gate's adaptive limit, the inference requests it has let in, and which guard refused how many. */
+  watchAdmission(gate: { stats(): { readonly limit: number; readonly inflight: number; readonly refused: Readonly<Record<string, number>> } }): void {
     new Gauge({
       name: 'sluice_admission_limit',
       help: 'Inference requests the server admits at once (adaptive); more are refused with 429 before their body is read.',
@@ -115,6 +115,17 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(gate.stats().inflight);
+      },
+    });
+    new Counter({
+      name: 'sluice_admission_refused_total',
+      help: 'Inference requests the HTTP admission gate refused (counted in sluice_shed_total as "overloaded"), by guard: concurrency limit or event loop lag.',
+      labelNames: ['guard'] as const,
+      registers: [this.registry],
+      collect() {
+        // Mirrors the gate's own counts, which only grow, so the counter never goes back.
+        this.reset();
+        for (const [guard, refused] of Object.entries(gate.stats().refused)) this.inc({ guard }, refused);
       },
     });
   }
