@@ -14,6 +14,7 @@ import { v2TextInferRequests } from './lib/infer-requests.ts';
 import { runClosedLoop, runOpenLoop } from './lib/open-loop.ts';
 import { sampleRss, startCpuMeter } from './lib/process-usage.ts';
 import { environmentFacts, writeResults } from './lib/report.ts';
+import { defaultPinning, pinThisProcess, type CpuPinning } from './lib/cpu-pinning.ts';
 import { listOption, numberOption, parseEnvPairs, stringOption, type Scenario, type ScenarioContext } from './lib/scenario.ts';
 import { REPOSITORY_ROOT, startSluice, type SluiceProcess } from './lib/server-process.ts';
 import { waitUntilModelIdle } from './lib/server-idle.ts';
@@ -51,6 +52,8 @@ interface Settings {
   readonly connections: number;
   readonly serverRoot: string;
   readonly sides: readonly [Side, Side];
+  /** Servers on these CPUs, the generator on the others: neither starves the other. */
+  readonly pinning: CpuPinning | undefined;
 }
 
 interface RunningSide extends Side {
@@ -69,6 +72,9 @@ export const overloadScenario: Scenario = {
     'off-env': { type: 'string', multiple: true },
     'server-root': { type: 'string' },
     connections: { type: 'string' },
+    'server-cpus': { type: 'string' },
+    'client-cpus': { type: 'string' },
+    'no-pin': { type: 'boolean' },
   },
   run: async (context) => runOverload(settingsOf(context)),
 };
@@ -87,6 +93,7 @@ function settingsOf({ quick, values }: ScenarioContext): Settings {
     requestTimeoutMs: 30_000,
     connections: numberOption(values, 'connections', DEFAULT_CONNECTIONS),
     serverRoot: stringOption(values, 'server-root') ?? REPOSITORY_ROOT,
+    pinning: values['no-pin'] === true ? undefined : defaultPinning(stringOption(values, 'server-cpus'), stringOption(values, 'client-cpus')),
     sides: [
       { key: 'on', label: 'load control on', env: envOf('on-env', []) },
       { key: 'off', label: 'load control off', env: envOf('off-env', DEFAULT_OFF_ENV) },
@@ -99,9 +106,11 @@ async function runOverload(settings: Settings): Promise<void> {
   const request = v2TextInferRequests(MODEL, await goldenTexts(modelsDir, MODEL));
   const started = new Date().toISOString();
   const sides: RunningSide[] = [];
+  if (settings.pinning !== undefined) pinThisProcess(settings.pinning.client);
   try {
     for (const side of settings.sides) {
-      const server = await startSluice({ label: side.label, modelsDir, env: side.env, root: settings.serverRoot });
+      const cpus = settings.pinning?.server;
+      const server = await startSluice({ label: side.label, modelsDir, env: side.env, root: settings.serverRoot, ...(cpus === undefined ? {} : { cpus }) });
       sides.push({ ...side, server, client: new LoadClient(server.origin, { connections: settings.connections, requestTimeoutMs: settings.requestTimeoutMs }) });
     }
     const [on, off] = sides as [RunningSide, RunningSide];
@@ -131,6 +140,7 @@ function announce(settings: Settings, on: RunningSide, off: RunningSide): void {
   console.log(`## overload${settings.quick ? ' (quick)' : ''}\n`);
   console.log(`- ${on.label}: pid ${on.server.pid}, ${envText(on.env)}`);
   console.log(`- ${off.label}: pid ${off.server.pid}, ${envText(off.env)}`);
+  console.log(settings.pinning === undefined ? '- CPUs: not pinned (servers and generator share every core)' : `- CPUs: servers on ${settings.pinning.server}, load generator on ${settings.pinning.client} (taskset)`);
   if (envText(on.env) === envText(off.env)) console.log('- WARNING: both sides run the same configuration; this run compares nothing, it only exercises the harness');
 }
 

@@ -17,6 +17,8 @@ export interface ServerOptions {
   /** The checkout whose `bin/sluice.js` runs; this repository by default. */
   readonly root?: string;
   readonly readyTimeoutMs?: number;
+  /** CPUs the server may run on (taskset list, e.g. "0"), so it never competes with the load generator. */
+  readonly cpus?: string;
 }
 
 export interface SluiceProcess {
@@ -45,7 +47,9 @@ process.once('exit', () => {
 export async function startSluice(options: ServerOptions): Promise<SluiceProcess> {
   const port = await freePort();
   const root = options.root ?? REPOSITORY_ROOT;
-  const child = spawn(process.execPath, ['bin/sluice.js', 'serve', '--port', String(port), '--models', options.modelsDir], {
+  const command = [process.execPath, 'bin/sluice.js', 'serve', '--port', String(port), '--models', options.modelsDir];
+  const [program, ...args] = options.cpus === undefined ? command : ['taskset', '-c', options.cpus, ...command];
+  const child = spawn(program as string, args, {
     cwd: root,
     env: { ...process.env, ...BENCHMARK_ENV, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
