@@ -15,13 +15,15 @@ import { Metrics } from './observe/metrics.ts';
 import type { RequestContext } from './pipeline/context.ts';
 import { InferencePipeline } from './pipeline/pipeline.ts';
 import { PreprocessPool } from './preprocess/preprocess-pool.ts';
-import { errorBody, fromFastifyError, protocolOfUrl, type WireProtocol } from './protocols/envelopes.ts';
+import { errorBody, errorHeaders, fromFastifyError, protocolOfUrl, type WireProtocol } from './protocols/envelopes.ts';
 import { registerKServeV1 } from './protocols/kserve-v1.ts';
 import { registerKServeV2, type ProtocolDeps } from './protocols/kserve-v2.ts';
 import { registerOpenAI } from './protocols/openai.ts';
 import { TenantDirectory } from './tenancy/tenant-directory.ts';
 import { InflightRequests } from './lifecycle/inflight-requests.ts';
+import { createServer } from 'node:http';
 import { registerAdmissionGate } from './admission/http-admission.ts';
+import type { RawAdmission } from './admission/raw-admission.ts';
 import { SLUICE_VERSION } from './version.ts';
 
 declare module 'fastify' {
@@ -75,7 +77,15 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   const pipeline = new InferencePipeline(models, metrics, { loadControl: config.load_control.enabled, draining: () => draining });
   const tenants = new TenantDirectory(config);
   const inflight = new InflightRequests();
+  // The admission screen answers refusals before fastify routes a request; it is set once
+  // the gate exists, and the server it sits in must exist before that.
+  const admissionScreen: { current?: RawAdmission } = {};
   const app = Fastify({
+    serverFactory: (handler) =>
+      createServer((request, response) => {
+        if (admissionScreen.current?.screen(request, response) === true) return;
+        handler(request, response);
+      }),
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.server.body_limit_bytes,
     requestIdHeader: 'x-request-id',
@@ -93,7 +103,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   app.decorateRequest('inference', null);
   // Before the other hooks: a refused request costs no more, and a permit is returned the moment its response finishes.
   if (config.admission.enabled && config.load_control.enabled) {
-    registerAdmissionGate(app, config.admission, { models, tenants, metrics, onLimitChange: (limit, previous, reason) => logger.debug({ limit, previous, reason }, 'admission limit changed') });
+    admissionScreen.current = registerAdmissionGate(app, config.admission, { models, tenants, metrics, onLimitChange: (limit, previous, reason) => logger.debug({ limit, previous, reason }, 'admission limit changed') });
   }
   app.addHook('onRequest', async (request, reply) => {
     const { config } = request.routeOptions;
@@ -166,12 +176,7 @@ function modelObserver(metrics: () => Metrics | undefined, logger: Logger): Mode
 }
 
 function replyWithError(reply: FastifyReply, failure: SluiceError, protocol = reply.request.routeOptions.config.protocol ?? protocolOfUrl(reply.request.url)): FastifyReply {
-  if (failure.retryAfterMs !== undefined) {
-    // Retry-After is whole seconds (RFC 9110); the precise figure rides along in milliseconds.
-    reply.header('retry-after', String(Math.max(1, Math.ceil(failure.retryAfterMs / 1000))));
-    reply.header('retry-after-ms', String(Math.ceil(failure.retryAfterMs)));
-  }
-  return reply.code(failure.status).header('x-sluice-error-code', failure.code).send(errorBody(protocol, failure));
+  return reply.code(failure.status).headers(errorHeaders(failure)).send(errorBody(protocol, failure));
 }
 
 function installErrorHandling(app: FastifyInstance): void {

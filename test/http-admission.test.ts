@@ -187,6 +187,45 @@ describe('HTTP admission gate', () => {
     }
   });
 
+  test('over a real socket, refusals are answered before fastify routes them, in every envelope, and counted', async () => {
+    const { sluice, sessions } = await heldServer(TWO_AT_ONCE);
+    const origin = await sluice.app.listen({ host: '127.0.0.1', port: 0 });
+    const client = new Client(origin);
+    const post = async (path: string, payload: unknown, headers: Record<string, string> = {}) => {
+      const response = await client.request({ method: 'POST', path, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) });
+      return { status: response.statusCode, headers: response.headers, body: (await response.body.json()) as Record<string, unknown> };
+    };
+    try {
+      const { running } = await occupyTwo(sluice, sessions.held);
+      const v1 = await post('/v1/models/triage-small:predict', { instances: ['x'] }, { 'x-request-id': 'screened-1' });
+      assert.equal(v1.status, 429);
+      assert.equal(v1.headers['x-sluice-error-code'], 'ERR_ADMISSION_OVERLOADED');
+      assert.equal(v1.headers['x-request-id'], 'screened-1');
+      assert.match(String(v1.headers['retry-after']), /^[1-9][0-9]*$/);
+      assert.match(String(v1.body['error']), /at its limit of 2 concurrent inference requests; the request was refused before its body was read/);
+      const v2 = await post('/v2/models/triage-small/versions/1/infer', { inputs: [] });
+      assert.equal(v2.status, 429);
+      assert.deepEqual(Object.keys(v2.body), ['error']);
+      const openai = await post('/v1/embeddings', { model: 'embed', input: 'x' });
+      assert.equal(openai.status, 429);
+      assert.equal((openai.body['error'] as { code: string }).code, 'err_admission_overloaded');
+      assert.equal((openai.body['error'] as { type: string }).type, 'rate_limit_error');
+      const metrics = await metricsText(sluice);
+      assert.match(metrics, /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="default"\} 2/);
+      assert.match(metrics, /sluice_shed_total\{model="_unresolved",version="",reason="overloaded",tenant="default"\} 1/);
+      assert.match(metrics, /sluice_requests_total\{model="triage-small",version="1",protocol="kserve-v1",status="429"\} 1/);
+      sessions.held.release();
+      await Promise.all(running);
+      // A request admitted by the screen returns its permit when its response finishes.
+      for (let index = 0; index < 3; index += 1) assert.equal((await post('/v1/models/triage-small:predict', { instances: [`after ${index}`] })).status, 200);
+      assert.match(await metricsText(sluice), /sluice_admission_inflight 0/);
+    } finally {
+      sessions.held.release();
+      await client.close();
+      await sluice.close();
+    }
+  });
+
   test('with load control off there is no gate', async () => {
     const { sluice, sessions } = await heldServer({ load_control: { enabled: false }, admission: { min_limit: 1, max_limit: 1, initial_limit: 1 } });
     try {

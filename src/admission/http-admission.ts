@@ -5,6 +5,9 @@
  * `Retry-After`); its body is never read, and Node discards it so the keep-alive connection
  * serves the next request. Nothing here reads a body, not even to find the model.
  *
+ * Requests from the HTTP server were already screened before fastify saw them
+ * (raw-admission.ts) and arrive with their ticket; injected ones are admitted here.
+ *
  *   onRequest  ─► gate.admit() ─► refused: sluice_shed_total{reason="overloaded"}, 429
  *                              └► ticket on the request
  *   onResponse ─► ticket.finish(status)
@@ -17,6 +20,7 @@ import type { Metrics } from '../observe/metrics.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import { AdmissionGate, type AdmissionTicket } from './admission-gate.ts';
 import { startLoopProbe } from './loop-probe.ts';
+import { RawAdmission } from './raw-admission.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,7 +42,11 @@ export interface AdmissionDeps {
   readonly onLimitChange?: (limit: number, previous: number, reason: LimitChangeReason) => void;
 }
 
-export function registerAdmissionGate(app: FastifyInstance, settings: AdmissionSettings, deps: AdmissionDeps): AdmissionGate {
+/**
+ * Registers the gate on `app` and returns the screen its HTTP server should run first.
+ * Requests injected in-process (tests) skip the HTTP server and meet the gate in the hook.
+ */
+export function registerAdmissionGate(app: FastifyInstance, settings: AdmissionSettings, deps: AdmissionDeps): RawAdmission {
   const gate = new AdmissionGate({
     initialLimit: settings.initial_limit,
     minLimit: settings.min_limit,
@@ -47,10 +55,16 @@ export function registerAdmissionGate(app: FastifyInstance, settings: AdmissionS
   });
   const probe = startLoopProbe(() => gate.loopTurned(), gate.probeTickMs);
   deps.metrics.watchAdmission(gate);
+  const screen = new RawAdmission(gate, deps);
   app.decorateRequest('admission', null);
   // Callback style, not async: no promise and no extra microtask on every request.
   app.addHook('onRequest', (request, reply, done) => {
     if (request.routeOptions.config.inference !== true) return done();
+    const screened = screen.ticketOf(request.raw);
+    if (screened !== undefined) {
+      request.admission = screened;
+      return done();
+    }
     const verdict = gate.admit();
     if (!verdict.admitted) {
       deps.metrics.shed.inc({ ...shedModelLabels(request, deps.models), reason: 'overloaded', tenant: tenantLabel(request, deps.tenants) });
@@ -68,7 +82,7 @@ export function registerAdmissionGate(app: FastifyInstance, settings: AdmissionS
     probe.stop();
     done();
   });
-  return gate;
+  return screen;
 }
 
 /**

@@ -36,6 +36,17 @@ function openAIErrorType(status: number): string {
   return 'invalid_request_error';
 }
 
+/** The headers every error carries: its registry code and, for a 429, when to retry. */
+export function errorHeaders(error: SluiceError): Record<string, string> {
+  const headers: Record<string, string> = { 'x-sluice-error-code': error.code };
+  if (error.retryAfterMs !== undefined) {
+    // Retry-After is whole seconds (RFC 9110); the precise figure rides along in milliseconds.
+    headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+    headers['retry-after-ms'] = String(Math.ceil(error.retryAfterMs));
+  }
+  return headers;
+}
+
 /** Fastify's own request errors (body parsing, limits) in the registry's terms. */
 export function fromFastifyError(error: FastifyError | SluiceError | Error): SluiceError {
   if (error instanceof SluiceError) return error;

@@ -1,0 +1,96 @@
+/**
+ * The admission gate in front of fastify: the HTTP server's request listener asks it
+ * before fastify routes the request. Under overload most requests are refused, and a
+ * refusal made here costs a third of one made in a fastify hook (no routing, no hook
+ * chain, no reply object): measured ~37 µs in the hook against ~14 µs for a plain
+ * Node answer. That CPU is what the admitted requests need.
+ *
+ *   request ─► inference URL? ─no─► fastify
+ *                   │yes
+ *                   ▼
+ *              gate.admit() ─refused─► 429 written here (same envelope and headers as
+ *                   │                  the error handler's), counted in the metrics
+ *                   ▼ admitted
+ *              ticket kept for the request; released on the response's finish/close
+ *              ─► fastify (its admission hook takes the ticket instead of asking again)
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { ModelSpec } from '../models/model-spec.ts';
+import type { ModelRegistry } from '../models/registry.ts';
+import type { Metrics } from '../observe/metrics.ts';
+import { errorBody, errorHeaders, protocolOfUrl } from '../protocols/envelopes.ts';
+import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
+import type { AdmissionGate, AdmissionTicket } from './admission-gate.ts';
+
+/** The inference routes, as the protocol adapters register them (POST only). */
+const INFERENCE_URL = /^\/(?:v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer|v1\/models\/([^/?:]+):predict|v1\/embeddings)(?:\?|$)/;
+
+export interface RawAdmissionDeps {
+  readonly models: ModelRegistry;
+  readonly tenants: TenantDirectory;
+  readonly metrics: Metrics;
+}
+
+export class RawAdmission {
+  private readonly tickets = new WeakMap<IncomingMessage, AdmissionTicket>();
+
+  constructor(
+    private readonly gate: AdmissionGate,
+    private readonly deps: RawAdmissionDeps,
+  ) {}
+
+  /** True when the request was answered here (refused); false: hand it to fastify. */
+  screen(request: IncomingMessage, response: ServerResponse): boolean {
+    if (request.method !== 'POST') return false;
+    const match = INFERENCE_URL.exec(request.url ?? '');
+    if (match === null) return false;
+    const started = performance.now();
+    const verdict = this.gate.admit();
+    if (verdict.admitted) {
+      this.keep(request, response, verdict.ticket);
+      return false;
+    }
+    const url = request.url ?? '';
+    const protocol = protocolOfUrl(url);
+    const model = this.modelOf(match[1] ?? match[3], match[2]);
+    const requestId = typeof request.headers['x-request-id'] === 'string' ? request.headers['x-request-id'] : randomUUID();
+    const body = JSON.stringify(errorBody(protocol, verdict.error));
+    response.writeHead(verdict.error.status, { ...errorHeaders(verdict.error), 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId });
+    response.end(body);
+    this.deps.metrics.shed.inc({ model: model?.name ?? '_unresolved', version: model?.version ?? '', reason: 'overloaded', tenant: this.tenantOf(request) });
+    if (protocol !== 'admin') this.deps.metrics.recordRequest(protocol, verdict.error.status, (performance.now() - started) / 1000, model);
+    return true;
+  }
+
+  /** The ticket the request was admitted with here, if it came through the HTTP server. */
+  ticketOf(request: IncomingMessage): AdmissionTicket | undefined {
+    return this.tickets.get(request);
+  }
+
+  private keep(request: IncomingMessage, response: ServerResponse, ticket: AdmissionTicket): void {
+    this.tickets.set(request, ticket);
+    response.once('finish', () => ticket.finish(response.statusCode));
+    // A client that leaves first: no finish ever comes (a second release is ignored).
+    response.once('close', () => ticket.abandon());
+  }
+
+  /** Only a name that resolves becomes a label value: names come from clients. */
+  private modelOf(name: string | undefined, version: string | undefined): ModelSpec | undefined {
+    if (name === undefined) return undefined;
+    try {
+      return this.deps.models.resolve(decodeURIComponent(name), version === undefined ? undefined : decodeURIComponent(version)).spec;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private tenantOf(request: IncomingMessage): string {
+    try {
+      return this.deps.tenants.identify(request.headers).name;
+    } catch {
+      return 'default';
+    }
+  }
+}
