@@ -3,7 +3,7 @@
  * routes on one fastify instance. Listening and model loading are separate steps so
  * that liveness answers at once while readiness waits for warm-up.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
@@ -90,7 +90,8 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     bodyLimit: config.server.body_limit_bytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    disableRequestLogging: true,
+    // Our onResponse hook writes one line per request with what operators need.
+    logController: new LogController({ disableRequestLogging: true }),
     // Fastify coerces body types by default ("hi" → ["hi"]); a gateway must refuse, not guess.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
