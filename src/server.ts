@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { SluiceError } from './errors.ts';
 import type { ModelSpec } from './models/model-spec.ts';
+import { defaultExecutionSlots, ExecutionSlots } from './models/execution-slots.ts';
 import { ModelRegistry } from './models/registry.ts';
 import type { ModelObserver, ServedModelOptions } from './models/served-model.ts';
 import { Metrics } from './observe/metrics.ts';
@@ -64,6 +65,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   const preprocessPool = new PreprocessPool();
   const models = new ModelRegistry({
     preprocessPool,
+    executionSlots: new ExecutionSlots(config.models.execution_slots === 0 ? defaultExecutionSlots() : config.models.execution_slots),
     intraOpThreads: config.models.intra_op_threads,
     maxItemsPerRequest: MAX_ITEMS_PER_REQUEST,
     loadControl: config.load_control.enabled,

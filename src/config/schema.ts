@@ -28,6 +28,11 @@ export const ConfigSchema = z.strictObject({
       build_defaults: z.boolean().default(true),
       /** Seed of the default models' data generator and training. */
       build_seed: z.number().int().default(DEFAULT_SEED),
+      /**
+       * Batches executing at once across all models (0: one less than the CPU count, at
+       * least 1), so the event loop that parses HTTP always keeps a core.
+       */
+      execution_slots: z.number().int().min(0).default(0),
       /** ONNX Runtime threads per session (0 lets ONNX Runtime choose). */
       intra_op_threads: z.number().int().min(0).default(1),
     })

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { FakeClock } from '../batching/clock.ts';
 import { AdaptiveLimit } from '../control/adaptive-limit.ts';
 import type { BatchTensors } from '../tensors.ts';
+import { ExecutionSlots } from './execution-slots.ts';
 import { InstancePool } from './instance-pool.ts';
 import type { OnnxSession } from './onnx-session.ts';
 
@@ -82,6 +83,24 @@ test('the adaptive limit caps concurrent batches below the instance count', asyn
   assert.equal(pool.tryAcquire(), undefined, 'three free instances, but the limit is 1');
   permit.release('ignore');
   assert.ok(pool.tryAcquire() !== undefined);
+});
+
+test('pools sharing execution slots never run more batches at once than the slots, and wake each other', async () => {
+  const slots = new ExecutionSlots(1);
+  const woken: string[] = [];
+  const pool = (name: string) =>
+    new InstancePool({ start: async () => new HeldSession(1), limit: undefined, executionSlots: slots, onCapacity: () => woken.push(name) });
+  const a = pool('a');
+  const b = pool('b');
+  await a.scaleTo(1);
+  await b.scaleTo(1);
+  woken.length = 0;
+  const permit = a.tryAcquire();
+  assert.ok(permit !== undefined);
+  assert.equal(b.tryAcquire(), undefined, 'b has a free instance but the only slot is in use');
+  permit.release({ rttMs: 1 });
+  assert.ok(woken.includes('b'), 'the freed slot wakes the model that was refused');
+  assert.ok(b.tryAcquire() !== undefined);
 });
 
 test('each batch runs on a free instance', async () => {

@@ -12,6 +12,7 @@
 import type { ConcurrencyGate, GateOutcome, GatePermit } from '../batching/concurrency-gate.ts';
 import type { AdaptiveLimit } from '../control/adaptive-limit.ts';
 import type { BatchTensors } from '../tensors.ts';
+import type { ExecutionSlots } from './execution-slots.ts';
 import type { OnnxSession } from './onnx-session.ts';
 
 type InstanceState = 'starting' | 'ready' | 'draining' | 'closed';
@@ -27,7 +28,9 @@ export interface InstancePoolOptions {
   /** Opens a session and runs its warm-up; the instance is ready when this resolves. */
   readonly start: () => Promise<OnnxSession>;
   readonly limit: AdaptiveLimit | undefined;
-  /** Called when capacity grew (an instance became ready or finished a batch). */
+  /** The process-wide bound on batches executing at once, shared by every model. */
+  readonly executionSlots?: ExecutionSlots;
+  /** Called when capacity grew (an instance became ready, a batch finished, a slot freed). */
   readonly onCapacity: () => void;
 }
 
@@ -59,6 +62,11 @@ export class InstancePool implements ConcurrencyGate {
     if (this.permits >= this.readyCount()) return undefined;
     const limitPermit = this.options.limit?.tryAcquire();
     if (this.options.limit !== undefined && limitPermit === undefined) return undefined;
+    const slot = this.options.executionSlots?.tryAcquire(this.options.onCapacity);
+    if (this.options.executionSlots !== undefined && slot === undefined) {
+      limitPermit?.release('ignore');
+      return undefined;
+    }
     this.permits += 1;
     let released = false;
     return {
@@ -67,6 +75,7 @@ export class InstancePool implements ConcurrencyGate {
         released = true;
         this.permits -= 1;
         limitPermit?.release(outcome);
+        slot?.release();
         this.options.onCapacity();
       },
     };

@@ -13,6 +13,7 @@ import { shouldOffload } from '../preprocess/offload-policy.ts';
 import { PreprocessError, type PreprocessPool } from '../preprocess/preprocess-pool.ts';
 import { makeItemValidator, type ItemLabel, type ItemValidator } from '../pipeline/validate-items.ts';
 import type { Row } from '../tensors.ts';
+import type { ExecutionSlots } from './execution-slots.ts';
 import { InstancePool, type InstancePoolStats } from './instance-pool.ts';
 import { adaptiveLimitOf, autoscalingPolicyOf, schedulingOf } from './load-control.ts';
 import type { ModelSpec } from './model-spec.ts';
@@ -36,6 +37,8 @@ export interface ServedModelOptions {
   /** Off: one unbounded FIFO, fixed concurrency, no autoscaling (the naive baseline). */
   readonly loadControl: boolean;
   readonly observer?: ModelObserver;
+  /** Batches executing at once across all models; unbounded when absent. */
+  readonly executionSlots?: ExecutionSlots;
   /** Worker threads for preprocessing that would block the event loop; inline when absent. */
   readonly preprocessPool?: PreprocessPool;
   /** Opens one instance's session; ONNX Runtime unless a caller wraps it (tests hold batches this way). */
@@ -76,6 +79,7 @@ export class ServedModel {
     this.pool = new InstancePool({
       start: () => this.startInstance(),
       limit: this.limit,
+      ...(options.executionSlots === undefined ? {} : { executionSlots: options.executionSlots }),
       onCapacity: () => this.batcher?.wake(),
     });
   }

@@ -36,10 +36,9 @@ export const TEXT_BATCHING: ModelSpecDocument['batching'] = {
 };
 
 /**
- * One instance: the event loop that parses HTTP needs a core of its own, and on the
- * two-core machines we measure on, a second instance computing beside it starved it
- * (open loop at 1–2x capacity: 3.7k → 0.9k req/s served, p99 9–23 s; docs/benchmarks.md).
- * Raise max_instances where there are cores to spare.
+ * One instance: on the two-core machines we measure on there is one execution slot
+ * (the event loop keeps the other core), so a second instance would only wait. Raise
+ * max_instances where there are cores to spare.
  */
 export const TEXT_INSTANCES: ModelSpecDocument['instances'] = {
   min_instances: 1,
