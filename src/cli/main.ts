@@ -4,6 +4,7 @@ import { SLUICE_VERSION } from '../version.ts';
 import { DEFAULT_SEED } from '../training/build-models.ts';
 import { buildModelsCommand } from './build-models.ts';
 import { serveCommand } from './serve.ts';
+import { simCommand } from './sim.ts';
 
 function integer(value: string): number {
   const parsed = Number(value);
@@ -30,5 +31,7 @@ program
   .option('-o, --out <dir>', 'model repository to write into', 'models')
   .option('-s, --seed <seed>', 'data and training seed', integer, DEFAULT_SEED)
   .action(buildModelsCommand);
+
+program.addCommand(simCommand());
 
 await program.parseAsync();
