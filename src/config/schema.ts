@@ -98,6 +98,41 @@ export const ConfigSchema = z.strictObject({
         });
       });
     }),
+  /** Remote model servers sluice fronts (issue 4): OpenAI-compatible or KServe v2. */
+  backends: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." or "-"'),
+        dialect: z.enum(['openai', 'kserve-v2']),
+        replicas: z
+          .array(z.strictObject({ url: z.url({ protocol: /^https?$/ }), weight: z.number().positive().default(1) }))
+          .min(1),
+        /** Environment variable holding the upstream API key (sent as a bearer token). */
+        api_key_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
+        timeouts: z
+          .strictObject({
+            connect_ms: z.number().int().min(1).default(2_000),
+            /** Until the response headers arrive. */
+            headers_ms: z.number().int().min(1).default(60_000),
+            /** Between two chunks of a response body (streams stall no longer than this). */
+            body_ms: z.number().int().min(1).default(60_000),
+          })
+          .prefault({}),
+        /** Connections kept per replica. */
+        connections: z.number().int().min(1).default(64),
+        models: z
+          .array(
+            z.strictObject({
+              /** The name clients use with sluice. */
+              name: z.string().min(1),
+              /** The name the upstream knows it by (default: the same). */
+              upstream: z.string().min(1).optional(),
+            }),
+          )
+          .min(1),
+      }),
+    )
+    .default([]),
   logging: z
     .strictObject({
       level: z.enum(LOG_LEVELS).default('info'),
