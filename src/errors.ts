@@ -34,6 +34,15 @@ export const ERROR_CODES = {
   ERR_ADMISSION_OVERLOADED: 429,
   ERR_DEADLINE_EXCEEDED: 504,
   ERR_INFERENCE_FAILED: 500,
+  /** Remote backends (src/backends/remote): every replica tried failed to connect or answered 5xx. */
+  ERR_UPSTREAM_UNAVAILABLE: 502,
+  /** No replica of the backend can take the request (the balancer had none to offer). */
+  ERR_UPSTREAM_NO_REPLICA: 503,
+  /** The upstream answered something that is not a valid answer: bad JSON, wrong content type, a truncated stream, a reset. */
+  ERR_UPSTREAM_BAD_RESPONSE: 502,
+  ERR_UPSTREAM_TIMEOUT: 504,
+  /** The upstream refused the request (4xx); its own status and error body are passed through, so 400 here is nominal. */
+  ERR_UPSTREAM_REJECTED: 400,
   ERR_INTERNAL: 500,
 } as const;
 

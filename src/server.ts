@@ -20,6 +20,9 @@ import { errorBody, errorHeaders, fromFastifyError, protocolOfUrl, type WireProt
 import { registerKServeV1 } from './protocols/kserve-v1.ts';
 import { registerKServeV2, type ProtocolDeps } from './protocols/kserve-v2.ts';
 import { registerOpenAI } from './protocols/openai.ts';
+import { registerOpenAIRemote, type RemoteRouteDeps } from './protocols/openai-remote.ts';
+import { RemoteModels } from './backends/remote/remote-models.ts';
+import { RemoteMetrics } from './backends/remote/remote-metrics.ts';
 import { TenantDirectory } from './tenancy/tenant-directory.ts';
 import { InflightRequests } from './lifecycle/inflight-requests.ts';
 import { createServer } from 'node:http';
@@ -42,6 +45,8 @@ export interface Sluice {
   readonly app: FastifyInstance;
   readonly models: ModelRegistry;
   readonly metrics: Metrics;
+  /** The remote backends' models (docs/backends.md). */
+  readonly remote: RemoteModels;
   /** Ready to take traffic: every model warmed up and not shutting down. */
   ready(): boolean;
   /**
@@ -79,6 +84,11 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   const pipeline = new InferencePipeline(models, metrics, { loadControl: config.load_control.enabled, draining: () => draining });
   const tenants = new TenantDirectory(config);
   const inflight = new InflightRequests();
+  // Remote backends (docs/backends.md): one connection pool per replica, closed with the server.
+  const remoteMetrics = new RemoteMetrics(metrics.registry);
+  const remote = RemoteModels.fromConfig(config, () => ({ onAttempt: (event) => remoteMetrics.attempt(event) }));
+  remoteMetrics.watch(metrics.registry, remote);
+  for (const backend of config.backends.filter((backend) => backend.dialect !== 'openai')) logger.warn({ backend: backend.name, dialect: backend.dialect }, 'remote backend skipped: only the openai dialect is served so far');
   // The admission screen answers refusals before fastify routes a request; it is set once
   // the gate exists, and the server it sits in must exist before that.
   const admissionScreen: { current?: RawAdmission } = {};
@@ -118,7 +128,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
       if (reply.raw.writableFinished || !inflight.has(reply)) return;
       inflight.delete(reply);
       if (config.protocol !== undefined && config.protocol !== 'admin') {
-        metrics.recordRequest(config.protocol, CLIENT_CLOSED_REQUEST, reply.elapsedTime / 1000, request.inference?.model?.spec);
+        metrics.recordRequest(config.protocol, CLIENT_CLOSED_REQUEST, reply.elapsedTime / 1000, request.inference?.model?.spec ?? request.remoteModel ?? undefined);
       }
     });
   });
@@ -126,7 +136,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     const { config } = request.routeOptions;
     if (config.inference === true && config.protocol !== undefined && config.protocol !== 'admin') {
       inflight.delete(reply);
-      metrics.recordRequest(config.protocol, reply.statusCode, reply.elapsedTime / 1000, request.inference?.model?.spec);
+      metrics.recordRequest(config.protocol, reply.statusCode, reply.elapsedTime / 1000, request.inference?.model?.spec ?? request.remoteModel ?? undefined);
     }
     request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)) }, 'request');
   });
@@ -134,7 +144,9 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   const deps: ProtocolDeps = { models, pipeline, tenants, ready, serverVersion: SLUICE_VERSION };
   registerKServeV2(app, deps);
   registerKServeV1(app, deps);
-  registerOpenAI(app, deps);
+  const remoteDeps: RemoteRouteDeps = { remote, models, tenants, metrics: remoteMetrics, draining: () => draining };
+  registerOpenAIRemote(app, remoteDeps);
+  registerOpenAI(app, deps, remoteDeps);
   app.get('/metrics', { config: { protocol: 'admin' } }, async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
@@ -143,17 +155,20 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     app,
     models,
     metrics,
+    remote,
     ready,
     shutdown: async (graceMs) => {
       draining = true;
       const finished = await inflight.idle(graceMs);
       const unfinished = finished ? 0 : inflight.answerAll((reply) => replyWithError(reply, new SluiceError('ERR_SERVER_SHUTTING_DOWN', `the server shut down before this request finished (grace period ${graceMs} ms)`)));
+      await remote.close(); // streams still open end with an error event, so their connections can close
       await app.close();
       await models.close();
       await preprocessPool.close();
       return { unfinished };
     },
     close: async () => {
+      await remote.close();
       await app.close();
       await models.close();
       await preprocessPool.close();

@@ -120,6 +120,8 @@ export const ConfigSchema = z.strictObject({
           .prefault({}),
         /** Connections kept per replica. */
         connections: z.number().int().min(1).default(64),
+        /** P2C over Peak-EWMA with ejection and circuit breakers, or plain weighted round robin (the naive baseline). */
+        load_balancing: z.enum(['p2c_peak_ewma', 'round_robin']).default('p2c_peak_ewma'),
         models: z
           .array(
             z.strictObject({

@@ -79,7 +79,7 @@ export class Metrics {
    * Counts one inference request with its final HTTP status. A name that did not resolve
    * comes from the client, so it is never a label value (unbounded cardinality).
    */
-  recordRequest(protocol: Protocol, status: number, seconds: number, model: ModelSpec | undefined): void {
+  recordRequest(protocol: Protocol, status: number, seconds: number, model: Pick<ModelSpec, 'name' | 'version'> | undefined): void {
     const labels = { model: model?.name ?? '_unresolved', version: model?.version ?? '', protocol };
     this.requests.inc({ ...labels, status: String(status) });
     if (status < 400) this.requestDuration.observe(labels, seconds);

@@ -1,4 +1,4 @@
-/** The OpenAI-compatible API: `/v1/models` and `/v1/embeddings`. */
+/** The OpenAI-compatible API: `/v1/models` and `/v1/embeddings` (remote models: see openai-remote.ts). */
 import type { FastifyInstance } from 'fastify';
 import { SluiceError } from '../errors.ts';
 import type { ServedModel } from '../models/served-model.ts';
@@ -6,6 +6,7 @@ import type { ModelSpec } from '../models/model-spec.ts';
 import { normalizeText } from '../preprocess/text-hash.ts';
 import type { ProtocolDeps } from './kserve-v2.ts';
 import { limitsFromHeaders } from './requested-limits.ts';
+import { proxyToRemote, remoteModelObject, type RemoteRouteDeps } from './openai-remote.ts';
 import { runInference } from './run-inference.ts';
 
 interface EmbeddingsBody {
@@ -30,14 +31,22 @@ const embeddingsBodySchema = {
 
 const STARTED_AT = Math.floor(Date.now() / 1000);
 
-export function registerOpenAI(app: FastifyInstance, deps: ProtocolDeps): void {
+export function registerOpenAI(app: FastifyInstance, deps: ProtocolDeps, remote?: RemoteRouteDeps): void {
   const config = { protocol: 'openai' as const };
-  app.get('/v1/models', { config }, async () => ({ object: 'list', data: deps.models.names().map((name) => modelObject(deps.models.resolve(name))) }));
+  // Remote models (remote backends): listed after the local ones, `owned_by` their backend.
+  const remoteObjects = () => remote?.remote.all().map((model) => remoteModelObject(model, STARTED_AT)) ?? [];
+  app.get('/v1/models', { config }, async () => ({ object: 'list', data: [...deps.models.names().map((name) => modelObject(deps.models.resolve(name))), ...remoteObjects()] }));
   // KServe v1 reads the same path for model status, hence `name` and `ready` beside OpenAI's fields.
-  app.get<{ Params: { model: string } }>('/v1/models/:model', { config }, async (request) => modelObject(deps.models.resolve(request.params.model)));
+  app.get<{ Params: { model: string } }>('/v1/models/:model', { config }, async (request) => {
+    const remoteModel = remote?.remote.find(request.params.model);
+    return remoteModel === undefined ? modelObject(deps.models.resolve(request.params.model)) : remoteModelObject(remoteModel, STARTED_AT);
+  });
 
-  app.post<{ Body: EmbeddingsBody }>('/v1/embeddings', { config: { ...config, inference: true }, schema: { body: embeddingsBodySchema } }, async (request) => {
+  app.post<{ Body: EmbeddingsBody }>('/v1/embeddings', { config: { ...config, inference: true }, schema: { body: embeddingsBodySchema } }, async (request, reply) => {
     const body = request.body;
+    // A remote model's embeddings are the backend's: forwarded as they came.
+    const remoteModel = remote?.remote.find(body.model);
+    if (remote !== undefined && remoteModel !== undefined) return proxyToRemote(remote, remoteModel, '/v1/embeddings', body, request, reply);
     const texts = embeddingInputs(body.input);
     const decode = (spec: ModelSpec) => {
       checkEmbeddingModel(spec, body);

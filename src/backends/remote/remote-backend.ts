@@ -1,0 +1,194 @@
+/**
+ * A remote model server (OpenAI dialect) behind sluice: its replicas, the balancer that
+ * picks one per attempt (power of two choices over Peak-EWMA, skipping ejected replicas
+ * and open circuits), the model names it serves, and failover within a retry budget.
+ * `open` returns once a replica has answered with headers that are not a 5xx; the caller
+ * reads the body and settles the attempt.
+ *
+ *   open ─► pick ─► replica.send ─► 2xx/4xx ─► UpstreamResponse (caller reads, settles)
+ *             ▲          └─► connection error / 5xx ─► budget has a retry? ─► backoff ─┐
+ *             └─────────────────────────────── pick(exclude tried) ◄────────────────────┘
+ *   none left, or no retry in the budget ─► 502 ERR_UPSTREAM_UNAVAILABLE
+ *   (503 ERR_UPSTREAM_NO_REPLICA when no replica was ever offered)
+ */
+import type { Readable } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import type { Config } from '../../config/schema.ts';
+import { SluiceError } from '../../errors.ts';
+import { RoundRobinBalancer, type Balancer, type ReplicaChoice } from '../balancer.ts';
+import { ResilientBalancer, RetryBudget } from '../resilience/index.ts';
+import { Replica, type ReplicaStats } from './replica.ts';
+import { classifyFailure, discardBody } from './upstream-errors.ts';
+
+export type BackendConfig = Config['backends'][number];
+
+/** One attempt's result, as metrics see it: an HTTP status, or the kind of failure. */
+export interface AttemptEvent {
+  readonly backend: string;
+  readonly replica: string;
+  readonly status: string;
+}
+
+export interface RemoteBackendOptions {
+  /** Default: P2C over Peak-EWMA with outlier ejection and circuit breakers. */
+  readonly balancer?: Balancer;
+  /** Default: retries at most 20% of requests (plus 10 a second), with jittered backoff. */
+  readonly retryBudget?: RetryBudget;
+  /** Where `api_key_env` is read (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly onAttempt?: (event: AttemptEvent) => void;
+}
+
+export interface UpstreamResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Readable;
+  /** "backend \"x\" replica host:port", for error messages. */
+  readonly where: string;
+  /** Reports the attempt's outcome to the replica counts and the balancer; only the first call counts. */
+  settle(ok: boolean): void;
+}
+
+export interface BackendStats {
+  readonly name: string;
+  readonly replicas: readonly ReplicaStats[];
+  readonly retryBudget: ReturnType<RetryBudget['stats']>;
+}
+
+/** The first attempt and at most two failovers, each also paid for from the retry budget. */
+const MAX_ATTEMPTS = 3;
+
+type AttemptResult = { readonly response: UpstreamResponse } | { readonly failure: SluiceError; readonly retryable: boolean };
+
+export class RemoteBackend {
+  readonly name: string;
+  private readonly replicas: Replica[];
+  private readonly balancer: Balancer;
+  private readonly retryBudget: RetryBudget;
+  /** sluice model name → the upstream's name for it. */
+  private readonly upstreamNames: ReadonlyMap<string, string>;
+  private readonly apiKey: string | undefined;
+  private readonly onAttempt: (event: AttemptEvent) => void;
+
+  constructor(config: BackendConfig, options: RemoteBackendOptions = {}) {
+    this.name = config.name;
+    const settings = { connections: config.connections, connectMs: config.timeouts.connect_ms, headersMs: config.timeouts.headers_ms, bodyMs: config.timeouts.body_ms };
+    this.replicas = config.replicas.map((replica) => new Replica(replica.url, settings));
+    const weights = config.replicas.map((replica) => replica.weight);
+    this.balancer = options.balancer ?? (config.load_balancing === 'round_robin' ? new RoundRobinBalancer(weights) : new ResilientBalancer({ weights }));
+    this.retryBudget = options.retryBudget ?? new RetryBudget();
+    this.upstreamNames = new Map(config.models.map((model) => [model.name, model.upstream ?? model.name]));
+    this.apiKey = config.api_key_env === undefined ? undefined : (options.env ?? process.env)[config.api_key_env];
+    this.onAttempt = options.onAttempt ?? (() => {});
+  }
+
+  modelNames(): string[] {
+    return [...this.upstreamNames.keys()];
+  }
+
+  upstreamName(model: string): string {
+    return this.upstreamNames.get(model) ?? model;
+  }
+
+  /** POSTs `payload` to `path` on a replica, failing over once on a connection error or a 5xx. */
+  async open(path: string, payload: unknown, signal: AbortSignal, requestId: string): Promise<UpstreamResponse> {
+    const body = JSON.stringify(payload);
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-request-id': requestId };
+    if (this.apiKey !== undefined) headers.authorization = `Bearer ${this.apiKey}`;
+    const tried = new Set<number>();
+    const failures: string[] = [];
+    this.retryBudget.recordRequest();
+    while (tried.size < MAX_ATTEMPTS) {
+      const choice = this.balancer.pick(tried);
+      if (choice === undefined) break;
+      tried.add(choice.index);
+      const result = await this.attempt(choice, { path, body, headers, signal });
+      if ('response' in result) return result.response;
+      if (!result.retryable || signal.aborted) throw result.failure;
+      failures.push(result.failure.message);
+      if (!this.retryBudget.tryRetry()) {
+        failures.push('no retry left in the retry budget');
+        break;
+      }
+      await backoff(this.retryBudget.jitteredBackoffMs(tried.size), signal);
+    }
+    if (failures.length === 0) throw new SluiceError('ERR_UPSTREAM_NO_REPLICA', `backend "${this.name}" has no replica that can take the request`);
+    throw new SluiceError('ERR_UPSTREAM_UNAVAILABLE', `backend "${this.name}" is unavailable: ${failures.join('; ')}`);
+  }
+
+  private async attempt(choice: ReplicaChoice, call: Parameters<Replica['send']>[0]): Promise<AttemptResult> {
+    const replica = this.replicas[choice.index] as Replica;
+    const where = `backend "${this.name}" replica ${replica.host}`;
+    const started = performance.now();
+    let settled = false;
+    const settle = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      replica.settle(ok);
+      choice.done({ ok, latencyMs: performance.now() - started });
+    };
+    try {
+      const response = await replica.send(call);
+      this.onAttempt({ backend: this.name, replica: replica.host, status: String(response.statusCode) });
+      if (response.statusCode < 500) return { response: { statusCode: response.statusCode, headers: response.headers, body: response.body, where, settle } };
+      const detail = await readSnippet(response.body);
+      settle(false);
+      return { retryable: true, failure: new SluiceError('ERR_UPSTREAM_UNAVAILABLE', `${where} answered ${response.statusCode}${detail === '' ? '' : `: ${detail}`}`) };
+    } catch (error) {
+      settle(false);
+      if (call.signal.aborted) throw error;
+      const classified = classifyFailure(error, where);
+      this.onAttempt({ backend: this.name, replica: replica.host, status: classified.error.code === 'ERR_UPSTREAM_TIMEOUT' ? 'timeout' : 'error' });
+      return { retryable: classified.retryable, failure: classified.error };
+    }
+  }
+
+  stats(): BackendStats {
+    return { name: this.name, replicas: this.replicas.map((replica) => replica.stats()), retryBudget: this.retryBudget.stats() };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.replicas.map((replica) => replica.close()));
+  }
+}
+
+/** Waits before a failover, unless the client has gone (then at once: nothing will be sent). */
+function backoff(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted || ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The start of an error body, for the message; a broken body only loses the detail. */
+async function readSnippet(body: Readable, limit = 300): Promise<string> {
+  let text = '';
+  try {
+    for await (const chunk of body) {
+      text += String(chunk);
+      if (text.length >= limit) break;
+    }
+  } catch {
+    // the status already says what matters
+  }
+  discardBody(body);
+  return upstreamErrorMessage(text).slice(0, limit);
+}
+
+/** An OpenAI error envelope's message, or the text itself. */
+export function upstreamErrorMessage(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    const message = (parsed as { error?: { message?: unknown } } | null)?.error?.message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // not JSON: the raw text is the best description
+  }
+  return text.trim();
+}

@@ -1,0 +1,184 @@
+/**
+ * OpenAI routes for remote models: `POST /v1/chat/completions` and `/v1/completions`
+ * (remote models only), and the forwarding `/v1/embeddings` uses for a remote model.
+ * The request body goes upstream as it came, with the model renamed to the upstream's
+ * name; the answer comes back with the sluice name. See docs/backends.md.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { SluiceError } from '../errors.ts';
+import type { ModelRegistry } from '../models/registry.ts';
+import { upstreamErrorMessage, type UpstreamResponse } from '../backends/remote/remote-backend.ts';
+import type { RemoteMetrics } from '../backends/remote/remote-metrics.ts';
+import type { RemoteModel, RemoteModels } from '../backends/remote/remote-models.ts';
+import { relaySse } from '../backends/remote/sse-relay.ts';
+import { bodyFailure, discardBody } from '../backends/remote/upstream-errors.ts';
+import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
+import { errorBody } from './envelopes.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The remote model a request went to, for the response hook's metric labels. */
+    remoteModel: { readonly name: string; readonly version: string } | null;
+  }
+}
+
+export interface RemoteRouteDeps {
+  readonly remote: RemoteModels;
+  readonly models: ModelRegistry;
+  readonly tenants: TenantDirectory;
+  readonly metrics: RemoteMetrics;
+  readonly draining: () => boolean;
+}
+
+interface GenerationBody {
+  readonly model: string;
+  readonly stream?: boolean;
+}
+
+const generationBodySchema = {
+  type: 'object',
+  required: ['model'],
+  properties: { model: { type: 'string', minLength: 1 }, stream: { type: 'boolean' } },
+} as const;
+
+/** Upstream answers larger than this are refused rather than buffered (streams are not buffered at all). */
+const MAX_UNARY_BYTES = 64 * 1024 * 1024;
+
+export function registerOpenAIRemote(app: FastifyInstance, deps: RemoteRouteDeps): void {
+  app.decorateRequest('remoteModel', null);
+  for (const path of ['/v1/chat/completions', '/v1/completions']) {
+    app.post<{ Body: GenerationBody }>(path, { config: { protocol: 'openai', inference: true }, schema: { body: generationBodySchema } }, async (request, reply) => {
+      const target = generationTarget(deps, request.body.model, path);
+      return proxyToRemote(deps, target, path, request.body, request, reply);
+    });
+  }
+}
+
+export function remoteModelObject(model: RemoteModel, created: number) {
+  return { id: model.name, object: 'model', created, owned_by: model.backend.name };
+}
+
+function generationTarget(deps: RemoteRouteDeps, name: string, path: string): RemoteModel {
+  const remote = deps.remote.find(name);
+  if (remote !== undefined) return remote;
+  if (deps.models.names().includes(name)) {
+    throw new SluiceError('ERR_MODEL_UNSUPPORTED_OPERATION', `model "${name}" is a local model; ${path} serves remote models only`, { field: 'model' });
+  }
+  const available = deps.remote.all().map((model) => model.name);
+  throw new SluiceError('ERR_MODEL_NOT_FOUND', `model "${name}" does not exist (remote models: ${available.join(', ') || 'none'})`, { field: 'model' });
+}
+
+/** Forwards the request to the model's backend and answers with what comes back. */
+export async function proxyToRemote(deps: RemoteRouteDeps, target: RemoteModel, path: string, body: object, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  deps.tenants.identify(request.headers);
+  if (deps.draining()) throw new SluiceError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down and accepts no new requests');
+  request.remoteModel = { name: target.name, version: '' };
+  // A client that hangs up cancels the upstream request, streaming or not.
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  const payload = { ...body, model: target.backend.upstreamName(target.name) };
+  let upstream: UpstreamResponse;
+  try {
+    upstream = await target.backend.open(path, payload, controller.signal, request.id);
+  } catch (error) {
+    if (controller.signal.aborted) return reply.hijack(); // nobody to answer; counted as 499
+    throw error;
+  }
+  if (upstream.statusCode >= 400) return passUpstreamError(upstream, reply);
+  if ((body as { stream?: unknown }).stream === true) return streamAnswer(deps, target, upstream, request, reply, controller.signal);
+  return unaryAnswer(target, upstream, reply);
+}
+
+/** The upstream's 4xx, with its status, its error body (wrapped when it is not OpenAI's envelope) and its Retry-After. */
+async function passUpstreamError(upstream: UpstreamResponse, reply: FastifyReply): Promise<FastifyReply> {
+  const text = (await readAll(upstream, 64 * 1024).catch(() => Buffer.alloc(0))).toString('utf8');
+  upstream.settle(true);
+  const failure = new SluiceError('ERR_UPSTREAM_REJECTED', `${upstream.where} refused the request (${upstream.statusCode}): ${upstreamErrorMessage(text) || 'no detail'}`);
+  const retryAfter = upstream.headers['retry-after'];
+  if (typeof retryAfter === 'string') void reply.header('retry-after', retryAfter);
+  return reply
+    .code(upstream.statusCode)
+    .header('x-sluice-error-code', failure.code)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(isOpenAIError(text) ? text : errorBody('openai', failure));
+}
+
+async function unaryAnswer(target: RemoteModel, upstream: UpstreamResponse, reply: FastifyReply): Promise<FastifyReply> {
+  const contentType = String(upstream.headers['content-type'] ?? '');
+  if (!/^application\/json\b/i.test(contentType)) throw await badResponse(upstream, `answered content-type "${contentType || 'none'}" where JSON was expected`);
+  let text: string;
+  try {
+    text = (await readAll(upstream, MAX_UNARY_BYTES)).toString('utf8');
+  } catch (error) {
+    upstream.settle(false);
+    throw error instanceof SluiceError ? error : bodyFailure(error, upstream.where);
+  }
+  const answer = parseObject(text);
+  if (answer === undefined) throw await badResponse(upstream, `answered invalid JSON: ${JSON.stringify(text.slice(0, 80))}`);
+  upstream.settle(true);
+  if ('model' in answer) answer.model = target.name;
+  return reply.code(upstream.statusCode).send(answer);
+}
+
+async function streamAnswer(deps: RemoteRouteDeps, target: RemoteModel, upstream: UpstreamResponse, request: FastifyRequest, reply: FastifyReply, signal: AbortSignal): Promise<FastifyReply> {
+  const contentType = String(upstream.headers['content-type'] ?? '');
+  if (!/^text\/event-stream\b/i.test(contentType)) throw await badResponse(upstream, `answered content-type "${contentType || 'none'}" to a streaming request (text/event-stream expected)`);
+  reply.hijack();
+  startEventStream(reply.raw, request.id);
+  let firstTokenSeconds: number | undefined;
+  const outcome = await relaySse({
+    body: upstream.body,
+    raw: reply.raw,
+    signal,
+    model: target.name,
+    where: upstream.where,
+    onFirstToken: () => (firstTokenSeconds = reply.elapsedTime / 1000),
+  });
+  upstream.settle(outcome.clientGone || outcome.failure === undefined);
+  deps.metrics.stream(target.name, firstTokenSeconds, outcome.tokens);
+  if (outcome.failure !== undefined) request.log.warn({ code: outcome.failure.code, model: target.name }, outcome.failure.message);
+  return reply;
+}
+
+function startEventStream(raw: ServerResponse, requestId: string): void {
+  raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': requestId });
+  raw.flushHeaders();
+}
+
+/** Settles the attempt as failed and says what was wrong with the answer. */
+async function badResponse(upstream: UpstreamResponse, what: string): Promise<SluiceError> {
+  discardBody(upstream.body);
+  upstream.settle(false);
+  return new SluiceError('ERR_UPSTREAM_BAD_RESPONSE', `${upstream.where} ${what}`);
+}
+
+async function readAll(upstream: UpstreamResponse, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      discardBody(upstream.body);
+      throw new SluiceError('ERR_UPSTREAM_BAD_RESPONSE', `${upstream.where} answered more than ${limit} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isOpenAIError(text: string): boolean {
+  const parsed = parseObject(text);
+  return typeof parsed?.error === 'object' && parsed.error !== null;
+}
