@@ -122,6 +122,14 @@ export const ConfigSchema = z.strictObject({
         connections: z.number().int().min(1).default(64),
         /** P2C over Peak-EWMA with ejection and circuit breakers, or plain weighted round robin (the naive baseline). */
         load_balancing: z.enum(['p2c_peak_ewma', 'round_robin']).default('p2c_peak_ewma'),
+        /** Non-streaming calls: a second copy to another replica once the first is slower than the observed p95. */
+        hedging: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            /** Extra requests hedging may add, as a share of requests. */
+            budget_ratio: z.number().min(0).max(1).default(0.1),
+          })
+          .prefault({}),
         models: z
           .array(
             z.strictObject({
@@ -129,6 +137,11 @@ export const ConfigSchema = z.strictObject({
               name: z.string().min(1),
               /** The name the upstream knows it by (default: the same). */
               upstream: z.string().min(1).optional(),
+              /**
+               * Models (sluice names, remote ones) tried in order when this one fails or
+               * sheds before any byte reached the client.
+               */
+              fallbacks: z.array(z.string().min(1)).default([]),
             }),
           )
           .min(1),
