@@ -73,23 +73,45 @@ function generationTarget(deps: RemoteRouteDeps, name: string, path: string): Re
 export async function proxyToRemote(deps: RemoteRouteDeps, target: RemoteModel, path: string, body: object, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   deps.tenants.identify(request.headers);
   if (deps.draining()) throw new SluiceError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down and accepts no new requests');
-  request.remoteModel = { name: target.name, version: '' };
   // A client that hangs up cancels the upstream request, streaming or not.
   const controller = new AbortController();
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
-  const payload = { ...body, model: target.backend.upstreamName(target.name) };
-  let upstream: UpstreamResponse;
-  try {
-    upstream = await target.backend.open(path, payload, controller.signal, request.id);
-  } catch (error) {
-    if (controller.signal.aborted) return reply.hijack(); // nobody to answer; counted as 499
-    throw error;
-  }
+  const opened = await openWithFallbacks(deps.remote.chain(target), path, body, controller.signal, request);
+  if (opened === undefined) return reply.hijack(); // nobody to answer; counted as 499
+  const { served, upstream } = opened;
+  request.remoteModel = { name: served.name, version: '' };
   if (upstream.statusCode >= 400) return passUpstreamError(upstream, reply);
-  if ((body as { stream?: unknown }).stream === true) return streamAnswer(deps, target, upstream, request, reply, controller.signal);
-  return unaryAnswer(target, upstream, reply);
+  if ((body as { stream?: unknown }).stream === true) return streamAnswer(deps, served, upstream, request, reply, controller.signal);
+  return unaryAnswer(served, upstream, reply);
+}
+
+/** Failures after which the next model of the chain is tried: nothing has reached the client yet. */
+const FALL_BACK_ON = new Set(['ERR_UPSTREAM_UNAVAILABLE', 'ERR_UPSTREAM_NO_REPLICA']);
+
+/**
+ * Opens the first model of the chain that answers: a model whose backend is unavailable,
+ * or that sheds the request (429), hands it to the next. The last one's answer, whatever
+ * it is, goes to the client. Undefined when the client left.
+ */
+async function openWithFallbacks(chain: readonly RemoteModel[], path: string, body: object, signal: AbortSignal, request: FastifyRequest): Promise<{ served: RemoteModel; upstream: UpstreamResponse } | undefined> {
+  for (const [position, model] of chain.entries()) {
+    const last = position === chain.length - 1;
+    const payload = { ...body, model: model.backend.upstreamName(model.name) };
+    try {
+      const upstream = await model.backend.open(path, payload, signal, request.id);
+      if (upstream.statusCode !== 429 || last) return { served: model, upstream };
+      discardBody(upstream.body);
+      upstream.settle(true);
+      request.log.info({ model: model.name, next: chain[position + 1]?.name }, 'model is shedding (429): falling back');
+    } catch (error) {
+      if (signal.aborted) return undefined;
+      if (last || !(error instanceof SluiceError) || !FALL_BACK_ON.has(error.code)) throw error;
+      request.log.info({ model: model.name, next: chain[position + 1]?.name, code: error.code }, 'model unavailable: falling back');
+    }
+  }
+  throw new Error('a fallback chain always holds its own model');
 }
 
 /** The upstream's 4xx, with its status, its error body (wrapped when it is not OpenAI's envelope) and its Retry-After. */

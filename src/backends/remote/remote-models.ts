@@ -12,7 +12,11 @@ export class RemoteModels {
   private readonly backends: RemoteBackend[];
   private readonly byModel = new Map<string, RemoteBackend>();
 
-  constructor(backends: readonly RemoteBackend[]) {
+  /** `fallbacks`: for a model name, the models to try in order when it fails or sheds. */
+  constructor(
+    backends: readonly RemoteBackend[],
+    private readonly fallbacks: ReadonlyMap<string, readonly string[]> = new Map(),
+  ) {
     this.backends = [...backends];
     for (const backend of backends) {
       for (const name of backend.modelNames()) {
@@ -24,7 +28,18 @@ export class RemoteModels {
 
   /** Only the OpenAI dialect is served so far; other dialects are skipped (see docs/backends.md). */
   static fromConfig(config: Readonly<Config>, options: (backendName: string) => RemoteBackendOptions = () => ({})): RemoteModels {
-    return new RemoteModels(config.backends.filter((backend) => backend.dialect === 'openai').map((backend) => new RemoteBackend(backend, options(backend.name))));
+    const served = config.backends.filter((backend) => backend.dialect === 'openai');
+    const fallbacks = new Map(served.flatMap((backend) => backend.models.map((model) => [model.name, model.fallbacks] as const)));
+    return new RemoteModels(
+      served.map((backend) => new RemoteBackend(backend, options(backend.name))),
+      fallbacks,
+    );
+  }
+
+  /** The model itself, then its fallbacks that are served, in order. */
+  chain(model: RemoteModel): RemoteModel[] {
+    const fallbacks = (this.fallbacks.get(model.name) ?? []).map((name) => this.find(name)).filter((found) => found !== undefined);
+    return [model, ...fallbacks];
   }
 
   find(name: string): RemoteModel | undefined {
