@@ -5,10 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import type { Scenario, ScenarioOptions } from './lib/scenario.ts';
+import { gatewayOverheadScenario, slowReplicaScenario } from './gateway.ts';
 import { overloadScenario } from './overload.ts';
 
 /** Every scenario, by name; a new one is one more entry here. */
-const SCENARIOS: readonly Scenario[] = [overloadScenario];
+const SCENARIOS: readonly Scenario[] = [overloadScenario, gatewayOverheadScenario, slowReplicaScenario];
 
 function usage(): string {
   const flags = SCENARIOS.flatMap((scenario) => Object.keys(scenario.options).map((flag) => `--${flag} (${scenario.name})`));

@@ -4,7 +4,7 @@
  * takes CPU from the server it measures, and the run measures the generator.
  */
 import { execFileSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { cpus as machineCpus } from 'node:os';
 
 export interface CpuPinning {
   /** taskset CPU lists, e.g. "0" and "1". */
@@ -14,7 +14,8 @@ export interface CpuPinning {
 
 /** Given lists win; otherwise with two or more CPUs: servers on CPU 0, the generator on the rest. */
 export function defaultPinning(server: string | undefined, client: string | undefined): CpuPinning | undefined {
-  const cpus = availableParallelism();
+  // The machine's CPUs, not this process's affinity: once pinned, that would be one.
+  const cpus = machineCpus().length;
   if (server !== undefined || client !== undefined) return { server: server ?? '0', client: client ?? `1-${cpus - 1}` };
   if (cpus < 2) return undefined;
   return { server: '0', client: cpus === 2 ? '1' : `1-${cpus - 1}` };

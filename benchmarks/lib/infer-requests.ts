@@ -12,3 +12,19 @@ export function v2TextInferRequests(model: string, texts: readonly string[]): Re
     return spec;
   };
 }
+
+/**
+ * Non-streaming OpenAI chat completions with `max_tokens` fixed, cycling through a few
+ * short prompts so the upstream does not see one request over and over.
+ */
+export function chatCompletionRequests(model: string, maxTokens: number, prompts: readonly string[]): RequestSource {
+  if (prompts.length === 0) throw new Error('no prompts to send');
+  const specs = prompts.map(
+    (prompt) => ({ method: 'POST', path: '/v1/chat/completions', body: JSON.stringify({ model, messages: [{ role: 'user', content: prompt }], max_tokens: maxTokens }) }) as const,
+  );
+  return (index) => {
+    const spec = specs[index % specs.length];
+    if (spec === undefined) throw new RangeError(`no request for index ${index}`);
+    return spec;
+  };
+}

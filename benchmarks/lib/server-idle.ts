@@ -53,3 +53,32 @@ function firstModelStats(body: unknown): Record<string, unknown> | undefined {
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * Waits until a `sluice sim` has nothing running or queued (`GET /sim/stats`), so a run
+ * does not inherit the sequences of the one before. A request the client gave up on is
+ * cancelled by the simulator, but a gateway in between may still be finishing it.
+ */
+export async function waitUntilSimIdle(origin: string, timeoutMs: number, pollMs = 100): Promise<IdleResult> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    const busy = await readSimBusy(origin);
+    if (busy === undefined) return { idle: false, waitedMs: performance.now() - started };
+    if (busy === 0) return { idle: true, waitedMs: performance.now() - started };
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+  return { idle: false, waitedMs: performance.now() - started };
+}
+
+/** Sequences running plus queued; undefined when the stats cannot be read. */
+async function readSimBusy(origin: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(`${origin}/sim/stats`, { signal: AbortSignal.timeout(2_000) });
+    if (response.status !== 200) return undefined;
+    const body: unknown = await response.json();
+    if (!isRecord(body) || typeof body['running'] !== 'number' || typeof body['queued'] !== 'number') return undefined;
+    return body['running'] + body['queued'];
+  } catch {
+    return undefined;
+  }
+}

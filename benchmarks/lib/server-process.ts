@@ -1,6 +1,7 @@
 /**
- * A sluice server as a child process for benchmarks: its own port on 127.0.0.1, its own
- * environment, ready when `GET /v2/health/ready` answers 200, stopped with SIGTERM.
+ * A sluice server (or `sluice sim`) as a child process for benchmarks: its own port on
+ * 127.0.0.1, its own environment, ready when `GET /v2/health/ready` (the simulator: `GET /`)
+ * answers 200, stopped with SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -19,6 +20,8 @@ export interface ServerOptions {
   readonly readyTimeoutMs?: number;
   /** CPUs the server may run on (taskset list, e.g. "0"), so it never competes with the load generator. */
   readonly cpus?: string;
+  /** A YAML configuration file (`--config`), for what `SLUICE_*` variables cannot say, such as `backends`. */
+  readonly config?: string;
 }
 
 export interface SluiceProcess {
@@ -46,12 +49,61 @@ process.once('exit', () => {
 
 export async function startSluice(options: ServerOptions): Promise<SluiceProcess> {
   const port = await freePort();
+  const config = options.config === undefined ? [] : ['--config', options.config];
+  return startServerProcess({
+    label: `sluice (${options.label})`,
+    args: ['serve', '--port', String(port), '--models', options.modelsDir, ...config],
+    port,
+    readyPath: '/v2/health/ready',
+    env: { ...BENCHMARK_ENV, ...options.env },
+    ...(options.root === undefined ? {} : { root: options.root }),
+    ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
+    ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+  }, options.label);
+}
+
+export interface SimProcessOptions {
+  readonly label: string;
+  /** `sluice sim` flags after the port, e.g. `['--seed', '2', '--slow-factor', '10']` (docs/simulator.md). */
+  readonly args: readonly string[];
+  readonly root?: string;
+  readonly cpus?: string;
+}
+
+/** `sluice sim` as a child process on a free loopback port, ready when `GET /` answers 200. */
+export async function startSimProcess(options: SimProcessOptions): Promise<SluiceProcess> {
+  const port = await freePort();
+  return startServerProcess({
+    label: `simulator (${options.label})`,
+    args: ['sim', '--host', '127.0.0.1', '--port', String(port), ...options.args],
+    port,
+    readyPath: '/',
+    env: {},
+    ...(options.root === undefined ? {} : { root: options.root }),
+    ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
+  }, options.label);
+}
+
+interface ChildServerOptions {
+  /** For error messages, e.g. `sluice (load control on)`. */
+  readonly label: string;
+  /** `bin/sluice.js` arguments. */
+  readonly args: readonly string[];
+  readonly port: number;
+  readonly readyPath: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly root?: string;
+  readonly cpus?: string;
+  readonly readyTimeoutMs?: number;
+}
+
+async function startServerProcess(options: ChildServerOptions, label: string): Promise<SluiceProcess> {
   const root = options.root ?? REPOSITORY_ROOT;
-  const command = [process.execPath, 'bin/sluice.js', 'serve', '--port', String(port), '--models', options.modelsDir];
+  const command = [process.execPath, 'bin/sluice.js', ...options.args];
   const [program, ...args] = options.cpus === undefined ? command : ['taskset', '-c', options.cpus, ...command];
   const child = spawn(program as string, args, {
     cwd: root,
-    env: { ...process.env, ...BENCHMARK_ENV, ...options.env },
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);
@@ -64,19 +116,19 @@ export async function startSluice(options: ServerOptions): Promise<SluiceProcess
   child.stderr?.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   void exited.then(() => live.delete(child));
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `http://127.0.0.1:${options.port}`;
   const server: SluiceProcess = {
-    label: options.label,
+    label,
     origin,
     pid: child.pid ?? -1,
     outputTail: () => tail.join('\n'),
     stop: (graceMs = 10_000) => stopChild(child, exited, graceMs),
   };
   try {
-    await waitUntilReady(origin, exited, options.readyTimeoutMs ?? 120_000);
+    await waitUntilReady(`${origin}${options.readyPath}`, exited, options.readyTimeoutMs ?? 120_000);
   } catch (error) {
     await server.stop(2_000);
-    throw new Error(`sluice (${options.label}) did not become ready: ${(error as Error).message}\n${server.outputTail()}`);
+    throw new Error(`${options.label} did not become ready: ${(error as Error).message}\n${server.outputTail()}`);
   }
   return server;
 }
@@ -90,13 +142,13 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>, gr
   return code;
 }
 
-async function waitUntilReady(origin: string, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
+async function waitUntilReady(readyUrl: string, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
   while (performance.now() < deadline) {
     if (exitCode !== undefined) throw new Error(`it exited with code ${exitCode}`);
-    const status = await fetch(`${origin}/v2/health/ready`, { signal: AbortSignal.timeout(2_000) }).then(
+    const status = await fetch(readyUrl, { signal: AbortSignal.timeout(2_000) }).then(
       (response) => response.status,
       () => 0,
     );
