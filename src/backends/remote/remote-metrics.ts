@@ -36,8 +36,23 @@ export class RemoteMetrics {
     });
   }
 
-  /** Exports each replica's requests in flight; called once the remote models exist. */
+  /** Exports each replica's requests in flight and each backend's hedges; called once the remote models exist. */
   watch(registry: Registry, remote: RemoteModels): void {
+    new Counter({
+      name: 'sluice_upstream_hedges_total',
+      help: 'Hedged copies sent to a second replica, and how many of them answered first ("won"); losers are cancelled.',
+      labelNames: ['backend', 'outcome'] as const,
+      registers: [registry],
+      collect() {
+        // Mirrors the backends' own counts, which only grow.
+        this.reset();
+        for (const backend of remote.stats()) {
+          if (backend.hedging === undefined) continue;
+          this.inc({ backend: backend.name, outcome: 'won' }, backend.hedging.won);
+          this.inc({ backend: backend.name, outcome: 'lost' }, backend.hedging.sent - backend.hedging.won);
+        }
+      },
+    });
     new Gauge({
       name: 'sluice_upstream_inflight',
       help: 'Attempts sent to a remote replica and not yet finished (streams included).',
