@@ -88,7 +88,6 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   const remoteMetrics = new RemoteMetrics(metrics.registry);
   const remote = RemoteModels.fromConfig(config, () => ({ onAttempt: (event) => remoteMetrics.attempt(event) }));
   remoteMetrics.watch(metrics.registry, remote);
-  for (const backend of config.backends.filter((backend) => backend.dialect !== 'openai')) logger.warn({ backend: backend.name, dialect: backend.dialect }, 'remote backend skipped: only the openai dialect is served so far');
   // The admission screen answers refusals before fastify routes a request; it is set once
   // the gate exists, and the server it sits in must exist before that.
   const admissionScreen: { current?: RawAdmission } = {};
@@ -141,10 +140,10 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)) }, 'request');
   });
   const ready = () => models.ready && !draining;
-  const deps: ProtocolDeps = { models, pipeline, tenants, ready, serverVersion: SLUICE_VERSION };
+  const remoteDeps: RemoteRouteDeps = { remote, models, tenants, metrics: remoteMetrics, draining: () => draining };
+  const deps: ProtocolDeps = { models, pipeline, tenants, ready, serverVersion: SLUICE_VERSION, remote: remoteDeps };
   registerKServeV2(app, deps);
   registerKServeV1(app, deps);
-  const remoteDeps: RemoteRouteDeps = { remote, models, tenants, metrics: remoteMetrics, draining: () => draining };
   registerOpenAIRemote(app, remoteDeps);
   registerOpenAI(app, deps, remoteDeps);
   app.get('/metrics', { config: { protocol: 'admin' } }, async (_request, reply) => {

@@ -74,4 +74,9 @@ test('a fallback that names no model, or the model itself, is refused at start w
   const backends = (fallbacks: string[]) => [{ name: 'b', dialect: 'openai', replicas: [{ url: 'http://127.0.0.1:1' }], models: [{ name: 'chat', fallbacks }] }];
   assert.throws(() => loadConfig({ env: {}, overrides: { backends: backends(['nowhere']) } }), /backends\.0\.models\.0\.fallbacks\.0: "nowhere" is not a model of any backend/);
   assert.throws(() => loadConfig({ env: {}, overrides: { backends: backends(['chat']) } }), /cannot fall back to itself/);
+  const mixed = [
+    { name: 'a', dialect: 'openai', replicas: [{ url: 'http://127.0.0.1:1' }], models: [{ name: 'chat', fallbacks: ['triton-model'] }] },
+    { name: 'b', dialect: 'kserve-v2', replicas: [{ url: 'http://127.0.0.1:2' }], models: [{ name: 'triton-model' }] },
+  ];
+  assert.throws(() => loadConfig({ env: {}, overrides: { backends: mixed } }), /backends\.0\.models\.0\.fallbacks\.0: fallbacks link models of OpenAI-dialect backends only/);
 });

@@ -157,13 +157,16 @@ export const ConfigSchema = z.strictObject({
   if (config.auth.enabled && config.tenants.length === 0) {
     ctx.addIssue({ code: 'custom', path: ['auth', 'enabled'], message: 'auth is on but no tenants (with api_keys) are configured' });
   }
-  const remoteNames = new Set(config.backends.flatMap((backend) => backend.models.map((model) => model.name)));
+  // Fallbacks forward the same OpenAI request body, so they link OpenAI-dialect models only.
+  const dialectOf = new Map(config.backends.flatMap((backend) => backend.models.map((model) => [model.name, backend.dialect] as const)));
   config.backends.forEach((backend, b) =>
     backend.models.forEach((model, m) =>
       model.fallbacks.forEach((fallback, f) => {
         const path = ['backends', b, 'models', m, 'fallbacks', f];
+        const fallbackDialect = dialectOf.get(fallback);
         if (fallback === model.name) ctx.addIssue({ code: 'custom', path, message: `model "${model.name}" cannot fall back to itself` });
-        else if (!remoteNames.has(fallback)) ctx.addIssue({ code: 'custom', path, message: `"${fallback}" is not a model of any backend` });
+        else if (fallbackDialect === undefined) ctx.addIssue({ code: 'custom', path, message: `"${fallback}" is not a model of any backend` });
+        else if (backend.dialect !== 'openai' || fallbackDialect !== 'openai') ctx.addIssue({ code: 'custom', path, message: 'fallbacks link models of OpenAI-dialect backends only' });
       }),
     ),
   );

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { ServedModel } from '../models/served-model.ts';
 import type { ModelSpec, TensorSpec } from '../models/model-spec.ts';
+import { inferRemote, remoteKServeModel, remoteMetadata, remoteReady } from './kserve-v2-remote.ts';
+import type { RemoteRouteDeps } from './openai-remote.ts';
 import { limitsFromV2 } from './requested-limits.ts';
 import { runInference, type InferenceRuntime } from './run-inference.ts';
 import { modelStatistics } from './statistics.ts';
@@ -13,6 +15,8 @@ export interface ProtocolDeps extends InferenceRuntime {
   readonly serverVersion: string;
   /** Every model warmed up and the server not shutting down. */
   readonly ready: () => boolean;
+  /** Remote models; those of `kserve-v2` backends are served by kserve-v2-remote.ts. */
+  readonly remote?: RemoteRouteDeps;
 }
 
 interface ModelParams {
@@ -57,16 +61,25 @@ export function registerKServeV2(app: FastifyInstance, deps: ProtocolDeps): void
   });
 
   for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
-    app.get<{ Params: ModelParams }>(prefix, { config }, async (request) => modelMetadata(models, request.params));
+    app.get<{ Params: ModelParams }>(prefix, { config }, async (request, reply) => {
+      // Remote kserve-v2 models are forwarded (kserve-v2-remote.ts); every other name is local.
+      const remote = remoteKServeModel(deps.remote, request.params.model);
+      if (remote !== undefined) return remoteMetadata(remote, request.params, request, reply);
+      return modelMetadata(models, request.params);
+    });
     app.get<{ Params: ModelParams }>(`${prefix}/ready`, { config }, async (request, reply) => {
+      const remote = remoteKServeModel(deps.remote, request.params.model);
+      if (remote !== undefined) return remoteReady(remote, request.params, request, reply);
       const model = models.resolve(request.params.model, request.params.version);
       return reply.code(model.ready ? 200 : 503).send({ name: model.spec.name, version: model.spec.version, ready: model.ready });
     });
     app.get<{ Params: ModelParams }>(`${prefix}/stats`, { config }, async (request) => ({
       model_stats: modelsFor(models, request.params).map(modelStatistics),
     }));
-    app.post<{ Params: ModelParams; Body: InferBody }>(`${prefix}/infer`, { config: { ...config, inference: true }, schema: { body: inferBodySchema } }, async (request) => {
+    app.post<{ Params: ModelParams; Body: InferBody }>(`${prefix}/infer`, { config: { ...config, inference: true }, schema: { body: inferBodySchema } }, async (request, reply) => {
       const { params, body } = request;
+      const remote = remoteKServeModel(deps.remote, params.model);
+      if (remote !== undefined && deps.remote !== undefined) return inferRemote(deps.remote, remote, params, body, request, reply);
       let selected: TensorSpec[] = [];
       const decode = (spec: ModelSpec) => {
         selected = selectOutputs(spec, body.outputs);

@@ -8,11 +8,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { SluiceError } from '../errors.ts';
 import type { ModelRegistry } from '../models/registry.ts';
-import { upstreamErrorMessage, type UpstreamResponse } from '../backends/remote/remote-backend.ts';
+import type { UpstreamResponse } from '../backends/remote/remote-backend.ts';
+import { badResponse, parseObject, readJsonAnswer, readRejection } from '../backends/remote/upstream-body.ts';
 import type { RemoteMetrics } from '../backends/remote/remote-metrics.ts';
 import type { RemoteModel, RemoteModels } from '../backends/remote/remote-models.ts';
 import { relaySse } from '../backends/remote/sse-relay.ts';
-import { bodyFailure, discardBody } from '../backends/remote/upstream-errors.ts';
+import { discardBody } from '../backends/remote/upstream-errors.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import { errorBody } from './envelopes.ts';
 
@@ -42,9 +43,6 @@ const generationBodySchema = {
   properties: { model: { type: 'string', minLength: 1 }, stream: { type: 'boolean' } },
 } as const;
 
-/** Upstream answers larger than this are refused rather than buffered (streams are not buffered at all). */
-const MAX_UNARY_BYTES = 64 * 1024 * 1024;
-
 export function registerOpenAIRemote(app: FastifyInstance, deps: RemoteRouteDeps): void {
   app.decorateRequest('remoteModel', null);
   for (const path of ['/v1/chat/completions', '/v1/completions']) {
@@ -59,9 +57,15 @@ export function remoteModelObject(model: RemoteModel, created: number) {
   return { id: model.name, object: 'model', created, owned_by: model.backend.name };
 }
 
+/** A remote model the OpenAI routes can forward to: one of an OpenAI-compatible backend. */
+export function openAIDialect(model: RemoteModel, path: string): RemoteModel {
+  if (model.dialect === 'openai') return model;
+  throw new SluiceError('ERR_MODEL_UNSUPPORTED_OPERATION', `model "${model.name}" is served by a ${model.dialect} backend; ${path} serves OpenAI-compatible models (use /v2/models/${model.name}/infer)`, { field: 'model' });
+}
+
 function generationTarget(deps: RemoteRouteDeps, name: string, path: string): RemoteModel {
   const remote = deps.remote.find(name);
-  if (remote !== undefined) return remote;
+  if (remote !== undefined) return openAIDialect(remote, path);
   if (deps.models.names().includes(name)) {
     throw new SluiceError('ERR_MODEL_UNSUPPORTED_OPERATION', `model "${name}" is a local model; ${path} serves remote models only`, { field: 'model' });
   }
@@ -116,11 +120,8 @@ async function openWithFallbacks(chain: readonly RemoteModel[], path: string, bo
 
 /** The upstream's 4xx, with its status, its error body (wrapped when it is not OpenAI's envelope) and its Retry-After. */
 async function passUpstreamError(upstream: UpstreamResponse, reply: FastifyReply): Promise<FastifyReply> {
-  const text = (await readAll(upstream, 64 * 1024).catch(() => Buffer.alloc(0))).toString('utf8');
-  upstream.settle(true);
-  const failure = new SluiceError('ERR_UPSTREAM_REJECTED', `${upstream.where} refused the request (${upstream.statusCode}): ${upstreamErrorMessage(text) || 'no detail'}`);
-  const retryAfter = upstream.headers['retry-after'];
-  if (typeof retryAfter === 'string') void reply.header('retry-after', retryAfter);
+  const { text, failure, retryAfter } = await readRejection(upstream);
+  if (retryAfter !== undefined) void reply.header('retry-after', retryAfter);
   return reply
     .code(upstream.statusCode)
     .header('x-sluice-error-code', failure.code)
@@ -129,25 +130,12 @@ async function passUpstreamError(upstream: UpstreamResponse, reply: FastifyReply
 }
 
 async function unaryAnswer(target: RemoteModel, upstream: UpstreamResponse, reply: FastifyReply): Promise<FastifyReply> {
-  const contentType = String(upstream.headers['content-type'] ?? '');
-  if (!/^application\/json\b/i.test(contentType)) throw await badResponse(upstream, `answered content-type "${contentType || 'none'}" where JSON was expected`);
-  let text: string;
-  try {
-    text = (await readAll(upstream, MAX_UNARY_BYTES)).toString('utf8');
-  } catch (error) {
-    upstream.settle(false);
-    throw error instanceof SluiceError ? error : bodyFailure(error, upstream.where);
-  }
-  const answer = parseObject(text);
-  if (answer === undefined) throw await badResponse(upstream, `answered invalid JSON: ${JSON.stringify(text.slice(0, 80))}`);
-  upstream.settle(true);
-  if ('model' in answer) answer.model = target.name;
-  return reply.code(upstream.statusCode).send(answer);
+  return reply.code(upstream.statusCode).send(await readJsonAnswer(upstream, 'model', target.name));
 }
 
 async function streamAnswer(deps: RemoteRouteDeps, target: RemoteModel, upstream: UpstreamResponse, request: FastifyRequest, reply: FastifyReply, signal: AbortSignal): Promise<FastifyReply> {
   const contentType = String(upstream.headers['content-type'] ?? '');
-  if (!/^text\/event-stream\b/i.test(contentType)) throw await badResponse(upstream, `answered content-type "${contentType || 'none'}" to a streaming request (text/event-stream expected)`);
+  if (!/^text\/event-stream\b/i.test(contentType)) throw badResponse(upstream, `answered content-type "${contentType || 'none'}" to a streaming request (text/event-stream expected)`);
   reply.hijack();
   startEventStream(reply.raw, request.id);
   let firstTokenSeconds: number | undefined;
@@ -168,36 +156,6 @@ async function streamAnswer(deps: RemoteRouteDeps, target: RemoteModel, upstream
 function startEventStream(raw: ServerResponse, requestId: string): void {
   raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': requestId });
   raw.flushHeaders();
-}
-
-/** Settles the attempt as failed and says what was wrong with the answer. */
-async function badResponse(upstream: UpstreamResponse, what: string): Promise<SluiceError> {
-  discardBody(upstream.body);
-  upstream.settle(false);
-  return new SluiceError('ERR_UPSTREAM_BAD_RESPONSE', `${upstream.where} ${what}`);
-}
-
-async function readAll(upstream: UpstreamResponse, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      discardBody(upstream.body);
-      throw new SluiceError('ERR_UPSTREAM_BAD_RESPONSE', `${upstream.where} answered more than ${limit} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function isOpenAIError(text: string): boolean {

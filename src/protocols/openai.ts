@@ -6,7 +6,7 @@ import type { ModelSpec } from '../models/model-spec.ts';
 import { normalizeText } from '../preprocess/text-hash.ts';
 import type { ProtocolDeps } from './kserve-v2.ts';
 import { limitsFromHeaders } from './requested-limits.ts';
-import { proxyToRemote, remoteModelObject, type RemoteRouteDeps } from './openai-remote.ts';
+import { openAIDialect, proxyToRemote, remoteModelObject, type RemoteRouteDeps } from './openai-remote.ts';
 import { runInference } from './run-inference.ts';
 
 interface EmbeddingsBody {
@@ -46,7 +46,7 @@ export function registerOpenAI(app: FastifyInstance, deps: ProtocolDeps, remote?
     const body = request.body;
     // A remote model's embeddings are the backend's: forwarded as they came.
     const remoteModel = remote?.remote.find(body.model);
-    if (remote !== undefined && remoteModel !== undefined) return proxyToRemote(remote, remoteModel, '/v1/embeddings', body, request, reply);
+    if (remote !== undefined && remoteModel !== undefined) return proxyToRemote(remote, openAIDialect(remoteModel, '/v1/embeddings'), '/v1/embeddings', body, request, reply);
     const texts = embeddingInputs(body.input);
     const decode = (spec: ModelSpec) => {
       checkEmbeddingModel(spec, body);

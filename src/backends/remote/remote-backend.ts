@@ -1,5 +1,5 @@
 /**
- * A remote model server (OpenAI dialect) behind sluice: its replicas, the balancer that
+ * A remote model server (OpenAI or KServe v2 dialect) behind sluice: its replicas, the balancer that
  * picks one per attempt (power of two choices over Peak-EWMA, skipping ejected replicas
  * and open circuits), the model names it serves, and failover within a retry budget.
  * `open` returns once a replica has answered with headers that are not a 5xx; the caller
@@ -120,8 +120,21 @@ export class RemoteBackend {
    * call streams is read from `payload.stream` unless `options.streaming` says.
    */
   async open(path: string, payload: unknown, signal: AbortSignal, requestId: string, options: OpenOptions = {}): Promise<UpstreamResponse> {
-    const hedged = this.hedging !== undefined && !(options.streaming ?? isStreamingPayload(payload));
     const call: UpstreamCall = { path, body: JSON.stringify(payload), headers: this.requestHeaders(requestId), signal };
+    return this.dispatch(call, options.streaming ?? isStreamingPayload(payload));
+  }
+
+  /**
+   * GETs `path` on a replica (KServe v2 metadata and readiness), with the same failover,
+   * retry budget and hedging as a unary `open`.
+   */
+  async get(path: string, signal: AbortSignal, requestId: string): Promise<UpstreamResponse> {
+    return this.dispatch({ method: 'GET', path, headers: this.requestHeaders(requestId, false), signal }, false);
+  }
+
+  private async dispatch(call: UpstreamCall, streaming: boolean): Promise<UpstreamResponse> {
+    const { signal } = call;
+    const hedged = this.hedging !== undefined && !streaming;
     const tried = new Set<number>();
     const failures: string[] = [];
     let rateLimited: UpstreamResponse | undefined;
@@ -151,8 +164,9 @@ export class RemoteBackend {
     throw new SluiceError('ERR_UPSTREAM_UNAVAILABLE', `backend "${this.name}" is unavailable: ${failures.join('; ')}`);
   }
 
-  private requestHeaders(requestId: string): Record<string, string> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-request-id': requestId };
+  private requestHeaders(requestId: string, withBody = true): Record<string, string> {
+    const headers: Record<string, string> = { accept: 'application/json, text/event-stream', 'x-request-id': requestId };
+    if (withBody) headers['content-type'] = 'application/json';
     if (this.apiKey !== undefined) headers.authorization = `Bearer ${this.apiKey}`;
     return headers;
   }
@@ -257,11 +271,13 @@ async function readSnippet(body: Readable, limit = 300): Promise<string> {
   return upstreamErrorMessage(text).slice(0, limit);
 }
 
-/** An OpenAI error envelope's message, or the text itself. */
+/** An OpenAI error envelope's message, a KServe one's (`{"error": "..."}`), or the text itself. */
 export function upstreamErrorMessage(text: string): string {
   try {
     const parsed: unknown = JSON.parse(text);
-    const message = (parsed as { error?: { message?: unknown } } | null)?.error?.message;
+    const error = (parsed as { error?: unknown } | null)?.error;
+    if (typeof error === 'string') return error;
+    const message = (error as { message?: unknown } | null | undefined)?.message;
     if (typeof message === 'string') return message;
   } catch {
     // not JSON: the raw text is the best description

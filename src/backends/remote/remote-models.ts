@@ -1,38 +1,46 @@
 /** The remote backends from the configuration, and which of them serves each model name. */
 import type { Config } from '../../config/schema.ts';
-import { RemoteBackend, type BackendStats, type RemoteBackendOptions } from './remote-backend.ts';
+import { RemoteBackend, type BackendConfig, type BackendStats, type RemoteBackendOptions } from './remote-backend.ts';
+
+export type Dialect = BackendConfig['dialect'];
 
 export interface RemoteModel {
   /** The name clients use with sluice. */
   readonly name: string;
   readonly backend: RemoteBackend;
+  /** The API its backend speaks: OpenAI's (`/v1/...`) or KServe v2's (`/v2/models/...`). */
+  readonly dialect: Dialect;
 }
 
 export class RemoteModels {
   private readonly backends: RemoteBackend[];
-  private readonly byModel = new Map<string, RemoteBackend>();
+  private readonly byModel = new Map<string, RemoteModel>();
 
-  /** `fallbacks`: for a model name, the models to try in order when it fails or sheds. */
+  /**
+   * `fallbacks`: for a model name, the models to try in order when it fails or sheds.
+   * `dialects`: for a backend name, the API it speaks (default `openai`).
+   */
   constructor(
     backends: readonly RemoteBackend[],
     private readonly fallbacks: ReadonlyMap<string, readonly string[]> = new Map(),
+    dialects: ReadonlyMap<string, Dialect> = new Map(),
   ) {
     this.backends = [...backends];
     for (const backend of backends) {
+      const dialect = dialects.get(backend.name) ?? 'openai';
       for (const name of backend.modelNames()) {
-        if (this.byModel.has(name)) throw new Error(`model "${name}" is served by two backends ("${this.byModel.get(name)?.name}" and "${backend.name}")`);
-        this.byModel.set(name, backend);
+        if (this.byModel.has(name)) throw new Error(`model "${name}" is served by two backends ("${this.byModel.get(name)?.backend.name}" and "${backend.name}")`);
+        this.byModel.set(name, { name, backend, dialect });
       }
     }
   }
 
-  /** Only the OpenAI dialect is served so far; other dialects are skipped (see docs/backends.md). */
   static fromConfig(config: Readonly<Config>, options: (backendName: string) => RemoteBackendOptions = () => ({})): RemoteModels {
-    const served = config.backends.filter((backend) => backend.dialect === 'openai');
-    const fallbacks = new Map(served.flatMap((backend) => backend.models.map((model) => [model.name, model.fallbacks] as const)));
+    const fallbacks = new Map(config.backends.flatMap((backend) => backend.models.map((model) => [model.name, model.fallbacks] as const)));
     return new RemoteModels(
-      served.map((backend) => new RemoteBackend(backend, options(backend.name))),
+      config.backends.map((backend) => new RemoteBackend(backend, options(backend.name))),
       fallbacks,
+      new Map(config.backends.map((backend) => [backend.name, backend.dialect])),
     );
   }
 
@@ -43,13 +51,12 @@ export class RemoteModels {
   }
 
   find(name: string): RemoteModel | undefined {
-    const backend = this.byModel.get(name);
-    return backend === undefined ? undefined : { name, backend };
+    return this.byModel.get(name);
   }
 
   /** Every remote model, in configuration order. */
   all(): RemoteModel[] {
-    return [...this.byModel].map(([name, backend]) => ({ name, backend }));
+    return [...this.byModel.values()];
   }
 
   stats(): BackendStats[] {

@@ -22,8 +22,10 @@ export interface ReplicaStats {
 }
 
 export interface UpstreamCall {
+  /** Default POST; a GET (KServe v2 metadata and readiness) has no body. */
+  readonly method?: 'GET' | 'POST';
   readonly path: string;
-  readonly body: string;
+  readonly body?: string;
   readonly headers: Record<string, string>;
   readonly signal: AbortSignal;
 }
@@ -51,11 +53,11 @@ export class Replica {
     });
   }
 
-  /** Sends one POST; the caller must `settle` it exactly once when it is over. */
+  /** Sends one request; the caller must `settle` it exactly once when it is over. */
   send(call: UpstreamCall): Promise<Dispatcher.ResponseData> {
     this.inFlight += 1;
     this.requests += 1;
-    return this.pool.request({ method: 'POST', path: this.prefix + call.path, body: call.body, headers: call.headers, signal: call.signal });
+    return this.pool.request({ method: call.method ?? 'POST', path: this.prefix + call.path, body: call.body, headers: call.headers, signal: call.signal });
   }
 
   settle(ok: boolean): void {
