@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import type { Scenario, ScenarioOptions } from './lib/scenario.ts';
-import { gatewayOverheadScenario, slowReplicaScenario } from './gateway.ts';
+import { gatewayOverheadScenario } from './gateway-overhead.ts';
+import { slowReplicaScenario } from './slow-replica.ts';
 import { overloadScenario } from './overload.ts';
 
 /** Every scenario, by name; a new one is one more entry here. */

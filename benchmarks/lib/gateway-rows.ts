@@ -1,0 +1,217 @@
+/**
+ * What the gateway benchmarks share (gateway-overhead.ts, slow-replica.ts): their common
+ * options, starting simulators and sluice pinned to the server CPUs, and running the
+ * rows of two sides alternately (A B A B) with the same arrival schedule.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultPinning, type CpuPinning } from './cpu-pinning.ts';
+import { LoadClient, type RequestSource } from './http-target.ts';
+import type { RunSummary } from './latency-recorder.ts';
+import { runClosedLoop, runOpenLoop } from './open-loop.ts';
+import { counterDelta, scrapeMetrics, sumBy, type Sample } from './prometheus-scrape.ts';
+import { startCpuMeter } from './process-usage.ts';
+import { formatMs, formatRate } from './report.ts';
+import { numberOption, stringOption, type OptionValues, type ScenarioContext } from './scenario.ts';
+import { startSimProcess, startSluice, type SluiceProcess } from './server-process.ts';
+import { waitUntilSimIdle } from './server-idle.ts';
+
+export const MODEL = 'sim-small';
+export const PROMPTS = ['hello', 'what is the capital of France?', 'summarise this ticket in one line', 'translate "good morning" to Spanish'] as const;
+export const IDLE_TIMEOUT_MS = 30_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** Generous, so the client's cap on outstanding requests never shapes a row; drops are reported. */
+export const CONNECTIONS = 2048;
+/** Goodput is not what these scenarios judge; the recorder needs an SLO all the same. */
+export const SLO_MS = 1_000;
+export const UPSTREAM_COUNTER = 'sluice_upstream_requests_total';
+
+
+
+export const PIN_OPTIONS = {
+  'server-cpus': { type: 'string' },
+  'client-cpus': { type: 'string' },
+  'no-pin': { type: 'boolean' },
+} as const;
+
+export interface Common {
+  readonly quick: boolean;
+  readonly rowMs: number;
+  readonly rounds: number;
+  readonly seed: number;
+  readonly pinning: CpuPinning | undefined;
+}
+
+export function commonOf({ quick, values }: ScenarioContext): Common {
+  return {
+    quick,
+    rowMs: numberOption(values, 'gw-duration-s', quick ? 2 : 10) * 1000,
+    rounds: numberOption(values, 'gw-rounds', 2),
+    seed: numberOption(values, 'gw-seed', 1),
+    pinning: values['no-pin'] === true ? undefined : pinningOf(values),
+  };
+}
+
+export function pinningOf(values: OptionValues): CpuPinning | undefined {
+  return defaultPinning(stringOption(values, 'server-cpus'), stringOption(values, 'client-cpus'));
+}
+
+export function ratesOf(values: OptionValues, name: string, fallback: readonly number[]): number[] {
+  const text = stringOption(values, name);
+  if (text === undefined) return [...fallback];
+  const rates = text.split(',').map(Number);
+  if (rates.some((rate) => !(rate > 0))) throw new Error(`--${name} must be a comma-separated list of positive rates, got "${text}"`);
+  return rates;
+}
+
+/** A side of a comparison: where its requests go, and the processes whose CPU it uses. */
+export interface Side {
+  readonly key: string;
+  readonly label: string;
+  readonly client: LoadClient;
+  /** The sluice process, when the side goes through one (its /metrics is scraped around each row). */
+  readonly gateway: SluiceProcess | undefined;
+}
+
+export interface RunRecord {
+  readonly side: string;
+  readonly rate: number;
+  readonly round: number;
+  readonly summary: RunSummary;
+  /** CPU cores used during the row, by process label. */
+  readonly cpu: Readonly<Record<string, number>>;
+  readonly idleBeforeMs: number;
+  readonly idleReached: boolean;
+  /** Upstream attempts during the row by replica host, from sluice's /metrics; empty without a gateway. */
+  readonly upstreamByReplica: Readonly<Record<string, number>>;
+  /** The sum of every `*hedge*_total` counter during the row; undefined when sluice exports none. */
+  readonly hedges: number | undefined;
+}
+
+// ---------------------------------------------------------------------------------------
+// Servers
+
+/** A temporary directory holding an empty model repository and the sluice config files. */
+export function scratchDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'sluice-bench-gateway-'));
+}
+
+/**
+ * A config with the simulators as one backend's replicas and no local models. JSON is
+ * YAML, so it is written as JSON: nothing to escape by hand.
+ */
+export async function writeGatewayConfig(dir: string, name: string, replicas: readonly SluiceProcess[], loadBalancing: 'p2c_peak_ewma' | 'round_robin'): Promise<string> {
+  const config = {
+    models: { repository: dir, build_defaults: false },
+    backends: [{ name: 'sim', dialect: 'openai', replicas: replicas.map((replica) => ({ url: replica.origin })), load_balancing: loadBalancing, models: [{ name: MODEL }] }],
+  };
+  const path = join(dir, `${name}.yaml`);
+  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
+  return path;
+}
+
+export async function startGateway(common: Common, dir: string, label: string, config: string): Promise<SluiceProcess> {
+  const cpus = common.pinning?.server;
+  return startSluice({ label, modelsDir: dir, config, ...(cpus === undefined ? {} : { cpus }) });
+}
+
+export async function startSim(common: Common, label: string, args: readonly string[]): Promise<SluiceProcess> {
+  const cpus = common.pinning?.server;
+  return startSimProcess({ label, args, ...(cpus === undefined ? {} : { cpus }) });
+}
+
+export function clientFor(origin: string): LoadClient {
+  return new LoadClient(origin, { connections: CONNECTIONS, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+}
+
+export async function stopAll(clients: readonly LoadClient[], servers: readonly SluiceProcess[], dir: string | undefined): Promise<void> {
+  await Promise.all(clients.map((client) => client.close()));
+  await Promise.all(servers.map((server) => server.stop()));
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------
+// Rows
+
+export interface RowPlan {
+  readonly rate: number;
+  readonly rateIndex: number;
+  readonly round: number;
+}
+
+/**
+ * One open-loop row on one side, every simulator idle first. The arrival seed depends only
+ * on the rate, so both sides and every round see the same schedule.
+ */
+export async function runRow(common: Common, side: Side, plan: RowPlan, request: RequestSource, sims: readonly SluiceProcess[], watched: readonly SluiceProcess[]): Promise<RunRecord> {
+  const idle = await Promise.all(sims.map((sim) => waitUntilSimIdle(sim.origin, IDLE_TIMEOUT_MS)));
+  const before = side.gateway === undefined ? [] : await scrapeMetrics(side.gateway.origin);
+  const meters = watched.map((server) => ({ label: server.label, meter: startCpuMeter(server.pid) }));
+  const arrivals = { kind: 'poisson', ratePerS: plan.rate, seed: common.seed * 1000 + plan.rateIndex } as const;
+  const summary = await runOpenLoop({ client: side.client, request, arrivals, durationMs: common.rowMs, sloMs: SLO_MS });
+  const cpu = Object.fromEntries(meters.map(({ label, meter }) => [label, meter.read().server]));
+  const after = side.gateway === undefined ? [] : await scrapeMetrics(side.gateway.origin);
+  return {
+    side: side.key,
+    rate: plan.rate,
+    round: plan.round,
+    summary,
+    cpu,
+    idleBeforeMs: Math.max(...idle.map((each) => each.waitedMs)),
+    idleReached: idle.every((each) => each.idle),
+    upstreamByReplica: Object.fromEntries(counterDelta(sumBy(before, UPSTREAM_COUNTER, 'replica'), sumBy(after, UPSTREAM_COUNTER, 'replica'))),
+    hedges: hedgeDelta(before, after),
+  };
+}
+
+/** Whatever hedge counter sluice exports (the feature is being wired in); undefined when none. */
+export function hedgeDelta(before: readonly Sample[], after: readonly Sample[]): number | undefined {
+  const isHedgeCounter = (sample: Sample) => sample.name.includes('hedge') && sample.name.endsWith('_total');
+  const total = (samples: readonly Sample[]) => samples.filter(isHedgeCounter).reduce((sum, sample) => sum + sample.value, 0);
+  return after.some(isHedgeCounter) ? total(after) - total(before) : undefined;
+}
+
+/** Rates in order; at each, the sides alternate A B A B ... for `rounds` rounds. */
+export async function runRows(common: Common, sides: readonly Side[], rates: readonly number[], request: RequestSource, sims: readonly SluiceProcess[], watched: readonly SluiceProcess[]): Promise<RunRecord[]> {
+  const records: RunRecord[] = [];
+  for (const [rateIndex, rate] of rates.entries()) {
+    for (let round = 1; round <= common.rounds; round += 1) {
+      for (const side of sides) {
+        const record = await runRow(common, side, { rate, rateIndex, round }, request, sims, watched);
+        records.push(record);
+        console.log(progressLine(record));
+      }
+    }
+  }
+  return records;
+}
+
+export function progressLine(record: RunRecord): string {
+  const { summary } = record;
+  return `  ${record.rate}/s round ${record.round} ${record.side}: sent ${formatRate(summary.sent / summary.durationS)}/s, 2xx p50 ${formatMs(summary.outcomes.ok.p50Ms)} ms, p99 ${formatMs(summary.outcomes.ok.p99Ms)} ms, failed ${failedCount(summary)}, dropped ${summary.droppedByClient}`;
+}
+
+export function failedCount(summary: RunSummary): number {
+  return summary.outcomes.shed.count + summary.outcomes.timeout.count + summary.outcomes.error.count;
+}
+
+export function failuresText(summary: RunSummary): string {
+  const kinds = Object.entries(summary.failureKinds).map(([kind, count]) => `${kind} ${count}`);
+  if (summary.droppedByClient > 0) kinds.push(`dropped ${summary.droppedByClient}`);
+  return kinds.length === 0 ? '0' : kinds.join(', ');
+}
+
+export async function warmUp(sides: readonly Side[], request: RequestSource): Promise<void> {
+  // Not measured: JIT on both sides of the wire, first connections, the balancer's first estimates.
+  for (const side of sides) await runClosedLoop({ client: side.client, request, users: 16, durationMs: 1000, sloMs: SLO_MS });
+}
+
+export function pinningText(pinning: CpuPinning | undefined): string {
+  return pinning === undefined
+    ? '- CPUs: not pinned (servers and generator share every core)'
+    : `- CPUs: every server (simulators and sluice) on ${pinning.server}, load generator on ${pinning.client} (taskset)`;
+}
+
+// ---------------------------------------------------------------------------------------
+// gateway-overhead
