@@ -2,13 +2,10 @@
  * gateway-overhead: the simulator called directly vs through sluice (one replica): what
  * the gateway adds to p50 and p99 at several open-loop rates, sides alternating A B A B.
  */
-import { pinThisProcess } from './lib/cpu-pinning.ts';
-import { LoadClient } from './lib/http-target.ts';
 import { chatCompletionRequests } from './lib/infer-requests.ts';
 import { environmentFacts, formatMs, markdownTable, writeResults, type Column } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
-import type { SluiceProcess } from './lib/server-process.ts';
-import { CONNECTIONS, type Common, MODEL, PIN_OPTIONS, PROMPTS, type RunRecord, type Side, clientFor, commonOf, failuresText, pinningText, ratesOf, runRows, scratchDir, startGateway, startSim, stopAll, warmUp, writeGatewayConfig } from './lib/gateway-rows.ts';
+import { CONNECTIONS, type Common, MODEL, PIN_OPTIONS, PROMPTS, type RunRecord, type Side, commonOf, failuresText, pinningText, ratesOf, runRows, startGateway, startSim, warmUp, writeGatewayConfig, withGatewayRun } from './lib/gateway-rows.ts';
 
 const OVERHEAD_RATES = [500, 1000, 2000, 4000] as const;
 const OVERHEAD_MAX_TOKENS = 4;
@@ -31,21 +28,13 @@ export const gatewayOverheadScenario: Scenario = {
 async function runGatewayOverhead(common: Common, rates: readonly number[]): Promise<void> {
   const started = new Date().toISOString();
   const request = chatCompletionRequests(MODEL, OVERHEAD_MAX_TOKENS, PROMPTS);
-  const servers: SluiceProcess[] = [];
-  const clients: LoadClient[] = [];
-  let dir: string | undefined;
-  if (common.pinning !== undefined) pinThisProcess(common.pinning.client);
-  try {
-    dir = await scratchDir();
-    const sim = await startSim(common, 'sim', OVERHEAD_SIM_ARGS);
-    servers.push(sim);
-    const gateway = await startGateway(common, dir, 'gateway', await writeGatewayConfig(dir, 'overhead', [sim], 'p2c_peak_ewma'));
-    servers.push(gateway);
+  await withGatewayRun(common, async (run) => {
+    const sim = run.track(await startSim(common, 'sim', OVERHEAD_SIM_ARGS));
+    const gateway = run.track(await startGateway(common, run.dir, 'gateway', await writeGatewayConfig(run.dir, 'overhead', [sim], 'p2c_peak_ewma')));
     const sides: Side[] = [
-      { key: 'direct', label: 'simulator directly', client: clientFor(sim.origin), gateway: undefined },
-      { key: 'sluice', label: 'through sluice', client: clientFor(gateway.origin), gateway },
+      { key: 'direct', label: 'simulator directly', client: run.client(sim.origin), gateway: undefined },
+      { key: 'sluice', label: 'through sluice', client: run.client(gateway.origin), gateway },
     ];
-    clients.push(...sides.map((side) => side.client));
     console.log(`## gateway-overhead${common.quick ? ' (quick)' : ''}\n`);
     console.log(`- simulator: pid ${sim.pid}, sluice sim ${OVERHEAD_SIM_ARGS.join(' ')}; ${MODEL}, max_tokens ${OVERHEAD_MAX_TOKENS}, not streamed`);
     console.log(`- sluice: pid ${gateway.pid}, one backend with the simulator as its only replica (default timeouts, connections, hedging)`);
@@ -55,9 +44,7 @@ async function runGatewayOverhead(common: Common, rates: readonly number[]): Pro
     console.log(`\n### Open loop, Poisson arrivals, ${common.rowMs / 1000} s per row, direct and sluice alternating\n\n${overheadTable(records)}\n`);
     const path = await writeResults('gateway-overhead', { scenario: 'gateway-overhead', started, environment: environmentFacts(), settings: { ...common, rates, simArgs: OVERHEAD_SIM_ARGS, maxTokens: OVERHEAD_MAX_TOKENS, connections: CONNECTIONS }, records });
     console.log(`results: ${path}`);
-  } finally {
-    await stopAll(clients, servers, dir);
-  }
+  });
 }
 
 interface OverheadRow {

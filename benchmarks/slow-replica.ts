@@ -3,13 +3,11 @@
  * vs P2C over Peak-EWMA (hedging as configured by default): the tail each leaves, and
  * the extra upstream work it costs.
  */
-import { pinThisProcess } from './lib/cpu-pinning.ts';
-import { LoadClient } from './lib/http-target.ts';
 import { chatCompletionRequests } from './lib/infer-requests.ts';
 import { environmentFacts, formatMs, formatPercent, markdownTable, writeResults, type Column } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
 import type { SluiceProcess } from './lib/server-process.ts';
-import { CONNECTIONS, type Common, MODEL, PIN_OPTIONS, PROMPTS, type RunRecord, type Side, UPSTREAM_COUNTER, clientFor, commonOf, failuresText, pinningText, ratesOf, runRows, scratchDir, startGateway, startSim, stopAll, warmUp, writeGatewayConfig } from './lib/gateway-rows.ts';
+import { CONNECTIONS, type Common, MODEL, PIN_OPTIONS, PROMPTS, type RunRecord, type Side, UPSTREAM_COUNTER, commonOf, failuresText, pinningText, ratesOf, runRows, startGateway, startSim, warmUp, writeGatewayConfig, withGatewayRun } from './lib/gateway-rows.ts';
 
 const SLOW_RATE = 300;
 const SLOW_FACTOR = 10;
@@ -33,21 +31,12 @@ export const slowReplicaScenario: Scenario = {
 async function runSlowReplica(common: Common, rates: readonly number[]): Promise<void> {
   const started = new Date().toISOString();
   const request = chatCompletionRequests(MODEL, SLOW_MAX_TOKENS, PROMPTS);
-  const servers: SluiceProcess[] = [];
-  const clients: LoadClient[] = [];
-  let dir: string | undefined;
-  if (common.pinning !== undefined) pinThisProcess(common.pinning.client);
-  try {
-    dir = await scratchDir();
-    const sims = await startReplicas(common);
-    servers.push(...sims);
-    const scratch = dir;
+  await withGatewayRun(common, async (run) => {
+    const sims = (await startReplicas(common)).map((sim) => run.track(sim));
     const gateways = await Promise.all(
-      (['round_robin', 'p2c_peak_ewma'] as const).map(async (policy) => startGateway(common, scratch, policy, await writeGatewayConfig(scratch, policy, sims, policy))),
+      (['round_robin', 'p2c_peak_ewma'] as const).map(async (policy) => run.track(await startGateway(common, run.dir, policy, await writeGatewayConfig(run.dir, policy, sims, policy)))),
     );
-    servers.push(...gateways);
-    const sides: Side[] = gateways.map((gateway) => ({ key: gateway.label, label: gateway.label, client: clientFor(gateway.origin), gateway }));
-    clients.push(...sides.map((side) => side.client));
+    const sides: Side[] = gateways.map((gateway) => ({ key: gateway.label, label: gateway.label, client: run.client(gateway.origin), gateway }));
     const slowHost = new URL(sims[0]?.origin ?? '').host;
     console.log(`## slow-replica${common.quick ? ' (quick)' : ''}\n`);
     for (const sim of sims) console.log(`- ${sim.label}: pid ${sim.pid}, ${new URL(sim.origin).host}`);
@@ -59,9 +48,7 @@ async function runSlowReplica(common: Common, rates: readonly number[]): Promise
     console.log(`\n### Open loop, Poisson arrivals, ${common.rowMs / 1000} s per row, round_robin and p2c_peak_ewma alternating\n\n${slowTable(records, slowHost)}\n`);
     const path = await writeResults('slow-replica', { scenario: 'slow-replica', started, environment: environmentFacts(), settings: { ...common, rates, simArgs: SLOW_SIM_ARGS, slowFactor: SLOW_FACTOR, slowReplica: slowHost, maxTokens: SLOW_MAX_TOKENS, connections: CONNECTIONS }, records });
     console.log(`results: ${path}`);
-  } finally {
-    await stopAll(clients, servers, dir);
-  }
+  });
 }
 
 /** The first replica is the slow one; seeds differ so the replicas do not answer in lockstep. */

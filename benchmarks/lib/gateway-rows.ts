@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultPinning, type CpuPinning } from './cpu-pinning.ts';
+import { defaultPinning, pinThisProcess, type CpuPinning } from './cpu-pinning.ts';
 import { LoadClient, type RequestSource } from './http-target.ts';
 import type { RunSummary } from './latency-recorder.ts';
 import { runClosedLoop, runOpenLoop } from './open-loop.ts';
@@ -93,7 +93,7 @@ export interface RunRecord {
 // Servers
 
 /** A temporary directory holding an empty model repository and the sluice config files. */
-export function scratchDir(): Promise<string> {
+function scratchDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'sluice-bench-gateway-'));
 }
 
@@ -121,14 +121,44 @@ export async function startSim(common: Common, label: string, args: readonly str
   return startSimProcess({ label, args, ...(cpus === undefined ? {} : { cpus }) });
 }
 
-export function clientFor(origin: string): LoadClient {
+function clientFor(origin: string): LoadClient {
   return new LoadClient(origin, { connections: CONNECTIONS, requestTimeoutMs: REQUEST_TIMEOUT_MS });
 }
 
-export async function stopAll(clients: readonly LoadClient[], servers: readonly SluiceProcess[], dir: string | undefined): Promise<void> {
-  await Promise.all(clients.map((client) => client.close()));
-  await Promise.all(servers.map((server) => server.stop()));
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+/** What a scenario starts during a run, all of it stopped and removed when the run ends. */
+export interface GatewayRun {
+  /** A scratch directory for config files. */
+  readonly dir: string;
+  /** Keeps a started server to stop at the end; returns it. */
+  track<T extends SluiceProcess>(server: T): T;
+  /** A load client to `origin`, closed at the end. */
+  client(origin: string): LoadClient;
+}
+
+/** Pins the generator, runs `body`, then closes every client, stops every server and removes the scratch directory. */
+export async function withGatewayRun(common: Common, body: (run: GatewayRun) => Promise<void>): Promise<void> {
+  const servers: SluiceProcess[] = [];
+  const clients: LoadClient[] = [];
+  if (common.pinning !== undefined) pinThisProcess(common.pinning.client);
+  const dir = await scratchDir();
+  try {
+    await body({
+      dir,
+      track: (server) => {
+        servers.push(server);
+        return server;
+      },
+      client: (origin) => {
+        const client = clientFor(origin);
+        clients.push(client);
+        return client;
+      },
+    });
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+    await Promise.all(servers.map((server) => server.stop()));
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 // ---------------------------------------------------------------------------------------
