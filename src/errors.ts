@@ -57,7 +57,15 @@ export class SluiceError extends Error {
   readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: { field?: string; cause?: unknown; retryAfterMs?: number } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // A 4xx is an expected answer (bad input, a refusal under load), not a fault: nobody
+    // reads its stack, and capturing one was a sixth of the CPU a load-shedding refusal cost.
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (ERROR_CODES[code] < 500) Error.stackTraceLimit = 0;
+    try {
+      super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.name = 'SluiceError';
     this.code = code;
     this.status = ERROR_CODES[code];

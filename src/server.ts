@@ -206,6 +206,6 @@ function installErrorHandling(app: FastifyInstance): void {
   });
   app.setNotFoundHandler((request, reply) => {
     const failure = new SluiceError('ERR_ROUTE_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`);
-    return reply.code(404).header('x-sluice-error-code', failure.code).send(errorBody(protocolOfUrl(request.url), failure));
+    return replyWithError(reply, failure, protocolOfUrl(request.url));
   });
 }

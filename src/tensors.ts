@@ -47,3 +47,13 @@ export function allocate(dtype: TensorDType, length: number): TensorData {
       return new Uint8Array(length);
   }
 }
+
+/** Flat elements in row-major order as nested arrays of the given dimensions ([] → the one element). */
+export function nestArray(flat: readonly unknown[], dims: readonly number[]): unknown {
+  const build = (offset: number, axis: number): unknown => {
+    if (axis === dims.length) return flat[offset];
+    const stride = elementCount(dims.slice(axis + 1));
+    return Array.from({ length: dims[axis] ?? 0 }, (_, index) => build(offset + index * stride, axis + 1));
+  };
+  return build(0, 0);
+}

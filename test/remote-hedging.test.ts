@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { ConfigSchema } from '../src/config/schema.ts';
 import { RemoteBackend, type UpstreamResponse } from '../src/backends/remote/remote-backend.ts';
 import { startSimulator, type Simulator } from '../src/sim/sim-server.ts';
+import { until } from './support/held-sessions.ts';
 import { startTestSluice } from './support/server.ts';
 
 /** About 10 ms a call; slowed 50 times it is far above any scheduling noise of a busy machine. */
@@ -61,10 +62,10 @@ async function callMany(backend: RemoteBackend, count: number): Promise<number[]
 }
 
 /** Waits (boundedly) for something the simulator learns after the request is over. */
-async function eventually(check: () => boolean): Promise<boolean> {
-  for (let tries = 0; tries < 200 && !check(); tries += 1) await new Promise((resolve) => setTimeout(resolve, 10));
-  return check();
-}
+const eventually = (check: () => boolean): Promise<boolean> => until(check, 'the simulator caught up', 2000).then(
+  () => true,
+  () => false,
+);
 
 test('a slow replica is hedged: the other answers, the loser is cancelled, and hedges stay within the budget', async () => {
   const { sims, backend, close } = await twoReplicas();

@@ -3,6 +3,7 @@
  * run starts, as an offset from its start, so nothing the server does (answering
  * slowly, not answering) can move an arrival: a slow server never lowers the offered rate.
  */
+import { createRng } from '../../src/seeded-rng.ts';
 
 export type ArrivalProcess =
   /** Evenly spaced: request i is due at i / rate. */
@@ -33,19 +34,7 @@ export function arrivalOffsetsMs(process: ArrivalProcess, durationMs: number): F
 }
 
 function exponentialGapsMs(ratePerS: number, seed: number): () => number {
-  const uniform = mulberry32(seed);
+  const uniform = createRng(seed).next;
   // 1 - u lies in (0, 1], so the logarithm is finite.
   return () => (-Math.log(1 - uniform()) * 1000) / ratePerS;
-}
-
-/** A small seeded PRNG (Tommy Ettinger's mulberry32): uniform in [0, 1), same sequence for the same seed. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

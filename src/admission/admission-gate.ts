@@ -106,21 +106,7 @@ export class AdmissionGate {
     this.refused[guard] += 1;
     const message = `${why}; the request was refused before its body was read`;
     const options = { retryAfterMs: Math.min(RETRY_AFTER_MAX_MS, Math.max(RETRY_AFTER_MIN_MS, Math.ceil(retryAfterMs))) };
-    return { admitted: false, guard, error: withoutStack(() => new SluiceError('ERR_ADMISSION_OVERLOADED', message, options)) };
-  }
-}
-
-/**
- * A refusal is an expected answer, not a fault: nobody reads its stack, and capturing one
- * (deep, under fastify's hook runner) was about a sixth of the CPU a refusal cost.
- */
-function withoutStack<T>(make: () => T): T {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return make();
-  } finally {
-    Error.stackTraceLimit = limit;
+    return { admitted: false, guard, error: new SluiceError('ERR_ADMISSION_OVERLOADED', message, options) };
   }
 }
 

@@ -8,6 +8,8 @@ import type { ModelSpec } from '../models/model-spec.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { ServedModel } from '../models/served-model.ts';
 import type { PreprocessPool } from '../preprocess/preprocess-pool.ts';
+import type { BatcherStats } from '../batching/batcher-stats.ts';
+import { scrapeTimeCounter, scrapeTimeGauge, type Reading } from './scrape-time-metrics.ts';
 
 export type Protocol = 'openai' | 'kserve-v1' | 'kserve-v2';
 
@@ -87,80 +89,65 @@ export class Metrics {
 
   /** Exports the preprocessing pool's work (what ran off the main thread). */
   watchPreprocessPool(pool: PreprocessPool): void {
-    new Gauge({
+    scrapeTimeGauge(this.registry, {
       name: 'sluice_preprocess_pool_tasks',
       help: 'Preprocessing tasks run off the main thread: completed, failed, queued, busy.',
-      labelNames: ['state'] as const,
-      registers: [this.registry],
-      collect() {
+      labelNames: ['state'],
+      read: () => {
         const stats = pool.stats();
-        for (const state of ['completed', 'failed', 'queued', 'busy'] as const) this.set({ state }, stats[state]);
+        return (['completed', 'failed', 'queued', 'busy'] as const).map((state) => [{ state }, stats[state]] as const);
       },
     });
   }
 
   /** Exports the HTTP admission gate's adaptive limit, the inference requests it has let in, and which guard refused how many. */
   watchAdmission(gate: { stats(): { readonly limit: number; readonly inflight: number; readonly refused: Readonly<Record<string, number>> } }): void {
-    new Gauge({
+    scrapeTimeGauge(this.registry, {
       name: 'sluice_admission_limit',
       help: 'Inference requests the server admits at once (adaptive); more are refused with 429 before their body is read.',
-      registers: [this.registry],
-      collect() {
-        this.set(gate.stats().limit);
-      },
+      read: () => [[{}, gate.stats().limit]],
     });
-    new Gauge({
+    scrapeTimeGauge(this.registry, {
       name: 'sluice_admission_inflight',
       help: 'Inference requests admitted by the HTTP admission gate and not yet answered.',
-      registers: [this.registry],
-      collect() {
-        this.set(gate.stats().inflight);
-      },
+      read: () => [[{}, gate.stats().inflight]],
     });
-    new Counter({
+    scrapeTimeCounter(this.registry, {
       name: 'sluice_admission_refused_total',
       help: 'Inference requests the HTTP admission gate refused (counted in sluice_shed_total as "overloaded"), by guard: concurrency limit or event loop lag.',
-      labelNames: ['guard'] as const,
-      registers: [this.registry],
-      collect() {
-        // Mirrors the gate's own counts, which only grow, so the counter never goes back.
-        this.reset();
-        for (const [guard, refused] of Object.entries(gate.stats().refused)) this.inc({ guard }, refused);
-      },
+      labelNames: ['guard'],
+      read: () => Object.entries(gate.stats().refused).map(([guard, refused]) => [{ guard }, refused] as const),
     });
   }
 
   private registerSnapshotGauges(models: ModelRegistry): void {
-    const snapshotGauge = (name: string, help: string, labelNames: readonly string[], fill: (gauge: Gauge, model: ServedModel) => void) =>
-      new Gauge({
+    const perModel = <L extends string>(name: string, help: string, labelNames: readonly L[], read: (model: ServedModel, labels: ModelLabels) => Iterable<Reading<L | keyof ModelLabels>>) =>
+      scrapeTimeGauge<L | keyof ModelLabels>(this.registry, {
         name,
         help,
-        labelNames,
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          for (const model of models.all()) fill(this, model);
-        },
+        labelNames: ['model', 'version', ...labelNames],
+        read: () => models.all().flatMap((model) => [...read(model, { model: model.spec.name, version: model.spec.version })]),
       });
-    const labelsOf = (model: ServedModel) => ({ model: model.spec.name, version: model.spec.version });
-    snapshotGauge('sluice_queue_depth', 'Items waiting in the batch queue, by priority level.', ['model', 'version', 'priority'], (gauge, model) => {
-      for (const [priority, queued] of Object.entries(model.stats()?.queuedByPriority ?? {})) gauge.set({ ...labelsOf(model), priority }, queued);
-    });
-    snapshotGauge('sluice_running_batches', 'Batches executing right now.', ['model', 'version'], (gauge, model) => {
+    const whenServing = (model: ServedModel, value: (stats: BatcherStats) => number) => {
       const stats = model.stats();
-      if (stats !== undefined) gauge.set(labelsOf(model), stats.running);
-    });
-    snapshotGauge('sluice_concurrency_limit', 'Concurrent batches allowed now (adaptive limit capped by ready instances).', ['model', 'version'], (gauge, model) => {
-      const stats = model.stats();
-      if (stats !== undefined) gauge.set(labelsOf(model), stats.slots);
-    });
-    snapshotGauge('sluice_instances', 'Model instances (ONNX Runtime sessions) by state.', ['model', 'version', 'state'], (gauge, model) => {
+      return stats === undefined ? [] : [value(stats)];
+    };
+    perModel('sluice_queue_depth', 'Items waiting in the batch queue, by priority level.', ['priority'], (model, labels) =>
+      Object.entries(model.stats()?.queuedByPriority ?? {}).map(([priority, queued]) => [{ ...labels, priority }, queued] as const),
+    );
+    perModel('sluice_running_batches', 'Batches executing right now.', [], (model, labels) => whenServing(model, (stats) => stats.running).map((value) => [labels, value] as const));
+    perModel('sluice_concurrency_limit', 'Concurrent batches allowed now (adaptive limit capped by ready instances).', [], (model, labels) =>
+      whenServing(model, (stats) => stats.slots).map((value) => [labels, value] as const),
+    );
+    perModel('sluice_instances', 'Model instances (ONNX Runtime sessions) by state.', ['state'], (model, labels) => {
       const instances = model.loadStats()?.instances;
-      if (instances === undefined) return;
-      for (const state of ['ready', 'starting', 'draining'] as const) gauge.set({ ...labelsOf(model), state }, instances[state]);
+      return instances === undefined ? [] : (['ready', 'starting', 'draining'] as const).map((state) => [{ ...labels, state }, instances[state]] as const);
     });
-    snapshotGauge('sluice_model_ready', '1 when the model version is warmed up and serving.', ['model', 'version'], (gauge, model) => {
-      gauge.set(labelsOf(model), model.ready ? 1 : 0);
-    });
+    perModel('sluice_model_ready', '1 when the model version is warmed up and serving.', [], (model, labels) => [[labels, model.ready ? 1 : 0]]);
   }
+}
+
+interface ModelLabels {
+  readonly model: string;
+  readonly version: string;
 }

@@ -1,6 +1,6 @@
 /** One item's output row as a JSON prediction, shaped by the model's task. */
 import type { ModelSpec } from '../models/model-spec.ts';
-import type { Row, RowTensor } from '../tensors.ts';
+import { nestArray, type Row, type RowTensor } from '../tensors.ts';
 
 export type Prediction = unknown;
 
@@ -38,10 +38,5 @@ function classification(probabilities: RowTensor, labels: readonly string[] | un
 
 function nested(tensor: RowTensor): unknown {
   const flat = Array.from(tensor.data as ArrayLike<number | bigint>, (value) => (tensor.dtype === 'bool' ? value !== 0 : Number(value)));
-  const build = (offset: number, axis: number): unknown => {
-    if (axis === tensor.dims.length) return flat[offset];
-    const stride = tensor.dims.slice(axis + 1).reduce((product, dim) => product * dim, 1);
-    return Array.from({ length: tensor.dims[axis] ?? 0 }, (_, index) => build(offset + index * stride, axis + 1));
-  };
-  return build(0, 0);
+  return nestArray(flat, tensor.dims);
 }

@@ -6,7 +6,7 @@
 import { SluiceError } from '../errors.ts';
 import type { ModelSpec, RequestInputSpec, TensorSpec, V2Datatype } from '../models/model-spec.ts';
 import type { Item } from '../preprocess/index.ts';
-import { elementCount, type Row, type TensorDType } from '../tensors.ts';
+import { elementCount, nestArray, type Row, type TensorDType } from '../tensors.ts';
 
 export interface V2InputTensor {
   name: string;
@@ -61,7 +61,7 @@ function splitItems(input: V2InputTensor, field: RequestInputSpec): unknown[] {
   flat.forEach((element, index) => checkElement(element, field.datatype, `${where} data[${index}]`, input.name));
   const perItem = elementCount(itemShape);
   const batch = input.shape[0] ?? 0;
-  return Array.from({ length: batch }, (_, item) => nest(flat.slice(item * perItem, (item + 1) * perItem), itemShape));
+  return Array.from({ length: batch }, (_, item) => nestArray(flat.slice(item * perItem, (item + 1) * perItem), itemShape));
 }
 
 /** The per-item shape of a request input; a scalar field also accepts [N, 1]. */
@@ -87,13 +87,6 @@ function checkElement(element: unknown, datatype: V2Datatype, where: string, fie
     : datatype === 'INT32' || datatype === 'INT64' ? Number.isInteger(element)
     : typeof element === 'number' && Number.isFinite(element);
   if (!ok) throw new SluiceError('ERR_TENSOR_DATA', `${where}: ${JSON.stringify(element) ?? 'undefined'} is not a valid ${datatype} value`, { field });
-}
-
-function nest(flat: unknown[], shape: readonly number[]): unknown {
-  if (shape.length === 0) return flat[0];
-  const [first, ...rest] = shape as [number, ...number[]];
-  const stride = elementCount(rest);
-  return Array.from({ length: first }, (_, index) => nest(flat.slice(index * stride, (index + 1) * stride), rest));
 }
 
 const DATATYPE_OF: Record<TensorDType, V2Datatype> = { float32: 'FP32', float64: 'FP64', int64: 'INT64', int32: 'INT32', bool: 'BOOL' };

@@ -2,7 +2,7 @@
  * Deterministic embeddings: a seeded normal vector per (seed, model, text), scaled to
  * unit length. Similar texts are not close; only identity is preserved.
  */
-import { createRng, deriveSeed } from '../training/rng.ts';
+import { createRng, deriveSeed } from '../seeded-rng.ts';
 
 export function embed(seed: number, model: string, text: string, dimensions: number): Float32Array {
   const rng = createRng(deriveSeed(seed, `embed\u0000${model}\u0000${text}`));

@@ -4,7 +4,7 @@
  * Setting `seed` (at start or through POST /sim/faults) restarts that stream.
  */
 import { z } from 'zod';
-import { createRng, deriveSeed, type Rng } from '../training/rng.ts';
+import { createRng, deriveSeed, type Rng } from '../seeded-rng.ts';
 
 const rate = z.number().min(0).max(1);
 

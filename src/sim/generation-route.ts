@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { deriveSeed } from '../training/rng.ts';
+import { deriveSeed } from '../seeded-rng.ts';
 import { replyWithFault } from './fault-replies.ts';
 import type { FaultInjector } from './faults.ts';
 import type { GenerationRequest } from './requests.ts';

@@ -3,7 +3,7 @@
  * same request always gets the same answer, streamed or not. The prompt's hash seeds a
  * PRNG that picks words from a fixed vocabulary, with a comma or full stop now and then.
  */
-import { createRng, deriveSeed } from '../training/rng.ts';
+import { createRng, deriveSeed } from '../seeded-rng.ts';
 
 const VOCABULARY = [
   'the', 'a', 'model', 'request', 'token', 'queue', 'batch', 'latency', 'server', 'client',

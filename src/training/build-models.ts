@@ -13,7 +13,7 @@ import { modelsPresent, writeArtifacts, type BuiltModelSummary, type ModelArtifa
 import { buildEmbedModel, EMBED_NAME } from './models/embed.ts';
 import { buildNoshowModel, NOSHOW_NAME } from './models/noshow.ts';
 import { buildTriageModel, TRIAGE_LARGE, TRIAGE_SMALL, type IntentCorpus } from './models/triage.ts';
-import { deriveSeed } from './rng.ts';
+import { deriveSeed } from '../seeded-rng.ts';
 
 export type { BuiltModelSummary } from './models/artifacts.ts';
 

@@ -10,7 +10,7 @@ import { DATA_SIZES, DEFAULT_SEED, generateIntentCorpus } from './build-models.t
 import { generateIntentExamples } from './data/intent-generator.ts';
 import { buildEmbedModel } from './models/embed.ts';
 import { buildTriageModel, TRIAGE_LARGE, TRIAGE_SMALL } from './models/triage.ts';
-import { deriveSeed } from './rng.ts';
+import { deriveSeed } from '../seeded-rng.ts';
 
 export async function devReport(seed: number, log: (line: string) => void): Promise<Record<string, number>> {
   const { train } = generateIntentCorpus(seed);

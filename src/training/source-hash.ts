@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SOURCES = ['src/training', 'src/preprocess', 'src/models/model-spec.ts'];
+const SOURCES = ['src/training', 'src/preprocess', 'src/models/model-spec.ts', 'src/seeded-rng.ts'];
 
 export function modelSourceHash(root = ROOT): string {
   const hash = createHash('sha256');

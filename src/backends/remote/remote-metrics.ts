@@ -3,7 +3,8 @@
  * in flight per replica (filled at scrape time from `stats()`), and, for streams, time to
  * first token and output tokens.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { scrapeTimeCounter, scrapeTimeGauge } from '../../observe/scrape-time-metrics.ts';
 import type { AttemptEvent } from './remote-backend.ts';
 import type { RemoteModels } from './remote-models.ts';
 
@@ -38,30 +39,25 @@ export class RemoteMetrics {
 
   /** Exports each replica's requests in flight and each backend's hedges; called once the remote models exist. */
   watch(registry: Registry, remote: RemoteModels): void {
-    new Counter({
+    scrapeTimeCounter(registry, {
       name: 'sluice_upstream_hedges_total',
       help: 'Hedged copies sent to a second replica, and how many of them answered first ("won"); losers are cancelled.',
-      labelNames: ['backend', 'outcome'] as const,
-      registers: [registry],
-      collect() {
-        // Mirrors the backends' own counts, which only grow.
-        this.reset();
-        for (const backend of remote.stats()) {
-          if (backend.hedging === undefined) continue;
-          this.inc({ backend: backend.name, outcome: 'won' }, backend.hedging.won);
-          this.inc({ backend: backend.name, outcome: 'lost' }, backend.hedging.sent - backend.hedging.won);
-        }
-      },
+      labelNames: ['backend', 'outcome'],
+      read: () =>
+        remote.stats().flatMap(({ name, hedging }) =>
+          hedging === undefined
+            ? []
+            : [
+                [{ backend: name, outcome: 'won' }, hedging.won] as const,
+                [{ backend: name, outcome: 'lost' }, hedging.sent - hedging.won] as const,
+              ],
+        ),
     });
-    new Gauge({
+    scrapeTimeGauge(registry, {
       name: 'sluice_upstream_inflight',
       help: 'Attempts sent to a remote replica and not yet finished (streams included).',
-      labelNames: ['backend', 'replica'] as const,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const backend of remote.stats()) for (const replica of backend.replicas) this.set({ backend: backend.name, replica: new URL(replica.url).host }, replica.inFlight);
-      },
+      labelNames: ['backend', 'replica'],
+      read: () => remote.stats().flatMap((backend) => backend.replicas.map((replica) => [{ backend: backend.name, replica: new URL(replica.url).host }, replica.inFlight] as const)),
     });
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../batching/clock.ts';
-import { createRng } from '../../training/rng.ts';
+import { createRng } from '../../seeded-rng.ts';
 import { P2cPeakEwmaBalancer, type ReplicaGuard } from './p2c-balancer.ts';
 
 function balancer(weights: number[], seed = 7, guard?: ReplicaGuard): { p2c: P2cPeakEwmaBalancer; clock: FakeClock } {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../batching/clock.ts';
-import { createRng } from '../../training/rng.ts';
+import { createRng } from '../../seeded-rng.ts';
 import { ResilientBalancer } from './resilient-balancer.ts';
 
 /** Sends `requests` one after another; `fails(index)` decides each outcome. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../batching/clock.ts';
-import { createRng } from '../../training/rng.ts';
+import { createRng } from '../../seeded-rng.ts';
 import { jitteredBackoffMs, RetryBudget } from './retry-budget.ts';
 
 /** Sends `requests` evenly over `seconds`, each failing and retrying up to 3 times while the budget allows. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRng } from '../rng.ts';
+import { createRng } from '../../seeded-rng.ts';
 import { fill, generateIntentExamples } from './intent-generator.ts';
 import { DISTRACTORS, GREETINGS, NEGATIONS, SECONDARY_REQUESTS, SHORT_MESSAGES, SIGN_OFFS, VAGUE_MESSAGES } from './intent-phrases.ts';
 import { GOLDEN_ONLY_TEMPLATES, TRAIN_TEMPLATES } from './intent-templates.ts';

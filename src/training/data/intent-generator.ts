@@ -10,7 +10,7 @@
  * The golden split draws from its own RNG stream, uses held-out slot values and,
  * for some of its messages, templates that never occur in training.
  */
-import { createRng, type Rng } from '../rng.ts';
+import { createRng, type Rng } from '../../seeded-rng.ts';
 import { DISTRACTORS, GREETINGS, NEGATIONS, SECONDARY_JOINERS, SECONDARY_REQUESTS, SHORT_MESSAGES, SIGN_OFFS, VAGUE_MESSAGES } from './intent-phrases.ts';
 import { GOLDEN_ONLY_TEMPLATES, TRAIN_TEMPLATES } from './intent-templates.ts';
 import { INTENTS, type Intent, type IntentExample, type MessageTrait } from './intents.ts';

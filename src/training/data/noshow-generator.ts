@@ -8,7 +8,7 @@
  * standardised inputs; the outcome is a coin flip with that probability, so even
  * the hidden model itself cannot reach an AUC of 1.
  */
-import { createRng, type Rng } from '../rng.ts';
+import { createRng, type Rng } from '../../seeded-rng.ts';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export const CHANNELS = ['phone', 'web', 'referral'] as const;

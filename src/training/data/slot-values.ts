@@ -3,7 +3,7 @@
  * out of the training data and appears only in the golden set, so the golden set
  * also measures how a model copes with drugs, tests or names it never saw.
  */
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../../seeded-rng.ts';
 
 export type Split = 'train' | 'golden';
 

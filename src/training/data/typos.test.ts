@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRng } from '../rng.ts';
+import { createRng } from '../../seeded-rng.ts';
 import { addTypos, misspell } from './typos.ts';
 
 describe('typos', () => {

@@ -2,7 +2,7 @@
  * Keyboard typos: swapped, dropped, doubled or mistyped letters. Only words of
  * three letters or more are touched, as people rarely mistype "my" or "i".
  */
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../../seeded-rng.ts';
 
 const QWERTY_ROWS = ['qwertyuiop', 'asdfghjkl', 'zxcvbnm'];
 

@@ -5,7 +5,7 @@
  * L2-normalised and scaled before a linear head), then exported without the head:
  * what remains maps messages of the same intent to nearby directions.
  */
-import { deriveSeed } from '../rng.ts';
+import { deriveSeed } from '../../seeded-rng.ts';
 import { textHashIds } from '../../preprocess/text-hash.ts';
 import { INTENTS, intentIndex } from '../data/intents.ts';
 import { dot } from '../eval/metrics.ts';

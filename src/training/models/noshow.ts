@@ -2,7 +2,7 @@
  * `noshow-risk`: probability that a patient misses an appointment, from six
  * tabular fields, with a 16-unit MLP trained on synthetic records.
  */
-import { deriveSeed } from '../rng.ts';
+import { deriveSeed } from '../../seeded-rng.ts';
 import type { TabularPreprocessing } from '../../models/model-spec.ts';
 import { tabularFeatureCount, tabularFeatures, tabularRow } from '../../preprocess/tabular.ts';
 import { CHANNELS, WEEKDAYS, type NoshowExample } from '../data/noshow-generator.ts';

@@ -5,7 +5,7 @@
  * same labels, same serving contract; the large one pays for robustness to typos,
  * negations and side requests with more compute.
  */
-import { deriveSeed } from '../rng.ts';
+import { deriveSeed } from '../../seeded-rng.ts';
 import type { TextHashPreprocessing } from '../../models/model-spec.ts';
 import { textHashIds } from '../../preprocess/text-hash.ts';
 import { INTENTS, intentIndex, type IntentExample } from '../data/intents.ts';

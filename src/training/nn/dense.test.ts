@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRng } from '../rng.ts';
+import { createRng } from '../../seeded-rng.ts';
 import { createDense, denseBackward, denseForward, zeroGradients, type Activation } from './dense.ts';
 
 /** Loss = Σ y ⊙ r for a fixed random r, so dL/dy = r. */

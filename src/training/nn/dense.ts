@@ -5,7 +5,7 @@
  * so the exporter writes them as they are. Loops run row → input → output so the
  * innermost loop walks contiguous memory.
  */
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../../seeded-rng.ts';
 
 export type Activation = 'relu' | 'tanh' | 'none';
 

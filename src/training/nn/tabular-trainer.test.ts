@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rocAuc } from '../eval/metrics.ts';
-import { createRng } from '../rng.ts';
+import { createRng } from '../../seeded-rng.ts';
 import { predictBinaryMlp, trainBinaryMlp } from './tabular-trainer.ts';
 
 describe('trainBinaryMlp', () => {

@@ -3,7 +3,7 @@
  * → Dense(1) → sigmoid, trained with binary cross-entropy, Adam and a small L2
  * penalty (the data set is small and the model should stay smooth).
  */
-import { createRng } from '../rng.ts';
+import { createRng } from '../../seeded-rng.ts';
 import { adamSlot, adamStep } from './adam.ts';
 import { createDense, denseBackward, denseForward, zeroGradients, type DenseLayer } from './dense.ts';
 import { sigmoid, sigmoidCrossEntropy } from './losses.ts';

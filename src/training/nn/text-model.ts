@@ -3,7 +3,7 @@
  * table → masked mean pool → dense layers → (optionally L2-normalised) → head.
  * The ONNX exporter writes exactly this computation (see `onnx/text-graph.ts`).
  */
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../../seeded-rng.ts';
 import { createDense, denseForward, type Activation, type DenseLayer } from './dense.ts';
 
 export interface TextModelShape {

@@ -4,7 +4,7 @@
  * decays linearly to a tenth, and token dropout (each id dropped with a small
  * probability, at least one kept) so the models do not lean on any single word.
  */
-import { createRng, type Rng } from '../rng.ts';
+import { createRng, type Rng } from '../../seeded-rng.ts';
 import { adamRowsStep, adamSlot, adamStep, type AdamSlot } from './adam.ts';
 import { denseBackward, zeroGradients, type DenseLayer } from './dense.ts';
 import { softmaxCrossEntropy } from './losses.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import ort from 'onnxruntime-node';
 import { createTextModel, forwardText, l2Normalize, type TextModel, type TextModelShape } from '../nn/text-model.ts';
-import { createRng } from '../rng.ts';
+import { createRng } from '../../seeded-rng.ts';
 import { textModelGraph, type TextGraphKind } from './text-graph.ts';
 
 const names = { graph: 'test', ids: 'input_ids', mask: 'attention_mask', output: 'out' };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRng, deriveSeed } from './rng.ts';
+import { createRng, deriveSeed } from './seeded-rng.ts';
 
 describe('createRng', () => {
   it('repeats its sequence for the same seed and differs for another', () => {
