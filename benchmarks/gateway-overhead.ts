@@ -40,7 +40,7 @@ async function runGatewayOverhead(common: Common, rates: readonly number[]): Pro
     console.log(`- sluice: pid ${gateway.pid}, one backend with the simulator as its only replica (default timeouts, connections, hedging)`);
     console.log(pinningText(common.pinning));
     await warmUp(sides, request);
-    const records = await runRows(common, sides, rates, request, [sim], [sim, gateway]);
+    const records = await runRows(common, { scenario: 'gateway-overhead', sides, rates, request, sims: [sim], watched: [sim, gateway] });
     console.log(`\n### Open loop, Poisson arrivals, ${common.rowMs / 1000} s per row, direct and sluice alternating\n\n${overheadTable(records)}\n`);
     const path = await writeResults('gateway-overhead', { scenario: 'gateway-overhead', started, environment: environmentFacts(), settings: { ...common, rates, simArgs: OVERHEAD_SIM_ARGS, maxTokens: OVERHEAD_MAX_TOKENS, connections: CONNECTIONS }, records });
     console.log(`results: ${path}`);

@@ -12,6 +12,7 @@ import { BENCH_MODELS_DIR, ensureBenchModels, goldenTexts } from './lib/bench-mo
 import { LoadClient, type RequestSource } from './lib/http-target.ts';
 import { v2TextInferRequests } from './lib/infer-requests.ts';
 import { runClosedLoop, runOpenLoop } from './lib/open-loop.ts';
+import { ProgressBar } from './lib/progress.ts';
 import { sampleRss, startCpuMeter } from './lib/process-usage.ts';
 import { environmentFacts, writeResults } from './lib/report.ts';
 import { defaultPinning, pinThisProcess, type CpuPinning } from './lib/cpu-pinning.ts';
@@ -157,10 +158,21 @@ async function measureCapacity(settings: Settings, side: RunningSide, request: R
 
 async function runRates(settings: Settings, sides: readonly RunningSide[], request: RequestSource, capacity: number): Promise<OverloadRow[]> {
   const rows: OverloadRow[] = [];
+  const progress = new ProgressBar('overload', MULTIPLIERS.length * sides.length, settings.rowMs);
+  try {
+    await runEachRate(settings, sides, request, capacity, rows, progress);
+  } finally {
+    progress.close();
+  }
+  return rows;
+}
+
+async function runEachRate(settings: Settings, sides: readonly RunningSide[], request: RequestSource, capacity: number, rows: OverloadRow[], progress: ProgressBar): Promise<void> {
   for (const [index, multiplier] of MULTIPLIERS.entries()) {
     // Both sides get the same arrival schedule at a rate: the seed depends only on the rate.
     const arrivals = { kind: 'poisson', ratePerS: multiplier * capacity, seed: settings.seed * 1000 + index } as const;
     for (const side of sides) {
+      progress.start(`${multiplier}x ${side.key}`);
       const idle = await Promise.all(sides.map((each) => waitUntilModelIdle(each.server.origin, MODEL, IDLE_TIMEOUT_MS)));
       const rss = sampleRss(side.server.pid);
       const cpu = startCpuMeter(side.server.pid);
@@ -175,14 +187,13 @@ async function runRates(settings: Settings, sides: readonly RunningSide[], reque
         idleBeforeMs: Math.max(...idle.map((each) => each.waitedMs)),
         idleReached: idle.every((each) => each.idle),
       });
-      console.log(progressLine(rows.at(-1)));
+      progress.finish(progressLine(rows.at(-1)));
     }
   }
-  return rows;
 }
 
 function progressLine(row: OverloadRow | undefined): string {
   if (row === undefined) return '';
   const { summary } = row;
-  return `  ${row.multiplier}x ${row.side}: offered ${summary.offeredRate.toFixed(0)}/s, sent ${(summary.sent / summary.durationS).toFixed(0)}/s, goodput ${summary.goodput.toFixed(0)}/s, 2xx p99 ${summary.outcomes.ok.p99Ms.toFixed(1)} ms, shed ${summary.outcomes.shed.count}`;
+  return `${row.multiplier}x ${row.side}: offered ${summary.offeredRate.toFixed(0)}/s, sent ${(summary.sent / summary.durationS).toFixed(0)}/s, goodput ${summary.goodput.toFixed(0)}/s, 2xx p99 ${summary.outcomes.ok.p99Ms.toFixed(1)} ms, shed ${summary.outcomes.shed.count}`;
 }

@@ -44,7 +44,7 @@ async function runSlowReplica(common: Common, rates: readonly number[]): Promise
     for (const gateway of gateways) console.log(`- sluice ${gateway.label}: pid ${gateway.pid}, load_balancing: ${gateway.label}, hedging and everything else default`);
     console.log(pinningText(common.pinning));
     await warmUp(sides, request);
-    const records = await runRows(common, sides, rates, request, sims, [...sims, ...gateways]);
+    const records = await runRows(common, { scenario: 'slow-replica', sides, rates, request, sims, watched: [...sims, ...gateways] });
     console.log(`\n### Open loop, Poisson arrivals, ${common.rowMs / 1000} s per row, round_robin and p2c_peak_ewma alternating\n\n${slowTable(records, slowHost)}\n`);
     const path = await writeResults('slow-replica', { scenario: 'slow-replica', started, environment: environmentFacts(), settings: { ...common, rates, simArgs: SLOW_SIM_ARGS, slowFactor: SLOW_FACTOR, slowReplica: slowHost, maxTokens: SLOW_MAX_TOKENS, connections: CONNECTIONS }, records });
     console.log(`results: ${path}`);

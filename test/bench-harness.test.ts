@@ -11,6 +11,8 @@ import { arrivalOffsetsMs } from '../benchmarks/lib/arrivals.ts';
 import { LoadClient } from '../benchmarks/lib/http-target.ts';
 import { LatencyRecorder, outcomeOfStatus } from '../benchmarks/lib/latency-recorder.ts';
 import { runClosedLoop, runOpenLoop } from '../benchmarks/lib/open-loop.ts';
+import { formatDuration, ProgressBar } from '../benchmarks/lib/progress.ts';
+import { formatRatio, median, pairRatios } from '../benchmarks/lib/ratios.ts';
 import { overloadChecks, type OverloadRow, type SideKey } from '../benchmarks/overload-report.ts';
 
 const SLOW_MS = 200;
@@ -168,4 +170,48 @@ test('overload checks judge the load-control-on side and report a miss with its 
   const noBaseline = overloadChecks([overloadRow('on', 0.8, Array(100).fill(900), []), ...rows.slice(1)], 100, 500);
   assert.equal(noBaseline[0]?.verdict, 'inconclusive');
   assert.match(noBaseline[0]?.note ?? '', /0\.8x row itself missed the 500 ms SLO \(2xx p99 900 ms\)/);
+});
+
+test('ratios are computed pair by pair within a round, then summarised by their median', () => {
+  // Round 1 was noisy for both sides (10x slower); a ratio of averages would say 1.08x.
+  const records = [
+    { side: 'direct', rate: 500, round: 1, p99: 100 },
+    { side: 'sluice', rate: 500, round: 1, p99: 100 },
+    { side: 'direct', rate: 500, round: 2, p99: 10 },
+    { side: 'sluice', rate: 500, round: 2, p99: 20 },
+    { side: 'direct', rate: 500, round: 3, p99: 10 },
+    { side: 'sluice', rate: 500, round: 3, p99: 30 },
+    { side: 'direct', rate: 1000, round: 1, p99: 0 },
+    { side: 'sluice', rate: 1000, round: 1, p99: 5 },
+    { side: 'sluice', rate: 2000, round: 1, p99: 5 },
+  ];
+  const summaries = pairRatios(records, { a: 'direct', b: 'sluice', group: (record) => record.rate, value: (record) => record.p99 });
+  assert.deepEqual(summaries.map((summary) => summary.group), [500, 1000], 'a rate with one side only has no pair');
+  const [at500, at1000] = summaries;
+  assert.deepEqual(at500?.pairs.map((pair) => pair.ratio), [1, 2, 3]);
+  assert.deepEqual([at500?.median, at500?.min, at500?.max], [2, 1, 3]);
+  assert.equal(formatRatio(at500 ?? { median: undefined, min: undefined, max: undefined }), '2.00x (1.00x–3.00x)');
+  assert.equal(at1000?.median, undefined, 'no ratio against a zero');
+  assert.equal(median([1, 2, 3, 4]), 2.5);
+});
+
+test('the progress bar prints one line per finished row where there is no terminal, and redraws in place on one', () => {
+  const written: string[] = [];
+  const pipe = new ProgressBar('demo', 4, 1000, { isTTY: false, write: (text) => written.push(text) > 0 });
+  pipe.start('100/s a');
+  pipe.finish('100/s a: p99 3 ms');
+  pipe.start('100/s b');
+  pipe.finish('100/s b: p99 4 ms');
+  pipe.close();
+  assert.equal(written.length, 2, 'nothing but finished rows on a pipe');
+  assert.match(written[0] ?? '', /^demo \[#{6}-{18}\] 1\/4 rows .* left {2}100\/s a: p99 3 ms\n$/);
+  assert.match(written[1] ?? '', /^demo \[#{12}-{12}\] 2\/4 rows/);
+  const screen: string[] = [];
+  const terminal = new ProgressBar('demo', 2, 1000, { isTTY: true, write: (text) => screen.push(text) > 0 });
+  terminal.start('row 1');
+  terminal.finish('row 1: done');
+  terminal.close();
+  assert.ok(screen.every((text) => text.startsWith('\r')), 'every write returns to the line start');
+  assert.ok(screen.some((text) => text === '\r\x1b[K  row 1: done\n'), 'a finished row stays on screen above the bar');
+  assert.equal(formatDuration(65_000), '1m05s');
 });

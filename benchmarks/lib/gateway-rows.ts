@@ -12,6 +12,7 @@ import type { RunSummary } from './latency-recorder.ts';
 import { runClosedLoop, runOpenLoop } from './open-loop.ts';
 import { counterDelta, scrapeMetrics, sumBy, type Sample } from './prometheus-scrape.ts';
 import { startCpuMeter } from './process-usage.ts';
+import { ProgressBar } from './progress.ts';
 import { formatMs, formatRate } from './report.ts';
 import { numberOption, stringOption, type OptionValues, type ScenarioContext } from './scenario.ts';
 import { startSimProcess, startSluice, type SluiceProcess } from './server-process.ts';
@@ -202,24 +203,42 @@ export function hedgeDelta(before: readonly Sample[], after: readonly Sample[]):
   return after.some(isHedgeCounter) ? total(after) - total(before) : undefined;
 }
 
+export interface RowsPlan {
+  /** The scenario's name, on the progress bar. */
+  readonly scenario: string;
+  readonly sides: readonly Side[];
+  readonly rates: readonly number[];
+  readonly request: RequestSource;
+  /** Simulators that must be idle before each row. */
+  readonly sims: readonly SluiceProcess[];
+  /** Processes whose CPU use is measured during each row. */
+  readonly watched: readonly SluiceProcess[];
+}
+
 /** Rates in order; at each, the sides alternate A B A B ... for `rounds` rounds. */
-export async function runRows(common: Common, sides: readonly Side[], rates: readonly number[], request: RequestSource, sims: readonly SluiceProcess[], watched: readonly SluiceProcess[]): Promise<RunRecord[]> {
+export async function runRows(common: Common, plan: RowsPlan): Promise<RunRecord[]> {
   const records: RunRecord[] = [];
-  for (const [rateIndex, rate] of rates.entries()) {
-    for (let round = 1; round <= common.rounds; round += 1) {
-      for (const side of sides) {
-        const record = await runRow(common, side, { rate, rateIndex, round }, request, sims, watched);
-        records.push(record);
-        console.log(progressLine(record));
+  const progress = new ProgressBar(plan.scenario, plan.rates.length * common.rounds * plan.sides.length, common.rowMs);
+  try {
+    for (const [rateIndex, rate] of plan.rates.entries()) {
+      for (let round = 1; round <= common.rounds; round += 1) {
+        for (const side of plan.sides) {
+          progress.start(`${rate}/s round ${round} ${side.key}`);
+          const record = await runRow(common, side, { rate, rateIndex, round }, plan.request, plan.sims, plan.watched);
+          records.push(record);
+          progress.finish(progressLine(record));
+        }
       }
     }
+  } finally {
+    progress.close();
   }
   return records;
 }
 
 export function progressLine(record: RunRecord): string {
   const { summary } = record;
-  return `  ${record.rate}/s round ${record.round} ${record.side}: sent ${formatRate(summary.sent / summary.durationS)}/s, 2xx p50 ${formatMs(summary.outcomes.ok.p50Ms)} ms, p99 ${formatMs(summary.outcomes.ok.p99Ms)} ms, failed ${failedCount(summary)}, dropped ${summary.droppedByClient}`;
+  return `${record.rate}/s round ${record.round} ${record.side}: sent ${formatRate(summary.sent / summary.durationS)}/s, 2xx p50 ${formatMs(summary.outcomes.ok.p50Ms)} ms, p99 ${formatMs(summary.outcomes.ok.p99Ms)} ms, failed ${failedCount(summary)}, dropped ${summary.droppedByClient}`;
 }
 
 export function failedCount(summary: RunSummary): number {
