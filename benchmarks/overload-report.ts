@@ -1,6 +1,7 @@
 /** The overload benchmark's tables and its checks against the load-control targets. */
 import type { RunSummary } from './lib/latency-recorder.ts';
 import type { CpuCores } from './lib/process-usage.ts';
+import { formatRatio, pairRatios, type RatioSummary } from './lib/ratios.ts';
 import { formatBytes, formatMs, formatPercent, formatRate, markdownTable, type Column } from './lib/report.ts';
 
 export type SideKey = 'on' | 'off';
@@ -16,6 +17,8 @@ export interface OverloadRow {
   readonly side: SideKey;
   readonly label: string;
   readonly multiplier: number;
+  /** Rounds alternate on and off at every rate: on₁ off₁ on₂ off₂ … */
+  readonly round: number;
   readonly summary: RunSummary;
   readonly peakRssBytes: number | undefined;
   /** The generator's share is taken from the server on a shared machine; so is the neighbours'. */
@@ -61,6 +64,7 @@ export function overloadTable(rows: readonly OverloadRow[], capacity: number): s
   const ms = (pick: (summary: RunSummary) => number) => (row: OverloadRow) => formatMs(pick(row.summary));
   const columns: Column<OverloadRow>[] = [
     { header: 'load', cell: (row) => `${row.multiplier}x` },
+    { header: 'round', cell: (row) => String(row.round), align: 'right' },
     { header: 'load control', cell: (row) => row.side },
     { header: 'offered/s', cell: (row) => formatRate(row.summary.offeredRate), align: 'right' },
     { header: 'sent/s', cell: (row) => formatRate(row.summary.sent / row.summary.durationS), align: 'right' },
@@ -91,6 +95,21 @@ interface CheckedRows {
   readonly baseline: (side: SideKey) => OverloadRow | undefined;
   /** Said on every check: what makes the overloaded row less trustworthy, if anything. */
   readonly note: string;
+}
+
+/** Load control on against off at each rate, each figure as on ÷ off within a round, summarised over rounds. */
+export function ratioTable(rows: readonly OverloadRow[]): string {
+  const ratios = (value: (summary: RunSummary) => number) => pairRatios(rows, { a: 'off', b: 'on', group: (row) => row.multiplier, value: (row) => value(row.summary) });
+  const goodput = ratios((summary) => summary.goodput);
+  const p99 = ratios((summary) => summary.outcomes.ok.p99Ms);
+  const p999 = ratios((summary) => summary.outcomes.ok.p999Ms);
+  const columns: Column<RatioSummary>[] = [
+    { header: 'load', cell: (summary) => `${summary.group}x` },
+    { header: 'goodput on ÷ off', cell: (summary) => formatRatio(summary), align: 'right' },
+    { header: '2xx p99 on ÷ off', cell: (summary) => formatRatio(p99.find((each) => each.group === summary.group) ?? summary), align: 'right' },
+    { header: '2xx p99.9 on ÷ off', cell: (summary) => formatRatio(p999.find((each) => each.group === summary.group) ?? summary), align: 'right' },
+  ];
+  return `${markdownTable(columns, goodput)}\n\nmedian of the rounds' ratios (range over rounds); goodput above 1x and latency below 1x favour load control`;
 }
 
 export function overloadChecks(rows: readonly OverloadRow[], capacity: number, sloMs: number): CheckResult[] {

@@ -8,6 +8,7 @@
  *                                          goodput ≥ 90 % of capacity,
  *                                          a shed request (429) answered within a few ms.
  */
+import type { ArrivalProcess } from './lib/arrivals.ts';
 import { BENCH_MODELS_DIR, ensureBenchModels, goldenTexts } from './lib/bench-models.ts';
 import { LoadClient, type RequestSource } from './lib/http-target.ts';
 import { v2TextInferRequests } from './lib/infer-requests.ts';
@@ -19,7 +20,7 @@ import { defaultPinning, pinThisProcess, type CpuPinning } from './lib/cpu-pinni
 import { listOption, numberOption, parseEnvPairs, stringOption, type Scenario, type ScenarioContext } from './lib/scenario.ts';
 import { REPOSITORY_ROOT, startSluice, type SluiceProcess } from './lib/server-process.ts';
 import { waitUntilModelIdle } from './lib/server-idle.ts';
-import { capacityTable, overloadChecks, overloadTable, checksTable, type CapacityPoint, type OverloadRow, type SideKey } from './overload-report.ts';
+import { capacityTable, overloadChecks, overloadTable, checksTable, ratioTable, type CapacityPoint, type OverloadRow, type SideKey } from './overload-report.ts';
 
 const MODEL = 'triage-large';
 const MULTIPLIERS = [0.5, 0.8, 1, 2, 3, 4] as const;
@@ -47,6 +48,8 @@ interface Settings {
   readonly quick: boolean;
   readonly rowMs: number;
   readonly capacityPointMs: number;
+  /** On and off alternate at each rate this many times. */
+  readonly rounds: number;
   readonly sloMs: number;
   readonly seed: number;
   readonly requestTimeoutMs: number;
@@ -67,6 +70,7 @@ export const overloadScenario: Scenario = {
   summary: `${MODEL} over KServe v2: capacity (closed loop), then open-loop load at ${MULTIPLIERS.join(', ')}x capacity, load control on vs off`,
   options: {
     'duration-s': { type: 'string' },
+    'overload-rounds': { type: 'string' },
     'slo-ms': { type: 'string' },
     seed: { type: 'string' },
     'on-env': { type: 'string', multiple: true },
@@ -89,6 +93,7 @@ function settingsOf({ quick, values }: ScenarioContext): Settings {
     quick,
     rowMs: numberOption(values, 'duration-s', quick ? 4 : 10) * 1000,
     capacityPointMs: quick ? 2000 : 5000,
+    rounds: numberOption(values, 'overload-rounds', quick ? 1 : 2),
     sloMs: numberOption(values, 'slo-ms', DEFAULT_SLO_MS),
     seed: numberOption(values, 'seed', 1),
     requestTimeoutMs: 30_000,
@@ -122,9 +127,10 @@ async function runOverload(settings: Settings): Promise<void> {
     const capacity = Math.max(...capacityPoints.map((point) => point.okPerS));
     console.log(`\n### Capacity (closed loop, ${off.label})\n\n${capacityTable(capacityPoints)}\n\ncapacity: ${capacity.toFixed(0)} req/s\n`);
     const rows = await runRates(settings, [on, off], request, capacity);
-    const checks = overloadChecks(rows, capacity, settings.sloMs);
+    const checks = roundsOf(settings).map((round) => ({ round, checks: overloadChecks(rows.filter((row) => row.round === round), capacity, settings.sloMs) }));
     console.log(`\n### Open loop, Poisson arrivals, ${settings.rowMs / 1000} s per row, goodput SLO ${settings.sloMs} ms\n\n${overloadTable(rows, capacity)}\n`);
-    console.log(`### Targets (load control on; off shown for contrast)\n\n${checksTable(checks)}\n`);
+    console.log(`### On ÷ off, round by round\n\n${ratioTable(rows)}\n`);
+    for (const { round, checks: roundChecks } of checks) console.log(`### Targets, round ${round} (load control on; off shown for contrast)\n\n${checksTable(roundChecks)}\n`);
     const environment = environmentFacts(settings.serverRoot);
     const path = await writeResults('overload', { scenario: 'overload', started, environment, settings, capacity, capacityPoints, rows, checks });
     console.log(`results: ${path}`);
@@ -158,7 +164,7 @@ async function measureCapacity(settings: Settings, side: RunningSide, request: R
 
 async function runRates(settings: Settings, sides: readonly RunningSide[], request: RequestSource, capacity: number): Promise<OverloadRow[]> {
   const rows: OverloadRow[] = [];
-  const progress = new ProgressBar('overload', MULTIPLIERS.length * sides.length, settings.rowMs);
+  const progress = new ProgressBar('overload', MULTIPLIERS.length * settings.rounds * sides.length, settings.rowMs);
   try {
     await runEachRate(settings, sides, request, capacity, rows, progress);
   } finally {
@@ -171,29 +177,40 @@ async function runEachRate(settings: Settings, sides: readonly RunningSide[], re
   for (const [index, multiplier] of MULTIPLIERS.entries()) {
     // Both sides get the same arrival schedule at a rate: the seed depends only on the rate.
     const arrivals = { kind: 'poisson', ratePerS: multiplier * capacity, seed: settings.seed * 1000 + index } as const;
-    for (const side of sides) {
-      progress.start(`${multiplier}x ${side.key}`);
-      const idle = await Promise.all(sides.map((each) => waitUntilModelIdle(each.server.origin, MODEL, IDLE_TIMEOUT_MS)));
-      const rss = sampleRss(side.server.pid);
-      const cpu = startCpuMeter(side.server.pid);
-      const summary = await runOpenLoop({ client: side.client, request, arrivals, durationMs: settings.rowMs, sloMs: settings.sloMs });
-      rows.push({
-        side: side.key,
-        label: side.label,
-        multiplier,
-        summary,
-        peakRssBytes: rss.stop(),
-        cpu: cpu.read(),
-        idleBeforeMs: Math.max(...idle.map((each) => each.waitedMs)),
-        idleReached: idle.every((each) => each.idle),
-      });
-      progress.finish(progressLine(rows.at(-1)));
+    for (const round of roundsOf(settings)) {
+      for (const side of sides) {
+        progress.start(`${multiplier}x round ${round} ${side.key}`);
+        const row = await measureRow(settings, sides, side, { request, arrivals });
+        rows.push({ ...row, multiplier, round });
+        progress.finish(progressLine(rows.at(-1)));
+      }
     }
   }
+}
+
+/** One open-loop row on `side`, both servers idle first. */
+async function measureRow(settings: Settings, sides: readonly RunningSide[], side: RunningSide, load: { request: RequestSource; arrivals: ArrivalProcess }): Promise<Omit<OverloadRow, 'multiplier' | 'round'>> {
+  const idle = await Promise.all(sides.map((each) => waitUntilModelIdle(each.server.origin, MODEL, IDLE_TIMEOUT_MS)));
+  const rss = sampleRss(side.server.pid);
+  const cpu = startCpuMeter(side.server.pid);
+  const summary = await runOpenLoop({ client: side.client, ...load, durationMs: settings.rowMs, sloMs: settings.sloMs });
+  return {
+    side: side.key,
+    label: side.label,
+    summary,
+    peakRssBytes: rss.stop(),
+    cpu: cpu.read(),
+    idleBeforeMs: Math.max(...idle.map((each) => each.waitedMs)),
+    idleReached: idle.every((each) => each.idle),
+  };
+}
+
+function roundsOf(settings: Settings): number[] {
+  return Array.from({ length: settings.rounds }, (_, index) => index + 1);
 }
 
 function progressLine(row: OverloadRow | undefined): string {
   if (row === undefined) return '';
   const { summary } = row;
-  return `${row.multiplier}x ${row.side}: offered ${summary.offeredRate.toFixed(0)}/s, sent ${(summary.sent / summary.durationS).toFixed(0)}/s, goodput ${summary.goodput.toFixed(0)}/s, 2xx p99 ${summary.outcomes.ok.p99Ms.toFixed(1)} ms, shed ${summary.outcomes.shed.count}`;
+  return `${row.multiplier}x round ${row.round} ${row.side}: offered ${summary.offeredRate.toFixed(0)}/s, sent ${(summary.sent / summary.durationS).toFixed(0)}/s, goodput ${summary.goodput.toFixed(0)}/s, 2xx p99 ${summary.outcomes.ok.p99Ms.toFixed(1)} ms, shed ${summary.outcomes.shed.count}`;
 }

@@ -149,7 +149,7 @@ function overloadRow(side: SideKey, multiplier: number, okMs: readonly number[],
   for (const ms of okMs) recorder.record('ok', ms);
   for (const ms of shedMs) recorder.record('shed', ms, 'ERR_ADMISSION_QUEUE_FULL');
   const summary = recorder.summarize({ mode: 'open-loop', durationMs: 1000, elapsedMs: 1000, scheduled: okMs.length + shedMs.length });
-  return { side, label: side, multiplier, summary, peakRssBytes: undefined, cpu: { server: 0, client: 0, other: 0 }, idleBeforeMs: 0, idleReached: true };
+  return { side, label: side, multiplier, round: 1, summary, peakRssBytes: undefined, cpu: { server: 0, client: 0, other: 0 }, idleBeforeMs: 0, idleReached: true };
 }
 
 test('overload checks judge the load-control-on side and report a miss with its figure', () => {
