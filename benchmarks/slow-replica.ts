@@ -4,6 +4,7 @@
  * the extra upstream work it costs.
  */
 import { chatCompletionRequests } from './lib/infer-requests.ts';
+import { formatRatio, pairRatios } from './lib/ratios.ts';
 import { environmentFacts, formatMs, formatPercent, markdownTable, writeResults, type Column } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
 import type { SluiceProcess } from './lib/server-process.ts';
@@ -46,6 +47,7 @@ async function runSlowReplica(common: Common, rates: readonly number[]): Promise
     await warmUp(sides, request);
     const records = await runRows(common, { scenario: 'slow-replica', sides, rates, request, sims, watched: [...sims, ...gateways] });
     console.log(`\n### Open loop, Poisson arrivals, ${common.rowMs / 1000} s per row, round_robin and p2c_peak_ewma alternating\n\n${slowTable(records, slowHost)}\n`);
+    console.log(`### p2c_peak_ewma ÷ round_robin, round by round\n\n${slowRatioTable(records)}\n`);
     const path = await writeResults('slow-replica', { scenario: 'slow-replica', started, environment: environmentFacts(), settings: { ...common, rates, simArgs: SLOW_SIM_ARGS, slowFactor: SLOW_FACTOR, slowReplica: slowHost, maxTokens: SLOW_MAX_TOKENS, connections: CONNECTIONS }, records });
     console.log(`results: ${path}`);
   });
@@ -59,6 +61,22 @@ async function startReplicas(common: Common): Promise<SluiceProcess[]> {
     { label: 'sim-3', args: [...SLOW_SIM_ARGS, '--seed', '3'] },
   ];
   return Promise.all(specs.map((spec) => startSim(common, spec.label, spec.args)));
+}
+
+function slowRatioTable(records: readonly RunRecord[]): string {
+  const ratios = (value: (record: RunRecord) => number) => pairRatios(records, { a: 'round_robin', b: 'p2c_peak_ewma', group: (record) => record.rate, value });
+  const figures = [
+    { name: '2xx p50', summaries: ratios((record) => record.summary.outcomes.ok.p50Ms) },
+    { name: '2xx p99', summaries: ratios((record) => record.summary.outcomes.ok.p99Ms) },
+    { name: '2xx p99.9', summaries: ratios((record) => record.summary.outcomes.ok.p999Ms) },
+  ];
+  const rows = figures.flatMap(({ name, summaries }) => summaries.map((summary) => ({ name, summary })));
+  const columns: Column<(typeof rows)[number]>[] = [
+    { header: 'offered/s', cell: (row) => String(row.summary.group), align: 'right' },
+    { header: 'figure', cell: (row) => row.name },
+    { header: 'p2c ÷ round robin', cell: (row) => formatRatio(row.summary), align: 'right' },
+  ];
+  return `${markdownTable(columns, rows)}\n\nmedian of the rounds' ratios (range over rounds); below 1x, sluice's balancing left a shorter tail`;
 }
 
 function slowTable(records: readonly RunRecord[], slowHost: string): string {
