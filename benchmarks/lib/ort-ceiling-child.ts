@@ -1,0 +1,130 @@
+/**
+ * The ceiling of the `batching` benchmark, as its own process (started by ort-ceiling.ts,
+ * pinned to the server CPUs): raw ONNX Runtime on ideal batches of one model, with
+ * nothing of sluice around it but the pieces that decide what the model computes —
+ * sluice's own session options (`openOnnxSession`, threads from sluice's configuration),
+ * its preprocessing and its batch stacking. No HTTP, no JSON, no queue.
+ *
+ * Usage: node --import tsx ort-ceiling-child.ts <model version dir>
+ * Protocol, one JSON object per line: it prints a `ready` line, then answers each
+ * `{"durationMs": n, "preprocess": bool}` on stdin with a `result` line; it exits when
+ * stdin ends.
+ */
+import { createInterface } from 'node:readline';
+import { stackRows } from '../../src/batching/assemble.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { defaultExecutionSlots } from '../../src/models/execution-slots.ts';
+import { openOnnxSession, type OnnxSession } from '../../src/models/onnx-session.ts';
+import { readModelVersion } from '../../src/models/repository.ts';
+import { makePreprocessor, type Preprocessor } from '../../src/preprocess/index.ts';
+import type { BatchTensors } from '../../src/tensors.ts';
+import { fullBatches, goldenItems, type GoldenItem } from './golden-items.ts';
+import type { CeilingMeasurement, CeilingReady } from './ort-ceiling.ts';
+
+/** A guard against a clock that never advances; no real row comes near it. */
+const MAX_BATCHES_PER_MEASUREMENT = 10_000_000;
+/** Unmeasured runs before the first measurement: every batch once, then this long. */
+const WARMUP_MS = 500;
+
+interface Ceiling {
+  readonly sessions: readonly OnnxSession[];
+  readonly batchSize: number;
+  /** The golden items, chunked into full batches, and the same batches already stacked. */
+  readonly itemBatches: readonly (readonly GoldenItem[])[];
+  readonly stacked: readonly BatchTensors[];
+  /** Stacks one batch of items the way sluice's batcher would, preprocessing included. */
+  readonly prepare: (items: readonly GoldenItem[]) => BatchTensors;
+}
+
+async function openCeiling(versionDir: string): Promise<{ ceiling: Ceiling; ready: CeilingReady }> {
+  const { spec, onnxPath } = readModelVersion(versionDir);
+  // The configuration a sluice server started with this environment would have.
+  const config = loadConfig({ env: process.env });
+  const slots = config.models.execution_slots === 0 ? defaultExecutionSlots() : config.models.execution_slots;
+  // Batches sluice runs at once: one per instance, within the concurrency limit and the process's execution slots.
+  const instances = Math.max(1, Math.min(spec.instances.max_instances, spec.concurrency.max_limit, slots));
+  const sessions = await Promise.all(Array.from({ length: instances }, () => openOnnxSession(onnxPath, spec.tensors, { intraOpThreads: config.models.intra_op_threads })));
+  const preprocess: Preprocessor = makePreprocessor(spec);
+  const prepare = (items: readonly GoldenItem[]) => stackRows(items.map((item) => preprocess(item)), spec.tensors.inputs, spec.batching.ragged);
+  const batchSize = spec.batching.max_batch_size;
+  const itemBatches = fullBatches(await goldenItems(versionDir, spec.inputs), batchSize);
+  const stacked = itemBatches.map(prepare);
+  const ready: CeilingReady = {
+    type: 'ready',
+    model: spec.name,
+    instances,
+    intraOpThreads: config.models.intra_op_threads,
+    executionSlots: slots,
+    batchSize,
+    batches: stacked.length,
+    meanPaddedRowLength: meanRowLength(stacked),
+  };
+  return { ceiling: { sessions, batchSize, itemBatches, stacked, prepare }, ready };
+}
+
+/** Elements per row of the first input after padding: for text models, the padded token count. */
+function meanRowLength(batches: readonly BatchTensors[]): number {
+  const lengths = batches.map((batch) => {
+    const first = Object.values(batch)[0];
+    return first === undefined ? 0 : first.data.length / Math.max(1, first.dims[0] ?? 1);
+  });
+  return lengths.reduce((sum, length) => sum + length, 0) / Math.max(1, lengths.length);
+}
+
+/**
+ * Every session runs batch after batch until the time is up, as sluice's instances would
+ * if their queue never emptied. The batches are shared in turn, so sessions cycle
+ * through all of them. With `preprocess`, each batch is preprocessed and stacked anew.
+ */
+async function measure(ceiling: Ceiling, durationMs: number, preprocess: boolean): Promise<CeilingMeasurement> {
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const end = started + durationMs;
+  let next = 0;
+  const loop = async (session: OnnxSession): Promise<void> => {
+    while (performance.now() < end && next < MAX_BATCHES_PER_MEASUREMENT) {
+      const index = next++ % ceiling.stacked.length;
+      const batch = preprocess ? ceiling.prepare(ceiling.itemBatches[index] ?? []) : (ceiling.stacked[index] as BatchTensors);
+      await session.run(batch);
+    }
+  };
+  await Promise.all(ceiling.sessions.map(loop));
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const items = next * ceiling.batchSize;
+  return { type: 'result', preprocess, batches: next, items, elapsedMs, itemsPerS: items / (elapsedMs / 1000), cpuCores: (cpu.user + cpu.system) / 1000 / elapsedMs, meanBatchMs: (elapsedMs * ceiling.sessions.length) / Math.max(1, next) };
+}
+
+async function warmUp(ceiling: Ceiling): Promise<void> {
+  for (const batch of ceiling.stacked) await ceiling.sessions[0]?.run(batch);
+  await measure(ceiling, WARMUP_MS, false);
+}
+
+function parseCommand(line: string): { durationMs: number; preprocess: boolean } {
+  const command: unknown = JSON.parse(line);
+  if (typeof command !== 'object' || command === null) throw new Error(`not a command: ${line}`);
+  const { durationMs, preprocess } = command as Record<string, unknown>;
+  if (typeof durationMs !== 'number' || !(durationMs > 0) || typeof preprocess !== 'boolean') throw new Error(`expected {"durationMs": n, "preprocess": bool}, got ${line}`);
+  return { durationMs, preprocess };
+}
+
+async function main(): Promise<void> {
+  const versionDir = process.argv[2];
+  if (versionDir === undefined) throw new Error('usage: ort-ceiling-child.ts <model version dir>');
+  const { ceiling, ready } = await openCeiling(versionDir);
+  await warmUp(ceiling);
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() === '') continue;
+    const { durationMs, preprocess } = parseCommand(line);
+    process.stdout.write(`${JSON.stringify(await measure(ceiling, durationMs, preprocess))}\n`);
+  }
+  await Promise.all(ceiling.sessions.map((session) => session.release()));
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stdout.write(`${JSON.stringify({ type: 'error', message: error instanceof Error ? error.message : String(error) })}\n`);
+  process.exitCode = 1;
+}
