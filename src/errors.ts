@@ -36,8 +36,12 @@ export const ERROR_CODES = {
   ERR_INFERENCE_FAILED: 500,
   /** Remote backends (src/backends/remote): every replica tried failed to connect or answered 5xx. */
   ERR_UPSTREAM_UNAVAILABLE: 502,
-  /** No replica of the backend can take the request (the balancer had none to offer). */
+  /** No replica of the backend can take the request: all failing their active health check, ejected, or behind open breakers. */
   ERR_UPSTREAM_NO_REPLICA: 503,
+  /** Every replica of the backend that is up asked for a pause with `Retry-After` (429) that has not run out. */
+  ERR_UPSTREAM_RATE_LIMITED: 429,
+  /** Every replica of the backend that is up has as many requests in flight as its adaptive concurrency limit allows. */
+  ERR_UPSTREAM_CONCURRENCY_LIMIT: 429,
   /** The upstream answered something that is not a valid answer: bad JSON, wrong content type, a truncated stream, a reset. */
   ERR_UPSTREAM_BAD_RESPONSE: 502,
   ERR_UPSTREAM_TIMEOUT: 504,

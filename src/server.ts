@@ -23,6 +23,7 @@ import { registerOpenAI } from './protocols/openai.ts';
 import { registerOpenAIRemote, type RemoteRouteDeps } from './protocols/openai-remote.ts';
 import { RemoteModels } from './backends/remote/remote-models.ts';
 import { RemoteMetrics } from './backends/remote/remote-metrics.ts';
+import { healthLogLine } from './backends/remote/backend-settings.ts';
 import { TenantDirectory } from './tenancy/tenant-directory.ts';
 import { InflightRequests } from './lifecycle/inflight-requests.ts';
 import { createServer } from 'node:http';
@@ -86,7 +87,13 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   const inflight = new InflightRequests();
   // Remote backends (docs/backends.md): one connection pool per replica, closed with the server.
   const remoteMetrics = new RemoteMetrics(metrics.registry);
-  const remote = RemoteModels.fromConfig(config, () => ({ onAttempt: (event) => remoteMetrics.attempt(event) }));
+  const remote = RemoteModels.fromConfig(config, () => ({
+    onAttempt: (event) => remoteMetrics.attempt(event),
+    onHealthChange: (event) => {
+      const { level, message } = healthLogLine(event);
+      logger[level](event, message);
+    },
+  }));
   remoteMetrics.watch(metrics.registry, remote);
   // The admission screen answers refusals before fastify routes a request; it is set once
   // the gate exists, and the server it sits in must exist before that.

@@ -56,8 +56,8 @@ before(async () => {
   sluice = await startTestSluice({
     config: {
       backends: [
-        // Round robin, so which replica fails is deterministic; no hedging to keep counts exact.
-        { name: 'triton', dialect: 'kserve-v2', load_balancing: 'round_robin', hedging: { enabled: false }, replicas: tritons.map((triton) => ({ url: triton.url })), models: [{ name: 'doubler', upstream: 'upstream-doubler' }] },
+        // Round robin, so which replica fails is deterministic; no hedging or health probes to keep counts exact.
+        { name: 'triton', dialect: 'kserve-v2', load_balancing: 'round_robin', hedging: { enabled: false }, health_check: { enabled: false }, replicas: tritons.map((triton) => ({ url: triton.url })), models: [{ name: 'doubler', upstream: 'upstream-doubler' }] },
       ],
     },
   });

@@ -56,10 +56,13 @@ before(async () => {
     config: {
       backends: [
         // Round robin, so failover is exercised deterministically; P2C, ejection and breakers
-        // are tested in remote-resilience.test.ts.
-        { name: 'sim', dialect: 'openai', load_balancing: 'round_robin', replicas: sims.map((sim) => ({ url: sim.url })), connections: 4, models: [{ name: 'chat-small', upstream: 'sim-small' }, { name: 'sim-large' }] },
-        // One backend per misbehaviour; the path prefix carries its name to the server.
-        ...Object.keys(MISBEHAVIOURS).map((name) => ({ name, dialect: 'openai', replicas: [{ url: `${misbehavingUrl}/${name}` }], timeouts: { headers_ms: 200 }, models: [{ name, upstream: `${name}-upstream` }], api_key_env: 'SLUICE_TEST_UPSTREAM_KEY' })),
+        // are tested in remote-resilience.test.ts. Retry-After is not honoured here (the 429
+        // test's "Retry-After: 1" would keep both replicas out for the tests after it); it is
+        // tested in remote-retry-after.test.ts.
+        { name: 'sim', dialect: 'openai', load_balancing: 'round_robin', retry_after: { enabled: false }, replicas: sims.map((sim) => ({ url: sim.url })), connections: 4, models: [{ name: 'chat-small', upstream: 'sim-small' }, { name: 'sim-large' }] },
+        // One backend per misbehaviour; the path prefix carries its name to the server. No
+        // health checks: these servers misbehave on every path (echo throws on a bodiless GET).
+        ...Object.keys(MISBEHAVIOURS).map((name) => ({ name, dialect: 'openai', replicas: [{ url: `${misbehavingUrl}/${name}` }], timeouts: { headers_ms: 200 }, health_check: { enabled: false }, models: [{ name, upstream: `${name}-upstream` }], api_key_env: 'SLUICE_TEST_UPSTREAM_KEY' })),
       ],
     },
   });
@@ -232,5 +235,5 @@ test('remote requests are counted in sluice_requests_total and the upstream metr
   assert.match(text, /sluice_requests_total\{model="chat-small",version="",protocol="openai",status="200"\} [1-9]/);
   assert.match(text, /sluice_upstream_requests_total\{backend="sim",replica="127\.0\.0\.1:\d+",status="500"\} [1-9]/);
   assert.match(text, /sluice_time_to_first_token_seconds_count\{model="chat-small"\} [1-9]/);
-  assert.match(text, /sluice_output_tokens_total\{model="chat-small"\} [1-9]/);
+  assert.match(text, /sluice_output_tokens_total\{model="chat-small",source="(upstream|tokenizer)"\} [1-9]/);
 });

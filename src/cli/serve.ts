@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.ts';
 import { createLogger } from '../log.ts';
 import { createSluice } from '../server.ts';
 import { buildDefaultModels, defaultModelsPresent } from '../training/build-models.ts';
+import { warmEncoding } from '../tokens/index.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -40,6 +41,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
       logger.info({ repository, seed: config.models.build_seed }, 'building the embedded default models');
       await buildDefaultModels(repository, { seed: config.models.build_seed, log: (line) => logger.info(line) });
     }
+    if (config.backends.some((backend) => backend.dialect === 'openai')) warmEncoding();
     await sluice.models.loadRepository(repository);
     logger.info({ models: sluice.models.all().map((model) => `${model.spec.name}:${model.spec.version}`) }, 'all models warmed up; ready');
   } catch (error) {

@@ -52,3 +52,31 @@ test('a missing or malformed file fails clearly', () => {
   assert.throws(() => loadConfig({ file: configFile('server: [1, 2\n'), env: {} }), /not valid YAML/);
   assert.throws(() => loadConfig({ file: configFile('- 1\n- 2\n'), env: {} }), /mapping at the top level/);
 });
+
+const BACKEND = { name: 'llm', dialect: 'openai', replicas: [{ url: 'http://10.0.0.5:8000' }], models: [{ name: 'chat' }] };
+const withBackend = (extra: Record<string, unknown>) => loadConfig({ env: {}, overrides: { backends: [{ ...BACKEND, ...extra }] } });
+
+test('a backend gets health checks, Retry-After and adaptive concurrency by default', () => {
+  const backend = withBackend({}).backends[0];
+  assert.deepEqual(backend?.health_check, { enabled: true, interval_ms: 10_000, timeout_ms: 2_000, unhealthy_threshold: 3, healthy_threshold: 2 });
+  assert.deepEqual(backend?.retry_after, { enabled: true, max_ms: 60_000 });
+  assert.deepEqual(backend?.adaptive_concurrency, { enabled: true, min_limit: 4, max_limit: 256 });
+  assert.equal(withBackend({ health_check: { path: '/healthz' } }).backends[0]?.health_check.path, '/healthz');
+});
+
+test('bad backend health check, Retry-After and concurrency values fail with the key named', () => {
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ health_check: { interval_ms: 10 } }, /backends\.0\.health_check\.interval_ms/],
+    [{ health_check: { timeout_ms: 0 } }, /backends\.0\.health_check\.timeout_ms/],
+    [{ health_check: { unhealthy_threshold: 0 } }, /backends\.0\.health_check\.unhealthy_threshold/],
+    [{ health_check: { healthy_threshold: 1.5 } }, /backends\.0\.health_check\.healthy_threshold/],
+    [{ health_check: { path: 'v1/models' } }, /backends\.0\.health_check\.path: a path starting with "\/"/],
+    [{ health_check: { intervall_ms: 100 } }, /intervall_ms/],
+    [{ retry_after: { max_ms: 0 } }, /backends\.0\.retry_after\.max_ms/],
+    [{ retry_after: { enabled: 'yes' } }, /backends\.0\.retry_after\.enabled/],
+    [{ adaptive_concurrency: { min_limit: 0 } }, /backends\.0\.adaptive_concurrency\.min_limit/],
+    [{ adaptive_concurrency: { min_limit: 10, max_limit: 5 } }, /backends\.0\.adaptive_concurrency\.max_limit: must be ≥ min_limit \(10\)/],
+    [{ adaptive_concurrency: { initial_limit: 500 } }, /backends\.0\.adaptive_concurrency\.initial_limit: must lie in \[min_limit, max_limit\] = \[4, 256\]/],
+  ];
+  for (const [extra, message] of cases) assert.throws(() => withBackend(extra), (error: Error) => error instanceof ConfigError && message.test(error.message), JSON.stringify(extra));
+});

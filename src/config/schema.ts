@@ -130,6 +130,47 @@ export const ConfigSchema = z.strictObject({
             budget_ratio: z.number().min(0).max(1).default(0.1),
           })
           .prefault({}),
+        /** Probes of every replica on a timer; a replica failing them is out of rotation until it passes again. */
+        health_check: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            /** GET path, after the replica's own prefix; default /v1/models (openai) or /v2/health/ready (kserve-v2). */
+            path: z.string().regex(/^\/[^\s]*$/, 'a path starting with "/"').optional(),
+            /** Between the end of one round of probes and the start of the next (plus up to 10% jitter). */
+            interval_ms: z.number().int().min(100).default(10_000),
+            /** A probe without a 2xx answer by then has failed. */
+            timeout_ms: z.number().int().min(1).default(2_000),
+            /** Failed probes in a row that take a replica out of rotation... */
+            unhealthy_threshold: z.number().int().min(1).default(3),
+            /** ...and passed probes in a row that bring it back. */
+            healthy_threshold: z.number().int().min(1).default(2),
+          })
+          .prefault({}),
+        /** A replica that answers 429 with Retry-After gets no request until that time has passed. */
+        retry_after: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            /** Longer Retry-After values are cut to this. */
+            max_ms: z.number().int().min(1).default(60_000),
+          })
+          .prefault({}),
+        /** A Gradient2 limit per replica on requests in flight, learnt from its latency. */
+        adaptive_concurrency: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            /** Where the limit starts; default 32, moved into [min_limit, max_limit]. */
+            initial_limit: z.number().int().min(1).optional(),
+            min_limit: z.number().int().min(1).default(4),
+            max_limit: z.number().int().min(1).default(256),
+          })
+          .superRefine((limits, ctx) => {
+            if (limits.max_limit < limits.min_limit) ctx.addIssue({ code: 'custom', path: ['max_limit'], message: `must be ≥ min_limit (${limits.min_limit})` });
+            const initial = limits.initial_limit;
+            if (initial !== undefined && (initial < limits.min_limit || initial > limits.max_limit)) {
+              ctx.addIssue({ code: 'custom', path: ['initial_limit'], message: `must lie in [min_limit, max_limit] = [${limits.min_limit}, ${limits.max_limit}]` });
+            }
+          })
+          .prefault({}),
         models: z
           .array(
             z.strictObject({

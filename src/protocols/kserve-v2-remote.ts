@@ -23,8 +23,12 @@ export interface RemoteModelParams {
 
 const MAX_ERROR_BYTES = 64 * 1024;
 
-/** Failures that mean "the upstream cannot say": a readiness probe answers not ready rather than an error. */
-const NOT_READY_ON = new Set(['ERR_UPSTREAM_UNAVAILABLE', 'ERR_UPSTREAM_NO_REPLICA', 'ERR_UPSTREAM_TIMEOUT']);
+/**
+ * Failures that mean "the upstream cannot say": a readiness probe answers not ready rather
+ * than an error. Every replica cooling down after a 429 or at its concurrency limit counts
+ * too: a probe that got 429 would read as not ready anyway, and the body should say so.
+ */
+const NOT_READY_ON = new Set(['ERR_UPSTREAM_UNAVAILABLE', 'ERR_UPSTREAM_NO_REPLICA', 'ERR_UPSTREAM_TIMEOUT', 'ERR_UPSTREAM_RATE_LIMITED', 'ERR_UPSTREAM_CONCURRENCY_LIMIT']);
 
 /** The remote model of a kserve-v2 backend with this name, if there is one; local names stay local. */
 export function remoteKServeModel(deps: RemoteRouteDeps | undefined, name: string): RemoteModel | undefined {

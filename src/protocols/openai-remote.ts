@@ -14,6 +14,7 @@ import type { RemoteMetrics } from '../backends/remote/remote-metrics.ts';
 import type { RemoteModel, RemoteModels } from '../backends/remote/remote-models.ts';
 import { relaySse } from '../backends/remote/sse-relay.ts';
 import { discardBody } from '../backends/remote/upstream-errors.ts';
+import { measureAnswer, measureStream, type MeasuredCall } from './openai-remote-usage.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import { errorBody } from './envelopes.ts';
 
@@ -87,12 +88,13 @@ export async function proxyToRemote(deps: RemoteRouteDeps, target: RemoteModel, 
   const { served, upstream } = opened;
   request.remoteModel = { name: served.name, version: '' };
   if (upstream.statusCode >= 400) return passUpstreamError(upstream, reply);
-  if ((body as { stream?: unknown }).stream === true) return streamAnswer(deps, served, upstream, request, reply, controller.signal);
-  return unaryAnswer(served, upstream, reply);
+  const call: MeasuredCall = { metrics: deps.metrics, log: request.log, model: served.name, path, body: body as Record<string, unknown> };
+  if ((body as { stream?: unknown }).stream === true) return streamAnswer(call, upstream, request, reply, controller.signal);
+  return unaryAnswer(call, upstream, reply);
 }
 
-/** Failures after which the next model of the chain is tried: nothing has reached the client yet. */
-const FALL_BACK_ON = new Set(['ERR_UPSTREAM_UNAVAILABLE', 'ERR_UPSTREAM_NO_REPLICA']);
+/** Failures after which the next model of the chain is tried: nothing has reached the client yet (the 429s: the backend sheds). */
+const FALL_BACK_ON = new Set(['ERR_UPSTREAM_UNAVAILABLE', 'ERR_UPSTREAM_NO_REPLICA', 'ERR_UPSTREAM_RATE_LIMITED', 'ERR_UPSTREAM_CONCURRENCY_LIMIT']);
 
 /**
  * Opens the first model of the chain that answers: a model whose backend is unavailable,
@@ -129,11 +131,13 @@ async function passUpstreamError(upstream: UpstreamResponse, reply: FastifyReply
     .send(isOpenAIError(text) ? text : errorBody('openai', failure));
 }
 
-async function unaryAnswer(target: RemoteModel, upstream: UpstreamResponse, reply: FastifyReply): Promise<FastifyReply> {
-  return reply.code(upstream.statusCode).send(await readJsonAnswer(upstream, 'model', target.name));
+async function unaryAnswer(call: MeasuredCall, upstream: UpstreamResponse, reply: FastifyReply): Promise<FastifyReply> {
+  const answer = await readJsonAnswer(upstream, 'model', call.model);
+  if (upstream.statusCode < 300) measureAnswer(call, answer, reply.elapsedTime / 1000);
+  return reply.code(upstream.statusCode).send(answer);
 }
 
-async function streamAnswer(deps: RemoteRouteDeps, target: RemoteModel, upstream: UpstreamResponse, request: FastifyRequest, reply: FastifyReply, signal: AbortSignal): Promise<FastifyReply> {
+async function streamAnswer(call: MeasuredCall, upstream: UpstreamResponse, request: FastifyRequest, reply: FastifyReply, signal: AbortSignal): Promise<FastifyReply> {
   const contentType = String(upstream.headers['content-type'] ?? '');
   if (!/^text\/event-stream\b/i.test(contentType)) throw badResponse(upstream, `answered content-type "${contentType || 'none'}" to a streaming request (text/event-stream expected)`);
   reply.hijack();
@@ -143,13 +147,13 @@ async function streamAnswer(deps: RemoteRouteDeps, target: RemoteModel, upstream
     body: upstream.body,
     raw: reply.raw,
     signal,
-    model: target.name,
+    model: call.model,
     where: upstream.where,
     onFirstToken: () => (firstTokenSeconds = reply.elapsedTime / 1000),
   });
   upstream.settle(outcome.clientGone || outcome.failure === undefined);
-  deps.metrics.stream(target.name, firstTokenSeconds, outcome.tokens);
-  if (outcome.failure !== undefined) request.log.warn({ code: outcome.failure.code, model: target.name }, outcome.failure.message);
+  measureStream(call, outcome, { firstTokenSeconds, endSeconds: reply.elapsedTime / 1000 });
+  if (outcome.failure !== undefined) request.log.warn({ code: outcome.failure.code, model: call.model }, outcome.failure.message);
   return reply;
 }
 

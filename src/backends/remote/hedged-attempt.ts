@@ -26,15 +26,15 @@ export interface FailedAttempt {
 export type AttemptResult = { readonly response: UpstreamResponse } | FailedAttempt;
 
 /** Runs one attempt on `choice`; aborting `cancel` abandons it. Rejects only when the client has gone. */
-export type StartAttempt = (choice: ReplicaChoice, cancel: AbortSignal) => Promise<AttemptResult>;
+export type StartAttempt<C extends ReplicaChoice = ReplicaChoice> = (choice: C, cancel: AbortSignal) => Promise<AttemptResult>;
 
-export interface HedgePlan {
+export interface HedgePlan<C extends ReplicaChoice = ReplicaChoice> {
   /** How long the first attempt may go without headers before a hedge; undefined: never hedge. */
   readonly afterMs: number | undefined;
   /** Asked once the delay is over; a yes spends hedge budget. */
   shouldHedge(elapsedMs: number): boolean;
   /** Another replica for the hedge (not one already tried), or undefined when none can take it. */
-  pickOther(): ReplicaChoice | undefined;
+  pickOther(): C | undefined;
   onHedgeSent(): void;
   onHedgeWon(): void;
 }
@@ -51,25 +51,25 @@ interface Runner {
 }
 
 /** Runs the round; `onLaunch` hears of every replica an attempt went to. */
-export function runRound(first: ReplicaChoice, start: StartAttempt, plan: HedgePlan, onLaunch: (index: number) => void): Promise<RoundOutcome> {
+export function runRound<C extends ReplicaChoice>(first: C, start: StartAttempt<C>, plan: HedgePlan<C>, onLaunch: (index: number) => void): Promise<RoundOutcome> {
   return new Promise((resolve, reject) => new HedgeRace(start, plan, onLaunch, resolve, reject).begin(first));
 }
 
-class HedgeRace {
+class HedgeRace<C extends ReplicaChoice> {
   private readonly running = new Set<Runner>();
   private readonly failures: FailedAttempt[] = [];
   private over = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly start: StartAttempt,
-    private readonly plan: HedgePlan,
+    private readonly start: StartAttempt<C>,
+    private readonly plan: HedgePlan<C>,
     private readonly onLaunch: (index: number) => void,
     private readonly resolve: (outcome: RoundOutcome) => void,
     private readonly reject: (error: unknown) => void,
   ) {}
 
-  begin(first: ReplicaChoice): void {
+  begin(first: C): void {
     const startedAt = performance.now();
     this.launch(first, false);
     const afterMs = this.plan.afterMs;
@@ -79,7 +79,7 @@ class HedgeRace {
     this.timer = setTimeout(() => this.maybeHedge(Math.max(performance.now() - startedAt, afterMs)), Math.max(0, afterMs));
   }
 
-  private launch(choice: ReplicaChoice, hedge: boolean): void {
+  private launch(choice: C, hedge: boolean): void {
     const runner: Runner = { hedge, cancel: new AbortController() };
     this.running.add(runner);
     this.onLaunch(choice.index);

@@ -31,3 +31,9 @@ export async function keepRateLimited(response: UpstreamResponse): Promise<Upstr
   const kept = Buffer.concat(chunks);
   return { statusCode: response.statusCode, headers: response.headers, where: response.where, body: Readable.from([kept]), settle: () => {} };
 }
+
+/** The same 429 with `Retry-After` set to `waitMs`, in whole seconds and at least 1 (RFC 9110). */
+export function withRetryAfter(response: UpstreamResponse, waitMs: number): UpstreamResponse {
+  const retryAfter = String(Math.max(1, Math.ceil(waitMs / 1000)));
+  return { ...response, headers: { ...response.headers, 'retry-after': retryAfter } };
+}

@@ -1,27 +1,33 @@
 /**
  * A remote model server (OpenAI or KServe v2 dialect) behind sluice: its replicas, the balancer that
  * picks one per attempt (power of two choices over Peak-EWMA, skipping ejected replicas
- * and open circuits), the model names it serves, and failover within a retry budget.
- * `open` returns once a replica has answered with headers that are not a 5xx; the caller
- * reads the body and settles the attempt.
+ * and open circuits), the gates in front of it (active health, Retry-After cooldowns,
+ * per-replica adaptive concurrency: replica-gates.ts), the model names it serves, and
+ * failover within a retry budget. `open` returns once a replica has answered with headers
+ * that are not a 5xx; the caller reads the body and settles the attempt.
  *
- *   open ─► pick ─► round (hedged-attempt.ts: the attempt, plus a hedge for a slow unary call)
+ *   open ─► pick(gates ∪ tried) ─► round (hedged-attempt.ts: the attempt, plus a hedge for a slow unary call)
  *             ▲          ├─► 2xx/4xx ─► UpstreamResponse (caller reads, settles)
- *             │          └─► connection error / 5xx / 429 ─► budget has a retry? ─► backoff ─┐
- *             └──────────────────────────── pick(exclude tried) ◄─────────────────────────────┘
+ *             │          └─► connection error / 5xx / 429 ─► another pickable? budget has a retry? ─► backoff ─┐
+ *             └──────────────────────────── pick(gates ∪ tried) ◄──────────────────────────────────────────────┘
  *   none left, or no retry in the budget ─► the last 429 if there was one, else
- *   502 ERR_UPSTREAM_UNAVAILABLE (503 ERR_UPSTREAM_NO_REPLICA when no replica was ever offered)
+ *   502 ERR_UPSTREAM_UNAVAILABLE; when no replica was ever offered, the gates' refusal:
+ *   503 ERR_UPSTREAM_NO_REPLICA, 429 ERR_UPSTREAM_RATE_LIMITED or 429 ERR_UPSTREAM_CONCURRENCY_LIMIT
  */
 import type { Readable } from 'node:stream';
-import { performance } from 'node:perf_hooks';
 import type { Config } from '../../config/schema.ts';
 import { SluiceError } from '../../errors.ts';
-import { RoundRobinBalancer, type Balancer, type ReplicaChoice } from '../balancer.ts';
+import { RoundRobinBalancer, type Balancer } from '../balancer.ts';
 import { HedgePolicy, ResilientBalancer, RetryBudget, type HedgeStats } from '../resilience/index.ts';
-import { runRound, type AttemptResult, type HedgePlan } from './hedged-attempt.ts';
-import { keepRateLimited, TOO_MANY_REQUESTS } from './rate-limited.ts';
+import { gateSettingsOf, healthProberOf, type HealthEvent } from './backend-settings.ts';
+import type { HealthProber } from './health-prober.ts';
+import { runRound, type HedgePlan } from './hedged-attempt.ts';
+import { keepRateLimited, TOO_MANY_REQUESTS, withRetryAfter } from './rate-limited.ts';
+import { runAttempt, type AttemptContext, type GatedChoice } from './replica-attempt.ts';
+import { ReplicaGates, type ReplicaGateStats } from './replica-gates.ts';
 import { Replica, type ReplicaStats, type UpstreamCall } from './replica.ts';
-import { classifyFailure, discardBody } from './upstream-errors.ts';
+
+export type { HealthEvent } from './backend-settings.ts';
 
 export type BackendConfig = Config['backends'][number];
 
@@ -40,6 +46,8 @@ export interface RemoteBackendOptions {
   /** Where `api_key_env` is read (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly onAttempt?: (event: AttemptEvent) => void;
+  /** Hears each replica leaving rotation after failed health checks, or coming back. */
+  readonly onHealthChange?: (event: HealthEvent) => void;
 }
 
 export interface UpstreamResponse {
@@ -48,17 +56,20 @@ export interface UpstreamResponse {
   readonly body: Readable;
   /** "backend \"x\" replica host:port", for error messages. */
   readonly where: string;
-  /** Reports the attempt's outcome to the replica counts and the balancer; only the first call counts. */
+  /** Reports the attempt's outcome to the replica counts, the balancer and the concurrency limit; only the first call counts. */
   settle(ok: boolean): void;
 }
 
 export interface BackendStats {
   readonly name: string;
-  readonly replicas: readonly ReplicaStats[];
+  readonly replicas: readonly RemoteReplicaStats[];
   readonly retryBudget: ReturnType<RetryBudget['stats']>;
   /** Undefined when the backend's `hedging.enabled` is false. */
   readonly hedging: HedgingStats | undefined;
 }
+
+/** A replica's counts, and what its gates (health, Retry-After, concurrency limit) say now. */
+export type RemoteReplicaStats = ReplicaStats & ReplicaGateStats;
 
 export interface HedgingStats {
   /** Hedges sent (second copies of a slow non-streaming call). */
@@ -92,6 +103,10 @@ export class RemoteBackend {
   private readonly apiKey: string | undefined;
   private readonly onAttempt: (event: AttemptEvent) => void;
   private readonly hedging: Hedging | undefined;
+  private readonly gates: ReplicaGates;
+  private readonly prober: HealthProber | undefined;
+  /** Whether attempt latencies feed the per-replica concurrency limits. */
+  private readonly limited: boolean;
 
   constructor(config: BackendConfig, options: RemoteBackendOptions = {}) {
     this.name = config.name;
@@ -104,6 +119,10 @@ export class RemoteBackend {
     this.apiKey = config.api_key_env === undefined ? undefined : (options.env ?? process.env)[config.api_key_env];
     this.onAttempt = options.onAttempt ?? (() => {});
     this.hedging = config.hedging.enabled ? { policy: new HedgePolicy({ budgetRatio: config.hedging.budget_ratio }), sent: 0, won: 0 } : undefined;
+    this.gates = new ReplicaGates(this.replicas.map((replica) => replica.host), gateSettingsOf(config));
+    this.limited = config.adaptive_concurrency.enabled;
+    this.prober = healthProberOf(config, this.replicas, this.gates, this.requestHeaders('health-check', false), options.onHealthChange);
+    this.prober?.start();
   }
 
   modelNames(): string[] {
@@ -141,11 +160,12 @@ export class RemoteBackend {
     this.retryBudget.recordRequest();
     if (hedged) this.hedging?.policy.recordRequest();
     while (tried.size < MAX_ATTEMPTS) {
-      const choice = this.balancer.pick(tried);
+      const choice = this.pick(tried);
       if (choice === undefined) break;
-      const round = await runRound(choice, (next, cancel) => this.attempt(next, call, cancel, hedged), this.hedgePlan(hedged, tried), (index) => tried.add(index));
+      const start = (next: GatedChoice, cancel: AbortSignal) => runAttempt(next, this.attemptContext(next.index, call, cancel, streaming, hedged));
+      const round = await runRound(choice, start, this.hedgePlan(hedged, tried), (index) => tried.add(index));
       if (round.response !== undefined) {
-        if (round.response.statusCode !== TOO_MANY_REQUESTS || !this.mayTryAnother(tried)) return round.response;
+        if (round.response.statusCode !== TOO_MANY_REQUESTS || !this.mayTryAnother(tried)) return this.answer(round.response);
         rateLimited = await keepRateLimited(round.response);
         failures.push(`${round.response.where} answered ${TOO_MANY_REQUESTS}`);
       } else {
@@ -153,15 +173,49 @@ export class RemoteBackend {
         if (stop !== undefined || signal.aborted) throw (stop ?? round.failures[0])?.failure;
         failures.push(...round.failures.map((failed) => failed.failure.message));
       }
+      // No retry is spent, and no backoff waited, when the gates leave nothing to try.
+      if (!this.mayTryAnother(tried)) break;
       if (!this.retryBudget.tryRetry()) {
         failures.push('no retry left in the retry budget');
         break;
       }
       await backoff(this.retryBudget.jitteredBackoffMs(tried.size), signal);
     }
-    if (rateLimited !== undefined) return rateLimited;
-    if (failures.length === 0) throw new SluiceError('ERR_UPSTREAM_NO_REPLICA', `backend "${this.name}" has no replica that can take the request`);
+    if (rateLimited !== undefined) return this.answer(rateLimited);
+    if (failures.length === 0) throw this.gates.refusal(this.name);
     throw new SluiceError('ERR_UPSTREAM_UNAVAILABLE', `backend "${this.name}" is unavailable: ${failures.join('; ')}`);
+  }
+
+  /** A replica neither the gates nor the balancer keep out, with a slot on its limit taken. */
+  private pick(tried: ReadonlySet<number>): GatedChoice | undefined {
+    const choice = this.balancer.pick(this.gates.excluded(tried, true));
+    return choice === undefined ? undefined : { index: choice.index, done: (outcome) => choice.done(outcome), permit: this.gates.acquire(choice.index) };
+  }
+
+  /**
+   * A 429 goes to the client with the upstream's body; when every replica is cooling down,
+   * its Retry-After is the soonest any replica may be asked again, which is when sluice
+   * could next serve the request, whatever this one replica said.
+   */
+  private answer(response: UpstreamResponse): UpstreamResponse {
+    if (response.statusCode !== TOO_MANY_REQUESTS) return response;
+    const waitMs = this.gates.allCoolingDownFor();
+    return waitMs === undefined ? response : withRetryAfter(response, waitMs);
+  }
+
+  private attemptContext(index: number, call: UpstreamCall, cancel: AbortSignal, streaming: boolean, hedged: boolean): AttemptContext {
+    const policy = hedged ? this.hedging?.policy : undefined;
+    return {
+      backend: this.name,
+      replica: this.replicas[index] as Replica,
+      call,
+      cancel,
+      streaming,
+      measured: this.limited && call.method !== 'GET',
+      onAttempt: this.onAttempt,
+      observeHeaders: policy === undefined ? undefined : (latencyMs) => policy.observeLatency(latencyMs),
+      onRateLimited: (retryAfterMs) => this.gates.coolDown(index, retryAfterMs),
+    };
   }
 
   private requestHeaders(requestId: string, withBody = true): Record<string, string> {
@@ -171,69 +225,33 @@ export class RemoteBackend {
     return headers;
   }
 
-  /** Whether a replica not yet tried may exist (the balancer decides which, if any). */
+  /** Whether a replica not yet tried may be pickable: the gates let one through (the balancer decides which, if any). */
   private mayTryAnother(tried: ReadonlySet<number>): boolean {
-    return tried.size < this.replicas.length && tried.size < MAX_ATTEMPTS;
+    return tried.size < MAX_ATTEMPTS && this.gates.excluded(tried).size < this.replicas.length;
   }
 
   /** No hedge for streams, with hedging off, with one replica, or before the p95 is known. */
-  private hedgePlan(hedged: boolean, tried: ReadonlySet<number>): HedgePlan {
+  private hedgePlan(hedged: boolean, tried: ReadonlySet<number>): HedgePlan<GatedChoice> {
     const hedging = this.hedging;
     const afterMs = hedged && hedging !== undefined && this.mayTryAnother(tried) ? hedging.policy.hedgeAfterMs() : undefined;
     return {
       afterMs,
       shouldHedge: (elapsedMs) => hedging?.policy.shouldHedge(elapsedMs) ?? false,
-      pickOther: () => (tried.size < MAX_ATTEMPTS ? this.balancer.pick(tried) : undefined),
+      pickOther: () => (tried.size < MAX_ATTEMPTS ? this.pick(tried) : undefined),
       onHedgeSent: () => hedging !== undefined && (hedging.sent += 1),
       onHedgeWon: () => hedging !== undefined && (hedging.won += 1),
     };
   }
 
-  /**
-   * One attempt. Its outcome feeds the replica counts and the balancer once: a 5xx or a
-   * connection failure as failed; an answer (also a 429) as ok, settled by whoever reads it;
-   * and an attempt cancelled because a hedge won as ok, with the time it had run as its
-   * latency — it did not fail, so ejection and breakers must not count it, while Peak-EWMA
-   * still learns that it was at least that slow.
-   */
-  private async attempt(choice: ReplicaChoice, call: UpstreamCall, cancel: AbortSignal, hedged: boolean): Promise<AttemptResult> {
-    const replica = this.replicas[choice.index] as Replica;
-    const where = `backend "${this.name}" replica ${replica.host}`;
-    const started = performance.now();
-    let settled = false;
-    const settle = (ok: boolean) => {
-      if (settled) return;
-      settled = true;
-      replica.settle(ok);
-      choice.done({ ok, latencyMs: performance.now() - started });
-    };
-    try {
-      const response = await replica.send({ ...call, signal: AbortSignal.any([call.signal, cancel]) });
-      this.onAttempt({ backend: this.name, replica: replica.host, status: String(response.statusCode) });
-      if (hedged && response.statusCode < 300) this.hedging?.policy.observeLatency(performance.now() - started);
-      if (response.statusCode < 500) return { response: { statusCode: response.statusCode, headers: response.headers, body: response.body, where, settle } };
-      const detail = await readSnippet(response.body);
-      settle(false);
-      return { retryable: true, failure: new SluiceError('ERR_UPSTREAM_UNAVAILABLE', `${where} answered ${response.statusCode}${detail === '' ? '' : `: ${detail}`}`) };
-    } catch (error) {
-      if (cancel.aborted && !call.signal.aborted) {
-        settle(true);
-        return { retryable: false, failure: new SluiceError('ERR_UPSTREAM_UNAVAILABLE', `${where} was cancelled: a hedge answered first`) };
-      }
-      settle(false);
-      if (call.signal.aborted) throw error;
-      const classified = classifyFailure(error, where);
-      this.onAttempt({ backend: this.name, replica: replica.host, status: classified.error.code === 'ERR_UPSTREAM_TIMEOUT' ? 'timeout' : 'error' });
-      return { retryable: classified.retryable, failure: classified.error };
-    }
-  }
-
   stats(): BackendStats {
     const hedging = this.hedging === undefined ? undefined : { sent: this.hedging.sent, won: this.hedging.won, policy: this.hedging.policy.stats() };
-    return { name: this.name, replicas: this.replicas.map((replica) => replica.stats()), retryBudget: this.retryBudget.stats(), hedging };
+    const replicas = this.replicas.map((replica, index) => ({ ...replica.stats(), ...this.gates.stats(index) }));
+    return { name: this.name, replicas, retryBudget: this.retryBudget.stats(), hedging };
   }
 
+  /** Stops the health checks and closes every connection. */
   async close(): Promise<void> {
+    this.prober?.stop();
     await Promise.all(this.replicas.map((replica) => replica.close()));
   }
 }
@@ -254,33 +272,4 @@ function backoff(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
-}
-
-/** The start of an error body, for the message; a broken body only loses the detail. */
-async function readSnippet(body: Readable, limit = 300): Promise<string> {
-  let text = '';
-  try {
-    for await (const chunk of body) {
-      text += String(chunk);
-      if (text.length >= limit) break;
-    }
-  } catch {
-    // the status already says what matters
-  }
-  discardBody(body);
-  return upstreamErrorMessage(text).slice(0, limit);
-}
-
-/** An OpenAI error envelope's message, a KServe one's (`{"error": "..."}`), or the text itself. */
-export function upstreamErrorMessage(text: string): string {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    const error = (parsed as { error?: unknown } | null)?.error;
-    if (typeof error === 'string') return error;
-    const message = (error as { message?: unknown } | null | undefined)?.message;
-    if (typeof message === 'string') return message;
-  } catch {
-    // not JSON: the raw text is the best description
-  }
-  return text.trim();
 }

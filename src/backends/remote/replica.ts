@@ -2,8 +2,14 @@
  * One upstream server: a keep-alive undici `Pool` and the counts `stats()` reports.
  * The replica URL is the server's origin plus an optional path prefix; sluice appends
  * the OpenAI path (`/v1/chat/completions`, ...) to it.
+ *
+ * Health probes go over a connection of their own (Envoy does the same): sent through the
+ * pool, a probe would queue behind traffic when every connection is busy, time out, and a
+ * replica that is merely at capacity would be taken out as dead.
  */
-import { Pool, type Dispatcher } from 'undici';
+import { Client, Pool, type Dispatcher } from 'undici';
+import type { ProbeResult } from '../resilience/active-health.ts';
+import { errorCodeOf } from './upstream-errors.ts';
 
 export interface ReplicaSettings {
   readonly connections: number;
@@ -36,6 +42,8 @@ export class Replica {
   readonly host: string;
   private readonly pool: Pool;
   private readonly prefix: string;
+  private readonly origin: string;
+  private prober: Client | undefined;
   private inFlight = 0;
   private requests = 0;
   private failures = 0;
@@ -45,6 +53,7 @@ export class Replica {
     this.url = url;
     this.host = parsed.host;
     this.prefix = parsed.pathname.replace(/\/+$/, '');
+    this.origin = parsed.origin;
     this.pool = new Pool(parsed.origin, {
       connections: settings.connections,
       connectTimeout: settings.connectMs,
@@ -69,8 +78,23 @@ export class Replica {
     return { url: this.url, inFlight: this.inFlight, requests: this.requests, failures: this.failures };
   }
 
+  /** GETs `path` (after the prefix); ok on a 2xx within `timeoutMs`. Never rejects. */
+  async probe(path: string, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
+    this.prober ??= new Client(this.origin, { connectTimeout: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    try {
+      const response = await this.prober.request({ method: 'GET', path: this.prefix + path, headers, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+      await response.body.dump();
+      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      return ok ? { ok } : { ok, detail: `GET ${path} answered ${response.statusCode}` };
+    } catch (error) {
+      const code = errorCodeOf(error);
+      const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || (error instanceof Error && error.name === 'TimeoutError');
+      return { ok: false, detail: timedOut ? `GET ${path} timed out after ${timeoutMs} ms` : `GET ${path} failed (${code ?? (error instanceof Error ? error.message : String(error))})` };
+    }
+  }
+
   /** Fails whatever is still in flight (streams end with an error event) and closes the connections. */
-  close(): Promise<void> {
-    return this.pool.destroy();
+  async close(): Promise<void> {
+    await Promise.all([this.pool.destroy(), this.prober?.destroy()]);
   }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable, Writable } from 'node:stream';
 import { test } from 'node:test';
+import { countTokens } from '../../tokens/index.ts';
 import { relaySse } from './sse-relay.ts';
 
 const chunk = (content: string) => `data: ${JSON.stringify({ object: 'chat.completion.chunk', model: 'upstream-name', choices: [{ index: 0, delta: { content } }] })}\n\n`;
@@ -51,7 +52,8 @@ test('a slow client pauses reading upstream, and everything arrives once it read
   }
   const outcome = await relayed;
   assert.equal(outcome.completed, true);
-  assert.equal(outcome.tokens, total);
+  const text = Array.from({ length: total }, (_, index) => `t${index + 1} `).join('');
+  assert.equal(outcome.tokens.counted, countTokens(text), 'the content, counted with the tokenizer as it passed');
   assert.equal(firstTokens, 1);
   assert.equal(outcome.failure, undefined);
   assert.ok(client.received.endsWith('data: [DONE]\n\n'));
@@ -59,10 +61,19 @@ test('a slow client pauses reading upstream, and everything arrives once it read
   assert.equal(client.received.match(/"model":"mine"/g)?.length, total);
 });
 
-test("the upstream's usage chunk gives the token count; events split across reads are joined", async () => {
-  const text = `${chunk('a')}${chunk('b')}data: {"choices":[],"model":"upstream-name","usage":{"completion_tokens":7}}\n\ndata: [DONE]\n\n`;
+test("the upstream's usage chunk is kept beside the counted content; events split across reads are joined", async () => {
+  const text = `${chunk('Hello')}${chunk(' there')}data: {"choices":[],"model":"upstream-name","usage":{"prompt_tokens":3,"completion_tokens":7}}\n\ndata: [DONE]\n\n`;
   const upstream = Readable.from([text.slice(0, 30), text.slice(30, 101), text.slice(101)].map((part) => Buffer.from(part)));
   const client = new Writable({ write: (_data, _encoding, callback) => callback() });
   const outcome = await relaySse({ body: upstream, raw: client, signal: new AbortController().signal, model: 'mine', where: 'test', onFirstToken: () => {} });
-  assert.deepEqual({ completed: outcome.completed, tokens: outcome.tokens, failure: outcome.failure }, { completed: true, tokens: 7, failure: undefined });
+  assert.deepEqual({ completed: outcome.completed, tokens: outcome.tokens, failure: outcome.failure }, { completed: true, tokens: { upstreamPrompt: 3, upstreamCompletion: 7, counted: 2 }, failure: undefined });
+});
+
+test('each choice of a stream is counted as its own text, however their deltas interleave', async () => {
+  const delta = (index: number, content: string) => `data: ${JSON.stringify({ model: 'upstream-name', choices: [{ index, delta: { content } }] })}\n\n`;
+  const text = [delta(0, 'Hello'), delta(1, 'once'), delta(0, ' there,'), delta(1, ' upon a'), delta(0, ' friend!'), delta(1, ' time'), 'data: [DONE]\n\n'].join('');
+  const client = new Writable({ write: (_data, _encoding, callback) => callback() });
+  const outcome = await relaySse({ body: Readable.from([Buffer.from(text)]), raw: client, signal: new AbortController().signal, model: 'mine', where: 'test', onFirstToken: () => {} });
+  assert.equal(outcome.tokens.counted, countTokens('Hello there, friend!') + countTokens('once upon a time'));
+  assert.equal(outcome.tokens.upstreamCompletion, undefined);
 });

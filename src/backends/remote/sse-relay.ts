@@ -5,14 +5,16 @@
  * upstream down instead of sluice buffering without bound.
  *
  * Each event is looked at once on the way through: model names are mapped back, the
- * first content chunk is timed, tokens are counted, and `[DONE]` is noticed. A stream
- * that breaks off, stalls or ends without `[DONE]` gets one last event
- * `data: {"error": {...}}` (OpenAI's envelope) before sluice closes it.
+ * first content chunk is timed, the upstream's usage is kept, the content is counted with
+ * the tokenizer (incrementally: no text is held beyond the last word of each choice),
+ * and `[DONE]` is noticed. A stream that breaks off, stalls or ends without `[DONE]`
+ * gets one last event `data: {"error": {...}}` (OpenAI's envelope) before sluice closes it.
  */
 import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { SluiceError } from '../../errors.ts';
 import { errorBody } from '../../protocols/envelopes.ts';
+import { TokenCounter } from '../../tokens/index.ts';
 import { bodyFailure, discardBody } from './upstream-errors.ts';
 
 export interface RelayOptions {
@@ -32,9 +34,16 @@ export interface RelayOutcome {
   /** `[DONE]` came through. */
   readonly completed: boolean;
   readonly clientGone: boolean;
-  /** The upstream's `usage.completion_tokens` when it sent usage, else the content chunks. */
-  readonly tokens: number;
+  readonly tokens: StreamTokens;
   readonly failure: SluiceError | undefined;
+}
+
+export interface StreamTokens {
+  /** The upstream's `usage.prompt_tokens` and `usage.completion_tokens`, from its last chunk that had them. */
+  readonly upstreamPrompt: number | undefined;
+  readonly upstreamCompletion: number | undefined;
+  /** The content (chat) and text (completions) deltas of every choice, counted with the tokenizer. */
+  readonly counted: number;
 }
 
 export async function relaySse(options: RelayOptions): Promise<RelayOutcome> {
@@ -84,24 +93,35 @@ function drainedOrClosed(raw: Writable): Promise<void> {
 interface StreamChunk {
   model?: unknown;
   error?: unknown;
-  usage?: { completion_tokens?: unknown } | null;
-  choices?: Array<{ delta?: { content?: unknown }; text?: unknown }>;
+  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
+  choices?: unknown;
+}
+
+interface StreamChoice {
+  index?: unknown;
+  delta?: { content?: unknown } | null;
+  text?: unknown;
 }
 
 /** Reads each event on its way through; rewrites only those that carry a model name. */
 class StreamTally {
   done = false;
   upstreamError = false;
-  private contentChunks = 0;
-  private usageTokens: number | undefined;
+  private firstTokenSeen = false;
+  private upstreamPrompt: number | undefined;
+  private upstreamCompletion: number | undefined;
+  /** One per choice index: choices' deltas interleave, and each is its own text. */
+  private readonly counters = new Map<unknown, TokenCounter>();
 
   constructor(
     private readonly model: string,
     private readonly onFirstToken: () => void,
   ) {}
 
-  tokens(): number {
-    return this.usageTokens ?? this.contentChunks;
+  tokens(): StreamTokens {
+    let counted = 0;
+    for (const counter of this.counters.values()) counted += counter.total();
+    return { upstreamPrompt: this.upstreamPrompt, upstreamCompletion: this.upstreamCompletion, counted };
   }
 
   /** The event as the client gets it (with its blank line), or '' for what comes after [DONE]. */
@@ -123,13 +143,23 @@ class StreamTally {
 
   private observe(chunk: StreamChunk): void {
     if (chunk.error !== undefined) this.upstreamError = true;
-    const completionTokens = chunk.usage?.completion_tokens;
-    if (typeof completionTokens === 'number') this.usageTokens = completionTokens;
-    const choice = chunk.choices?.[0];
-    const content = choice?.delta?.content ?? choice?.text;
+    const { prompt_tokens: prompt, completion_tokens: completion } = chunk.usage ?? {};
+    if (typeof prompt === 'number') this.upstreamPrompt = prompt;
+    if (typeof completion === 'number') this.upstreamCompletion = completion;
+    if (!Array.isArray(chunk.choices)) return;
+    for (const choice of chunk.choices as Array<StreamChoice | null>) if (choice !== null) this.count(choice);
+  }
+
+  private count(choice: StreamChoice): void {
+    const content = choice.delta?.content ?? choice.text;
     if (typeof content !== 'string' || content === '') return;
-    this.contentChunks += 1;
-    if (this.contentChunks === 1) this.onFirstToken();
+    if (!this.firstTokenSeen) {
+      this.firstTokenSeen = true;
+      this.onFirstToken();
+    }
+    let counter = this.counters.get(choice.index ?? 0);
+    if (counter === undefined) this.counters.set(choice.index ?? 0, (counter = new TokenCounter()));
+    counter.push(content);
   }
 }
 

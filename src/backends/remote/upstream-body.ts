@@ -1,7 +1,7 @@
 /** Reading an upstream answer's body, whatever the dialect: bounded, and bad answers named. */
 import { SluiceError } from '../../errors.ts';
-import { upstreamErrorMessage, type UpstreamResponse } from './remote-backend.ts';
-import { bodyFailure, discardBody } from './upstream-errors.ts';
+import type { UpstreamResponse } from './remote-backend.ts';
+import { bodyFailure, discardBody, upstreamErrorMessage } from './upstream-errors.ts';
 
 /** Larger non-streaming answers are refused rather than buffered (streams are not buffered at all). */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;

@@ -4,6 +4,7 @@
  * answered), timeouts and bad answers may not (trying again would double the wait or
  * repeat the same mistake).
  */
+import type { Readable } from 'node:stream';
 import { SluiceError } from '../../errors.ts';
 
 export interface ClassifiedFailure {
@@ -48,4 +49,33 @@ export function bodyFailure(error: unknown, where: string): SluiceError {
 export function discardBody(body: NodeJS.ReadableStream & { destroy(): unknown }): void {
   body.on('error', () => {});
   body.destroy();
+}
+
+/** The start of an error body, for the message; a broken body only loses the detail. */
+export async function readSnippet(body: Readable, limit = 300): Promise<string> {
+  let text = '';
+  try {
+    for await (const chunk of body) {
+      text += String(chunk);
+      if (text.length >= limit) break;
+    }
+  } catch {
+    // the status already says what matters
+  }
+  discardBody(body);
+  return upstreamErrorMessage(text).slice(0, limit);
+}
+
+/** An OpenAI error envelope's message, a KServe one's (`{"error": "..."}`), or the text itself. */
+export function upstreamErrorMessage(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    const error = (parsed as { error?: unknown } | null)?.error;
+    if (typeof error === 'string') return error;
+    const message = (error as { message?: unknown } | null | undefined)?.message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // not JSON: the raw text is the best description
+  }
+  return text.trim();
 }

@@ -1,0 +1,131 @@
+/**
+ * Per-replica adaptive concurrency against plain node:http replicas on loopback that hold
+ * their answers until the test lets them go. The limit is pinned (initial = min = max = 1)
+ * so "at its limit" is one request in flight; which replica each request reached, and what
+ * `stats()` says, are the evidence.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RemoteBackend, type UpstreamResponse } from '../src/backends/remote/remote-backend.ts';
+import { ConfigSchema } from '../src/config/schema.ts';
+import { SluiceError } from '../src/errors.ts';
+import { startFakeUpstream, type FakeUpstream } from './support/fake-upstream.ts';
+import { until } from './support/held-sessions.ts';
+import { startTestSluice } from './support/server.ts';
+
+const CHAT = { model: 'up', messages: [{ role: 'user', content: 'hello' }] };
+const WAIT_MS = 10_000;
+
+function backendConfig(upstreams: readonly FakeUpstream[]) {
+  return {
+    name: 'llm',
+    dialect: 'openai',
+    // Round robin, so which replica comes next is known; no hedges or probes to keep counts exact.
+    load_balancing: 'round_robin',
+    hedging: { enabled: false },
+    health_check: { enabled: false },
+    adaptive_concurrency: { initial_limit: 1, min_limit: 1, max_limit: 1 },
+    replicas: upstreams.map((upstream) => ({ url: upstream.url })),
+    models: [{ name: 'chat', upstream: 'up' }],
+  };
+}
+
+function startBackend(upstreams: readonly FakeUpstream[]): RemoteBackend {
+  const config = ConfigSchema.parse({ backends: [backendConfig(upstreams)] }).backends[0];
+  assert.ok(config !== undefined);
+  return new RemoteBackend(config);
+}
+
+const open = (backend: RemoteBackend, payload: object = CHAT) => backend.open('/v1/chat/completions', payload, new AbortController().signal, 'req');
+
+async function readAndSettle(response: UpstreamResponse): Promise<number> {
+  for await (const chunk of response.body) void chunk;
+  response.settle(true);
+  return response.statusCode;
+}
+
+const call = async (backend: RemoteBackend) => readAndSettle(await open(backend));
+
+test('a replica at its concurrency limit is skipped; with every replica at its limit the request is shed with 429', async () => {
+  const [a, b] = (await Promise.all([startFakeUpstream(), startFakeUpstream()])) as [FakeUpstream, FakeUpstream];
+  const backend = startBackend([a, b]);
+  try {
+    a.hold = true;
+    const first = open(backend);
+    await until(() => a.held() === 1, 'replica a holds a request', WAIT_MS);
+    const full = backend.stats().replicas[0];
+    assert.deepEqual([full?.state, full?.concurrency?.inflight, full?.concurrency?.limit], ['at-limit', 1, 1]);
+
+    assert.equal(await call(backend), 200, 'round robin: b is next');
+    assert.equal(await call(backend), 200, 'round robin: a is next, but full, so b');
+    assert.deepEqual([a.chats(), b.chats()], [1, 2]);
+    assert.ok((backend.stats().replicas[0]?.passedOver.atLimit ?? 0) >= 1);
+
+    b.hold = true;
+    const second = open(backend);
+    await until(() => b.held() === 1, 'replica b holds a request', WAIT_MS);
+    const shed = await open(backend).then(
+      () => assert.fail('the request should have been shed'),
+      (error: unknown) => error,
+    );
+    assert.ok(shed instanceof SluiceError);
+    assert.equal(shed.code, 'ERR_UPSTREAM_CONCURRENCY_LIMIT');
+    assert.equal(shed.status, 429);
+    assert.ok((shed.retryAfterMs ?? 0) > 0);
+    assert.match(shed.message, /backend "llm" is at its concurrency limit/);
+    assert.deepEqual([a.chats(), b.chats()], [1, 3], 'the shed request reached no replica');
+
+    a.release();
+    b.release();
+    assert.deepEqual(await Promise.all([first.then(readAndSettle), second.then(readAndSettle)]), [200, 200]);
+    assert.equal(await call(backend), 200, 'slots are free again');
+    assert.deepEqual(backend.stats().replicas.map((replica) => replica.concurrency?.inflight), [0, 0]);
+  } finally {
+    await backend.close();
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test('a stream holds its slot until it has been read, and teaches the limit its time to first chunk', async () => {
+  const upstream = await startFakeUpstream();
+  const backend = startBackend([upstream]);
+  try {
+    upstream.hold = true;
+    const stream = await open(backend, { ...CHAT, stream: true });
+    assert.equal(stream.statusCode, 200);
+    assert.equal(backend.stats().replicas[0]?.concurrency?.inflight, 1, 'headers are in, the stream is not over');
+    upstream.release();
+    assert.equal(await readAndSettle(stream), 200);
+    const concurrency = backend.stats().replicas[0]?.concurrency;
+    assert.equal(concurrency?.inflight, 0);
+    assert.equal(concurrency?.samples, 1, 'one latency sample: its first chunk');
+    assert.equal(concurrency?.drops, 0);
+  } finally {
+    await backend.close();
+    await upstream.close();
+  }
+});
+
+test('shed over HTTP: 429 ERR_UPSTREAM_CONCURRENCY_LIMIT with Retry-After, and the limit in /metrics', async () => {
+  const upstreams = await Promise.all([startFakeUpstream(), startFakeUpstream()]);
+  const sluice = await startTestSluice({ load: false, config: { backends: [backendConfig(upstreams)] } });
+  const post = () => sluice.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: { ...CHAT, model: 'chat' } });
+  try {
+    for (const upstream of upstreams) upstream.hold = true;
+    const held = [post(), post()];
+    await until(() => upstreams.every((upstream) => upstream.held() === 1), 'both replicas hold a request', WAIT_MS);
+    const shed = await post();
+    assert.equal(shed.statusCode, 429);
+    assert.equal(shed.headers['x-sluice-error-code'], 'ERR_UPSTREAM_CONCURRENCY_LIMIT');
+    assert.ok(Number(shed.headers['retry-after']) >= 1);
+    assert.equal((shed.json() as { error: { code: string; type: string } }).error.type, 'rate_limit_error');
+    const metrics = (await sluice.app.inject('/metrics')).body;
+    assert.match(metrics, /sluice_upstream_concurrency_limit\{backend="llm",replica="127\.0\.0\.1:\d+"\} 1/);
+    assert.match(metrics, /sluice_upstream_inflight\{backend="llm",replica="127\.0\.0\.1:\d+"\} 1/);
+    for (const upstream of upstreams) upstream.release();
+    assert.deepEqual((await Promise.all(held)).map((response) => response.statusCode), [200, 200]);
+  } finally {
+    await sluice.close();
+    await Promise.all(upstreams.map((upstream) => upstream.close()));
+  }
+});
