@@ -40,12 +40,13 @@ async function twoReplicas(setup: Setup = {}) {
   };
   const config = ConfigSchema.parse({ backends: [backendConfig] }).backends[0];
   assert.ok(config !== undefined);
-  const backend = new RemoteBackend(config);
+  const attempts: string[] = [];
+  const backend = new RemoteBackend(config, { onAttempt: (event) => attempts.push(event.status) });
   const close = async () => {
     await backend.close();
     await Promise.all(sims.map((sim) => sim.close()));
   };
-  return { sims: sims as [Simulator, Simulator], backend, close };
+  return { sims: sims as [Simulator, Simulator], backend, attempts, close };
 }
 
 let requestNumber = 0;
@@ -72,7 +73,7 @@ const eventually = (check: () => boolean): Promise<boolean> => until(check, 'the
 );
 
 test('a slow replica is hedged: the other answers, the loser is cancelled, and hedges stay within the budget', async () => {
-  const { sims, backend, close } = await twoReplicas();
+  const { sims, backend, attempts, close } = await twoReplicas();
   const [slow] = sims;
   try {
     assert.deepEqual(await callMany(backend, WARM_UP), Array(WARM_UP).fill(200));
@@ -89,6 +90,9 @@ test('a slow replica is hedged: the other answers, the loser is cancelled, and h
     assert.ok(wonAfterSlowdown > 0, `slow first attempts were hedged and the fast replica answered first (${JSON.stringify(hedging)})`);
     assert.ok(await eventually(() => slow.stats().cancelled - cancelledBefore >= wonAfterSlowdown), `the losers were cancelled upstream (${slow.stats().cancelled - cancelledBefore} of ${wonAfterSlowdown})`);
     assert.ok(hedging.sent <= Math.ceil(0.1 * (WARM_UP + requests)) + 1, `hedges stayed within 10% of requests (${hedging.sent})`);
+    const calls = WARM_UP + requests;
+    assert.ok(await eventually(() => attempts.length === calls + hedging.sent), `every attempt is counted, hedges included (${attempts.length} of ${calls} + ${hedging.sent})`);
+    assert.ok(attempts.filter((status) => status === 'cancelled').length >= wonAfterSlowdown, 'the slow losers are counted as cancelled');
     const failures = backend.stats().replicas.map((replica) => replica.failures);
     assert.deepEqual(failures, [0, 0], 'a cancelled loser is not a failure');
   } finally {

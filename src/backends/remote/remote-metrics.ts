@@ -41,7 +41,7 @@ export class RemoteMetrics {
   constructor(registry: Registry) {
     this.attempts = new Counter({
       name: 'sluice_upstream_requests_total',
-      help: 'Attempts sent to remote backends, by replica and outcome: the HTTP status, "error" (connection) or "timeout".',
+      help: 'Attempts sent to remote backends, by replica and outcome: the HTTP status, "error" (connection), "timeout", "cancelled" (a hedge answered first) or "client_closed" (the client went away before the headers).',
       labelNames: ['backend', 'replica', 'status'] as const,
       registers: [registry],
     });

@@ -95,10 +95,15 @@ export async function runAttempt(choice: GatedChoice, context: AttemptContext): 
   } catch (error) {
     if (cancel.aborted && !call.signal.aborted) {
       settle(true);
+      // Counted, so the attempts metric shows the extra load hedging costs.
+      context.onAttempt({ backend: context.backend, replica: replica.host, status: 'cancelled' });
       return { retryable: false, failure: new SluiceError('ERR_UPSTREAM_UNAVAILABLE', `${where} was cancelled: a hedge answered first`) };
     }
     settle(false);
-    if (call.signal.aborted) throw error;
+    if (call.signal.aborted) {
+      context.onAttempt({ backend: context.backend, replica: replica.host, status: 'client_closed' });
+      throw error;
+    }
     const classified = classifyFailure(error, where);
     context.onAttempt({ backend: context.backend, replica: replica.host, status: classified.error.code === 'ERR_UPSTREAM_TIMEOUT' ? 'timeout' : 'error' });
     return { retryable: classified.retryable, failure: classified.error };
