@@ -12,11 +12,19 @@ export interface TestSluiceOptions extends SluiceOverrides {
   readonly config?: Record<string, unknown>;
 }
 
+/**
+ * The HTTP admission gate is off unless a test configures `admission`: its event-loop lag
+ * guard reads CPU starvation as a backlog, and CI runs test files side by side on two
+ * cores, so a protocol test would now and then get 429 instead of the 400 it checks.
+ * The gate has its own tests (test/http-admission.test.ts), which configure it.
+ */
+const TESTS_WITHOUT_ADMISSION = { enabled: false };
+
 export async function startTestSluice(options: TestSluiceOptions = {}): Promise<Sluice> {
   const repository = options.repository ?? (await defaultModelsDir());
   const config = loadConfig({
     env: {},
-    overrides: { ...options.config, models: { repository, build_defaults: false }, server: { port: 0, host: '127.0.0.1' } },
+    overrides: { admission: TESTS_WITHOUT_ADMISSION, ...options.config, models: { repository, build_defaults: false }, server: { port: 0, host: '127.0.0.1' } },
   });
   const sluice = createSluice(config, pino({ level: 'silent' }), options.openSession === undefined ? {} : { openSession: options.openSession });
   if (options.load !== false) await sluice.models.loadRepository(repository);
