@@ -1,20 +1,32 @@
 /**
- * gateway-overhead: the simulator called directly vs through sluice (one replica): what
- * the gateway adds to p50 and p99 at several open-loop rates, sides alternating A B A B.
+ * gateway-overhead (issue 5, scenarios 3 and 4): the simulator called directly, through
+ * the floor (a minimal pass-through proxy), through sluice and through Portkey's gateway,
+ * in turns at each rate with the same arrival schedule, at rates rising to saturation:
+ * what each adds to p50 and p99, the highest rate each sustains, and the targets.
  */
 import { chatCompletionRequests } from './lib/infer-requests.ts';
-import { environmentFacts, formatMs, markdownTable, writeResults, type Column } from './lib/report.ts';
+import type { RequestSource } from './lib/http-target.ts';
+import { CONNECTIONS, type Common, type GatewayRun, MODEL, PIN_OPTIONS, PROMPTS, type RunRecord, type Side, commonOf, pinningText, ratesOf, runRows, startGateway, startSim, warmUp, writeGatewayConfig, withGatewayRun } from './lib/gateway-rows.ts';
+import { DIRECT, FLOOR, LAGGED_SEND_MS, PORTKEY, SLUICE, addedOverDirect, laggedRows, maxSustained, overheadTargets, rateRatios, skipReason, type TargetResult } from './lib/overhead-report.ts';
+import { maxSustainedTable, ratiosTable, rowsTable, targetsTable } from './lib/overhead-tables.ts';
+import { PORTKEY_INSTALL_COMMAND, confirmPassesThrough, findPortkey, portkeyHeaders, startPassthrough, startPortkey, withHeaders, type PortkeyInstall } from './lib/peer-gateways.ts';
+import { environmentFacts, writeResults } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
-import { CONNECTIONS, type Common, MODEL, PIN_OPTIONS, PROMPTS, type RunRecord, type Side, commonOf, failuresText, pinningText, ratesOf, runRows, startGateway, startSim, warmUp, writeGatewayConfig, withGatewayRun } from './lib/gateway-rows.ts';
+import type { SluiceProcess } from './lib/server-process.ts';
 
-const OVERHEAD_RATES = [500, 1000, 2000, 4000] as const;
+/** Rising to saturation: on one shared core, Portkey saturates first, then sluice, the floor, and the simulator last. */
+const OVERHEAD_RATES = [250, 500, 1000, 2000, 4000, 6000, 8000] as const;
 const OVERHEAD_MAX_TOKENS = 4;
-/** Small latencies, so the gateway's own share is visible next to the upstream's. */
-const OVERHEAD_SIM_ARGS = ['--seed', '1', '--max-num-seqs', '256', '--prefill-ms', '1', '--decode-ms', '0.5'];
+/**
+ * Small latencies, so a gateway's own share is visible next to the upstream's. No
+ * contention terms and room for thousands of sequences: the simulator's latency model
+ * must not saturate before the gateways do, so only its CPU limits it.
+ */
+const OVERHEAD_SIM_ARGS = ['--seed', '1', '--max-num-seqs', '4096', '--max-queue', '4096', '--prefill-ms', '1', '--decode-ms', '0.5', '--prefill-contention', '0', '--decode-contention', '0'];
 
 export const gatewayOverheadScenario: Scenario = {
   name: 'gateway-overhead',
-  summary: `non-streaming chat completions at ${OVERHEAD_RATES.join(', ')} req/s (open loop): a simulator called directly vs through sluice`,
+  summary: `non-streaming chat completions at ${OVERHEAD_RATES.join(', ')} req/s (open loop): a simulator called directly, through a minimal pass-through proxy, through sluice and through Portkey`,
   options: {
     'gw-duration-s': { type: 'string' },
     'gw-rounds': { type: 'string' },
@@ -25,68 +37,90 @@ export const gatewayOverheadScenario: Scenario = {
   run: async (context) => runGatewayOverhead(commonOf(context), ratesOf(context.values, 'overhead-rates', OVERHEAD_RATES)),
 };
 
+interface Servers {
+  readonly sim: SluiceProcess;
+  readonly floor: SluiceProcess;
+  readonly sluice: SluiceProcess;
+  readonly portkey: SluiceProcess | undefined;
+}
+
+async function startServers(common: Common, run: GatewayRun, portkey: PortkeyInstall | undefined): Promise<Servers> {
+  const cpus = common.pinning?.server;
+  const sim = run.track(await startSim(common, 'sim', OVERHEAD_SIM_ARGS));
+  const floor = run.track(await startPassthrough(FLOOR, sim.origin, cpus));
+  const sluice = run.track(await startGateway(common, run.dir, SLUICE, await writeGatewayConfig(run.dir, 'overhead', [sim], 'p2c_peak_ewma')));
+  const peer = portkey === undefined ? undefined : run.track(await startPortkey(portkey, PORTKEY, cpus));
+  return { sim, floor, sluice, portkey: peer };
+}
+
+/** Direct, floor, sluice, Portkey: the order the sides take their turns in every round. */
+function sidesOf(run: GatewayRun, servers: Servers, request: RequestSource): Side[] {
+  const sides: Side[] = [
+    { key: DIRECT, label: 'simulator directly', client: run.client(servers.sim.origin), gateway: undefined },
+    { key: FLOOR, label: 'through the pass-through proxy', client: run.client(servers.floor.origin), gateway: undefined },
+    { key: SLUICE, label: 'through sluice', client: run.client(servers.sluice.origin), gateway: servers.sluice },
+  ];
+  if (servers.portkey !== undefined) {
+    const portkeyRequest = withHeaders(request, PROMPTS.length, portkeyHeaders(servers.sim.origin));
+    sides.push({ key: PORTKEY, label: 'through Portkey', client: run.client(servers.portkey.origin), gateway: undefined, request: portkeyRequest });
+  }
+  return sides;
+}
+
 async function runGatewayOverhead(common: Common, rates: readonly number[]): Promise<void> {
   const started = new Date().toISOString();
   const request = chatCompletionRequests(MODEL, OVERHEAD_MAX_TOKENS, PROMPTS);
+  const portkey = findPortkey();
+  if (portkey === undefined) console.error(`gateway-overhead: Portkey is not installed; run \`${PORTKEY_INSTALL_COMMAND}\` to compare with it. Measuring the other sides only.`);
   await withGatewayRun(common, async (run) => {
-    const sim = run.track(await startSim(common, 'sim', OVERHEAD_SIM_ARGS));
-    const gateway = run.track(await startGateway(common, run.dir, 'gateway', await writeGatewayConfig(run.dir, 'overhead', [sim], 'p2c_peak_ewma')));
-    const sides: Side[] = [
-      { key: 'direct', label: 'simulator directly', client: run.client(sim.origin), gateway: undefined },
-      { key: 'sluice', label: 'through sluice', client: run.client(gateway.origin), gateway },
-    ];
-    console.log(`## gateway-overhead${common.quick ? ' (quick)' : ''}\n`);
-    console.log(`- simulator: pid ${sim.pid}, sluice sim ${OVERHEAD_SIM_ARGS.join(' ')}; ${MODEL}, max_tokens ${OVERHEAD_MAX_TOKENS}, not streamed`);
-    console.log(`- sluice: pid ${gateway.pid}, one backend with the simulator as its only replica (default timeouts, connections, hedging)`);
-    console.log(pinningText(common.pinning));
+    const servers = await startServers(common, run, portkey);
+    const sides = sidesOf(run, servers, request);
+    for (const side of sides.slice(1)) await confirmPassesThrough(side.key, originOf(servers, side.key), (side.request ?? request)(0), servers.sim);
+    printHeader(common, servers, portkey);
     await warmUp(sides, request);
-    const records = await runRows(common, { scenario: 'gateway-overhead', sides, rates, request, sims: [sim], watched: [sim, gateway] });
-    console.log(`\n### Open loop, Poisson arrivals, ${common.rowMs / 1000} s per row, direct and sluice alternating\n\n${overheadTable(records)}\n`);
-    const path = await writeResults('gateway-overhead', { scenario: 'gateway-overhead', started, environment: environmentFacts(), settings: { ...common, rates, simArgs: OVERHEAD_SIM_ARGS, maxTokens: OVERHEAD_MAX_TOKENS, connections: CONNECTIONS }, records });
+    const gateways = [servers.floor, servers.sluice, ...(servers.portkey === undefined ? [] : [servers.portkey])];
+    const records = await runRows(common, {
+      scenario: 'gateway-overhead',
+      sides,
+      rates,
+      request,
+      sims: [servers.sim],
+      watched: [servers.sim, ...gateways],
+      quiet: gateways,
+      skip: (side, rate, earlier) => skipReason(earlier, side.key, rate),
+    });
+    const keys = sides.map((side) => side.key);
+    const targets = overheadTargets(records, rates, servers.portkey !== undefined);
+    printTables(common, records, rates, keys, targets);
+    const derived = { maxSustained: keys.map((key) => maxSustained(records, key, rates)), ratios: rateRatios(addedOverDirect(records), rates), targets };
+    const settings = { ...common, rates, simArgs: OVERHEAD_SIM_ARGS, maxTokens: OVERHEAD_MAX_TOKENS, connections: CONNECTIONS, portkey: portkey?.version ?? 'not installed' };
+    const path = await writeResults('gateway-overhead', { scenario: 'gateway-overhead', started, environment: environmentFacts(), settings, records, derived });
     console.log(`results: ${path}`);
   });
 }
 
-interface OverheadRow {
-  readonly rate: number;
-  readonly round: number;
-  readonly direct: RunRecord;
-  readonly sluice: RunRecord;
+function printTables(common: Common, records: readonly RunRecord[], rates: readonly number[], keys: readonly string[], targets: readonly TargetResult[]): void {
+  console.log(`\n### Open loop, Poisson arrivals, ${common.rowMs / 1000} s per row, sides in turns (${keys.join(', ')})\n\n${rowsTable(records)}\n`);
+  console.log(`### Ratios per rate\n\n${ratiosTable(records, rates, keys.includes(PORTKEY))}\n`);
+  console.log(`### Maximum sustained rate\n\n${maxSustainedTable(records, rates, keys)}\n`);
+  console.log(`### Targets (issue 5)\n\n${targetsTable(targets)}\n`);
+  const lagged = laggedRows(records).length;
+  if (lagged > 0) console.log(`**Caution**: the load generator sent late (send lag p99 > ${LAGGED_SEND_MS} ms) in ${lagged} of ${records.length} rows; their latencies include that lateness and measure the machine more than the gateways.\n`);
 }
 
-function pairRows(records: readonly RunRecord[], first: string, second: string): Array<{ readonly rate: number; readonly round: number; readonly a: RunRecord; readonly b: RunRecord }> {
-  const pairs: Array<{ rate: number; round: number; a: RunRecord; b: RunRecord }> = [];
-  for (const a of records.filter((record) => record.side === first)) {
-    const b = records.find((record) => record.side === second && record.rate === a.rate && record.round === a.round);
-    if (b !== undefined) pairs.push({ rate: a.rate, round: a.round, a, b });
-  }
-  return pairs;
+function originOf(servers: Servers, key: string): string {
+  const server = key === FLOOR ? servers.floor : key === SLUICE ? servers.sluice : servers.portkey;
+  if (server === undefined) throw new Error(`no server for side ${key}`);
+  return server.origin;
 }
 
-function overheadTable(records: readonly RunRecord[]): string {
-  const rows: OverheadRow[] = pairRows(records, 'direct', 'sluice').map(({ rate, round, a, b }) => ({ rate, round, direct: a, sluice: b }));
-  const ok = (record: RunRecord) => record.summary.outcomes.ok;
-  const columns: Column<OverheadRow>[] = [
-    { header: 'offered/s', cell: (row) => String(row.rate), align: 'right' },
-    { header: 'round', cell: (row) => String(row.round), align: 'right' },
-    { header: 'direct p50', cell: (row) => formatMs(ok(row.direct).p50Ms), align: 'right' },
-    { header: 'direct p99', cell: (row) => formatMs(ok(row.direct).p99Ms), align: 'right' },
-    { header: 'sluice p50', cell: (row) => formatMs(ok(row.sluice).p50Ms), align: 'right' },
-    { header: 'sluice p99', cell: (row) => formatMs(ok(row.sluice).p99Ms), align: 'right' },
-    { header: 'added p50', cell: (row) => formatMs(ok(row.sluice).p50Ms - ok(row.direct).p50Ms), align: 'right' },
-    { header: 'added p99', cell: (row) => formatMs(ok(row.sluice).p99Ms - ok(row.direct).p99Ms), align: 'right' },
-    { header: 'direct failed', cell: (row) => failuresText(row.direct.summary) },
-    { header: 'sluice failed', cell: (row) => failuresText(row.sluice.summary) },
-    { header: 'CPU sim / sluice (sluice side)', cell: (row) => `${cores(row.sluice, 'sim')} / ${cores(row.sluice, 'gateway')}`, align: 'right' },
-    { header: 'send lag p99', cell: (row) => `${formatMs(row.direct.summary.sendLag.p99Ms)} / ${formatMs(row.sluice.summary.sendLag.p99Ms)}`, align: 'right' },
-  ];
-  return `${markdownTable(columns, rows)}\n\nLatencies in ms, 2xx only, from each request's intended send time. CPU in cores. Send lag: direct / sluice.`;
+function printHeader(common: Common, servers: Servers, portkey: PortkeyInstall | undefined): void {
+  console.log(`## gateway-overhead${common.quick ? ' (quick)' : ''}\n`);
+  console.log(`- simulator: pid ${servers.sim.pid}, sluice sim ${OVERHEAD_SIM_ARGS.join(' ')}; ${MODEL}, max_tokens ${OVERHEAD_MAX_TOKENS}, not streamed`);
+  console.log(`- floor: pid ${servers.floor.pid}, benchmarks/passthrough-proxy.ts (node:http and an undici Pool of 64 connections, nothing else)`);
+  console.log(`- sluice: pid ${servers.sluice.pid}, one backend with the simulator as its only replica (default timeouts, connections, admission, hedging)`);
+  if (servers.portkey === undefined) console.log(`- Portkey: not installed, so not measured; \`${PORTKEY_INSTALL_COMMAND}\` installs it (benchmarks/package.json)`);
+  else console.log(`- Portkey: pid ${servers.portkey.pid}, @portkey-ai/gateway ${portkey?.version ?? ''}, x-portkey-provider: openai, x-portkey-custom-host: the simulator's /v1`);
+  console.log('- every gateway passed a request to the simulator and its answer back before the run');
+  console.log(pinningText(common.pinning));
 }
-
-function cores(record: RunRecord, label: string): string {
-  const value = record.cpu[label];
-  return value === undefined ? 'n/a' : value.toFixed(2);
-}
-
-// ---------------------------------------------------------------------------------------
-// slow-replica

@@ -16,7 +16,8 @@ import { ProgressBar } from './progress.ts';
 import { formatMs, formatRate } from './report.ts';
 import { numberOption, stringOption, type OptionValues, type ScenarioContext } from './scenario.ts';
 import { startSimProcess, startSluice, type SluiceProcess } from './server-process.ts';
-import { waitUntilSimIdle } from './server-idle.ts';
+import { waitUntilSimIdle, type IdleResult } from './server-idle.ts';
+import { waitUntilQuiet } from './process-quiet.ts';
 
 export const MODEL = 'sim-small';
 export const PROMPTS = ['hello', 'what is the capital of France?', 'summarise this ticket in one line', 'translate "good morning" to Spanish'] as const;
@@ -73,6 +74,8 @@ export interface Side {
   readonly client: LoadClient;
   /** The sluice process, when the side goes through one (its /metrics is scraped around each row). */
   readonly gateway: SluiceProcess | undefined;
+  /** Its own requests (e.g. with a peer gateway's routing headers), on the plan's arrival schedule; the plan's by default. */
+  readonly request?: RequestSource;
 }
 
 export interface RunRecord {
@@ -172,15 +175,17 @@ export interface RowPlan {
 }
 
 /**
- * One open-loop row on one side, every simulator idle first. The arrival seed depends only
- * on the rate, so both sides and every round see the same schedule.
+ * One open-loop row on one side, every `quiet` process quiet and every simulator idle first
+ * (`idleBeforeMs`: the longest wait). The arrival seed depends only on the rate, so every
+ * side and every round see the same schedule.
  */
-export async function runRow(common: Common, side: Side, plan: RowPlan, request: RequestSource, sims: readonly SluiceProcess[], watched: readonly SluiceProcess[]): Promise<RunRecord> {
-  const idle = await Promise.all(sims.map((sim) => waitUntilSimIdle(sim.origin, IDLE_TIMEOUT_MS)));
+export async function runRow(common: Common, side: Side, plan: RowPlan, request: RequestSource, sims: readonly SluiceProcess[], watched: readonly SluiceProcess[], quiet: readonly SluiceProcess[] = []): Promise<RunRecord> {
+  const quieted: IdleResult[] = quiet.length === 0 ? [] : [await waitUntilQuiet(quiet.map((server) => server.pid), IDLE_TIMEOUT_MS)];
+  const idle = [...quieted, ...(await Promise.all(sims.map((sim) => waitUntilSimIdle(sim.origin, IDLE_TIMEOUT_MS))))];
   const before = side.gateway === undefined ? [] : await scrapeMetrics(side.gateway.origin);
   const meters = watched.map((server) => ({ label: server.label, meter: startCpuMeter(server.pid) }));
   const arrivals = { kind: 'poisson', ratePerS: plan.rate, seed: common.seed * 1000 + plan.rateIndex } as const;
-  const summary = await runOpenLoop({ client: side.client, request, arrivals, durationMs: common.rowMs, sloMs: SLO_MS });
+  const summary = await runOpenLoop({ client: side.client, request: side.request ?? request, arrivals, durationMs: common.rowMs, sloMs: SLO_MS });
   const cpu = Object.fromEntries(meters.map(({ label, meter }) => [label, meter.read().server]));
   const after = side.gateway === undefined ? [] : await scrapeMetrics(side.gateway.origin);
   return {
@@ -213,6 +218,10 @@ export interface RowsPlan {
   readonly sims: readonly SluiceProcess[];
   /** Processes whose CPU use is measured during each row. */
   readonly watched: readonly SluiceProcess[];
+  /** Processes that must have stopped using CPU before each row (a gateway still working off an earlier overload). */
+  readonly quiet?: readonly SluiceProcess[];
+  /** A reason not to run a side at a rate, given the rows so far (e.g. it already failed at a lower rate); runs every row by default. */
+  readonly skip?: (side: Side, rate: number, earlier: readonly RunRecord[]) => string | undefined;
 }
 
 /** Rates in order; at each, the sides alternate A B A B ... for `rounds` rounds. */
@@ -221,10 +230,17 @@ export async function runRows(common: Common, plan: RowsPlan): Promise<RunRecord
   const progress = new ProgressBar(plan.scenario, plan.rates.length * common.rounds * plan.sides.length, common.rowMs);
   try {
     for (const [rateIndex, rate] of plan.rates.entries()) {
+      // Decided once per rate, from the earlier rates' rows only, so every round runs the same sides.
+      const skipped = new Map(plan.sides.map((side) => [side, plan.skip?.(side, rate, [...records])]));
       for (let round = 1; round <= common.rounds; round += 1) {
         for (const side of plan.sides) {
           progress.start(`${rate}/s round ${round} ${side.key}`);
-          const record = await runRow(common, side, { rate, rateIndex, round }, plan.request, plan.sims, plan.watched);
+          const reason = skipped.get(side);
+          if (reason !== undefined) {
+            progress.finish(`${rate}/s round ${round} ${side.key}: skipped, ${reason}`);
+            continue;
+          }
+          const record = await runRow(common, side, { rate, rateIndex, round }, plan.request, plan.sims, plan.watched, plan.quiet);
           records.push(record);
           progress.finish(progressLine(record));
         }
@@ -253,13 +269,13 @@ export function failuresText(summary: RunSummary): string {
 
 export async function warmUp(sides: readonly Side[], request: RequestSource): Promise<void> {
   // Not measured: JIT on both sides of the wire, first connections, the balancer's first estimates.
-  for (const side of sides) await runClosedLoop({ client: side.client, request, users: 16, durationMs: 1000, sloMs: SLO_MS });
+  for (const side of sides) await runClosedLoop({ client: side.client, request: side.request ?? request, users: 16, durationMs: 1000, sloMs: SLO_MS });
 }
 
 export function pinningText(pinning: CpuPinning | undefined): string {
   return pinning === undefined
     ? '- CPUs: not pinned (servers and generator share every core)'
-    : `- CPUs: every server (simulators and sluice) on ${pinning.server}, load generator on ${pinning.client} (taskset)`;
+    : `- CPUs: every server (simulators and gateways) on ${pinning.server}, load generator on ${pinning.client} (taskset)`;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -84,9 +84,31 @@ export async function startSimProcess(options: SimProcessOptions): Promise<Sluic
   }, options.label);
 }
 
+export interface NodeServerOptions {
+  /** Shown in errors and reports, e.g. `floor`. */
+  readonly label: string;
+  /** What `node` runs before `args`: its own flags and the script, e.g. `['--import', 'tsx', 'benchmarks/passthrough-proxy.ts']`. */
+  readonly entry: readonly string[];
+  readonly args: readonly string[];
+  /** The port the server was told to listen on (from `freePort()`). */
+  readonly port: number;
+  /** Answers 200 once the server can take traffic. */
+  readonly readyPath: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly cpus?: string;
+  readonly readyTimeoutMs?: number;
+}
+
+/** Any Node.js server as a child process, run from the repository root, stopped like sluice (and killed on exit). */
+export async function startNodeServer(options: NodeServerOptions): Promise<SluiceProcess> {
+  return startServerProcess({ ...options, env: options.env ?? {} }, options.label);
+}
+
 interface ChildServerOptions {
   /** For error messages, e.g. `sluice (load control on)`. */
   readonly label: string;
+  /** What `node` runs before `args`; `bin/sluice.js` by default. */
+  readonly entry?: readonly string[];
   /** `bin/sluice.js` arguments. */
   readonly args: readonly string[];
   readonly port: number;
@@ -99,7 +121,7 @@ interface ChildServerOptions {
 
 async function startServerProcess(options: ChildServerOptions, label: string): Promise<SluiceProcess> {
   const root = options.root ?? REPOSITORY_ROOT;
-  const command = [process.execPath, 'bin/sluice.js', ...options.args];
+  const command = [process.execPath, ...(options.entry ?? ['bin/sluice.js']), ...options.args];
   const [program, ...args] = options.cpus === undefined ? command : ['taskset', '-c', options.cpus, ...command];
   const child = spawn(program as string, args, {
     cwd: root,
