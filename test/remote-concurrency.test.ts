@@ -16,7 +16,8 @@ import { startTestSluice } from './support/server.ts';
 const CHAT = { model: 'up', messages: [{ role: 'user', content: 'hello' }] };
 const WAIT_MS = 10_000;
 
-function backendConfig(upstreams: readonly FakeUpstream[]) {
+/** `waitMs` 0: a request finding every replica full is refused at once. */
+function backendConfig(upstreams: readonly FakeUpstream[], wait = { wait_ms: 0, max_waiting: 1 }) {
   return {
     name: 'llm',
     dialect: 'openai',
@@ -24,19 +25,19 @@ function backendConfig(upstreams: readonly FakeUpstream[]) {
     load_balancing: 'round_robin',
     hedging: { enabled: false },
     health_check: { enabled: false },
-    adaptive_concurrency: { initial_limit: 1, min_limit: 1, max_limit: 1 },
+    adaptive_concurrency: { initial_limit: 1, min_limit: 1, max_limit: 1, ...wait },
     replicas: upstreams.map((upstream) => ({ url: upstream.url })),
     models: [{ name: 'chat', upstream: 'up' }],
   };
 }
 
-function startBackend(upstreams: readonly FakeUpstream[]): RemoteBackend {
-  const config = ConfigSchema.parse({ backends: [backendConfig(upstreams)] }).backends[0];
+function startBackend(upstreams: readonly FakeUpstream[], wait?: { wait_ms: number; max_waiting: number }): RemoteBackend {
+  const config = ConfigSchema.parse({ backends: [backendConfig(upstreams, wait)] }).backends[0];
   assert.ok(config !== undefined);
   return new RemoteBackend(config);
 }
 
-const open = (backend: RemoteBackend, payload: object = CHAT) => backend.open('/v1/chat/completions', payload, new AbortController().signal, 'req');
+const open = (backend: RemoteBackend, payload: object = CHAT, signal = new AbortController().signal) => backend.open('/v1/chat/completions', payload, signal, 'req');
 
 async function readAndSettle(response: UpstreamResponse): Promise<number> {
   for await (const chunk of response.body) void chunk;
@@ -83,6 +84,65 @@ test('a replica at its concurrency limit is skipped; with every replica at its l
   } finally {
     await backend.close();
     await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test('with every replica full a request waits for a slot, first come first served, within wait_ms and max_waiting', async () => {
+  const upstream = await startFakeUpstream();
+  const backend = startBackend([upstream], { wait_ms: 60_000, max_waiting: 2 });
+  const waiting = () => backend.stats().slotWait?.waiting ?? 0;
+  try {
+    upstream.hold = true;
+    const first = open(backend);
+    await until(() => upstream.held() === 1, 'the replica holds a request', WAIT_MS);
+    const second = open(backend);
+    const hangingUp = new AbortController();
+    const third = open(backend, CHAT, hangingUp.signal).then(
+      () => 'served',
+      () => 'gave up',
+    );
+    await until(() => waiting() === 2, 'two requests wait for a slot', WAIT_MS);
+    const refused = await open(backend).then(
+      () => assert.fail('a third waiter is over max_waiting'),
+      (error: unknown) => error,
+    );
+    assert.ok(refused instanceof SluiceError);
+    assert.equal(refused.code, 'ERR_UPSTREAM_CONCURRENCY_LIMIT');
+    hangingUp.abort();
+    assert.equal(await third, 'gave up', 'a client that leaves stops waiting');
+    assert.equal(waiting(), 1);
+    assert.equal(upstream.chats(), 1, 'no waiting request reached the replica');
+
+    upstream.release();
+    assert.equal(await first.then(readAndSettle), 200);
+    assert.equal(await second.then(readAndSettle), 200, 'the waiter took the freed slot');
+    assert.equal(upstream.chats(), 2);
+    assert.deepEqual(backend.stats().slotWait, { waiting: 0, woken: 1, expired: 0, refusedFull: 1 });
+  } finally {
+    await backend.close();
+    await upstream.close();
+  }
+});
+
+test('a wait that outlasts wait_ms ends in 429 ERR_UPSTREAM_CONCURRENCY_LIMIT', async () => {
+  const upstream = await startFakeUpstream();
+  const backend = startBackend([upstream], { wait_ms: 50, max_waiting: 8 });
+  try {
+    upstream.hold = true;
+    const first = open(backend);
+    await until(() => upstream.held() === 1, 'the replica holds a request', WAIT_MS);
+    const shed = await open(backend).then(
+      () => assert.fail('the slot never freed up'),
+      (error: unknown) => error,
+    );
+    assert.ok(shed instanceof SluiceError);
+    assert.equal(shed.code, 'ERR_UPSTREAM_CONCURRENCY_LIMIT');
+    assert.deepEqual(backend.stats().slotWait, { waiting: 0, woken: 0, expired: 1, refusedFull: 0 });
+    upstream.release();
+    assert.equal(await first.then(readAndSettle), 200);
+  } finally {
+    await backend.close();
+    await upstream.close();
   }
 });
 

@@ -162,6 +162,10 @@ export const ConfigSchema = z.strictObject({
             initial_limit: z.number().int().min(1).optional(),
             min_limit: z.number().int().min(1).default(4),
             max_limit: z.number().int().min(1).default(256),
+            /** With every live replica at its limit, a request waits up to this long for a slot before 429 (0: refuse at once). */
+            wait_ms: z.number().int().min(0).default(1_000),
+            /** Requests that may wait for a slot at once; the next is refused at once. */
+            max_waiting: z.number().int().min(1).default(1_024),
           })
           .superRefine((limits, ctx) => {
             if (limits.max_limit < limits.min_limit) ctx.addIssue({ code: 'custom', path: ['max_limit'], message: `must be ≥ min_limit (${limits.min_limit})` });

@@ -19,7 +19,7 @@ test('gate settings follow the config; the initial limit defaults to 32 moved in
   assert.deepEqual(gateSettingsOf(backend()), {
     health: { unhealthyThreshold: 3, healthyThreshold: 2 },
     retryAfterMaxMs: 60_000,
-    concurrency: { initialLimit: 32, minLimit: 4, maxLimit: 256 },
+    concurrency: { initialLimit: 32, minLimit: 4, maxLimit: 256, wait: { maxWaitMs: 1_000, maxWaiting: 1_024 } },
   });
   assert.equal(gateSettingsOf(backend({ adaptive_concurrency: { max_limit: 8 } })).concurrency?.initialLimit, 8);
   assert.equal(gateSettingsOf(backend({ adaptive_concurrency: { min_limit: 50 } })).concurrency?.initialLimit, 50);

@@ -38,7 +38,7 @@ export function gateSettingsOf(config: BackendConfig): GateSettings {
   return {
     health: health.enabled ? { unhealthyThreshold: health.unhealthy_threshold, healthyThreshold: health.healthy_threshold } : undefined,
     retryAfterMaxMs: retryAfter.enabled ? retryAfter.max_ms : undefined,
-    concurrency: concurrency.enabled ? { initialLimit, minLimit, maxLimit } : undefined,
+    concurrency: concurrency.enabled ? { initialLimit, minLimit, maxLimit, wait: { maxWaitMs: concurrency.wait_ms, maxWaiting: concurrency.max_waiting } } : undefined,
   };
 }
 

@@ -25,6 +25,7 @@ import { runRound, type HedgePlan } from './hedged-attempt.ts';
 import { keepRateLimited, TOO_MANY_REQUESTS, withRetryAfter } from './rate-limited.ts';
 import { runAttempt, type AttemptContext, type GatedChoice } from './replica-attempt.ts';
 import { ReplicaGates, type ReplicaGateStats } from './replica-gates.ts';
+import type { SlotWaitStats } from './slot-waiters.ts';
 import { Replica, type ReplicaStats, type UpstreamCall } from './replica.ts';
 
 export type { HealthEvent } from './backend-settings.ts';
@@ -66,6 +67,8 @@ export interface BackendStats {
   readonly retryBudget: ReturnType<RetryBudget['stats']>;
   /** Undefined when the backend's `hedging.enabled` is false. */
   readonly hedging: HedgingStats | undefined;
+  /** Requests waiting for a slot with every replica full; undefined when they never wait. */
+  readonly slotWait: SlotWaitStats | undefined;
 }
 
 /** A replica's counts, and what its gates (health, Retry-After, concurrency limit) say now. */
@@ -159,9 +162,14 @@ export class RemoteBackend {
     let rateLimited: UpstreamResponse | undefined;
     this.retryBudget.recordRequest();
     if (hedged) this.hedging?.policy.recordRequest();
+    let slotDeadline: number | undefined;
     while (tried.size < MAX_ATTEMPTS) {
       const choice = this.pick(tried);
-      if (choice === undefined) break;
+      if (choice === undefined) {
+        slotDeadline ??= this.gates.slotDeadline();
+        if (await this.gates.waitForSlot(tried, slotDeadline, signal)) continue;
+        break;
+      }
       const start = (next: GatedChoice, cancel: AbortSignal) => runAttempt(next, this.attemptContext(next.index, call, cancel, streaming, hedged));
       const round = await runRound(choice, start, this.hedgePlan(hedged, tried), (index) => tried.add(index));
       if (round.response !== undefined) {
@@ -246,7 +254,7 @@ export class RemoteBackend {
   stats(): BackendStats {
     const hedging = this.hedging === undefined ? undefined : { sent: this.hedging.sent, won: this.hedging.won, policy: this.hedging.policy.stats() };
     const replicas = this.replicas.map((replica, index) => ({ ...replica.stats(), ...this.gates.stats(index) }));
-    return { name: this.name, replicas, retryBudget: this.retryBudget.stats(), hedging };
+    return { name: this.name, replicas, retryBudget: this.retryBudget.stats(), hedging, slotWait: this.gates.waitStats() };
   }
 
   /** Stops the health checks and closes every connection. */

@@ -11,7 +11,7 @@ function gates(settings: Partial<GateSettings> = {}): { gates: ReplicaGates; clo
   const all: GateSettings = {
     health: { unhealthyThreshold: 1, healthyThreshold: 1 },
     retryAfterMaxMs: 60_000,
-    concurrency: { initialLimit: 1, minLimit: 1, maxLimit: 1 },
+    concurrency: { initialLimit: 1, minLimit: 1, maxLimit: 1, wait: { maxWaitMs: 0, maxWaiting: 1 } },
     clock,
     ...settings,
   };

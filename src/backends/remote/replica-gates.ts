@@ -16,11 +16,14 @@ import { AdaptiveLimit, type AdaptiveLimitStats, type Permit } from '../../contr
 import { SluiceError } from '../../errors.ts';
 import { ActiveHealth, type ActiveHealthOptions, type HealthChange, type ProbeResult, type ReplicaHealthStats } from '../resilience/active-health.ts';
 import { Cooldowns, type CooldownStats } from '../resilience/retry-after.ts';
+import { SlotWaiters, type SlotWaitOptions, type SlotWaitStats } from './slot-waiters.ts';
 
 export interface ConcurrencySettings {
   readonly initialLimit: number;
   readonly minLimit: number;
   readonly maxLimit: number;
+  /** How long, and how many, requests may wait for a slot when every live replica is full. */
+  readonly wait: SlotWaitOptions;
 }
 
 export interface GateSettings {
@@ -62,6 +65,7 @@ export class ReplicaGates {
   private readonly health: ActiveHealth | undefined;
   private readonly cooldowns: Cooldowns | undefined;
   private readonly limits: readonly AdaptiveLimit[] | undefined;
+  private readonly waiters: SlotWaiters | undefined;
   private readonly passedOver: PassedOver[];
 
   /** `hosts` name the replicas in messages, in the backend's order. */
@@ -75,6 +79,7 @@ export class ReplicaGates {
     this.cooldowns = settings.retryAfterMaxMs === undefined ? undefined : new Cooldowns(count, clock, settings.retryAfterMaxMs);
     const concurrency = settings.concurrency;
     this.limits = concurrency === undefined ? undefined : hosts.map(() => new AdaptiveLimit({ ...concurrency, clock }));
+    this.waiters = concurrency === undefined || concurrency.wait.maxWaitMs <= 0 ? undefined : new SlotWaiters(concurrency.wait);
     this.passedOver = hosts.map(() => ({ unhealthy: 0, coolingDown: 0, atLimit: 0 }));
   }
 
@@ -103,9 +108,41 @@ export class ReplicaGates {
     return excluded;
   }
 
-  /** A slot on the replica's limit; `excluded` has just said it has one. */
+  /** A slot on the replica's limit; `excluded` has just said it has one. Releasing it wakes the oldest waiter. */
   acquire(index: number): Permit {
-    return this.limits?.[index]?.tryAcquire() ?? NO_PERMIT;
+    const permit = this.limits?.[index]?.tryAcquire();
+    if (permit === undefined) return NO_PERMIT;
+    const waiters = this.waiters;
+    if (waiters === undefined) return permit;
+    let released = false;
+    return {
+      release: (outcome) => {
+        permit.release(outcome);
+        if (released) return;
+        released = true;
+        waiters.wakeOne();
+      },
+    };
+  }
+
+  /**
+   * When nothing could be picked only because replicas not yet tried are at their limits,
+   * waits (until `untilMs` at the latest) for a slot: true means pick again.
+   */
+  async waitForSlot(tried: ReadonlySet<number>, untilMs: number, signal: AbortSignal): Promise<boolean> {
+    if (this.waiters === undefined) return false;
+    const full = this.hosts.some((_, index) => !tried.has(index) && this.state(index) === 'at-limit');
+    return full && this.waiters.wait(untilMs, signal);
+  }
+
+  /** When a request that starts waiting now must give up. */
+  slotDeadline(): number {
+    return this.waiters?.deadline() ?? performance.now();
+  }
+
+  /** Undefined when requests never wait for a slot. */
+  waitStats(): SlotWaitStats | undefined {
+    return this.waiters?.stats();
   }
 
   recordProbe(index: number, result: ProbeResult): HealthChange | undefined {
