@@ -60,7 +60,7 @@ test('a backend gets health checks, Retry-After and adaptive concurrency by defa
   const backend = withBackend({}).backends[0];
   assert.deepEqual(backend?.health_check, { enabled: true, interval_ms: 10_000, timeout_ms: 2_000, unhealthy_threshold: 3, healthy_threshold: 2 });
   assert.deepEqual(backend?.retry_after, { enabled: true, max_ms: 60_000 });
-  assert.deepEqual(backend?.adaptive_concurrency, { enabled: true, min_limit: 4, max_limit: 256 });
+  assert.deepEqual(backend?.adaptive_concurrency, { enabled: true, min_limit: 4, max_limit: 256, wait_ms: 1000, max_waiting: 1024 });
   assert.equal(withBackend({ health_check: { path: '/healthz' } }).backends[0]?.health_check.path, '/healthz');
 });
 
