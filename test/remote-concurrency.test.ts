@@ -146,20 +146,23 @@ test('a wait that outlasts wait_ms ends in 429 ERR_UPSTREAM_CONCURRENCY_LIMIT', 
   }
 });
 
-test('a stream holds its slot until it has been read, and teaches the limit its time to first chunk', async () => {
+test('a stream holds its slot until its first chunk, which teaches the limit its latency', async () => {
   const upstream = await startFakeUpstream();
   const backend = startBackend([upstream]);
   try {
     upstream.hold = true;
     const stream = await open(backend, { ...CHAT, stream: true });
     assert.equal(stream.statusCode, 200);
-    assert.equal(backend.stats().replicas[0]?.concurrency?.inflight, 1, 'headers are in, the stream is not over');
+    assert.equal(backend.stats().replicas[0]?.concurrency?.inflight, 1, 'headers are in, the first chunk is not');
     upstream.release();
-    assert.equal(await readAndSettle(stream), 200);
+    const reader = stream.body[Symbol.asyncIterator]();
+    assert.equal((await reader.next()).done, false, 'the first chunk');
     const concurrency = backend.stats().replicas[0]?.concurrency;
-    assert.equal(concurrency?.inflight, 0);
+    assert.equal(concurrency?.inflight, 0, 'a stream that is answering frees its slot');
     assert.equal(concurrency?.samples, 1, 'one latency sample: its first chunk');
-    assert.equal(concurrency?.drops, 0);
+    for (let next = await reader.next(); next.done !== true; next = await reader.next()) void next.value;
+    stream.settle(true);
+    assert.deepEqual([backend.stats().replicas[0]?.concurrency?.samples, backend.stats().replicas[0]?.concurrency?.drops], [1, 0], 'settling does not release twice');
   } finally {
     await backend.close();
     await upstream.close();

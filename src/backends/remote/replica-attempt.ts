@@ -1,11 +1,12 @@
 /**
  * One attempt on one replica, and how its outcome is reported once to everything that
  * learns from it: the replica's counts, the balancer (Peak-EWMA, ejection, breaker) and
- * the replica's concurrency limit, whose permit the attempt holds until it settles.
+ * the replica's concurrency limit, whose permit the attempt holds until it settles — a
+ * stream only until its first body chunk.
  *
  *   outcome                        balancer        concurrency limit
  *   2xx, not streaming             ok              RTT = time to response headers
- *   2xx, streaming                 ok              RTT = time to the first body chunk
+ *   2xx, streaming                 ok              RTT = time to the first body chunk, slot freed then
  *   429                            ok (no failure) dropped: the replica says it is overloaded
  *   other 4xx                      ok              nothing (answered without doing the work)
  *   5xx, connection error, timeout failed          dropped
@@ -18,6 +19,12 @@
  * would drag the limit's no-load baseline down to nothing, make every unary call look
  * queued and collapse the limit; the first chunk (time to first token) is where a stream's
  * queueing shows. A stream's total length is set by the client's max_tokens, not by load.
+ *
+ * Why a stream frees its slot at the first chunk: the limit bounds the requests a replica
+ * has accepted and not yet started answering, where its queueing and prefill happen. A
+ * stream past its first token is decoding for as long as the client asked for; holding its
+ * slot would cap a replica at max_limit open streams whatever it could serve (a continuous-
+ * batching server holds hundreds), and the limit would learn nothing from them meanwhile.
  */
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
@@ -88,7 +95,7 @@ export async function runAttempt(choice: GatedChoice, context: AttemptContext): 
       context.onRateLimited(parseRetryAfterMs(response.headers['retry-after'], Date.now()));
     } else if (response.statusCode < 300 && context.measured) {
       if (!context.streaming) sample = { rttMs: headersMs };
-      else body = onFirstChunk(body, () => (sample = { rttMs: performance.now() - started }));
+      else body = onFirstChunk(body, () => choice.permit.release({ rttMs: performance.now() - started }));
     }
     const upstream: UpstreamResponse = { statusCode: response.statusCode, headers: response.headers, body, where, settle };
     return { response: upstream };

@@ -1,0 +1,45 @@
+/**
+ * A remote stream holds an HTTP admission slot only until it starts: with room for two
+ * requests at once, two open streams leave room for more, through the real HTTP server
+ * (the raw screen) as well as injected requests.
+ */
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { startSimulator } from '../src/sim/sim-server.ts';
+import { until } from './support/held-sessions.ts';
+import { startTestSluice } from './support/server.ts';
+
+/** ~10 s a stream: open for the whole test, ended by the client. */
+const SLOW_STREAM = { prefillMs: 1, prefillPerTokenMs: 0, decodeMs: 500 };
+
+test('open streams free their admission slots: a server admitting two at once serves more while two streams run', async () => {
+  const sim = await startSimulator({ port: 0, seed: 3, latency: SLOW_STREAM });
+  const sluice = await startTestSluice({
+    load: false,
+    config: {
+      admission: { enabled: true, min_limit: 1, max_limit: 2, initial_limit: 2 },
+      backends: [{ name: 'sim', dialect: 'openai', replicas: [{ url: sim.url }], health_check: { enabled: false }, models: [{ name: 'chat', upstream: 'sim-small' }] }],
+    },
+  });
+  const hangUp = new AbortController();
+  try {
+    await sluice.app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(sluice.app.server.address() as AddressInfo).port}/v1/chat/completions`;
+    const chat = (stream: boolean, signal?: AbortSignal) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 20, stream }), ...(signal === undefined ? {} : { signal }) });
+    const streams = await Promise.all([chat(true, hangUp.signal), chat(true, hangUp.signal)]);
+    assert.deepEqual(streams.map((response) => response.status), [200, 200]);
+    await until(() => sim.stats().running === 2, 'both streams are generating', 10_000);
+    const more = await Promise.all([chat(true, hangUp.signal), chat(true, hangUp.signal)]);
+    assert.deepEqual(more.map((response) => response.status), [200, 200], 'two more streams are admitted next to two open ones');
+    const injected = await sluice.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: { model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 } });
+    assert.equal(injected.statusCode, 200, 'and so is an injected request');
+    const metrics = (await sluice.app.inject('/metrics')).body;
+    assert.match(metrics, /^sluice_admission_refused_total\{guard="concurrency"\} 0$/m);
+  } finally {
+    hangUp.abort();
+    await sluice.close();
+    await sim.close();
+  }
+});
