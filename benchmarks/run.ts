@@ -8,10 +8,11 @@ import type { Scenario, ScenarioOptions } from './lib/scenario.ts';
 import { gatewayOverheadScenario } from './gateway-overhead.ts';
 import { slowReplicaScenario } from './slow-replica.ts';
 import { overloadScenario } from './overload.ts';
+import { manyUsersScenario } from './many-users.ts';
 import { batchingScenario } from './batching.ts';
 
 /** Every scenario, by name; a new one is one more entry here. */
-const SCENARIOS: readonly Scenario[] = [overloadScenario, gatewayOverheadScenario, slowReplicaScenario, batchingScenario];
+const SCENARIOS: readonly Scenario[] = [overloadScenario, gatewayOverheadScenario, slowReplicaScenario, manyUsersScenario, batchingScenario];
 
 function usage(): string {
   const flags = SCENARIOS.flatMap((scenario) => Object.keys(scenario.options).map((flag) => `--${flag} (${scenario.name})`));

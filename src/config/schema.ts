@@ -118,8 +118,11 @@ export const ConfigSchema = z.strictObject({
             body_ms: z.number().int().min(1).default(60_000),
           })
           .prefault({}),
-        /** Connections kept per replica. */
-        connections: z.number().int().min(1).default(64),
+        /**
+         * Connections per replica, opened as needed and kept alive. A stream holds one for its
+         * whole length, so this caps a replica's open streams; past it requests wait in the pool.
+         */
+        connections: z.number().int().min(1).default(1_024),
         /** P2C over Peak-EWMA with ejection and circuit breakers, or plain weighted round robin (the naive baseline). */
         load_balancing: z.enum(['p2c_peak_ewma', 'round_robin']).default('p2c_peak_ewma'),
         /** Non-streaming calls: a second copy to another replica once the first is slower than the observed p95. */
