@@ -9,26 +9,16 @@ import { test } from 'node:test';
 import { RemoteBackend, type UpstreamResponse } from '../src/backends/remote/remote-backend.ts';
 import { ConfigSchema } from '../src/config/schema.ts';
 import { SluiceError } from '../src/errors.ts';
-import { startFakeUpstream, type FakeUpstream } from './support/fake-upstream.ts';
+import { fakeBackendConfig, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.ts';
 import { until } from './support/held-sessions.ts';
 import { startTestSluice } from './support/server.ts';
 
 const CHAT = { model: 'up', messages: [{ role: 'user', content: 'hello' }] };
 const WAIT_MS = 10_000;
 
-/** `waitMs` 0: a request finding every replica full is refused at once. */
+/** `wait_ms` 0: a request finding every replica full is refused at once; no probes, to keep counts exact. */
 function backendConfig(upstreams: readonly FakeUpstream[], wait = { wait_ms: 0, max_waiting: 1 }) {
-  return {
-    name: 'llm',
-    dialect: 'openai',
-    // Round robin, so which replica comes next is known; no hedges or probes to keep counts exact.
-    load_balancing: 'round_robin',
-    hedging: { enabled: false },
-    health_check: { enabled: false },
-    adaptive_concurrency: { initial_limit: 1, min_limit: 1, max_limit: 1, ...wait },
-    replicas: upstreams.map((upstream) => ({ url: upstream.url })),
-    models: [{ name: 'chat', upstream: 'up' }],
-  };
+  return fakeBackendConfig(upstreams, { health_check: { enabled: false }, adaptive_concurrency: { initial_limit: 1, min_limit: 1, max_limit: 1, ...wait } });
 }
 
 function startBackend(upstreams: readonly FakeUpstream[], wait?: { wait_ms: number; max_waiting: number }): RemoteBackend {

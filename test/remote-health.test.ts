@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RemoteBackend, type HealthEvent } from '../src/backends/remote/remote-backend.ts';
 import { ConfigSchema } from '../src/config/schema.ts';
-import { startFakeUpstream, type FakeUpstream } from './support/fake-upstream.ts';
+import { fakeBackendConfig, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.ts';
 import { until } from './support/held-sessions.ts';
 import { startTestSluice } from './support/server.ts';
 
@@ -17,18 +17,7 @@ const WAIT_MS = 15_000;
 const HEALTH = { interval_ms: 100, timeout_ms: 1_000, unhealthy_threshold: 2, healthy_threshold: 2 };
 
 function backendConfig(upstreams: readonly FakeUpstream[], extra: Record<string, unknown> = {}) {
-  return {
-    name: 'llm',
-    dialect: 'openai',
-    // Round robin, so which replica comes next is known; no hedges to keep counts exact.
-    load_balancing: 'round_robin',
-    hedging: { enabled: false },
-    replicas: upstreams.map((upstream) => ({ url: upstream.url })),
-    api_key_env: 'HEALTH_TEST_KEY',
-    health_check: HEALTH,
-    models: [{ name: 'chat', upstream: 'up' }],
-    ...extra,
-  };
+  return fakeBackendConfig(upstreams, { api_key_env: 'HEALTH_TEST_KEY', health_check: HEALTH, ...extra });
 }
 
 function startBackend(upstreams: readonly FakeUpstream[], events: HealthEvent[] = [], extra: Record<string, unknown> = {}): RemoteBackend {

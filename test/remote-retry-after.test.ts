@@ -7,23 +7,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RemoteBackend, type UpstreamResponse } from '../src/backends/remote/remote-backend.ts';
 import { ConfigSchema } from '../src/config/schema.ts';
-import { startFakeUpstream, type FakeUpstream } from './support/fake-upstream.ts';
+import { fakeBackendConfig, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.ts';
 import { startTestSluice } from './support/server.ts';
 
 const CHAT = { model: 'up', messages: [{ role: 'user', content: 'hello' }] };
 
+/** No probes, to keep counts exact. */
 function backendConfig(upstreams: readonly FakeUpstream[], extra: Record<string, unknown> = {}) {
-  return {
-    name: 'llm',
-    dialect: 'openai',
-    // Round robin, so which replica comes next is known; no hedges or probes to keep counts exact.
-    load_balancing: 'round_robin',
-    hedging: { enabled: false },
-    health_check: { enabled: false },
-    replicas: upstreams.map((upstream) => ({ url: upstream.url })),
-    models: [{ name: 'chat', upstream: 'up' }],
-    ...extra,
-  };
+  return fakeBackendConfig(upstreams, { health_check: { enabled: false }, ...extra });
 }
 
 function startBackend(upstreams: readonly FakeUpstream[], extra: Record<string, unknown> = {}): RemoteBackend {

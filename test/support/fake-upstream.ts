@@ -85,3 +85,19 @@ function stream(response: ServerResponse, later: (go: () => void) => void): void
   response.write(`data: ${JSON.stringify(CHUNK)}\n\n`);
   later(() => response.end('data: [DONE]\n\n'));
 }
+
+/**
+ * A backend over fake upstreams serving model "chat" (upstream "up"): round robin, so which
+ * replica comes next is known, and no hedges, so counts are exact; `extra` adds or overrides keys.
+ */
+export function fakeBackendConfig(upstreams: readonly FakeUpstream[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'llm',
+    dialect: 'openai',
+    load_balancing: 'round_robin',
+    hedging: { enabled: false },
+    replicas: upstreams.map((upstream) => ({ url: upstream.url })),
+    models: [{ name: 'chat', upstream: 'up' }],
+    ...extra,
+  };
+}
