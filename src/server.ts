@@ -71,7 +71,12 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   const preprocessPool = new PreprocessPool();
   const models = new ModelRegistry({
     preprocessPool,
-    executionSlots: new ExecutionSlots(config.models.execution_slots === 0 ? defaultExecutionSlots() : config.models.execution_slots),
+    executionSlots: new ExecutionSlots(
+      config.models.execution_slots === 0
+        ? defaultExecutionSlots({ execution: config.models.execution, intraOpThreads: config.models.intra_op_threads })
+        : config.models.execution_slots,
+    ),
+    execution: config.models.execution,
     intraOpThreads: config.models.intra_op_threads,
     maxItemsPerRequest: MAX_ITEMS_PER_REQUEST,
     loadControl: config.load_control.enabled,

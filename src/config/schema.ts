@@ -29,8 +29,15 @@ export const ConfigSchema = z.strictObject({
       /** Seed of the default models' data generator and training. */
       build_seed: z.number().int().default(DEFAULT_SEED),
       /**
-       * Batches executing at once across all models (0: one less than the CPU count, at
-       * least 1), so the event loop that parses HTTP always keeps a core.
+       * Where ONNX Runtime runs batches: `worker`, a worker thread per model instance, so
+       * a batch never blocks the event loop and instances run in parallel; or `main`, on
+       * the event loop's thread (tests, single-core deployments).
+       */
+      execution: z.enum(['worker', 'main']).default('worker'),
+      /**
+       * Batches executing at once across all models, so the event loop that parses HTTP
+       * always keeps a core. 0: with `worker`, (CPUs − 1) ÷ intra_op_threads, at least 1;
+       * with `main`, 1 (batches on the event loop never overlap anyway).
        */
       execution_slots: z.number().int().min(0).default(0),
       /** ONNX Runtime threads per session (0 lets ONNX Runtime choose). */

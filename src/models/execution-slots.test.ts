@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ExecutionSlots } from './execution-slots.ts';
+import { defaultExecutionSlots, ExecutionSlots } from './execution-slots.ts';
 
 test('no more slots than the limit; a release wakes everyone who was refused, once', () => {
   const slots = new ExecutionSlots(2);
@@ -23,4 +23,14 @@ test('the limit must be a positive integer', () => {
   assert.throws(() => new ExecutionSlots(0), /execution slots must be an integer ≥ 1/);
   assert.throws(() => new ExecutionSlots(1.5), RangeError);
   assert.ok(new ExecutionSlots().limit >= 1);
+});
+
+test('by default, worker execution leaves the event loop a core and gives each batch intra_op_threads; main execution has one slot', () => {
+  assert.equal(defaultExecutionSlots({ execution: 'worker', intraOpThreads: 1 }, 8), 7);
+  assert.equal(defaultExecutionSlots({ execution: 'worker', intraOpThreads: 2 }, 8), 3);
+  assert.equal(defaultExecutionSlots({ execution: 'worker', intraOpThreads: 0 }, 8), 1, 'ONNX Runtime takes every core itself');
+  assert.equal(defaultExecutionSlots({ execution: 'worker', intraOpThreads: 1 }, 2), 1);
+  assert.equal(defaultExecutionSlots({ execution: 'worker', intraOpThreads: 1 }, 1), 1, 'never fewer than one');
+  assert.equal(defaultExecutionSlots({ execution: 'main', intraOpThreads: 1 }, 8), 1, 'batches on the event loop never overlap');
+  assert.equal(defaultExecutionSlots({}, 8), 7, 'worker execution with one thread per batch unless told otherwise');
 });

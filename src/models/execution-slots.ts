@@ -2,13 +2,24 @@
  * Batches executing at once across every model of the process. The event loop that
  * parses HTTP needs a core of its own: on two cores, a second instance computing beside
  * it cut the requests served from 3.7k to 0.9k a second (docs/benchmarks.md), and the
- * batch latency each model's adaptive limit watches never showed it. So the process holds
- * `cores - 1` slots (at least one), and a model's batch starts only with one of them.
+ * batch latency each model's adaptive limit watches never showed it.
+ *
+ * How many slots that leaves depends on where batches execute:
+ * - `worker` (one thread per instance): batches really run in parallel, each on
+ *   `intra_op_threads` cores, so the process holds (cores − 1) ÷ intra_op_threads slots,
+ *   at least one, and the event loop keeps the remaining core.
+ * - `main`: ONNX Runtime runs a batch synchronously on the event loop's own thread, so
+ *   batches never overlap whatever the slots. A second slot only commits a batch early
+ *   (its rows leave the queue, past shedding and deadlines) and runs it right behind the
+ *   first, in the same turn of the loop, doubling the stall. So: one slot.
+ *
+ * A model's batch starts only with one of them.
  *
  * A slot freed by one model may be what another is waiting for, so every release wakes
  * every model that asked for a slot and was refused.
  */
 import { availableParallelism } from 'node:os';
+import type { ExecutionMode } from './model-session.ts';
 
 export interface ExecutionSlot {
   /** Returns the slot; only the first call counts. */
@@ -48,6 +59,14 @@ export class ExecutionSlots {
   }
 }
 
-export function defaultExecutionSlots(): number {
-  return Math.max(1, availableParallelism() - 1);
+export interface SlotDefaults {
+  readonly execution?: ExecutionMode;
+  /** ONNX Runtime threads per session; 0 lets it take every core. */
+  readonly intraOpThreads?: number;
+}
+
+export function defaultExecutionSlots({ execution = 'worker', intraOpThreads = 1 }: SlotDefaults = {}, cores = availableParallelism()): number {
+  if (execution === 'main') return 1;
+  const coresPerBatch = intraOpThreads > 0 ? intraOpThreads : cores;
+  return Math.max(1, Math.floor((cores - 1) / coresPerBatch));
 }

@@ -6,6 +6,7 @@ import type { BatchTensors } from '../tensors.ts';
 import { ExecutionSlots } from './execution-slots.ts';
 import { InstancePool } from './instance-pool.ts';
 import type { OnnxSession } from './onnx-session.ts';
+import { SessionLostError } from './worker-session.ts';
 
 /** A session whose runs are held until the test lets them finish. */
 class HeldSession implements OnnxSession {
@@ -148,4 +149,85 @@ test('a failed start leaves no instance behind', async () => {
   const pool = new InstancePool({ start: () => Promise.reject(new Error('bad model')), limit: undefined, onCapacity: () => {} });
   await assert.rejects(pool.scaleTo(1), /bad model/);
   assert.equal(pool.size, 0);
+});
+
+/** A session that can die on its own, as a worker session does when its thread crashes. */
+class LosableSession extends HeldSession {
+  private readonly listeners: Array<(error: SessionLostError) => void> = [];
+  onLost(listener: (error: SessionLostError) => void): void {
+    this.listeners.push(listener);
+  }
+  lose(): void {
+    const error = new SessionLostError('worker thread stopped unexpectedly');
+    for (const listener of this.listeners) listener(error);
+  }
+}
+
+function losableHarness(starts: Array<() => Promise<LosableSession>>) {
+  const failures: unknown[] = [];
+  let opened = 0;
+  const pool = new InstancePool({
+    start: () => (starts[opened++] ?? starts[starts.length - 1] ?? (() => Promise.reject(new Error('no start'))))(),
+    limit: undefined,
+    onCapacity: () => {},
+    onReplacementFailed: (error) => failures.push(error),
+  });
+  return { pool, failures, opened: () => opened };
+}
+
+test('a lost instance leaves at once and a new one warms up in its place', async () => {
+  const first = new LosableSession(1);
+  const second = new LosableSession(2);
+  const { pool, opened } = losableHarness([async () => first, async () => second]);
+  await pool.scaleTo(1);
+  first.lose();
+  assert.equal(first.released, true);
+  assert.equal(pool.tryAcquire(), undefined, 'the lost instance takes no batch');
+  assert.equal(pool.size, 1, 'the replacement counts towards the size the autoscaler asked for');
+  await tick();
+  assert.equal(opened(), 2);
+  assert.deepEqual(pool.stats(), { ready: 1, starting: 0, draining: 0, busy: 0, permits: 0 });
+  const output = pool.run(BATCH);
+  second.finishAll();
+  assert.equal((await output)['from']?.data[0], 2, 'batches now run on the replacement');
+});
+
+test('a lost instance that was leaving, or lost while the pool closes, is not replaced', async () => {
+  const leaving = new LosableSession(1);
+  const scaled = losableHarness([async () => leaving]);
+  await scaled.pool.scaleTo(1);
+  void scaled.pool.run(BATCH);
+  await scaled.pool.scaleTo(0);
+  assert.equal(scaled.pool.stats().draining, 1, 'busy, so it drains');
+  leaving.lose();
+  await tick();
+  assert.equal(scaled.opened(), 1, 'no replacement for a draining instance');
+  assert.deepEqual(scaled.pool.stats(), { ready: 0, starting: 0, draining: 0, busy: 0, permits: 0 });
+
+  const closing = new LosableSession(2);
+  const closed = losableHarness([async () => closing]);
+  await closed.pool.scaleTo(1);
+  void closed.pool.run(BATCH);
+  const done = closed.pool.close();
+  closing.lose();
+  await done;
+  await tick();
+  assert.equal(closed.opened(), 1, 'no replacement once the pool is closing');
+});
+
+test('a replacement that fails to start is reported, and a failed pool fails every batch at once', async () => {
+  const first = new LosableSession(1);
+  const { pool, failures } = losableHarness([async () => first, () => Promise.reject(new Error('disk gone'))]);
+  await pool.scaleTo(1);
+  first.lose();
+  await tick();
+  assert.equal(failures.length, 1);
+  assert.match((failures[0] as Error).message, /disk gone/);
+  assert.equal(pool.size, 0);
+  assert.equal(pool.tryAcquire(), undefined, 'nothing to run on, and not failed yet: batches wait');
+  pool.fail(new Error('model is failed'));
+  const permit = pool.tryAcquire();
+  assert.ok(permit !== undefined, 'queued rows get a permit...');
+  await assert.rejects(pool.run(BATCH), /model is failed/, '...and their batch fails at once');
+  permit.release('dropped');
 });

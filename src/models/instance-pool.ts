@@ -5,15 +5,21 @@
  * over-subscribed even when instances are idle.
  *
  *   starting ──warm-up at every batch size──► ready ──scale down──► draining ──idle──► closed
+ *                                               └──session lost (worker crashed)──► closed,
+ *                                                  and a new instance starts in its place
  *
  * A new instance takes no traffic until its warm-up is done (no request ever waits on a
  * cold session); an instance leaving finishes its running batch before it is released.
+ * A lost instance's running batch has already failed (its session rejects it); the
+ * replacement keeps the pool at the size the autoscaler asked for. Once the pool has
+ * `fail`ed, rows still queued get permits that fail at once, so nobody waits on a model
+ * that has no instance left.
  */
 import type { ConcurrencyGate, GateOutcome, GatePermit } from '../batching/concurrency-gate.ts';
 import type { AdaptiveLimit } from '../control/adaptive-limit.ts';
 import type { BatchTensors } from '../tensors.ts';
 import type { ExecutionSlots } from './execution-slots.ts';
-import type { OnnxSession } from './onnx-session.ts';
+import type { ModelSession } from './model-session.ts';
 
 type InstanceState = 'starting' | 'ready' | 'draining' | 'closed';
 
@@ -21,17 +27,19 @@ interface Instance {
   readonly id: number;
   state: InstanceState;
   busy: boolean;
-  session: OnnxSession | undefined;
+  session: ModelSession | undefined;
 }
 
 export interface InstancePoolOptions {
   /** Opens a session and runs its warm-up; the instance is ready when this resolves. */
-  readonly start: () => Promise<OnnxSession>;
+  readonly start: () => Promise<ModelSession>;
   readonly limit: AdaptiveLimit | undefined;
   /** The process-wide bound on batches executing at once, shared by every model. */
   readonly executionSlots?: ExecutionSlots;
   /** Called when capacity grew (an instance became ready, a batch finished, a slot freed). */
   readonly onCapacity: () => void;
+  /** An instance was lost and its replacement failed to start; the pool is smaller by one. */
+  readonly onReplacementFailed?: (error: unknown) => void;
 }
 
 export interface InstancePoolStats {
@@ -46,6 +54,7 @@ export class InstancePool implements ConcurrencyGate {
   private readonly instances: Instance[] = [];
   private nextId = 1;
   private permits = 0;
+  private failure: Error | undefined;
 
   constructor(private readonly options: InstancePoolOptions) {}
 
@@ -59,6 +68,8 @@ export class InstancePool implements ConcurrencyGate {
   }
 
   tryAcquire(): GatePermit | undefined {
+    // No release callback: the batcher re-decides after every batch anyway, and waking it from here would spin.
+    if (this.failure !== undefined && this.readyCount() === 0) return { release: () => {} };
     if (this.permits >= this.readyCount()) return undefined;
     const limitPermit = this.options.limit?.tryAcquire();
     if (this.options.limit !== undefined && limitPermit === undefined) return undefined;
@@ -84,6 +95,7 @@ export class InstancePool implements ConcurrencyGate {
   /** Runs one batch on a free ready instance; a permit from `tryAcquire` guarantees there is one. */
   async run(batch: BatchTensors): Promise<BatchTensors> {
     const instance = this.instances.find((candidate) => candidate.state === 'ready' && !candidate.busy);
+    if (instance?.session === undefined && this.failure !== undefined) throw this.failure;
     if (instance?.session === undefined) throw new Error('no free instance: a batch was launched without a permit');
     instance.busy = true;
     try {
@@ -121,6 +133,12 @@ export class InstancePool implements ConcurrencyGate {
     };
   }
 
+  /** No instance is left and none will start: every batch from now on fails at once with `error`. */
+  fail(error: Error): void {
+    this.failure = error;
+    this.options.onCapacity();
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.instances.map((instance) => this.drain(instance)));
   }
@@ -138,6 +156,7 @@ export class InstancePool implements ConcurrencyGate {
       this.remove(instance);
       throw error;
     }
+    instance.session.onLost?.(() => this.lose(instance));
     if (instance.state === 'starting') {
       instance.state = 'ready';
       this.options.onCapacity();
@@ -145,6 +164,14 @@ export class InstancePool implements ConcurrencyGate {
       // Scaled down while it was warming up: it never takes traffic.
       await this.release(instance);
     }
+  }
+
+  /** Its session died on its own: gone at once, and replaced unless it was leaving anyway. */
+  private lose(instance: Instance): void {
+    if (instance.state === 'closed') return;
+    const replace = instance.state === 'ready';
+    void this.release(instance);
+    if (replace) this.startInstance().catch((error: unknown) => this.options.onReplacementFailed?.(error));
   }
 
   private async drain(instance: Instance): Promise<void> {

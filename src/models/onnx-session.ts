@@ -1,8 +1,11 @@
 /**
  * One ONNX Runtime session, checked against its `model.yaml` at load time so that a
  * declaration that contradicts the graph fails at startup, never at the first request.
+ * It runs on the thread that opened it: the event loop's (`models.execution: main`) or
+ * a session worker's (`session-worker.ts`).
  */
 import ort from 'onnxruntime-node';
+import type { DeclaredTensors, ModelSession } from './model-session.ts';
 import type { TensorSpec } from './model-spec.ts';
 import type { BatchTensors, TensorDType } from '../tensors.ts';
 
@@ -14,16 +17,10 @@ export interface SessionOptions {
   readonly intraOpThreads: number;
 }
 
-export interface OnnxSession {
-  run(inputs: BatchTensors): Promise<BatchTensors>;
-  release(): Promise<void>;
-}
+/** An in-process session never dies on its own, so it has no `onLost`. */
+export type OnnxSession = ModelSession;
 
-export async function openOnnxSession(
-  onnxPath: string,
-  declared: { inputs: readonly TensorSpec[]; outputs: readonly TensorSpec[] },
-  options: SessionOptions,
-): Promise<OnnxSession> {
+export async function openOnnxSession(onnxPath: string, declared: DeclaredTensors, options: SessionOptions): Promise<OnnxSession> {
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(onnxPath, {

@@ -17,7 +17,7 @@ import type { ExecutionSlots } from './execution-slots.ts';
 import { InstancePool, type InstancePoolStats } from './instance-pool.ts';
 import { adaptiveLimitOf, autoscalingPolicyOf, schedulingOf } from './load-control.ts';
 import type { ModelSpec } from './model-spec.ts';
-import { openOnnxSession, type OnnxSession } from './onnx-session.ts';
+import { openModelSession, type ExecutionMode, type ModelSession, type OpenSession } from './model-session.ts';
 import type { ModelVersionEntry } from './repository.ts';
 import { warmupBatchSizes, warmUpSession } from './warmup.ts';
 
@@ -41,8 +41,10 @@ export interface ServedModelOptions {
   readonly executionSlots?: ExecutionSlots;
   /** Worker threads for preprocessing that would block the event loop; inline when absent. */
   readonly preprocessPool?: PreprocessPool;
-  /** Opens one instance's session; ONNX Runtime unless a caller wraps it (tests hold batches this way). */
-  readonly openSession?: typeof openOnnxSession;
+  /** Where batches execute: a worker thread per instance (default), or the event loop's thread. */
+  readonly execution?: ExecutionMode;
+  /** Opens one instance's session; `openModelSession` unless a caller wraps it (tests hold batches this way). */
+  readonly openSession?: OpenSession;
 }
 
 export interface ModelLoadStats {
@@ -81,6 +83,7 @@ export class ServedModel {
       limit: this.limit,
       ...(options.executionSlots === undefined ? {} : { executionSlots: options.executionSlots }),
       onCapacity: () => this.batcher?.wake(),
+      onReplacementFailed: (error) => this.onReplacementFailed(error),
     });
   }
 
@@ -170,9 +173,9 @@ export class ServedModel {
     await this.pool.close();
   }
 
-  private async startInstance(): Promise<OnnxSession> {
-    const open = this.options.openSession ?? openOnnxSession;
-    const session = await open(this.onnxPath, this.spec.tensors, { intraOpThreads: this.options.intraOpThreads });
+  private async startInstance(): Promise<ModelSession> {
+    const open = this.options.openSession ?? openModelSession;
+    const session = await open(this.onnxPath, this.spec.tensors, { intraOpThreads: this.options.intraOpThreads, execution: this.options.execution ?? 'worker' });
     try {
       const timings = await warmUpSession(session, this.spec, this.preprocess);
       if (this.warmed.length === 0) {
@@ -184,6 +187,21 @@ export class ServedModel {
       await session.release();
       throw error;
     }
+  }
+
+  /**
+   * A lost instance could not be replaced. With others still serving, the model carries
+   * on smaller; with none left it turns failed, like a model that failed to load: not
+   * ready (503 on readiness and on new requests, so an orchestrator takes it out), and
+   * rows still queued fail at once with the same 503 instead of waiting for an instance.
+   */
+  private onReplacementFailed(error: unknown): void {
+    const { ready, starting } = this.pool.stats();
+    if (ready + starting > 0 || this.stateValue !== 'ready') return;
+    this.stateValue = 'failed';
+    this.failure = `an instance was lost and could not be replaced: ${(error as Error).message}`;
+    void this.autoscaler?.stop();
+    this.pool.fail(new SluiceError('ERR_MODEL_NOT_READY', `model "${this.spec.name}" version ${this.spec.version} is failed: ${this.failure}`));
   }
 
   private createBatcher(): DynamicBatcher {

@@ -7,7 +7,7 @@ import { stackRows } from '../batching/assemble.ts';
 import type { Preprocessor } from '../preprocess/index.ts';
 import { allocate, elementCount, type Row, type RowTensor } from '../tensors.ts';
 import type { ModelSpec } from './model-spec.ts';
-import type { OnnxSession } from './onnx-session.ts';
+import type { ModelSession } from './model-session.ts';
 
 export function warmupBatchSizes(spec: ModelSpec): number[] {
   if (spec.warmup?.batch_sizes !== undefined) return spec.warmup.batch_sizes;
@@ -15,12 +15,13 @@ export function warmupBatchSizes(spec: ModelSpec): number[] {
 }
 
 /** Runs every warm-up batch on the session and returns how long each size took, in ms. */
-export async function warmUpSession(session: OnnxSession, spec: ModelSpec, preprocess: Preprocessor): Promise<Map<number, number>> {
-  const samples = warmupRows(spec, preprocess);
-  // Grouped models only batch rows of one shape, so their warm-up repeats one sample.
-  const rows = spec.batching.ragged === 'group' ? samples.slice(0, 1) : samples;
+export async function warmUpSession(session: ModelSession, spec: ModelSpec, preprocess: Preprocessor): Promise<Map<number, number>> {
   const timings = new Map<number, number>();
   for (const size of warmupBatchSizes(spec)) {
+    // Fresh rows per batch: a session may take a batch's buffers, and a batch of one is its row's own data.
+    const samples = warmupRows(spec, preprocess);
+    // Grouped models only batch rows of one shape, so their warm-up repeats one sample.
+    const rows = spec.batching.ragged === 'group' ? samples.slice(0, 1) : samples;
     const batch = stackRows(Array.from({ length: size }, (_, index) => rows[index % rows.length] as Row), spec.tensors.inputs, spec.batching.ragged);
     const started = performance.now();
     await session.run(batch);

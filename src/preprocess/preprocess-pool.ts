@@ -19,6 +19,9 @@ import type { ModelSpec } from '../models/model-spec.ts';
 import type { Row } from '../tensors.ts';
 import type { Item } from './index.ts';
 import type { PreprocessTask, SerializedError, WorkerReply } from './preprocess-worker.ts';
+import { workerExecArgv, workerModuleBootstrap } from './worker-bootstrap.ts';
+
+export { workerExecArgv } from './worker-bootstrap.ts';
 
 export interface PreprocessPoolOptions {
   /** Worker threads; default: one per core but one, at least 1. */
@@ -231,46 +234,8 @@ function deserializeError(serialized: SerializedError): Error {
   return new PreprocessError(serialized);
 }
 
-/**
- * The script a worker starts with: it imports `preprocess-worker`. From TypeScript
- * sources that needs tsx's loader, which on Node 20 a worker never has:
- * `bin/sluice.js` registers tsx in the main thread only, hooks are not shared with
- * workers, and `--import tsx` skips worker threads. Newer Node versions share the
- * main thread's hooks (or strip types natively), so rather than test versions the
- * worker tries the import first and registers tsx only if Node cannot load a `.ts`
- * file (in this "type": "module" package, ERR_UNKNOWN_FILE_EXTENSION). tsx is
- * resolved from this file, so the server may run from any working directory.
- */
+/** The script a preprocessing worker starts with (see `workerModuleBootstrap`). */
 export function workerBootstrap(selfUrl: string): string {
   const fromSource = selfUrl.endsWith('.ts');
-  const worker = new URL(fromSource ? './preprocess-worker.ts' : './preprocess-worker.js', selfUrl).href;
-  if (!fromSource) return `import(${JSON.stringify(worker)});`;
-  return [
-    `import(${JSON.stringify(worker)}).catch(async (error) => {`,
-    `  if (error?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;`,
-    `  (await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})).register();`,
-    // A new URL: the failed import above is cached as failed.
-    `  await import(${JSON.stringify(`${worker}?tsx`)});`,
-    `});`,
-  ].join('\n');
-}
-
-/**
- * The parent's Node flags are not copied wholesale: most (`-e`, `--test`, `--import`,
- * V8 heap sizes) are invalid or meaningless in a worker. Only flags that change how
- * modules resolve, or how stack traces read, are kept.
- */
-const KEPT_FLAGS = new Set(['--conditions', '-C', '--enable-source-maps', '--preserve-symlinks']);
-
-export function workerExecArgv(parentExecArgv: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let index = 0; index < parentExecArgv.length; index++) {
-    const arg = parentExecArgv[index] ?? '';
-    const name = arg.split('=')[0] ?? arg;
-    if (!KEPT_FLAGS.has(name)) continue;
-    kept.push(arg);
-    const takesValue = (name === '--conditions' || name === '-C') && !arg.includes('=');
-    if (takesValue && index + 1 < parentExecArgv.length) kept.push(parentExecArgv[++index] ?? '');
-  }
-  return kept;
+  return workerModuleBootstrap(new URL(fromSource ? './preprocess-worker.ts' : './preprocess-worker.js', selfUrl).href);
 }

@@ -1,9 +1,10 @@
 /**
  * Real ONNX Runtime sessions whose batches can be held: while held, every batch waits
  * before it runs, so a test can fill queues, watch deadlines pass or shut down with
- * work in flight, deterministically, and then let everything go.
+ * work in flight, deterministically, and then let everything go. They run where the
+ * server's `models.execution` says (a worker thread by default).
  */
-import { openOnnxSession, type OnnxSession } from '../../src/models/onnx-session.ts';
+import { openModelSession, type ModelSession, type OpenSession } from '../../src/models/model-session.ts';
 
 export class HeldSessions {
   private holding = false;
@@ -11,15 +12,16 @@ export class HeldSessions {
   /** Batches that have reached the session, held or not. */
   started = 0;
 
-  readonly open: typeof openOnnxSession = async (path, tensors, options) => {
-    const session = await openOnnxSession(path, tensors, options);
-    const wrapped: OnnxSession = {
+  readonly open: OpenSession = async (path, tensors, options) => {
+    const session = await openModelSession(path, tensors, options);
+    const wrapped: ModelSession = {
       run: async (batch) => {
         this.started += 1;
         if (this.holding) await new Promise<void>((resolve) => this.waiting.push(resolve));
         return session.run(batch);
       },
       release: () => session.release(),
+      onLost: (listener) => session.onLost?.(listener),
     };
     return wrapped;
   };

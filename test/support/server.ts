@@ -24,9 +24,15 @@ export async function startTestSluice(options: TestSluiceOptions = {}): Promise<
   const repository = options.repository ?? (await defaultModelsDir());
   const config = loadConfig({
     env: {},
-    overrides: { admission: TESTS_WITHOUT_ADMISSION, ...options.config, models: { repository, build_defaults: false }, server: { port: 0, host: '127.0.0.1' } },
+    overrides: { admission: TESTS_WITHOUT_ADMISSION, ...options.config, models: { ...modelsConfigOf(options.config), repository, build_defaults: false }, server: { port: 0, host: '127.0.0.1' } },
   });
   const sluice = createSluice(config, pino({ level: 'silent' }), options.openSession === undefined ? {} : { openSession: options.openSession });
   if (options.load !== false) await sluice.models.loadRepository(repository);
   return sluice;
+}
+
+/** A test's own `models` settings (e.g. `execution: main`) are kept; the repository is always the test's. */
+function modelsConfigOf(config: Record<string, unknown> | undefined): Record<string, unknown> {
+  const models = config?.['models'];
+  return typeof models === 'object' && models !== null ? (models as Record<string, unknown>) : {};
 }
