@@ -93,6 +93,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   // Remote backends (docs/backends.md): one connection pool per replica, closed with the server.
   const remoteMetrics = new RemoteMetrics(metrics.registry);
   const remote = RemoteModels.fromConfig(config, () => ({
+    loadControl: config.load_control.enabled,
     onAttempt: (event) => remoteMetrics.attempt(event),
     onHealthChange: (event) => {
       const { level, message } = healthLogLine(event);

@@ -136,6 +136,34 @@ test('a wait that outlasts wait_ms ends in 429 ERR_UPSTREAM_CONCURRENCY_LIMIT', 
   }
 });
 
+test('waiting requests are served by priority, and one past its deadline gets 504; a priority the backend has not is a 400', async () => {
+  const upstream = await startFakeUpstream();
+  const config = backendConfig([upstream], { wait_ms: 60_000, max_waiting: 8 });
+  const sluice = await startTestSluice({ load: false, config: { backends: [config] } });
+  const post = (content: string, headers: Record<string, string> = {}) =>
+    sluice.app.inject({ method: 'POST', url: '/v1/chat/completions', headers, payload: { model: 'chat', messages: [{ role: 'user', content }] } });
+  try {
+    upstream.hold = true;
+    const first = post('first');
+    await until(() => upstream.held() === 1, 'the replica holds the first request', WAIT_MS);
+    const low = post('low', { 'x-priority': '3' });
+    const high = post('high', { 'x-priority': '1' });
+    const hurried = await post('hurried', { 'x-request-timeout-ms': '50' });
+    assert.equal(hurried.statusCode, 504);
+    assert.equal(hurried.headers['x-sluice-error-code'], 'ERR_DEADLINE_EXCEEDED');
+    assert.match(hurried.json().error.message, /timed out waiting for a slot on backend "llm"/);
+    const unknown = await post('unknown', { 'x-priority': '9' });
+    assert.equal(unknown.statusCode, 400);
+    assert.equal(unknown.headers['x-sluice-error-code'], 'ERR_REQUEST_PRIORITY');
+    upstream.release();
+    assert.deepEqual((await Promise.all([first, low, high])).map((response) => response.statusCode), [200, 200, 200]);
+    assert.deepEqual(upstream.contents, ['first', 'high', 'low'], 'the freed slot went to priority 1 before priority 3, which came first');
+  } finally {
+    await sluice.close();
+    await upstream.close();
+  }
+});
+
 test('a stream holds its slot until its first chunk, which teaches the limit its latency', async () => {
   const upstream = await startFakeUpstream();
   const backend = startBackend([upstream]);

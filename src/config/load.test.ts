@@ -61,12 +61,15 @@ test('a backend gets health checks, Retry-After and adaptive concurrency by defa
   assert.deepEqual(backend?.health_check, { enabled: true, interval_ms: 10_000, timeout_ms: 2_000, unhealthy_threshold: 3, healthy_threshold: 2 });
   assert.deepEqual(backend?.retry_after, { enabled: true, max_ms: 60_000 });
   assert.deepEqual(backend?.adaptive_concurrency, { enabled: true, min_limit: 4, max_limit: 256, wait_ms: 1000, max_waiting: 1024 });
+  assert.deepEqual(backend?.scheduling, { priority_levels: 3, default_priority_level: 2, default_timeout_ms: 60_000 });
   assert.equal(withBackend({ health_check: { path: '/healthz' } }).backends[0]?.health_check.path, '/healthz');
 });
 
 test('bad backend health check, Retry-After and concurrency values fail with the key named', () => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ health_check: { interval_ms: 10 } }, /backends\.0\.health_check\.interval_ms/],
+    [{ scheduling: { priority_levels: 2, default_priority_level: 3 } }, /backends\.0\.scheduling\.default_priority_level: exceeds priority_levels/],
+    [{ adaptive_concurrency: { wait_ms: -1 } }, /backends\.0\.adaptive_concurrency\.wait_ms/],
     [{ health_check: { timeout_ms: 0 } }, /backends\.0\.health_check\.timeout_ms/],
     [{ health_check: { unhealthy_threshold: 0 } }, /backends\.0\.health_check\.unhealthy_threshold/],
     [{ health_check: { healthy_threshold: 1.5 } }, /backends\.0\.health_check\.healthy_threshold/],

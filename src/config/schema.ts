@@ -164,6 +164,21 @@ export const ConfigSchema = z.strictObject({
             max_ms: z.number().int().min(1).default(60_000),
           })
           .prefault({}),
+        /**
+         * How requests that wait for a replica slot are ordered, with a local model's names:
+         * priority levels (1 highest; `x-priority`, a tenant's class), tenants sharing a level
+         * fairly, and a deadline (`x-request-timeout-ms` may shorten it) past which a waiting
+         * request gets 504.
+         */
+        scheduling: z
+          .strictObject({
+            priority_levels: z.number().int().min(1).max(16).default(3),
+            default_priority_level: z.number().int().min(1).default(2),
+            /** The longest a request may wait for a slot, and more than wait_ms only if asked for less. */
+            default_timeout_ms: z.number().int().min(1).default(60_000),
+          })
+          .refine((scheduling) => scheduling.default_priority_level <= scheduling.priority_levels, { path: ['default_priority_level'], message: 'exceeds priority_levels' })
+          .prefault({}),
         /** A Gradient2 limit per replica on requests in flight, learnt from its latency. */
         adaptive_concurrency: z
           .strictObject({

@@ -16,7 +16,10 @@ export interface RequestedLimits {
 
 export const NO_REQUESTED_LIMITS: RequestedLimits = Object.freeze({ priority: undefined, timeoutMs: undefined });
 
-export function makeTicket(scheduling: SchedulingSpec, tenant: Tenant, requested: RequestedLimits, nowMs: number, loadControl: boolean): Ticket {
+/** What a ticket is made from: a local model's scheduling, or a remote backend's. */
+export type TicketScheduling = Pick<SchedulingSpec, 'priority_levels' | 'default_priority_level' | 'default_timeout_ms'>;
+
+export function makeTicket(scheduling: TicketScheduling, tenant: Tenant, requested: RequestedLimits, nowMs: number, loadControl: boolean): Ticket {
   if (!loadControl) return { priority: 1, tenant: tenant.name, weight: 1, deadlineMs: undefined };
   const levels = scheduling.priority_levels;
   // A tenant's class may name a level the model does not have; it then means the model's lowest.

@@ -10,11 +10,12 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SluiceError } from '../errors.ts';
-import type { UpstreamResponse } from '../backends/remote/remote-backend.ts';
+import type { Requester, UpstreamResponse } from '../backends/remote/remote-backend.ts';
 import { parseObject, readAll, readJsonAnswer, readRejection } from '../backends/remote/upstream-body.ts';
 import type { RemoteModel } from '../backends/remote/remote-models.ts';
 import type { RemoteRouteDeps } from './openai-remote.ts';
 import { errorBody } from './envelopes.ts';
+import { limitsFromV2 } from './requested-limits.ts';
 
 export interface RemoteModelParams {
   readonly model: string;
@@ -38,13 +39,14 @@ export function remoteKServeModel(deps: RemoteRouteDeps | undefined, name: strin
 
 /** Forwards an OIP infer request; the answer's `model_name` becomes the sluice name. */
 export async function inferRemote(deps: RemoteRouteDeps, target: RemoteModel, params: RemoteModelParams, body: object, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  deps.tenants.identify(request.headers);
+  const parameters = (body as { parameters?: Readonly<Record<string, unknown>> }).parameters;
+  const requester: Requester = { tenant: deps.tenants.identify(request.headers), requested: limitsFromV2(request.headers, parameters) };
   if (deps.draining()) throw new SluiceError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down and accepts no new requests');
   request.remoteModel = { name: target.name, version: params.version ?? '' };
   const signal = abortWhenClientLeaves(reply);
   let upstream: UpstreamResponse;
   try {
-    upstream = await target.backend.open(upstreamPath(target, params, '/infer'), body, signal, request.id, { streaming: false });
+    upstream = await target.backend.open(upstreamPath(target, params, '/infer'), body, signal, request.id, { streaming: false, requester });
   } catch (error) {
     if (signal.aborted) return reply.hijack(); // nobody to answer; counted as 499
     throw error;

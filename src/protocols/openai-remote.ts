@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { SluiceError } from '../errors.ts';
 import type { ModelRegistry } from '../models/registry.ts';
-import type { UpstreamResponse } from '../backends/remote/remote-backend.ts';
+import type { Requester, UpstreamResponse } from '../backends/remote/remote-backend.ts';
 import { badResponse, parseObject, readJsonAnswer, readRejection } from '../backends/remote/upstream-body.ts';
 import type { RemoteMetrics } from '../backends/remote/remote-metrics.ts';
 import type { RemoteModel, RemoteModels } from '../backends/remote/remote-models.ts';
@@ -17,6 +17,7 @@ import { discardBody } from '../backends/remote/upstream-errors.ts';
 import { measureAnswer, measureStream, type MeasuredCall } from './openai-remote-usage.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import { errorBody } from './envelopes.ts';
+import { limitsFromHeaders } from './requested-limits.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -76,14 +77,14 @@ function generationTarget(deps: RemoteRouteDeps, name: string, path: string): Re
 
 /** Forwards the request to the model's backend and answers with what comes back. */
 export async function proxyToRemote(deps: RemoteRouteDeps, target: RemoteModel, path: string, body: object, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  deps.tenants.identify(request.headers);
+  const requester: Requester = { tenant: deps.tenants.identify(request.headers), requested: limitsFromHeaders(request.headers) };
   if (deps.draining()) throw new SluiceError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down and accepts no new requests');
   // A client that hangs up cancels the upstream request, streaming or not.
   const controller = new AbortController();
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
-  const opened = await openWithFallbacks(deps.remote.chain(target), path, body, controller.signal, request);
+  const opened = await openWithFallbacks(deps.remote.chain(target), path, body, { signal: controller.signal, requester }, request);
   if (opened === undefined) return reply.hijack(); // nobody to answer; counted as 499
   const { served, upstream } = opened;
   request.remoteModel = { name: served.name, version: '' };
@@ -101,12 +102,13 @@ const FALL_BACK_ON = new Set(['ERR_UPSTREAM_UNAVAILABLE', 'ERR_UPSTREAM_NO_REPLI
  * or that sheds the request (429), hands it to the next. The last one's answer, whatever
  * it is, goes to the client. Undefined when the client left.
  */
-async function openWithFallbacks(chain: readonly RemoteModel[], path: string, body: object, signal: AbortSignal, request: FastifyRequest): Promise<{ served: RemoteModel; upstream: UpstreamResponse } | undefined> {
+async function openWithFallbacks(chain: readonly RemoteModel[], path: string, body: object, asked: { signal: AbortSignal; requester: Requester }, request: FastifyRequest): Promise<{ served: RemoteModel; upstream: UpstreamResponse } | undefined> {
+  const { signal, requester } = asked;
   for (const [position, model] of chain.entries()) {
     const last = position === chain.length - 1;
     const payload = { ...body, model: model.backend.upstreamName(model.name) };
     try {
-      const upstream = await model.backend.open(path, payload, signal, request.id);
+      const upstream = await model.backend.open(path, payload, signal, request.id, { requester });
       if (upstream.statusCode !== 429 || last) return { served: model, upstream };
       discardBody(upstream.body);
       upstream.settle(true);

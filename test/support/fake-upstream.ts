@@ -17,6 +17,8 @@ export interface FakeUpstream {
   hold: boolean;
   /** POSTs received (chat completions, streamed or not). */
   readonly chats: () => number;
+  /** The last message's content of every POST, in the order they arrived. */
+  readonly contents: string[];
   readonly probes: () => number;
   /** "GET path" of every probe, and the Authorization header each carried. */
   readonly probesSeen: Array<{ path: string; authorization: string | undefined }>;
@@ -39,6 +41,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     rateLimit: undefined,
     hold: false,
     chats: () => chats,
+    contents: [],
     probes: () => probes,
     probesSeen: [],
     held: () => waiting.length,
@@ -64,13 +67,15 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
         return void response.writeHead(fake.healthStatus, { 'content-type': 'application/json' }).end('{"object": "list", "data": []}');
       }
       chats += 1;
+      const parsed = JSON.parse(body) as { stream?: boolean; messages?: Array<{ content?: unknown }> };
+      fake.contents.push(String(parsed.messages?.at(-1)?.content ?? ''));
       const limit = fake.rateLimit;
       if (limit !== undefined && limit.times > 0) {
         limit.times -= 1;
         const headers = { 'content-type': 'application/json', ...(limit.retryAfter === undefined ? {} : { 'retry-after': limit.retryAfter }) };
         return void response.writeHead(429, headers).end(JSON.stringify({ error: { message: 'slow down', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' } }));
       }
-      if ((JSON.parse(body) as { stream?: boolean }).stream === true) return stream(response, later);
+      if (parsed.stream === true) return stream(response, later);
       later(() => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(COMPLETION)));
     });
   });

@@ -26,6 +26,9 @@ import { keepRateLimited, TOO_MANY_REQUESTS, withRetryAfter } from './rate-limit
 import { runAttempt, type AttemptContext, type GatedChoice } from './replica-attempt.ts';
 import { ReplicaGates, type ReplicaGateStats } from './replica-gates.ts';
 import type { SlotWaitStats } from './slot-waiters.ts';
+import type { Ticket } from '../../batching/ticket.ts';
+import { makeTicket, type RequestedLimits, type TicketScheduling } from '../../pipeline/admit.ts';
+import type { Tenant } from '../../tenancy/tenant-directory.ts';
 import { Replica, type ReplicaStats, type UpstreamCall } from './replica.ts';
 
 export type { HealthEvent } from './backend-settings.ts';
@@ -47,6 +50,8 @@ export interface RemoteBackendOptions {
   /** Where `api_key_env` is read (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly onAttempt?: (event: AttemptEvent) => void;
+  /** Off (`load_control.enabled: false`): every request waits at one level, with no deadline. */
+  readonly loadControl?: boolean;
   /** Hears each replica leaving rotation after failed health checks, or coming back. */
   readonly onHealthChange?: (event: HealthEvent) => void;
 }
@@ -85,6 +90,13 @@ export interface HedgingStats {
 export interface OpenOptions {
   /** Whether the call streams; default: `payload.stream === true`. Streams are never hedged. */
   readonly streaming?: boolean;
+  /** Who asks, and the priority and timeout they asked for: how the request waits for a slot. */
+  readonly requester?: Requester;
+}
+
+export interface Requester {
+  readonly tenant: Tenant;
+  readonly requested: RequestedLimits;
 }
 
 interface Hedging {
@@ -110,6 +122,8 @@ export class RemoteBackend {
   private readonly prober: HealthProber | undefined;
   /** Whether attempt latencies feed the per-replica concurrency limits. */
   private readonly limited: boolean;
+  private readonly scheduling: TicketScheduling;
+  private readonly loadControl: boolean;
 
   constructor(config: BackendConfig, options: RemoteBackendOptions = {}) {
     this.name = config.name;
@@ -124,6 +138,8 @@ export class RemoteBackend {
     this.hedging = config.hedging.enabled ? { policy: new HedgePolicy({ budgetRatio: config.hedging.budget_ratio }), sent: 0, won: 0 } : undefined;
     this.gates = new ReplicaGates(this.replicas.map((replica) => replica.host), gateSettingsOf(config));
     this.limited = config.adaptive_concurrency.enabled;
+    this.scheduling = config.scheduling;
+    this.loadControl = options.loadControl ?? true;
     this.prober = healthProberOf(config, this.replicas, this.gates, this.requestHeaders('health-check', false), options.onHealthChange);
     this.prober?.start();
   }
@@ -143,7 +159,7 @@ export class RemoteBackend {
    */
   async open(path: string, payload: unknown, signal: AbortSignal, requestId: string, options: OpenOptions = {}): Promise<UpstreamResponse> {
     const call: UpstreamCall = { path, body: JSON.stringify(payload), headers: this.requestHeaders(requestId), signal };
-    return this.dispatch(call, options.streaming ?? isStreamingPayload(payload));
+    return this.dispatch(call, options.streaming ?? isStreamingPayload(payload), this.ticketOf(options.requester));
   }
 
   /**
@@ -154,7 +170,13 @@ export class RemoteBackend {
     return this.dispatch({ method: 'GET', path, headers: this.requestHeaders(requestId, false), signal }, false);
   }
 
-  private async dispatch(call: UpstreamCall, streaming: boolean): Promise<UpstreamResponse> {
+  /** The request's place in the slot queue; checked here, so a bad priority is a 400 before anything is sent. */
+  private ticketOf(requester: Requester | undefined): Ticket {
+    if (requester === undefined) return { priority: 1, tenant: 'default', weight: 1, deadlineMs: undefined };
+    return makeTicket(this.scheduling, requester.tenant, requester.requested, performance.now(), this.loadControl);
+  }
+
+  private async dispatch(call: UpstreamCall, streaming: boolean, ticket: Ticket = this.ticketOf(undefined)): Promise<UpstreamResponse> {
     const { signal } = call;
     const hedged = this.hedging !== undefined && !streaming;
     const tried = new Set<number>();
@@ -166,8 +188,11 @@ export class RemoteBackend {
     while (tried.size < MAX_ATTEMPTS) {
       const choice = this.pick(tried);
       if (choice === undefined) {
-        slotDeadline ??= this.gates.slotDeadline();
-        if (await this.gates.waitForSlot(tried, slotDeadline, signal)) continue;
+        slotDeadline ??= Math.min(this.gates.slotDeadline(), ticket.deadlineMs ?? Infinity);
+        const waited = await this.gates.waitForSlot(tried, slotDeadline, signal, ticket);
+        if (waited === 'slot') continue;
+        // The request's own deadline ended the wait when it was the nearer of the two (timers may fire a little early).
+        if (waited === 'expired' && slotDeadline === ticket.deadlineMs) throw this.deadlineExceeded(ticket);
         break;
       }
       const start = (next: GatedChoice, cancel: AbortSignal) => runAttempt(next, this.attemptContext(next.index, call, cancel, streaming, hedged));
@@ -192,6 +217,10 @@ export class RemoteBackend {
     if (rateLimited !== undefined) return this.answer(rateLimited);
     if (failures.length === 0) throw this.gates.refusal(this.name);
     throw new SluiceError('ERR_UPSTREAM_UNAVAILABLE', `backend "${this.name}" is unavailable: ${failures.join('; ')}`);
+  }
+
+  private deadlineExceeded(ticket: Ticket): SluiceError {
+    return new SluiceError('ERR_DEADLINE_EXCEEDED', `the request timed out waiting for a slot on backend "${this.name}" (priority ${ticket.priority}): every replica stayed at its concurrency limit until its deadline`);
   }
 
   /** A replica neither the gates nor the balancer keep out, with a slot on its limit taken. */

@@ -16,7 +16,7 @@ import { AdaptiveLimit, type AdaptiveLimitStats, type Permit } from '../../contr
 import { SluiceError } from '../../errors.ts';
 import { ActiveHealth, type ActiveHealthOptions, type HealthChange, type ProbeResult, type ReplicaHealthStats } from '../resilience/active-health.ts';
 import { Cooldowns, type CooldownStats } from '../resilience/retry-after.ts';
-import { SlotWaiters, type SlotWaitOptions, type SlotWaitStats } from './slot-waiters.ts';
+import { SlotWaiters, type SlotWaitOptions, type SlotWaitStats, type WaitEnd, type WaitingFor } from './slot-waiters.ts';
 
 export interface ConcurrencySettings {
   readonly initialLimit: number;
@@ -126,13 +126,14 @@ export class ReplicaGates {
   }
 
   /**
-   * When nothing could be picked only because replicas not yet tried are at their limits,
-   * waits (until `untilMs` at the latest) for a slot: true means pick again.
+   * When nothing could be picked because replicas not yet tried are at their limits, waits
+   * (until `untilMs` at the latest) for a slot: 'slot' means pick again; undefined, that
+   * there was nothing to wait for (waiting is off, or no replica is merely full).
    */
-  async waitForSlot(tried: ReadonlySet<number>, untilMs: number, signal: AbortSignal): Promise<boolean> {
-    if (this.waiters === undefined) return false;
+  async waitForSlot(tried: ReadonlySet<number>, untilMs: number, signal: AbortSignal, who?: WaitingFor): Promise<WaitEnd | undefined> {
+    if (this.waiters === undefined) return undefined;
     const full = this.hosts.some((_, index) => !tried.has(index) && this.state(index) === 'at-limit');
-    return full && this.waiters.wait(untilMs, signal);
+    return full ? this.waiters.wait(untilMs, signal, who) : undefined;
   }
 
   /** When a request that starts waiting now must give up. */

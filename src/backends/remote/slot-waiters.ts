@@ -1,15 +1,18 @@
 /**
- * Requests waiting for a slot when every live replica is at its concurrency limit. A
- * limit is reached in bursts as much as in overload (a Poisson arrival cluster, a GC
- * pause that leaves answers unread while requests keep coming), and refusing at once
- * would turn each burst into 429s at a fraction of the upstream's capacity. So a request
- * waits, first come first served, for a slot to free up — at most `maxWaitMs`, and only
- * while fewer than `maxWaiting` others wait — and is refused only when the limit holds
- * for that long, which is what an overloaded upstream looks like.
+ * Requests waiting for a slot when every live replica is at its concurrency limit: the
+ * same discipline as a local model's queue — priority levels (1 first), and within a
+ * level the tenants share slots by deficit round robin (`DrrRing`, one slot a unit), so a
+ * tenant flooding a backend waits behind its own requests, not in front of others'.
  *
- *   release(permit) ─► wakeOne() ─► the oldest waiter picks again (it may lose the slot
- *                                    to a new request: then it waits again, within its time)
+ * Why wait at all: a limit is reached in bursts as much as in overload (a Poisson arrival
+ * cluster, a pause that leaves answers unread), and refusing at once would turn each burst
+ * into 429s at a fraction of the upstream's capacity. A request waits at most until its
+ * own deadline or `maxWaitMs`, and only while fewer than `maxWaiting` others wait.
+ *
+ *   release(permit) ─► wakeOne(): highest level with waiters ─► its DRR tenant ─► oldest waiter
+ *                      (the woken one picks again; if a newcomer took the slot it waits again, within its time)
  */
+import { DrrRing, type DrrMember } from '../../batching/drr-ring.ts';
 
 export interface SlotWaitOptions {
   /** The longest a request waits in all; 0 turns waiting off. */
@@ -18,10 +21,34 @@ export interface SlotWaitOptions {
   readonly maxWaiting: number;
 }
 
-type WakeReason = 'slot' | 'expired' | 'aborted';
+/** Who is waiting: its priority level (1 = highest), its tenant and the tenant's weight. */
+export interface WaitingFor {
+  readonly priority: number;
+  readonly tenant: string;
+  readonly weight: number;
+}
+
+export const ANONYMOUS_WAIT: WaitingFor = Object.freeze({ priority: 1, tenant: 'default', weight: 1 });
+
+/** How a wait ended: a slot to try, its time ran out, the caller left, or it never began (the line was full). */
+export type WaitEnd = 'slot' | 'expired' | 'aborted' | 'full';
+
+type WakeReason = Exclude<WaitEnd, 'full'>;
 
 interface Waiter {
   readonly wake: (reason: WakeReason) => void;
+}
+
+interface TenantWaiters extends DrrMember {
+  readonly name: string;
+  weight: number;
+  deficit: number;
+  readonly waiters: Waiter[];
+}
+
+interface Level {
+  readonly ring: DrrRing<TenantWaiters>;
+  readonly tenants: Map<string, TenantWaiters>;
 }
 
 export interface SlotWaitStats {
@@ -36,36 +63,37 @@ export interface SlotWaitStats {
 }
 
 export class SlotWaiters {
-  private readonly waiters: Waiter[] = [];
+  private readonly levels = new Map<number, Level>();
+  private waiting = 0;
   private readonly counts = { woken: 0, expired: 0, refusedFull: 0 };
 
   constructor(private readonly options: SlotWaitOptions) {}
 
-  /**
-   * Resolves true when a slot may have freed up (pick again), false when the wait is
-   * over (`untilMs` passed, the queue was full, or `signal` aborted).
-   */
-  wait(untilMs: number, signal: AbortSignal): Promise<boolean> {
+  /** Waits for a slot to free up (then pick again) until `untilMs`, unless the line is full or `signal` aborts. */
+  wait(untilMs: number, signal: AbortSignal, who: WaitingFor = ANONYMOUS_WAIT): Promise<WaitEnd> {
+    if (signal.aborted) return Promise.resolve('aborted');
     const waitMs = untilMs - performance.now();
-    if (waitMs <= 0 || signal.aborted) return Promise.resolve(false);
-    if (this.waiters.length >= this.options.maxWaiting) {
+    if (waitMs <= 0) return Promise.resolve('expired');
+    if (this.waiting >= this.options.maxWaiting) {
       this.counts.refusedFull += 1;
-      return Promise.resolve(false);
+      return Promise.resolve('full');
     }
+    const tenant = this.tenantOf(who);
     return new Promise((resolve) => {
       const waiter: Waiter = {
         wake: (reason) => {
           clearTimeout(timer);
           signal.removeEventListener('abort', onAbort);
-          this.remove(waiter);
+          this.remove(who.priority, tenant, waiter);
           if (reason !== 'aborted') this.counts[reason === 'slot' ? 'woken' : 'expired'] += 1;
-          resolve(reason === 'slot');
+          resolve(reason);
         },
       };
       const onAbort = () => waiter.wake('aborted');
       const timer = setTimeout(() => waiter.wake('expired'), waitMs);
       signal.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
+      tenant.waiters.push(waiter);
+      this.waiting += 1;
     });
   }
 
@@ -74,17 +102,45 @@ export class SlotWaiters {
     return performance.now() + this.options.maxWaitMs;
   }
 
-  /** A slot was released: the oldest waiter may take it. */
+  /** A slot was released: the next waiter in priority and fair order may take it. */
   wakeOne(): void {
-    this.waiters[0]?.wake('slot');
+    for (const priority of [...this.levels.keys()].sort((a, b) => a - b)) {
+      const ring = this.levels.get(priority)?.ring;
+      const tenant = ring?.next((member) => member.waiters.length > 0);
+      if (ring === undefined || tenant === undefined) continue;
+      ring.charge(tenant);
+      return tenant.waiters[0]?.wake('slot');
+    }
   }
 
   stats(): SlotWaitStats {
-    return { waiting: this.waiters.length, ...this.counts };
+    return { waiting: this.waiting, ...this.counts };
   }
 
-  private remove(waiter: Waiter): void {
-    const index = this.waiters.indexOf(waiter);
-    if (index >= 0) this.waiters.splice(index, 1);
+  private tenantOf(who: WaitingFor): TenantWaiters {
+    let level = this.levels.get(who.priority);
+    if (level === undefined) {
+      level = { ring: new DrrRing<TenantWaiters>(1), tenants: new Map() };
+      this.levels.set(who.priority, level);
+    }
+    let tenant = level.tenants.get(who.tenant);
+    if (tenant === undefined) {
+      tenant = { name: who.tenant, weight: who.weight, deficit: 0, waiters: [] };
+      level.tenants.set(who.tenant, tenant);
+      level.ring.join(tenant);
+    }
+    return tenant;
+  }
+
+  private remove(priority: number, tenant: TenantWaiters, waiter: Waiter): void {
+    const index = tenant.waiters.indexOf(waiter);
+    if (index < 0) return;
+    tenant.waiters.splice(index, 1);
+    this.waiting -= 1;
+    if (tenant.waiters.length > 0) return;
+    const level = this.levels.get(priority);
+    level?.ring.leave(tenant);
+    level?.tenants.delete(tenant.name);
+    if (level?.tenants.size === 0) this.levels.delete(priority);
   }
 }
