@@ -202,6 +202,10 @@ function modelObserver(metrics: () => Metrics | undefined, logger: Logger): Mode
       logger.info({ ...labelsOf(spec), from: event.from, to: event.to, reason: event.reason }, 'instances scaled');
     },
     limit: (spec, event) => logger.debug({ ...labelsOf(spec), ...event }, 'concurrency limit changed'),
+    instanceLost: (spec, event) => {
+      metrics()?.instancesLost.inc(labelsOf(spec));
+      logger.error({ ...labelsOf(spec), replaced: event.replaced }, event.replaced ? 'model instance lost (its worker thread stopped): replacing it' : 'model instance lost (its worker thread stopped)');
+    },
   };
 }
 

@@ -65,6 +65,8 @@ test('a crashed worker fails its batch with a 500, and a new instance replaces i
     const served = await predict(sluice, 'I need a refill of my prescription');
     assert.equal(served.statusCode, 200);
     assert.equal(served.json().predictions.length, 1);
+    const metrics = (await sluice.app.inject('/metrics')).body;
+    assert.match(metrics, /^sluice_model_instances_lost_total\{model="triage-small",version="1"\} 1$/m, 'the crash is counted');
   } finally {
     await sluice.close();
   }

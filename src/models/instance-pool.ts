@@ -38,6 +38,8 @@ export interface InstancePoolOptions {
   readonly executionSlots?: ExecutionSlots;
   /** Called when capacity grew (an instance became ready, a batch finished, a slot freed). */
   readonly onCapacity: () => void;
+  /** An instance's session died on its own (a worker thread crashed); `replaced`: another is starting in its place. */
+  readonly onLost?: (event: { readonly replaced: boolean }) => void;
   /** An instance was lost and its replacement failed to start; the pool is smaller by one. */
   readonly onReplacementFailed?: (error: unknown) => void;
 }
@@ -170,6 +172,7 @@ export class InstancePool implements ConcurrencyGate {
   private lose(instance: Instance): void {
     if (instance.state === 'closed') return;
     const replace = instance.state === 'ready';
+    this.options.onLost?.({ replaced: replace });
     void this.release(instance);
     if (replace) this.startInstance().catch((error: unknown) => this.options.onReplacementFailed?.(error));
   }

@@ -29,6 +29,8 @@ export interface ModelObserver {
   shed?(model: ModelSpec, event: ShedEvent): void;
   scale?(model: ModelSpec, event: { from: number; to: number; reason: string }): void;
   limit?(model: ModelSpec, event: { limit: number; previous: number; reason: string }): void;
+  /** An instance's session died on its own (its worker thread crashed); its running batch failed. */
+  instanceLost?(model: ModelSpec, event: { replaced: boolean }): void;
 }
 
 export interface ServedModelOptions {
@@ -83,6 +85,7 @@ export class ServedModel {
       limit: this.limit,
       ...(options.executionSlots === undefined ? {} : { executionSlots: options.executionSlots }),
       onCapacity: () => this.batcher?.wake(),
+      onLost: (event) => options.observer?.instanceLost?.(this.spec, event),
       onReplacementFailed: (error) => this.onReplacementFailed(error),
     });
   }

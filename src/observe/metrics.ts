@@ -65,6 +65,12 @@ export class Metrics {
     labelNames: ['model', 'version', 'reason', 'tenant'] as const,
     registers: [this.registry],
   });
+  readonly instancesLost = new Counter({
+    name: 'sluice_model_instances_lost_total',
+    help: 'Model instances whose session died on its own (a worker thread crashed); each is replaced while the model is ready.',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
   readonly scaleDecisions = new Counter({
     name: 'sluice_autoscaler_decisions_total',
     help: 'Instance count changes made by the autoscaler (the reason is logged).',
