@@ -25,6 +25,11 @@ export class Fifo<T> {
     return this.items[this.head];
   }
 
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head];

@@ -25,8 +25,9 @@ interface Group<T> {
 
 /**
  * One arrival-ordered list of every row, plus one list per group. A row that leaves is
- * only marked gone; each list skips gone rows lazily when they reach its front, so each
- * row costs O(1) amortised whatever the mix of groups or the order rows leave in.
+ * only marked gone; each list drops gone rows when they reach its front (the arrival list
+ * as soon as a row leaves), so each row costs O(1) amortised whatever the mix of groups
+ * or the order rows leave in, and a gone row is held only while an older one is queued.
  */
 export class GroupedFifoQueue<T extends QueuedEntry> {
   private readonly arrivals = new Fifo<Slot<T>>();
@@ -36,6 +37,11 @@ export class GroupedFifoQueue<T extends QueuedEntry> {
   /** Rows queued, all groups together. */
   get size(): number {
     return this.slots.size;
+  }
+
+  /** Slots the arrival list still holds, gone ones included: at most the rows from the oldest queued one to the newest. */
+  get retained(): number {
+    return this.arrivals.length;
   }
 
   push(entry: T): void {
@@ -94,6 +100,10 @@ export class GroupedFifoQueue<T extends QueuedEntry> {
     if (slot === undefined) return false;
     slot.gone = true;
     this.slots.delete(entry);
+    // Rows mostly leave through their group's list; without this the arrival list would
+    // keep every gone row (and its request) until someone asked for the oldest row.
+    if (this.slots.size === 0) this.arrivals.clear();
+    else liveFront(this.arrivals);
     const group = this.groups.get(entry.groupKey);
     if (group !== undefined) {
       group.count -= 1;
