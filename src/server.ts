@@ -64,6 +64,8 @@ const CLIENT_CLOSED_REQUEST = 499;
 export interface SluiceOverrides {
   /** Wraps how model instances open their sessions (tests use it to hold batches). */
   readonly openSession?: ServedModelOptions['openSession'];
+  /** Waits between attempts to replace a lost instance (tests shorten them). */
+  readonly replaceBackoffMs?: ServedModelOptions['replaceBackoffMs'];
 }
 
 export function createSluice(config: Readonly<Config>, logger: Logger, overrides: SluiceOverrides = {}): Sluice {
@@ -82,6 +84,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     loadControl: config.load_control.enabled,
     observer: modelObserver(() => metricsRef.current, logger),
     ...(overrides.openSession === undefined ? {} : { openSession: overrides.openSession }),
+    ...(overrides.replaceBackoffMs === undefined ? {} : { replaceBackoffMs: overrides.replaceBackoffMs }),
   });
   const metrics = new Metrics(models);
   metrics.watchPreprocessPool(preprocessPool);

@@ -21,12 +21,14 @@ const LONG_MESSAGE = Array.from({ length: 80 }, (_, index) => `word${index}`).jo
 /** Opens sessions on the crashing worker; `opens` of them succeed, later ones fail; `gate` holds runs before they reach the worker. */
 function crashingSessions(opens: number) {
   let opened = 0;
+  /** Past `opens`, sessions fail to open ("disk gone") until the disk comes back. */
+  let diskBack = false;
   let letGo: (() => void) | undefined;
   let gate: Promise<void> = Promise.resolve();
   let held = 0;
   const open: OpenSession = async (path, declared, options) => {
     opened += 1;
-    if (opened > opens) throw new ModelLoadError(`${path}: disk gone`);
+    if (opened > opens && !diskBack) throw new ModelLoadError(`${path}: disk gone`);
     const session = await openWorkerSession(path, declared, options, CRASHING_SESSION_WORKER);
     const wrapped: ModelSession = {
       run: async (batch) => {
@@ -46,6 +48,7 @@ function crashingSessions(opens: number) {
     held: () => held,
     hold: () => (gate = new Promise<void>((resolve) => (letGo = resolve))),
     release: () => letGo?.(),
+    diskComesBack: () => (diskBack = true),
   };
 }
 
@@ -72,9 +75,9 @@ test('a crashed worker fails its batch with a 500, and a new instance replaces i
   }
 });
 
-test('when the replacement cannot start, the model turns failed: queued and new requests get 503 at once, and readiness fails', async () => {
+test('when the replacement cannot start, the model turns failed (503 at once, readiness fails) and serves again once a retried replacement starts', async () => {
   const sessions = crashingSessions(1);
-  const sluice = await startTestSluice({ repository: await repositoryWith('triage-small', () => {}), openSession: sessions.open });
+  const sluice = await startTestSluice({ repository: await repositoryWith('triage-small', () => {}), openSession: sessions.open, replaceBackoffMs: { first: 20, max: 100 } });
   try {
     const model = sluice.models.resolve('triage-small');
     sessions.hold();
@@ -94,6 +97,15 @@ test('when the replacement cannot start, the model turns failed: queued and new 
     const refused = await predict(sluice, 'billing question');
     assert.equal(refused.statusCode, 503);
     assert.equal(refused.headers['x-sluice-error-code'], 'ERR_MODEL_NOT_READY');
+    assert.match(model.failureReason ?? '', /\(retrying\)/);
+
+    await until(() => sessions.opened() >= 4, 'the replacement is retried while it fails');
+    sessions.diskComesBack();
+    await until(() => model.state === 'ready', 'a retry starts an instance and the model serves again');
+    assert.equal(model.failureReason, undefined);
+    assert.equal((await sluice.app.inject('/v2/health/ready')).statusCode, 200);
+    const served = await predict(sluice, 'billing question');
+    assert.equal(served.statusCode, 200);
   } finally {
     await sluice.close();
   }

@@ -6,6 +6,7 @@ import type { BatchTensors } from '../tensors.ts';
 import { ExecutionSlots } from './execution-slots.ts';
 import { InstancePool } from './instance-pool.ts';
 import type { OnnxSession } from './onnx-session.ts';
+import { until } from '../../test/support/held-sessions.ts';
 import { SessionLostError } from './worker-session.ts';
 
 /** A session whose runs are held until the test lets them finish. */
@@ -163,16 +164,19 @@ class LosableSession extends HeldSession {
   }
 }
 
-function losableHarness(starts: Array<() => Promise<LosableSession>>) {
+function losableHarness(starts: Array<() => Promise<LosableSession>>, replaceBackoffMs = { first: 60_000, max: 60_000 }) {
   const failures: unknown[] = [];
   let opened = 0;
+  let replaced = 0;
   const pool = new InstancePool({
     start: () => (starts[opened++] ?? starts[starts.length - 1] ?? (() => Promise.reject(new Error('no start'))))(),
     limit: undefined,
     onCapacity: () => {},
     onReplacementFailed: (error) => failures.push(error),
+    onReplaced: () => (replaced += 1),
+    replaceBackoffMs,
   });
-  return { pool, failures, opened: () => opened };
+  return { pool, failures, opened: () => opened, replaced: () => replaced };
 }
 
 test('a lost instance leaves at once and a new one warms up in its place', async () => {
@@ -230,4 +234,32 @@ test('a replacement that fails to start is reported, and a failed pool fails eve
   assert.ok(permit !== undefined, 'queued rows get a permit...');
   await assert.rejects(pool.run(BATCH), /model is failed/, '...and their batch fails at once');
   permit.release('dropped');
+  await pool.close();
+});
+
+test('a failed replacement is retried with a growing wait until one starts; close cancels the retries', async () => {
+  const first = new LosableSession(1);
+  const third = new LosableSession(3);
+  const diskGone = () => Promise.reject(new Error('disk gone'));
+  const { pool, failures, opened, replaced } = losableHarness([async () => first, diskGone, diskGone, async () => third], { first: 5, max: 10 });
+  await pool.scaleTo(1);
+  first.lose();
+  pool.fail(new Error('model is failed'));
+  await until(() => replaced() === 1, 'the third attempt starts an instance');
+  assert.deepEqual([failures.length, opened()], [2, 4]);
+  pool.recover();
+  assert.deepEqual(pool.stats(), { ready: 1, starting: 0, draining: 0, busy: 0, permits: 0 });
+  const output = pool.run(BATCH);
+  third.finishAll();
+  assert.equal((await output)['from']?.data[0], 3, 'batches run again after recover');
+
+  const lost = new LosableSession(4);
+  const closing = losableHarness([async () => lost, diskGone], { first: 5, max: 5 });
+  await closing.pool.scaleTo(1);
+  lost.lose();
+  await until(() => closing.failures.length === 1, 'the first replacement failed');
+  await closing.pool.close();
+  const attempts = closing.opened();
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(closing.opened(), attempts, 'no retry after close');
 });

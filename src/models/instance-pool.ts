@@ -11,9 +11,9 @@
  * A new instance takes no traffic until its warm-up is done (no request ever waits on a
  * cold session); an instance leaving finishes its running batch before it is released.
  * A lost instance's running batch has already failed (its session rejects it); the
- * replacement keeps the pool at the size the autoscaler asked for. Once the pool has
- * `fail`ed, rows still queued get permits that fail at once, so nobody waits on a model
- * that has no instance left.
+ * replacement keeps the pool at the size the autoscaler asked for, retried with a growing
+ * wait while it fails. Once the pool has `fail`ed, rows still queued get permits that fail
+ * at once, so nobody waits on a model that has no instance left, until `recover`.
  */
 import type { ConcurrencyGate, GateOutcome, GatePermit } from '../batching/concurrency-gate.ts';
 import type { AdaptiveLimit } from '../control/adaptive-limit.ts';
@@ -22,6 +22,8 @@ import type { ExecutionSlots } from './execution-slots.ts';
 import type { ModelSession } from './model-session.ts';
 
 type InstanceState = 'starting' | 'ready' | 'draining' | 'closed';
+
+const DEFAULT_REPLACE_BACKOFF_MS = { first: 1_000, max: 30_000 };
 
 interface Instance {
   readonly id: number;
@@ -40,8 +42,12 @@ export interface InstancePoolOptions {
   readonly onCapacity: () => void;
   /** An instance's session died on its own (a worker thread crashed); `replaced`: another is starting in its place. */
   readonly onLost?: (event: { readonly replaced: boolean }) => void;
-  /** An instance was lost and its replacement failed to start; the pool is smaller by one. */
+  /** An instance was lost and its replacement failed to start; the pool is smaller by one until a retry succeeds. */
   readonly onReplacementFailed?: (error: unknown) => void;
+  /** A replacement started after earlier attempts failed: the pool is whole again. */
+  readonly onReplaced?: () => void;
+  /** Waits before retrying a failed replacement, doubling from `first` up to `max`; 1 s to 30 s by default. */
+  readonly replaceBackoffMs?: { readonly first: number; readonly max: number };
 }
 
 export interface InstancePoolStats {
@@ -57,6 +63,9 @@ export class InstancePool implements ConcurrencyGate {
   private nextId = 1;
   private permits = 0;
   private failure: Error | undefined;
+  private closed = false;
+  /** Timers of replacements waiting to be retried, so `close` can cancel them. */
+  private readonly retries = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: InstancePoolOptions) {}
 
@@ -141,7 +150,16 @@ export class InstancePool implements ConcurrencyGate {
     this.options.onCapacity();
   }
 
+  /** An instance started again after `fail`: batches run again. */
+  recover(): void {
+    this.failure = undefined;
+    this.options.onCapacity();
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.retries) clearTimeout(timer);
+    this.retries.clear();
     await Promise.all(this.instances.map((instance) => this.drain(instance)));
   }
 
@@ -174,7 +192,32 @@ export class InstancePool implements ConcurrencyGate {
     const replace = instance.state === 'ready';
     this.options.onLost?.({ replaced: replace });
     void this.release(instance);
-    if (replace) this.startInstance().catch((error: unknown) => this.options.onReplacementFailed?.(error));
+    if (replace) this.replace(0);
+  }
+
+  /**
+   * Starts a replacement, and when it fails (a disk gone, memory short) tries again after
+   * a growing wait for as long as the pool is open: a model that lost its last instance
+   * is failed (503) meanwhile, and serves again once one starts.
+   */
+  private replace(failures: number): void {
+    if (this.closed) return;
+    this.startInstance().then(
+      () => {
+        if (failures > 0) this.options.onReplaced?.();
+      },
+      (error: unknown) => {
+        this.options.onReplacementFailed?.(error);
+        if (this.closed) return;
+        const { first, max } = this.options.replaceBackoffMs ?? DEFAULT_REPLACE_BACKOFF_MS;
+        const timer = setTimeout(() => {
+          this.retries.delete(timer);
+          this.replace(failures + 1);
+        }, Math.min(max, first * 2 ** failures));
+        timer.unref();
+        this.retries.add(timer);
+      },
+    );
   }
 
   private async drain(instance: Instance): Promise<void> {

@@ -24,6 +24,9 @@ import { warmupBatchSizes, warmUpSession } from './warmup.ts';
 export type ModelState = 'loading' | 'warming' | 'ready' | 'failed' | 'closed';
 
 /** What a served model reports to metrics and logs; every callback is optional. */
+/** How a model that lost its last instance explains its failure; it recovers from this one alone. */
+const LOST_INSTANCE = 'an instance was lost and could not be replaced';
+
 export interface ModelObserver {
   batch?(model: ModelSpec, event: { size: number; inferenceMs: number }): void;
   shed?(model: ModelSpec, event: ShedEvent): void;
@@ -45,6 +48,8 @@ export interface ServedModelOptions {
   readonly preprocessPool?: PreprocessPool;
   /** Where batches execute: a worker thread per instance (default), or the event loop's thread. */
   readonly execution?: ExecutionMode;
+  /** Waits between attempts to replace a lost instance (1 s doubling to 30 s by default; tests shorten it). */
+  readonly replaceBackoffMs?: { readonly first: number; readonly max: number };
   /** Opens one instance's session; `openModelSession` unless a caller wraps it (tests hold batches this way). */
   readonly openSession?: OpenSession;
 }
@@ -87,6 +92,8 @@ export class ServedModel {
       onCapacity: () => this.batcher?.wake(),
       onLost: (event) => options.observer?.instanceLost?.(this.spec, event),
       onReplacementFailed: (error) => this.onReplacementFailed(error),
+      onReplaced: () => this.onReplaced(),
+      ...(options.replaceBackoffMs === undefined ? {} : { replaceBackoffMs: options.replaceBackoffMs }),
     });
   }
 
@@ -197,14 +204,24 @@ export class ServedModel {
    * on smaller; with none left it turns failed, like a model that failed to load: not
    * ready (503 on readiness and on new requests, so an orchestrator takes it out), and
    * rows still queued fail at once with the same 503 instead of waiting for an instance.
+   * The pool keeps retrying; the first replacement that starts makes it ready again.
    */
   private onReplacementFailed(error: unknown): void {
     const { ready, starting } = this.pool.stats();
     if (ready + starting > 0 || this.stateValue !== 'ready') return;
     this.stateValue = 'failed';
-    this.failure = `an instance was lost and could not be replaced: ${(error as Error).message}`;
+    this.failure = `${LOST_INSTANCE}: ${(error as Error).message} (retrying)`;
     void this.autoscaler?.stop();
     this.pool.fail(new SluiceError('ERR_MODEL_NOT_READY', `model "${this.spec.name}" version ${this.spec.version} is failed: ${this.failure}`));
+  }
+
+  /** A replacement started after the model had failed for want of one: it serves again. */
+  private onReplaced(): void {
+    if (this.stateValue !== 'failed' || this.failure === undefined || !this.failure.startsWith(LOST_INSTANCE)) return;
+    this.stateValue = 'ready';
+    this.failure = undefined;
+    this.pool.recover();
+    this.startAutoscaler();
   }
 
   private createBatcher(): DynamicBatcher {

@@ -26,7 +26,11 @@ export async function startTestSluice(options: TestSluiceOptions = {}): Promise<
     env: {},
     overrides: { admission: TESTS_WITHOUT_ADMISSION, ...options.config, models: { ...modelsConfigOf(options.config), repository, build_defaults: false }, server: { port: 0, host: '127.0.0.1' } },
   });
-  const sluice = createSluice(config, pino({ level: 'silent' }), options.openSession === undefined ? {} : { openSession: options.openSession });
+  const overrides = {
+    ...(options.openSession === undefined ? {} : { openSession: options.openSession }),
+    ...(options.replaceBackoffMs === undefined ? {} : { replaceBackoffMs: options.replaceBackoffMs }),
+  };
+  const sluice = createSluice(config, pino({ level: 'silent' }), overrides);
   if (options.load !== false) await sluice.models.loadRepository(repository);
   return sluice;
 }
