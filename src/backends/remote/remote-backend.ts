@@ -189,10 +189,7 @@ export class RemoteBackend {
       const choice = this.pick(tried);
       if (choice === undefined) {
         slotDeadline ??= Math.min(this.gates.slotDeadline(), ticket.deadlineMs ?? Infinity);
-        const waited = await this.gates.waitForSlot(tried, slotDeadline, signal, ticket);
-        if (waited === 'slot') continue;
-        // The request's own deadline ended the wait when it was the nearer of the two (timers may fire a little early).
-        if (waited === 'expired' && slotDeadline === ticket.deadlineMs) throw this.deadlineExceeded(ticket);
+        if (await this.waitForSlot(tried, signal, ticket, slotDeadline)) continue;
         break;
       }
       const start = (next: GatedChoice, cancel: AbortSignal) => runAttempt(next, this.attemptContext(next.index, call, cancel, streaming, hedged));
@@ -219,8 +216,17 @@ export class RemoteBackend {
     throw new SluiceError('ERR_UPSTREAM_UNAVAILABLE', `backend "${this.name}" is unavailable: ${failures.join('; ')}`);
   }
 
-  private deadlineExceeded(ticket: Ticket): SluiceError {
-    return new SluiceError('ERR_DEADLINE_EXCEEDED', `the request timed out waiting for a slot on backend "${this.name}" (priority ${ticket.priority}): every replica stayed at its concurrency limit until its deadline`);
+  /**
+   * Nothing could be picked: when replicas are merely full, waits for a slot until `untilMs`
+   * (true: pick again); a wait ended by the request's own deadline, the nearer of the two
+   * (compared as set, since timers may fire a little early), is a 504.
+   */
+  private async waitForSlot(tried: ReadonlySet<number>, signal: AbortSignal, ticket: Ticket, untilMs: number): Promise<boolean> {
+    const waited = await this.gates.waitForSlot(tried, untilMs, signal, ticket);
+    if (waited === 'expired' && untilMs === ticket.deadlineMs) {
+      throw new SluiceError('ERR_DEADLINE_EXCEEDED', `the request timed out waiting for a slot on backend "${this.name}" (priority ${ticket.priority}): every replica stayed at its concurrency limit until its deadline`);
+    }
+    return waited === 'slot';
   }
 
   /** A replica neither the gates nor the balancer keep out, with a slot on its limit taken. */
