@@ -1,6 +1,6 @@
 /** The one configuration document: YAML file, then environment overrides, validated once and frozen. */
 import { z } from 'zod';
-import { DEFAULT_SEED } from '../training/build-models.ts';
+import { DEFAULT_SEED } from '../training/default-seed.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

@@ -14,13 +14,12 @@ import { buildEmbedModel, EMBED_NAME } from './models/embed.ts';
 import { buildNoshowModel, NOSHOW_NAME } from './models/noshow.ts';
 import { buildTriageModel, TRIAGE_LARGE, TRIAGE_SMALL, type IntentCorpus } from './models/triage.ts';
 import { deriveSeed } from '../seeded-rng.ts';
+import { DEFAULT_SEED } from './default-seed.ts';
 
 export type { BuiltModelSummary } from './models/artifacts.ts';
 
 export const DEFAULT_MODEL_NAMES = [TRIAGE_SMALL.name, TRIAGE_LARGE.name, EMBED_NAME, NOSHOW_NAME] as const;
 export type DefaultModelName = (typeof DEFAULT_MODEL_NAMES)[number];
-
-export const DEFAULT_SEED = 7;
 
 export const DATA_SIZES = { intentTrain: 6000, intentGolden: 800, noshowTrain: 8000, noshowGolden: 2000 } as const;
 

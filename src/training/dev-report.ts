@@ -6,7 +6,8 @@
  *   npx tsx src/training/dev-report.ts [seed]
  */
 import { pathToFileURL } from 'node:url';
-import { DATA_SIZES, DEFAULT_SEED, generateIntentCorpus } from './build-models.ts';
+import { DATA_SIZES, generateIntentCorpus } from './build-models.ts';
+import { DEFAULT_SEED } from './default-seed.ts';
 import { generateIntentExamples } from './data/intent-generator.ts';
 import { buildEmbedModel } from './models/embed.ts';
 import { buildTriageModel, TRIAGE_LARGE, TRIAGE_SMALL } from './models/triage.ts';

@@ -6,7 +6,8 @@
 import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildDefaultModels, DEFAULT_SEED } from '../../src/training/build-models.ts';
+import { buildDefaultModels } from '../../src/training/build-models.ts';
+import { DEFAULT_SEED } from '../../src/training/default-seed.ts';
 import { modelSourceHash } from '../../src/training/source-hash.ts';
 
 export async function defaultModelsDir(seed = DEFAULT_SEED): Promise<string> {
