@@ -50,6 +50,15 @@ describe('HedgePolicy', () => {
     assert.ok(policy.stats().deniedTotal > 0);
   });
 
+  it('recomputes the percentile every 16 observations, not on every request', () => {
+    const policy = warmed(new FakeClock(), { sampleSize: 20 });
+    const before = policy.hedgeAfterMs();
+    for (let sample = 0; sample < 15; sample += 1) policy.observeLatency(1_000);
+    assert.equal(policy.hedgeAfterMs(), before, 'fifteen new observations: the cached figure stands');
+    policy.observeLatency(1_000);
+    assert.equal(policy.hedgeAfterMs(), 1_000, 'the sixteenth brings it up to date');
+  });
+
   it('follows recent latency: old samples roll out of the ring', () => {
     const clock = new FakeClock();
     const policy = warmed(clock, { sampleSize: 100 });
