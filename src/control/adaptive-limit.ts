@@ -122,9 +122,14 @@ export class AdaptiveLimit {
     return Math.floor(this.estimated);
   }
 
+  /** Whether a permit is to be had now; asked on every pick, so it builds no snapshot. */
+  get hasRoom(): boolean {
+    return this.inflight < this.limit;
+  }
+
   /** A permit, or undefined when the limit is reached: the caller sheds or queues the request. */
   tryAcquire(): Permit | undefined {
-    if (this.inflight >= this.limit) {
+    if (!this.hasRoom) {
       this.rejected += 1;
       return undefined;
     }

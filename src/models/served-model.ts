@@ -24,9 +24,6 @@ import { warmupBatchSizes, warmUpSession } from './warmup.ts';
 export type ModelState = 'loading' | 'warming' | 'ready' | 'failed' | 'closed';
 
 /** What a served model reports to metrics and logs; every callback is optional. */
-/** How a model that lost its last instance explains its failure; it recovers from this one alone. */
-const LOST_INSTANCE = 'an instance was lost and could not be replaced';
-
 export interface ModelObserver {
   batch?(model: ModelSpec, event: { size: number; inferenceMs: number }): void;
   shed?(model: ModelSpec, event: ShedEvent): void;
@@ -210,14 +207,17 @@ export class ServedModel {
     const { ready, starting } = this.pool.stats();
     if (ready + starting > 0 || this.stateValue !== 'ready') return;
     this.stateValue = 'failed';
-    this.failure = `${LOST_INSTANCE}: ${(error as Error).message} (retrying)`;
+    this.failure = `an instance was lost and could not be replaced: ${(error as Error).message} (retrying)`;
     void this.autoscaler?.stop();
     this.pool.fail(new SluiceError('ERR_MODEL_NOT_READY', `model "${this.spec.name}" version ${this.spec.version} is failed: ${this.failure}`));
   }
 
-  /** A replacement started after the model had failed for want of one: it serves again. */
+  /**
+   * A replacement started after earlier attempts failed. Only a model that was serving
+   * loses instances, so a failed one here failed for want of this one: it serves again.
+   */
   private onReplaced(): void {
-    if (this.stateValue !== 'failed' || this.failure === undefined || !this.failure.startsWith(LOST_INSTANCE)) return;
+    if (this.stateValue !== 'failed') return;
     this.stateValue = 'ready';
     this.failure = undefined;
     this.pool.recover();

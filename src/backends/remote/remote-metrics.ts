@@ -8,7 +8,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { scrapeTimeCounter, scrapeTimeGauge } from '../../observe/scrape-time-metrics.ts';
 import type { AttemptEvent } from './remote-backend.ts';
 import type { RemoteModels } from './remote-models.ts';
-import { watchReplicaGates } from './replica-gate-metrics.ts';
+import { perReplica, watchReplicaGates } from './replica-gate-metrics.ts';
 
 const TTFT_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** From a slow CPU-served model (a few a second) to a small one on a fast GPU (thousands). */
@@ -93,7 +93,7 @@ export class RemoteMetrics {
       name: 'sluice_upstream_inflight',
       help: 'Attempts sent to a remote replica and not yet finished (streams included).',
       labelNames: ['backend', 'replica'],
-      read: () => remote.stats().flatMap((backend) => backend.replicas.map((replica) => [{ backend: backend.name, replica: new URL(replica.url).host }, replica.inFlight] as const)),
+      read: () => perReplica(remote, (replica) => replica.inFlight),
     });
     watchReplicaGates(registry, remote);
   }

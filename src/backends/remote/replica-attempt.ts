@@ -70,6 +70,7 @@ export async function runAttempt(choice: GatedChoice, context: AttemptContext): 
   const { replica, call, cancel } = context;
   const where = `backend "${context.backend}" replica ${replica.host}`;
   const started = performance.now();
+  const report = (status: string) => context.onAttempt({ backend: context.backend, replica: replica.host, status });
   let sample: PermitOutcome = 'ignore';
   let settled = false;
   const settle = (ok: boolean) => {
@@ -82,7 +83,7 @@ export async function runAttempt(choice: GatedChoice, context: AttemptContext): 
   try {
     const response = await replica.send({ ...call, signal: AbortSignal.any([call.signal, cancel]) });
     const headersMs = performance.now() - started;
-    context.onAttempt({ backend: context.backend, replica: replica.host, status: String(response.statusCode) });
+    report(String(response.statusCode));
     if (response.statusCode < 300) context.observeHeaders?.(headersMs);
     if (response.statusCode >= 500) {
       const detail = await readSnippet(response.body);
@@ -103,16 +104,16 @@ export async function runAttempt(choice: GatedChoice, context: AttemptContext): 
     if (cancel.aborted && !call.signal.aborted) {
       settle(true);
       // Counted, so the attempts metric shows the extra load hedging costs.
-      context.onAttempt({ backend: context.backend, replica: replica.host, status: 'cancelled' });
+      report('cancelled');
       return { retryable: false, failure: new SluiceError('ERR_UPSTREAM_UNAVAILABLE', `${where} was cancelled: a hedge answered first`) };
     }
     settle(false);
     if (call.signal.aborted) {
-      context.onAttempt({ backend: context.backend, replica: replica.host, status: 'client_closed' });
+      report('client_closed');
       throw error;
     }
     const classified = classifyFailure(error, where);
-    context.onAttempt({ backend: context.backend, replica: replica.host, status: classified.error.code === 'ERR_UPSTREAM_TIMEOUT' ? 'timeout' : 'error' });
+    report(classified.error.code === 'ERR_UPSTREAM_TIMEOUT' ? 'timeout' : 'error');
     return { retryable: classified.retryable, failure: classified.error };
   }
 }

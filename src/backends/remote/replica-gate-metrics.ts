@@ -12,7 +12,7 @@ import type { PassedOver } from './replica-gates.ts';
 type ReplicaLabels = 'backend' | 'replica';
 
 /** One reading per replica for which `value` is defined. */
-function perReplica(remote: RemoteModels, value: (replica: RemoteReplicaStats) => number | undefined): Array<Reading<ReplicaLabels>> {
+export function perReplica(remote: RemoteModels, value: (replica: RemoteReplicaStats) => number | undefined): Array<Reading<ReplicaLabels>> {
   return remote.stats().flatMap((backend) =>
     backend.replicas.flatMap((replica) => {
       const reading = value(replica);

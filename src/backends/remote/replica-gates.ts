@@ -87,7 +87,7 @@ export class ReplicaGates {
     if (this.health !== undefined && !this.health.isHealthy(index)) return 'unhealthy';
     if (this.cooldowns?.isCoolingDown(index) === true) return 'cooling-down';
     const limit = this.limits?.[index];
-    if (limit !== undefined && limit.stats().inflight >= limit.limit) return 'at-limit';
+    if (limit !== undefined && !limit.hasRoom) return 'at-limit';
     return 'open';
   }
 

@@ -104,6 +104,8 @@ export class SlotWaiters {
 
   /** A slot was released: the next waiter in priority and fair order may take it. */
   wakeOne(): void {
+    // Called on every permit release: nothing to sort or allocate when nobody waits.
+    if (this.waiting === 0) return;
     for (const priority of [...this.levels.keys()].sort((a, b) => a - b)) {
       const ring = this.levels.get(priority)?.ring;
       const tenant = ring?.next((member) => member.waiters.length > 0);
