@@ -18,7 +18,8 @@ import { sampleRss, startCpuMeter } from './lib/process-usage.ts';
 import { environmentFacts, writeResults } from './lib/report.ts';
 import { defaultPinning, pinThisProcess, type CpuPinning } from './lib/cpu-pinning.ts';
 import { listOption, numberOption, parseEnvPairs, stringOption, type Scenario, type ScenarioContext } from './lib/scenario.ts';
-import { REPOSITORY_ROOT, startSluice, type SluiceProcess } from './lib/server-process.ts';
+import { floorTable, shedBounds, type FloorMeasurement } from './lib/refusal-floor.ts';
+import { freePort, REPOSITORY_ROOT, startNodeServer, startSluice, type SluiceProcess } from './lib/server-process.ts';
 import { waitUntilModelIdle } from './lib/server-idle.ts';
 import { capacityTable, overloadChecks, overloadTable, checksTable, ratioTable, type CapacityPoint, type OverloadRow, type SideKey } from './overload-report.ts';
 
@@ -26,6 +27,8 @@ const MODEL = 'triage-large';
 const MULTIPLIERS = [0.5, 0.8, 1, 2, 3, 4] as const;
 /** Batching needs concurrency to fill batches, so capacity is the best of a few user counts. */
 const CAPACITY_USERS = [8, 32, 128] as const;
+/** Enough users to keep a bare server's one core busy. */
+const FLOOR_USERS = 128;
 /** The default goodput SLO: an interactive triage answer is useful within half a second. */
 const DEFAULT_SLO_MS = 500;
 /** Until the `load_control.enabled` key exists the server refuses this; run with `--off-env default` then. */
@@ -124,15 +127,20 @@ async function runOverload(settings: Settings): Promise<void> {
     // Warm-up, not measured: JIT on both sides of the wire, first connections, first batches.
     for (const side of sides) await runClosedLoop({ client: side.client, request, users: 32, durationMs: 1000, sloMs: settings.sloMs });
     const capacityPoints = await measureCapacity(settings, off, request);
-    const capacity = Math.max(...capacityPoints.map((point) => point.okPerS));
+    const best = capacityPoints.reduce((a, b) => (b.okPerS > a.okPerS ? b : a));
+    const capacity = best.okPerS;
     console.log(`\n### Capacity (closed loop, ${off.label})\n\n${capacityTable(capacityPoints)}\n\ncapacity: ${capacity.toFixed(0)} req/s\n`);
+    const floor = await measureRefusalFloor(settings, request);
+    const floorReport = shedBounds({ okPerS: capacity, serverCores: best.cpu.server }, floor, MULTIPLIERS.filter((multiplier) => multiplier > 1));
+    console.log(`### The floor for refusals (benchmarks/refusal-floor-server.ts)\n`);
+    console.log(`A bare node:http server answering every request with this 429 held ${floor.refusalsPerS.toFixed(0)}/s on the servers' CPU: ${floorReport.refusedUs.toFixed(1)} µs of CPU a refusal, against ${floorReport.servedUs.toFixed(1)} µs a request served at capacity.\n\n${floorTable(floorReport)}\n`);
     const rows = await runRates(settings, [on, off], request, capacity);
     const checks = roundsOf(settings).map((round) => ({ round, checks: overloadChecks(rows.filter((row) => row.round === round), capacity, settings.sloMs) }));
     console.log(`\n### Open loop, Poisson arrivals, ${settings.rowMs / 1000} s per row, goodput SLO ${settings.sloMs} ms\n\n${overloadTable(rows, capacity)}\n`);
     console.log(`### On ÷ off, round by round\n\n${ratioTable(rows)}\n`);
     for (const { round, checks: roundChecks } of checks) console.log(`### Targets, round ${round} (load control on; off shown for contrast)\n\n${checksTable(roundChecks)}\n`);
     const environment = environmentFacts(settings.serverRoot);
-    const path = await writeResults('overload', { scenario: 'overload', started, environment, settings, capacity, capacityPoints, rows, checks });
+    const path = await writeResults('overload', { scenario: 'overload', started, environment, settings, capacity, capacityPoints, floor, floorReport, rows, checks });
     console.log(`results: ${path}`);
   } finally {
     await Promise.all(sides.map(async (side) => {
@@ -160,6 +168,23 @@ async function measureCapacity(settings: Settings, side: RunningSide, request: R
     points.push({ users, okPerS: summary.okThroughput, summary, cpu: cpu.read() });
   }
   return points;
+}
+
+/** The closed-loop rate of a bare 429 server on the servers' CPU, with the requests sluice gets. */
+async function measureRefusalFloor(settings: Settings, request: RequestSource): Promise<FloorMeasurement> {
+  const port = await freePort();
+  const cpus = settings.pinning?.server;
+  const server = await startNodeServer({ label: 'refusal floor', entry: ['--import', 'tsx', 'benchmarks/refusal-floor-server.ts'], args: [String(port)], port, readyPath: '/', ...(cpus === undefined ? {} : { cpus }) });
+  const client = new LoadClient(server.origin, { connections: FLOOR_USERS, requestTimeoutMs: settings.requestTimeoutMs });
+  try {
+    await runClosedLoop({ client, request, users: FLOOR_USERS, durationMs: 500, sloMs: settings.sloMs });
+    const cpu = startCpuMeter(server.pid);
+    const summary = await runClosedLoop({ client, request, users: FLOOR_USERS, durationMs: settings.capacityPointMs, sloMs: settings.sloMs });
+    return { refusalsPerS: summary.outcomes.shed.count / summary.durationS, cpu: cpu.read() };
+  } finally {
+    await client.close();
+    await server.stop();
+  }
 }
 
 async function runRates(settings: Settings, sides: readonly RunningSide[], request: RequestSource, capacity: number): Promise<OverloadRow[]> {

@@ -108,8 +108,9 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   // the gate exists, and the server it sits in must exist before that.
   const admissionScreen: { current?: RawAdmission } = {};
   const app = Fastify({
+    // Fastify applies its own keep-alive timeout only to a server it creates itself.
     serverFactory: (handler) =>
-      createServer((request, response) => {
+      createServer({ keepAliveTimeout: config.server.keep_alive_timeout_ms }, (request, response) => {
         if (admissionScreen.current?.screen(request, response) === true) return;
         handler(request, response);
       }),

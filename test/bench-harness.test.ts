@@ -13,6 +13,7 @@ import { LatencyRecorder, outcomeOfStatus } from '../benchmarks/lib/latency-reco
 import { runClosedLoop, runOpenLoop } from '../benchmarks/lib/open-loop.ts';
 import { formatDuration, ProgressBar } from '../benchmarks/lib/progress.ts';
 import { formatRatio, median, pairRatios } from '../benchmarks/lib/ratios.ts';
+import { floorTable, shedBounds } from '../benchmarks/lib/refusal-floor.ts';
 import { overloadChecks, type OverloadRow, type SideKey } from '../benchmarks/overload-report.ts';
 
 const SLOW_MS = 200;
@@ -214,4 +215,18 @@ test('the progress bar prints one line per finished row where there is no termin
   assert.ok(screen.every((text) => text.startsWith('\r')), 'every write returns to the line start');
   assert.ok(screen.some((text) => text === '\r\x1b[K  row 1: done\n'), 'a finished row stays on screen above the bar');
   assert.equal(formatDuration(65_000), '1m05s');
+});
+
+test('the refusal floor bounds goodput: what is left of one core after refusing every arrival beyond what is served', () => {
+  const idle = { client: 0, other: 0 };
+  // 100 µs a request served (10k/s on one core), 25 µs a refusal (40k/s on one core).
+  const report = shedBounds({ okPerS: 10_000, serverCores: 1 }, { refusalsPerS: 40_000, cpu: { server: 1, ...idle } }, [2, 3, 4]);
+  assert.equal(Math.round(report.servedUs), 100);
+  assert.equal(Math.round(report.refusedUs), 25);
+  assert.deepEqual(report.bounds.map((bound) => Math.round(bound.goodputFraction * 100)), [67, 33, 0]);
+  assert.deepEqual(report.bounds.map((bound) => bound.arrivalsPerS), [20_000, 30_000, 40_000]);
+  // A floor measured at half a core costs half as much per refusal.
+  const halfCore = shedBounds({ okPerS: 10_000, serverCores: 1 }, { refusalsPerS: 40_000, cpu: { server: 0.5, ...idle } }, [3]);
+  assert.equal(Math.round((halfCore.bounds[0]?.goodputFraction ?? 0) * 100), 71);
+  assert.match(floorTable(report), /\| 3x \| 30000 \| 33% \|/);
 });

@@ -8,7 +8,7 @@
  *   schedule  ─┬──┬─┬───┬──┬─►   arrivals at fixed offsets from the start
  *              │  │ │   │  └ outstanding ≥ cap → dropped_by_client (the schedule goes on)
  *              ▼  ▼ ▼   ▼
- *   Pool  ─► server ─► answer: latency = answered − intended, into the outcome's histogram
+ *   connections (opened before the run) ─► server ─► answer: latency = answered − intended, into the outcome's histogram
  */
 import { arrivalOffsetsMs, type ArrivalProcess } from './arrivals.ts';
 import type { LoadClient, RequestSource } from './http-target.ts';
@@ -44,6 +44,9 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<RunSummary>
   const recorder = new LatencyRecorder(options.sloMs);
   const inFlight = new Set<Promise<void>>();
   const maxOutstanding = options.maxOutstanding ?? options.client.connections;
+  // The run's users already hold their connections: opening thousands under load would
+  // measure connection setup, on both sides of the wire, instead of requests.
+  await options.client.warm(Math.min(maxOutstanding, options.client.connections));
   const start = performance.now();
   let lastAnswer = start;
   const send = (index: number, intended: number): void => {

@@ -107,6 +107,23 @@ describe('AdmissionGate', () => {
     assert.deepEqual(gate.stats(), { limit: 10, inflight: 0, refused: { concurrency: 0, loop_lag: 1 }, loopStallMs: 35, loopBehind: true });
   });
 
+  it('without a loop lag guard, late turns never refuse and no probe is asked for', () => {
+    const { gate, clock } = create({ loopLag: false });
+    assert.equal(gate.probeTickMs, undefined);
+    for (let turn = 0; turn < 5; turn += 1) {
+      clock.advance(TICK_MS);
+      admitted(gate).finish(200);
+      admitted(gate).finish(200);
+      clock.advance(60);
+      gate.loopTurned();
+    }
+    clock.advance(TICK_MS + 50);
+    admitted(gate).finish(200);
+    admitted(gate).finish(200);
+    assert.deepEqual(gate.stats().refused, { concurrency: 0, loop_lag: 0 });
+    assert.equal(gate.stats().loopBehind, false);
+  });
+
   it('frees the slot of a request whose client went away, and counts each ticket once', () => {
     const { gate } = create({ initialLimit: 1, minLimit: 1, maxLimit: 1 });
     const ticket = admitted(gate);

@@ -25,7 +25,8 @@ export interface AdmissionGateOptions {
   readonly initialLimit: number;
   readonly minLimit: number;
   readonly maxLimit: number;
-  readonly loopLag?: LoopLagOptions;
+  /** The loop lag guard's settings; false: no guard, only the concurrency limit. */
+  readonly loopLag?: LoopLagOptions | false;
   readonly clock?: Clock;
   /** Called when the integer limit changes. */
   readonly onLimitChange?: (limit: number, previous: number, reason: LimitChangeReason) => void;
@@ -58,7 +59,7 @@ export interface AdmissionStats {
 
 export class AdmissionGate {
   private readonly limiter: AdaptiveLimit;
-  private readonly loopLag: LoopLagGuard;
+  private readonly loopLag: LoopLagGuard | undefined;
   private readonly clock: Clock;
   private readonly refused: Record<AdmissionGuard, number> = { concurrency: 0, loop_lag: 0 };
 
@@ -66,22 +67,22 @@ export class AdmissionGate {
     this.clock = options.clock ?? new RealClock();
     const { initialLimit, minLimit, maxLimit, onLimitChange } = options;
     this.limiter = new AdaptiveLimit({ initialLimit, minLimit, maxLimit, clock: this.clock, ...(onLimitChange === undefined ? {} : { onChange: onLimitChange }) });
-    this.loopLag = new LoopLagGuard(this.clock, options.loopLag);
+    this.loopLag = options.loopLag === false ? undefined : new LoopLagGuard(this.clock, options.loopLag);
   }
 
-  /** The period the loop probe should call `loopTurned` at. */
-  get probeTickMs(): number {
-    return this.loopLag.tickMs;
+  /** The period the loop probe should call `loopTurned` at; undefined without a loop lag guard (no probe needed). */
+  get probeTickMs(): number | undefined {
+    return this.loopLag?.tickMs;
   }
 
   /** The loop probe's timer ran. */
   loopTurned(): void {
-    this.loopLag.onTurn();
+    this.loopLag?.onTurn();
   }
 
   admit(): AdmissionVerdict {
-    const lag = this.loopLag.check();
-    if (lag.shed) return this.refuse('loop_lag', `the server is ${Math.round(lag.stallMs)} ms behind on the requests it has received`, lag.stallMs);
+    const lag = this.loopLag?.check();
+    if (lag?.shed === true) return this.refuse('loop_lag', `the server is ${Math.round(lag.stallMs)} ms behind on the requests it has received`, lag.stallMs);
     const permit = this.limiter.tryAcquire();
     if (permit === undefined) {
       const { limit, shortRttMs } = this.limiter.stats();
@@ -99,7 +100,7 @@ export class AdmissionGate {
 
   stats(): AdmissionStats {
     const { limit, inflight } = this.limiter.stats();
-    return { limit, inflight, refused: { ...this.refused }, loopStallMs: this.loopLag.stallMs(), loopBehind: this.loopLag.behind };
+    return { limit, inflight, refused: { ...this.refused }, loopStallMs: this.loopLag?.stallMs() ?? 0, loopBehind: this.loopLag?.behind ?? false };
   }
 
   private refuse(guard: AdmissionGuard, why: string, retryAfterMs: number): AdmissionVerdict {

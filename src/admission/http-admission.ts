@@ -33,6 +33,7 @@ export interface AdmissionSettings {
   readonly min_limit: number;
   readonly max_limit: number;
   readonly initial_limit: number;
+  readonly loop_lag: { readonly enabled: boolean; readonly target_ms: number; readonly interval_ms: number };
 }
 
 export interface AdmissionDeps {
@@ -51,9 +52,10 @@ export function registerAdmissionGate(app: FastifyInstance, settings: AdmissionS
     initialLimit: settings.initial_limit,
     minLimit: settings.min_limit,
     maxLimit: settings.max_limit,
+    loopLag: settings.loop_lag.enabled ? { targetMs: settings.loop_lag.target_ms, intervalMs: settings.loop_lag.interval_ms } : false,
     ...(deps.onLimitChange === undefined ? {} : { onLimitChange: deps.onLimitChange }),
   });
-  const probe = startLoopProbe(() => gate.loopTurned(), gate.probeTickMs);
+  const probe = gate.probeTickMs === undefined ? undefined : startLoopProbe(() => gate.loopTurned(), gate.probeTickMs);
   deps.metrics.watchAdmission(gate);
   const screen = new RawAdmission(gate, deps);
   app.decorateRequest('admission', null);
@@ -79,7 +81,7 @@ export function registerAdmissionGate(app: FastifyInstance, settings: AdmissionS
     done();
   });
   app.addHook('onClose', (_instance, done) => {
-    probe.stop();
+    probe?.stop();
     done();
   });
   return screen;

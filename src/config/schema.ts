@@ -16,6 +16,12 @@ export const ConfigSchema = z.strictObject({
        * 511 overflowed under thousands of connections and clients retried after 1–3 s.
        */
       listen_backlog: z.number().int().min(1).default(4096),
+      /**
+       * How long an idle keep-alive connection stays open. Longer than the idle timeouts of
+       * the load balancers and client pools in front (60 s is common), so the server never
+       * closes a connection a client is about to reuse, and clients do not reconnect under load.
+       */
+      keep_alive_timeout_ms: z.number().int().min(1000).default(72_000),
       /** After SIGTERM: how long queued and in-flight requests may take to finish. */
       shutdown_grace_ms: z.number().int().min(0).default(30_000),
     })
@@ -67,6 +73,16 @@ export const ConfigSchema = z.strictObject({
       max_limit: z.number().int().min(1).default(4096),
       /** ...and starts here. */
       initial_limit: z.number().int().min(1).default(256),
+      /** The event-loop lag guard (src/admission/loop-lag-guard.ts): sheds while the loop has been behind on the requests it received. */
+      loop_lag: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** A request parsed this long into a late turn of the loop is taken to have waited too long. */
+          target_ms: z.number().positive().default(20),
+          /** How long the loop must have been behind before it sheds, and keep up before it stops. */
+          interval_ms: z.number().positive().default(100),
+        })
+        .prefault({}),
     })
     .superRefine((admission, ctx) => {
       if (admission.max_limit < admission.min_limit) ctx.addIssue({ code: 'custom', path: ['max_limit'], message: `must be ≥ min_limit (${admission.min_limit})` });

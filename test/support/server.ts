@@ -24,7 +24,7 @@ export async function startTestSluice(options: TestSluiceOptions = {}): Promise<
   const repository = options.repository ?? (await defaultModelsDir());
   const config = loadConfig({
     env: {},
-    overrides: { admission: TESTS_WITHOUT_ADMISSION, ...options.config, models: { ...modelsConfigOf(options.config), repository, build_defaults: false }, server: { port: 0, host: '127.0.0.1' } },
+    overrides: { admission: TESTS_WITHOUT_ADMISSION, ...options.config, models: { ...sectionOf(options.config, 'models'), repository, build_defaults: false }, server: { ...sectionOf(options.config, 'server'), port: 0, host: '127.0.0.1' } },
   });
   const overrides = {
     ...(options.openSession === undefined ? {} : { openSession: options.openSession }),
@@ -35,8 +35,8 @@ export async function startTestSluice(options: TestSluiceOptions = {}): Promise<
   return sluice;
 }
 
-/** A test's own `models` settings (e.g. `execution: main`) are kept; the repository is always the test's. */
-function modelsConfigOf(config: Record<string, unknown> | undefined): Record<string, unknown> {
-  const models = config?.['models'];
-  return typeof models === 'object' && models !== null ? (models as Record<string, unknown>) : {};
+/** A test's own `models` and `server` settings are kept; the repository and the address are always the test's. */
+function sectionOf(config: Record<string, unknown> | undefined, name: 'models' | 'server'): Record<string, unknown> {
+  const section = config?.[name];
+  return typeof section === 'object' && section !== null ? (section as Record<string, unknown>) : {};
 }
