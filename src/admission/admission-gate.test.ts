@@ -7,7 +7,7 @@ const TICK_MS = 5;
 
 function create(options: Partial<AdmissionGateOptions> = {}): { gate: AdmissionGate; clock: FakeClock } {
   const clock = new FakeClock(1_000);
-  const gate = new AdmissionGate({ initialLimit: 10, minLimit: 1, maxLimit: 1000, clock, loopLag: { tickMs: TICK_MS, targetMs: 20, intervalMs: 100 }, ...options });
+  const gate = new AdmissionGate({ initialLimit: 10, minLimit: 1, maxLimit: 1000, clock, loopLag: { tickMs: TICK_MS, targetMs: 20, intervalMs: 100, cpuMs: () => clock.now() }, ...options });
   return { gate, clock };
 }
 

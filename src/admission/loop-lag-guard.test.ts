@@ -7,9 +7,10 @@ const TICK_MS = 5;
 const TARGET_MS = 20;
 const INTERVAL_MS = 100;
 
-function create(): { guard: LoopLagGuard; clock: FakeClock } {
+/** By default the process is busy all the time: its CPU time runs with the clock. */
+function create(cpuMs?: () => number): { guard: LoopLagGuard; clock: FakeClock } {
   const clock = new FakeClock(1_000);
-  const guard = new LoopLagGuard(clock, { tickMs: TICK_MS, targetMs: TARGET_MS, intervalMs: INTERVAL_MS });
+  const guard = new LoopLagGuard(clock, { tickMs: TICK_MS, targetMs: TARGET_MS, intervalMs: INTERVAL_MS, cpuMs: cpuMs ?? (() => clock.now()) });
   return { guard, clock };
 }
 
@@ -116,6 +117,36 @@ describe('LoopLagGuard', () => {
     assert.equal(guard.behind, false, 'on time for a whole interval');
     intoTurn(guard, clock, 30);
     assert.deepEqual(guard.check(), { shed: false });
+  });
+
+  it('a loop late because its core was taken away (little CPU time through the late turns) is not behind', () => {
+    let cpu = 0;
+    const { guard, clock } = create(() => cpu);
+    keepUp(guard, clock, 50);
+    // Late turns with a queue, but the process ran for only a third of each.
+    for (let turn = 0; turn < 8; turn += 1) {
+      const before = clock.now();
+      stall(guard, clock, 60);
+      cpu += (clock.now() - before) / 3;
+    }
+    assert.equal(guard.behind, false);
+    intoTurn(guard, clock, 60);
+    assert.deepEqual(guard.check(), { shed: false });
+    // The same turns with the process busy through them: behind, and shedding.
+    for (let turn = 0; turn < 8; turn += 1) {
+      const before = clock.now();
+      clock.advance(TICK_MS);
+      guard.check();
+      guard.check();
+      clock.advance(60);
+      cpu += clock.now() - before;
+      guard.onTurn();
+    }
+    assert.equal(guard.behind, true);
+    clock.advance(TICK_MS);
+    guard.check();
+    clock.advance(30);
+    assert.equal(guard.check().shed, true);
   });
 
   it('refuses settings that are not positive', () => {

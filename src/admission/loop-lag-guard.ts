@@ -26,7 +26,11 @@
  *   about a third of what serving does: ~37 µs against ~108 µs of main thread on the
  *   benchmark machine), as long as the server can refuse as fast as requests arrive;
  * - once behind, the loop must keep up for a whole interval before a long turn is again
- *   treated as a burst (CoDel re-enters its dropping state at once for the same reason).
+ *   treated as a burst (CoDel re-enters its dropping state at once for the same reason);
+ * - a late turn counts only if the process was busy through it (CPU time at least half the
+ *   wall time since the last turn): a loop late because the machine took its core away
+ *   (a neighbour, a test runner starting processes beside it) has no backlog of its own,
+ *   and shedding would refuse requests a moment later it could serve.
  *
  * Why a timer and not the alternatives:
  * - no request carries the time its bytes arrived (Node's HTTP parser reads the socket
@@ -38,6 +42,8 @@
 import type { Clock } from '../batching/clock.ts';
 
 export interface LoopLagOptions {
+  /** The process's CPU time in ms (user + system), read once a turn; `process.cpuUsage()` by default. */
+  readonly cpuMs?: () => number;
   /** A request is taken to have waited too long past this stall; 20 ms by default. */
   readonly targetMs?: number;
   /** How long the loop must have been behind before stalls are shed, and keep up before they are not; 100 ms by default. */
@@ -46,7 +52,17 @@ export interface LoopLagOptions {
   readonly tickMs?: number;
 }
 
-export const DEFAULT_LOOP_LAG: Required<LoopLagOptions> = Object.freeze({ targetMs: 20, intervalMs: 100, tickMs: 5 });
+type LoopLagTimings = Required<Omit<LoopLagOptions, 'cpuMs'>>;
+
+export const DEFAULT_LOOP_LAG: LoopLagTimings = Object.freeze({ targetMs: 20, intervalMs: 100, tickMs: 5 });
+
+/** A late turn is the loop's own backlog only if the process spent at least this share of it on the CPU. */
+const BUSY_SHARE = 0.5;
+
+function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
 
 /** CoDel's "more than one packet queued": the fewest requests in a turn that make a queue. */
 const QUEUED_REQUESTS = 2;
@@ -56,8 +72,10 @@ export type LoopLagCheck = { readonly shed: false } | { readonly shed: true; rea
 const ADMIT: LoopLagCheck = Object.freeze({ shed: false });
 
 export class LoopLagGuard {
-  private readonly settings: Required<LoopLagOptions>;
+  private readonly settings: LoopLagTimings;
+  private readonly cpuMs: () => number;
   private lastTurnMs: number;
+  private lastTurnCpuMs: number;
   /** Due time of the first late turn of the current episode; undefined while the loop keeps up. */
   private behindSinceMs: number | undefined;
   /** The end of the last late turn, once turns are on time again; the episode ends an interval later. */
@@ -69,8 +87,11 @@ export class LoopLagGuard {
     private readonly clock: Clock,
     options: LoopLagOptions = {},
   ) {
-    this.settings = validate({ ...DEFAULT_LOOP_LAG, ...options });
+    const { cpuMs = processCpuMs, ...timings } = options;
+    this.settings = validate({ ...DEFAULT_LOOP_LAG, ...timings });
+    this.cpuMs = cpuMs;
     this.lastTurnMs = clock.now();
+    this.lastTurnCpuMs = cpuMs();
   }
 
   get tickMs(): number {
@@ -80,12 +101,15 @@ export class LoopLagGuard {
   /** The probe timer ran: the loop came round to its timers. */
   onTurn(): void {
     const now = this.clock.now();
+    const cpuMs = this.cpuMs();
     const previousTurnMs = this.lastTurnMs;
+    const busy = cpuMs - this.lastTurnCpuMs >= BUSY_SHARE * (now - previousTurnMs);
     const dueMs = previousTurnMs + this.settings.tickMs;
     this.lastTurnMs = now;
+    this.lastTurnCpuMs = cpuMs;
     const requests = this.requestsThisTurn;
     this.requestsThisTurn = 0;
-    if (now - dueMs > this.settings.targetMs && requests >= QUEUED_REQUESTS) {
+    if (now - dueMs > this.settings.targetMs && requests >= QUEUED_REQUESTS && busy) {
       this.behindSinceMs ??= dueMs;
       this.keptUpSinceMs = undefined;
       return;
@@ -119,7 +143,7 @@ export class LoopLagGuard {
   }
 }
 
-function validate(settings: Required<LoopLagOptions>): Required<LoopLagOptions> {
+function validate(settings: LoopLagTimings): LoopLagTimings {
   for (const [name, value] of Object.entries(settings)) {
     if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be a finite number > 0, got ${value}`);
   }
