@@ -16,7 +16,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import type { ModelSpec } from '../models/model-spec.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { Metrics } from '../observe/metrics.ts';
@@ -46,7 +45,6 @@ export class RawAdmission {
     if (request.method !== 'POST') return false;
     const match = INFERENCE_URL.exec(request.url ?? '');
     if (match === null) return false;
-    const started = performance.now();
     const verdict = this.gate.admit();
     if (verdict.admitted) {
       this.keep(request, response, verdict.ticket);
@@ -59,8 +57,7 @@ export class RawAdmission {
     const body = JSON.stringify(errorBody(protocol, verdict.error));
     response.writeHead(verdict.error.status, { ...errorHeaders(verdict.error), 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId });
     response.end(body);
-    this.deps.metrics.shed.inc({ model: model?.name ?? '_unresolved', version: model?.version ?? '', reason: 'overloaded', tenant: this.tenantOf(request) });
-    if (protocol !== 'admin') this.deps.metrics.recordRequest(protocol, verdict.error.status, (performance.now() - started) / 1000, model);
+    if (protocol !== 'admin') this.deps.metrics.countAdmissionRefusal({ protocol, model: model?.name ?? '_unresolved', version: model?.version ?? '', tenant: this.tenantOf(request) });
     return true;
   }
 

@@ -9,6 +9,7 @@ import type { ModelRegistry } from '../models/registry.ts';
 import type { ServedModel } from '../models/served-model.ts';
 import type { PreprocessPool } from '../preprocess/preprocess-pool.ts';
 import type { BatcherStats } from '../batching/batcher-stats.ts';
+import { RefusalCounts, type RefusalLabels } from './refusal-counts.ts';
 import { scrapeTimeCounter, scrapeTimeGauge, type Reading } from './scrape-time-metrics.ts';
 
 export type Protocol = 'openai' | 'kserve-v1' | 'kserve-v2';
@@ -18,11 +19,13 @@ const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 export class Metrics {
   readonly registry = new Registry();
+  private readonly refusals = new RefusalCounts();
   readonly requests = new Counter({
     name: 'sluice_requests_total',
     help: 'Inference requests by model, version, protocol and HTTP status.',
     labelNames: ['model', 'version', 'protocol', 'status'] as const,
     registers: [this.registry],
+    collect: () => this.flushRefusals(),
   });
   readonly requestDuration = new Histogram({
     name: 'sluice_request_duration_seconds',
@@ -64,6 +67,7 @@ export class Metrics {
     help: 'Requests refused or shed by load control, by reason (overloaded, queue_full, predicted_miss, deadline) and tenant.',
     labelNames: ['model', 'version', 'reason', 'tenant'] as const,
     registers: [this.registry],
+    collect: () => this.flushRefusals(),
   });
   readonly instancesLost = new Counter({
     name: 'sluice_model_instances_lost_total',
@@ -91,6 +95,23 @@ export class Metrics {
     const labels = { model: model?.name ?? '_unresolved', version: model?.version ?? '', protocol };
     this.requests.inc({ ...labels, status: String(status) });
     if (status < 400) this.requestDuration.observe(labels, seconds);
+  }
+
+  /**
+   * One request refused by the HTTP admission gate (429, reason "overloaded"): counted in
+   * `sluice_requests_total` and `sluice_shed_total` when they are next collected.
+   */
+  countAdmissionRefusal(labels: RefusalLabels): void {
+    this.refusals.add(labels);
+  }
+
+  /** Whichever of the two counters is collected first brings both up to date. */
+  private flushRefusals(): void {
+    for (const { labels, count } of this.refusals.drain()) {
+      const { protocol, model, version, tenant } = labels;
+      this.requests.inc({ model, version, protocol, status: '429' }, count);
+      this.shed.inc({ model, version, reason: 'overloaded', tenant }, count);
+    }
   }
 
   /** Exports the preprocessing pool's work (what ran off the main thread). */
