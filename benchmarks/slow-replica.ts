@@ -90,7 +90,7 @@ function slowTable(records: readonly RunRecord[], slowHost: string): string {
     { header: 'p99', cell: (record) => formatMs(ok(record).p99Ms), align: 'right' },
     { header: 'p99.9', cell: (record) => formatMs(ok(record).p999Ms), align: 'right' },
     { header: 'max', cell: (record) => formatMs(ok(record).maxMs), align: 'right' },
-    { header: 'failed', cell: (record) => failuresText(record.summary) },
+    { header: 'failed', cell: (record) => failuresText(record.summary, record.admissionRefusals) },
     { header: 'requests sent', cell: (record) => String(record.summary.sent), align: 'right' },
     { header: 'upstream attempts', cell: (record) => String(attempts(record)), align: 'right' },
     { header: 'extra load', cell: (record) => (record.summary.sent === 0 ? 'n/a' : formatPercent(attempts(record) / record.summary.sent - 1)), align: 'right' },

@@ -28,6 +28,8 @@ export const CONNECTIONS = 2048;
 /** Goodput is not what these scenarios judge; the recorder needs an SLO all the same. */
 export const SLO_MS = 1_000;
 export const UPSTREAM_COUNTER = 'sluice_upstream_requests_total';
+/** Which admission guard refused how many (loop_lag, concurrency): what an ERR_ADMISSION_OVERLOADED answer does not say. */
+const ADMISSION_REFUSED_COUNTER = 'sluice_admission_refused_total';
 
 
 
@@ -87,6 +89,8 @@ export interface RunRecord {
   readonly cpu: Readonly<Record<string, number>>;
   readonly idleBeforeMs: number;
   readonly idleReached: boolean;
+  /** Requests the gateway's admission gate refused during the row, by guard; empty for a side without sluice. */
+  readonly admissionRefusals: Readonly<Record<string, number>>;
   /** Upstream attempts during the row by replica host, from sluice's /metrics; empty without a gateway. */
   readonly upstreamByReplica: Readonly<Record<string, number>>;
   /** The sum of every `*hedge*_total` counter during the row; undefined when sluice exports none. */
@@ -198,6 +202,7 @@ export async function runRow(common: Common, side: Side, plan: RowPlan, request:
     idleReached: idle.every((each) => each.idle),
     upstreamByReplica: Object.fromEntries(counterDelta(sumBy(before, UPSTREAM_COUNTER, 'replica'), sumBy(after, UPSTREAM_COUNTER, 'replica'))),
     hedges: hedgeDelta(before, after),
+    admissionRefusals: Object.fromEntries([...counterDelta(sumBy(before, ADMISSION_REFUSED_COUNTER, 'guard'), sumBy(after, ADMISSION_REFUSED_COUNTER, 'guard'))].filter(([, count]) => count > 0)),
   };
 }
 
@@ -261,8 +266,9 @@ export function failedCount(summary: RunSummary): number {
   return summary.outcomes.shed.count + summary.outcomes.timeout.count + summary.outcomes.error.count;
 }
 
-export function failuresText(summary: RunSummary): string {
-  const kinds = Object.entries(summary.failureKinds).map(([kind, count]) => `${kind} ${count}`);
+export function failuresText(summary: RunSummary, admissionRefusals: Readonly<Record<string, number>> = {}): string {
+  const guards = Object.entries(admissionRefusals).map(([guard, count]) => `${guard} ${count}`);
+  const kinds = Object.entries(summary.failureKinds).map(([kind, count]) => (kind === 'ERR_ADMISSION_OVERLOADED' && guards.length > 0 ? `${kind} ${count} (${guards.join(', ')})` : `${kind} ${count}`));
   if (summary.droppedByClient > 0) kinds.push(`dropped ${summary.droppedByClient}`);
   return kinds.length === 0 ? '0' : kinds.join(', ');
 }

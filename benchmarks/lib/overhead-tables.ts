@@ -23,7 +23,7 @@ export function rowsTable(records: readonly RunRecord[]): string {
     { header: '2xx', cell: (record) => (record.summary.scheduled === 0 ? 'n/a' : formatPercent(ok(record).count / record.summary.scheduled)), align: 'right' },
     { header: '2xx/s', cell: (record) => formatRate(record.summary.okThroughput), align: 'right' },
     { header: 'holds', cell: (record) => (rowHolds(record) ? 'yes' : 'no') },
-    { header: 'failed', cell: (record) => failuresText(record.summary) },
+    { header: 'failed', cell: (record) => failuresText(record.summary, record.admissionRefusals) },
     { header: 'CPU sim / gateway', cell: (record) => (record.side === DIRECT ? cores(record, SIM_LABEL) : `${cores(record, SIM_LABEL)} / ${cores(record, record.side)}`), align: 'right' },
     { header: 'send lag p99', cell: (record) => formatMs(record.summary.sendLag.p99Ms), align: 'right' },
   ];
