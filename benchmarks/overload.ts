@@ -215,6 +215,9 @@ async function runEachRate(settings: Settings, sides: readonly RunningSide[], re
 
 /** One open-loop row on `side`, both servers idle first. */
 async function measureRow(settings: Settings, sides: readonly RunningSide[], side: RunningSide, load: { request: RequestSource; arrivals: ArrivalProcess }): Promise<Omit<OverloadRow, 'multiplier' | 'round'>> {
+  // Open the row's connections before waiting for idle: thousands opened in a burst keep a
+  // server busy accepting them, and its first row would measure that instead of requests.
+  await side.client.warm();
   const idle = await Promise.all(sides.map((each) => waitUntilModelIdle(each.server.origin, MODEL, IDLE_TIMEOUT_MS)));
   const rss = sampleRss(side.server.pid);
   const cpu = startCpuMeter(side.server.pid);

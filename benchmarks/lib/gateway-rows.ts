@@ -184,6 +184,8 @@ export interface RowPlan {
  * side and every round see the same schedule.
  */
 export async function runRow(common: Common, side: Side, plan: RowPlan, request: RequestSource, sims: readonly SluiceProcess[], watched: readonly SluiceProcess[], quiet: readonly SluiceProcess[] = []): Promise<RunRecord> {
+  // Connections first (see runOpenLoop), so accepting them is over before the row starts.
+  await side.client.warm();
   const quieted: IdleResult[] = quiet.length === 0 ? [] : [await waitUntilQuiet(quiet.map((server) => server.pid), IDLE_TIMEOUT_MS)];
   const idle = [...quieted, ...(await Promise.all(sims.map((sim) => waitUntilSimIdle(sim.origin, IDLE_TIMEOUT_MS))))];
   const before = side.gateway === undefined ? [] : await scrapeMetrics(side.gateway.origin);
