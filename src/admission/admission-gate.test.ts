@@ -25,6 +25,17 @@ function keepUp(gate: AdmissionGate, clock: FakeClock, ms: number): void {
   }
 }
 
+/** `turns` turns that each run 60 ms late while parsing two requests (admitted): a queue. */
+function lateTurns(gate: AdmissionGate, clock: FakeClock, turns: number): void {
+  for (let turn = 0; turn < turns; turn += 1) {
+    clock.advance(TICK_MS);
+    admitted(gate).finish(200);
+    admitted(gate).finish(200);
+    clock.advance(60);
+    gate.loopTurned();
+  }
+}
+
 /** As many requests as the limit admits, each answered `status` after `rttMs`. */
 function round(gate: AdmissionGate, clock: FakeClock, rttMs: number, status = 200): void {
   const tickets = Array.from({ length: gate.stats().limit }, () => admitted(gate));
@@ -86,14 +97,7 @@ describe('AdmissionGate', () => {
   it('sheds on event loop lag before taking a permit, with the stall as Retry-After', () => {
     const { gate, clock } = create();
     keepUp(gate, clock, 50);
-    // Turns that run 60 ms late while parsing two requests each: a queue, for 3 turns.
-    for (let turn = 0; turn < 3; turn += 1) {
-      clock.advance(TICK_MS);
-      admitted(gate).finish(200);
-      admitted(gate).finish(200);
-      clock.advance(60);
-      gate.loopTurned();
-    }
+    lateTurns(gate, clock, 3);
     clock.advance(TICK_MS + 10);
     admitted(gate).finish(200);
     clock.advance(25);
@@ -110,13 +114,7 @@ describe('AdmissionGate', () => {
   it('without a loop lag guard, late turns never refuse and no probe is asked for', () => {
     const { gate, clock } = create({ loopLag: false });
     assert.equal(gate.probeTickMs, undefined);
-    for (let turn = 0; turn < 5; turn += 1) {
-      clock.advance(TICK_MS);
-      admitted(gate).finish(200);
-      admitted(gate).finish(200);
-      clock.advance(60);
-      gate.loopTurned();
-    }
+    lateTurns(gate, clock, 5);
     clock.advance(TICK_MS + 50);
     admitted(gate).finish(200);
     admitted(gate).finish(200);
