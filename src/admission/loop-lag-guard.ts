@@ -23,8 +23,9 @@
  *   has no backlog of requests behind it that shedding would shorten;
  * - in sustained overload each turn admits what it parses in its first `targetMs` and
  *   sheds the rest before the body is read, which shortens the next turns (a refusal costs
- *   about a third of what serving does: ~37 µs against ~108 µs of main thread on the
- *   benchmark machine), as long as the server can refuse as fast as requests arrive;
+ *   a quarter to a third of what serving does: 57–66 µs of CPU against 200–270 µs on the
+ *   benchmark machine, docs/benchmarks.md), as long as the server can refuse as fast as
+ *   requests arrive;
  * - once behind, the loop must keep up for a whole interval before a long turn is again
  *   treated as a burst (CoDel re-enters its dropping state at once for the same reason);
  * - a late turn counts only if the process was busy through it (CPU time at least half the
