@@ -11,6 +11,7 @@
  *                      ├► fewer than `connections` open: open one
  *                      └► else wait (FIFO) for one: the queue the server cannot see
  */
+import { Fifo } from '../../src/batching/fifo.ts';
 import { Http1Connection, type ExchangeResult } from './http1-connection.ts';
 import { outcomeOfStatus, type Outcome } from './latency-recorder.ts';
 
@@ -61,8 +62,7 @@ export class LoadClient {
   private readonly open = new Set<Http1Connection>();
   /** Most recently used last: reuse keeps a warm set of connections busy. */
   private readonly idle: Http1Connection[] = [];
-  private readonly waiting: Pending[] = [];
-  private waitingHead = 0;
+  private readonly waiting = new Fifo<Pending>();
   /** In send order, which is deadline order, so a sweep stops at the first one not yet due. */
   private readonly pending = new Set<Pending>();
   private readonly requestBytes = new WeakMap<RequestSpec, Buffer>();
@@ -167,27 +167,17 @@ export class LoadClient {
   /** A connection closed: the next waiting request gets a new one in its place. */
   private forget(connection: Http1Connection): void {
     this.open.delete(connection);
-    if (this.closing || this.waitingCount() === 0) return;
+    if (this.closing || this.waiting.length === 0) return;
     const next = this.nextWaiting();
     if (next !== undefined) this.dispatch(this.connect(), next);
   }
 
   private nextWaiting(): Pending | undefined {
-    while (this.waitingHead < this.waiting.length) {
-      const next = this.waiting[this.waitingHead];
-      this.waitingHead += 1;
-      if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
-        this.waiting.splice(0, this.waitingHead);
-        this.waitingHead = 0;
-      }
+    for (let next = this.waiting.shift(); next !== undefined; next = this.waiting.shift()) {
       // Expired while waiting: never sent.
-      if (next !== undefined && this.pending.has(next)) return next;
+      if (this.pending.has(next)) return next;
     }
     return undefined;
-  }
-
-  private waitingCount(): number {
-    return this.waiting.length - this.waitingHead;
   }
 
   private bytesOf(spec: RequestSpec): Buffer {

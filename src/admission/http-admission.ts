@@ -18,7 +18,9 @@ import type { LimitChangeReason } from '../control/adaptive-limit.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
+import type { Config } from '../config/schema.ts';
 import { AdmissionGate, type AdmissionTicket } from './admission-gate.ts';
+import { refusedModel, refusedTenant } from './refusal-labels.ts';
 import { startLoopProbe } from './loop-probe.ts';
 import { RawAdmission } from './raw-admission.ts';
 
@@ -29,12 +31,7 @@ declare module 'fastify' {
 }
 
 /** The `admission` section of the configuration. */
-export interface AdmissionSettings {
-  readonly min_limit: number;
-  readonly max_limit: number;
-  readonly initial_limit: number;
-  readonly loop_lag: { readonly enabled: boolean; readonly target_ms: number; readonly interval_ms: number };
-}
+export type AdmissionSettings = Config['admission'];
 
 export interface AdmissionDeps {
   readonly models: ModelRegistry;
@@ -69,7 +66,7 @@ export function registerAdmissionGate(app: FastifyInstance, settings: AdmissionS
     }
     const verdict = gate.admit();
     if (!verdict.admitted) {
-      deps.metrics.shed.inc({ ...shedModelLabels(request, deps.models), reason: 'overloaded', tenant: tenantLabel(request, deps.tenants) });
+      deps.metrics.shed.inc({ ...refusedModel(deps.models, paramOf(request, 'model'), paramOf(request, 'version')), reason: 'overloaded', tenant: refusedTenant(deps.tenants, request.headers) });
       return done(verdict.error);
     }
     request.admission = verdict.ticket;
@@ -99,30 +96,10 @@ function abandonWhenClosedEarly(reply: FastifyReply, ticket: AdmissionTicket): v
   });
 }
 
-/**
- * The model a refused request was for, when its URL names one (KServe v1 and v2; OpenAI
- * names it in the body, which is not read). Only a name that resolves becomes a label
- * value: a name comes from the client, and label values must stay bounded.
- */
-function shedModelLabels(request: FastifyRequest, models: ModelRegistry): { model: string; version: string } {
-  const unresolved = { model: '_unresolved', version: '' };
+/** A route parameter, when the route has it (KServe names the model in the URL; OpenAI in the body, which is not read). */
+function paramOf(request: FastifyRequest, name: 'model' | 'version'): string | undefined {
   const params = request.params;
-  if (typeof params !== 'object' || params === null) return unresolved;
-  const { model, version } = params as { model?: unknown; version?: unknown };
-  if (typeof model !== 'string') return unresolved;
-  try {
-    const { spec } = models.resolve(model, typeof version === 'string' ? version : undefined);
-    return { model: spec.name, version: spec.version };
-  } catch {
-    return unresolved;
-  }
-}
-
-/** The tenant its API key names; "default" with auth off, or when the key is missing or wrong. */
-function tenantLabel(request: FastifyRequest, tenants: TenantDirectory): string {
-  try {
-    return tenants.identify(request.headers).name;
-  } catch {
-    return 'default';
-  }
+  if (typeof params !== 'object' || params === null) return undefined;
+  const value = (params as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : undefined;
 }

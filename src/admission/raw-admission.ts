@@ -16,12 +16,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ModelSpec } from '../models/model-spec.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import { errorBody, errorHeaders, protocolOfUrl } from '../protocols/envelopes.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import type { AdmissionGate, AdmissionTicket } from './admission-gate.ts';
+import { refusedModel, refusedTenant } from './refusal-labels.ts';
 
 /** The inference routes, as the protocol adapters register them (POST only). */
 const INFERENCE_URL = /^\/(?:v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer|v1\/models\/([^/?:]+):predict|v1\/embeddings)(?:\?|$)/;
@@ -52,12 +52,12 @@ export class RawAdmission {
     }
     const url = request.url ?? '';
     const protocol = protocolOfUrl(url);
-    const model = this.modelOf(match[1] ?? match[3], match[2]);
+    const model = refusedModel(this.deps.models, match[1] ?? match[3], match[2], decodeURIComponent);
     const requestId = typeof request.headers['x-request-id'] === 'string' ? request.headers['x-request-id'] : randomUUID();
     const body = JSON.stringify(errorBody(protocol, verdict.error));
     response.writeHead(verdict.error.status, { ...errorHeaders(verdict.error), 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId });
     response.end(body);
-    if (protocol !== 'admin') this.deps.metrics.countAdmissionRefusal({ protocol, model: model?.name ?? '_unresolved', version: model?.version ?? '', tenant: this.tenantOf(request) });
+    if (protocol !== 'admin') this.deps.metrics.countAdmissionRefusal({ protocol, ...model, tenant: refusedTenant(this.deps.tenants, request.headers) });
     return true;
   }
 
@@ -71,23 +71,5 @@ export class RawAdmission {
     response.once('finish', () => ticket.finish(response.statusCode));
     // A client that leaves first: no finish ever comes (a second release is ignored).
     response.once('close', () => ticket.abandon());
-  }
-
-  /** Only a name that resolves becomes a label value: names come from clients. */
-  private modelOf(name: string | undefined, version: string | undefined): ModelSpec | undefined {
-    if (name === undefined) return undefined;
-    try {
-      return this.deps.models.resolve(decodeURIComponent(name), version === undefined ? undefined : decodeURIComponent(version)).spec;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private tenantOf(request: IncomingMessage): string {
-    try {
-      return this.deps.tenants.identify(request.headers).name;
-    } catch {
-      return 'default';
-    }
   }
 }
