@@ -25,6 +25,8 @@ export class ServiceModel {
   private readonly drainRows = new ExpAverage(WINDOW, WARMUP_SAMPLES);
   private readonly drainIntervalMs = new ExpAverage(WINDOW, WARMUP_SAMPLES);
   private drainSamples = 0;
+  /** Rebuilt after a batch is recorded, not on every read: admission reads it for every request. */
+  private averagesCache: ReadonlyMap<number, number> | undefined;
 
   recordBatch(size: number, ms: number): void {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`batch size must be an integer ≥ 1, got ${size}`);
@@ -35,6 +37,7 @@ export class ServiceModel {
       this.bySize.set(size, average);
     }
     average.add(ms);
+    this.averagesCache = undefined;
   }
 
   /** `rows` completed `intervalMs` after the previous completion (or after their batch started, if later). */
@@ -50,10 +53,13 @@ export class ServiceModel {
   }
 
   /** The current average per batch size measured, for estimating many sizes at once. */
-  averages(): Map<number, number> {
-    const averages = new Map<number, number>();
-    for (const [size, average] of this.bySize) averages.set(size, average.current);
-    return averages;
+  averages(): ReadonlyMap<number, number> {
+    if (this.averagesCache === undefined) {
+      const averages = new Map<number, number>();
+      for (const [size, average] of this.bySize) averages.set(size, average.current);
+      this.averagesCache = averages;
+    }
+    return this.averagesCache;
   }
 
   /** Averaging rows and intervals apart (not their ratio per batch) keeps one tiny interval from swamping the rate. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TextHashPreprocessing } from '../models/model-spec.ts';
-import { charNgrams, fnv1a32, normalizeText, textHashIds, textHashRow, textWords } from './text-hash.ts';
+import { createRng } from '../seeded-rng.ts';
+import { fnv1a32, normalizeText, textHashIds, textHashRow, textWords } from './text-hash.ts';
 
 const spec: TextHashPreprocessing = {
   kind: 'text-hash',
@@ -54,17 +55,47 @@ describe('fnv1a32', () => {
   });
 });
 
-describe('charNgrams', () => {
-  it('pads the word with boundary markers', () => {
-    assert.deepEqual(charNgrams('abcd', 3), ['<ab', 'abc', 'bcd', 'cd>']);
-  });
+/**
+ * The feature keys as the model cards define them, built as strings and hashed whole:
+ * the oracle for `textHashIds`, which hashes the same keys without building them.
+ */
+function referenceIds(text: string, hashSpec: Pick<TextHashPreprocessing, 'buckets' | 'word_ngrams' | 'char_ngrams' | 'max_tokens'>): number[] {
+  const words = textWords(text);
+  const orders = [...new Set(hashSpec.word_ngrams)].sort((a, b) => a - b);
+  const ids: number[] = [];
+  const bucket = (key: string): number => 1 + (fnv1a32(key) % (hashSpec.buckets - 1));
+  for (let end = 0; end < words.length; end++) {
+    for (const order of orders) if (order <= end + 1) ids.push(bucket(words.slice(end + 1 - order, end + 1).join(' ')));
+    const n = hashSpec.char_ngrams ?? 0;
+    if (n === 0) continue;
+    const padded = Array.from(`<${words[end]}>`);
+    if (padded.length <= n) ids.push(bucket(`#${padded.join('')}`));
+    else for (let start = 0; start + n <= padded.length; start++) ids.push(bucket(`#${padded.slice(start, start + n).join('')}`));
+  }
+  if (ids.length === 0) ids.push(bucket('\u0000empty'));
+  return ids.slice(0, hashSpec.max_tokens);
+}
 
-  it('returns the padded word when it is shorter than n', () => {
-    assert.deepEqual(charNgrams('a', 4), ['<a>']);
-  });
-});
+/** Words from several scripts, astral letters, combining marks, digits and the punctuation normalisation removes. */
+const ALPHABET = ['a', 'b', 'e', 'z', 'Q', '7', '0', ' ', ' ', ' ', "'", '’', '-', '.', '!', 'é', 'ß', 'ǆ', 'ﬁ', 'Ａ', 'я', 'Ж', 'ع', '中', '文', 'e\u0301', '𝐀', '😀', '𠀀', '\t', '#', '<', '>'];
 
 describe('textHashIds', () => {
+  it('hashes exactly the keys the model cards define, for any script and spec', () => {
+    const rng = createRng(7);
+    const specs = [
+      spec,
+      { ...spec, word_ngrams: [2, 1], char_ngrams: 3 },
+      { ...spec, buckets: 65536, word_ngrams: [1, 3, 2, 2], char_ngrams: 5, max_tokens: 256 },
+      { ...spec, word_ngrams: [1], char_ngrams: 4, max_tokens: 5 },
+    ];
+    for (let sample = 0; sample < 400; sample += 1) {
+      const length = rng.int(120);
+      let text = '';
+      for (let index = 0; index < length; index += 1) text += rng.pick(ALPHABET);
+      for (const hashSpec of specs) assert.deepEqual([...textHashIds(text, hashSpec)], referenceIds(text, hashSpec), `${JSON.stringify(text)} with ${JSON.stringify(hashSpec)}`);
+    }
+  });
+
   it('gives one id per word for unigrams, all in 1..buckets-1', () => {
     const ids = textHashIds('Refill my Lisinopril please', spec);
     assert.equal(ids.length, 4);
