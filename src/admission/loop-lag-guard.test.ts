@@ -85,6 +85,22 @@ describe('LoopLagGuard', () => {
     assert.deepEqual(guard.check(), { shed: true, stallMs: 60 }, 'behind for 105 ms, and 60 ms into this turn');
   });
 
+  it('never sheds a loop that catches up between late turns: stalls with on-time turns between are bursts', () => {
+    const { guard, clock } = create();
+    keepUp(guard, clock, 50);
+    for (let stallNumber = 0; stallNumber < 40; stallNumber += 1) {
+      intoTurn(guard, clock, 45);
+      assert.deepEqual(guard.check(), { shed: false }, `stall ${stallNumber}, 45 ms into a late turn`);
+      guard.onTurn();
+      keepUp(guard, clock, TICK_MS);
+    }
+    assert.equal(guard.behind, false, 'the last turn was on time');
+    // The same stalls back to back are a standing backlog.
+    for (let stallNumber = 0; stallNumber < 3; stallNumber += 1) stall(guard, clock, 45);
+    intoTurn(guard, clock, 45);
+    assert.deepEqual(guard.check(), { shed: true, stallMs: 45 });
+  });
+
   it('needs a queue: late turns with at most one request do not count, and a request alone in its turn is never shed', () => {
     const { guard, clock } = create();
     for (let turn = 0; turn < 10; turn += 1) stall(guard, clock, 80, turn % 2);

@@ -11,12 +11,17 @@
  *                                           the timer's due time (0 while the loop keeps up)
  *
  *   shed ⇔ stall > targetMs  and  this turn has parsed another request before this one
- *          and  an earlier turn, ≥ intervalMs ago, was late by more than targetMs while
- *          parsing more than one request, with no whole interval of on-time turns since
+ *          and  the loop is in its dropping state: every turn for at least intervalMs has
+ *          been late by more than targetMs while parsing more than one request (CoDel:
+ *          the delay stayed above target for a whole interval), and since then it has
+ *          not kept up for a whole interval
  *
  * Consequences of the rule:
  * - a single long turn (a GC pause, a first burst after idle) is let through: only a turn
  *   that follows a late one can shed, so one stall never refuses anything by itself;
+ * - late turns with on-time turns between them are bursts too: a loop that catches up
+ *   between stalls (garbage collection pauses of 10–40 ms every few turns at 80% load on
+ *   the benchmark machine) has no standing backlog, and one on-time turn restarts the count;
  * - there must be a queue: as CoDel never drops the only packet queued, a request alone
  *   in its turn is never shed, and a late turn counts only if it parsed more than one.
  *   A loop stalled by work of its own (loading models at start, parsing one huge body)
@@ -26,7 +31,7 @@
  *   a quarter to a third of what serving does: 57–66 µs of CPU against 200–270 µs on the
  *   benchmark machine, docs/benchmarks.md), as long as the server can refuse as fast as
  *   requests arrive;
- * - once behind, the loop must keep up for a whole interval before a long turn is again
+ * - once dropping, the loop must keep up for a whole interval before a long turn is again
  *   treated as a burst (CoDel re-enters its dropping state at once for the same reason);
  * - a late turn counts only if the process was busy through it (CPU time at least half the
  *   wall time since the last turn): a loop late because the machine took its core away
@@ -77,9 +82,11 @@ export class LoopLagGuard {
   private readonly cpuMs: () => number;
   private lastTurnMs: number;
   private lastTurnCpuMs: number;
-  /** Due time of the first late turn of the current episode; undefined while the loop keeps up. */
-  private behindSinceMs: number | undefined;
-  /** The end of the last late turn, once turns are on time again; the episode ends an interval later. */
+  /** Due time of the first of the late turns in a row so far; undefined after an on-time turn. */
+  private lateSinceMs: number | undefined;
+  /** Late for a whole interval without a break: shedding until the loop keeps up for one. */
+  private dropping = false;
+  /** The end of the last late turn, once turns are on time again while dropping; it stops an interval later. */
   private keptUpSinceMs: number | undefined;
   /** Requests checked since the probe last ran. */
   private requestsThisTurn = 0;
@@ -111,14 +118,19 @@ export class LoopLagGuard {
     const requests = this.requestsThisTurn;
     this.requestsThisTurn = 0;
     if (now - dueMs > this.settings.targetMs && requests >= QUEUED_REQUESTS && busy) {
-      this.behindSinceMs ??= dueMs;
+      this.lateSinceMs ??= dueMs;
       this.keptUpSinceMs = undefined;
+      if (now - this.lateSinceMs >= this.settings.intervalMs) this.dropping = true;
       return;
     }
-    if (this.behindSinceMs === undefined) return;
+    if (!this.dropping) {
+      this.lateSinceMs = undefined;
+      return;
+    }
     this.keptUpSinceMs ??= previousTurnMs;
     if (now - this.keptUpSinceMs >= this.settings.intervalMs) {
-      this.behindSinceMs = undefined;
+      this.dropping = false;
+      this.lateSinceMs = undefined;
       this.keptUpSinceMs = undefined;
     }
   }
@@ -129,8 +141,8 @@ export class LoopLagGuard {
     const now = this.clock.now();
     const stallMs = this.stallMs(now);
     if (stallMs <= this.settings.targetMs || this.requestsThisTurn < QUEUED_REQUESTS) return ADMIT;
-    if (this.behindSinceMs === undefined || now - this.behindSinceMs < this.settings.intervalMs) return ADMIT;
-    return { shed: true, stallMs };
+    const lateForAnInterval = this.lateSinceMs !== undefined && now - this.lateSinceMs >= this.settings.intervalMs;
+    return this.dropping || lateForAnInterval ? { shed: true, stallMs } : ADMIT;
   }
 
   /** How long the current turn has run past the probe's due time; 0 while the loop keeps up. */
@@ -138,9 +150,9 @@ export class LoopLagGuard {
     return Math.max(0, now - (this.lastTurnMs + this.settings.tickMs));
   }
 
-  /** Whether the loop is in an episode of being behind (late turns without a whole interval of on-time ones since). */
+  /** Whether the loop is behind: in a run of late turns, or dropping and not yet caught up for an interval. */
   get behind(): boolean {
-    return this.behindSinceMs !== undefined;
+    return this.dropping || this.lateSinceMs !== undefined;
   }
 }
 
