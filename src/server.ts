@@ -154,7 +154,8 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
       inflight.delete(reply);
       metrics.recordRequest(config.protocol, reply.statusCode, reply.elapsedTime / 1000, request.inference?.model?.spec ?? request.remoteModel ?? undefined);
     }
-    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)) }, 'request');
+    // Checked first: the line's fields would be built for every request even with info off.
+    if (logger.isLevelEnabled('info')) request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)) }, 'request');
   });
   const ready = () => models.ready && !draining;
   const remoteDeps: RemoteRouteDeps = { remote, models, tenants, metrics: remoteMetrics, draining: () => draining };

@@ -68,8 +68,10 @@ export class RawAdmission {
 
   private keep(request: IncomingMessage, response: ServerResponse, ticket: AdmissionTicket): void {
     this.tickets.set(request, ticket);
-    response.once('finish', () => ticket.finish(response.statusCode));
-    // A client that leaves first: no finish ever comes (a second release is ignored).
-    response.once('close', () => ticket.abandon());
+    // 'close' follows every response, sent or not: one listener instead of a 'finish' one too.
+    response.once('close', () => {
+      if (response.writableFinished) ticket.finish(response.statusCode);
+      else ticket.abandon();
+    });
   }
 }

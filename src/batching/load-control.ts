@@ -123,9 +123,9 @@ export class LoadControl {
     const { serviceModel, gate, policy } = this.options;
     const samples = serviceModel.averages();
     const batchMs = (size: number): number | undefined => estimateBatchMs(samples, size);
-    const running = [...this.options.running()];
-    const runningRemainingMs = running.map((batch) => Math.max(0, (batchMs(batch.size) ?? 0) - (now - batch.startMs)));
-    const concurrency = gate.limit ?? Math.max(1, running.length);
+    const runningRemainingMs: number[] = [];
+    for (const batch of this.options.running()) runningRemainingMs.push(Math.max(0, (batchMs(batch.size) ?? 0) - (now - batch.startMs)));
+    const concurrency = gate.limit ?? Math.max(1, runningRemainingMs.length);
     return predictCompletionMs({ rowsAhead, ownRows, runningRemainingMs, concurrency, policy, batchMs });
   }
 

@@ -84,17 +84,26 @@ export class ServiceModel {
 export function estimateBatchMs(samples: ReadonlyMap<number, number>, size: number): number | undefined {
   const exact = samples.get(size);
   if (exact !== undefined) return exact;
-  let below: [number, number] | undefined;
-  let above: [number, number] | undefined;
+  // Sizes and times apart, not as pairs: admission estimates on every request.
+  let belowSize = 0;
+  let belowMs = 0;
+  let aboveSize = Infinity;
+  let aboveMs = 0;
   for (const [known, ms] of samples) {
-    if (known < size && (below === undefined || known > below[0])) below = [known, ms];
-    if (known > size && (above === undefined || known < above[0])) above = [known, ms];
+    if (known < size && known > belowSize) {
+      belowSize = known;
+      belowMs = ms;
+    }
+    if (known > size && known < aboveSize) {
+      aboveSize = known;
+      aboveMs = ms;
+    }
   }
-  if (below !== undefined && above !== undefined) {
-    return below[1] + ((above[1] - below[1]) * (size - below[0])) / (above[0] - below[0]);
-  }
-  const nearest = below ?? above;
-  return nearest === undefined ? undefined : (nearest[1] * size) / nearest[0];
+  const hasBelow = belowSize > 0;
+  const hasAbove = aboveSize !== Infinity;
+  if (hasBelow && hasAbove) return belowMs + ((aboveMs - belowMs) * (size - belowSize)) / (aboveSize - belowSize);
+  if (hasBelow) return (belowMs * size) / belowSize;
+  return hasAbove ? (aboveMs * size) / aboveSize : undefined;
 }
 
 export interface PredictionInput {
