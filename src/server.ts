@@ -36,6 +36,11 @@ declare module 'fastify' {
     protocol?: WireProtocol;
     /** Inference routes are counted in sluice_requests_total with their final status. */
     inference?: boolean;
+    /**
+     * Routes served only by remote backends: the admission gate's loop lag guard applies,
+     * its concurrency limit does not (each replica has its own, docs/backends.md).
+     */
+    remoteOnly?: boolean;
   }
   interface FastifyRequest {
     inference: RequestContext | null;

@@ -111,6 +111,35 @@ describe('AdmissionGate', () => {
     assert.deepEqual(gate.stats(), { limit: 10, inflight: 0, refused: { concurrency: 0, loop_lag: 1 }, loopStallMs: 35, loopBehind: true });
   });
 
+  it('admits without the limit when asked (remote-only routes): no permit taken, nothing learnt, but the loop lag guard still sheds', () => {
+    const { gate, clock } = create({ initialLimit: 1, minLimit: 1, maxLimit: 1 });
+    const held = admitted(gate);
+    assert.equal(gate.admit().admitted, false, 'the limit is reached');
+    for (let request = 0; request < 5; request += 1) {
+      const verdict = gate.admitWithoutLimit();
+      assert.ok(verdict.admitted);
+      verdict.ticket.finish(500);
+    }
+    assert.deepEqual(gate.stats(), { limit: 1, inflight: 1, refused: { concurrency: 1, loop_lag: 0 }, loopStallMs: 0, loopBehind: false });
+    held.finish(200);
+    keepUp(gate, clock, 50);
+    for (let turn = 0; turn < 3; turn += 1) {
+      clock.advance(TICK_MS);
+      assert.ok(gate.admitWithoutLimit().admitted);
+      assert.ok(gate.admitWithoutLimit().admitted);
+      clock.advance(60);
+      gate.loopTurned();
+    }
+    clock.advance(TICK_MS + 10);
+    assert.ok(gate.admitWithoutLimit().admitted, 'the first request of a turn');
+    clock.advance(25);
+    const refused = gate.admitWithoutLimit();
+    assert.equal(refused.admitted, false);
+    if (refused.admitted) return;
+    assert.equal(refused.guard, 'loop_lag');
+    assert.equal(refused.error.retryAfterMs, 35);
+  });
+
   it('without a loop lag guard, late turns never refuse and no probe is asked for', () => {
     const { gate, clock } = create({ loopLag: false });
     assert.equal(gate.probeTickMs, undefined);

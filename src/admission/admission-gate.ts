@@ -5,6 +5,7 @@
  *
  *   admit() ─► loop lag guard: behind for too long? ──► refused, guard "loop_lag"
  *           ─► adaptive limit: no permit left?       ──► refused, guard "concurrency"
+ *   admitWithoutLimit() ─► the loop lag guard only (remote-only routes: replicas have limits)
  *           ─► ticket ─► finish(status) ─► 2xx/3xx: the request's latency teaches the limit
  *                     │                  ├► 5xx but 503: a failure, the limit backs off
  *                     │                  └► 4xx, 503: says nothing about load
@@ -57,6 +58,9 @@ export interface AdmissionStats {
   readonly loopBehind: boolean;
 }
 
+/** Holds no permit: nothing to release or learn from. */
+const UNLIMITED: AdmissionVerdict = Object.freeze({ admitted: true, ticket: Object.freeze({ finish: () => undefined, abandon: () => undefined }) });
+
 export class AdmissionGate {
   private readonly limiter: AdaptiveLimit;
   private readonly loopLag: LoopLagGuard | undefined;
@@ -81,8 +85,8 @@ export class AdmissionGate {
   }
 
   admit(): AdmissionVerdict {
-    const lag = this.loopLag?.check();
-    if (lag?.shed === true) return this.refuse('loop_lag', `the server is ${Math.round(lag.stallMs)} ms behind on the requests it has received`, lag.stallMs);
+    const behind = this.checkLoop();
+    if (behind !== undefined) return behind;
     const permit = this.limiter.tryAcquire();
     if (permit === undefined) {
       const { limit, shortRttMs } = this.limiter.stats();
@@ -98,9 +102,25 @@ export class AdmissionGate {
     };
   }
 
+  /**
+   * The loop lag guard alone, for requests whose concurrency is bounded further on: a
+   * remote replica's own adaptive limit and waiting queue (docs/backends.md). Their
+   * latency is the upstream's, which says nothing about this server's load, so it must
+   * not teach the limit either.
+   */
+  admitWithoutLimit(): AdmissionVerdict {
+    return this.checkLoop() ?? UNLIMITED;
+  }
+
   stats(): AdmissionStats {
     const { limit, inflight } = this.limiter.stats();
     return { limit, inflight, refused: { ...this.refused }, loopStallMs: this.loopLag?.stallMs() ?? 0, loopBehind: this.loopLag?.behind ?? false };
+  }
+
+  private checkLoop(): AdmissionVerdict | undefined {
+    const lag = this.loopLag?.check();
+    if (lag?.shed !== true) return undefined;
+    return this.refuse('loop_lag', `the server is ${Math.round(lag.stallMs)} ms behind on the requests it has received`, lag.stallMs);
   }
 
   private refuse(guard: AdmissionGuard, why: string, retryAfterMs: number): AdmissionVerdict {

@@ -10,6 +10,7 @@
  *
  *   onRequest  ─► gate.admit() ─► refused: sluice_shed_total{reason="overloaded"}, 429
  *                              └► ticket on the request
+ *              (remote-only routes: gate.admitWithoutLimit(), the loop lag guard alone)
  *   onResponse ─► ticket.finish(status)
  *   close      ─► ticket.abandon()   (the client left first: no response, no onResponse)
  */
@@ -64,7 +65,7 @@ export function registerAdmissionGate(app: FastifyInstance, settings: AdmissionS
       request.admission = screened;
       return done();
     }
-    const verdict = gate.admit();
+    const verdict = request.routeOptions.config.remoteOnly === true ? gate.admitWithoutLimit() : gate.admit();
     if (!verdict.admitted) {
       deps.metrics.shed.inc({ ...refusedModel(deps.models, paramOf(request, 'model'), paramOf(request, 'version')), reason: 'overloaded', tenant: refusedTenant(deps.tenants, request.headers) });
       return done(verdict.error);

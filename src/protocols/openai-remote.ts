@@ -48,7 +48,7 @@ const generationBodySchema = {
 export function registerOpenAIRemote(app: FastifyInstance, deps: RemoteRouteDeps): void {
   app.decorateRequest('remoteModel', null);
   for (const path of ['/v1/chat/completions', '/v1/completions']) {
-    app.post<{ Body: GenerationBody }>(path, { config: { protocol: 'openai', inference: true }, schema: { body: generationBodySchema } }, async (request, reply) => {
+    app.post<{ Body: GenerationBody }>(path, { config: { protocol: 'openai', inference: true, remoteOnly: true }, schema: { body: generationBodySchema } }, async (request, reply) => {
       const target = generationTarget(deps, request.body.model, path);
       return proxyToRemote(deps, target, path, request.body, request, reply);
     });
@@ -144,10 +144,6 @@ async function streamAnswer(call: MeasuredCall, upstream: UpstreamResponse, requ
   if (!/^text\/event-stream\b/i.test(contentType)) throw badResponse(upstream, `answered content-type "${contentType || 'none'}" to a streaming request (text/event-stream expected)`);
   reply.hijack();
   startEventStream(reply.raw, request.id);
-  // The admission gate bounds the requests sluice is working on; a stream that has started
-  // only relays tokens as they come, so it frees its admission slot (and teaches the gate
-  // its time to start) rather than holding it for as long as its client asked to generate.
-  request.admission?.finish(200);
   let firstTokenSeconds: number | undefined;
   const outcome = await relaySse({
     body: upstream.body,
