@@ -32,6 +32,7 @@ import type { Permit, PermitOutcome } from '../../control/adaptive-limit.ts';
 import { SluiceError } from '../../errors.ts';
 import type { ReplicaChoice } from '../balancer.ts';
 import { parseRetryAfterMs } from '../resilience/retry-after.ts';
+import { eitherSignal } from './either-signal.ts';
 import type { AttemptResult } from './hedged-attempt.ts';
 import { TOO_MANY_REQUESTS } from './rate-limited.ts';
 import type { AttemptEvent, UpstreamResponse } from './remote-backend.ts';
@@ -73,15 +74,17 @@ export async function runAttempt(choice: GatedChoice, context: AttemptContext): 
   const report = (status: string) => context.onAttempt({ backend: context.backend, replica: replica.host, status });
   let sample: PermitOutcome = 'ignore';
   let settled = false;
+  const abort = eitherSignal(call.signal, cancel);
   const settle = (ok: boolean) => {
     if (settled) return;
     settled = true;
+    abort.release();
     replica.settle(ok);
     choice.done({ ok, latencyMs: performance.now() - started });
     choice.permit.release(call.signal.aborted ? 'ignore' : ok ? sample : 'dropped');
   };
   try {
-    const response = await replica.send({ ...call, signal: AbortSignal.any([call.signal, cancel]) });
+    const response = await replica.send({ ...call, signal: abort.signal });
     const headersMs = performance.now() - started;
     report(String(response.statusCode));
     if (response.statusCode < 300) context.observeHeaders?.(headersMs);
