@@ -59,6 +59,32 @@ async function listen(server: Server | ReturnType<typeof createHttpServer>): Pro
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+test('warm connections are greeted with a request, so a server waiting for their first headers never closes them with a 408', async () => {
+  let connections = 0;
+  const greeted: string[] = [];
+  // Node answers 408 and closes a connection that has sent no request for headersTimeout.
+  const server = createHttpServer({ headersTimeout: 200, requestTimeout: 1000, connectionsCheckingInterval: 50 }, (request, response) => {
+    request.resume();
+    if (request.url === '/hello') greeted.push(request.url);
+    response.end('ok');
+  });
+  server.on('connection', () => (connections += 1));
+  const client = new LoadClient(await listen(server), { connections: 3, greeting: { method: 'GET', path: '/hello' } });
+  try {
+    assert.equal(await client.warm(), 3);
+    assert.deepEqual(greeted, ['/hello', '/hello', '/hello'], 'each connection greeted once');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const answers = await Promise.all(Array.from({ length: 3 }, () => client.send({ method: 'GET', path: '/' })));
+    assert.deepEqual(answers.map((answer) => answer.outcome), ['ok', 'ok', 'ok']);
+    assert.equal(connections, 3, 'the warm connections were still open');
+    assert.equal(greeted.length, 3, 'no greeting on reuse');
+  } finally {
+    await client.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
 test('the client reuses keep-alive connections, opens new ones when a server closes, and reports statuses and error codes', async () => {
   let connections = 0;
   const server = createHttpServer((request, response) => {
