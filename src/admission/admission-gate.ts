@@ -5,11 +5,13 @@
  *
  *   admit() ─► loop lag guard: behind for too long? ──► refused, guard "loop_lag"
  *           ─► adaptive limit: no permit left?       ──► refused, guard "concurrency"
- *   admitWithoutLimit() ─► the loop lag guard only (remote-only routes: replicas have limits)
  *           ─► ticket ─► finish(status) ─► 2xx/3xx: the request's latency teaches the limit
  *                     │                  ├► 5xx but 503: a failure, the limit backs off
  *                     │                  └► 4xx, 503: says nothing about load
  *                     └► abandon()      ─► the client went away: nothing to learn
+ *
+ *   admitWithoutLimit() ─► the loop lag guard alone (remote-only routes: each replica has
+ *                          its own limit) ─► a ticket that holds no permit
  *
  * The two guards see different queues: the limit bounds the requests sluice holds (body
  * read, queued for a batch, running), and follows their latency; the loop lag guard sees
