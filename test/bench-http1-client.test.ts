@@ -63,7 +63,7 @@ test('warm connections are greeted with a request, so a server waiting for their
   let connections = 0;
   const greeted: string[] = [];
   // Node answers 408 and closes a connection that has sent no request for headersTimeout.
-  const server = createHttpServer({ headersTimeout: 200, requestTimeout: 1000, connectionsCheckingInterval: 50 }, (request, response) => {
+  const server = createHttpServer({ headersTimeout: 1000, requestTimeout: 5000, connectionsCheckingInterval: 100 }, (request, response) => {
     request.resume();
     if (request.url === '/hello') greeted.push(request.url);
     response.end('ok');
@@ -73,7 +73,7 @@ test('warm connections are greeted with a request, so a server waiting for their
   try {
     assert.equal(await client.warm(), 3);
     assert.deepEqual(greeted, ['/hello', '/hello', '/hello'], 'each connection greeted once');
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const answers = await Promise.all(Array.from({ length: 3 }, () => client.send({ method: 'GET', path: '/' })));
     assert.deepEqual(answers.map((answer) => answer.outcome), ['ok', 'ok', 'ok']);
     assert.equal(connections, 3, 'the warm connections were still open');
