@@ -65,11 +65,14 @@ export function registerAdmissionGate(app: FastifyInstance, settings: AdmissionS
       request.admission = screened;
       return done();
     }
-    const verdict = request.routeOptions.config.remoteOnly === true ? gate.admitWithoutLimit() : gate.admit();
+    const remoteOnly = request.routeOptions.config.remoteOnly === true;
+    const verdict = remoteOnly ? gate.admitWithoutLimit() : gate.admit();
     if (!verdict.admitted) {
       deps.metrics.shed.inc({ ...refusedModel(deps.models, paramOf(request, 'model'), paramOf(request, 'version')), reason: 'overloaded', tenant: refusedTenant(deps.tenants, request.headers) });
       return done(verdict.error);
     }
+    // It holds no permit: no ticket to keep, and no listener to release one.
+    if (remoteOnly) return done();
     request.admission = verdict.ticket;
     abandonWhenClosedEarly(reply, verdict.ticket);
     done();

@@ -17,8 +17,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ModelRegistry } from '../models/registry.ts';
-import type { Metrics } from '../observe/metrics.ts';
-import { errorBody, errorHeaders, protocolOfUrl } from '../protocols/envelopes.ts';
+import type { Metrics, Protocol } from '../observe/metrics.ts';
+import { errorBody, errorHeaders } from '../protocols/envelopes.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import type { AdmissionGate, AdmissionTicket } from './admission-gate.ts';
 import { refusedModel, refusedTenant } from './refusal-labels.ts';
@@ -50,14 +50,14 @@ export class RawAdmission {
       this.keep(request, response, verdict.ticket);
       return false;
     }
-    const url = request.url ?? '';
-    const protocol = protocolOfUrl(url);
+    // The match already says which route: no second look at the URL.
+    const protocol: Protocol = match[1] !== undefined ? 'kserve-v2' : match[3] !== undefined ? 'kserve-v1' : 'openai';
     const model = refusedModel(this.deps.models, match[1] ?? match[3], match[2], decodeURIComponent);
     const requestId = typeof request.headers['x-request-id'] === 'string' ? request.headers['x-request-id'] : randomUUID();
     const body = JSON.stringify(errorBody(protocol, verdict.error));
     response.writeHead(verdict.error.status, { ...errorHeaders(verdict.error), 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId });
     response.end(body);
-    if (protocol !== 'admin') this.deps.metrics.countAdmissionRefusal({ protocol, ...model, tenant: refusedTenant(this.deps.tenants, request.headers) });
+    this.deps.metrics.countAdmissionRefusal({ protocol, ...model, tenant: refusedTenant(this.deps.tenants, request.headers) });
     return true;
   }
 

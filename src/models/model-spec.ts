@@ -10,6 +10,9 @@
  */
 import { z } from 'zod';
 
+/** The highest word n-gram order a text model may use. */
+export const MAX_WORD_NGRAM = 4;
+
 export const V2_DATATYPES = ['BOOL', 'INT32', 'INT64', 'FP32', 'FP64', 'BYTES'] as const;
 export type V2Datatype = (typeof V2_DATATYPES)[number];
 
@@ -42,7 +45,7 @@ export const TextHashPreprocessing = z.strictObject({
   input: name,
   /** Number of hash buckets; id 0 is reserved for padding. */
   buckets: z.number().int().min(2),
-  word_ngrams: z.array(z.number().int().min(1).max(4)).min(1),
+  word_ngrams: z.array(z.number().int().min(1).max(MAX_WORD_NGRAM)).min(1),
   /** Character n-gram length inside words (0 = off). */
   char_ngrams: z.number().int().min(0).max(6).default(0),
   max_tokens: z.number().int().min(1),

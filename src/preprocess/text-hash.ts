@@ -14,7 +14,7 @@
  *    words ("follow-up" → "follow up", "$120.50" → "120 50");
  *  - runs of whitespace collapse to one space, ends trimmed.
  */
-import type { TextHashPreprocessing } from '../models/model-spec.ts';
+import { MAX_WORD_NGRAM, type TextHashPreprocessing } from '../models/model-spec.ts';
 import type { Row } from '../tensors.ts';
 
 const TYPOGRAPHIC_APOSTROPHES = /[\u2018\u2019\u02BC`]/g;
@@ -142,17 +142,6 @@ class WordCodes {
 
 /** Reused by every call: feature extraction is synchronous, so one scratch space per thread is enough. */
 const scratch = new WordCodes();
-const sortedOrdersOf = new WeakMap<readonly number[], readonly number[]>();
-
-function sortedOrders(orders: readonly number[]): readonly number[] {
-  let sorted = sortedOrdersOf.get(orders);
-  if (sorted === undefined) {
-    sorted = [...new Set(orders)].sort((a, b) => a - b);
-    sortedOrdersOf.set(orders, sorted);
-  }
-  return sorted;
-}
-
 /**
  * Features are emitted word by word: the word n-grams that end at word i (lowest
  * order first; the key is the words joined by one space), then word i's character
@@ -163,7 +152,6 @@ function sortedOrders(orders: readonly number[]): readonly number[] {
  */
 export function textHashIds(text: string, spec: HashSpec): Int32Array {
   const words = textWords(text);
-  const orders = sortedOrders(spec.word_ngrams);
   const charN = spec.char_ngrams ?? 0;
   const ids = new Int32Array(spec.max_tokens);
   let count = 0;
@@ -173,8 +161,9 @@ export function textHashIds(text: string, spec: HashSpec): Int32Array {
   };
   scratch.fill(words);
   wordLoop: for (let end = 0; end < words.length; end++) {
-    for (const order of orders) {
-      if (order > end + 1) continue;
+    // Lowest order first, each once however often the spec lists it (orders are 1..4).
+    for (let order = 1; order <= Math.min(MAX_WORD_NGRAM, end + 1); order++) {
+      if (!spec.word_ngrams.includes(order)) continue;
       let hash = FNV_OFFSET;
       for (let word = end + 1 - order; word <= end; word++) {
         if (word > end + 1 - order) hash = fnvCodePoint(hash, SPACE);
