@@ -14,8 +14,12 @@ import { environmentFacts, writeResults } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
 import type { SluiceProcess } from './lib/server-process.ts';
 
-/** Rising to saturation: on one shared core, Portkey saturates first, then sluice, the floor, and the simulator last. */
-const OVERHEAD_RATES = [250, 500, 1000, 2000, 4000, 6000, 8000] as const;
+/**
+ * Rising to saturation: on one shared core, Portkey saturates first, then sluice, the floor,
+ * and the simulator last. Steps of 1.33–1.5x, so every side's maximum is found to the same
+ * precision: a ladder that doubles would read any maximum between two rungs as the lower one.
+ */
+const OVERHEAD_RATES = [250, 375, 500, 750, 1000, 1500, 2000, 3000, 4000, 6000, 8000] as const;
 const OVERHEAD_MAX_TOKENS = 4;
 /**
  * Small latencies, so a gateway's own share is visible next to the upstream's. No
