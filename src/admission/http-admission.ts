@@ -20,7 +20,7 @@ import type { ModelRegistry } from '../models/registry.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import type { Config } from '../config/schema.ts';
-import { AdmissionGate, type AdmissionTicket } from './admission-gate.ts';
+import { AdmissionGate, refusalError, type AdmissionTicket } from './admission-gate.ts';
 import { refusedModel, refusedTenant } from './refusal-labels.ts';
 import { startLoopProbe } from './loop-probe.ts';
 import { RawAdmission } from './raw-admission.ts';
@@ -69,7 +69,7 @@ export function registerAdmissionGate(app: FastifyInstance, settings: AdmissionS
     const verdict = remoteOnly ? gate.admitWithoutLimit() : gate.admit();
     if (!verdict.admitted) {
       deps.metrics.shed.inc({ ...refusedModel(deps.models, paramOf(request, 'model'), paramOf(request, 'version')), reason: 'overloaded', tenant: refusedTenant(deps.tenants, request.headers) });
-      return done(verdict.error);
+      return done(refusalError(verdict.error));
     }
     // It holds no permit: no ticket to keep, and no listener to release one.
     if (remoteOnly) return done();

@@ -16,7 +16,10 @@ export interface KServeErrorBody {
   error: string;
 }
 
-export function errorBody(protocol: WireProtocol, error: SluiceError): OpenAIErrorBody | KServeErrorBody {
+/** What the wire shows of an error: a SluiceError, or the admission gate's plain refusal. */
+export type WireError = Pick<SluiceError, 'code' | 'status' | 'message' | 'field' | 'retryAfterMs'>;
+
+export function errorBody(protocol: WireProtocol, error: WireError): OpenAIErrorBody | KServeErrorBody {
   if (protocol !== 'openai') return { error: error.message };
   return {
     error: {
@@ -37,14 +40,18 @@ function openAIErrorType(status: number): string {
 }
 
 /** The headers every error carries: its registry code and, for a 429, when to retry. */
-export function errorHeaders(error: SluiceError): Record<string, string> {
+export function errorHeaders(error: WireError): Record<string, string> {
   const headers: Record<string, string> = { 'x-sluice-error-code': error.code };
   if (error.retryAfterMs !== undefined) {
-    // Retry-After is whole seconds (RFC 9110); the precise figure rides along in milliseconds.
-    headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+    headers['retry-after'] = retryAfterSeconds(error.retryAfterMs);
     headers['retry-after-ms'] = String(Math.ceil(error.retryAfterMs));
   }
   return headers;
+}
+
+/** Retry-After is whole seconds (RFC 9110); the precise figure rides along in `retry-after-ms`. */
+export function retryAfterSeconds(retryAfterMs: number): string {
+  return String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
 }
 
 /** Fastify's own request errors (body parsing, limits) in the registry's terms. */
