@@ -28,7 +28,7 @@
  *   has no backlog of requests behind it that shedding would shorten;
  * - in sustained overload each turn admits what it parses in its first `targetMs` and
  *   sheds the rest before the body is read, which shortens the next turns (a refusal costs
- *   a quarter to a third of what serving does: 57–66 µs of CPU against 200–270 µs on the
+ *   a fifth to a third of what serving does: ~44 µs of CPU against 150–210 µs on the
  *   benchmark machine, docs/benchmarks.md), as long as the server can refuse as fast as
  *   requests arrive;
  * - once dropping, the loop must keep up for a whole interval before a long turn is again
