@@ -202,6 +202,8 @@ describe('HTTP admission gate', () => {
       assert.equal(v1.headers['x-sluice-error-code'], 'ERR_ADMISSION_OVERLOADED');
       assert.equal(v1.headers['x-request-id'], 'screened-1');
       assert.match(String(v1.headers['retry-after']), /^[1-9][0-9]*$/);
+      assert.match(String(v1.headers['retry-after-ms']), /^[1-9][0-9]*$/);
+      assert.equal(Number(v1.headers['retry-after']), Math.max(1, Math.ceil(Number(v1.headers['retry-after-ms']) / 1000)), 'Retry-After is retry-after-ms in whole seconds, at least 1');
       assert.match(String(v1.body['error']), /at its limit of 2 concurrent inference requests; the request was refused before its body was read/);
       const v2 = await post('/v2/models/triage-small/versions/1/infer', { inputs: [] });
       assert.equal(v2.status, 429);
