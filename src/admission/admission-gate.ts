@@ -53,7 +53,6 @@ export interface Refusal {
   readonly status: 429;
   readonly message: string;
   readonly retryAfterMs: number;
-  readonly field: undefined;
 }
 
 export function refusalError(refusal: Refusal): SluiceError {
@@ -146,7 +145,7 @@ export class AdmissionGate {
   private refuse(guard: AdmissionGuard, why: string, retryAfterMs: number): AdmissionVerdict {
     this.refused[guard] += 1;
     const message = `${why}; the request was refused before its body was read`;
-    const error: Refusal = { code: 'ERR_ADMISSION_OVERLOADED', status: 429, message, retryAfterMs: Math.min(RETRY_AFTER_MAX_MS, Math.max(RETRY_AFTER_MIN_MS, Math.ceil(retryAfterMs))), field: undefined };
+    const error: Refusal = { code: 'ERR_ADMISSION_OVERLOADED', status: 429, message, retryAfterMs: Math.min(RETRY_AFTER_MAX_MS, Math.max(RETRY_AFTER_MIN_MS, Math.ceil(retryAfterMs))) };
     return { admitted: false, guard, error };
   }
 }

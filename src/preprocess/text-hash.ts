@@ -159,11 +159,14 @@ export function textHashIds(text: string, spec: HashSpec): Int32Array {
     ids[count++] = bucketOf(hash, spec.buckets);
     return count >= spec.max_tokens;
   };
+  // The spec's orders as bits, read once a call rather than searched once a word.
+  let orders = 0;
+  for (const order of spec.word_ngrams) orders |= 1 << order;
   scratch.fill(words);
   wordLoop: for (let end = 0; end < words.length; end++) {
-    // Lowest order first, each once however often the spec lists it (orders are 1..4).
+    // Lowest order first, each once however often the spec lists it (orders are 1..MAX_WORD_NGRAM).
     for (let order = 1; order <= Math.min(MAX_WORD_NGRAM, end + 1); order++) {
-      if (!spec.word_ngrams.includes(order)) continue;
+      if ((orders & (1 << order)) === 0) continue;
       let hash = FNV_OFFSET;
       for (let word = end + 1 - order; word <= end; word++) {
         if (word > end + 1 - order) hash = fnvCodePoint(hash, SPACE);
