@@ -26,6 +26,8 @@ import { RemoteMetrics } from './backends/remote/remote-metrics.ts';
 import { healthLogLine } from './backends/remote/backend-settings.ts';
 import { TenantDirectory } from './tenancy/tenant-directory.ts';
 import { InflightRequests } from './lifecycle/inflight-requests.ts';
+import { ConnectionDrain } from './lifecycle/connection-drain.ts';
+import { RealClock } from './batching/clock.ts';
 import { createServer } from 'node:http';
 import { registerAdmissionGate } from './admission/http-admission.ts';
 import type { RawAdmission } from './admission/raw-admission.ts';
@@ -56,8 +58,10 @@ export interface Sluice {
   /** Ready to take traffic: every model warmed up and not shutting down. */
   ready(): boolean;
   /**
-   * Graceful shutdown: readiness turns false and new requests get 503 at once; accepted
-   * requests get up to `graceMs` to finish, and any still open then are answered 503.
+   * Graceful shutdown: readiness turns false and new requests get 503 at once, every
+   * response closing its keep-alive connection; accepted requests get up to `graceMs` to
+   * finish, and any still open then are answered 503. The server closes once no request has
+   * arrived for `server.shutdown_quiet_ms` (within `graceMs`): see lifecycle/connection-drain.ts.
    */
   shutdown(graceMs: number): Promise<{ unfinished: number }>;
   close(): Promise<void>;
@@ -94,8 +98,9 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   const metrics = new Metrics(models);
   metrics.watchPreprocessPool(preprocessPool);
   metricsRef.current = metrics;
-  let draining = false;
-  const pipeline = new InferencePipeline(models, metrics, { loadControl: config.load_control.enabled, draining: () => draining });
+  const drain = new ConnectionDrain(new RealClock(), config.server.shutdown_quiet_ms);
+  const draining = () => drain.active;
+  const pipeline = new InferencePipeline(models, metrics, { loadControl: config.load_control.enabled, draining });
   const tenants = new TenantDirectory(config);
   const inflight = new InflightRequests();
   // Remote backends (docs/backends.md): one connection pool per replica, closed with the server.
@@ -116,6 +121,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     // Fastify applies its own keep-alive timeout only to a server it creates itself.
     serverFactory: (handler) =>
       createServer({ keepAliveTimeout: config.server.keep_alive_timeout_ms }, (request, response) => {
+        drain.onRequest(response);
         if (admissionScreen.current?.screen(request, response) === true) return;
         handler(request, response);
       }),
@@ -162,8 +168,8 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     // Checked first: the line's fields would be built for every request even with info off.
     if (logger.isLevelEnabled('info')) request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)) }, 'request');
   });
-  const ready = () => models.ready && !draining;
-  const remoteDeps: RemoteRouteDeps = { remote, models, tenants, metrics: remoteMetrics, draining: () => draining };
+  const ready = () => models.ready && !draining();
+  const remoteDeps: RemoteRouteDeps = { remote, models, tenants, metrics: remoteMetrics, draining };
   const deps: ProtocolDeps = { models, pipeline, tenants, ready, serverVersion: SLUICE_VERSION, remote: remoteDeps };
   registerKServeV2(app, deps);
   registerKServeV1(app, deps);
@@ -180,9 +186,11 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     remote,
     ready,
     shutdown: async (graceMs) => {
-      draining = true;
+      const deadlineMs = performance.now() + graceMs;
+      drain.begin();
       const finished = await inflight.idle(graceMs);
       const unfinished = finished ? 0 : inflight.answerAll((reply) => replyWithError(reply, new SluiceError('ERR_SERVER_SHUTTING_DOWN', `the server shut down before this request finished (grace period ${graceMs} ms)`)));
+      if ((await openConnections(app)) > 0) await drain.quiet(deadlineMs);
       await remote.close(); // streams still open end with an error event, so their connections can close
       await app.close();
       await models.close();
@@ -196,6 +204,11 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
       await preprocessPool.close();
     },
   };
+}
+
+/** Connections the HTTP server holds open (0 for a server that never listened: tests inject). */
+function openConnections(app: FastifyInstance): Promise<number> {
+  return new Promise((resolve, reject) => app.server.getConnections((error, count) => (error === null ? resolve(count) : reject(error))));
 }
 
 /** Model events to metrics and logs; metrics are created after the registry they read. */
@@ -223,11 +236,18 @@ function replyWithError(reply: FastifyReply, failure: SluiceError, protocol = re
   return reply.code(failure.status).headers(errorHeaders(failure)).send(errorBody(protocol, failure));
 }
 
+/**
+ * 503s the server gives by design while it starts, shuts down or closes a model: each is
+ * already in the request's log line, and an error line with a stack for every one would
+ * bury real faults under thousands of them during a deploy.
+ */
+const LIFECYCLE_REFUSALS: ReadonlySet<string> = new Set(['ERR_SERVER_SHUTTING_DOWN', 'ERR_MODEL_NOT_READY', 'ERR_BATCHER_CLOSED']);
+
 function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const failure = fromFastifyError(error);
     const protocol = request.routeOptions.config.protocol ?? protocolOfUrl(request.url);
-    if (failure.status >= 500) request.log.error({ err: error.cause ?? error, code: failure.code }, failure.message);
+    if (failure.status >= 500 && !LIFECYCLE_REFUSALS.has(failure.code)) request.log.error({ err: error.cause ?? error, code: failure.code }, failure.message);
     else request.log.debug({ code: failure.code }, failure.message);
     return replyWithError(reply, failure, protocol);
   });

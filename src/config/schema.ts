@@ -24,6 +24,12 @@ export const ConfigSchema = z.strictObject({
       keep_alive_timeout_ms: z.number().int().min(1000).default(72_000),
       /** After SIGTERM: how long queued and in-flight requests may take to finish. */
       shutdown_grace_ms: z.number().int().min(0).default(30_000),
+      /**
+       * After SIGTERM the server stays open, answering 503 with `Connection: close`, until no
+       * request has arrived for this long (within the grace period); only then are idle
+       * keep-alive connections closed, so none is closed under a request on its way.
+       */
+      shutdown_quiet_ms: z.number().int().min(0).default(250),
     })
     .prefault({}),
   models: z
