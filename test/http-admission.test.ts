@@ -149,9 +149,44 @@ describe('HTTP admission gate', () => {
       assertOverloaded(await sluice.app.inject({ method: 'POST', url: '/v1/models/made-up-model:predict', payload: { instances: ['x'] }, headers: key }));
       const metrics = await metricsText(sluice);
       assert.match(metrics, /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="clinic"\} 1/);
-      assert.match(metrics, /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="default"\} 1/);
+      assert.match(metrics, /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="_unauthenticated"\} 1/);
       assert.match(metrics, /sluice_shed_total\{model="_unresolved",version="",reason="overloaded",tenant="clinic"\} 1/);
       assert.doesNotMatch(metrics, /made-up-model/);
+      sessions.held.release();
+      for (const response of await Promise.all(running)) assert.equal(response.statusCode, 200);
+    } finally {
+      sessions.held.release();
+      await sluice.close();
+    }
+  });
+
+  test('a tenant that floods the gate stops at its share of the limit, and another tenant still gets in', async () => {
+    const fourAtOnce = { admission: { min_limit: 4, max_limit: 4, initial_limit: 4, loop_lag: { enabled: false } } };
+    const tenants = [
+      { name: 'flood', api_keys: ['flood-key-0123456789'] },
+      { name: 'light', api_keys: ['light-key-0123456789'] },
+    ];
+    const { sluice, sessions } = await heldServer({ ...fourAtOnce, auth: { enabled: true }, tenants });
+    const flood = { authorization: 'Bearer flood-key-0123456789' };
+    const light = { authorization: 'Bearer light-key-0123456789' };
+    try {
+      const running = [predict(sluice, 'light, first', light)];
+      await until(() => sessions.held.held === 1, 'the first batch is held in the session');
+      running.push(predict(sluice, 'flood, first', flood));
+      running.push(predict(sluice, 'flood, second', flood));
+      await until(() => sluice.models.resolve('triage-small').stats()?.queued === 2, 'the flood\'s two requests are queued');
+      const third = await predict(sluice, 'flood, third', flood);
+      assertOverloaded(third);
+      assert.match(third.json().error, /tenant "flood" holds its share of the server's limit of 4 concurrent inference requests while other tenants are active/);
+      running.push(predict(sluice, 'light, second: a permit was kept for it', light));
+      await until(() => sluice.models.resolve('triage-small').stats()?.queued === 3, 'the light tenant\'s second request is queued');
+      const metrics = await metricsText(sluice);
+      assert.match(metrics, /^sluice_admission_refused_total\{guard="tenant_share"\} 1$/m);
+      assert.match(metrics, /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="flood"\} 1/);
+      assert.doesNotMatch(metrics, /reason="overloaded",tenant="light"/);
+      assert.match(metrics, /^sluice_admission_tenant_inflight\{tenant="flood"\} 2$/m);
+      assert.match(metrics, /^sluice_admission_tenant_inflight\{tenant="light"\} 2$/m);
+      assert.match(metrics, /^sluice_admission_tenant_share\{tenant="flood"\} 2$/m);
       sessions.held.release();
       for (const response of await Promise.all(running)) assert.equal(response.statusCode, 200);
     } finally {

@@ -62,7 +62,7 @@ describe('AdmissionGate', () => {
     assert.equal(refused.error.status, 429);
     assert.match(refused.error.message, /at its limit of 2 concurrent inference requests; the request was refused before its body was read/);
     assert.equal(refused.error.retryAfterMs, 1000, 'no latency measured yet: a second');
-    assert.deepEqual(gate.stats(), { limit: 2, inflight: 2, refused: { concurrency: 1, loop_lag: 0 }, loopStallMs: 0, loopBehind: false });
+    assert.deepEqual(gate.stats(), { limit: 2, inflight: 2, refused: { concurrency: 1, loop_lag: 0, tenant_share: 0 }, loopStallMs: 0, loopBehind: false, tenants: { default: { inflight: 2, share: 2, active: true } } });
     first.finish(200);
     admitted(gate);
   });
@@ -108,7 +108,7 @@ describe('AdmissionGate', () => {
     assert.equal(refused.error.code, 'ERR_ADMISSION_OVERLOADED');
     assert.equal(refused.error.retryAfterMs, 35);
     assert.match(refused.error.message, /35 ms behind on the requests it has received/);
-    assert.deepEqual(gate.stats(), { limit: 10, inflight: 0, refused: { concurrency: 0, loop_lag: 1 }, loopStallMs: 35, loopBehind: true });
+    assert.deepEqual(gate.stats(), { limit: 10, inflight: 0, refused: { concurrency: 0, loop_lag: 1, tenant_share: 0 }, loopStallMs: 35, loopBehind: true, tenants: { default: { inflight: 0, share: 10, active: true } } });
   });
 
   it('admits without the limit when asked (remote-only routes): no permit taken, nothing learnt, but the loop lag guard still sheds', () => {
@@ -120,7 +120,7 @@ describe('AdmissionGate', () => {
       assert.ok(verdict.admitted);
       verdict.ticket.finish(500);
     }
-    assert.deepEqual(gate.stats(), { limit: 1, inflight: 1, refused: { concurrency: 1, loop_lag: 0 }, loopStallMs: 0, loopBehind: false });
+    assert.deepEqual(gate.stats(), { limit: 1, inflight: 1, refused: { concurrency: 1, loop_lag: 0, tenant_share: 0 }, loopStallMs: 0, loopBehind: false, tenants: { default: { inflight: 1, share: 1, active: true } } });
     held.finish(200);
     keepUp(gate, clock, 50);
     for (let turn = 0; turn < 3; turn += 1) {
@@ -147,7 +147,7 @@ describe('AdmissionGate', () => {
     clock.advance(TICK_MS + 50);
     admitted(gate).finish(200);
     admitted(gate).finish(200);
-    assert.deepEqual(gate.stats().refused, { concurrency: 0, loop_lag: 0 });
+    assert.deepEqual(gate.stats().refused, { concurrency: 0, loop_lag: 0, tenant_share: 0 });
     assert.equal(gate.stats().loopBehind, false);
   });
 
@@ -162,6 +162,80 @@ describe('AdmissionGate', () => {
     next.finish(200);
     next.finish(200);
     assert.equal(gate.stats().inflight, 0);
+  });
+});
+
+describe('AdmissionGate with tenants', () => {
+  const flood = { name: 'flood', weight: 1 };
+  const light = { name: 'light', weight: 1 };
+  const heavy = { name: 'heavy', weight: 3 };
+
+  function admit(gate: AdmissionGate, tenant: { name: string; weight: number }): AdmissionTicket {
+    const verdict = gate.admit(tenant);
+    assert.ok(verdict.admitted, `${tenant.name} refused: ${verdict.admitted ? '' : verdict.guard}`);
+    return verdict.ticket;
+  }
+
+  it('a tenant alone may take the whole limit', () => {
+    const { gate } = create({ initialLimit: 8, minLimit: 8, maxLimit: 8 });
+    for (let request = 0; request < 8; request += 1) admit(gate, flood);
+    const refused = gate.admit(flood);
+    assert.ok(!refused.admitted && refused.guard === 'concurrency');
+  });
+
+  it('while another tenant is active, a flooding tenant stops at its weighted share and the other still gets permits', () => {
+    const { gate } = create({ initialLimit: 8, minLimit: 8, maxLimit: 8 });
+    admit(gate, light).finish(200);
+    for (let request = 0; request < 4; request += 1) admit(gate, flood);
+    const refused = gate.admit(flood);
+    assert.equal(refused.admitted, false);
+    if (refused.admitted) return;
+    assert.equal(refused.guard, 'tenant_share');
+    assert.equal(refused.error.status, 429);
+    assert.match(refused.error.message, /tenant "flood" holds its share of the server's limit of 8 concurrent inference requests while other tenants are active/);
+    for (let request = 0; request < 4; request += 1) admit(gate, light);
+    assert.deepEqual(gate.stats().tenants, { light: { inflight: 4, share: 4, active: true }, flood: { inflight: 4, share: 4, active: true } });
+    assert.deepEqual(gate.stats().refused, { concurrency: 0, loop_lag: 0, tenant_share: 1 });
+  });
+
+  it('shares follow the weights', () => {
+    const { gate } = create({ initialLimit: 8, minLimit: 8, maxLimit: 8 });
+    admit(gate, light).finish(200);
+    for (let request = 0; request < 6; request += 1) admit(gate, heavy);
+    assert.equal(gate.admit(heavy).admitted, false, 'heavy holds 3/4 of 8');
+    admit(gate, light);
+    admit(gate, light);
+    assert.ok(!gate.admit(light).admitted, 'the limit is reached');
+  });
+
+  it('a tenant quiet for longer than a second stops counting, and the other may take the whole limit again', () => {
+    const { gate, clock } = create({ initialLimit: 8, minLimit: 8, maxLimit: 8 });
+    admit(gate, light).finish(200);
+    const held = Array.from({ length: 4 }, () => admit(gate, flood));
+    assert.equal(gate.admit(flood).admitted, false);
+    clock.advance(1_001);
+    for (let request = 0; request < 4; request += 1) admit(gate, flood);
+    assert.equal(gate.stats().tenants['light']?.active, false);
+    for (const ticket of held) ticket.finish(200);
+  });
+
+  it('the loop lag guard sheds the flooding tenant, not one below its share', () => {
+    const { gate, clock } = create({ initialLimit: 100, minLimit: 100, maxLimit: 100 });
+    keepUp(gate, clock, 50);
+    admit(gate, light).finish(200);
+    for (let turn = 0; turn < 3; turn += 1) {
+      clock.advance(TICK_MS);
+      admit(gate, flood);
+      admit(gate, flood);
+      clock.advance(60);
+      gate.loopTurned();
+    }
+    clock.advance(TICK_MS + 10);
+    admit(gate, flood);
+    clock.advance(25);
+    const shed = gate.admit(flood);
+    assert.ok(!shed.admitted && shed.guard === 'loop_lag', 'the flood is shed 35 ms into a late turn');
+    admit(gate, light).finish(200);
   });
 });
 

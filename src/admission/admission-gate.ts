@@ -3,7 +3,10 @@
  * refusing there costs a fraction of serving, because the body parse, the JSON schema and
  * the tokenization that a model queue's refusal would already have paid for never happen.
  *
- *   admit() ─► loop lag guard: behind for too long? ──► refused, guard "loop_lag"
+ *   admit(tenant) ─► tenant shares: where does the tenant stand? (tenant-shares.ts)
+ *           ─► loop lag guard: behind for too long? ──► refused, guard "loop_lag"
+ *                                                      (not a tenant below its fair share of the load in flight)
+ *           ─► at its share while others are active?  ──► refused, guard "tenant_share"
  *           ─► adaptive limit: no permit left?       ──► refused, guard "concurrency"
  *           ─► ticket ─► finish(status) ─► 2xx/3xx: the request's latency teaches the limit
  *                     │                  ├► 5xx but 503: a failure, the limit backs off
@@ -23,6 +26,7 @@ import { RealClock, type Clock } from '../batching/clock.ts';
 import { AdaptiveLimit, type LimitChangeReason, type PermitOutcome } from '../control/adaptive-limit.ts';
 import { SluiceError } from '../errors.ts';
 import { LoopLagGuard, type LoopLagOptions } from './loop-lag-guard.ts';
+import { TenantShares, type TenantRef, type TenantShareStats } from './tenant-shares.ts';
 
 export interface AdmissionGateOptions {
   readonly initialLimit: number;
@@ -35,8 +39,11 @@ export interface AdmissionGateOptions {
   readonly onLimitChange?: (limit: number, previous: number, reason: LimitChangeReason) => void;
 }
 
-/** Which guard refused: the concurrency limit or the event loop's backlog. */
-export type AdmissionGuard = 'concurrency' | 'loop_lag';
+/** Which guard refused: the concurrency limit, the event loop's backlog, or the tenant's share of the limit. */
+export type AdmissionGuard = 'concurrency' | 'loop_lag' | 'tenant_share';
+
+/** The tenant of requests the gate is not told about (auth off: everyone). */
+const ONE_TENANT: TenantRef = Object.freeze({ name: 'default', weight: 1 });
 
 export type AdmissionVerdict =
   | { readonly admitted: true; readonly ticket: AdmissionTicket }
@@ -75,6 +82,8 @@ export interface AdmissionStats {
   readonly loopStallMs: number;
   /** Whether the loop is in an episode of late turns (see LoopLagGuard). */
   readonly loopBehind: boolean;
+  /** Permits held and the share of the limit, per tenant seen. */
+  readonly tenants: Readonly<Record<string, TenantShareStats>>;
 }
 
 /** Holds no permit: nothing to release or learn from. */
@@ -84,13 +93,15 @@ export class AdmissionGate {
   private readonly limiter: AdaptiveLimit;
   private readonly loopLag: LoopLagGuard | undefined;
   private readonly clock: Clock;
-  private readonly refused: Record<AdmissionGuard, number> = { concurrency: 0, loop_lag: 0 };
+  private readonly shares: TenantShares;
+  private readonly refused: Record<AdmissionGuard, number> = { concurrency: 0, loop_lag: 0, tenant_share: 0 };
 
   constructor(options: AdmissionGateOptions) {
     this.clock = options.clock ?? new RealClock();
     const { initialLimit, minLimit, maxLimit, onLimitChange } = options;
     this.limiter = new AdaptiveLimit({ initialLimit, minLimit, maxLimit, clock: this.clock, ...(onLimitChange === undefined ? {} : { onChange: onLimitChange }) });
     this.loopLag = options.loopLag === false ? undefined : new LoopLagGuard(this.clock, options.loopLag);
+    this.shares = new TenantShares(this.clock);
   }
 
   /** The period the loop probe should call `loopTurned` at; undefined without a loop lag guard (no probe needed). */
@@ -103,20 +114,27 @@ export class AdmissionGate {
     this.loopLag?.onTurn();
   }
 
-  admit(): AdmissionVerdict {
-    const behind = this.checkLoop();
-    if (behind !== undefined) return behind;
+  admit(tenant: TenantRef = ONE_TENANT): AdmissionVerdict {
+    const standing = this.shares.arrive(tenant, this.limiter.limit);
+    const lag = this.loopLag?.check();
+    if (lag?.shed === true && standing !== 'below_fair_load') return this.refuseForLag(lag.stallMs);
+    if (standing === 'at_share') return this.refuseAtLimit('tenant_share', `tenant "${tenant.name}" holds its share of the server's limit of ${this.limiter.limit} concurrent inference requests while other tenants are active`);
     const permit = this.limiter.tryAcquire();
-    if (permit === undefined) {
-      const { limit, shortRttMs } = this.limiter.stats();
-      return this.refuse('concurrency', `the server is at its limit of ${limit} concurrent inference requests`, shortRttMs > 0 ? shortRttMs : RETRY_AFTER_UNKNOWN_MS);
-    }
+    if (permit === undefined) return this.refuseAtLimit('concurrency', `the server is at its limit of ${this.limiter.limit} concurrent inference requests`);
+    this.shares.acquired(tenant);
     const startMs = this.clock.now();
+    let open = true;
+    const release = (outcome: PermitOutcome): void => {
+      if (!open) return;
+      open = false;
+      permit.release(outcome);
+      this.shares.released(tenant);
+    };
     return {
       admitted: true,
       ticket: {
-        finish: (status) => permit.release(permitOutcome(status, this.clock.now() - startMs)),
-        abandon: () => permit.release('ignore'),
+        finish: (status) => release(permitOutcome(status, this.clock.now() - startMs)),
+        abandon: () => release('ignore'),
       },
     };
   }
@@ -133,13 +151,22 @@ export class AdmissionGate {
 
   stats(): AdmissionStats {
     const { limit, inflight } = this.limiter.stats();
-    return { limit, inflight, refused: { ...this.refused }, loopStallMs: this.loopLag?.stallMs() ?? 0, loopBehind: this.loopLag?.behind ?? false };
+    return { limit, inflight, refused: { ...this.refused }, loopStallMs: this.loopLag?.stallMs() ?? 0, loopBehind: this.loopLag?.behind ?? false, tenants: this.shares.stats(limit) };
   }
 
   private checkLoop(): AdmissionVerdict | undefined {
     const lag = this.loopLag?.check();
-    if (lag?.shed !== true) return undefined;
-    return this.refuse('loop_lag', `the server is ${Math.round(lag.stallMs)} ms behind on the requests it has received`, lag.stallMs);
+    return lag?.shed === true ? this.refuseForLag(lag.stallMs) : undefined;
+  }
+
+  private refuseForLag(stallMs: number): AdmissionVerdict {
+    return this.refuse('loop_lag', `the server is ${Math.round(stallMs)} ms behind on the requests it has received`, stallMs);
+  }
+
+  /** A permit frees up about when a request finishes: the short-term latency, if known, says when to retry. */
+  private refuseAtLimit(guard: 'concurrency' | 'tenant_share', why: string): AdmissionVerdict {
+    const { shortRttMs } = this.limiter.stats();
+    return this.refuse(guard, why, shortRttMs > 0 ? shortRttMs : RETRY_AFTER_UNKNOWN_MS);
   }
 
   private refuse(guard: AdmissionGuard, why: string, retryAfterMs: number): AdmissionVerdict {

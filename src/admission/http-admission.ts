@@ -8,7 +8,7 @@
  * Requests from the HTTP server were already screened before fastify saw them
  * (raw-admission.ts) and arrive with their ticket; injected ones are admitted here.
  *
- *   onRequest  ─► gate.admit() ─► refused: sluice_shed_total{reason="overloaded"}, 429
+ *   onRequest  ─► gate.admit(tenant) ─► refused: sluice_shed_total{reason="overloaded"}, 429
  *                              └► ticket on the request
  *              (remote-only routes: gate.admitWithoutLimit(), the loop lag guard alone)
  *   onResponse ─► ticket.finish(status)
@@ -21,7 +21,7 @@ import type { Metrics } from '../observe/metrics.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import type { Config } from '../config/schema.ts';
 import { AdmissionGate, refusalError, type AdmissionTicket } from './admission-gate.ts';
-import { refusedModel, refusedTenant } from './refusal-labels.ts';
+import { gateTenant, refusedModel } from './refusal-labels.ts';
 import { startLoopProbe } from './loop-probe.ts';
 import { RawAdmission } from './raw-admission.ts';
 
@@ -66,9 +66,10 @@ export function registerAdmissionGate(app: FastifyInstance, settings: AdmissionS
       return done();
     }
     const remoteOnly = request.routeOptions.config.remoteOnly === true;
-    const verdict = remoteOnly ? gate.admitWithoutLimit() : gate.admit();
+    const tenant = gateTenant(deps.tenants, request.headers);
+    const verdict = remoteOnly ? gate.admitWithoutLimit() : gate.admit(tenant);
     if (!verdict.admitted) {
-      deps.metrics.shed.inc({ ...refusedModel(deps.models, paramOf(request, 'model'), paramOf(request, 'version')), reason: 'overloaded', tenant: refusedTenant(deps.tenants, request.headers) });
+      deps.metrics.shed.inc({ ...refusedModel(deps.models, paramOf(request, 'model'), paramOf(request, 'version')), reason: 'overloaded', tenant: tenant.name });
       return done(refusalError(verdict.error));
     }
     // It holds no permit: no ticket to keep, and no listener to release one.

@@ -21,7 +21,7 @@ import type { Metrics, Protocol } from '../observe/metrics.ts';
 import { errorBody, refusalHeaders } from '../protocols/envelopes.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import type { AdmissionGate, AdmissionTicket } from './admission-gate.ts';
-import { refusedModel, refusedTenant } from './refusal-labels.ts';
+import { gateTenant, refusedModel } from './refusal-labels.ts';
 
 /** The inference routes, as the protocol adapters register them (POST only). */
 const INFERENCE_URL = /^\/(?:v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer|v1\/models\/([^/?:]+):predict|v1\/embeddings)(?:\?|$)/;
@@ -45,7 +45,8 @@ export class RawAdmission {
     if (request.method !== 'POST') return false;
     const match = INFERENCE_URL.exec(request.url ?? '');
     if (match === null) return false;
-    const verdict = this.gate.admit();
+    const tenant = gateTenant(this.deps.tenants, request.headers);
+    const verdict = this.gate.admit(tenant);
     if (verdict.admitted) {
       this.keep(request, response, verdict.ticket);
       return false;
@@ -56,7 +57,7 @@ export class RawAdmission {
     const requestId = typeof request.headers['x-request-id'] === 'string' ? request.headers['x-request-id'] : randomUUID();
     response.writeHead(verdict.error.status, refusalHeaders(verdict.error, requestId));
     response.end(JSON.stringify(errorBody(protocol, verdict.error)));
-    this.deps.metrics.countAdmissionRefusal({ protocol, ...model, tenant: refusedTenant(this.deps.tenants, request.headers) });
+    this.deps.metrics.countAdmissionRefusal({ protocol, ...model, tenant: tenant.name });
     return true;
   }
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ModelRegistry } from '../models/registry.ts';
 import { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import { loadConfig } from '../config/load.ts';
-import { refusedModel, refusedTenant } from './refusal-labels.ts';
+import { gateTenant, refusedModel } from './refusal-labels.ts';
 
 describe('refusal labels', () => {
   const models = new ModelRegistry({ intraOpThreads: 1, maxItemsPerRequest: 1, loadControl: true });
@@ -15,12 +15,12 @@ describe('refusal labels', () => {
     assert.deepEqual(refusedModel(models, undefined, undefined), unresolved);
   });
 
-  it('the tenant is "default" with auth off, and with auth on for a missing or wrong key', () => {
+  it('the tenant is "default" with auth off, the key\'s tenant with auth on, and "_unauthenticated" for a missing or wrong key', () => {
     const off = new TenantDirectory(loadConfig({ env: {}, overrides: {} }));
-    assert.equal(refusedTenant(off, { authorization: 'Bearer whatever' }), 'default');
-    const on = new TenantDirectory(loadConfig({ env: {}, overrides: { auth: { enabled: true }, tenants: [{ name: 'clinic', api_keys: ['sk-clinic-0123456789abcdef'] }] } }));
-    assert.equal(refusedTenant(on, { authorization: 'Bearer sk-clinic-0123456789abcdef' }), 'clinic');
-    assert.equal(refusedTenant(on, {}), 'default');
-    assert.equal(refusedTenant(on, { 'x-api-key': 'sk-wrong-0123456789abcdef' }), 'default');
+    assert.equal(gateTenant(off, { authorization: 'Bearer whatever' }).name, 'default');
+    const on = new TenantDirectory(loadConfig({ env: {}, overrides: { auth: { enabled: true }, tenants: [{ name: 'clinic', api_keys: ['sk-clinic-0123456789abcdef'], weight: 3 }] } }));
+    assert.deepEqual(gateTenant(on, { authorization: 'Bearer sk-clinic-0123456789abcdef' }), { name: 'clinic', priority: undefined, weight: 3 });
+    assert.equal(gateTenant(on, {}).name, '_unauthenticated');
+    assert.equal(gateTenant(on, { 'x-api-key': 'sk-wrong-0123456789abcdef' }).name, '_unauthenticated');
   });
 });

@@ -1,11 +1,11 @@
 /**
- * Label values for a request the admission gate refused, read before its body: the
- * model its URL names and the tenant its API key names. Both come from the client, and
- * label values must stay bounded, so only a name that resolves becomes one.
+ * Who a request is, as the admission gate sees it before its body is read: the model its
+ * URL names and the tenant its API key names. Both come from the client, and label values
+ * must stay bounded, so only a name that resolves becomes one.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ModelRegistry } from '../models/registry.ts';
-import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
+import type { Tenant, TenantDirectory } from '../tenancy/tenant-directory.ts';
 
 export interface RefusedModel {
   readonly model: string;
@@ -25,11 +25,13 @@ export function refusedModel(models: ModelRegistry, name: string | undefined, ve
   }
 }
 
-/** "default" with auth off, or when the key is missing or wrong (the gate runs before authentication). */
-export function refusedTenant(tenants: TenantDirectory, headers: IncomingHttpHeaders): string {
-  try {
-    return tenants.identify(headers).name;
-  } catch {
-    return 'default';
-  }
+/** Requests whose key is missing or wrong, counted as one tenant: authentication answers them 401 later. */
+export const UNAUTHENTICATED: Tenant = Object.freeze({ name: '_unauthenticated', priority: undefined, weight: 1 });
+
+/**
+ * The tenant the gate weighs a request under (the gate runs before authentication):
+ * "default" with auth off, the key's tenant, or `UNAUTHENTICATED`.
+ */
+export function gateTenant(tenants: TenantDirectory, headers: IncomingHttpHeaders): Tenant {
+  return tenants.tenantOf(headers) ?? UNAUTHENTICATED;
 }

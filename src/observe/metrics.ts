@@ -128,7 +128,7 @@ export class Metrics {
   }
 
   /** Exports the HTTP admission gate's adaptive limit, the inference requests it has let in, and which guard refused how many. */
-  watchAdmission(gate: { stats(): { readonly limit: number; readonly inflight: number; readonly refused: Readonly<Record<string, number>> } }): void {
+  watchAdmission(gate: { stats(): { readonly limit: number; readonly inflight: number; readonly refused: Readonly<Record<string, number>>; readonly tenants: Readonly<Record<string, { readonly inflight: number; readonly share: number }>> } }): void {
     scrapeTimeGauge(this.registry, {
       name: 'sluice_admission_limit',
       help: 'Inference requests the server admits at once (adaptive); more are refused with 429 before their body is read.',
@@ -138,6 +138,18 @@ export class Metrics {
       name: 'sluice_admission_inflight',
       help: 'Inference requests admitted by the HTTP admission gate and not yet answered.',
       read: () => [[{}, gate.stats().inflight]],
+    });
+    scrapeTimeGauge(this.registry, {
+      name: 'sluice_admission_tenant_inflight',
+      help: 'Inference requests admitted by the HTTP admission gate and not yet answered, by tenant.',
+      labelNames: ['tenant'],
+      read: () => Object.entries(gate.stats().tenants).map(([tenant, { inflight }]) => [{ tenant }, inflight] as const),
+    });
+    scrapeTimeGauge(this.registry, {
+      name: 'sluice_admission_tenant_share',
+      help: 'The part of the admission limit a tenant may hold while other tenants are active, by its weight (0: the tenant is not active).',
+      labelNames: ['tenant'],
+      read: () => Object.entries(gate.stats().tenants).map(([tenant, { share }]) => [{ tenant }, share] as const),
     });
     scrapeTimeCounter(this.registry, {
       name: 'sluice_admission_refused_total',

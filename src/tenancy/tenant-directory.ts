@@ -44,6 +44,13 @@ export class TenantDirectory {
     return tenant;
   }
 
+  /** As `identify`, without the error: undefined when the key is missing or wrong (for the admission gate, before authentication). */
+  tenantOf(headers: Readonly<Record<string, string | string[] | undefined>>): Tenant | undefined {
+    if (!this.config.auth.enabled) return DEFAULT_TENANT;
+    const key = apiKeyOf(headers);
+    return key === undefined ? undefined : this.lookup(key);
+  }
+
   private lookup(key: string): Tenant | undefined {
     return this.byKeyDigest.get(digest(key));
   }
