@@ -10,9 +10,10 @@ import { slowReplicaScenario } from './slow-replica.ts';
 import { overloadScenario } from './overload.ts';
 import { manyUsersScenario } from './many-users.ts';
 import { batchingScenario } from './batching.ts';
+import { tenantFloodScenario } from './tenant-flood.ts';
 
 /** Every scenario, by name; a new one is one more entry here. */
-const SCENARIOS: readonly Scenario[] = [overloadScenario, gatewayOverheadScenario, slowReplicaScenario, manyUsersScenario, batchingScenario];
+const SCENARIOS: readonly Scenario[] = [overloadScenario, tenantFloodScenario, gatewayOverheadScenario, slowReplicaScenario, manyUsersScenario, batchingScenario];
 
 function usage(): string {
   const flags = SCENARIOS.flatMap((scenario) => Object.keys(scenario.options).map((flag) => `--${flag} (${scenario.name})`));

@@ -112,6 +112,33 @@ test('the client reuses keep-alive connections, opens new ones when a server clo
   }
 });
 
+test('a spreading client sends each request on the connection idle longest, as separate users would', async () => {
+  const ports: number[] = [];
+  const server = createHttpServer((request, response) => {
+    ports.push(request.socket.remotePort ?? 0);
+    request.resume();
+    response.end('ok');
+  });
+  const origin = await listen(server);
+  const spreading = new LoadClient(origin, { connections: 4, spread: true });
+  const reusing = new LoadClient(origin, { connections: 4 });
+  try {
+    for (const client of [spreading, reusing]) {
+      assert.equal(await client.warm(), 4);
+      ports.length = 0;
+      for (let request = 0; request < 8; request += 1) assert.equal((await client.send({ method: 'GET', path: '/' })).outcome, 'ok');
+      const used = new Set(ports).size;
+      if (client === spreading) assert.deepEqual([used, ports.slice(4)], [4, ports.slice(0, 4)], 'round the four connections, in turn');
+      else assert.equal(used, 1, 'one request at a time reuses the connection used last');
+    }
+  } finally {
+    await spreading.close();
+    await reusing.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
 test('a refused connection, a server that hangs up and a client timeout each end as an error answer', async () => {
   const sockets = new Set<Socket>();
   const server = createTcpServer((socket) => {

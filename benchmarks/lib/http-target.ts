@@ -50,6 +50,13 @@ export interface LoadClientOptions {
    * server's keep-alive timeout instead. None by default.
    */
   readonly greeting?: RequestSpec;
+  /**
+   * Reuse the connection idle longest instead of the one used last, so requests go round
+   * every open connection as many independent users, each on a connection of its own,
+   * would send them. Off by default: a warm set of connections stays busy, the rest idle.
+   * Meant for tens of connections (taking the oldest shifts the idle list).
+   */
+  readonly spread?: boolean;
 }
 
 interface Pending {
@@ -66,6 +73,7 @@ export class LoadClient {
   readonly connections: number;
   readonly requestTimeoutMs: number;
   private readonly greeting: RequestSpec | undefined;
+  private readonly spread: boolean;
   private readonly host: string;
   private readonly port: number;
   private readonly hostHeader: string;
@@ -88,6 +96,7 @@ export class LoadClient {
     this.connections = options.connections ?? 256;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.greeting = options.greeting;
+    this.spread = options.spread ?? false;
     this.sweeper = setInterval(() => this.expire(), Math.min(100, Math.max(5, this.requestTimeoutMs / 4)));
     this.sweeper.unref();
   }
@@ -164,7 +173,7 @@ export class LoadClient {
 
   private takeConnection(): Http1Connection | undefined {
     while (this.idle.length > 0) {
-      const connection = this.idle.pop();
+      const connection = this.spread ? this.idle.shift() : this.idle.pop();
       if (connection !== undefined && !connection.closed) return connection;
     }
     return this.open.size < this.connections && !this.closing ? this.connect() : undefined;

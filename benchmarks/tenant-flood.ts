@@ -1,0 +1,170 @@
+/**
+ * tenant-flood: two tenants of equal weight on one sluice (auth on). "interactive" sends a
+ * tenth of the server's capacity from many users, each on a connection of its own; "flood"
+ * sends two or three times the capacity. In each round interactive runs alone, then under
+ * each flood, so its figures are compared side by side with themselves: issue 3's "one
+ * tenant flooding a model cannot starve the others: its own requests are the ones shed".
+ *
+ *   capacity (closed loop, flood's key) ─► per round: interactive alone │ + flood 2x │ + flood 3x
+ *   /metrics around each row: sluice_shed_total by tenant, sluice_admission_refused_total by guard
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BENCH_MODELS_DIR, ensureBenchModels, goldenTexts } from './lib/bench-models.ts';
+import { defaultPinning, pinThisProcess, type CpuPinning } from './lib/cpu-pinning.ts';
+import { LoadClient, type RequestSource } from './lib/http-target.ts';
+import { v2TextInferRequests } from './lib/infer-requests.ts';
+import type { RunSummary } from './lib/latency-recorder.ts';
+import { runClosedLoop, runOpenLoop } from './lib/open-loop.ts';
+import { counterDelta, scrapeMetrics, sumBy } from './lib/prometheus-scrape.ts';
+import { environmentFacts, formatMs, formatPercent, markdownTable, writeResults, type Column } from './lib/report.ts';
+import { numberOption, stringOption, type Scenario, type ScenarioContext } from './lib/scenario.ts';
+import { startSluice, type SluiceProcess } from './lib/server-process.ts';
+import { waitUntilModelIdle } from './lib/server-idle.ts';
+
+const MODEL = 'triage-large';
+const FLOOD_MULTIPLIERS = [2, 3] as const;
+/** Interactive's rate, as a share of capacity: far below its half of the server. */
+const INTERACTIVE_SHARE = 0.1;
+const INTERACTIVE_USERS = 50;
+const FLOOD_CONNECTIONS = 4096;
+const CAPACITY_USERS = 128;
+const SLO_MS = 500;
+const KEYS = { interactive: 'sk-interactive-0123456789abcdef', flood: 'sk-flood-0123456789abcdef' } as const;
+const LIVENESS = { method: 'GET', path: '/v2/health/live' } as const;
+
+interface Settings {
+  readonly quick: boolean;
+  readonly rowMs: number;
+  readonly rounds: number;
+  readonly pinning: CpuPinning | undefined;
+}
+
+export interface FloodRow {
+  readonly round: number;
+  /** 0: interactive alone. */
+  readonly floodMultiplier: number;
+  readonly interactive: RunSummary;
+  readonly flood: RunSummary | undefined;
+  readonly shedByTenant: Readonly<Record<string, number>>;
+  readonly refusedByGuard: Readonly<Record<string, number>>;
+}
+
+export const tenantFloodScenario: Scenario = {
+  name: 'tenant-flood',
+  summary: `${MODEL}, auth on, two tenants of equal weight: "interactive" at ${INTERACTIVE_SHARE}x capacity from ${INTERACTIVE_USERS} users, alone and while "flood" sends ${FLOOD_MULTIPLIERS.join('x and ')}x capacity`,
+  options: {
+    'flood-duration-s': { type: 'string' },
+    'flood-rounds': { type: 'string' },
+    'server-cpus': { type: 'string' },
+    'client-cpus': { type: 'string' },
+    'no-pin': { type: 'boolean' },
+  },
+  run: async (context) => runTenantFlood(settingsOf(context)),
+};
+
+function settingsOf({ quick, values }: ScenarioContext): Settings {
+  return {
+    quick,
+    rowMs: numberOption(values, 'flood-duration-s', quick ? 4 : 10) * 1000,
+    rounds: numberOption(values, 'flood-rounds', quick ? 1 : 2),
+    pinning: values['no-pin'] === true ? undefined : defaultPinning(stringOption(values, 'server-cpus'), stringOption(values, 'client-cpus')),
+  };
+}
+
+async function runTenantFlood(settings: Settings): Promise<void> {
+  const started = new Date().toISOString();
+  const modelsDir = await ensureBenchModels(BENCH_MODELS_DIR);
+  const texts = await goldenTexts(modelsDir, MODEL);
+  const interactiveRequests = v2TextInferRequests(MODEL, texts, { authorization: `Bearer ${KEYS.interactive}` });
+  const floodRequests = v2TextInferRequests(MODEL, texts, { authorization: `Bearer ${KEYS.flood}` });
+  if (settings.pinning !== undefined) pinThisProcess(settings.pinning.client);
+  const server = await startSluice({ label: 'two tenants', modelsDir, config: await writeTenantsConfig(), ...(settings.pinning === undefined ? {} : { cpus: settings.pinning.server }) });
+  const interactive = new LoadClient(server.origin, { connections: INTERACTIVE_USERS, spread: true, greeting: LIVENESS });
+  const flood = new LoadClient(server.origin, { connections: FLOOD_CONNECTIONS, greeting: LIVENESS });
+  try {
+    console.log(`## tenant-flood${settings.quick ? ' (quick)' : ''}\n`);
+    console.log(`- sluice: pid ${server.pid}, auth on, tenants "interactive" and "flood", weight 1 each, same priority; admission gate and load control as by default`);
+    console.log(`- interactive: ${INTERACTIVE_USERS} users, each on a keep-alive connection of its own; flood: up to ${FLOOD_CONNECTIONS} connections`);
+    console.log(settings.pinning === undefined ? '- CPUs: not pinned' : `- CPUs: sluice on ${settings.pinning.server}, load generator on ${settings.pinning.client} (taskset)`);
+    // Warm-up, not measured: JIT, first connections and batches, as long as the capacity point itself.
+    await runClosedLoop({ client: flood, request: floodRequests, users: CAPACITY_USERS, durationMs: settings.quick ? 2000 : 5000, sloMs: SLO_MS });
+    await waitUntilModelIdle(server.origin, MODEL, 60_000);
+    const capacity = (await runClosedLoop({ client: flood, request: floodRequests, users: CAPACITY_USERS, durationMs: settings.quick ? 2000 : 5000, sloMs: SLO_MS })).okThroughput;
+    console.log(`- capacity (closed loop, ${CAPACITY_USERS} users of the flood tenant, before any row): ${capacity.toFixed(0)} req/s\n`);
+    const rows: FloodRow[] = [];
+    for (let round = 1; round <= settings.rounds; round += 1) {
+      for (const floodMultiplier of [0, ...FLOOD_MULTIPLIERS]) {
+        rows.push(await measureRow(settings, server, { interactive, flood, interactiveRequests, floodRequests }, { round, floodMultiplier, capacity }));
+        process.stderr.write(`tenant-flood: round ${round}, ${floodMultiplier === 0 ? 'interactive alone' : `under a ${floodMultiplier}x flood`} done\n`);
+      }
+    }
+    console.log(`### Interactive alone and under a flood, open loop, Poisson arrivals, ${settings.rowMs / 1000} s per row, goodput SLO ${SLO_MS} ms\n\n${floodTable(rows, capacity)}\n`);
+    const path = await writeResults('tenant-flood', { scenario: 'tenant-flood', started, environment: environmentFacts(), settings: { ...settings, capacity, interactiveShare: INTERACTIVE_SHARE, interactiveUsers: INTERACTIVE_USERS }, rows });
+    console.log(`results: ${path}`);
+  } finally {
+    await interactive.close();
+    await flood.close();
+    await server.stop();
+  }
+}
+
+interface Clients {
+  readonly interactive: LoadClient;
+  readonly flood: LoadClient;
+  readonly interactiveRequests: RequestSource;
+  readonly floodRequests: RequestSource;
+}
+
+async function measureRow(settings: Settings, server: SluiceProcess, clients: Clients, row: { round: number; floodMultiplier: number; capacity: number }): Promise<FloodRow> {
+  await clients.interactive.warm();
+  if (row.floodMultiplier > 0) await clients.flood.warm();
+  await waitUntilModelIdle(server.origin, MODEL, 60_000);
+  const before = await scrapeMetrics(server.origin);
+  const seed = row.round * 100 + row.floodMultiplier;
+  const interactiveRun = runOpenLoop({ client: clients.interactive, request: clients.interactiveRequests, arrivals: { kind: 'poisson', ratePerS: INTERACTIVE_SHARE * row.capacity, seed }, durationMs: settings.rowMs, sloMs: SLO_MS });
+  const floodRun = row.floodMultiplier === 0 ? undefined : runOpenLoop({ client: clients.flood, request: clients.floodRequests, arrivals: { kind: 'poisson', ratePerS: row.floodMultiplier * row.capacity, seed: seed + 50 }, durationMs: settings.rowMs, sloMs: SLO_MS });
+  const [interactive, flood] = await Promise.all([interactiveRun, floodRun]);
+  const after = await scrapeMetrics(server.origin);
+  const delta = (name: string, label: string) => Object.fromEntries(counterDelta(sumBy(before, name, label), sumBy(after, name, label)));
+  return { round: row.round, floodMultiplier: row.floodMultiplier, interactive, flood, shedByTenant: delta('sluice_shed_total', 'tenant'), refusedByGuard: delta('sluice_admission_refused_total', 'guard') };
+}
+
+async function writeTenantsConfig(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-tenant-flood-'));
+  const path = join(dir, 'sluice.yaml');
+  const tenants = Object.entries(KEYS).map(([name, key]) => `  - name: ${name}\n    api_keys: ["${key}"]\n    weight: 1`);
+  await writeFile(path, `auth:\n  enabled: true\ntenants:\n${tenants.join('\n')}\n`);
+  return path;
+}
+
+export function floodTable(rows: readonly FloodRow[], capacity: number): string {
+  const sent = (summary: RunSummary) => summary.sent;
+  const okShare = (summary: RunSummary) => (summary.sent === 0 ? 'n/a' : oneDecimalPercent(summary.outcomes.ok.count / summary.sent));
+  const columns: Column<FloodRow>[] = [
+    { header: 'round', cell: (row) => String(row.round), align: 'right' },
+    { header: 'flood', cell: (row) => (row.floodMultiplier === 0 ? 'none' : `${row.floodMultiplier}x`) },
+    { header: 'interactive sent/s', cell: (row) => (sent(row.interactive) / row.interactive.durationS).toFixed(0), align: 'right' },
+    { header: 'interactive 2xx', cell: (row) => okShare(row.interactive), align: 'right' },
+    { header: 'interactive goodput/s', cell: (row) => row.interactive.goodput.toFixed(0), align: 'right' },
+    { header: 'interactive p50', cell: (row) => formatMs(row.interactive.outcomes.ok.p50Ms), align: 'right' },
+    { header: 'interactive p99', cell: (row) => formatMs(row.interactive.outcomes.ok.p99Ms), align: 'right' },
+    { header: 'interactive 429s', cell: (row) => String(row.interactive.outcomes.shed.count), align: 'right' },
+    { header: 'flood sent/s', cell: (row) => (row.flood === undefined ? '-' : (sent(row.flood) / row.flood.durationS).toFixed(0)), align: 'right' },
+    { header: 'flood goodput/s', cell: (row) => (row.flood === undefined ? '-' : `${row.flood.goodput.toFixed(0)} (${formatPercent(row.flood.goodput / capacity)})`), align: 'right' },
+    { header: '429s borne by flood', cell: (row) => shedShare(row), align: 'right' },
+    { header: 'gate refusals by guard', cell: (row) => Object.entries(row.refusedByGuard).map(([guard, count]) => `${guard} ${count}`).join(', ') },
+  ];
+  return `${markdownTable(columns, rows)}\n\nlatencies in ms from each request's intended send time, 2xx only; goodput = 2xx within ${SLO_MS} ms per second (flood's as a share of capacity); 429s borne by flood = its share of every request sluice shed in the row (sluice_shed_total by tenant)`;
+}
+
+function shedShare(row: FloodRow): string {
+  const total = Object.values(row.shedByTenant).reduce((sum, count) => sum + count, 0);
+  return total === 0 ? 'nothing shed' : oneDecimalPercent((row.shedByTenant['flood'] ?? 0) / total);
+}
+
+/** "100.0%" must mean all of them, not 99.6%. */
+function oneDecimalPercent(fraction: number): string {
+  return `${(100 * fraction).toFixed(1)}%`;
+}
