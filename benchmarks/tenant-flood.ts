@@ -20,14 +20,15 @@ import { runClosedLoop, runOpenLoop } from './lib/open-loop.ts';
 import { counterDelta, scrapeMetrics, sumBy } from './lib/prometheus-scrape.ts';
 import { environmentFacts, formatMs, formatPercent, markdownTable, writeResults, type Column } from './lib/report.ts';
 import { numberOption, stringOption, type Scenario, type ScenarioContext } from './lib/scenario.ts';
-import { startSluice, type SluiceProcess } from './lib/server-process.ts';
+import { REPOSITORY_ROOT, startSluice, type SluiceProcess } from './lib/server-process.ts';
 import { waitUntilModelIdle } from './lib/server-idle.ts';
 
 const MODEL = 'triage-large';
 const FLOOD_MULTIPLIERS = [2, 3] as const;
 /** Interactive's rate, as a share of capacity: far below its half of the server. */
 const INTERACTIVE_SHARE = 0.1;
-const INTERACTIVE_USERS = 50;
+/** Enough that the quiet tenant's users are never all waiting (the client would drop its arrivals) at the latencies a flood causes. */
+const INTERACTIVE_USERS = 100;
 const FLOOD_CONNECTIONS = 4096;
 /** Batching needs concurrency to fill batches, and too much queues: capacity is the best of a few user counts, as in overload. */
 const CAPACITY_USERS = [8, 32, 128] as const;
@@ -41,6 +42,8 @@ interface Settings {
   readonly rowMs: number;
   readonly rounds: number;
   readonly pinning: CpuPinning | undefined;
+  /** The sluice checkout to run (another commit, to compare): this one by default. */
+  readonly serverRoot: string;
 }
 
 export interface FloodRow {
@@ -59,6 +62,7 @@ export const tenantFloodScenario: Scenario = {
   options: {
     'flood-duration-s': { type: 'string' },
     'flood-rounds': { type: 'string' },
+    'flood-server-root': { type: 'string' },
     'server-cpus': { type: 'string' },
     'client-cpus': { type: 'string' },
     'no-pin': { type: 'boolean' },
@@ -72,22 +76,23 @@ function settingsOf({ quick, values }: ScenarioContext): Settings {
     rowMs: numberOption(values, 'flood-duration-s', quick ? 4 : 10) * 1000,
     rounds: numberOption(values, 'flood-rounds', quick ? 1 : 2),
     pinning: values['no-pin'] === true ? undefined : defaultPinning(stringOption(values, 'server-cpus'), stringOption(values, 'client-cpus')),
+    serverRoot: stringOption(values, 'flood-server-root') ?? REPOSITORY_ROOT,
   };
 }
 
 async function runTenantFlood(settings: Settings): Promise<void> {
   const started = new Date().toISOString();
-  const modelsDir = await ensureBenchModels(BENCH_MODELS_DIR);
+  const modelsDir = await ensureBenchModels(BENCH_MODELS_DIR, settings.serverRoot);
   const texts = await goldenTexts(modelsDir, MODEL);
   const interactiveRequests = v2TextInferRequests(MODEL, texts, { authorization: `Bearer ${KEYS.interactive}` });
   const floodRequests = v2TextInferRequests(MODEL, texts, { authorization: `Bearer ${KEYS.flood}` });
   if (settings.pinning !== undefined) pinThisProcess(settings.pinning.client);
-  const server = await startSluice({ label: 'two tenants', modelsDir, config: await writeTenantsConfig(), ...(settings.pinning === undefined ? {} : { cpus: settings.pinning.server }) });
+  const server = await startSluice({ label: 'two tenants', modelsDir, root: settings.serverRoot, config: await writeTenantsConfig(), ...(settings.pinning === undefined ? {} : { cpus: settings.pinning.server }) });
   const interactive = new LoadClient(server.origin, { connections: INTERACTIVE_USERS, spread: true, greeting: LIVENESS });
   const flood = new LoadClient(server.origin, { connections: FLOOD_CONNECTIONS, greeting: LIVENESS });
   try {
     console.log(`## tenant-flood${settings.quick ? ' (quick)' : ''}\n`);
-    console.log(`- sluice: pid ${server.pid}, auth on, tenants "interactive" and "flood", weight 1 each, same priority; admission gate and load control as by default`);
+    console.log(`- sluice: pid ${server.pid} (${settings.serverRoot}), auth on, tenants "interactive" and "flood", weight 1 each, same priority; admission gate and load control as by default`);
     console.log(`- interactive: ${INTERACTIVE_USERS} users, each on a keep-alive connection of its own; flood: up to ${FLOOD_CONNECTIONS} connections`);
     console.log(settings.pinning === undefined ? '- CPUs: not pinned' : `- CPUs: sluice on ${settings.pinning.server}, load generator on ${settings.pinning.client} (taskset)`);
     // Warm-up, not measured: JIT, first connections and batches, as long as the capacity point itself.

@@ -5,7 +5,7 @@
  *
  *   admit(tenant) ─► tenant shares: where does the tenant stand? (tenant-shares.ts)
  *           ─► loop lag guard: behind for too long? ──► refused, guard "loop_lag"
- *                                                      (not a tenant below its fair share of the load in flight)
+ *                                                      (not a light tenant: one sending far less than the others)
  *           ─► at its share while others are active?  ──► refused, guard "tenant_share"
  *           ─► adaptive limit: no permit left?       ──► refused, guard "concurrency"
  *           ─► ticket ─► finish(status) ─► 2xx/3xx: the request's latency teaches the limit
@@ -117,7 +117,7 @@ export class AdmissionGate {
   admit(tenant: TenantRef = ONE_TENANT): AdmissionVerdict {
     const standing = this.shares.arrive(tenant, this.limiter.limit);
     const lag = this.loopLag?.check();
-    if (lag?.shed === true && standing !== 'below_fair_load') return this.refuseForLag(lag.stallMs);
+    if (lag?.shed === true && standing !== 'light') return this.refuseForLag(lag.stallMs);
     if (standing === 'at_share') return this.refuseAtLimit('tenant_share', `tenant "${tenant.name}" holds its share of the server's limit of ${this.limiter.limit} concurrent inference requests while other tenants are active`);
     const permit = this.limiter.tryAcquire();
     if (permit === undefined) return this.refuseAtLimit('concurrency', `the server is at its limit of ${this.limiter.limit} concurrent inference requests`);
