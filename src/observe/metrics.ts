@@ -147,7 +147,7 @@ export class Metrics {
     });
     scrapeTimeGauge(this.registry, {
       name: 'sluice_admission_tenant_share',
-      help: 'The part of the admission limit a tenant may hold while other tenants are active, by its weight (0: the tenant is not active).',
+      help: 'The part of the admission limit a heavy tenant may hold while other tenants are active, by its weight (0: the tenant is not active); light tenants, sending far less than the others, may take any free permit.',
       labelNames: ['tenant'],
       read: () => Object.entries(gate.stats().tenants).map(([tenant, { share }]) => [{ tenant }, share] as const),
     });
