@@ -6,7 +6,7 @@
  *   admit(tenant) ─► tenant shares: where does the tenant stand? (tenant-shares.ts)
  *           ─► loop lag guard: behind for too long? ──► refused, guard "loop_lag"
  *                                                      (not a light tenant: one sending far less than the others)
- *           ─► at its share while others are active?  ──► refused, guard "tenant_share"
+ *           ─► heavy, at its share, others active?     ──► refused, guard "tenant_share"
  *           ─► adaptive limit: no permit left?       ──► refused, guard "concurrency"
  *           ─► ticket ─► finish(status) ─► 2xx/3xx: the request's latency teaches the limit
  *                     │                  ├► 5xx but 503: a failure, the limit backs off
@@ -82,7 +82,7 @@ export interface AdmissionStats {
   readonly loopStallMs: number;
   /** Whether the loop is in an episode of late turns (see LoopLagGuard). */
   readonly loopBehind: boolean;
-  /** Permits held and the share of the limit, per tenant seen. */
+  /** Per tenant seen: permits held, share of the limit, whether active and light, arrivals a second. */
   readonly tenants: Readonly<Record<string, TenantShareStats>>;
 }
 

@@ -8,8 +8,10 @@
  *   request ─► inference URL? ─no─► fastify
  *                   │yes
  *                   ▼
- *              gate.admit() ─refused─► 429 written here (same envelope and headers as
- *                   │                  the error handler's), counted in the metrics
+ *              tenant of its API key (before authentication; gateTenant)
+ *                   ▼
+ *              gate.admit(tenant) ─refused─► 429 written here (same envelope and headers
+ *                   │                        as the error handler's), counted in the metrics
  *                   ▼ admitted
  *              ticket kept for the request; released on the response's finish/close
  *              ─► fastify (its admission hook takes the ticket instead of asking again)
