@@ -1,17 +1,11 @@
 /** The overload benchmark's tables and its checks against the load-control targets. */
 import type { RunSummary } from './lib/latency-recorder.ts';
 import type { CpuCores } from './lib/process-usage.ts';
+import type { CapacityPoint } from './lib/capacity.ts';
 import { formatRatio, pairRatios, type RatioSummary } from './lib/ratios.ts';
 import { formatBytes, formatMs, formatPercent, formatRate, markdownTable, type Column } from './lib/report.ts';
 
 export type SideKey = 'on' | 'off';
-
-export interface CapacityPoint {
-  readonly users: number;
-  readonly okPerS: number;
-  readonly summary: RunSummary;
-  readonly cpu: CpuCores;
-}
 
 export interface OverloadRow {
   readonly side: SideKey;

@@ -21,27 +21,23 @@ import { listOption, numberOption, parseEnvPairs, stringOption, type Scenario, t
 import { floorTable, shedBounds, type FloorMeasurement } from './lib/refusal-floor.ts';
 import { freePort, REPOSITORY_ROOT, startNodeServer, startSluice, type SluiceProcess } from './lib/server-process.ts';
 import { waitUntilModelIdle } from './lib/server-idle.ts';
-import { capacityTable, overloadChecks, overloadTable, checksTable, ratioTable, type CapacityPoint, type OverloadRow, type SideKey } from './overload-report.ts';
+import { capacityTable, overloadChecks, overloadTable, checksTable, ratioTable, type OverloadRow, type SideKey } from './overload-report.ts';
+import { bestPoint, IDLE_TIMEOUT_MS, LIVENESS, measureCapacity } from './lib/capacity.ts';
 
 const MODEL = 'triage-large';
 const MULTIPLIERS = [0.5, 0.8, 1, 2, 3, 4] as const;
-/** Batching needs concurrency to fill batches, so capacity is the best of a few user counts. */
-const CAPACITY_USERS = [8, 32, 128] as const;
 /** Enough users to keep a bare server's one core busy. */
 const FLOOR_USERS = 128;
 /** The default goodput SLO: an interactive triage answer is useful within half a second. */
 const DEFAULT_SLO_MS = 500;
 /** Until the `load_control.enabled` key exists the server refuses this; run with `--off-env default` then. */
 const DEFAULT_OFF_ENV = ['SLUICE_LOAD_CONTROL__ENABLED=false'];
-const IDLE_TIMEOUT_MS = 60_000;
 /**
  * Connections per side, which is also the cap on outstanding requests: the server must see
  * the overload to act on it (a model's queue holds 512 rows by default), and a request
  * past the cap is dropped by the client rather than queued where the server cannot see it.
  */
 const DEFAULT_CONNECTIONS = 4096;
-/** Greets each warm connection: most of the 4096 wait minutes before a row uses them. */
-const LIVENESS = { method: 'GET', path: '/v2/health/live' } as const;
 
 interface Side {
   readonly key: SideKey;
@@ -128,8 +124,8 @@ async function runOverload(settings: Settings): Promise<void> {
     announce(settings, on, off);
     // Warm-up, not measured: JIT on both sides of the wire, first connections, first batches.
     for (const side of sides) await runClosedLoop({ client: side.client, request, users: 32, durationMs: 1000, sloMs: settings.sloMs });
-    const capacityPoints = await measureCapacity(settings, off, request);
-    const best = capacityPoints.reduce((a, b) => (b.okPerS > a.okPerS ? b : a));
+    const capacityPoints = await measureCapacity({ client: off.client, request, origin: off.server.origin, pid: off.server.pid, model: MODEL }, settings.capacityPointMs, settings.sloMs);
+    const best = bestPoint(capacityPoints);
     const capacity = best.okPerS;
     console.log(`\n### Capacity (closed loop, ${off.label})\n\n${capacityTable(capacityPoints)}\n\ncapacity: ${capacity.toFixed(0)} req/s\n`);
     const floor = await measureRefusalFloor(settings, request);
@@ -159,17 +155,6 @@ function announce(settings: Settings, on: RunningSide, off: RunningSide): void {
   console.log(`- ${off.label}: pid ${off.server.pid}, ${envText(off.env)}`);
   console.log(settings.pinning === undefined ? '- CPUs: not pinned (servers and generator share every core)' : `- CPUs: servers on ${settings.pinning.server}, load generator on ${settings.pinning.client} (taskset)`);
   if (envText(on.env) === envText(off.env)) console.log('- WARNING: both sides run the same configuration; this run compares nothing, it only exercises the harness');
-}
-
-async function measureCapacity(settings: Settings, side: RunningSide, request: RequestSource): Promise<CapacityPoint[]> {
-  const points: CapacityPoint[] = [];
-  for (const users of CAPACITY_USERS) {
-    await waitUntilModelIdle(side.server.origin, MODEL, IDLE_TIMEOUT_MS);
-    const cpu = startCpuMeter(side.server.pid);
-    const summary = await runClosedLoop({ client: side.client, request, users, durationMs: settings.capacityPointMs, sloMs: settings.sloMs });
-    points.push({ users, okPerS: summary.okThroughput, summary, cpu: cpu.read() });
-  }
-  return points;
 }
 
 /** The closed-loop rate of a bare 429 server on the servers' CPU, with the requests sluice gets. */

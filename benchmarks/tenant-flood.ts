@@ -22,6 +22,7 @@ import { environmentFacts, formatMs, formatPercent, markdownTable, writeResults,
 import { numberOption, stringOption, type Scenario, type ScenarioContext } from './lib/scenario.ts';
 import { REPOSITORY_ROOT, startSluice, type SluiceProcess } from './lib/server-process.ts';
 import { waitUntilModelIdle } from './lib/server-idle.ts';
+import { bestPoint, CAPACITY_USERS, IDLE_TIMEOUT_MS, LIVENESS, measureCapacity } from './lib/capacity.ts';
 
 const MODEL = 'triage-large';
 const FLOOD_MULTIPLIERS = [2, 3] as const;
@@ -30,12 +31,9 @@ const INTERACTIVE_SHARE = 0.1;
 /** Enough that the quiet tenant's users are never all waiting (the client would drop its arrivals) at the latencies a flood causes. */
 const INTERACTIVE_USERS = 100;
 const FLOOD_CONNECTIONS = 4096;
-/** Batching needs concurrency to fill batches, and too much queues: capacity is the best of a few user counts, as in overload. */
-const CAPACITY_USERS = [8, 32, 128] as const;
 const WARMUP_USERS = 128;
 const SLO_MS = 500;
 const KEYS = { interactive: 'sk-interactive-0123456789abcdef', flood: 'sk-flood-0123456789abcdef' } as const;
-const LIVENESS = { method: 'GET', path: '/v2/health/live' } as const;
 
 interface Settings {
   readonly quick: boolean;
@@ -98,11 +96,7 @@ async function runTenantFlood(settings: Settings): Promise<void> {
     // Warm-up, not measured: JIT, first connections and batches, as long as the capacity point itself.
     const pointMs = settings.quick ? 2000 : 5000;
     await runClosedLoop({ client: flood, request: floodRequests, users: WARMUP_USERS, durationMs: pointMs, sloMs: SLO_MS });
-    let capacity = 0;
-    for (const users of CAPACITY_USERS) {
-      await waitUntilModelIdle(server.origin, MODEL, 60_000);
-      capacity = Math.max(capacity, (await runClosedLoop({ client: flood, request: floodRequests, users, durationMs: pointMs, sloMs: SLO_MS })).okThroughput);
-    }
+    const capacity = bestPoint(await measureCapacity({ client: flood, request: floodRequests, origin: server.origin, pid: server.pid, model: MODEL }, pointMs, SLO_MS)).okPerS;
     console.log(`- capacity (the best closed-loop 2xx rate of ${CAPACITY_USERS.join(', ')} users of the flood tenant, before any row): ${capacity.toFixed(0)} req/s\n`);
     const rows: FloodRow[] = [];
     for (let round = 1; round <= settings.rounds; round += 1) {
@@ -131,7 +125,7 @@ interface Clients {
 async function measureRow(settings: Settings, server: SluiceProcess, clients: Clients, row: { round: number; floodMultiplier: number; capacity: number }): Promise<FloodRow> {
   await clients.interactive.warm();
   if (row.floodMultiplier > 0) await clients.flood.warm();
-  await waitUntilModelIdle(server.origin, MODEL, 60_000);
+  await waitUntilModelIdle(server.origin, MODEL, IDLE_TIMEOUT_MS);
   const before = await scrapeMetrics(server.origin);
   const seed = row.round * 100 + row.floodMultiplier;
   const interactiveRun = runOpenLoop({ client: clients.interactive, request: clients.interactiveRequests, arrivals: { kind: 'poisson', ratePerS: INTERACTIVE_SHARE * row.capacity, seed }, durationMs: settings.rowMs, sloMs: SLO_MS });
@@ -142,11 +136,12 @@ async function measureRow(settings: Settings, server: SluiceProcess, clients: Cl
   return { round: row.round, floodMultiplier: row.floodMultiplier, interactive, flood, shedByTenant: delta('sluice_shed_total', 'tenant'), refusedByGuard: delta('sluice_admission_refused_total', 'guard') };
 }
 
+/** JSON is YAML, so the config is written as JSON: nothing to escape by hand. */
 async function writeTenantsConfig(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-tenant-flood-'));
   const path = join(dir, 'sluice.yaml');
-  const tenants = Object.entries(KEYS).map(([name, key]) => `  - name: ${name}\n    api_keys: ["${key}"]\n    weight: 1`);
-  await writeFile(path, `auth:\n  enabled: true\ntenants:\n${tenants.join('\n')}\n`);
+  const config = { auth: { enabled: true }, tenants: Object.entries(KEYS).map(([name, key]) => ({ name, api_keys: [key], weight: 1 })) };
+  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
   return path;
 }
 

@@ -52,6 +52,18 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * 503s the server gives by design while it starts, shuts down or closes a model: not
+ * faults. Each is in its request's log line already; an error line for every one would
+ * bury real faults under thousands of them during a deploy.
+ */
+const LIFECYCLE_CODES: ReadonlySet<ErrorCode> = new Set(['ERR_SERVER_SHUTTING_DOWN', 'ERR_MODEL_NOT_READY', 'ERR_BATCHER_CLOSED']);
+
+/** A server-side status that reports a fault, which operators need to see logged as an error. */
+export function isServerFault(code: ErrorCode, status: number): boolean {
+  return status >= 500 && !LIFECYCLE_CODES.has(code);
+}
+
 export class SluiceError extends Error {
   readonly code: ErrorCode;
   readonly status: number;

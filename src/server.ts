@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
-import { SluiceError } from './errors.ts';
+import { isServerFault, SluiceError } from './errors.ts';
 import type { ModelSpec } from './models/model-spec.ts';
 import { defaultExecutionSlots, ExecutionSlots } from './models/execution-slots.ts';
 import { ModelRegistry } from './models/registry.ts';
@@ -186,11 +186,10 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     remote,
     ready,
     shutdown: async (graceMs) => {
-      const deadlineMs = performance.now() + graceMs;
       drain.begin();
       const finished = await inflight.idle(graceMs);
       const unfinished = finished ? 0 : inflight.answerAll((reply) => replyWithError(reply, new SluiceError('ERR_SERVER_SHUTTING_DOWN', `the server shut down before this request finished (grace period ${graceMs} ms)`)));
-      if ((await openConnections(app)) > 0) await drain.quiet(deadlineMs);
+      if ((await openConnections(app)) > 0) await drain.quiet(graceMs);
       await remote.close(); // streams still open end with an error event, so their connections can close
       await app.close();
       await models.close();
@@ -236,18 +235,11 @@ function replyWithError(reply: FastifyReply, failure: SluiceError, protocol = re
   return reply.code(failure.status).headers(errorHeaders(failure)).send(errorBody(protocol, failure));
 }
 
-/**
- * 503s the server gives by design while it starts, shuts down or closes a model: each is
- * already in the request's log line, and an error line with a stack for every one would
- * bury real faults under thousands of them during a deploy.
- */
-const LIFECYCLE_REFUSALS: ReadonlySet<string> = new Set(['ERR_SERVER_SHUTTING_DOWN', 'ERR_MODEL_NOT_READY', 'ERR_BATCHER_CLOSED']);
-
 function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const failure = fromFastifyError(error);
     const protocol = request.routeOptions.config.protocol ?? protocolOfUrl(request.url);
-    if (failure.status >= 500 && !LIFECYCLE_REFUSALS.has(failure.code)) request.log.error({ err: error.cause ?? error, code: failure.code }, failure.message);
+    if (isServerFault(failure.code, failure.status)) request.log.error({ err: error.cause ?? error, code: failure.code }, failure.message);
     else request.log.debug({ code: failure.code }, failure.message);
     return replyWithError(reply, failure, protocol);
   });

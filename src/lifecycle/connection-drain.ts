@@ -13,8 +13,8 @@
  * then are the idle connections closed, when nobody is writing on them.
  *
  *   begin() ───► every response: Connection: close; every arrival restarts the quiet time
- *   quiet(deadline) ─► resolves once no request has arrived for quietMs (true),
- *                      or at the deadline (false: a client that never stops is cut off)
+ *   quiet(graceMs) ─► resolves once no request has arrived for quietMs (true), or
+ *                     graceMs after begin() (false: a client that never stops is cut off)
  */
 import type { Clock } from '../batching/clock.ts';
 
@@ -25,6 +25,7 @@ export interface ResponseHeaders {
 
 export class ConnectionDrain {
   private draining = false;
+  private beganMs = Number.NEGATIVE_INFINITY;
   private lastArrivalMs = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -41,7 +42,8 @@ export class ConnectionDrain {
   /** Shutdown has begun; the quiet time starts now, as if a request had just arrived. */
   begin(): void {
     this.draining = true;
-    this.lastArrivalMs = this.clock.now();
+    this.beganMs = this.clock.now();
+    this.lastArrivalMs = this.beganMs;
   }
 
   /** Every request the HTTP server receives, before anything answers it. */
@@ -51,8 +53,9 @@ export class ConnectionDrain {
     response.setHeader('connection', 'close');
   }
 
-  /** Resolves true once no request has arrived for `quietMs`, or false when `deadlineMs` (on the clock's scale) comes first. */
-  quiet(deadlineMs: number): Promise<boolean> {
+  /** Resolves true once no request has arrived for `quietMs`, or false when `graceMs` since `begin()` have passed first. */
+  quiet(graceMs: number): Promise<boolean> {
+    const deadlineMs = this.beganMs + graceMs;
     return new Promise((resolve) => {
       const check = (): void => {
         const now = this.clock.now();

@@ -26,3 +26,15 @@ test('auth on: a missing or unknown key is refused with 401', () => {
   assert.throws(() => directory.identify({ authorization: 'Basic abc' }), { code: 'ERR_AUTH_MISSING_KEY' });
   assert.throws(() => directory.identify({ authorization: 'Bearer key-a-0123456789abcdeX' }), { code: 'ERR_AUTH_INVALID_KEY' });
 });
+
+test('a request is looked up once: the admission gate\'s answer is authentication\'s, the wrong-key one too', () => {
+  const directory = new TenantDirectory({ auth: { enabled: true }, tenants });
+  const headers: Record<string, string> = { authorization: 'Bearer key-a-0123456789abcdef' };
+  assert.equal(directory.tenantOf(headers)?.name, 'clinic-a');
+  headers['authorization'] = 'Bearer key-b-0123456789abcdef';
+  assert.equal(directory.identify(headers).name, 'clinic-a', 'kept by the headers object, not hashed again');
+  const wrong = { authorization: 'Bearer key-a-0123456789abcdeX' };
+  assert.equal(directory.tenantOf(wrong), undefined);
+  assert.throws(() => directory.identify(wrong), { code: 'ERR_AUTH_INVALID_KEY' });
+  assert.equal(directory.identify({ authorization: 'Bearer key-b-0123456789abcdef' }).name, 'batch-jobs', 'another request, another lookup');
+});

@@ -18,8 +18,16 @@ export interface Tenant {
 
 export const DEFAULT_TENANT: Tenant = Object.freeze({ name: 'default', priority: undefined, weight: 1 });
 
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
 export class TenantDirectory {
   private readonly byKeyDigest = new Map<string, Tenant>();
+  /**
+   * Each request's answer, by its headers object: the admission gate looks a request's key
+   * up before authentication does, and a digest per lookup is the costly part. Node's
+   * request and fastify's share the object, so the second lookup finds the first's answer.
+   */
+  private readonly byRequest = new WeakMap<Headers, Tenant | null>();
 
   constructor(private readonly config: Pick<Config, 'auth' | 'tenants'>) {
     for (const entry of config.tenants) {
@@ -33,30 +41,28 @@ export class TenantDirectory {
   }
 
   /** The tenant of a request, from its `Authorization: Bearer <key>` or `x-api-key` header. */
-  identify(headers: Readonly<Record<string, string | string[] | undefined>>): Tenant {
-    if (!this.config.auth.enabled) return DEFAULT_TENANT;
-    const key = apiKeyOf(headers);
-    if (key === undefined) {
+  identify(headers: Headers): Tenant {
+    const tenant = this.tenantOf(headers);
+    if (tenant !== undefined) return tenant;
+    if (apiKeyOf(headers) === undefined) {
       throw new SluiceError('ERR_AUTH_MISSING_KEY', 'an API key is required: send "Authorization: Bearer <key>" or "x-api-key: <key>"');
     }
-    const tenant = this.lookup(key);
-    if (tenant === undefined) throw new SluiceError('ERR_AUTH_INVALID_KEY', 'the API key is not valid');
-    return tenant;
+    throw new SluiceError('ERR_AUTH_INVALID_KEY', 'the API key is not valid');
   }
 
   /** As `identify`, without the error: undefined when the key is missing or wrong (for the admission gate, before authentication). */
-  tenantOf(headers: Readonly<Record<string, string | string[] | undefined>>): Tenant | undefined {
+  tenantOf(headers: Headers): Tenant | undefined {
     if (!this.config.auth.enabled) return DEFAULT_TENANT;
+    const known = this.byRequest.get(headers);
+    if (known !== undefined) return known ?? undefined;
     const key = apiKeyOf(headers);
-    return key === undefined ? undefined : this.lookup(key);
-  }
-
-  private lookup(key: string): Tenant | undefined {
-    return this.byKeyDigest.get(digest(key));
+    const tenant = key === undefined ? undefined : this.byKeyDigest.get(digest(key));
+    this.byRequest.set(headers, tenant ?? null);
+    return tenant;
   }
 }
 
-function apiKeyOf(headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+function apiKeyOf(headers: Headers): string | undefined {
   const authorization = headers['authorization'];
   if (typeof authorization === 'string') {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
