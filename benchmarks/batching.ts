@@ -10,17 +10,42 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readModelRepository, type ModelVersionEntry } from '../src/models/repository.ts';
+import { readModelRepository, type ModelVersionEntry } from '../src/engines/local/models/repository.ts';
 import { BENCH_MODELS_DIR, ensureBenchModels } from './lib/bench-models.ts';
-import { bestConcurrency, modelRatios, ratiosTable, roundsTable, searchTable, targetRows, targetsTable, type BatchingRecord, type ConcurrencyPoint, type TargetRow } from './lib/batching-report.ts';
-import { concurrencyPoint, rowLine, runCeilingRow, runHttpRow, type HttpSide, type ModelUnderTest } from './lib/batching-rows.ts';
+import {
+  bestConcurrency,
+  modelRatios,
+  ratiosTable,
+  roundsTable,
+  searchTable,
+  targetRows,
+  targetsTable,
+  type BatchingRecord,
+  type ConcurrencyPoint,
+  type TargetRow,
+} from './lib/batching-report.ts';
+import {
+  concurrencyPoint,
+  rowLine,
+  runCeilingRow,
+  runHttpRow,
+  type HttpSide,
+  type ModelUnderTest,
+} from './lib/batching-rows.ts';
 import { defaultPinning, pinThisProcess, type CpuPinning } from './lib/cpu-pinning.ts';
 import { goldenItems, v2ItemInferRequests } from './lib/golden-items.ts';
 import { LoadClient } from './lib/http-target.ts';
 import { startCeiling, type CeilingReady } from './lib/ort-ceiling.ts';
 import { ProgressBar } from './lib/progress.ts';
 import { environmentFacts, writeResults } from './lib/report.ts';
-import { listOption, numberOption, parseEnvPairs, stringOption, type Scenario, type ScenarioContext } from './lib/scenario.ts';
+import {
+  listOption,
+  numberOption,
+  parseEnvPairs,
+  stringOption,
+  type Scenario,
+  type ScenarioContext,
+} from './lib/scenario.ts';
 import { startSluice, type SluiceProcess } from './lib/server-process.ts';
 import { writeUnbatchedRepository } from './lib/unbatched-repository.ts';
 
@@ -62,7 +87,10 @@ export const batchingScenario: Scenario = {
 function settingsOf({ quick, values }: ScenarioContext): Settings {
   const rounds = numberOption(values, 'batching-rounds', 2);
   if (!Number.isInteger(rounds)) throw new Error(`--batching-rounds must be a whole number, got ${rounds}`);
-  const models = (stringOption(values, 'batching-models') ?? DEFAULT_MODELS.join(',')).split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const models = (stringOption(values, 'batching-models') ?? DEFAULT_MODELS.join(','))
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   return {
     quick,
     rowMs: numberOption(values, 'batching-duration-s', quick ? 2 : 10) * 1000,
@@ -70,7 +98,10 @@ function settingsOf({ quick, values }: ScenarioContext): Settings {
     rounds,
     models,
     env: parseEnvPairs(listOption(values, 'batching-env') ?? []),
-    pinning: values['no-pin'] === true ? undefined : defaultPinning(stringOption(values, 'server-cpus'), stringOption(values, 'client-cpus')),
+    pinning:
+      values['no-pin'] === true
+        ? undefined
+        : defaultPinning(stringOption(values, 'server-cpus'), stringOption(values, 'client-cpus')),
   };
 }
 
@@ -96,9 +127,17 @@ async function runBatching(settings: Settings): Promise<void> {
     await writeUnbatchedRepository(modelsDir, join(scratch, 'unbatched'));
     const cpus = settings.pinning?.server;
     const side = async (key: HttpSide['key'], dir: string): Promise<HttpSide> => {
-      const server = await startSluice({ label: `batching ${key === 'batched' ? 'on' : 'off'}`, modelsDir: dir, env: settings.env, ...(cpus === undefined ? {} : { cpus }) });
+      const server = await startSluice({
+        label: `batching ${key === 'batched' ? 'on' : 'off'}`,
+        modelsDir: dir,
+        env: settings.env,
+        ...(cpus === undefined ? {} : { cpus }),
+      });
       servers.push(server);
-      const client = new LoadClient(server.origin, { connections: maxUsers(entries), requestTimeoutMs: REQUEST_TIMEOUT_MS });
+      const client = new LoadClient(server.origin, {
+        connections: maxUsers(entries),
+        requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      });
       clients.push(client);
       return { key, server, client };
     };
@@ -106,8 +145,18 @@ async function runBatching(settings: Settings): Promise<void> {
     announce(settings, sides);
     const results: ModelResult[] = [];
     for (const entry of entries) results.push(await runModel(settings, entry, sides));
-    console.log(`### Targets${settings.quick ? ' (quick run: not for the record)' : ''}\n\n${targetsTable(results.flatMap((result) => result.targets))}\n`);
-    const path = await writeResults('batching', { scenario: 'batching', started, environment: environmentFacts(), settings, batchedUsersPerBatch: BATCHED_USERS_PER_BATCH, unbatchedUsers: UNBATCHED_USERS, models: results });
+    console.log(
+      `### Targets${settings.quick ? ' (quick run: not for the record)' : ''}\n\n${targetsTable(results.flatMap((result) => result.targets))}\n`,
+    );
+    const path = await writeResults('batching', {
+      scenario: 'batching',
+      started,
+      environment: environmentFacts(),
+      settings,
+      batchedUsersPerBatch: BATCHED_USERS_PER_BATCH,
+      unbatchedUsers: UNBATCHED_USERS,
+      models: results,
+    });
     console.log(`results: ${path}`);
   } finally {
     await Promise.all(clients.map((client) => client.close()));
@@ -134,18 +183,41 @@ function maxUsers(entries: readonly ModelVersionEntry[]): number {
 
 function announce(settings: Settings, sides: readonly HttpSide[]): void {
   console.log(`## batching${settings.quick ? ' (quick)' : ''}\n`);
-  const config = Object.entries(settings.env).map(([key, value]) => `${key}=${value}`).join(' ') || 'default config';
-  for (const side of sides) console.log(`- sluice, ${side.key}: pid ${side.server.pid}, ${config}${side.key === 'unbatched' ? ', every model.yaml with max_batch_size 1, max_queue_delay_ms 0' : ''}`);
+  const config =
+    Object.entries(settings.env)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(' ') || 'default config';
+  for (const side of sides)
+    console.log(
+      `- sluice, ${side.key}: pid ${side.server.pid}, ${config}${side.key === 'unbatched' ? ', every model.yaml with max_batch_size 1, max_queue_delay_ms 0' : ''}`,
+    );
   const machine = environmentFacts();
-  console.log(`- machine: ${machine['cpus']} CPUs (${machine['cpuModel']}), load average ${machine['loadAverage1m']} over the last minute at the start`);
-  console.log(settings.pinning === undefined ? '- CPUs: not pinned (servers, ceiling and generator share every core)' : `- CPUs: sluice servers and the ceiling process on ${settings.pinning.server}, load generator on ${settings.pinning.client} (taskset)`);
-  console.log(`- ${settings.rounds} rounds of ${settings.rowMs / 1000} s rows per side; concurrency chosen first, ${settings.searchPointMs / 1000} s per point\n`);
+  console.log(
+    `- machine: ${machine['cpus']} CPUs (${machine['cpuModel']}), load average ${machine['loadAverage1m']} over the last minute at the start`,
+  );
+  console.log(
+    settings.pinning === undefined
+      ? '- CPUs: not pinned (servers, ceiling and generator share every core)'
+      : `- CPUs: sluice servers and the ceiling process on ${settings.pinning.server}, load generator on ${settings.pinning.client} (taskset)`,
+  );
+  console.log(
+    `- ${settings.rounds} rounds of ${settings.rowMs / 1000} s rows per side; concurrency chosen first, ${settings.searchPointMs / 1000} s per point\n`,
+  );
 }
 
-async function runModel(settings: Settings, entry: ModelVersionEntry, sides: readonly [HttpSide, HttpSide]): Promise<ModelResult> {
+async function runModel(
+  settings: Settings,
+  entry: ModelVersionEntry,
+  sides: readonly [HttpSide, HttpSide],
+): Promise<ModelResult> {
   const { spec } = entry;
   const items = await goldenItems(entry.dir, spec.inputs);
-  const target: ModelUnderTest = { model: spec.name, maxBatchSize: spec.batching.max_batch_size, request: v2ItemInferRequests(spec.name, spec.inputs, items), servers: sides.map((side) => side.server) };
+  const target: ModelUnderTest = {
+    model: spec.name,
+    maxBatchSize: spec.batching.max_batch_size,
+    request: v2ItemInferRequests(spec.name, spec.inputs, items),
+    servers: sides.map((side) => side.server),
+  };
   const ceiling = await startCeiling({ versionDir: entry.dir, cpus: settings.pinning?.server, env: settings.env });
   const searchCount = batchedUsers(entry).length + UNBATCHED_USERS.length;
   const progress = new ProgressBar(`batching ${spec.name}`, searchCount + settings.rounds * 4, settings.rowMs);
@@ -172,7 +244,13 @@ interface Search {
 }
 
 /** Each HTTP side at a few concurrencies; the rounds use the best of each (bestConcurrency). */
-async function searchConcurrency(settings: Settings, target: ModelUnderTest, sides: readonly [HttpSide, HttpSide], batched: readonly number[], progress: ProgressBar): Promise<Search> {
+async function searchConcurrency(
+  settings: Settings,
+  target: ModelUnderTest,
+  sides: readonly [HttpSide, HttpSide],
+  batched: readonly number[],
+  progress: ProgressBar,
+): Promise<Search> {
   const points: Array<ConcurrencyPoint & { readonly side: string }> = [];
   const best: Record<HttpSide['key'], number> = { batched: 0, unbatched: 0 };
   for (const side of sides) {
@@ -195,7 +273,13 @@ interface RoundPlan {
 }
 
 /** Round after round: ceiling, ceiling with preprocessing, batched, unbatched. */
-async function runRounds(settings: Settings, target: ModelUnderTest, sides: readonly [HttpSide, HttpSide], plan: RoundPlan, progress: ProgressBar): Promise<BatchingRecord[]> {
+async function runRounds(
+  settings: Settings,
+  target: ModelUnderTest,
+  sides: readonly [HttpSide, HttpSide],
+  plan: RoundPlan,
+  progress: ProgressBar,
+): Promise<BatchingRecord[]> {
   const records: BatchingRecord[] = [];
   const record = (next: BatchingRecord) => {
     records.push(next);
@@ -214,13 +298,27 @@ async function runRounds(settings: Settings, target: ModelUnderTest, sides: read
   return records;
 }
 
-function printModel(result: Omit<ModelResult, 'ratios' | 'targets'>, ratios: ModelResult['ratios'], rounds: number): void {
+function printModel(
+  result: Omit<ModelResult, 'ratios' | 'targets'>,
+  ratios: ModelResult['ratios'],
+  rounds: number,
+): void {
   const { ceiling } = result;
   console.log(`### ${result.model}\n`);
-  console.log(`- ceiling: ${ceiling.instances} ONNX Runtime session(s) at once (sluice's execution slots on these CPUs: ${ceiling.executionSlots}), intra-op threads ${ceiling.intraOpThreads}, sequential; ${ceiling.batches} distinct full batches of ${ceiling.batchSize} golden items (mean padded row length ${ceiling.meanPaddedRowLength.toFixed(0)}), cycled`);
-  console.log('- ceiling: model execution alone, batches prebuilt; ceiling+pre: each batch preprocessed and stacked with sluice\'s code inside the measured time');
-  console.log(`- sluice: KServe v2, one golden item per request, closed loop; batched at ${result.users.batched} users, unbatched at ${result.users.unbatched} (the best of the search below)\n`);
+  console.log(
+    `- ceiling: ${ceiling.instances} ONNX Runtime session(s) at once (sluice's execution slots on these CPUs: ${ceiling.executionSlots}), intra-op threads ${ceiling.intraOpThreads}, sequential; ${ceiling.batches} distinct full batches of ${ceiling.batchSize} golden items (mean padded row length ${ceiling.meanPaddedRowLength.toFixed(0)}), cycled`,
+  );
+  console.log(
+    "- ceiling: model execution alone, batches prebuilt; ceiling+pre: each batch preprocessed and stacked with sluice's code inside the measured time",
+  );
+  console.log(
+    `- sluice: KServe v2, one golden item per request, closed loop; batched at ${result.users.batched} users, unbatched at ${result.users.unbatched} (the best of the search below)\n`,
+  );
   console.log(`#### Concurrency search\n\n${searchTable(result.search)}\n`);
-  console.log(`#### Rounds\n\n${roundsTable(result.records)}\n\nitems/s: 2xx answers (one item each) or ceiling items per second; p50/p99 of a closed loop, so queueing at that concurrency is included; CPU in cores (the side's own process, this generator, the rest of the machine)\n`);
-  console.log(`#### Ratios (within each round)\n\n${ratiosTable(ratios, rounds)}\n\nper CPU-second: items per second of CPU time of each side's own process, what an item costs whatever share of the core the rest of the machine left; a diagnostic, no target reads it\n`);
+  console.log(
+    `#### Rounds\n\n${roundsTable(result.records)}\n\nitems/s: 2xx answers (one item each) or ceiling items per second; p50/p99 of a closed loop, so queueing at that concurrency is included; CPU in cores (the side's own process, this generator, the rest of the machine)\n`,
+  );
+  console.log(
+    `#### Ratios (within each round)\n\n${ratiosTable(ratios, rounds)}\n\nper CPU-second: items per second of CPU time of each side's own process, what an item costs whatever share of the core the rest of the machine left; a diagnostic, no target reads it\n`,
+  );
 }

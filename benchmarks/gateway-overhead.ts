@@ -6,10 +6,50 @@
  */
 import { chatCompletionRequests } from './lib/infer-requests.ts';
 import type { RequestSource } from './lib/http-target.ts';
-import { CONNECTIONS, type Common, type GatewayRun, MODEL, PIN_OPTIONS, PROMPTS, type RunRecord, type Side, commonOf, pinningText, ratesOf, runRows, startGateway, startSim, warmUp, writeGatewayConfig, withGatewayRun } from './lib/gateway-rows.ts';
-import { DIRECT, FLOOR, LAGGED_SEND_MS, PORTKEY, SLUICE, addedOverDirect, laggedRows, maxSustained, overheadTargets, rateRatios, skipReason, type TargetResult } from './lib/overhead-report.ts';
+import {
+  CONNECTIONS,
+  type Common,
+  type GatewayRun,
+  MODEL,
+  PIN_OPTIONS,
+  PROMPTS,
+  type RunRecord,
+  type Side,
+  commonOf,
+  pinningText,
+  ratesOf,
+  runRows,
+  startGateway,
+  startSim,
+  warmUp,
+  writeGatewayConfig,
+  withGatewayRun,
+} from './lib/gateway-rows.ts';
+import {
+  DIRECT,
+  FLOOR,
+  LAGGED_SEND_MS,
+  PORTKEY,
+  SLUICE,
+  addedOverDirect,
+  laggedRows,
+  maxSustained,
+  overheadTargets,
+  rateRatios,
+  skipReason,
+  type TargetResult,
+} from './lib/overhead-report.ts';
 import { maxSustainedTable, ratiosTable, rowsTable, targetsTable } from './lib/overhead-tables.ts';
-import { PORTKEY_INSTALL_COMMAND, confirmPassesThrough, findPortkey, portkeyHeaders, startPassthrough, startPortkey, withHeaders, type PortkeyInstall } from './lib/peer-gateways.ts';
+import {
+  PORTKEY_INSTALL_COMMAND,
+  confirmPassesThrough,
+  findPortkey,
+  portkeyHeaders,
+  startPassthrough,
+  startPortkey,
+  withHeaders,
+  type PortkeyInstall,
+} from './lib/peer-gateways.ts';
 import { environmentFacts, writeResults } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
 import type { SluiceProcess } from './lib/server-process.ts';
@@ -26,7 +66,22 @@ const OVERHEAD_MAX_TOKENS = 4;
  * contention terms and room for thousands of sequences: the simulator's latency model
  * must not saturate before the gateways do, so only its CPU limits it.
  */
-const OVERHEAD_SIM_ARGS = ['--seed', '1', '--max-num-seqs', '4096', '--max-queue', '4096', '--prefill-ms', '1', '--decode-ms', '0.5', '--prefill-contention', '0', '--decode-contention', '0'];
+const OVERHEAD_SIM_ARGS = [
+  '--seed',
+  '1',
+  '--max-num-seqs',
+  '4096',
+  '--max-queue',
+  '4096',
+  '--prefill-ms',
+  '1',
+  '--decode-ms',
+  '0.5',
+  '--prefill-contention',
+  '0',
+  '--decode-contention',
+  '0',
+];
 
 export const gatewayOverheadScenario: Scenario = {
   name: 'gateway-overhead',
@@ -38,7 +93,8 @@ export const gatewayOverheadScenario: Scenario = {
     'overhead-rates': { type: 'string' },
     ...PIN_OPTIONS,
   },
-  run: async (context) => runGatewayOverhead(commonOf(context), ratesOf(context.values, 'overhead-rates', OVERHEAD_RATES)),
+  run: async (context) =>
+    runGatewayOverhead(commonOf(context), ratesOf(context.values, 'overhead-rates', OVERHEAD_RATES)),
 };
 
 interface Servers {
@@ -52,7 +108,9 @@ async function startServers(common: Common, run: GatewayRun, portkey: PortkeyIns
   const cpus = common.pinning?.server;
   const sim = run.track(await startSim(common, 'sim', OVERHEAD_SIM_ARGS));
   const floor = run.track(await startPassthrough(FLOOR, sim.origin, cpus));
-  const sluice = run.track(await startGateway(common, run.dir, SLUICE, await writeGatewayConfig(run.dir, 'overhead', [sim], 'p2c_peak_ewma')));
+  const sluice = run.track(
+    await startGateway(common, run.dir, SLUICE, await writeGatewayConfig(run.dir, 'overhead', [sim], 'p2c_peak_ewma')),
+  );
   const peer = portkey === undefined ? undefined : run.track(await startPortkey(portkey, PORTKEY, cpus));
   return { sim, floor, sluice, portkey: peer };
 }
@@ -61,12 +119,23 @@ async function startServers(common: Common, run: GatewayRun, portkey: PortkeyIns
 function sidesOf(run: GatewayRun, servers: Servers, request: RequestSource): Side[] {
   const sides: Side[] = [
     { key: DIRECT, label: 'simulator directly', client: run.client(servers.sim.origin), gateway: undefined },
-    { key: FLOOR, label: 'through the pass-through proxy', client: run.client(servers.floor.origin), gateway: undefined },
+    {
+      key: FLOOR,
+      label: 'through the pass-through proxy',
+      client: run.client(servers.floor.origin),
+      gateway: undefined,
+    },
     { key: SLUICE, label: 'through sluice', client: run.client(servers.sluice.origin), gateway: servers.sluice },
   ];
   if (servers.portkey !== undefined) {
     const portkeyRequest = withHeaders(request, PROMPTS.length, portkeyHeaders(servers.sim.origin));
-    sides.push({ key: PORTKEY, label: 'through Portkey', client: run.client(servers.portkey.origin), gateway: undefined, request: portkeyRequest });
+    sides.push({
+      key: PORTKEY,
+      label: 'through Portkey',
+      client: run.client(servers.portkey.origin),
+      gateway: undefined,
+      request: portkeyRequest,
+    });
   }
   return sides;
 }
@@ -75,11 +144,15 @@ async function runGatewayOverhead(common: Common, rates: readonly number[]): Pro
   const started = new Date().toISOString();
   const request = chatCompletionRequests(MODEL, OVERHEAD_MAX_TOKENS, PROMPTS);
   const portkey = findPortkey();
-  if (portkey === undefined) console.error(`gateway-overhead: Portkey is not installed; run \`${PORTKEY_INSTALL_COMMAND}\` to compare with it. Measuring the other sides only.`);
+  if (portkey === undefined)
+    console.error(
+      `gateway-overhead: Portkey is not installed; run \`${PORTKEY_INSTALL_COMMAND}\` to compare with it. Measuring the other sides only.`,
+    );
   await withGatewayRun(common, async (run) => {
     const servers = await startServers(common, run, portkey);
     const sides = sidesOf(run, servers, request);
-    for (const side of sides.slice(1)) await confirmPassesThrough(side.key, originOf(servers, side.key), (side.request ?? request)(0), servers.sim);
+    for (const side of sides.slice(1))
+      await confirmPassesThrough(side.key, originOf(servers, side.key), (side.request ?? request)(0), servers.sim);
     printHeader(common, servers, portkey);
     await warmUp(sides, request);
     const gateways = [servers.floor, servers.sluice, ...(servers.portkey === undefined ? [] : [servers.portkey])];
@@ -96,20 +169,49 @@ async function runGatewayOverhead(common: Common, rates: readonly number[]): Pro
     const keys = sides.map((side) => side.key);
     const targets = overheadTargets(records, rates, servers.portkey !== undefined);
     printTables(common, records, rates, keys, targets);
-    const derived = { maxSustained: keys.map((key) => maxSustained(records, key, rates)), ratios: rateRatios(addedOverDirect(records), rates), targets };
-    const settings = { ...common, rates, simArgs: OVERHEAD_SIM_ARGS, maxTokens: OVERHEAD_MAX_TOKENS, connections: CONNECTIONS, portkey: portkey?.version ?? 'not installed' };
-    const path = await writeResults('gateway-overhead', { scenario: 'gateway-overhead', started, environment: environmentFacts(), settings, records, derived });
+    const derived = {
+      maxSustained: keys.map((key) => maxSustained(records, key, rates)),
+      ratios: rateRatios(addedOverDirect(records), rates),
+      targets,
+    };
+    const settings = {
+      ...common,
+      rates,
+      simArgs: OVERHEAD_SIM_ARGS,
+      maxTokens: OVERHEAD_MAX_TOKENS,
+      connections: CONNECTIONS,
+      portkey: portkey?.version ?? 'not installed',
+    };
+    const path = await writeResults('gateway-overhead', {
+      scenario: 'gateway-overhead',
+      started,
+      environment: environmentFacts(),
+      settings,
+      records,
+      derived,
+    });
     console.log(`results: ${path}`);
   });
 }
 
-function printTables(common: Common, records: readonly RunRecord[], rates: readonly number[], keys: readonly string[], targets: readonly TargetResult[]): void {
-  console.log(`\n### Open loop, Poisson arrivals, ${common.rowMs / 1000} s per row, sides in turns (${keys.join(', ')})\n\n${rowsTable(records)}\n`);
+function printTables(
+  common: Common,
+  records: readonly RunRecord[],
+  rates: readonly number[],
+  keys: readonly string[],
+  targets: readonly TargetResult[],
+): void {
+  console.log(
+    `\n### Open loop, Poisson arrivals, ${common.rowMs / 1000} s per row, sides in turns (${keys.join(', ')})\n\n${rowsTable(records)}\n`,
+  );
   console.log(`### Ratios per rate\n\n${ratiosTable(records, rates, keys.includes(PORTKEY))}\n`);
   console.log(`### Maximum sustained rate\n\n${maxSustainedTable(records, rates, keys)}\n`);
   console.log(`### Targets (issue 5)\n\n${targetsTable(targets)}\n`);
   const lagged = laggedRows(records).length;
-  if (lagged > 0) console.log(`**Caution**: the load generator sent late (send lag p99 > ${LAGGED_SEND_MS} ms) in ${lagged} of ${records.length} rows; their latencies include that lateness and measure the machine more than the gateways.\n`);
+  if (lagged > 0)
+    console.log(
+      `**Caution**: the load generator sent late (send lag p99 > ${LAGGED_SEND_MS} ms) in ${lagged} of ${records.length} rows; their latencies include that lateness and measure the machine more than the gateways.\n`,
+    );
 }
 
 function originOf(servers: Servers, key: string): string {
@@ -120,11 +222,23 @@ function originOf(servers: Servers, key: string): string {
 
 function printHeader(common: Common, servers: Servers, portkey: PortkeyInstall | undefined): void {
   console.log(`## gateway-overhead${common.quick ? ' (quick)' : ''}\n`);
-  console.log(`- simulator: pid ${servers.sim.pid}, sluice sim ${OVERHEAD_SIM_ARGS.join(' ')}; ${MODEL}, max_tokens ${OVERHEAD_MAX_TOKENS}, not streamed`);
-  console.log(`- floor: pid ${servers.floor.pid}, benchmarks/passthrough-proxy.ts (node:http and an undici Pool of 64 connections, nothing else)`);
-  console.log(`- sluice: pid ${servers.sluice.pid}, one backend with the simulator as its only replica (default timeouts, connections, admission, hedging)`);
-  if (servers.portkey === undefined) console.log(`- Portkey: not installed, so not measured; \`${PORTKEY_INSTALL_COMMAND}\` installs it (benchmarks/package.json)`);
-  else console.log(`- Portkey: pid ${servers.portkey.pid}, @portkey-ai/gateway ${portkey?.version ?? ''}, x-portkey-provider: openai, x-portkey-custom-host: the simulator's /v1`);
+  console.log(
+    `- simulator: pid ${servers.sim.pid}, sluice sim ${OVERHEAD_SIM_ARGS.join(' ')}; ${MODEL}, max_tokens ${OVERHEAD_MAX_TOKENS}, not streamed`,
+  );
+  console.log(
+    `- floor: pid ${servers.floor.pid}, benchmarks/passthrough-proxy.ts (node:http and an undici Pool of 64 connections, nothing else)`,
+  );
+  console.log(
+    `- sluice: pid ${servers.sluice.pid}, one backend with the simulator as its only replica (default timeouts, connections, admission, hedging)`,
+  );
+  if (servers.portkey === undefined)
+    console.log(
+      `- Portkey: not installed, so not measured; \`${PORTKEY_INSTALL_COMMAND}\` installs it (benchmarks/package.json)`,
+    );
+  else
+    console.log(
+      `- Portkey: pid ${servers.portkey.pid}, @portkey-ai/gateway ${portkey?.version ?? ''}, x-portkey-provider: openai, x-portkey-custom-host: the simulator's /v1`,
+    );
   console.log('- every gateway passed a request to the simulator and its answer back before the run');
   console.log(pinningText(common.pinning));
 }

@@ -4,9 +4,26 @@
  * time to first token, errors by kind, streams open at the peak, and each server's peak
  * RSS and CPU, with sluice's memory per open stream.
  */
-import { MODEL, PIN_OPTIONS, PROMPTS, pinningOf, pinningText, ratesOf, startSim, withGatewayRun, writeGatewayConfig, type Common } from './lib/gateway-rows.ts';
+import {
+  MODEL,
+  PIN_OPTIONS,
+  PROMPTS,
+  pinningOf,
+  pinningText,
+  ratesOf,
+  startSim,
+  withGatewayRun,
+  writeGatewayConfig,
+  type Common,
+} from './lib/gateway-rows.ts';
 import { notes, ratioTable, rowsTable } from './lib/many-users-report.ts';
-import { applyBackendSettings, parseBackendPairs, sizedBackendSettings, type AppliedSettings, type BackendSettings } from './lib/many-users-config.ts';
+import {
+  applyBackendSettings,
+  parseBackendPairs,
+  sizedBackendSettings,
+  type AppliedSettings,
+  type BackendSettings,
+} from './lib/many-users-config.ts';
 import { runUsersRow, runUsersRows, type UsersRowShape, type UsersSide } from './lib/many-users-rows.ts';
 import { readMemory } from './lib/process-usage.ts';
 import { environmentFacts, writeResults } from './lib/report.ts';
@@ -101,9 +118,22 @@ function settingsOf(quick: boolean, values: OptionValues): Settings {
  */
 function simArgsOf(shape: Shape, most: number): string[] {
   return [
-    '--seed', '1', '--max-num-seqs', String(most), '--max-queue', String(most),
-    '--prefill-ms', String(shape.prefillMs), '--prefill-per-token-ms', '0', '--decode-ms', String(shape.decodeMs),
-    '--prefill-contention', '0', '--decode-contention', '0',
+    '--seed',
+    '1',
+    '--max-num-seqs',
+    String(most),
+    '--max-queue',
+    String(most),
+    '--prefill-ms',
+    String(shape.prefillMs),
+    '--prefill-per-token-ms',
+    '0',
+    '--decode-ms',
+    String(shape.decodeMs),
+    '--prefill-contention',
+    '0',
+    '--decode-contention',
+    '0',
   ];
 }
 
@@ -112,22 +142,49 @@ function rowShape(shape: Shape, users: number): UsersRowShape & { readonly maxTo
   const rampMs = (users / shape.arrivalRate) * 1000;
   const maxTokens = 1 + Math.ceil((rampMs + shape.holdMs - shape.prefillMs) / shape.decodeMs);
   const streamMs = shape.prefillMs + (maxTokens - 1) * shape.decodeMs;
-  const bodies = PROMPTS.map((prompt) => JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: prompt }], max_tokens: maxTokens, stream: true }));
+  const bodies = PROMPTS.map((prompt) =>
+    JSON.stringify({
+      model: MODEL,
+      messages: [{ role: 'user', content: prompt }],
+      max_tokens: maxTokens,
+      stream: true,
+    }),
+  );
   // Generous: a stream that takes three times its length has failed for any user.
-  return { rampMs, streamMs, maxTokens, streamTimeoutMs: streamMs * 3 + 10_000, body: (index) => bodies[index % bodies.length] ?? '' };
+  return {
+    rampMs,
+    streamMs,
+    maxTokens,
+    streamTimeoutMs: streamMs * 3 + 10_000,
+    body: (index) => bodies[index % bodies.length] ?? '',
+  };
 }
 
 async function runManyUsers(settings: Settings): Promise<void> {
   const started = new Date().toISOString();
   const shapeOf = (users: number) => rowShape(settings.shape, users);
-  const common: Common = { quick: settings.quick, rowMs: 0, rounds: settings.rounds, seed: 1, pinning: settings.pinning };
+  const common: Common = {
+    quick: settings.quick,
+    rowMs: 0,
+    rounds: settings.rounds,
+    seed: 1,
+    pinning: settings.pinning,
+  };
   await withGatewayRun(common, async (run) => {
     const sim = run.track(await startSim(common, 'sim', settings.simArgs));
     const config = await writeGatewayConfig(run.dir, 'many-users', [sim], 'p2c_peak_ewma');
     const backend = await applyBackendSettings(config, settings.backendSized, settings.backendGiven);
     // startSluice rather than gateway-rows' startGateway: this side takes SLUICE_* overrides (--users-sluice-env).
     const cpus = common.pinning?.server;
-    const sluice = run.track(await startSluice({ label: 'sluice', modelsDir: run.dir, config, env: settings.sluiceEnv, ...(cpus === undefined ? {} : { cpus }) }));
+    const sluice = run.track(
+      await startSluice({
+        label: 'sluice',
+        modelsDir: run.dir,
+        config,
+        env: settings.sluiceEnv,
+        ...(cpus === undefined ? {} : { cpus }),
+      }),
+    );
     const idleRssBytes = { sim: readMemory(sim.pid)?.rssBytes, sluice: readMemory(sluice.pid)?.rssBytes };
     const sides: UsersSide[] = [
       { key: 'direct', origin: sim.origin, servers: [sim], idleRssBytes, gateway: undefined },
@@ -136,30 +193,65 @@ async function runManyUsers(settings: Settings): Promise<void> {
     printPreamble(settings, sim.pid, sluice.pid, backend);
     // Not measured: JIT on both sides of the wire, the first upstream connections.
     for (const side of sides) await runUsersRow(side, sim, WARM_UP_USERS, 0, shapeOf(WARM_UP_USERS));
-    const records = await runUsersRows({ sides, sim, userCounts: settings.userCounts, rounds: settings.rounds, shapeOf });
+    const records = await runUsersRows({
+      sides,
+      sim,
+      userCounts: settings.userCounts,
+      rounds: settings.rounds,
+      shapeOf,
+    });
     console.log(`\n### Every row, direct and sluice alternating\n\n${rowsTable(records)}\n`);
     console.log(`### sluice ÷ direct, round by round\n\n${ratioTable(records)}\n`);
     const found = notes(records);
-    console.log(found.length === 0 ? '### Notes\n\nNo failures; every row had its streams open at once; the generator kept up.\n' : `### Notes\n\n${found.map((line) => `- ${line}`).join('\n')}\n`);
-    const path = await writeResults('many-users', { scenario: 'many-users', started, environment: environmentFacts(), settings: { ...settings, rows: settings.userCounts.map((users) => ({ users, ...shapeOf(users), body: shapeOf(users).body(0) })), openFilesLimit: openFilesLimit() }, records });
+    console.log(
+      found.length === 0
+        ? '### Notes\n\nNo failures; every row had its streams open at once; the generator kept up.\n'
+        : `### Notes\n\n${found.map((line) => `- ${line}`).join('\n')}\n`,
+    );
+    const path = await writeResults('many-users', {
+      scenario: 'many-users',
+      started,
+      environment: environmentFacts(),
+      settings: {
+        ...settings,
+        rows: settings.userCounts.map((users) => ({ users, ...shapeOf(users), body: shapeOf(users).body(0) })),
+        openFilesLimit: openFilesLimit(),
+      },
+      records,
+    });
     console.log(`results: ${path}`);
   });
 }
 
 function printPreamble(settings: Settings, simPid: number, sluicePid: number, backend: AppliedSettings): void {
   const { shape } = settings;
-  const env = Object.entries(settings.sluiceEnv).map(([key, value]) => `${key}=${value}`).join(' ');
-  const rows = settings.userCounts.map((users) => rowShape(shape, users)).map((row, index) => `${settings.userCounts[index]}: ${(row.rampMs / 1000).toFixed(1)} s ramp, max_tokens ${row.maxTokens}, ≈ ${(row.streamMs / 1000).toFixed(1)} s streams`);
+  const env = Object.entries(settings.sluiceEnv)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' ');
+  const rows = settings.userCounts
+    .map((users) => rowShape(shape, users))
+    .map(
+      (row, index) =>
+        `${settings.userCounts[index]}: ${(row.rampMs / 1000).toFixed(1)} s ramp, max_tokens ${row.maxTokens}, ≈ ${(row.streamMs / 1000).toFixed(1)} s streams`,
+    );
   console.log(`## many-users${settings.quick ? ' (quick)' : ''}\n`);
-  console.log(`- users: each one streaming \`POST /v1/chat/completions\` (${MODEL}) on a connection of its own, ${shape.arrivalRate} arriving a second, evenly spaced; every stream lasts the ramp plus ${shape.holdMs / 1000} s, so all are open when the last arrives; ${settings.rounds} rounds`);
+  console.log(
+    `- users: each one streaming \`POST /v1/chat/completions\` (${MODEL}) on a connection of its own, ${shape.arrivalRate} arriving a second, evenly spaced; every stream lasts the ramp plus ${shape.holdMs / 1000} s, so all are open when the last arrives; ${settings.rounds} rounds`,
+  );
   console.log(`- rows: ${rows.join('; ')}`);
   console.log(`- simulator: pid ${simPid}, sluice sim ${settings.simArgs.join(' ')}`);
-  console.log(`- sluice: pid ${sluicePid}, the simulator as the only replica of one openai backend with ${JSON.stringify(backend.applied)}; ${env}; everything else default`);
-  if (backend.unknown.length > 0) console.log(`- this sluice has no backend setting ${backend.unknown.join(', ')}: not set`);
+  console.log(
+    `- sluice: pid ${sluicePid}, the simulator as the only replica of one openai backend with ${JSON.stringify(backend.applied)}; ${env}; everything else default`,
+  );
+  if (backend.unknown.length > 0)
+    console.log(`- this sluice has no backend setting ${backend.unknown.join(', ')}: not set`);
   console.log(pinningText(settings.pinning));
   const limit = openFilesLimit();
   const needed = Math.max(...settings.userCounts) * FDS_PER_STREAM + FD_HEADROOM;
   console.log(`- open files limit: ${limit ?? 'unknown'} per process (sluice needs about ${needed} at the largest N)`);
-  if (limit !== undefined && limit < needed) console.log(`- WARNING: the open files limit bounds N: expect EMFILE failures above ${Math.floor((limit - FD_HEADROOM) / FDS_PER_STREAM)} users`);
+  if (limit !== undefined && limit < needed)
+    console.log(
+      `- WARNING: the open files limit bounds N: expect EMFILE failures above ${Math.floor((limit - FD_HEADROOM) / FDS_PER_STREAM)} users`,
+    );
   console.log('');
 }

@@ -34,7 +34,13 @@ export interface CheckResult {
 }
 
 /** The targets; "a few ms" for a shed answer is read as 5 ms at p99. */
-export const TARGETS = { overloadMultiplier: 3, baselineMultiplier: 0.8, maxP99Inflation: 2, minGoodputFraction: 0.9, maxShedP99Ms: 5 } as const;
+export const TARGETS = {
+  overloadMultiplier: 3,
+  baselineMultiplier: 0.8,
+  maxP99Inflation: 2,
+  minGoodputFraction: 0.9,
+  maxShedP99Ms: 5,
+} as const;
 /** A generator that sent 1 % of its requests later than this was itself a bottleneck. */
 const CLIENT_LAG_WARNING_MS = 10;
 
@@ -44,7 +50,11 @@ export function capacityTable(points: readonly CapacityPoint[]): string {
     { header: '2xx/s', cell: (point) => formatRate(point.okPerS), align: 'right' },
     { header: 'p50 ms', cell: (point) => formatMs(point.summary.outcomes.ok.p50Ms), align: 'right' },
     { header: 'p99 ms', cell: (point) => formatMs(point.summary.outcomes.ok.p99Ms), align: 'right' },
-    { header: 'non-2xx', cell: (point) => String(point.summary.completed - point.summary.outcomes.ok.count), align: 'right' },
+    {
+      header: 'non-2xx',
+      cell: (point) => String(point.summary.completed - point.summary.outcomes.ok.count),
+      align: 'right',
+    },
     { header: 'CPU server/client/other', cell: (point) => cpuCell(point.cpu), align: 'right' },
   ];
   return markdownTable(columns, points);
@@ -63,12 +73,24 @@ export function overloadTable(rows: readonly OverloadRow[], capacity: number): s
     { header: 'offered/s', cell: (row) => formatRate(row.summary.offeredRate), align: 'right' },
     { header: 'sent/s', cell: (row) => formatRate(row.summary.sent / row.summary.durationS), align: 'right' },
     { header: '2xx/s', cell: (row) => formatRate(row.summary.okThroughput), align: 'right' },
-    { header: 'goodput/s', cell: (row) => `${formatRate(row.summary.goodput)} (${formatPercent(row.summary.goodput / capacity)})`, align: 'right' },
+    {
+      header: 'goodput/s',
+      cell: (row) => `${formatRate(row.summary.goodput)} (${formatPercent(row.summary.goodput / capacity)})`,
+      align: 'right',
+    },
     { header: '2xx p50', cell: ms((summary) => summary.outcomes.ok.p50Ms), align: 'right' },
     { header: '2xx p99', cell: ms((summary) => summary.outcomes.ok.p99Ms), align: 'right' },
     { header: '2xx p99.9', cell: ms((summary) => summary.outcomes.ok.p999Ms), align: 'right' },
-    { header: 'shed', cell: (row) => formatPercent(row.summary.outcomes.shed.count / Math.max(1, row.summary.sent)), align: 'right' },
-    { header: '429 p99', cell: (row) => (row.summary.outcomes.shed.count === 0 ? '-' : formatMs(row.summary.outcomes.shed.p99Ms)), align: 'right' },
+    {
+      header: 'shed',
+      cell: (row) => formatPercent(row.summary.outcomes.shed.count / Math.max(1, row.summary.sent)),
+      align: 'right',
+    },
+    {
+      header: '429 p99',
+      cell: (row) => (row.summary.outcomes.shed.count === 0 ? '-' : formatMs(row.summary.outcomes.shed.p99Ms)),
+      align: 'right',
+    },
     { header: '504', cell: (row) => String(row.summary.outcomes.timeout.count), align: 'right' },
     { header: 'errors', cell: (row) => String(row.summary.outcomes.error.count), align: 'right' },
     { header: 'dropped', cell: (row) => String(row.summary.droppedByClient), align: 'right' },
@@ -81,7 +103,8 @@ export function overloadTable(rows: readonly OverloadRow[], capacity: number): s
 
 const SIDES: readonly SideKey[] = ['on', 'off'];
 const verdictOf = (pass: boolean): Verdict => (pass ? 'pass' : 'MISS');
-const perSide = (measure: (side: SideKey) => string) => Object.fromEntries(SIDES.map((side) => [side, measure(side)])) as Record<SideKey, string>;
+const perSide = (measure: (side: SideKey) => string) =>
+  Object.fromEntries(SIDES.map((side) => [side, measure(side)])) as Record<SideKey, string>;
 
 /** The rows the checks compare, per side. */
 interface CheckedRows {
@@ -93,23 +116,37 @@ interface CheckedRows {
 
 /** Load control on against off at each rate, each figure as on ÷ off within a round, summarised over rounds. */
 export function ratioTable(rows: readonly OverloadRow[]): string {
-  const ratios = (value: (summary: RunSummary) => number) => pairRatios(rows, { a: 'off', b: 'on', group: (row) => row.multiplier, value: (row) => value(row.summary) });
+  const ratios = (value: (summary: RunSummary) => number) =>
+    pairRatios(rows, { a: 'off', b: 'on', group: (row) => row.multiplier, value: (row) => value(row.summary) });
   const goodput = ratios((summary) => summary.goodput);
   const p99 = ratios((summary) => summary.outcomes.ok.p99Ms);
   const p999 = ratios((summary) => summary.outcomes.ok.p999Ms);
   const columns: Column<RatioSummary>[] = [
     { header: 'load', cell: (summary) => `${summary.group}x` },
     { header: 'goodput on ÷ off', cell: (summary) => formatRatio(summary), align: 'right' },
-    { header: '2xx p99 on ÷ off', cell: (summary) => formatRatio(p99.find((each) => each.group === summary.group) ?? summary), align: 'right' },
-    { header: '2xx p99.9 on ÷ off', cell: (summary) => formatRatio(p999.find((each) => each.group === summary.group) ?? summary), align: 'right' },
+    {
+      header: '2xx p99 on ÷ off',
+      cell: (summary) => formatRatio(p99.find((each) => each.group === summary.group) ?? summary),
+      align: 'right',
+    },
+    {
+      header: '2xx p99.9 on ÷ off',
+      cell: (summary) => formatRatio(p999.find((each) => each.group === summary.group) ?? summary),
+      align: 'right',
+    },
   ];
   return `${markdownTable(columns, goodput)}\n\nmedian of the rounds' ratios (range over rounds); goodput above 1x and latency below 1x favour load control`;
 }
 
 export function overloadChecks(rows: readonly OverloadRow[], capacity: number, sloMs: number): CheckResult[] {
-  const at = (multiplier: number) => (side: SideKey) => rows.find((row) => row.side === side && row.multiplier === multiplier);
+  const at = (multiplier: number) => (side: SideKey) =>
+    rows.find((row) => row.side === side && row.multiplier === multiplier);
   const overloaded = at(TARGETS.overloadMultiplier);
-  const checked: CheckedRows = { overloaded, baseline: at(TARGETS.baselineMultiplier), note: clientLagNote(overloaded('on')) };
+  const checked: CheckedRows = {
+    overloaded,
+    baseline: at(TARGETS.baselineMultiplier),
+    note: clientLagNote(overloaded('on')),
+  };
   return [latencyCheck(checked, sloMs), goodputCheck(checked, capacity), shedCheck(checked)];
 }
 
@@ -118,7 +155,10 @@ function latencyCheck({ overloaded, baseline, note }: CheckedRows, sloMs: number
     const high = overloaded(side)?.summary.outcomes.ok;
     const low = baseline(side)?.summary.outcomes.ok;
     if (high === undefined || low === undefined || high.count === 0 || low.count === 0) return undefined;
-    return { ratio: high.p99Ms / low.p99Ms, text: `${formatMs(high.p99Ms)} vs ${formatMs(low.p99Ms)} ms (${(high.p99Ms / low.p99Ms).toFixed(2)}x)` };
+    return {
+      ratio: high.p99Ms / low.p99Ms,
+      text: `${formatMs(high.p99Ms)} vs ${formatMs(low.p99Ms)} ms (${(high.p99Ms / low.p99Ms).toFixed(2)}x)`,
+    };
   };
   // Below capacity the server should meet the SLO; when it did not, "within 2x of it" means nothing.
   const baselineP99 = baseline('on')?.summary.outcomes.ok.p99Ms ?? Infinity;
@@ -148,7 +188,9 @@ function shedCheck({ overloaded, note }: CheckedRows): CheckResult {
   const shed = (side: SideKey) => overloaded(side)?.summary.outcomes.shed;
   const describe = (side: SideKey) => {
     const answers = shed(side);
-    return answers === undefined || answers.count === 0 ? 'nothing was shed' : `${formatMs(answers.p99Ms)} ms (${answers.count} shed)`;
+    return answers === undefined || answers.count === 0
+      ? 'nothing was shed'
+      : `${formatMs(answers.p99Ms)} ms (${answers.count} shed)`;
   };
   const onSide = shed('on');
   return {
@@ -163,8 +205,11 @@ function shedCheck({ overloaded, note }: CheckedRows): CheckResult {
 function clientLagNote(row: OverloadRow | undefined): string {
   if (row === undefined) return 'row missing';
   const lag = row.summary.sendLag.p99Ms;
-  if (lag > CLIENT_LAG_WARNING_MS) return `the generator sent 1 % of requests > ${formatMs(lag)} ms late: client-bound, latencies include it`;
-  return row.idleReached ? '' : 'a server was still busy with an earlier backlog (or its stats were unreadable) when the row started';
+  if (lag > CLIENT_LAG_WARNING_MS)
+    return `the generator sent 1 % of requests > ${formatMs(lag)} ms late: client-bound, latencies include it`;
+  return row.idleReached
+    ? ''
+    : 'a server was still busy with an earlier backlog (or its stats were unreadable) when the row started';
 }
 
 export function checksTable(checks: readonly CheckResult[]): string {

@@ -17,11 +17,26 @@ import { ProgressBar } from './lib/progress.ts';
 import { sampleRss, startCpuMeter } from './lib/process-usage.ts';
 import { environmentFacts, writeResults } from './lib/report.ts';
 import { defaultPinning, pinThisProcess, type CpuPinning } from './lib/cpu-pinning.ts';
-import { listOption, numberOption, parseEnvPairs, stringOption, type Scenario, type ScenarioContext } from './lib/scenario.ts';
+import {
+  listOption,
+  numberOption,
+  parseEnvPairs,
+  stringOption,
+  type Scenario,
+  type ScenarioContext,
+} from './lib/scenario.ts';
 import { floorTable, shedBounds, type FloorMeasurement } from './lib/refusal-floor.ts';
 import { freePort, REPOSITORY_ROOT, startNodeServer, startSluice, type SluiceProcess } from './lib/server-process.ts';
 import { waitUntilModelIdle } from './lib/server-idle.ts';
-import { capacityTable, overloadChecks, overloadTable, checksTable, ratioTable, type OverloadRow, type SideKey } from './overload-report.ts';
+import {
+  capacityTable,
+  overloadChecks,
+  overloadTable,
+  checksTable,
+  ratioTable,
+  type OverloadRow,
+  type SideKey,
+} from './overload-report.ts';
 import { bestPoint, IDLE_TIMEOUT_MS, LIVENESS, measureCapacity } from './lib/capacity.ts';
 
 const MODEL = 'triage-large';
@@ -100,7 +115,10 @@ function settingsOf({ quick, values }: ScenarioContext): Settings {
     requestTimeoutMs: 30_000,
     connections: numberOption(values, 'connections', DEFAULT_CONNECTIONS),
     serverRoot: stringOption(values, 'server-root') ?? REPOSITORY_ROOT,
-    pinning: values['no-pin'] === true ? undefined : defaultPinning(stringOption(values, 'server-cpus'), stringOption(values, 'client-cpus')),
+    pinning:
+      values['no-pin'] === true
+        ? undefined
+        : defaultPinning(stringOption(values, 'server-cpus'), stringOption(values, 'client-cpus')),
     sides: [
       { key: 'on', label: 'load control on', env: envOf('on-env', []) },
       { key: 'off', label: 'load control off', env: envOf('off-env', DEFAULT_OFF_ENV) },
@@ -117,56 +135,134 @@ async function runOverload(settings: Settings): Promise<void> {
   try {
     for (const side of settings.sides) {
       const cpus = settings.pinning?.server;
-      const server = await startSluice({ label: side.label, modelsDir, env: side.env, root: settings.serverRoot, ...(cpus === undefined ? {} : { cpus }) });
-      sides.push({ ...side, server, client: new LoadClient(server.origin, { connections: settings.connections, requestTimeoutMs: settings.requestTimeoutMs, greeting: LIVENESS }) });
+      const server = await startSluice({
+        label: side.label,
+        modelsDir,
+        env: side.env,
+        root: settings.serverRoot,
+        ...(cpus === undefined ? {} : { cpus }),
+      });
+      sides.push({
+        ...side,
+        server,
+        client: new LoadClient(server.origin, {
+          connections: settings.connections,
+          requestTimeoutMs: settings.requestTimeoutMs,
+          greeting: LIVENESS,
+        }),
+      });
     }
     const [on, off] = sides as [RunningSide, RunningSide];
     announce(settings, on, off);
     // Warm-up, not measured: JIT on both sides of the wire, first connections, first batches.
-    for (const side of sides) await runClosedLoop({ client: side.client, request, users: 32, durationMs: 1000, sloMs: settings.sloMs });
-    const capacityPoints = await measureCapacity({ client: off.client, request, origin: off.server.origin, pid: off.server.pid, model: MODEL }, settings.capacityPointMs, settings.sloMs);
+    for (const side of sides)
+      await runClosedLoop({ client: side.client, request, users: 32, durationMs: 1000, sloMs: settings.sloMs });
+    const capacityPoints = await measureCapacity(
+      { client: off.client, request, origin: off.server.origin, pid: off.server.pid, model: MODEL },
+      settings.capacityPointMs,
+      settings.sloMs,
+    );
     const best = bestPoint(capacityPoints);
     const capacity = best.okPerS;
-    console.log(`\n### Capacity (closed loop, ${off.label})\n\n${capacityTable(capacityPoints)}\n\ncapacity: ${capacity.toFixed(0)} req/s\n`);
+    console.log(
+      `\n### Capacity (closed loop, ${off.label})\n\n${capacityTable(capacityPoints)}\n\ncapacity: ${capacity.toFixed(0)} req/s\n`,
+    );
     const floor = await measureRefusalFloor(settings, request);
-    const floorReport = shedBounds({ okPerS: capacity, serverCores: best.cpu.server }, floor, MULTIPLIERS.filter((multiplier) => multiplier > 1));
+    const floorReport = shedBounds(
+      { okPerS: capacity, serverCores: best.cpu.server },
+      floor,
+      MULTIPLIERS.filter((multiplier) => multiplier > 1),
+    );
     console.log(`### The floor for refusals (benchmarks/refusal-floor-server.ts)\n`);
-    console.log(`A bare node:http server answering every request with this 429 held ${floor.refusalsPerS.toFixed(0)}/s on the servers' CPU: ${floorReport.refusedUs.toFixed(1)} µs of CPU a refusal, against ${floorReport.servedUs.toFixed(1)} µs a request served at capacity.\n\n${floorTable(floorReport)}\n`);
+    console.log(
+      `A bare node:http server answering every request with this 429 held ${floor.refusalsPerS.toFixed(0)}/s on the servers' CPU: ${floorReport.refusedUs.toFixed(1)} µs of CPU a refusal, against ${floorReport.servedUs.toFixed(1)} µs a request served at capacity.\n\n${floorTable(floorReport)}\n`,
+    );
     const rows = await runRates(settings, [on, off], request, capacity);
-    const checks = roundsOf(settings).map((round) => ({ round, checks: overloadChecks(rows.filter((row) => row.round === round), capacity, settings.sloMs) }));
-    console.log(`\n### Open loop, Poisson arrivals, ${settings.rowMs / 1000} s per row, goodput SLO ${settings.sloMs} ms\n\n${overloadTable(rows, capacity)}\n`);
+    const checks = roundsOf(settings).map((round) => ({
+      round,
+      checks: overloadChecks(
+        rows.filter((row) => row.round === round),
+        capacity,
+        settings.sloMs,
+      ),
+    }));
+    console.log(
+      `\n### Open loop, Poisson arrivals, ${settings.rowMs / 1000} s per row, goodput SLO ${settings.sloMs} ms\n\n${overloadTable(rows, capacity)}\n`,
+    );
     console.log(`### On ÷ off, round by round\n\n${ratioTable(rows)}\n`);
-    for (const { round, checks: roundChecks } of checks) console.log(`### Targets, round ${round} (load control on; off shown for contrast)\n\n${checksTable(roundChecks)}\n`);
+    for (const { round, checks: roundChecks } of checks)
+      console.log(
+        `### Targets, round ${round} (load control on; off shown for contrast)\n\n${checksTable(roundChecks)}\n`,
+      );
     const environment = environmentFacts(settings.serverRoot);
-    const path = await writeResults('overload', { scenario: 'overload', started, environment, settings, capacity, capacityPoints, floor, floorReport, rows, checks });
+    const path = await writeResults('overload', {
+      scenario: 'overload',
+      started,
+      environment,
+      settings,
+      capacity,
+      capacityPoints,
+      floor,
+      floorReport,
+      rows,
+      checks,
+    });
     console.log(`results: ${path}`);
   } finally {
-    await Promise.all(sides.map(async (side) => {
-      await side.client.close();
-      await side.server.stop();
-    }));
+    await Promise.all(
+      sides.map(async (side) => {
+        await side.client.close();
+        await side.server.stop();
+      }),
+    );
   }
 }
 
 function announce(settings: Settings, on: RunningSide, off: RunningSide): void {
-  const envText = (env: Readonly<Record<string, string>>) => Object.entries(env).map(([key, value]) => `${key}=${value}`).join(' ') || '(default config)';
+  const envText = (env: Readonly<Record<string, string>>) =>
+    Object.entries(env)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(' ') || '(default config)';
   console.log(`## overload${settings.quick ? ' (quick)' : ''}\n`);
   console.log(`- ${on.label}: pid ${on.server.pid}, ${envText(on.env)}`);
   console.log(`- ${off.label}: pid ${off.server.pid}, ${envText(off.env)}`);
-  console.log(settings.pinning === undefined ? '- CPUs: not pinned (servers and generator share every core)' : `- CPUs: servers on ${settings.pinning.server}, load generator on ${settings.pinning.client} (taskset)`);
-  if (envText(on.env) === envText(off.env)) console.log('- WARNING: both sides run the same configuration; this run compares nothing, it only exercises the harness');
+  console.log(
+    settings.pinning === undefined
+      ? '- CPUs: not pinned (servers and generator share every core)'
+      : `- CPUs: servers on ${settings.pinning.server}, load generator on ${settings.pinning.client} (taskset)`,
+  );
+  if (envText(on.env) === envText(off.env))
+    console.log(
+      '- WARNING: both sides run the same configuration; this run compares nothing, it only exercises the harness',
+    );
 }
 
 /** The closed-loop rate of a bare 429 server on the servers' CPU, with the requests sluice gets. */
 async function measureRefusalFloor(settings: Settings, request: RequestSource): Promise<FloorMeasurement> {
   const port = await freePort();
   const cpus = settings.pinning?.server;
-  const server = await startNodeServer({ label: 'refusal floor', entry: ['--import', 'tsx', 'benchmarks/refusal-floor-server.ts'], args: [String(port)], port, readyPath: '/', ...(cpus === undefined ? {} : { cpus }) });
-  const client = new LoadClient(server.origin, { connections: FLOOR_USERS, requestTimeoutMs: settings.requestTimeoutMs });
+  const server = await startNodeServer({
+    label: 'refusal floor',
+    entry: ['--import', 'tsx', 'benchmarks/refusal-floor-server.ts'],
+    args: [String(port)],
+    port,
+    readyPath: '/',
+    ...(cpus === undefined ? {} : { cpus }),
+  });
+  const client = new LoadClient(server.origin, {
+    connections: FLOOR_USERS,
+    requestTimeoutMs: settings.requestTimeoutMs,
+  });
   try {
     await runClosedLoop({ client, request, users: FLOOR_USERS, durationMs: 500, sloMs: settings.sloMs });
     const cpu = startCpuMeter(server.pid);
-    const summary = await runClosedLoop({ client, request, users: FLOOR_USERS, durationMs: settings.capacityPointMs, sloMs: settings.sloMs });
+    const summary = await runClosedLoop({
+      client,
+      request,
+      users: FLOOR_USERS,
+      durationMs: settings.capacityPointMs,
+      sloMs: settings.sloMs,
+    });
     return { refusalsPerS: summary.outcomes.shed.count / summary.durationS, cpu: cpu.read() };
   } finally {
     await client.close();
@@ -174,7 +270,12 @@ async function measureRefusalFloor(settings: Settings, request: RequestSource): 
   }
 }
 
-async function runRates(settings: Settings, sides: readonly RunningSide[], request: RequestSource, capacity: number): Promise<OverloadRow[]> {
+async function runRates(
+  settings: Settings,
+  sides: readonly RunningSide[],
+  request: RequestSource,
+  capacity: number,
+): Promise<OverloadRow[]> {
   const rows: OverloadRow[] = [];
   const progress = new ProgressBar('overload', MULTIPLIERS.length * settings.rounds * sides.length, settings.rowMs);
   try {
@@ -185,7 +286,14 @@ async function runRates(settings: Settings, sides: readonly RunningSide[], reque
   return rows;
 }
 
-async function runEachRate(settings: Settings, sides: readonly RunningSide[], request: RequestSource, capacity: number, rows: OverloadRow[], progress: ProgressBar): Promise<void> {
+async function runEachRate(
+  settings: Settings,
+  sides: readonly RunningSide[],
+  request: RequestSource,
+  capacity: number,
+  rows: OverloadRow[],
+  progress: ProgressBar,
+): Promise<void> {
   for (const [index, multiplier] of MULTIPLIERS.entries()) {
     // Both sides get the same arrival schedule at a rate: the seed depends only on the rate.
     const arrivals = { kind: 'poisson', ratePerS: multiplier * capacity, seed: settings.seed * 1000 + index } as const;
@@ -201,14 +309,24 @@ async function runEachRate(settings: Settings, sides: readonly RunningSide[], re
 }
 
 /** One open-loop row on `side`, both servers idle first. */
-async function measureRow(settings: Settings, sides: readonly RunningSide[], side: RunningSide, load: { request: RequestSource; arrivals: ArrivalProcess }): Promise<Omit<OverloadRow, 'multiplier' | 'round'>> {
+async function measureRow(
+  settings: Settings,
+  sides: readonly RunningSide[],
+  side: RunningSide,
+  load: { request: RequestSource; arrivals: ArrivalProcess },
+): Promise<Omit<OverloadRow, 'multiplier' | 'round'>> {
   // Open the row's connections before waiting for idle: thousands opened in a burst keep a
   // server busy accepting them, and its first row would measure that instead of requests.
   await side.client.warm();
   const idle = await Promise.all(sides.map((each) => waitUntilModelIdle(each.server.origin, MODEL, IDLE_TIMEOUT_MS)));
   const rss = sampleRss(side.server.pid);
   const cpu = startCpuMeter(side.server.pid);
-  const summary = await runOpenLoop({ client: side.client, ...load, durationMs: settings.rowMs, sloMs: settings.sloMs });
+  const summary = await runOpenLoop({
+    client: side.client,
+    ...load,
+    durationMs: settings.rowMs,
+    sloMs: settings.sloMs,
+  });
   return {
     side: side.key,
     label: side.label,

@@ -22,17 +22,33 @@ if (!Number.isInteger(port) || port <= 0 || !upstream.startsWith('http://')) {
 const pool = new Pool(upstream, { connections: Number(connectionsText), pipelining: 1 });
 
 /** Hop-by-hop headers describe one connection, not the message (RFC 9110 §7.6.1); undici refuses some of them. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'host',
+]);
 
 function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders & Record<string, string | string[]> {
   const kept: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) kept[name] = value;
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined && !HOP_BY_HOP.has(name)) kept[name] = value;
   return kept;
 }
 
 const server = createServer((request, response) => {
   const method = (request.method ?? 'GET') as Dispatcher.HttpMethod;
-  const options = { method, path: request.url ?? '/', headers: endToEnd(request.headers), body: method === 'GET' || method === 'HEAD' ? null : request };
+  const options = {
+    method,
+    path: request.url ?? '/',
+    headers: endToEnd(request.headers),
+    body: method === 'GET' || method === 'HEAD' ? null : request,
+  };
   // The upstream's body goes straight into our response as it arrives: nothing is buffered.
   pool
     .stream(options, ({ statusCode, headers }) => {

@@ -17,7 +17,10 @@ if (!Number.isInteger(port) || port <= 0) {
   process.exit(2);
 }
 
-const body = JSON.stringify({ error: 'the server is at its limit of 256 concurrent inference requests; the request was refused before its body was read' });
+const body = JSON.stringify({
+  error:
+    'the server is at its limit of 256 concurrent inference requests; the request was refused before its body was read',
+});
 const headers = {
   'x-sluice-error-code': 'ERR_ADMISSION_OVERLOADED',
   'retry-after': '1',

@@ -13,10 +13,19 @@ import { batchingScenario } from './batching.ts';
 import { tenantFloodScenario } from './tenant-flood.ts';
 
 /** Every scenario, by name; a new one is one more entry here. */
-const SCENARIOS: readonly Scenario[] = [overloadScenario, tenantFloodScenario, gatewayOverheadScenario, slowReplicaScenario, manyUsersScenario, batchingScenario];
+const SCENARIOS: readonly Scenario[] = [
+  overloadScenario,
+  tenantFloodScenario,
+  gatewayOverheadScenario,
+  slowReplicaScenario,
+  manyUsersScenario,
+  batchingScenario,
+];
 
 function usage(): string {
-  const flags = SCENARIOS.flatMap((scenario) => Object.keys(scenario.options).map((flag) => `--${flag} (${scenario.name})`));
+  const flags = SCENARIOS.flatMap((scenario) =>
+    Object.keys(scenario.options).map((flag) => `--${flag} (${scenario.name})`),
+  );
   return [
     'usage: npm run bench -- [scenario ...] [--quick] [flags]',
     '',
@@ -28,9 +37,17 @@ function usage(): string {
 }
 
 async function main(): Promise<number> {
-  const options: ScenarioOptions = { quick: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } };
+  const options: ScenarioOptions = {
+    quick: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  };
   for (const scenario of SCENARIOS) Object.assign(options, scenario.options);
-  const { values, positionals } = parseArgs({ args: process.argv.slice(2), options, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: process.argv.slice(2),
+    options,
+    allowPositionals: true,
+    strict: true,
+  });
   if (values['help'] === true) {
     console.log(usage());
     return 0;
@@ -40,7 +57,8 @@ async function main(): Promise<number> {
     console.error(`unknown scenario: ${unknown.join(', ')}\n\n${usage()}`);
     return 2;
   }
-  const chosen = positionals.length === 0 ? SCENARIOS : SCENARIOS.filter((scenario) => positionals.includes(scenario.name));
+  const chosen =
+    positionals.length === 0 ? SCENARIOS : SCENARIOS.filter((scenario) => positionals.includes(scenario.name));
   for (const scenario of chosen) await scenario.run({ quick: values['quick'] === true, values });
   return 0;
 }

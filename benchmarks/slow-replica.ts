@@ -8,7 +8,26 @@ import { formatRatio, pairRatios } from './lib/ratios.ts';
 import { environmentFacts, formatMs, formatPercent, markdownTable, writeResults, type Column } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
 import type { SluiceProcess } from './lib/server-process.ts';
-import { CONNECTIONS, type Common, MODEL, PIN_OPTIONS, PROMPTS, type RunRecord, type Side, UPSTREAM_COUNTER, commonOf, failuresText, pinningText, ratesOf, runRows, startGateway, startSim, warmUp, writeGatewayConfig, withGatewayRun } from './lib/gateway-rows.ts';
+import {
+  CONNECTIONS,
+  type Common,
+  MODEL,
+  PIN_OPTIONS,
+  PROMPTS,
+  type RunRecord,
+  type Side,
+  UPSTREAM_COUNTER,
+  commonOf,
+  failuresText,
+  pinningText,
+  ratesOf,
+  runRows,
+  startGateway,
+  startSim,
+  warmUp,
+  writeGatewayConfig,
+  withGatewayRun,
+} from './lib/gateway-rows.ts';
 
 const SLOW_RATE = 300;
 const SLOW_FACTOR = 10;
@@ -35,20 +54,55 @@ async function runSlowReplica(common: Common, rates: readonly number[]): Promise
   await withGatewayRun(common, async (run) => {
     const sims = (await startReplicas(common)).map((sim) => run.track(sim));
     const gateways = await Promise.all(
-      (['round_robin', 'p2c_peak_ewma'] as const).map(async (policy) => run.track(await startGateway(common, run.dir, policy, await writeGatewayConfig(run.dir, policy, sims, policy)))),
+      (['round_robin', 'p2c_peak_ewma'] as const).map(async (policy) =>
+        run.track(await startGateway(common, run.dir, policy, await writeGatewayConfig(run.dir, policy, sims, policy))),
+      ),
     );
-    const sides: Side[] = gateways.map((gateway) => ({ key: gateway.label, label: gateway.label, client: run.client(gateway.origin), gateway }));
+    const sides: Side[] = gateways.map((gateway) => ({
+      key: gateway.label,
+      label: gateway.label,
+      client: run.client(gateway.origin),
+      gateway,
+    }));
     const slowHost = new URL(sims[0]?.origin ?? '').host;
     console.log(`## slow-replica${common.quick ? ' (quick)' : ''}\n`);
     for (const sim of sims) console.log(`- ${sim.label}: pid ${sim.pid}, ${new URL(sim.origin).host}`);
-    console.log(`- simulators: sluice sim ${SLOW_SIM_ARGS.join(' ')}; the slow one with --slow-factor ${SLOW_FACTOR}; ${MODEL}, max_tokens ${SLOW_MAX_TOKENS}, not streamed`);
-    for (const gateway of gateways) console.log(`- sluice ${gateway.label}: pid ${gateway.pid}, load_balancing: ${gateway.label}, hedging and everything else default`);
+    console.log(
+      `- simulators: sluice sim ${SLOW_SIM_ARGS.join(' ')}; the slow one with --slow-factor ${SLOW_FACTOR}; ${MODEL}, max_tokens ${SLOW_MAX_TOKENS}, not streamed`,
+    );
+    for (const gateway of gateways)
+      console.log(
+        `- sluice ${gateway.label}: pid ${gateway.pid}, load_balancing: ${gateway.label}, hedging and everything else default`,
+      );
     console.log(pinningText(common.pinning));
     await warmUp(sides, request);
-    const records = await runRows(common, { scenario: 'slow-replica', sides, rates, request, sims, watched: [...sims, ...gateways] });
-    console.log(`\n### Open loop, Poisson arrivals, ${common.rowMs / 1000} s per row, round_robin and p2c_peak_ewma alternating\n\n${slowTable(records, slowHost)}\n`);
+    const records = await runRows(common, {
+      scenario: 'slow-replica',
+      sides,
+      rates,
+      request,
+      sims,
+      watched: [...sims, ...gateways],
+    });
+    console.log(
+      `\n### Open loop, Poisson arrivals, ${common.rowMs / 1000} s per row, round_robin and p2c_peak_ewma alternating\n\n${slowTable(records, slowHost)}\n`,
+    );
     console.log(`### p2c_peak_ewma ÷ round_robin, round by round\n\n${slowRatioTable(records)}\n`);
-    const path = await writeResults('slow-replica', { scenario: 'slow-replica', started, environment: environmentFacts(), settings: { ...common, rates, simArgs: SLOW_SIM_ARGS, slowFactor: SLOW_FACTOR, slowReplica: slowHost, maxTokens: SLOW_MAX_TOKENS, connections: CONNECTIONS }, records });
+    const path = await writeResults('slow-replica', {
+      scenario: 'slow-replica',
+      started,
+      environment: environmentFacts(),
+      settings: {
+        ...common,
+        rates,
+        simArgs: SLOW_SIM_ARGS,
+        slowFactor: SLOW_FACTOR,
+        slowReplica: slowHost,
+        maxTokens: SLOW_MAX_TOKENS,
+        connections: CONNECTIONS,
+      },
+      records,
+    });
     console.log(`results: ${path}`);
   });
 }
@@ -64,7 +118,8 @@ async function startReplicas(common: Common): Promise<SluiceProcess[]> {
 }
 
 function slowRatioTable(records: readonly RunRecord[]): string {
-  const ratios = (value: (record: RunRecord) => number) => pairRatios(records, { a: 'round_robin', b: 'p2c_peak_ewma', group: (record) => record.rate, value });
+  const ratios = (value: (record: RunRecord) => number) =>
+    pairRatios(records, { a: 'round_robin', b: 'p2c_peak_ewma', group: (record) => record.rate, value });
   const figures = [
     { name: '2xx p50', summaries: ratios((record) => record.summary.outcomes.ok.p50Ms) },
     { name: '2xx p99', summaries: ratios((record) => record.summary.outcomes.ok.p99Ms) },
@@ -81,7 +136,8 @@ function slowRatioTable(records: readonly RunRecord[]): string {
 
 function slowTable(records: readonly RunRecord[], slowHost: string): string {
   const ok = (record: RunRecord) => record.summary.outcomes.ok;
-  const attempts = (record: RunRecord) => Object.values(record.upstreamByReplica).reduce((sum, count) => sum + count, 0);
+  const attempts = (record: RunRecord) =>
+    Object.values(record.upstreamByReplica).reduce((sum, count) => sum + count, 0);
   const columns: Column<RunRecord>[] = [
     { header: 'offered/s', cell: (record) => String(record.rate), align: 'right' },
     { header: 'round', cell: (record) => String(record.round), align: 'right' },
@@ -93,9 +149,22 @@ function slowTable(records: readonly RunRecord[], slowHost: string): string {
     { header: 'failed', cell: (record) => failuresText(record.summary, record.admissionRefusals) },
     { header: 'requests sent', cell: (record) => String(record.summary.sent), align: 'right' },
     { header: 'upstream attempts', cell: (record) => String(attempts(record)), align: 'right' },
-    { header: 'extra load', cell: (record) => (record.summary.sent === 0 ? 'n/a' : formatPercent(attempts(record) / record.summary.sent - 1)), align: 'right' },
-    { header: 'to slow replica', cell: (record) => (attempts(record) === 0 ? 'n/a' : formatPercent((record.upstreamByReplica[slowHost] ?? 0) / attempts(record))), align: 'right' },
-    { header: 'hedges', cell: (record) => (record.hedges === undefined ? 'n/a' : String(record.hedges)), align: 'right' },
+    {
+      header: 'extra load',
+      cell: (record) => (record.summary.sent === 0 ? 'n/a' : formatPercent(attempts(record) / record.summary.sent - 1)),
+      align: 'right',
+    },
+    {
+      header: 'to slow replica',
+      cell: (record) =>
+        attempts(record) === 0 ? 'n/a' : formatPercent((record.upstreamByReplica[slowHost] ?? 0) / attempts(record)),
+      align: 'right',
+    },
+    {
+      header: 'hedges',
+      cell: (record) => (record.hedges === undefined ? 'n/a' : String(record.hedges)),
+      align: 'right',
+    },
   ];
   return [
     markdownTable(columns, records),

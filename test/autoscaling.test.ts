@@ -24,7 +24,8 @@ test('queued work scales a model up, the new instance warms before traffic, quie
   const sluice = await startTestSluice({ repository, openSession: sessions.open });
   const model = sluice.models.resolve('triage-small');
   const instances = () => model.loadStats()?.instances;
-  const infer = (text: string) => sluice.app.inject({ method: 'POST', url: '/v1/models/triage-small:predict', payload: { instances: [text] } });
+  const infer = (text: string) =>
+    sluice.app.inject({ method: 'POST', url: '/v1/models/triage-small:predict', payload: { instances: [text] } });
   try {
     assert.equal(instances()?.ready, 1);
     sessions.hold();
@@ -36,8 +37,15 @@ test('queued work scales a model up, the new instance warms before traffic, quie
     sessions.release();
     const responses = await Promise.all(requests);
     for (const response of responses) assert.equal(response.statusCode, 200);
-    await until(() => instances()?.ready === 2 || model.loadStats()?.autoscaler?.decisions === 2, 'the second instance became ready');
-    await until(() => instances()?.ready === 1 && instances()?.starting === 0, 'the quiet model scaled back down', 10_000);
+    await until(
+      () => instances()?.ready === 2 || model.loadStats()?.autoscaler?.decisions === 2,
+      'the second instance became ready',
+    );
+    await until(
+      () => instances()?.ready === 1 && instances()?.starting === 0,
+      'the quiet model scaled back down',
+      10_000,
+    );
     const metrics = (await sluice.app.inject('/metrics')).body;
     assert.match(metrics, /sluice_autoscaler_decisions_total\{model="triage-small",version="1",direction="up"\} 1/);
     assert.match(metrics, /sluice_autoscaler_decisions_total\{model="triage-small",version="1",direction="down"\} 1/);

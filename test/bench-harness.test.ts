@@ -24,7 +24,8 @@ let shortTimeoutClient: LoadClient;
 before(async () => {
   server = createServer((request, response) => {
     const answer = () => {
-      if (request.url === '/shed') response.writeHead(429, { 'x-sluice-error-code': 'ERR_ADMISSION_QUEUE_FULL' }).end('{}');
+      if (request.url === '/shed')
+        response.writeHead(429, { 'x-sluice-error-code': 'ERR_ADMISSION_QUEUE_FULL' }).end('{}');
       else if (request.url === '/late') response.writeHead(504).end('{}');
       else if (request.url === '/boom') response.writeHead(500).end('{}');
       else response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
@@ -54,20 +55,40 @@ test('open loop: a server answering in 200 ms still gets the scheduled 100 reque
     while (performance.now() < until);
   }, 100);
   const started = performance.now();
-  const summary = await runOpenLoop({ client, request: slow, arrivals: { kind: 'fixed', ratePerS: 100 }, durationMs: 1000, sloMs: 1000, maxOutstanding: 1000 });
+  const summary = await runOpenLoop({
+    client,
+    request: slow,
+    arrivals: { kind: 'fixed', ratePerS: 100 },
+    durationMs: 1000,
+    sloMs: 1000,
+    maxOutstanding: 1000,
+  });
   clearTimeout(freeze);
   assert.equal(summary.scheduled, 100);
   assert.equal(summary.sent, 100);
   assert.equal(summary.droppedByClient, 0);
   assert.equal(summary.outcomes.ok.count, 100);
   assert.ok(performance.now() - started < 2000, 'the schedule did not wait for answers');
-  assert.ok(summary.outcomes.ok.p50Ms >= SLOW_MS && summary.outcomes.ok.p50Ms < SLOW_MS + 100, `p50 ${summary.outcomes.ok.p50Ms}`);
+  assert.ok(
+    summary.outcomes.ok.p50Ms >= SLOW_MS && summary.outcomes.ok.p50Ms < SLOW_MS + 100,
+    `p50 ${summary.outcomes.ok.p50Ms}`,
+  );
   assert.ok(summary.sendLag.maxMs >= 250, `the frozen client sent late by ${summary.sendLag.maxMs} ms`);
-  assert.ok(summary.outcomes.ok.maxMs >= SLOW_MS + 250, `max latency ${summary.outcomes.ok.maxMs} ms includes the send lag`);
+  assert.ok(
+    summary.outcomes.ok.maxMs >= SLOW_MS + 250,
+    `max latency ${summary.outcomes.ok.maxMs} ms includes the send lag`,
+  );
 });
 
 test('open loop: arrivals past the outstanding cap are dropped by the client, never delayed', async () => {
-  const summary = await runOpenLoop({ client, request: slow, arrivals: { kind: 'fixed', ratePerS: 100 }, durationMs: 500, sloMs: 1000, maxOutstanding: 5 });
+  const summary = await runOpenLoop({
+    client,
+    request: slow,
+    arrivals: { kind: 'fixed', ratePerS: 100 },
+    durationMs: 500,
+    sloMs: 1000,
+    maxOutstanding: 5,
+  });
   assert.equal(summary.scheduled, 50);
   assert.equal(summary.sent + summary.droppedByClient, 50);
   assert.ok(summary.droppedByClient >= 30, `dropped ${summary.droppedByClient}`);
@@ -85,11 +106,29 @@ test('outcomes: 2xx ok, 429 shed, 504 timeout, anything else or a client timeout
     maxOutstanding: 100,
   });
   assert.deepEqual(
-    { ok: summary.outcomes.ok.count, shed: summary.outcomes.shed.count, timeout: summary.outcomes.timeout.count, error: summary.outcomes.error.count },
+    {
+      ok: summary.outcomes.ok.count,
+      shed: summary.outcomes.shed.count,
+      timeout: summary.outcomes.timeout.count,
+      error: summary.outcomes.error.count,
+    },
     { ok: 2, shed: 2, timeout: 2, error: 4 },
   );
-  assert.deepEqual(summary.failureKinds, { 'client timeout': 2, ERR_ADMISSION_QUEUE_FULL: 2, 'status 500': 2, 'status 504': 2 });
-  assert.deepEqual([200, 204, 429, 504, 500, 503, 404].map(outcomeOfStatus), ['ok', 'ok', 'shed', 'timeout', 'error', 'error', 'error']);
+  assert.deepEqual(summary.failureKinds, {
+    'client timeout': 2,
+    ERR_ADMISSION_QUEUE_FULL: 2,
+    'status 500': 2,
+    'status 504': 2,
+  });
+  assert.deepEqual([200, 204, 429, 504, 500, 503, 404].map(outcomeOfStatus), [
+    'ok',
+    'ok',
+    'shed',
+    'timeout',
+    'error',
+    'error',
+    'error',
+  ]);
 });
 
 test('closed loop: 2 users against a 200 ms server send about 2 × 600 / 200 requests', async () => {
@@ -103,8 +142,14 @@ test('closed loop: 2 users against a 200 ms server send about 2 × 600 / 200 req
 test('percentiles of 1..10000 ms uniform agree with the distribution within HDR precision', () => {
   const recorder = new LatencyRecorder(100_000);
   for (let ms = 1; ms <= 10_000; ms += 1) recorder.record('ok', ms);
-  const { ok } = recorder.summarize({ mode: 'open-loop', durationMs: 10_000, elapsedMs: 10_000, scheduled: 10_000 }).outcomes;
-  const near = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) / expected <= 0.001, `${actual} vs ${expected}`);
+  const { ok } = recorder.summarize({
+    mode: 'open-loop',
+    durationMs: 10_000,
+    elapsedMs: 10_000,
+    scheduled: 10_000,
+  }).outcomes;
+  const near = (actual: number, expected: number) =>
+    assert.ok(Math.abs(actual - expected) / expected <= 0.001, `${actual} vs ${expected}`);
   near(ok.p50Ms, 5000);
   near(ok.p90Ms, 9000);
   near(ok.p99Ms, 9900);
@@ -141,16 +186,39 @@ test('Poisson arrivals: the same seed gives the same schedule, at the asked mean
   const variance = gaps.reduce((sum, gap) => sum + (gap - mean) ** 2, 0) / gaps.length;
   assert.ok(Math.abs(mean - 1) < 0.02, `mean gap ${mean} ms`);
   assert.ok(Math.abs(Math.sqrt(variance) / mean - 1) < 0.03, 'exponential gaps: standard deviation ≈ mean');
-  assert.ok(first.every((at, index) => index === 0 || at >= (first[index - 1] ?? 0)), 'ascending');
+  assert.ok(
+    first.every((at, index) => index === 0 || at >= (first[index - 1] ?? 0)),
+    'ascending',
+  );
   assert.equal(arrivalOffsetsMs({ kind: 'fixed', ratePerS: 250 }, 2000).length, 500);
 });
 
-function overloadRow(side: SideKey, multiplier: number, okMs: readonly number[], shedMs: readonly number[]): OverloadRow {
+function overloadRow(
+  side: SideKey,
+  multiplier: number,
+  okMs: readonly number[],
+  shedMs: readonly number[],
+): OverloadRow {
   const recorder = new LatencyRecorder(500);
   for (const ms of okMs) recorder.record('ok', ms);
   for (const ms of shedMs) recorder.record('shed', ms, 'ERR_ADMISSION_QUEUE_FULL');
-  const summary = recorder.summarize({ mode: 'open-loop', durationMs: 1000, elapsedMs: 1000, scheduled: okMs.length + shedMs.length });
-  return { side, label: side, multiplier, round: 1, summary, peakRssBytes: undefined, cpu: { server: 0, client: 0, other: 0 }, idleBeforeMs: 0, idleReached: true };
+  const summary = recorder.summarize({
+    mode: 'open-loop',
+    durationMs: 1000,
+    elapsedMs: 1000,
+    scheduled: okMs.length + shedMs.length,
+  });
+  return {
+    side,
+    label: side,
+    multiplier,
+    round: 1,
+    summary,
+    peakRssBytes: undefined,
+    cpu: { server: 0, client: 0, other: 0 },
+    idleBeforeMs: 0,
+    idleReached: true,
+  };
 }
 
 test('overload checks judge the load-control-on side and report a miss with its figure', () => {
@@ -161,7 +229,10 @@ test('overload checks judge the load-control-on side and report a miss with its 
     overloadRow('off', 3, Array(300).fill(900), []),
   ];
   const met = overloadChecks(rows, 100, 500);
-  assert.deepEqual(met.map((check) => check.verdict), ['pass', 'pass', 'pass']);
+  assert.deepEqual(
+    met.map((check) => check.verdict),
+    ['pass', 'pass', 'pass'],
+  );
   assert.equal(met[2]?.measured.off, 'nothing was shed');
   const missed = overloadChecks(rows, 200, 500);
   assert.equal(missed[1]?.verdict, 'MISS');
@@ -186,10 +257,22 @@ test('ratios are computed pair by pair within a round, then summarised by their 
     { side: 'sluice', rate: 1000, round: 1, p99: 5 },
     { side: 'sluice', rate: 2000, round: 1, p99: 5 },
   ];
-  const summaries = pairRatios(records, { a: 'direct', b: 'sluice', group: (record) => record.rate, value: (record) => record.p99 });
-  assert.deepEqual(summaries.map((summary) => summary.group), [500, 1000], 'a rate with one side only has no pair');
+  const summaries = pairRatios(records, {
+    a: 'direct',
+    b: 'sluice',
+    group: (record) => record.rate,
+    value: (record) => record.p99,
+  });
+  assert.deepEqual(
+    summaries.map((summary) => summary.group),
+    [500, 1000],
+    'a rate with one side only has no pair',
+  );
   const [at500, at1000] = summaries;
-  assert.deepEqual(at500?.pairs.map((pair) => pair.ratio), [1, 2, 3]);
+  assert.deepEqual(
+    at500?.pairs.map((pair) => pair.ratio),
+    [1, 2, 3],
+  );
   assert.deepEqual([at500?.median, at500?.min, at500?.max], [2, 1, 3]);
   assert.equal(formatRatio(at500 ?? { median: undefined, min: undefined, max: undefined }), '2.00x (1.00x–3.00x)');
   assert.equal(at1000?.median, undefined, 'no ratio against a zero');
@@ -212,21 +295,41 @@ test('the progress bar prints one line per finished row where there is no termin
   terminal.start('row 1');
   terminal.finish('row 1: done');
   terminal.close();
-  assert.ok(screen.every((text) => text.startsWith('\r')), 'every write returns to the line start');
-  assert.ok(screen.some((text) => text === '\r\x1b[K  row 1: done\n'), 'a finished row stays on screen above the bar');
+  assert.ok(
+    screen.every((text) => text.startsWith('\r')),
+    'every write returns to the line start',
+  );
+  assert.ok(
+    screen.some((text) => text === '\r\x1b[K  row 1: done\n'),
+    'a finished row stays on screen above the bar',
+  );
   assert.equal(formatDuration(65_000), '1m05s');
 });
 
 test('the refusal floor bounds goodput: what is left of one core after refusing every arrival beyond what is served', () => {
   const idle = { client: 0, other: 0 };
   // 100 µs a request served (10k/s on one core), 25 µs a refusal (40k/s on one core).
-  const report = shedBounds({ okPerS: 10_000, serverCores: 1 }, { refusalsPerS: 40_000, cpu: { server: 1, ...idle } }, [2, 3, 4]);
+  const report = shedBounds(
+    { okPerS: 10_000, serverCores: 1 },
+    { refusalsPerS: 40_000, cpu: { server: 1, ...idle } },
+    [2, 3, 4],
+  );
   assert.equal(Math.round(report.servedUs), 100);
   assert.equal(Math.round(report.refusedUs), 25);
-  assert.deepEqual(report.bounds.map((bound) => Math.round(bound.goodputFraction * 100)), [67, 33, 0]);
-  assert.deepEqual(report.bounds.map((bound) => bound.arrivalsPerS), [20_000, 30_000, 40_000]);
+  assert.deepEqual(
+    report.bounds.map((bound) => Math.round(bound.goodputFraction * 100)),
+    [67, 33, 0],
+  );
+  assert.deepEqual(
+    report.bounds.map((bound) => bound.arrivalsPerS),
+    [20_000, 30_000, 40_000],
+  );
   // A floor measured at half a core costs half as much per refusal.
-  const halfCore = shedBounds({ okPerS: 10_000, serverCores: 1 }, { refusalsPerS: 40_000, cpu: { server: 0.5, ...idle } }, [3]);
+  const halfCore = shedBounds(
+    { okPerS: 10_000, serverCores: 1 },
+    { refusalsPerS: 40_000, cpu: { server: 0.5, ...idle } },
+    [3],
+  );
   assert.equal(Math.round((halfCore.bounds[0]?.goodputFraction ?? 0) * 100), 71);
   assert.match(floorTable(report), /\| 3x \| 30000 \| 33% \|/);
 });

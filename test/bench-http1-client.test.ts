@@ -38,7 +38,10 @@ test('the parser finds each response end, however the bytes are split, and reads
     assert.deepEqual(whole.push(Buffer.from(text, 'latin1')), expected[index], text);
     const heads = feedByteByByte(split, text);
     assert.deepEqual(heads.at(-1), expected[index], `byte by byte: ${text}`);
-    assert.ok(heads.slice(0, -1).every((head) => head === undefined), 'no answer before its last byte');
+    assert.ok(
+      heads.slice(0, -1).every((head) => head === undefined),
+      'no answer before its last byte',
+    );
     assert.ok(whole.idle && split.idle);
   }
 });
@@ -50,8 +53,14 @@ test('a body that runs to the connection end completes there; a cut body or a no
   const cut = new Http1ResponseParser();
   assert.equal(cut.push(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc')), undefined);
   assert.throws(() => cut.end(), /middle of a response body/);
-  assert.throws(() => new Http1ResponseParser().push(Buffer.from('SSH-2.0-OpenSSH\r\n\r\n')), /not an HTTP\/1.1 response/);
-  assert.throws(() => new Http1ResponseParser().push(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n')), /bad content-length/);
+  assert.throws(
+    () => new Http1ResponseParser().push(Buffer.from('SSH-2.0-OpenSSH\r\n\r\n')),
+    /not an HTTP\/1.1 response/,
+  );
+  assert.throws(
+    () => new Http1ResponseParser().push(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n')),
+    /bad content-length/,
+  );
 });
 
 async function listen(server: Server | ReturnType<typeof createHttpServer>): Promise<string> {
@@ -63,11 +72,14 @@ test('warm connections are greeted with a request, so a server waiting for their
   let connections = 0;
   const greeted: string[] = [];
   // Node answers 408 and closes a connection that has sent no request for headersTimeout.
-  const server = createHttpServer({ headersTimeout: 1000, requestTimeout: 5000, connectionsCheckingInterval: 100 }, (request, response) => {
-    request.resume();
-    if (request.url === '/hello') greeted.push(request.url);
-    response.end('ok');
-  });
+  const server = createHttpServer(
+    { headersTimeout: 1000, requestTimeout: 5000, connectionsCheckingInterval: 100 },
+    (request, response) => {
+      request.resume();
+      if (request.url === '/hello') greeted.push(request.url);
+      response.end('ok');
+    },
+  );
   server.on('connection', () => (connections += 1));
   const client = new LoadClient(await listen(server), { connections: 3, greeting: { method: 'GET', path: '/hello' } });
   try {
@@ -75,7 +87,10 @@ test('warm connections are greeted with a request, so a server waiting for their
     assert.deepEqual(greeted, ['/hello', '/hello', '/hello'], 'each connection greeted once');
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const answers = await Promise.all(Array.from({ length: 3 }, () => client.send({ method: 'GET', path: '/' })));
-    assert.deepEqual(answers.map((answer) => answer.outcome), ['ok', 'ok', 'ok']);
+    assert.deepEqual(
+      answers.map((answer) => answer.outcome),
+      ['ok', 'ok', 'ok'],
+    );
     assert.equal(connections, 3, 'the warm connections were still open');
     assert.equal(greeted.length, 3, 'no greeting on reuse');
   } finally {
@@ -97,10 +112,17 @@ test('the client reuses keep-alive connections, opens new ones when a server clo
   const client = new LoadClient(await listen(server), { connections: 4 });
   try {
     assert.equal(await client.warm(), 4);
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, index) => client.send({ method: 'POST', path: '/', body: JSON.stringify({ index }) })));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        client.send({ method: 'POST', path: '/', body: JSON.stringify({ index }) }),
+      ),
+    );
     assert.ok(answers.every((answer) => answer.outcome === 'ok'));
     assert.equal(connections, 4, 'forty requests on the four warm connections');
-    assert.deepEqual(await client.send({ method: 'GET', path: '/shed' }), { outcome: 'shed', failureKind: 'ERR_ADMISSION_OVERLOADED' });
+    assert.deepEqual(await client.send({ method: 'GET', path: '/shed' }), {
+      outcome: 'shed',
+      failureKind: 'ERR_ADMISSION_OVERLOADED',
+    });
     const closing = await Promise.all(Array.from({ length: 8 }, () => client.send({ method: 'GET', path: '/close' })));
     assert.ok(closing.every((answer) => answer.outcome === 'ok'));
     assert.ok(connections >= 8, `a new connection for each one the server closed (${connections})`);
@@ -126,9 +148,11 @@ test('a spreading client sends each request on the connection idle longest, as s
     for (const client of [spreading, reusing]) {
       assert.equal(await client.warm(), 4);
       ports.length = 0;
-      for (let request = 0; request < 8; request += 1) assert.equal((await client.send({ method: 'GET', path: '/' })).outcome, 'ok');
+      for (let request = 0; request < 8; request += 1)
+        assert.equal((await client.send({ method: 'GET', path: '/' })).outcome, 'ok');
       const used = new Set(ports).size;
-      if (client === spreading) assert.deepEqual([used, ports.slice(4)], [4, ports.slice(0, 4)], 'round the four connections, in turn');
+      if (client === spreading)
+        assert.deepEqual([used, ports.slice(4)], [4, ports.slice(0, 4)], 'round the four connections, in turn');
       else assert.equal(used, 1, 'one request at a time reuses the connection used last');
     }
   } finally {

@@ -17,7 +17,8 @@ import { dataOf, SseStreamReader } from '../benchmarks/lib/sse-events.ts';
 import { clientFailureKind, statusFailureKind, verdictFailureKind } from '../benchmarks/lib/stream-recorder.ts';
 import { openFilesLimit, runStreamUsers } from '../benchmarks/lib/stream-users.ts';
 
-const chunk = (delta: object) => `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
+const chunk = (delta: object) =>
+  `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
 
 test('SSE: the first content token is reported once, across chunk boundaries; a role-only chunk is not content', () => {
   const reader = new SseStreamReader();
@@ -36,7 +37,9 @@ test('SSE: an error event after content wins over everything after it; comments 
   const reader = new SseStreamReader();
   reader.push(': keep-alive\r\n\r\n' + chunk({ content: 'a' }).replaceAll('\n', '\r\n'));
   assert.equal(reader.sawContent, true);
-  reader.push('data: {"error": {"message": "upstream broke off", "type": "server_error", "param": null, "code": "err_upstream_bad_response"}}\n\n');
+  reader.push(
+    'data: {"error": {"message": "upstream broke off", "type": "server_error", "param": null, "code": "err_upstream_bad_response"}}\n\n',
+  );
   reader.push('data: [DONE]\n\n');
   assert.deepEqual(reader.verdict(), { kind: 'error event', code: 'err_upstream_bad_response' });
   assert.equal(dataOf('event: x\ndata: one\ndata:two'), 'one\ntwo');
@@ -72,18 +75,31 @@ test('the peak counter keeps the most open at once and refuses a leave without a
 });
 
 test('the open files limit is read from /proc/<pid>/limits text', () => {
-  const limits = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            20000                524288               files\n';
+  const limits =
+    'Limit                     Soft Limit           Hard Limit           Units\nMax open files            20000                524288               files\n';
   assert.equal(openFilesLimit(limits), 20000);
-  assert.equal(openFilesLimit('Max open files            unlimited            unlimited            files\n'), Number.POSITIVE_INFINITY);
+  assert.equal(
+    openFilesLimit('Max open files            unlimited            unlimited            files\n'),
+    Number.POSITIVE_INFINITY,
+  );
   assert.equal(openFilesLimit('no such line'), undefined);
 });
 
 test('backend settings: KEY=JSON pairs; a sized key the schema does not know is left out, a given one is kept', async () => {
-  assert.deepEqual(parseBackendPairs(['connections=64', 'adaptive_concurrency={"enabled":false}', 'name=plain']), { connections: 64, adaptive_concurrency: { enabled: false }, name: 'plain' });
+  assert.deepEqual(parseBackendPairs(['connections=64', 'adaptive_concurrency={"enabled":false}', 'name=plain']), {
+    connections: 64,
+    adaptive_concurrency: { enabled: false },
+    name: 'plain',
+  });
   const dir = await mkdtemp(join(tmpdir(), 'bench-many-users-'));
   try {
     const path = join(dir, 'config.yaml');
-    const config = { models: { repository: dir, build_defaults: false }, backends: [{ name: 'sim', dialect: 'openai', replicas: [{ url: 'http://127.0.0.1:9' }], models: [{ name: 'm' }] }] };
+    const config = {
+      models: { repository: dir, build_defaults: false },
+      backends: [
+        { name: 'sim', dialect: 'openai', replicas: [{ url: 'http://127.0.0.1:9' }], models: [{ name: 'm' }] },
+      ],
+    };
     await writeFile(path, JSON.stringify(config));
     const result = await applyBackendSettings(path, { connections: 10, no_such_setting: 1 }, {});
     assert.deepEqual(result, { applied: { connections: 10 }, unknown: ['no_such_setting'] });
@@ -109,7 +125,9 @@ const seenPaths: string[] = [];
 
 function answer(behaviour: string, response: ServerResponse): void {
   if (behaviour === 'shed') {
-    response.writeHead(429, { 'x-sluice-error-code': 'ERR_ADMISSION_OVERLOADED', 'content-type': 'application/json' }).end('{}');
+    response
+      .writeHead(429, { 'x-sluice-error-code': 'ERR_ADMISSION_OVERLOADED', 'content-type': 'application/json' })
+      .end('{}');
     return;
   }
   response.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -124,7 +142,10 @@ function stream(behaviour: string, response: ServerResponse): void {
   response.write(chunk({ role: 'assistant', content: 'hi' }));
   if (behaviour === 'reset') response.write('', () => response.socket?.destroy());
   else if (behaviour === 'truncated') response.end();
-  else if (behaviour === 'error-event') response.end('data: {"error":{"message":"x","type":"server_error","param":null,"code":"err_upstream_timeout"}}\n\n');
+  else if (behaviour === 'error-event')
+    response.end(
+      'data: {"error":{"message":"x","type":"server_error","param":null,"code":"err_upstream_timeout"}}\n\n',
+    );
   else response.end(chunk({ content: ' there' }) + 'data: [DONE]\n\n');
 }
 
@@ -158,7 +179,13 @@ test('stream users: one connection each, every stream open at once, failures by 
   assert.deepEqual(seenPaths, Array(BEHAVIOURS.length).fill('/v1/chat/completions'));
   assert.equal(summary.sent, 6);
   assert.equal(summary.completed, 1);
-  assert.deepEqual(summary.errors, { 'error event err_upstream_timeout': 1, reset: 1, 'status 429 ERR_ADMISSION_OVERLOADED': 1, timeout: 1, truncated: 1 });
+  assert.deepEqual(summary.errors, {
+    'error event err_upstream_timeout': 1,
+    reset: 1,
+    'status 429 ERR_ADMISSION_OVERLOADED': 1,
+    timeout: 1,
+    truncated: 1,
+  });
   assert.equal(summary.failed, 5);
   assert.equal(summary.peakOpen, STREAMING.length);
   // First tokens: every 200 stream but the hung one; whole-stream times: the completed one only.
@@ -168,5 +195,15 @@ test('stream users: one connection each, every stream open at once, failures by 
 });
 
 test('stream users: load goes to loopback only', async () => {
-  await assert.rejects(runStreamUsers({ origin: 'http://example.com', users: 1, rampMs: 0, path: '/', body: () => '{}', streamTimeoutMs: 100 }), /loopback only/);
+  await assert.rejects(
+    runStreamUsers({
+      origin: 'http://example.com',
+      users: 1,
+      rampMs: 0,
+      path: '/',
+      body: () => '{}',
+      streamTimeoutMs: 100,
+    }),
+    /loopback only/,
+  );
 });

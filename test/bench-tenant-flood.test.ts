@@ -20,20 +20,38 @@ function summary(ok: number, shed: number): RunSummary {
   return recorder.summarize({ mode: 'open-loop', durationMs: 1000, elapsedMs: 1000, scheduled: ok + shed });
 }
 
-test('the table gives the quiet tenant\'s share answered and the share of refusals the flood bore', () => {
+test("the table gives the quiet tenant's share answered and the share of refusals the flood bore", () => {
   const rows: FloodRow[] = [
-    { round: 1, floodMultiplier: 0, interactive: summary(100, 0), flood: undefined, shedByTenant: {}, refusedByGuard: { concurrency: 0, loop_lag: 0, tenant_share: 0 } },
-    { round: 1, floodMultiplier: 3, interactive: summary(90, 10), flood: summary(250, 2750), shedByTenant: { interactive: 10, flood: 2750 }, refusedByGuard: { loop_lag: 2000, tenant_share: 760 } },
+    {
+      round: 1,
+      floodMultiplier: 0,
+      interactive: summary(100, 0),
+      flood: undefined,
+      shedByTenant: {},
+      refusedByGuard: { concurrency: 0, loop_lag: 0, tenant_share: 0 },
+    },
+    {
+      round: 1,
+      floodMultiplier: 3,
+      interactive: summary(90, 10),
+      flood: summary(250, 2750),
+      shedByTenant: { interactive: 10, flood: 2750 },
+      refusedByGuard: { loop_lag: 2000, tenant_share: 760 },
+    },
   ];
   const [header, , alone, flooded] = floodTable(rows, 1000).split('\n');
   assert.match(header ?? '', /\| round \| flood \| interactive sent\/s \| interactive 2xx \|/);
-  const cells = (line: string | undefined) => (line ?? '').split('|').map((cell) => cell.trim()).filter((cell) => cell !== '');
+  const cells = (line: string | undefined) =>
+    (line ?? '')
+      .split('|')
+      .map((cell) => cell.trim())
+      .filter((cell) => cell !== '');
   assert.deepEqual(cells(alone).slice(0, 4), ['1', 'none', '100', '100.0%']);
   assert.equal(cells(alone).at(-2), 'nothing shed');
   const row = cells(flooded);
   assert.deepEqual(row.slice(0, 4), ['1', '3x', '100', '90.0%']);
-  assert.equal(row[7], '10', 'the quiet tenant\'s 429s');
-  assert.equal(row[9], '250 (25%)', 'the flood\'s goodput, as a share of capacity');
+  assert.equal(row[7], '10', "the quiet tenant's 429s");
+  assert.equal(row[9], '250 (25%)', "the flood's goodput, as a share of capacity");
   assert.equal(row.at(-2), '99.6%', 'the flood bore 2750 of 2760 refusals');
   assert.equal(row.at(-1), 'loop_lag 2000, tenant_share 760');
 });

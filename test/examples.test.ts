@@ -10,6 +10,9 @@ const EXAMPLES = join(import.meta.dirname, '..', 'examples');
 for (const file of readdirSync(EXAMPLES).filter((name) => name.endsWith('.yaml'))) {
   test(`examples/${file} is a valid configuration`, () => {
     const config = loadConfig({ file: join(EXAMPLES, file), env: {} });
-    assert.ok(config.backends.length + config.tenants.length > 0, 'the example configures something beyond the defaults');
+    assert.ok(
+      config.backends.length + config.tenants.length > 0,
+      'the example configures something beyond the defaults',
+    );
   });
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { Client } from 'undici';
-import { openOnnxSession } from '../src/models/onnx-session.ts';
-import type { Sluice } from '../src/server.ts';
+import { openOnnxSession } from '../src/engines/local/models/onnx-session.ts';
+import type { Sluice } from '../src/http/server.ts';
 import { HeldSessions, until } from './support/held-sessions.ts';
 import { repositoryWith } from './support/repository.ts';
 import { startTestSluice } from './support/server.ts';
@@ -47,7 +47,12 @@ async function heldServer(config: Record<string, unknown>) {
 }
 
 const predict = (sluice: Sluice, text: string, headers: Record<string, string> = {}) =>
-  sluice.app.inject({ method: 'POST', url: '/v1/models/triage-small:predict', payload: { instances: [text] }, headers });
+  sluice.app.inject({
+    method: 'POST',
+    url: '/v1/models/triage-small:predict',
+    payload: { instances: [text] },
+    headers,
+  });
 
 /**
  * Two requests in flight: the first one's batch held in the session, the second queued
@@ -80,21 +85,48 @@ describe('HTTP admission gate', () => {
       const v1 = await predict(sluice, 'one too many');
       assertOverloaded(v1);
       assert.deepEqual(Object.keys(v1.json()), ['error']);
-      assert.match(v1.json().error, /at its limit of 2 concurrent inference requests; the request was refused before its body was read/);
+      assert.match(
+        v1.json().error,
+        /at its limit of 2 concurrent inference requests; the request was refused before its body was read/,
+      );
 
-      const v2 = await sluice.app.inject({ method: 'POST', url: '/v2/models/triage-small/versions/1/infer', payload: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['x'] }] } });
+      const v2 = await sluice.app.inject({
+        method: 'POST',
+        url: '/v2/models/triage-small/versions/1/infer',
+        payload: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['x'] }] },
+      });
       assertOverloaded(v2);
       assert.deepEqual(Object.keys(v2.json()), ['error']);
 
-      const openai = await sluice.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { model: 'embed', input: 'x' } });
+      const openai = await sluice.app.inject({
+        method: 'POST',
+        url: '/v1/embeddings',
+        payload: { model: 'embed', input: 'x' },
+      });
       assertOverloaded(openai);
       const { error } = openai.json();
-      assert.deepEqual({ ...error, message: undefined }, { message: undefined, type: 'rate_limit_error', param: null, code: 'err_admission_overloaded' });
+      assert.deepEqual(
+        { ...error, message: undefined },
+        { message: undefined, type: 'rate_limit_error', param: null, code: 'err_admission_overloaded' },
+      );
 
-      const unparsable = await sluice.app.inject({ method: 'POST', url: '/v1/embeddings', headers: { 'content-type': 'application/json' }, payload: '{"model": "embed", "input": [' });
+      const unparsable = await sluice.app.inject({
+        method: 'POST',
+        url: '/v1/embeddings',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"model": "embed", "input": [',
+      });
       assert.equal(unparsable.statusCode, 429, 'a body that would be a 400 is never parsed');
 
-      for (const url of ['/v2/health/ready', '/v2/health/live', '/v2', '/v2/models/triage-small', '/v2/models/triage-small/stats', '/v1/models', '/metrics']) {
+      for (const url of [
+        '/v2/health/ready',
+        '/v2/health/live',
+        '/v2',
+        '/v2/models/triage-small',
+        '/v2/models/triage-small/stats',
+        '/v1/models',
+        '/metrics',
+      ]) {
         assert.equal((await sluice.app.inject(url)).statusCode, 200, `${url} is never gated`);
       }
       const metrics = await metricsText(sluice);
@@ -102,12 +134,19 @@ describe('HTTP admission gate', () => {
       assert.match(metrics, /^sluice_admission_inflight 2$/m);
       assert.match(metrics, /^sluice_admission_refused_total\{guard="concurrency"\} 4$/m);
       assert.match(metrics, /^sluice_admission_refused_total\{guard="loop_lag"\} 0$/m);
-      assert.match(metrics, /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="default"\} 2/);
-      assert.match(metrics, /sluice_shed_total\{model="_unresolved",version="",reason="overloaded",tenant="default"\} 2/);
+      assert.match(
+        metrics,
+        /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="default"\} 2/,
+      );
+      assert.match(
+        metrics,
+        /sluice_shed_total\{model="_unresolved",version="",reason="overloaded",tenant="default"\} 2/,
+      );
       assert.match(metrics, /sluice_requests_total\{model="_unresolved",version="",protocol="openai",status="429"\} 2/);
 
       sessions.held.release();
-      for (const response of await Promise.all(running)) assert.equal(response.statusCode, 200, 'the admitted requests are served');
+      for (const response of await Promise.all(running))
+        assert.equal(response.statusCode, 200, 'the admitted requests are served');
       assert.equal((await predict(sluice, 'after the release')).statusCode, 200, 'admitted again');
       assert.match(await metricsText(sluice), /^sluice_admission_inflight 0$/m);
     } finally {
@@ -125,7 +164,12 @@ describe('HTTP admission gate', () => {
       for (let index = 0; index < 20; index += 1) {
         const response = await (index % 2 === 0
           ? sluice.app.inject({ method: 'POST', url: '/v2/models/no-such-model/infer', payload: { inputs: [] } })
-          : sluice.app.inject({ method: 'POST', url: '/v1/models/triage-small:predict', headers: { 'content-type': 'application/json' }, payload: '{"instances": [' }));
+          : sluice.app.inject({
+              method: 'POST',
+              url: '/v1/models/triage-small:predict',
+              headers: { 'content-type': 'application/json' },
+              payload: '{"instances": [',
+            }));
         statuses.add(response.statusCode);
       }
       assert.deepEqual(statuses, new Set([404, 400]));
@@ -146,11 +190,27 @@ describe('HTTP admission gate', () => {
       const { running } = await occupyTwo(sluice, sessions.held, key);
       assertOverloaded(await predict(sluice, 'one too many', key));
       assertOverloaded(await predict(sluice, 'no key: refused before authentication'));
-      assertOverloaded(await sluice.app.inject({ method: 'POST', url: '/v1/models/made-up-model:predict', payload: { instances: ['x'] }, headers: key }));
+      assertOverloaded(
+        await sluice.app.inject({
+          method: 'POST',
+          url: '/v1/models/made-up-model:predict',
+          payload: { instances: ['x'] },
+          headers: key,
+        }),
+      );
       const metrics = await metricsText(sluice);
-      assert.match(metrics, /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="clinic"\} 1/);
-      assert.match(metrics, /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="_unauthenticated"\} 1/);
-      assert.match(metrics, /sluice_shed_total\{model="_unresolved",version="",reason="overloaded",tenant="clinic"\} 1/);
+      assert.match(
+        metrics,
+        /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="clinic"\} 1/,
+      );
+      assert.match(
+        metrics,
+        /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="_unauthenticated"\} 1/,
+      );
+      assert.match(
+        metrics,
+        /sluice_shed_total\{model="_unresolved",version="",reason="overloaded",tenant="clinic"\} 1/,
+      );
       assert.doesNotMatch(metrics, /made-up-model/);
       sessions.held.release();
       for (const response of await Promise.all(running)) assert.equal(response.statusCode, 200);
@@ -174,15 +234,27 @@ describe('HTTP admission gate', () => {
       await until(() => sessions.held.held === 1, 'the first batch is held in the session');
       running.push(predict(sluice, 'flood, first', flood));
       running.push(predict(sluice, 'flood, second', flood));
-      await until(() => sluice.models.resolve('triage-small').stats()?.queued === 2, 'the flood\'s two requests are queued');
+      await until(
+        () => sluice.models.resolve('triage-small').stats()?.queued === 2,
+        "the flood's two requests are queued",
+      );
       const third = await predict(sluice, 'flood, third', flood);
       assertOverloaded(third);
-      assert.match(third.json().error, /tenant "flood" holds its share of the server's limit of 4 concurrent inference requests while other tenants are active/);
+      assert.match(
+        third.json().error,
+        /tenant "flood" holds its share of the server's limit of 4 concurrent inference requests while other tenants are active/,
+      );
       running.push(predict(sluice, 'light, second: a permit was kept for it', light));
-      await until(() => sluice.models.resolve('triage-small').stats()?.queued === 3, 'the light tenant\'s second request is queued');
+      await until(
+        () => sluice.models.resolve('triage-small').stats()?.queued === 3,
+        "the light tenant's second request is queued",
+      );
       const metrics = await metricsText(sluice);
       assert.match(metrics, /^sluice_admission_refused_total\{guard="tenant_share"\} 1$/m);
-      assert.match(metrics, /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="flood"\} 1/);
+      assert.match(
+        metrics,
+        /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="flood"\} 1/,
+      );
       assert.doesNotMatch(metrics, /reason="overloaded",tenant="light"/);
       assert.match(metrics, /^sluice_admission_tenant_inflight\{tenant="flood"\} 2$/m);
       assert.match(metrics, /^sluice_admission_tenant_inflight\{tenant="light"\} 2$/m);
@@ -202,7 +274,12 @@ describe('HTTP admission gate', () => {
     const origin = await sluice.app.listen({ host: '127.0.0.1', port: 0 });
     const client = new Client(origin);
     const post = async (text: string) => {
-      const response = await client.request({ method: 'POST', path: '/v1/models/triage-small:predict', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [text.repeat(400)] }) });
+      const response = await client.request({
+        method: 'POST',
+        path: '/v1/models/triage-small:predict',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ instances: [text.repeat(400)] }),
+      });
       return { status: response.statusCode, body: (await response.body.json()) as Record<string, unknown> };
     };
     try {
@@ -227,8 +304,17 @@ describe('HTTP admission gate', () => {
     const origin = await sluice.app.listen({ host: '127.0.0.1', port: 0 });
     const client = new Client(origin);
     const post = async (path: string, payload: unknown, headers: Record<string, string> = {}) => {
-      const response = await client.request({ method: 'POST', path, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) });
-      return { status: response.statusCode, headers: response.headers, body: (await response.body.json()) as Record<string, unknown> };
+      const response = await client.request({
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(payload),
+      });
+      return {
+        status: response.statusCode,
+        headers: response.headers,
+        body: (await response.body.json()) as Record<string, unknown>,
+      };
     };
     try {
       const { running } = await occupyTwo(sluice, sessions.held);
@@ -238,8 +324,15 @@ describe('HTTP admission gate', () => {
       assert.equal(v1.headers['x-request-id'], 'screened-1');
       assert.match(String(v1.headers['retry-after']), /^[1-9][0-9]*$/);
       assert.match(String(v1.headers['retry-after-ms']), /^[1-9][0-9]*$/);
-      assert.equal(Number(v1.headers['retry-after']), Math.max(1, Math.ceil(Number(v1.headers['retry-after-ms']) / 1000)), 'Retry-After is retry-after-ms in whole seconds, at least 1');
-      assert.match(String(v1.body['error']), /at its limit of 2 concurrent inference requests; the request was refused before its body was read/);
+      assert.equal(
+        Number(v1.headers['retry-after']),
+        Math.max(1, Math.ceil(Number(v1.headers['retry-after-ms']) / 1000)),
+        'Retry-After is retry-after-ms in whole seconds, at least 1',
+      );
+      assert.match(
+        String(v1.body['error']),
+        /at its limit of 2 concurrent inference requests; the request was refused before its body was read/,
+      );
       const v2 = await post('/v2/models/triage-small/versions/1/infer', { inputs: [] });
       assert.equal(v2.status, 429);
       assert.deepEqual(Object.keys(v2.body), ['error']);
@@ -248,13 +341,23 @@ describe('HTTP admission gate', () => {
       assert.equal((openai.body['error'] as { code: string }).code, 'err_admission_overloaded');
       assert.equal((openai.body['error'] as { type: string }).type, 'rate_limit_error');
       const metrics = await metricsText(sluice);
-      assert.match(metrics, /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="default"\} 2/);
-      assert.match(metrics, /sluice_shed_total\{model="_unresolved",version="",reason="overloaded",tenant="default"\} 1/);
-      assert.match(metrics, /sluice_requests_total\{model="triage-small",version="1",protocol="kserve-v1",status="429"\} 1/);
+      assert.match(
+        metrics,
+        /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="default"\} 2/,
+      );
+      assert.match(
+        metrics,
+        /sluice_shed_total\{model="_unresolved",version="",reason="overloaded",tenant="default"\} 1/,
+      );
+      assert.match(
+        metrics,
+        /sluice_requests_total\{model="triage-small",version="1",protocol="kserve-v1",status="429"\} 1/,
+      );
       sessions.held.release();
       await Promise.all(running);
       // A request admitted by the screen returns its permit when its response finishes.
-      for (let index = 0; index < 3; index += 1) assert.equal((await post('/v1/models/triage-small:predict', { instances: [`after ${index}`] })).status, 200);
+      for (let index = 0; index < 3; index += 1)
+        assert.equal((await post('/v1/models/triage-small:predict', { instances: [`after ${index}`] })).status, 200);
       assert.match(await metricsText(sluice), /sluice_admission_inflight 0/);
     } finally {
       sessions.held.release();
@@ -264,7 +367,10 @@ describe('HTTP admission gate', () => {
   });
 
   test('with load control off there is no gate', async () => {
-    const { sluice, sessions } = await heldServer({ load_control: { enabled: false }, admission: { min_limit: 1, max_limit: 1, initial_limit: 1 } });
+    const { sluice, sessions } = await heldServer({
+      load_control: { enabled: false },
+      admission: { min_limit: 1, max_limit: 1, initial_limit: 1 },
+    });
     try {
       const first = predict(sluice, 'the first one');
       await until(() => sessions.held.held === 1, 'the first batch is held in the session');

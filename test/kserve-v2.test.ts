@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Sluice } from '../src/server.ts';
+import type { Sluice } from '../src/http/server.ts';
 import { startTestSluice } from './support/server.ts';
 
 let sluice: Sluice;
@@ -84,7 +84,9 @@ describe('KServe v2 infer', () => {
   });
 
   test('nested data and [N, 1] shapes are accepted', async () => {
-    const response = await post('/v2/models/triage-small/infer', { inputs: [{ name: 'text', datatype: 'BYTES', shape: [2, 1], data: [['billing question'], ['chest pain']] }] });
+    const response = await post('/v2/models/triage-small/infer', {
+      inputs: [{ name: 'text', datatype: 'BYTES', shape: [2, 1], data: [['billing question'], ['chest pain']] }],
+    });
     assert.equal(response.statusCode, 200);
     assert.deepEqual(response.json().outputs[0].shape, [2, 8]);
   });
@@ -109,9 +111,15 @@ describe('KServe v2 infer', () => {
   });
 
   test('outputs selection: known output returned, unknown output is a 400', async () => {
-    const ok = await post('/v2/models/embed/infer', { inputs: [textInput(['hello'])], outputs: [{ name: 'embedding' }] });
+    const ok = await post('/v2/models/embed/infer', {
+      inputs: [textInput(['hello'])],
+      outputs: [{ name: 'embedding' }],
+    });
     assert.equal(ok.statusCode, 200);
-    assert.deepEqual(ok.json().outputs.map((output: { name: string }) => output.name), ['embedding']);
+    assert.deepEqual(
+      ok.json().outputs.map((output: { name: string }) => output.name),
+      ['embedding'],
+    );
     const bad = await post('/v2/models/embed/infer', { inputs: [textInput(['hello'])], outputs: [{ name: 'logits' }] });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.headers['x-sluice-error-code'], 'ERR_TENSOR_UNKNOWN_OUTPUT');
@@ -121,14 +129,49 @@ describe('KServe v2 infer', () => {
   const badRequests: Array<[string, unknown, string, RegExp]> = [
     ['inputs missing', {}, 'ERR_REQUEST_INVALID', /inputs/],
     ['inputs not an array', { inputs: 'text' }, 'ERR_REQUEST_INVALID', /inputs/],
-    ['tensor without datatype', { inputs: [{ name: 'text', shape: [1], data: ['a'] }] }, 'ERR_REQUEST_INVALID', /datatype/],
-    ['unknown input', { inputs: [{ name: 'txt', datatype: 'BYTES', shape: [1], data: ['a'] }] }, 'ERR_TENSOR_UNKNOWN_INPUT', /no input "txt"/],
+    [
+      'tensor without datatype',
+      { inputs: [{ name: 'text', shape: [1], data: ['a'] }] },
+      'ERR_REQUEST_INVALID',
+      /datatype/,
+    ],
+    [
+      'unknown input',
+      { inputs: [{ name: 'txt', datatype: 'BYTES', shape: [1], data: ['a'] }] },
+      'ERR_TENSOR_UNKNOWN_INPUT',
+      /no input "txt"/,
+    ],
     ['no inputs at all', { inputs: [] }, 'ERR_TENSOR_MISSING_INPUT', /missing input "text"/],
-    ['wrong datatype', { inputs: [{ name: 'text', datatype: 'FP32', shape: [1], data: [1.5] }] }, 'ERR_TENSOR_DATATYPE', /datatype must be BYTES, got FP32/],
-    ['shape and data disagree', { inputs: [{ name: 'text', datatype: 'BYTES', shape: [3], data: ['a', 'b'] }] }, 'ERR_TENSOR_SHAPE', /shape \[3\] holds 3 elements but data has 2/],
-    ['wrong rank', { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1, 2], data: ['a', 'b'] }] }, 'ERR_TENSOR_SHAPE', /shape must be \[N\]/],
-    ['negative dimension', { inputs: [{ name: 'text', datatype: 'BYTES', shape: [-1], data: ['a'] }] }, 'ERR_TENSOR_SHAPE', /non-negative/],
-    ['element of the wrong type', { inputs: [{ name: 'text', datatype: 'BYTES', shape: [2], data: ['a', 7] }] }, 'ERR_TENSOR_DATA', /data\[1\]: 7 is not a valid BYTES value/],
+    [
+      'wrong datatype',
+      { inputs: [{ name: 'text', datatype: 'FP32', shape: [1], data: [1.5] }] },
+      'ERR_TENSOR_DATATYPE',
+      /datatype must be BYTES, got FP32/,
+    ],
+    [
+      'shape and data disagree',
+      { inputs: [{ name: 'text', datatype: 'BYTES', shape: [3], data: ['a', 'b'] }] },
+      'ERR_TENSOR_SHAPE',
+      /shape \[3\] holds 3 elements but data has 2/,
+    ],
+    [
+      'wrong rank',
+      { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1, 2], data: ['a', 'b'] }] },
+      'ERR_TENSOR_SHAPE',
+      /shape must be \[N\]/,
+    ],
+    [
+      'negative dimension',
+      { inputs: [{ name: 'text', datatype: 'BYTES', shape: [-1], data: ['a'] }] },
+      'ERR_TENSOR_SHAPE',
+      /non-negative/,
+    ],
+    [
+      'element of the wrong type',
+      { inputs: [{ name: 'text', datatype: 'BYTES', shape: [2], data: ['a', 7] }] },
+      'ERR_TENSOR_DATA',
+      /data\[1\]: 7 is not a valid BYTES value/,
+    ],
     ['empty batch', { inputs: [textInput([])] }, 'ERR_REQUEST_EMPTY_INPUT', /no items/],
     ['empty string', { inputs: [textInput([''])] }, 'ERR_REQUEST_INVALID', /item 0.*text/],
   ];
@@ -150,11 +193,18 @@ describe('KServe v2 infer', () => {
       reminder: { name: 'reminder_sent', datatype: 'BOOL', shape: [1], data: [true] },
       weekday: { name: 'weekday', datatype: 'BYTES', shape: [1], data: ['mon'] },
     };
-    const send = (inputs: unknown[]) => post('/v2/models/noshow-risk/infer', { inputs: [...inputs, ...extraTabularInputs(1)] });
+    const send = (inputs: unknown[]) =>
+      post('/v2/models/noshow-risk/infer', { inputs: [...inputs, ...extraTabularInputs(1)] });
     const range = await send([{ ...base.age, data: [500] }, base.lead, base.prior, base.reminder, base.weekday]);
     assert.equal(range.statusCode, 400);
     assert.match(range.json().error, /age/);
-    const category = await send([base.age, base.lead, base.prior, base.reminder, { ...base.weekday, data: ['someday'] }]);
+    const category = await send([
+      base.age,
+      base.lead,
+      base.prior,
+      base.reminder,
+      { ...base.weekday, data: ['someday'] },
+    ]);
     assert.equal(category.statusCode, 400);
     assert.match(category.json().error, /weekday/);
     const fraction = await send([base.age, base.lead, { ...base.prior, data: [1.5] }, base.reminder, base.weekday]);
@@ -186,7 +236,10 @@ describe('KServe v2 statistics', () => {
     assert.equal(stats.name, 'triage-small');
     assert.ok(stats.inference_count >= 1);
     assert.ok(stats.execution_count >= 1);
-    const counted = stats.batch_stats.reduce((sum: number, entry: { batch_size: number; count: number }) => sum + entry.batch_size * entry.count, 0);
+    const counted = stats.batch_stats.reduce(
+      (sum: number, entry: { batch_size: number; count: number }) => sum + entry.batch_size * entry.count,
+      0,
+    );
     assert.equal(counted, stats.inference_count);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { before, describe, test } from 'node:test';
 import { request } from 'undici';
-import type { Sluice } from '../src/server.ts';
+import type { Sluice } from '../src/http/server.ts';
 import { HeldSessions, until } from './support/held-sessions.ts';
 import { repositoryWith } from './support/repository.ts';
 import { startTestSluice } from './support/server.ts';
@@ -15,7 +15,12 @@ const QUEUE_ROWS = 4;
 let repository: string;
 before(async () => {
   repository = await repositoryWith<SchedulingDocument>(['triage-small', 'embed'], (document) => {
-    document.scheduling = { priority_levels: 3, default_priority_level: 2, max_queue_size: QUEUE_ROWS, default_timeout_ms: 10_000 };
+    document.scheduling = {
+      priority_levels: 3,
+      default_priority_level: 2,
+      max_queue_size: QUEUE_ROWS,
+      default_timeout_ms: 10_000,
+    };
   });
 });
 
@@ -29,7 +34,9 @@ async function heldServer(config: Record<string, unknown> = {}) {
 }
 
 /** Runs `body` against a held server, then lets every batch go and closes it. */
-async function withHeldServer(body: (server: { sluice: Sluice; sessions: HeldSessions }) => Promise<void>): Promise<void> {
+async function withHeldServer(
+  body: (server: { sluice: Sluice; sessions: HeldSessions }) => Promise<void>,
+): Promise<void> {
   const server = await heldServer();
   try {
     await body(server);
@@ -40,7 +47,12 @@ async function withHeldServer(body: (server: { sluice: Sluice; sessions: HeldSes
 }
 
 const predict = (sluice: Sluice, text: string, headers: Record<string, string> = {}) =>
-  sluice.app.inject({ method: 'POST', url: '/v1/models/triage-small:predict', payload: { instances: [text] }, headers });
+  sluice.app.inject({
+    method: 'POST',
+    url: '/v1/models/triage-small:predict',
+    payload: { instances: [text] },
+    headers,
+  });
 
 /**
  * Starts one request whose batch is held in the session, so the only instance is busy.
@@ -66,19 +78,30 @@ describe('bounded queues', () => {
       assert.ok(Number(shed.headers['retry-after-ms']) >= 1);
       assert.deepEqual(Object.keys(shed.json()), ['error']);
 
-      const embeddings = await sluice.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { model: 'embed', input: Array(QUEUE_ROWS + 1).fill('x') } });
+      const embeddings = await sluice.app.inject({
+        method: 'POST',
+        url: '/v1/embeddings',
+        payload: { model: 'embed', input: Array(QUEUE_ROWS + 1).fill('x') },
+      });
       assert.equal(embeddings.statusCode, 429, 'a request larger than the whole queue is refused');
       assert.equal(embeddings.json().error.type, 'rate_limit_error');
       assert.equal(embeddings.json().error.code, 'err_admission_queue_full');
 
       sessions.release();
-      for (const response of await Promise.all([running, ...queued])) assert.equal(response.statusCode, 200, 'every admitted request is served');
+      for (const response of await Promise.all([running, ...queued]))
+        assert.equal(response.statusCode, 200, 'every admitted request is served');
       const stats = (await sluice.app.inject('/v2/models/triage-small/stats')).json().model_stats[0];
       assert.equal(stats.shed.queue_full, 1);
       assert.deepEqual(stats.shed.by_tenant.default, { queue_full: 1, predicted_miss: 0, deadline: 0 });
       const metrics = (await sluice.app.inject('/metrics')).body;
-      assert.match(metrics, /sluice_shed_total\{model="triage-small",version="1",reason="queue_full",tenant="default"\} 1/);
-      assert.match(metrics, /sluice_requests_total\{model="triage-small",version="1",protocol="kserve-v1",status="429"\} 1/);
+      assert.match(
+        metrics,
+        /sluice_shed_total\{model="triage-small",version="1",reason="queue_full",tenant="default"\} 1/,
+      );
+      assert.match(
+        metrics,
+        /sluice_requests_total\{model="triage-small",version="1",protocol="kserve-v1",status="429"\} 1/,
+      );
     }));
 });
 
@@ -107,7 +130,10 @@ describe('deadlines', () => {
       const late = await sluice.app.inject({
         method: 'POST',
         url: '/v2/models/triage-small/infer',
-        payload: { parameters: { timeout: 20_000 }, inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['20 ms'] }] },
+        payload: {
+          parameters: { timeout: 20_000 },
+          inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['20 ms'] }],
+        },
       });
       assert.equal(late.statusCode, 504);
       sessions.release();
@@ -116,13 +142,23 @@ describe('deadlines', () => {
 
   test('a request that cannot finish before its deadline is refused at once (predicted miss)', async () => {
     const bigQueue = await repositoryWith<SchedulingDocument>('triage-large', (document) => {
-      document.scheduling = { priority_levels: 1, default_priority_level: 1, max_queue_size: 4096, default_timeout_ms: 60_000 };
+      document.scheduling = {
+        priority_levels: 1,
+        default_priority_level: 1,
+        max_queue_size: 4096,
+        default_timeout_ms: 60_000,
+      };
     });
     const sessions = new HeldSessions();
     const sluice = await startTestSluice({ repository: bigQueue, openSession: sessions.open });
     sessions.hold();
     const infer = (texts: string[], headers: Record<string, string> = {}) =>
-      sluice.app.inject({ method: 'POST', url: '/v2/models/triage-large/infer', headers, payload: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [texts.length], data: texts }] } });
+      sluice.app.inject({
+        method: 'POST',
+        url: '/v2/models/triage-large/infer',
+        headers,
+        payload: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [texts.length], data: texts }] },
+      });
     try {
       const first = infer(['the first one']);
       await until(() => sessions.held === 1, 'the first batch is held');
@@ -150,10 +186,11 @@ describe('priorities', () => {
     withHeldServer(async ({ sluice, sessions }) => {
       const { running } = await occupy(sluice, sessions);
       const finished: string[] = [];
-      const send = (name: string, priority: string) => predict(sluice, name, { 'x-priority': priority }).then((response) => {
-        assert.equal(response.statusCode, 200);
-        finished.push(name);
-      });
+      const send = (name: string, priority: string) =>
+        predict(sluice, name, { 'x-priority': priority }).then((response) => {
+          assert.equal(response.statusCode, 200);
+          finished.push(name);
+        });
       const low = send('low', '3');
       await until(() => sluice.models.resolve('triage-small').stats()?.queued === 1, 'the low one is queued');
       const high = send('high', '1');
@@ -179,7 +216,14 @@ describe('priorities', () => {
         assert.equal(response.headers['x-sluice-error-code'], code);
         assert.match(response.json().error, message);
       }
-      const v2 = await sluice.app.inject({ method: 'POST', url: '/v2/models/triage-small/infer', payload: { parameters: { priority: -1 }, inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['x'] }] } });
+      const v2 = await sluice.app.inject({
+        method: 'POST',
+        url: '/v2/models/triage-small/infer',
+        payload: {
+          parameters: { priority: -1 },
+          inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['x'] }],
+        },
+      });
       assert.equal(v2.statusCode, 400);
       assert.match(v2.json().error, /parameters\.priority must be a positive integer/);
     } finally {
@@ -197,7 +241,11 @@ describe('tenants', () => {
   test('with auth on, a missing or unknown key is a 401 and a known key names the tenant', async () => {
     const sluice = await startTestSluice({ repository, config: { auth: { enabled: true }, tenants } });
     try {
-      const missing = await sluice.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { model: 'embed', input: 'hi' } });
+      const missing = await sluice.app.inject({
+        method: 'POST',
+        url: '/v1/embeddings',
+        payload: { model: 'embed', input: 'hi' },
+      });
       assert.equal(missing.statusCode, 401);
       assert.equal(missing.json().error.type, 'authentication_error');
       assert.equal(missing.json().error.code, 'err_auth_missing_key');
@@ -249,8 +297,12 @@ describe('graceful shutdown', () => {
     await until(() => sessions.held === 1, 'the batch is held');
     abort.abort();
     assert.equal(await hungUp, 'AbortError');
-    const counted = async () => (await sluice.metrics.registry.getSingleMetricAsString('sluice_requests_total')).includes('protocol="kserve-v1",status="499"} 1');
-    for (let attempt = 0; attempt < 400 && !(await counted()); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const counted = async () =>
+      (await sluice.metrics.registry.getSingleMetricAsString('sluice_requests_total')).includes(
+        'protocol="kserve-v1",status="499"} 1',
+      );
+    for (let attempt = 0; attempt < 400 && !(await counted()); attempt += 1)
+      await new Promise((resolve) => setTimeout(resolve, 5));
     assert.ok(await counted(), 'the hang-up is counted as 499');
     const shutdown = sluice.shutdown(60_000);
     sessions.release();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Sluice } from '../src/server.ts';
+import type { Sluice } from '../src/http/server.ts';
 import { startTestSluice } from './support/server.ts';
 
 let sluice: Sluice;
@@ -38,12 +38,24 @@ test('a request heavy enough to stall the event loop is preprocessed off the mai
   const long = 'My chest has been hurting since this morning and I feel dizzy when I stand up. '.repeat(40);
   const texts = Array.from({ length: 200 }, (_, index) => `${index} ${long}`);
   const payload = { inputs: [{ name: 'text', datatype: 'BYTES', shape: [texts.length], data: texts }] };
-  const before = (await sluice.app.inject('/metrics')).body.match(/sluice_preprocess_pool_tasks\{state="completed"\} (\d+)/)?.[1];
+  const before = (await sluice.app.inject('/metrics')).body.match(
+    /sluice_preprocess_pool_tasks\{state="completed"\} (\d+)/,
+  )?.[1];
   const heavy = await sluice.app.inject({ method: 'POST', url: '/v2/models/triage-large/infer', payload });
   assert.equal(heavy.statusCode, 200);
-  const after = (await sluice.app.inject('/metrics')).body.match(/sluice_preprocess_pool_tasks\{state="completed"\} (\d+)/)?.[1];
+  const after = (await sluice.app.inject('/metrics')).body.match(
+    /sluice_preprocess_pool_tasks\{state="completed"\} (\d+)/,
+  )?.[1];
   assert.equal(Number(after), Number(before ?? 0) + 1);
-  const light = await sluice.app.inject({ method: 'POST', url: '/v2/models/triage-large/infer', payload: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: [texts[7]] }] } });
+  const light = await sluice.app.inject({
+    method: 'POST',
+    url: '/v2/models/triage-large/infer',
+    payload: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: [texts[7]] }] },
+  });
   const heavyRow: number[] = heavy.json().outputs[0].data.slice(7 * 8, 8 * 8);
-  light.json().outputs[0].data.forEach((value: number, index: number) => assert.ok(Math.abs(value - (heavyRow[index] ?? NaN)) < 1e-5));
+  light
+    .json()
+    .outputs[0].data.forEach((value: number, index: number) =>
+      assert.ok(Math.abs(value - (heavyRow[index] ?? NaN)) < 1e-5),
+    );
 });

@@ -10,10 +10,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ort from 'onnxruntime-node';
 import { parse as parseYaml } from 'yaml';
-import { ModelSpec } from '../src/models/model-spec.ts';
-import { makePreprocessor } from '../src/preprocess/index.ts';
-import type { Row } from '../src/tensors.ts';
-import { buildDefaultModels, DEFAULT_MODEL_NAMES, defaultModelsPresent, type BuiltModelSummary } from '../src/training/build-models.ts';
+import { ModelSpec } from '../src/engines/local/models/model-spec.ts';
+import { makePreprocessor } from '../src/engines/local/preprocess/index.ts';
+import type { Row } from '../src/core/tensors.ts';
+import {
+  buildDefaultModels,
+  DEFAULT_MODEL_NAMES,
+  defaultModelsPresent,
+  type BuiltModelSummary,
+} from '../src/offline/training/build-models.ts';
 
 interface LoadedModel {
   readonly spec: ModelSpec;
@@ -46,7 +51,10 @@ async function loadModel(root: string, name: string): Promise<LoadedModel> {
   const dir = join(root, name, '1');
   const spec = ModelSpec.parse(parseYaml(await readFile(join(dir, 'model.yaml'), 'utf8')));
   const session = await ort.InferenceSession.create(join(dir, spec.onnx));
-  const golden = (await readFile(join(dir, 'golden.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const golden = (await readFile(join(dir, 'golden.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   const preprocess = makePreprocessor(spec);
   const rows = golden.map(({ label: _label, ...item }) => preprocess(item));
   const output = spec.tensors.outputs[0]!.name;
@@ -112,13 +120,19 @@ describe('default model build', { timeout: 240_000 }, () => {
   const model = (name: string): LoadedModel => models.get(name) ?? assert.fail(`${name} not loaded`);
 
   it('writes all four models and reports them present', () => {
-    assert.deepEqual(firstSummaries.map((summary) => summary.name), [...DEFAULT_MODEL_NAMES]);
+    assert.deepEqual(
+      firstSummaries.map((summary) => summary.name),
+      [...DEFAULT_MODEL_NAMES],
+    );
     assert.equal(defaultModelsPresent(first), true);
     assert.equal(defaultModelsPresent(reseeded), false);
   });
 
   it('is deterministic: the same seed writes the same bytes and metrics', async () => {
-    assert.deepEqual(secondSummaries.map((summary) => summary.metrics), firstSummaries.map((summary) => summary.metrics));
+    assert.deepEqual(
+      secondSummaries.map((summary) => summary.metrics),
+      firstSummaries.map((summary) => summary.metrics),
+    );
     for (const name of DEFAULT_MODEL_NAMES) {
       for (const file of ['model.onnx', 'model.yaml', 'README.md', 'golden.jsonl']) {
         const [a, b] = await Promise.all([first, second].map((root) => readFile(join(root, name, '1', file))));
@@ -129,7 +143,10 @@ describe('default model build', { timeout: 240_000 }, () => {
 
   it('gives different weights for a different seed', async () => {
     const summaries = await buildDefaultModels(reseeded, { seed: 8, models: ['triage-small', 'noshow-risk'] });
-    assert.deepEqual(summaries.map((summary) => summary.name), ['triage-small', 'noshow-risk']);
+    assert.deepEqual(
+      summaries.map((summary) => summary.name),
+      ['triage-small', 'noshow-risk'],
+    );
     for (const summary of summaries) {
       const original = firstSummaries.find((candidate) => candidate.name === summary.name);
       assert.notEqual(summary.onnxSha256, original?.onnxSha256, summary.name);
@@ -140,8 +157,16 @@ describe('default model build', { timeout: 240_000 }, () => {
     for (const name of DEFAULT_MODEL_NAMES) {
       const { spec, session } = model(name);
       assert.equal(spec.name, name);
-      assert.deepEqual([...session.inputNames], spec.tensors.inputs.map((tensor) => tensor.name), name);
-      assert.deepEqual([...session.outputNames], spec.tensors.outputs.map((tensor) => tensor.name), name);
+      assert.deepEqual(
+        [...session.inputNames],
+        spec.tensors.inputs.map((tensor) => tensor.name),
+        name,
+      );
+      assert.deepEqual(
+        [...session.outputNames],
+        spec.tensors.outputs.map((tensor) => tensor.name),
+        name,
+      );
       assert.equal(spec.card.build_seconds, undefined);
     }
   });

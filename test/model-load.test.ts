@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ModelRegistry } from '../src/models/registry.ts';
-import { readModelRepository } from '../src/models/repository.ts';
+import { ModelRegistry } from '../src/engines/local/models/registry.ts';
+import { readModelRepository } from '../src/engines/local/models/repository.ts';
 import { repositoryWith as repositoryOf } from './support/repository.ts';
 
 interface TensorDocument {
@@ -19,7 +19,8 @@ interface ModelDocument {
   batching: { max_batch_size: unknown; preferred_batch_sizes: number[] };
 }
 
-const repositoryWith = (change: (document: ModelDocument) => void) => repositoryOf<ModelDocument>('triage-small', change);
+const repositoryWith = (change: (document: ModelDocument) => void) =>
+  repositoryOf<ModelDocument>('triage-small', change);
 
 async function loadError(root: string): Promise<string> {
   const registry = new ModelRegistry({ intraOpThreads: 1, maxItemsPerRequest: 16, loadControl: true });
@@ -41,11 +42,31 @@ test('an unchanged model.yaml loads and warms up', async () => {
 });
 
 const contradictions: Array<[string, (document: ModelDocument) => void, RegExp]> = [
-  ['a tensor name the graph lacks', (d) => ((d.tensors.inputs[0] as TensorDocument).name = 'token_ids'), /"token_ids" is not an input of the graph/],
-  ['a wrong dtype', (d) => ((d.tensors.inputs[0] as TensorDocument).dtype = 'int32'), /tensors\.inputs\.input_ids\.dtype: declared int32, graph has int64/],
-  ['a wrong rank', (d) => ((d.tensors.inputs[1] as TensorDocument).shape = [-1]), /attention_mask\.shape: declared rank 1/],
-  ['a wrong fixed dimension', (d) => ((d.tensors.outputs[0] as TensorDocument).shape = [-1, 5]), /probabilities\.shape\[1\]: declared 5, graph has 8/],
-  ['an output the graph lacks', (d) => void d.tensors.outputs.push({ name: 'logits', dtype: 'float32', shape: [-1, 8] }), /"logits" is not an output of the graph/],
+  [
+    'a tensor name the graph lacks',
+    (d) => ((d.tensors.inputs[0] as TensorDocument).name = 'token_ids'),
+    /"token_ids" is not an input of the graph/,
+  ],
+  [
+    'a wrong dtype',
+    (d) => ((d.tensors.inputs[0] as TensorDocument).dtype = 'int32'),
+    /tensors\.inputs\.input_ids\.dtype: declared int32, graph has int64/,
+  ],
+  [
+    'a wrong rank',
+    (d) => ((d.tensors.inputs[1] as TensorDocument).shape = [-1]),
+    /attention_mask\.shape: declared rank 1/,
+  ],
+  [
+    'a wrong fixed dimension',
+    (d) => ((d.tensors.outputs[0] as TensorDocument).shape = [-1, 5]),
+    /probabilities\.shape\[1\]: declared 5, graph has 8/,
+  ],
+  [
+    'an output the graph lacks',
+    (d) => void d.tensors.outputs.push({ name: 'logits', dtype: 'float32', shape: [-1, 8] }),
+    /"logits" is not an output of the graph/,
+  ],
   ['an undeclared graph input', (d) => void d.tensors.inputs.pop(), /graph input "attention_mask" is not declared/],
 ];
 for (const [name, change, message] of contradictions) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Sluice } from '../src/server.ts';
+import type { Sluice } from '../src/http/server.ts';
 import { startTestSluice } from './support/server.ts';
 
 let sluice: Sluice;
@@ -19,7 +19,10 @@ describe('OpenAI-compatible API', () => {
     assert.equal(response.statusCode, 200);
     const body = response.json();
     assert.equal(body.object, 'list');
-    assert.deepEqual(body.data.map((model: { id: string }) => model.id), ['embed', 'noshow-risk', 'triage-large', 'triage-small']);
+    assert.deepEqual(
+      body.data.map((model: { id: string }) => model.id),
+      ['embed', 'noshow-risk', 'triage-large', 'triage-small'],
+    );
     for (const model of body.data) {
       assert.equal(model.object, 'model');
       assert.equal(model.owned_by, 'sluice');
@@ -56,7 +59,10 @@ describe('OpenAI-compatible API', () => {
     const input = ['refill my inhaler', 'question about my bill'];
     const floats = (await post('/v1/embeddings', { model: 'embed', input, encoding_format: 'float' })).json();
     const base64 = (await post('/v1/embeddings', { model: 'embed', input, encoding_format: 'base64' })).json();
-    assert.deepEqual(floats.data.map((entry: { index: number }) => entry.index), [0, 1]);
+    assert.deepEqual(
+      floats.data.map((entry: { index: number }) => entry.index),
+      [0, 1],
+    );
     for (const [index, entry] of base64.data.entries()) {
       const bytes = Buffer.from(entry.embedding as string, 'base64');
       const decoded = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
@@ -72,7 +78,13 @@ describe('OpenAI-compatible API', () => {
     ['empty array', { model: 'embed', input: [] }, 400, 'err_request_empty_input', null],
     ['empty string', { model: 'embed', input: '' }, 400, 'err_request_invalid', 'text'],
     ['unknown encoding', { model: 'embed', input: 'hi', encoding_format: 'hex' }, 400, 'err_request_invalid', null],
-    ['unsupported dimensions', { model: 'embed', input: 'hi', dimensions: 3 }, 400, 'err_request_invalid', 'dimensions'],
+    [
+      'unsupported dimensions',
+      { model: 'embed', input: 'hi', dimensions: 3 },
+      400,
+      'err_request_invalid',
+      'dimensions',
+    ],
     ['not an embedding model', { model: 'triage-small', input: 'hi' }, 400, 'err_model_unsupported_operation', 'model'],
     ['unknown model', { model: 'text-embedding-3-small', input: 'hi' }, 404, 'err_model_not_found', 'model'],
   ];
@@ -92,7 +104,9 @@ describe('OpenAI-compatible API', () => {
 
 describe('KServe v1 predict', () => {
   test('text instances as bare strings or objects', async () => {
-    const response = await post('/v1/models/triage-large:predict', { instances: ['I need to reschedule my appointment', { text: 'Can I get a copy of my medical records?' }] });
+    const response = await post('/v1/models/triage-large:predict', {
+      instances: ['I need to reschedule my appointment', { text: 'Can I get a copy of my medical records?' }],
+    });
     assert.equal(response.statusCode, 200, response.body);
     const { predictions } = response.json();
     assert.equal(predictions.length, 2);
@@ -106,7 +120,13 @@ describe('KServe v1 predict', () => {
 
   test('tabular instances', async () => {
     const spec = sluice.models.resolve('noshow-risk').spec;
-    const instance: Record<string, unknown> = { age: 50, lead_time_days: 10, prior_no_shows: 1, reminder_sent: true, weekday: 'tue' };
+    const instance: Record<string, unknown> = {
+      age: 50,
+      lead_time_days: 10,
+      prior_no_shows: 1,
+      reminder_sent: true,
+      weekday: 'tue',
+    };
     for (const input of spec.inputs) {
       const schema = input.schema as { enum?: string[] } | undefined;
       if (!(input.name in instance)) instance[input.name] = schema?.enum?.[0] ?? 0;
@@ -134,8 +154,20 @@ describe('KServe v1 predict', () => {
     ['instances not an array', 'triage-small', { instances: 'hi' }, 400, /instances/],
     ['empty instances', 'triage-small', { instances: [] }, 400, /no items/],
     ['wrong type', 'triage-small', { instances: [17] }, 400, /instances\[0\]\.text: must be string/],
-    ['unknown field', 'triage-small', { instances: [{ text: 'hi', lang: 'en' }] }, 400, /instances\[0\]: unknown field "lang"/],
-    ['missing field', 'triage-small', { instances: [{ body: 'hi' }] }, 400, /instances\[0\]: missing required field "text"/],
+    [
+      'unknown field',
+      'triage-small',
+      { instances: [{ text: 'hi', lang: 'en' }] },
+      400,
+      /instances\[0\]: unknown field "lang"/,
+    ],
+    [
+      'missing field',
+      'triage-small',
+      { instances: [{ body: 'hi' }] },
+      400,
+      /instances\[0\]: missing required field "text"/,
+    ],
     ['unknown model', 'nope', { instances: ['hi'] }, 404, /model "nope" does not exist/],
   ];
   for (const [name, model, payload, status, message] of badPredicts) {

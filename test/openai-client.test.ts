@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
-import type { Sluice } from '../src/server.ts';
+import type { Sluice } from '../src/http/server.ts';
 import { startTestSluice } from './support/server.ts';
 
 let sluice: Sluice;
@@ -16,7 +16,10 @@ before(async () => {
 after(() => sluice.close());
 
 test('the official openai client creates embeddings (its default base64 encoding)', async () => {
-  const response = await client.embeddings.create({ model: 'embed', input: ['I need a refill', 'Where are my lab results?'] });
+  const response = await client.embeddings.create({
+    model: 'embed',
+    input: ['I need a refill', 'Where are my lab results?'],
+  });
   assert.equal(response.data.length, 2);
   const [first] = response.data;
   assert.ok(first !== undefined);
@@ -25,7 +28,9 @@ test('the official openai client creates embeddings (its default base64 encoding
   assert.equal(response.usage.prompt_tokens, 9);
   const floats = await client.embeddings.create({ model: 'embed', input: 'I need a refill', encoding_format: 'float' });
   // Alone vs in a batch of two: GEMM kernels differ by batch size in the last bits.
-  floats.data[0]?.embedding.forEach((value, index) => assert.ok(Math.abs(value - (first.embedding[index] ?? NaN)) < 1e-6));
+  floats.data[0]?.embedding.forEach((value, index) =>
+    assert.ok(Math.abs(value - (first.embedding[index] ?? NaN)) < 1e-6),
+  );
 });
 
 test('the openai client lists and retrieves models', async () => {

@@ -19,7 +19,11 @@ test('the server and each model say not ready until warm-up at every batch size 
     const model = await sluice.app.inject('/v2/models/triage-small/ready');
     assert.equal(model.statusCode, 503);
     assert.equal(model.json().ready, false);
-    const infer = await sluice.app.inject({ method: 'POST', url: '/v2/models/triage-small/infer', payload: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['hi'] }] } });
+    const infer = await sluice.app.inject({
+      method: 'POST',
+      url: '/v2/models/triage-small/infer',
+      payload: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['hi'] }] },
+    });
     assert.equal(infer.statusCode, 503);
     assert.equal(infer.headers['x-sluice-error-code'], 'ERR_MODEL_NOT_READY');
 
@@ -30,7 +34,10 @@ test('the server and each model say not ready until warm-up at every batch size 
     // them is counted as served traffic.
     const stats = sluice.models.resolve('triage-large').stats();
     assert.equal(stats?.executedBatches, 0);
-    assert.deepEqual(sluice.models.resolve('triage-large').warmedBatchSizes, Array.from({ length: 32 }, (_, index) => index + 1));
+    assert.deepEqual(
+      sluice.models.resolve('triage-large').warmedBatchSizes,
+      Array.from({ length: 32 }, (_, index) => index + 1),
+    );
   } finally {
     await sluice.close();
   }

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RemoteBackend, type UpstreamResponse } from '../src/backends/remote/remote-backend.ts';
+import { RemoteBackend, type UpstreamResponse } from '../src/engines/remote/remote-backend.ts';
 import { ConfigSchema } from '../src/config/schema.ts';
-import { SluiceError } from '../src/errors.ts';
+import { SluiceError } from '../src/core/errors.ts';
 import { fakeBackendConfig, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.ts';
 import { until } from './support/held-sessions.ts';
 import { startTestSluice } from './support/server.ts';
@@ -18,16 +18,23 @@ const WAIT_MS = 10_000;
 
 /** `wait_ms` 0: a request finding every replica full is refused at once; no probes, to keep counts exact. */
 function backendConfig(upstreams: readonly FakeUpstream[], wait = { wait_ms: 0, max_waiting: 1 }) {
-  return fakeBackendConfig(upstreams, { health_check: { enabled: false }, adaptive_concurrency: { initial_limit: 1, min_limit: 1, max_limit: 1, ...wait } });
+  return fakeBackendConfig(upstreams, {
+    health_check: { enabled: false },
+    adaptive_concurrency: { initial_limit: 1, min_limit: 1, max_limit: 1, ...wait },
+  });
 }
 
-function startBackend(upstreams: readonly FakeUpstream[], wait?: { wait_ms: number; max_waiting: number }): RemoteBackend {
+function startBackend(
+  upstreams: readonly FakeUpstream[],
+  wait?: { wait_ms: number; max_waiting: number },
+): RemoteBackend {
   const config = ConfigSchema.parse({ backends: [backendConfig(upstreams, wait)] }).backends[0];
   assert.ok(config !== undefined);
   return new RemoteBackend(config);
 }
 
-const open = (backend: RemoteBackend, payload: object = CHAT, signal = new AbortController().signal) => backend.open('/v1/chat/completions', payload, signal, 'req');
+const open = (backend: RemoteBackend, payload: object = CHAT, signal = new AbortController().signal) =>
+  backend.open('/v1/chat/completions', payload, signal, 'req');
 
 async function readAndSettle(response: UpstreamResponse): Promise<number> {
   for await (const chunk of response.body) void chunk;
@@ -70,7 +77,10 @@ test('a replica at its concurrency limit is skipped; with every replica at its l
     b.release();
     assert.deepEqual(await Promise.all([first.then(readAndSettle), second.then(readAndSettle)]), [200, 200]);
     assert.equal(await call(backend), 200, 'slots are free again');
-    assert.deepEqual(backend.stats().replicas.map((replica) => replica.concurrency?.inflight), [0, 0]);
+    assert.deepEqual(
+      backend.stats().replicas.map((replica) => replica.concurrency?.inflight),
+      [0, 0],
+    );
   } finally {
     await backend.close();
     await Promise.all([a.close(), b.close()]);
@@ -141,7 +151,12 @@ test('waiting requests are served by priority, and one past its deadline gets 50
   const config = backendConfig([upstream], { wait_ms: 60_000, max_waiting: 8 });
   const sluice = await startTestSluice({ load: false, config: { backends: [config] } });
   const post = (content: string, headers: Record<string, string> = {}) =>
-    sluice.app.inject({ method: 'POST', url: '/v1/chat/completions', headers, payload: { model: 'chat', messages: [{ role: 'user', content }] } });
+    sluice.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers,
+      payload: { model: 'chat', messages: [{ role: 'user', content }] },
+    });
   try {
     upstream.hold = true;
     const first = post('first');
@@ -156,8 +171,15 @@ test('waiting requests are served by priority, and one past its deadline gets 50
     assert.equal(unknown.statusCode, 400);
     assert.equal(unknown.headers['x-sluice-error-code'], 'ERR_REQUEST_PRIORITY');
     upstream.release();
-    assert.deepEqual((await Promise.all([first, low, high])).map((response) => response.statusCode), [200, 200, 200]);
-    assert.deepEqual(upstream.contents, ['first', 'high', 'low'], 'the freed slot went to priority 1 before priority 3, which came first');
+    assert.deepEqual(
+      (await Promise.all([first, low, high])).map((response) => response.statusCode),
+      [200, 200, 200],
+    );
+    assert.deepEqual(
+      upstream.contents,
+      ['first', 'high', 'low'],
+      'the freed slot went to priority 1 before priority 3, which came first',
+    );
   } finally {
     await sluice.close();
     await upstream.close();
@@ -180,7 +202,11 @@ test('a stream holds its slot until its first chunk, which teaches the limit its
     assert.equal(concurrency?.samples, 1, 'one latency sample: its first chunk');
     for (let next = await reader.next(); next.done !== true; next = await reader.next()) void next.value;
     stream.settle(true);
-    assert.deepEqual([backend.stats().replicas[0]?.concurrency?.samples, backend.stats().replicas[0]?.concurrency?.drops], [1, 0], 'settling does not release twice');
+    assert.deepEqual(
+      [backend.stats().replicas[0]?.concurrency?.samples, backend.stats().replicas[0]?.concurrency?.drops],
+      [1, 0],
+      'settling does not release twice',
+    );
   } finally {
     await backend.close();
     await upstream.close();
@@ -190,7 +216,8 @@ test('a stream holds its slot until its first chunk, which teaches the limit its
 test('shed over HTTP: 429 ERR_UPSTREAM_CONCURRENCY_LIMIT with Retry-After, and the limit in /metrics', async () => {
   const upstreams = await Promise.all([startFakeUpstream(), startFakeUpstream()]);
   const sluice = await startTestSluice({ load: false, config: { backends: [backendConfig(upstreams)] } });
-  const post = () => sluice.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: { ...CHAT, model: 'chat' } });
+  const post = () =>
+    sluice.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: { ...CHAT, model: 'chat' } });
   try {
     for (const upstream of upstreams) upstream.hold = true;
     const held = [post(), post()];
@@ -204,7 +231,10 @@ test('shed over HTTP: 429 ERR_UPSTREAM_CONCURRENCY_LIMIT with Retry-After, and t
     assert.match(metrics, /sluice_upstream_concurrency_limit\{backend="llm",replica="127\.0\.0\.1:\d+"\} 1/);
     assert.match(metrics, /sluice_upstream_inflight\{backend="llm",replica="127\.0\.0\.1:\d+"\} 1/);
     for (const upstream of upstreams) upstream.release();
-    assert.deepEqual((await Promise.all(held)).map((response) => response.statusCode), [200, 200]);
+    assert.deepEqual(
+      (await Promise.all(held)).map((response) => response.statusCode),
+      [200, 200],
+    );
   } finally {
     await sluice.close();
     await Promise.all(upstreams.map((upstream) => upstream.close()));

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { ConfigSchema } from '../src/config/schema.ts';
-import { RemoteBackend, type UpstreamResponse } from '../src/backends/remote/remote-backend.ts';
-import { startSimulator, type Simulator } from '../src/sim/sim-server.ts';
+import { RemoteBackend, type UpstreamResponse } from '../src/engines/remote/remote-backend.ts';
+import { startSimulator, type Simulator } from '../src/offline/sim/sim-server.ts';
 import { until } from './support/held-sessions.ts';
 import { startTestSluice } from './support/server.ts';
 
@@ -54,7 +54,12 @@ let requestNumber = 0;
 /** One call through the backend, its body read and its attempt settled as the route would. */
 async function call(backend: RemoteBackend, payload: object = CHAT): Promise<UpstreamResponse> {
   requestNumber += 1;
-  const response = await backend.open('/v1/chat/completions', payload, new AbortController().signal, `req-${requestNumber}`);
+  const response = await backend.open(
+    '/v1/chat/completions',
+    payload,
+    new AbortController().signal,
+    `req-${requestNumber}`,
+  );
   for await (const chunk of response.body) void chunk;
   response.settle(true);
   return response;
@@ -67,10 +72,11 @@ async function callMany(backend: RemoteBackend, count: number): Promise<number[]
 }
 
 /** Waits (boundedly) for something the simulator learns after the request is over. */
-const eventually = (check: () => boolean): Promise<boolean> => until(check, 'the simulator caught up', 2000).then(
-  () => true,
-  () => false,
-);
+const eventually = (check: () => boolean): Promise<boolean> =>
+  until(check, 'the simulator caught up', 2000).then(
+    () => true,
+    () => false,
+  );
 
 test('a slow replica is hedged: the other answers, the loser is cancelled, and hedges stay within the budget', async () => {
   const { sims, backend, attempts, close } = await twoReplicas();
@@ -87,12 +93,27 @@ test('a slow replica is hedged: the other answers, the loser is cancelled, and h
     const hedging = backend.stats().hedging;
     assert.ok(hedging !== undefined);
     const wonAfterSlowdown = hedging.won - wonBefore;
-    assert.ok(wonAfterSlowdown > 0, `slow first attempts were hedged and the fast replica answered first (${JSON.stringify(hedging)})`);
-    assert.ok(await eventually(() => slow.stats().cancelled - cancelledBefore >= wonAfterSlowdown), `the losers were cancelled upstream (${slow.stats().cancelled - cancelledBefore} of ${wonAfterSlowdown})`);
-    assert.ok(hedging.sent <= Math.ceil(0.1 * (WARM_UP + requests)) + 1, `hedges stayed within 10% of requests (${hedging.sent})`);
+    assert.ok(
+      wonAfterSlowdown > 0,
+      `slow first attempts were hedged and the fast replica answered first (${JSON.stringify(hedging)})`,
+    );
+    assert.ok(
+      await eventually(() => slow.stats().cancelled - cancelledBefore >= wonAfterSlowdown),
+      `the losers were cancelled upstream (${slow.stats().cancelled - cancelledBefore} of ${wonAfterSlowdown})`,
+    );
+    assert.ok(
+      hedging.sent <= Math.ceil(0.1 * (WARM_UP + requests)) + 1,
+      `hedges stayed within 10% of requests (${hedging.sent})`,
+    );
     const calls = WARM_UP + requests;
-    assert.ok(await eventually(() => attempts.length === calls + hedging.sent), `every attempt is counted, hedges included (${attempts.length} of ${calls} + ${hedging.sent})`);
-    assert.ok(attempts.filter((status) => status === 'cancelled').length >= wonAfterSlowdown, 'the slow losers are counted as cancelled');
+    assert.ok(
+      await eventually(() => attempts.length === calls + hedging.sent),
+      `every attempt is counted, hedges included (${attempts.length} of ${calls} + ${hedging.sent})`,
+    );
+    assert.ok(
+      attempts.filter((status) => status === 'cancelled').length >= wonAfterSlowdown,
+      'the slow losers are counted as cancelled',
+    );
     const failures = backend.stats().replicas.map((replica) => replica.failures);
     assert.deepEqual(failures, [0, 0], 'a cancelled loser is not a failure');
   } finally {
@@ -142,17 +163,31 @@ test('a replica answering 429 is skipped without counting as a failure, and the 
     assert.deepEqual(await callMany(backend, 10), Array(10).fill(200));
     assert.ok(shedding.stats().faults_injected.rate_limit > 0, 'the shedding replica was asked');
     assert.equal(healthy.stats().completed, 10, 'every request was served by the other replica');
-    assert.deepEqual(backend.stats().replicas.map((replica) => replica.failures), [0, 0]);
+    assert.deepEqual(
+      backend.stats().replicas.map((replica) => replica.failures),
+      [0, 0],
+    );
   } finally {
     await close();
   }
 });
 
 test('when both replicas answer 429 the client gets 429 with Retry-After', async () => {
-  const sims = await Promise.all([1, 2].map(() => startSimulator({ port: 0, seed: 5, latency: FAST, faults: { rate_limit_rate: 1 } })));
+  const sims = await Promise.all(
+    [1, 2].map(() => startSimulator({ port: 0, seed: 5, latency: FAST, faults: { rate_limit_rate: 1 } })),
+  );
   const sluice = await startTestSluice({
     load: false,
-    config: { backends: [{ name: 'sim', dialect: 'openai', replicas: sims.map((sim) => ({ url: sim.url })), models: [{ name: 'chat', upstream: 'sim-small' }] }] },
+    config: {
+      backends: [
+        {
+          name: 'sim',
+          dialect: 'openai',
+          replicas: sims.map((sim) => ({ url: sim.url })),
+          models: [{ name: 'chat', upstream: 'sim-small' }],
+        },
+      ],
+    },
   });
   try {
     await sluice.app.listen({ host: '127.0.0.1', port: 0 });
@@ -166,10 +201,13 @@ test('when both replicas answer 429 the client gets 429 with Retry-After', async
     assert.equal(response.headers.get('retry-after'), '1');
     const body = (await response.json()) as { error?: { code?: string } };
     assert.equal(body.error?.code, 'rate_limit_exceeded');
-    assert.deepEqual(sims.map((sim) => sim.stats().faults_injected.rate_limit), [1, 1], 'each replica was asked once');
+    assert.deepEqual(
+      sims.map((sim) => sim.stats().faults_injected.rate_limit),
+      [1, 1],
+      'each replica was asked once',
+    );
   } finally {
     await sluice.close();
     await Promise.all(sims.map((sim) => sim.close()));
   }
 });
-

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
-import type { Sluice } from '../src/server.ts';
+import type { Sluice } from '../src/http/server.ts';
 import { startTestSluice } from './support/server.ts';
 
 type Mode = 'ok' | 'bad-request' | 'fail' | 'bad-json' | 'not-ready';
@@ -28,12 +28,27 @@ function answer(triton: FakeTriton, request: IncomingMessage, response: ServerRe
   const model = /^\/v2\/models\/([^/]+)/.exec(request.url ?? '')?.[1] ?? '';
   if (triton.mode === 'fail') return json(500, { error: 'GPU fell off the bus' });
   if (triton.mode === 'bad-request') return json(400, { error: `unexpected inference input 'x' for model '${model}'` });
-  if (triton.mode === 'bad-json') return void response.writeHead(200, { 'content-type': 'application/json' }).end('{"model_name": "up", "outputs": [');
+  if (triton.mode === 'bad-json')
+    return void response
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end('{"model_name": "up", "outputs": [');
   if (request.url?.endsWith('/ready')) return void response.writeHead(triton.mode === 'not-ready' ? 400 : 200).end();
-  if (request.method === 'GET') return json(200, { name: model, versions: ['1'], platform: 'onnxruntime_onnx', inputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }], outputs: [{ name: 'y', datatype: 'FP32', shape: [-1] }] });
+  if (request.method === 'GET')
+    return json(200, {
+      name: model,
+      versions: ['1'],
+      platform: 'onnxruntime_onnx',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
+      outputs: [{ name: 'y', datatype: 'FP32', shape: [-1] }],
+    });
   const { id, inputs } = JSON.parse(body) as { id?: string; inputs: Array<{ data: number[] }> };
   const data = inputs[0]?.data ?? [];
-  json(200, { model_name: model, model_version: '1', id, outputs: [{ name: 'y', datatype: 'FP32', shape: [data.length], data: data.map((x) => x * 2) }] });
+  json(200, {
+    model_name: model,
+    model_version: '1',
+    id,
+    outputs: [{ name: 'y', datatype: 'FP32', shape: [data.length], data: data.map((x) => x * 2) }],
+  });
 }
 
 async function startFakeTriton(): Promise<FakeTriton> {
@@ -57,7 +72,15 @@ before(async () => {
     config: {
       backends: [
         // Round robin, so which replica fails is deterministic; no hedging or health probes to keep counts exact.
-        { name: 'triton', dialect: 'kserve-v2', load_balancing: 'round_robin', hedging: { enabled: false }, health_check: { enabled: false }, replicas: tritons.map((triton) => ({ url: triton.url })), models: [{ name: 'doubler', upstream: 'upstream-doubler' }] },
+        {
+          name: 'triton',
+          dialect: 'kserve-v2',
+          load_balancing: 'round_robin',
+          hedging: { enabled: false },
+          health_check: { enabled: false },
+          replicas: tritons.map((triton) => ({ url: triton.url })),
+          models: [{ name: 'doubler', upstream: 'upstream-doubler' }],
+        },
       ],
     },
   });
@@ -76,13 +99,19 @@ after(async () => {
   await Promise.all(tritons.map((triton) => new Promise((resolve) => triton.server.close(resolve))));
 });
 
-const infer = (url = '/v2/models/doubler/infer', payload: object = INFER) => sluice.app.inject({ method: 'POST', url, payload });
+const infer = (url = '/v2/models/doubler/infer', payload: object = INFER) =>
+  sluice.app.inject({ method: 'POST', url, payload });
 const allSeen = () => tritons.flatMap((triton) => triton.seen);
 
 test('infer is forwarded under the upstream name and answered under the sluice name', async () => {
   const response = await infer();
   assert.equal(response.statusCode, 200);
-  assert.deepEqual(response.json(), { model_name: 'doubler', model_version: '1', id: 'r1', outputs: [{ name: 'y', datatype: 'FP32', shape: [3], data: [2, 5, -8] }] });
+  assert.deepEqual(response.json(), {
+    model_name: 'doubler',
+    model_version: '1',
+    id: 'r1',
+    outputs: [{ name: 'y', datatype: 'FP32', shape: [3], data: [2, 5, -8] }],
+  });
   assert.deepEqual(allSeen(), ['POST /v2/models/upstream-doubler/infer']);
 });
 
@@ -95,7 +124,10 @@ test('a version goes upstream in the path', async () => {
 test('remote infer requests are counted under the remote model name', async () => {
   await infer();
   const metrics = await sluice.app.inject('/metrics');
-  assert.match(metrics.body, /sluice_requests_total\{[^}]*model="doubler"[^}]*protocol="kserve-v2"[^}]*status="200"[^}]*\} \d+/);
+  assert.match(
+    metrics.body,
+    /sluice_requests_total\{[^}]*model="doubler"[^}]*protocol="kserve-v2"[^}]*status="200"[^}]*\} \d+/,
+  );
 });
 
 test('metadata is forwarded with the sluice name', async () => {
@@ -159,7 +191,10 @@ test('invalid JSON from the upstream: 502 ERR_UPSTREAM_BAD_RESPONSE', async () =
 test('GET /v1/models lists the remote kserve-v2 model, owned by its backend', async () => {
   const listed = (await sluice.app.inject('/v1/models')).json().data as Array<{ id: string; owned_by: string }>;
   assert.deepEqual(listed.find((model) => model.id === 'doubler')?.owned_by, 'triton');
-  assert.ok(listed.some((model) => model.owned_by !== 'triton'), 'local models are still listed');
+  assert.ok(
+    listed.some((model) => model.owned_by !== 'triton'),
+    'local models are still listed',
+  );
 });
 
 test('local models keep their /v2 routes', async () => {
@@ -179,6 +214,9 @@ test('OpenAI routes refuse a KServe v2 model instead of forwarding it to the wro
     const response = await sluice.app.inject({ method: 'POST', url, payload });
     assert.equal(response.statusCode, 400, url);
     assert.equal(response.json().error.code, 'err_model_unsupported_operation');
-    assert.match(response.json().error.message, /served by a kserve-v2 backend; .*\(use \/v2\/models\/doubler\/infer\)/);
+    assert.match(
+      response.json().error.message,
+      /served by a kserve-v2 backend; .*\(use \/v2\/models\/doubler\/infer\)/,
+    );
   }
 });

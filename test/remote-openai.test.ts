@@ -7,8 +7,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
-import type { Sluice } from '../src/server.ts';
-import { startSimulator, type Simulator } from '../src/sim/sim-server.ts';
+import type { Sluice } from '../src/http/server.ts';
+import { startSimulator, type Simulator } from '../src/offline/sim/sim-server.ts';
 import { startTestSluice } from './support/server.ts';
 
 const FAST = { prefillMs: 1, prefillPerTokenMs: 0, decodeMs: 1 };
@@ -20,18 +20,34 @@ const MISBEHAVIOURS: Record<string, (request: IncomingMessage, response: ServerR
   // Not a misbehaviour: shows what sluice forwarded.
   echo: (request, response, body) => {
     const forwarded = JSON.parse(body) as { model: string };
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'chat.completion', model: forwarded.model, forwarded_model: forwarded.model, authorization: request.headers.authorization ?? null }));
+    response
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(
+        JSON.stringify({
+          object: 'chat.completion',
+          model: forwarded.model,
+          forwarded_model: forwarded.model,
+          authorization: request.headers.authorization ?? null,
+        }),
+      );
   },
-  'bad-json': (_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"id": "x", "choices": ['),
-  'bad-html': (_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html>hello</html>'),
+  'bad-json': (_request, response) =>
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{"id": "x", "choices": ['),
+  'bad-html': (_request, response) =>
+    response.writeHead(200, { 'content-type': 'text/html' }).end('<html>hello</html>'),
   'bad-truncated': (_request, response) => {
     response.writeHead(200, { 'content-type': 'text/event-stream' });
-    response.end('data: {"id":"c","object":"chat.completion.chunk","model":"up","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n');
+    response.end(
+      'data: {"id":"c","object":"chat.completion.chunk","model":"up","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n',
+    );
   },
   'bad-reset': (request) => request.socket.destroy(),
   'bad-reset-stream': (request, response) => {
     response.writeHead(200, { 'content-type': 'text/event-stream' });
-    response.write('data: {"id":"c","object":"chat.completion.chunk","model":"up","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n', () => request.socket.destroy());
+    response.write(
+      'data: {"id":"c","object":"chat.completion.chunk","model":"up","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n',
+      () => request.socket.destroy(),
+    );
   },
   hang: () => {},
 };
@@ -59,10 +75,26 @@ before(async () => {
         // are tested in remote-resilience.test.ts. Retry-After is not honoured here (the 429
         // test's "Retry-After: 1" would keep both replicas out for the tests after it); it is
         // tested in remote-retry-after.test.ts.
-        { name: 'sim', dialect: 'openai', load_balancing: 'round_robin', retry_after: { enabled: false }, replicas: sims.map((sim) => ({ url: sim.url })), connections: 4, models: [{ name: 'chat-small', upstream: 'sim-small' }, { name: 'sim-large' }] },
+        {
+          name: 'sim',
+          dialect: 'openai',
+          load_balancing: 'round_robin',
+          retry_after: { enabled: false },
+          replicas: sims.map((sim) => ({ url: sim.url })),
+          connections: 4,
+          models: [{ name: 'chat-small', upstream: 'sim-small' }, { name: 'sim-large' }],
+        },
         // One backend per misbehaviour; the path prefix carries its name to the server. No
         // health checks: these servers misbehave on every path (echo throws on a bodiless GET).
-        ...Object.keys(MISBEHAVIOURS).map((name) => ({ name, dialect: 'openai', replicas: [{ url: `${misbehavingUrl}/${name}` }], timeouts: { headers_ms: 200 }, health_check: { enabled: false }, models: [{ name, upstream: `${name}-upstream` }], api_key_env: 'SLUICE_TEST_UPSTREAM_KEY' })),
+        ...Object.keys(MISBEHAVIOURS).map((name) => ({
+          name,
+          dialect: 'openai',
+          replicas: [{ url: `${misbehavingUrl}/${name}` }],
+          timeouts: { headers_ms: 200 },
+          health_check: { enabled: false },
+          models: [{ name, upstream: `${name}-upstream` }],
+          api_key_env: 'SLUICE_TEST_UPSTREAM_KEY',
+        })),
       ],
     },
   });
@@ -83,10 +115,16 @@ after(async () => {
 });
 
 function post(path: string, body: object): Promise<Response> {
-  return fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
-async function streamText(body: Omit<OpenAI.ChatCompletionCreateParamsStreaming, 'stream'>): Promise<{ text: string; models: Set<string>; chunks: number }> {
+async function streamText(
+  body: Omit<OpenAI.ChatCompletionCreateParamsStreaming, 'stream'>,
+): Promise<{ text: string; models: Set<string>; chunks: number }> {
   const stream = await client.chat.completions.create({ ...body, stream: true });
   let text = '';
   const models = new Set<string>();
@@ -121,7 +159,11 @@ test('legacy completions and embeddings are proxied', async () => {
   const completion = await client.completions.create({ model: 'sim-large', prompt: 'once upon a time', max_tokens: 5 });
   assert.equal(completion.model, 'sim-large');
   assert.equal(completion.usage?.completion_tokens, 5);
-  const embeddings = await client.embeddings.create({ model: 'chat-small', input: ['a', 'b'], encoding_format: 'float' });
+  const embeddings = await client.embeddings.create({
+    model: 'chat-small',
+    input: ['a', 'b'],
+    encoding_format: 'float',
+  });
   assert.equal(embeddings.data.length, 2);
   assert.equal(embeddings.data[0]?.embedding.length, 64);
   assert.equal(embeddings.model, 'chat-small');
@@ -129,7 +171,12 @@ test('legacy completions and embeddings are proxied', async () => {
 
 test('the upstream gets its own model name and the API key from api_key_env; the client gets the sluice name', async () => {
   const response = await post('/v1/chat/completions', { ...CHAT, model: 'echo' });
-  assert.deepEqual(await response.json(), { object: 'chat.completion', model: 'echo', forwarded_model: 'echo-upstream', authorization: 'Bearer sk-upstream' });
+  assert.deepEqual(await response.json(), {
+    object: 'chat.completion',
+    model: 'echo',
+    forwarded_model: 'echo-upstream',
+    authorization: 'Bearer sk-upstream',
+  });
 });
 
 test('/v1/models lists local and remote models; generation routes refuse local and unknown models', async () => {
@@ -147,7 +194,8 @@ test('/v1/models lists local and remote models; generation routes refuse local a
 test('a failing replica is skipped: the request succeeds on the other one', async () => {
   sims[0]?.setFaults({ error_rate: 1 });
   try {
-    for (let round = 0; round < 4; round += 1) assert.equal((await client.chat.completions.create(CHAT)).model, 'chat-small');
+    for (let round = 0; round < 4; round += 1)
+      assert.equal((await client.chat.completions.create(CHAT)).model, 'chat-small');
     assert.ok((sims[0]?.stats().faults_injected.error ?? 0) > 0);
     const [first] = sluice.remote.stats();
     assert.ok((first?.replicas[0]?.failures ?? 0) > 0);
@@ -197,7 +245,10 @@ test('bad upstream answers become a 502 that names the problem', async () => {
 });
 
 test('a stream that breaks off ends with an SSE error event instead of [DONE]', async () => {
-  for (const [model, message] of [['bad-truncated', /ended before \[DONE\]/], ['bad-reset-stream', /broke off/]] as const) {
+  for (const [model, message] of [
+    ['bad-truncated', /ended before \[DONE\]/],
+    ['bad-reset-stream', /broke off/],
+  ] as const) {
     const response = await post('/v1/chat/completions', { ...CHAT, model, stream: true });
     assert.equal(response.status, 200);
     const events = (await response.text()).split('\n\n').filter((event) => event !== '');
@@ -220,13 +271,19 @@ test('a client that hangs up mid-stream cancels the upstream request', async () 
   const cancelled = () => sims.reduce((sum, sim) => sum + sim.stats().cancelled, 0);
   const before = cancelled();
   const controller = new AbortController();
-  const response = await fetch(`${baseUrl}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...CHAT, max_tokens: 2000, stream: true }), signal: controller.signal });
+  const response = await fetch(`${baseUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...CHAT, max_tokens: 2000, stream: true }),
+    signal: controller.signal,
+  });
   const reader = response.body?.getReader();
   assert.ok(reader !== undefined);
   assert.equal((await reader.read()).done, false); // the stream has started
   controller.abort();
   await reader.read().catch(() => undefined);
-  for (let wait = 0; wait < 200 && cancelled() === before; wait += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let wait = 0; wait < 200 && cancelled() === before; wait += 1)
+    await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(cancelled(), before + 1);
 });
 

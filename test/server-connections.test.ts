@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { connect, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import type { Sluice } from '../src/server.ts';
+import type { Sluice } from '../src/http/server.ts';
 import { startTestSluice } from './support/server.ts';
 
 async function listening(sluice: Sluice): Promise<number> {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { Pool } from 'undici';
-import type { Sluice } from '../src/server.ts';
+import type { Sluice } from '../src/http/server.ts';
 import { startTestSluice } from './support/server.ts';
 
 const QUIET_MS = 400;
@@ -23,7 +23,12 @@ async function listening(): Promise<{ sluice: Sluice; origin: string }> {
 /** One predict request; its status and Connection header, or the client's error code. */
 async function predict(pool: Pool): Promise<{ status: number; connection: string | undefined } | { error: string }> {
   try {
-    const { statusCode, headers, body } = await pool.request({ path: '/v1/models/triage-small:predict', method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
+    const { statusCode, headers, body } = await pool.request({
+      path: '/v1/models/triage-small:predict',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: BODY,
+    });
     await body.text();
     const connection = headers['connection'];
     return { status: statusCode, connection: typeof connection === 'string' ? connection : undefined };
@@ -40,7 +45,11 @@ describe('graceful shutdown over keep-alive connections', () => {
     const pool = new Pool(origin, { connections: 4 });
     try {
       const warm = await Promise.all(Array.from({ length: 4 }, () => predict(pool)));
-      assert.deepEqual(warm.map((answer) => ('status' in answer ? answer.status : answer.error)), [200, 200, 200, 200], 'four keep-alive connections, now idle');
+      assert.deepEqual(
+        warm.map((answer) => ('status' in answer ? answer.status : answer.error)),
+        [200, 200, 200, 200],
+        'four keep-alive connections, now idle',
+      );
       const shutdown = sluice.shutdown(10_000);
       await sleep(50); // nothing is in flight: the old shutdown had closed the idle connections by now
       const late = await Promise.all(Array.from({ length: 4 }, () => predict(pool)));
@@ -79,10 +88,20 @@ describe('graceful shutdown over keep-alive connections', () => {
         tally[key] = (tally[key] ?? 0) + 1;
       }
       const unanswered = Object.keys(tally).filter((key) => !['200', '429', '503'].includes(key));
-      assert.deepEqual(unanswered, [], `every request answered (a full queue may shed with 429): ${JSON.stringify(tally)}`);
-      assert.ok((tally['200'] ?? 0) > 0 && (tally['503'] ?? 0) > 0, `served before shutdown, refused during it: ${JSON.stringify(tally)}`);
+      assert.deepEqual(
+        unanswered,
+        [],
+        `every request answered (a full queue may shed with 429): ${JSON.stringify(tally)}`,
+      );
+      assert.ok(
+        (tally['200'] ?? 0) > 0 && (tally['503'] ?? 0) > 0,
+        `served before shutdown, refused during it: ${JSON.stringify(tally)}`,
+      );
       assert.deepEqual(await shutdown, { unfinished: 0 });
-      assert.ok(closedAt !== undefined && closedAt - lastSentAt >= QUIET_MS * 0.5, 'closed only after a quiet time without requests');
+      assert.ok(
+        closedAt !== undefined && closedAt - lastSentAt >= QUIET_MS * 0.5,
+        'closed only after a quiet time without requests',
+      );
     } finally {
       await pool.destroy();
       await sluice.close().catch(() => undefined);

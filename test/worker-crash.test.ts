@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ModelSession, OpenSession } from '../src/models/model-session.ts';
-import { ModelLoadError } from '../src/models/onnx-session.ts';
-import { openWorkerSession } from '../src/models/worker-session.ts';
-import type { Sluice } from '../src/server.ts';
+import type { ModelSession, OpenSession } from '../src/engines/local/models/model-session.ts';
+import { ModelLoadError } from '../src/engines/local/models/onnx-session.ts';
+import { openWorkerSession } from '../src/engines/local/models/worker-session.ts';
+import type { Sluice } from '../src/http/server.ts';
 import { CRASHING_SESSION_WORKER } from './support/crashing-session-worker.ts';
 import { until } from './support/held-sessions.ts';
 import { repositoryWith } from './support/repository.ts';
@@ -52,24 +52,38 @@ function crashingSessions(opens: number) {
   };
 }
 
-const predict = (sluice: Sluice, text: string) => sluice.app.inject({ method: 'POST', url: '/v1/models/triage-small:predict', payload: { instances: [text] } });
+const predict = (sluice: Sluice, text: string) =>
+  sluice.app.inject({ method: 'POST', url: '/v1/models/triage-small:predict', payload: { instances: [text] } });
 
 test('a crashed worker fails its batch with a 500, and a new instance replaces it while the model stays ready', async () => {
   const sessions = crashingSessions(2);
-  const sluice = await startTestSluice({ repository: await repositoryWith('triage-small', () => {}), openSession: sessions.open });
+  const sluice = await startTestSluice({
+    repository: await repositoryWith('triage-small', () => {}),
+    openSession: sessions.open,
+  });
   try {
     const crashed = await predict(sluice, LONG_MESSAGE);
     assert.equal(crashed.statusCode, 500);
     assert.equal(crashed.headers['x-sluice-error-code'], 'ERR_INFERENCE_FAILED');
-    assert.match(crashed.json().error, /model "triage-small" failed to run: the ONNX Runtime worker thread stopped unexpectedly \(injected crash/);
-    await until(() => sluice.models.resolve('triage-small').loadStats()?.instances.ready === 1, 'the replacement is warm');
+    assert.match(
+      crashed.json().error,
+      /model "triage-small" failed to run: the ONNX Runtime worker thread stopped unexpectedly \(injected crash/,
+    );
+    await until(
+      () => sluice.models.resolve('triage-small').loadStats()?.instances.ready === 1,
+      'the replacement is warm',
+    );
     assert.equal(sessions.opened(), 2, 'one replacement');
     assert.equal((await sluice.app.inject('/v2/health/ready')).statusCode, 200);
     const served = await predict(sluice, 'I need a refill of my prescription');
     assert.equal(served.statusCode, 200);
     assert.equal(served.json().predictions.length, 1);
     const metrics = (await sluice.app.inject('/metrics')).body;
-    assert.match(metrics, /^sluice_model_instances_lost_total\{model="triage-small",version="1"\} 1$/m, 'the crash is counted');
+    assert.match(
+      metrics,
+      /^sluice_model_instances_lost_total\{model="triage-small",version="1"\} 1$/m,
+      'the crash is counted',
+    );
   } finally {
     await sluice.close();
   }
@@ -77,7 +91,11 @@ test('a crashed worker fails its batch with a 500, and a new instance replaces i
 
 test('when the replacement cannot start, the model turns failed (503 at once, readiness fails) and serves again once a retried replacement starts', async () => {
   const sessions = crashingSessions(1);
-  const sluice = await startTestSluice({ repository: await repositoryWith('triage-small', () => {}), openSession: sessions.open, replaceBackoffMs: { first: 20, max: 100 } });
+  const sluice = await startTestSluice({
+    repository: await repositoryWith('triage-small', () => {}),
+    openSession: sessions.open,
+    replaceBackoffMs: { first: 20, max: 100 },
+  });
   try {
     const model = sluice.models.resolve('triage-small');
     sessions.hold();
@@ -91,7 +109,10 @@ test('when the replacement cannot start, the model turns failed (503 at once, re
     const waited = await queued;
     assert.equal(waited.statusCode, 503);
     assert.equal(waited.headers['x-sluice-error-code'], 'ERR_MODEL_NOT_READY');
-    assert.match(waited.json().error, /model "triage-small" version 1 is failed: an instance was lost and could not be replaced: .*disk gone/);
+    assert.match(
+      waited.json().error,
+      /model "triage-small" version 1 is failed: an instance was lost and could not be replaced: .*disk gone/,
+    );
     assert.equal(model.state, 'failed');
     assert.equal((await sluice.app.inject('/v2/health/ready')).statusCode, 503);
     const refused = await predict(sluice, 'billing question');

@@ -3,7 +3,7 @@
  * run starts, as an offset from its start, so nothing the server does (answering
  * slowly, not answering) can move an arrival: a slow server never lowers the offered rate.
  */
-import { createRng } from '../../src/seeded-rng.ts';
+import { createRng } from '../../src/core/seeded-rng.ts';
 
 export type ArrivalProcess =
   /** Evenly spaced: request i is due at i / rate. */
@@ -16,14 +16,18 @@ export const MAX_SCHEDULED_ARRIVALS = 2_000_000;
 
 /** Intended send times in ms from the start, ascending, all below `durationMs`. */
 export function arrivalOffsetsMs(process: ArrivalProcess, durationMs: number): Float64Array {
-  if (!(process.ratePerS > 0) || !Number.isFinite(process.ratePerS)) throw new RangeError(`arrival rate must be a positive number, got ${process.ratePerS}`);
-  if (!(durationMs > 0) || !Number.isFinite(durationMs)) throw new RangeError(`duration must be a positive number of ms, got ${durationMs}`);
+  if (!(process.ratePerS > 0) || !Number.isFinite(process.ratePerS))
+    throw new RangeError(`arrival rate must be a positive number, got ${process.ratePerS}`);
+  if (!(durationMs > 0) || !Number.isFinite(durationMs))
+    throw new RangeError(`duration must be a positive number of ms, got ${durationMs}`);
   const expected = (process.ratePerS * durationMs) / 1000;
   // Poisson counts rarely exceed the mean by more than a few standard deviations.
   const capacity = Math.ceil(expected + 10 * Math.sqrt(expected) + 16);
-  if (capacity > MAX_SCHEDULED_ARRIVALS) throw new RangeError(`${Math.round(expected)} arrivals exceed the limit of ${MAX_SCHEDULED_ARRIVALS}`);
+  if (capacity > MAX_SCHEDULED_ARRIVALS)
+    throw new RangeError(`${Math.round(expected)} arrivals exceed the limit of ${MAX_SCHEDULED_ARRIVALS}`);
   const offsets = new Float64Array(capacity);
-  const gapMs = process.kind === 'fixed' ? () => 1000 / process.ratePerS : exponentialGapsMs(process.ratePerS, process.seed);
+  const gapMs =
+    process.kind === 'fixed' ? () => 1000 / process.ratePerS : exponentialGapsMs(process.ratePerS, process.seed);
   let count = 0;
   let at = process.kind === 'fixed' ? 0 : gapMs();
   while (at < durationMs && count < capacity) {

@@ -21,7 +21,9 @@ export interface BatchDelta extends BatchCounts {
 /** Undefined when the stats cannot be read or have an unexpected shape. */
 export async function readBatchCounts(origin: string, model: string): Promise<BatchCounts | undefined> {
   try {
-    const response = await fetch(`${origin}/v2/models/${encodeURIComponent(model)}/stats`, { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(`${origin}/v2/models/${encodeURIComponent(model)}/stats`, {
+      signal: AbortSignal.timeout(2_000),
+    });
     if (response.status !== 200) return undefined;
     return parseBatchCounts(await response.json());
   } catch {
@@ -32,16 +34,22 @@ export async function readBatchCounts(origin: string, model: string): Promise<Ba
 export function parseBatchCounts(body: unknown): BatchCounts | undefined {
   if (!isRecord(body) || !Array.isArray(body['model_stats'])) return undefined;
   const stats: unknown = body['model_stats'][0];
-  if (!isRecord(stats) || typeof stats['inference_count'] !== 'number' || typeof stats['execution_count'] !== 'number') return undefined;
+  if (!isRecord(stats) || typeof stats['inference_count'] !== 'number' || typeof stats['execution_count'] !== 'number')
+    return undefined;
   const bySize: Record<number, number> = {};
   for (const entry of Array.isArray(stats['batch_stats']) ? stats['batch_stats'] : []) {
-    if (isRecord(entry) && typeof entry['batch_size'] === 'number' && typeof entry['count'] === 'number') bySize[entry['batch_size']] = entry['count'];
+    if (isRecord(entry) && typeof entry['batch_size'] === 'number' && typeof entry['count'] === 'number')
+      bySize[entry['batch_size']] = entry['count'];
   }
   return { items: stats['inference_count'], batches: stats['execution_count'], bySize };
 }
 
 /** What ran between two readings; undefined when either is missing. */
-export function batchDelta(before: BatchCounts | undefined, after: BatchCounts | undefined, fullSize: number): BatchDelta | undefined {
+export function batchDelta(
+  before: BatchCounts | undefined,
+  after: BatchCounts | undefined,
+  fullSize: number,
+): BatchDelta | undefined {
   if (before === undefined || after === undefined) return undefined;
   const items = after.items - before.items;
   const batches = after.batches - before.batches;
@@ -51,7 +59,13 @@ export function batchDelta(before: BatchCounts | undefined, after: BatchCounts |
     if (ran > 0) bySize[Number(size)] = ran;
   }
   const fullItems = (bySize[fullSize] ?? 0) * fullSize;
-  return { items, batches, bySize, meanSize: batches > 0 ? items / batches : undefined, fullShare: items > 0 ? fullItems / items : undefined };
+  return {
+    items,
+    batches,
+    bySize,
+    meanSize: batches > 0 ? items / batches : undefined,
+    fullShare: items > 0 ? fullItems / items : undefined,
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

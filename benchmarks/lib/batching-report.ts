@@ -55,7 +55,10 @@ export const CONCURRENCY_TOLERANCE = 0.03;
  * The point with the highest throughput, or, among those within `tolerance` of it, the one
  * with the fewest users: the same throughput with less queueing.
  */
-export function bestConcurrency(points: readonly ConcurrencyPoint[], tolerance = CONCURRENCY_TOLERANCE): ConcurrencyPoint {
+export function bestConcurrency(
+  points: readonly ConcurrencyPoint[],
+  tolerance = CONCURRENCY_TOLERANCE,
+): ConcurrencyPoint {
   if (points.length === 0) throw new RangeError('no concurrency points to choose from');
   const best = Math.max(...points.map((point) => point.itemsPerS));
   const nearBest = points.filter((point) => point.itemsPerS >= best * (1 - tolerance));
@@ -89,8 +92,10 @@ export interface ModelRatios {
 /** Batched sluice over each other side, round by round, for one model's records. */
 export function modelRatios(records: readonly BatchingRecord[]): ModelRatios {
   const throughput = (record: BatchingRecord) => record.itemsPerS;
-  const perCpu = (record: BatchingRecord) => (record.cpu.server > 0 ? record.itemsPerS / record.cpu.server : Number.NaN);
-  const ratio = (a: SideKey, value = throughput) => pairRatios(records, { a, b: 'batched', group: (record) => record.model, value })[0];
+  const perCpu = (record: BatchingRecord) =>
+    record.cpu.server > 0 ? record.itemsPerS / record.cpu.server : Number.NaN;
+  const ratio = (a: SideKey, value = throughput) =>
+    pairRatios(records, { a, b: 'batched', group: (record) => record.model, value })[0];
   return {
     vsCeiling: ratio('ceiling'),
     vsCeilingWithPreprocessing: ratio('ceiling+pre'),
@@ -102,7 +107,8 @@ export function modelRatios(records: readonly BatchingRecord[]): ModelRatios {
 
 /** Judged on the median ratio over rounds; a miss is printed as a miss, with the figure. */
 export function targetRows(model: string, ratios: ModelRatios): TargetRow[] {
-  const verdict = (summary: RatioSummary | undefined, threshold: number): Verdict => (summary?.median === undefined ? 'n/a' : summary.median >= threshold ? 'met' : 'MISSED');
+  const verdict = (summary: RatioSummary | undefined, threshold: number): Verdict =>
+    summary?.median === undefined ? 'n/a' : summary.median >= threshold ? 'met' : 'MISSED';
   return [
     {
       model,
@@ -145,13 +151,29 @@ export function roundsTable(records: readonly BatchingRecord[]): string {
     { header: 'side', cell: (record) => record.side },
     { header: 'items/s', cell: (record) => formatRate(record.itemsPerS), align: 'right' },
     { header: 'users', cell: (record) => (record.users === undefined ? '-' : String(record.users)), align: 'right' },
-    { header: 'mean batch', cell: (record) => (record.batches?.meanSize === undefined ? 'n/a' : record.batches.meanSize.toFixed(1)), align: 'right' },
-    { header: 'in full batches', cell: (record) => (record.batches?.fullShare === undefined ? 'n/a' : formatPercent(record.batches.fullShare)), align: 'right' },
+    {
+      header: 'mean batch',
+      cell: (record) => (record.batches?.meanSize === undefined ? 'n/a' : record.batches.meanSize.toFixed(1)),
+      align: 'right',
+    },
+    {
+      header: 'in full batches',
+      cell: (record) => (record.batches?.fullShare === undefined ? 'n/a' : formatPercent(record.batches.fullShare)),
+      align: 'right',
+    },
     { header: 'p50 ms', cell: (record) => optionalMs(record.p50Ms), align: 'right' },
     { header: 'p99 ms', cell: (record) => optionalMs(record.p99Ms), align: 'right' },
     { header: 'failed', cell: (record) => failuresText(record.failureKinds) },
-    { header: 'CPU side/client/other', cell: (record) => `${cores(record.cpu.server)}/${cores(record.cpu.client)}/${cores(record.cpu.other)}`, align: 'right' },
-    { header: 'CPU µs/item', cell: (record) => (record.itemsPerS > 0 ? ((record.cpu.server / record.itemsPerS) * 1e6).toFixed(1) : 'n/a'), align: 'right' },
+    {
+      header: 'CPU side/client/other',
+      cell: (record) => `${cores(record.cpu.server)}/${cores(record.cpu.client)}/${cores(record.cpu.other)}`,
+      align: 'right',
+    },
+    {
+      header: 'CPU µs/item',
+      cell: (record) => (record.itemsPerS > 0 ? ((record.cpu.server / record.itemsPerS) * 1e6).toFixed(1) : 'n/a'),
+      align: 'right',
+    },
   ];
   return markdownTable(columns, records);
 }
@@ -170,7 +192,8 @@ export function ratiosTable(ratios: ModelRatios, rounds: number): string {
     { name: 'batched / ceiling, per CPU-second', summary: ratios.vsCeilingPerCpu, asPercent: true },
     { name: 'batched / unbatched, per CPU-second', summary: ratios.vsUnbatchedPerCpu, asPercent: false },
   ];
-  const value = (row: RatioRow, ratio: number | undefined) => (ratio === undefined ? 'n/a' : row.asPercent ? formatPercent(ratio) : `${ratio.toFixed(2)}x`);
+  const value = (row: RatioRow, ratio: number | undefined) =>
+    ratio === undefined ? 'n/a' : row.asPercent ? formatPercent(ratio) : `${ratio.toFixed(2)}x`;
   const roundColumns: Column<RatioRow>[] = Array.from({ length: rounds }, (_, index) => ({
     header: `round ${index + 1}`,
     cell: (row) => value(row, row.summary?.pairs.find((pair) => pair.round === index + 1)?.ratio),
@@ -179,7 +202,12 @@ export function ratiosTable(ratios: ModelRatios, rounds: number): string {
   const columns: Column<RatioRow>[] = [
     { header: 'ratio', cell: (row) => row.name },
     ...roundColumns,
-    { header: 'median (range)', cell: (row) => (row.asPercent ? percentRange(row.summary) : row.summary === undefined ? 'n/a' : formatRatio(row.summary)), align: 'right' },
+    {
+      header: 'median (range)',
+      cell: (row) =>
+        row.asPercent ? percentRange(row.summary) : row.summary === undefined ? 'n/a' : formatRatio(row.summary),
+      align: 'right',
+    },
   ];
   return markdownTable(columns, rows);
 }
@@ -199,7 +227,11 @@ export function searchTable(points: readonly (ConcurrencyPoint & { readonly side
     { header: 'side', cell: (point) => point.side },
     { header: 'users', cell: (point) => String(point.users), align: 'right' },
     { header: 'items/s', cell: (point) => formatRate(point.itemsPerS), align: 'right' },
-    { header: 'mean batch', cell: (point) => (point.meanBatch === undefined ? 'n/a' : point.meanBatch.toFixed(1)), align: 'right' },
+    {
+      header: 'mean batch',
+      cell: (point) => (point.meanBatch === undefined ? 'n/a' : point.meanBatch.toFixed(1)),
+      align: 'right',
+    },
     { header: 'p50 ms', cell: (point) => formatMs(point.p50Ms), align: 'right' },
     { header: 'p99 ms', cell: (point) => formatMs(point.p99Ms), align: 'right' },
     { header: 'failed', cell: (point) => String(point.failed), align: 'right' },

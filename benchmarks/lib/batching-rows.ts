@@ -38,18 +38,36 @@ export interface HttpRow {
 }
 
 async function allIdle(target: ModelUnderTest): Promise<boolean> {
-  const idle = await Promise.all(target.servers.map((server) => waitUntilModelIdle(server.origin, target.model, IDLE_TIMEOUT_MS)));
+  const idle = await Promise.all(
+    target.servers.map((server) => waitUntilModelIdle(server.origin, target.model, IDLE_TIMEOUT_MS)),
+  );
   return idle.every((each) => each.idle);
 }
 
 /** A closed loop of `users` against one sluice server for `durationMs`. */
-export async function runHttpRow(target: ModelUnderTest, side: HttpSide, users: number, durationMs: number, round: number): Promise<HttpRow> {
+export async function runHttpRow(
+  target: ModelUnderTest,
+  side: HttpSide,
+  users: number,
+  durationMs: number,
+  round: number,
+): Promise<HttpRow> {
   const idleReached = await allIdle(target);
   const before = await readBatchCounts(side.server.origin, target.model);
   const cpu = startCpuMeter(side.server.pid);
-  const summary = await runClosedLoop({ client: side.client, request: target.request, users, durationMs, sloMs: SLO_MS });
+  const summary = await runClosedLoop({
+    client: side.client,
+    request: target.request,
+    users,
+    durationMs,
+    sloMs: SLO_MS,
+  });
   const used = cpu.read();
-  const batches = batchDelta(before, await readBatchCounts(side.server.origin, target.model), side.key === 'batched' ? target.maxBatchSize : 1);
+  const batches = batchDelta(
+    before,
+    await readBatchCounts(side.server.origin, target.model),
+    side.key === 'batched' ? target.maxBatchSize : 1,
+  );
   const ok = summary.outcomes.ok;
   const record: BatchingRecord = {
     model: target.model,
@@ -70,7 +88,14 @@ export async function runHttpRow(target: ModelUnderTest, side: HttpSide, users: 
 
 export function concurrencyPoint(row: HttpRow): ConcurrencyPoint {
   const { record } = row;
-  return { users: record.users ?? 0, itemsPerS: record.itemsPerS, p50Ms: record.p50Ms ?? Number.NaN, p99Ms: record.p99Ms ?? Number.NaN, failed: record.failed, meanBatch: record.batches?.meanSize };
+  return {
+    users: record.users ?? 0,
+    itemsPerS: record.itemsPerS,
+    p50Ms: record.p50Ms ?? Number.NaN,
+    p99Ms: record.p99Ms ?? Number.NaN,
+    failed: record.failed,
+    meanBatch: record.batches?.meanSize,
+  };
 }
 
 export interface CeilingRow {
@@ -79,21 +104,47 @@ export interface CeilingRow {
 }
 
 /** The ceiling process runs full batches back to back for `durationMs`. */
-export async function runCeilingRow(target: ModelUnderTest, ceiling: CeilingProcess, preprocess: boolean, durationMs: number, round: number): Promise<CeilingRow> {
+export async function runCeilingRow(
+  target: ModelUnderTest,
+  ceiling: CeilingProcess,
+  preprocess: boolean,
+  durationMs: number,
+  round: number,
+): Promise<CeilingRow> {
   const idleReached = await allIdle(target);
   const cpu = startCpuMeter(ceiling.pid);
   const measurement = await ceiling.measure(durationMs, preprocess);
   const side: SideKey = preprocess ? 'ceiling+pre' : 'ceiling';
   const size = ceiling.ready.batchSize;
-  const batches: BatchDelta = { items: measurement.items, batches: measurement.batches, bySize: { [size]: measurement.batches }, meanSize: size, fullShare: 1 };
-  const record: BatchingRecord = { model: target.model, round, side, itemsPerS: measurement.itemsPerS, users: undefined, p50Ms: undefined, p99Ms: undefined, failed: 0, failureKinds: {}, cpu: cpu.read(), batches, idleReached };
+  const batches: BatchDelta = {
+    items: measurement.items,
+    batches: measurement.batches,
+    bySize: { [size]: measurement.batches },
+    meanSize: size,
+    fullShare: 1,
+  };
+  const record: BatchingRecord = {
+    model: target.model,
+    round,
+    side,
+    itemsPerS: measurement.itemsPerS,
+    users: undefined,
+    p50Ms: undefined,
+    p99Ms: undefined,
+    failed: 0,
+    failureKinds: {},
+    cpu: cpu.read(),
+    batches,
+    idleReached,
+  };
   return { measurement, record };
 }
 
 /** A one-line summary for the progress bar. */
 export function rowLine(record: BatchingRecord): string {
   const batch = record.batches?.meanSize === undefined ? '' : `, mean batch ${record.batches.meanSize.toFixed(1)}`;
-  const latency = record.p99Ms === undefined ? '' : `, p50 ${record.p50Ms?.toFixed(1)} ms, p99 ${record.p99Ms.toFixed(1)} ms`;
+  const latency =
+    record.p99Ms === undefined ? '' : `, p50 ${record.p50Ms?.toFixed(1)} ms, p99 ${record.p99Ms.toFixed(1)} ms`;
   const users = record.users === undefined ? '' : ` (${record.users} users)`;
   return `${record.model} round ${record.round} ${record.side}${users}: ${record.itemsPerS.toFixed(0)} items/s${batch}${latency}${record.failed > 0 ? `, failed ${failuresText(record.failureKinds)}` : ''}`;
 }

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { modelSourceHash } from '../../src/training/source-hash.ts';
+import { modelSourceHash } from '../../src/offline/training/source-hash.ts';
 import { REPOSITORY_ROOT } from './server-process.ts';
 
 export const BENCH_MODELS_DIR = join(REPOSITORY_ROOT, '.bench-results', `models-${modelSourceHash(REPOSITORY_ROOT)}`);
@@ -18,11 +18,14 @@ const BUILD_TIMEOUT_MS = 10 * 60_000;
  */
 export async function ensureBenchModels(dir = BENCH_MODELS_DIR, root = REPOSITORY_ROOT): Promise<string> {
   const script = [
-    `import { buildDefaultModels, defaultModelsPresent } from './src/training/build-models.ts';`,
+    `import { buildDefaultModels, defaultModelsPresent } from './src/offline/training/build-models.ts';`,
     `const dir = ${JSON.stringify(dir)};`,
     `if (!defaultModelsPresent(dir)) { console.log('building the default models into ' + dir); await buildDefaultModels(dir, { log: console.log }); }`,
   ].join('\n');
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   clearTimeout(timer);

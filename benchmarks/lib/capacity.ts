@@ -30,12 +30,22 @@ export interface CapacityTarget {
   readonly model: string;
 }
 
-export async function measureCapacity(target: CapacityTarget, pointMs: number, sloMs: number): Promise<CapacityPoint[]> {
+export async function measureCapacity(
+  target: CapacityTarget,
+  pointMs: number,
+  sloMs: number,
+): Promise<CapacityPoint[]> {
   const points: CapacityPoint[] = [];
   for (const users of CAPACITY_USERS) {
     await waitUntilModelIdle(target.origin, target.model, IDLE_TIMEOUT_MS);
     const cpu = startCpuMeter(target.pid);
-    const summary = await runClosedLoop({ client: target.client, request: target.request, users, durationMs: pointMs, sloMs });
+    const summary = await runClosedLoop({
+      client: target.client,
+      request: target.request,
+      users,
+      durationMs: pointMs,
+      sloMs,
+    });
     points.push({ users, okPerS: summary.okThroughput, summary, cpu: cpu.read() });
   }
   return points;

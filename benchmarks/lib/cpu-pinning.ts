@@ -26,6 +26,8 @@ export function pinThisProcess(cpus: string): void {
   try {
     execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
   } catch (error) {
-    throw new Error(`cannot pin the load generator to CPUs ${cpus} with taskset (util-linux): ${(error as Error).message}; run with --no-pin to skip`);
+    throw new Error(
+      `cannot pin the load generator to CPUs ${cpus} with taskset (util-linux): ${(error as Error).message}; run with --no-pin to skip`,
+    );
   }
 }

@@ -20,7 +20,12 @@ import { waitUntilSimIdle, type IdleResult } from './server-idle.ts';
 import { waitUntilQuiet } from './process-quiet.ts';
 
 export const MODEL = 'sim-small';
-export const PROMPTS = ['hello', 'what is the capital of France?', 'summarise this ticket in one line', 'translate "good morning" to Spanish'] as const;
+export const PROMPTS = [
+  'hello',
+  'what is the capital of France?',
+  'summarise this ticket in one line',
+  'translate "good morning" to Spanish',
+] as const;
 export const IDLE_TIMEOUT_MS = 30_000;
 export const REQUEST_TIMEOUT_MS = 10_000;
 /** Generous, so the client's cap on outstanding requests never shapes a row; drops are reported. */
@@ -30,8 +35,6 @@ export const SLO_MS = 1_000;
 export const UPSTREAM_COUNTER = 'sluice_upstream_requests_total';
 /** Which admission guard refused how many (loop_lag, concurrency): what an ERR_ADMISSION_OVERLOADED answer does not say. */
 const ADMISSION_REFUSED_COUNTER = 'sluice_admission_refused_total';
-
-
 
 export const PIN_OPTIONS = {
   'server-cpus': { type: 'string' },
@@ -65,7 +68,8 @@ export function ratesOf(values: OptionValues, name: string, fallback: readonly n
   const text = stringOption(values, name);
   if (text === undefined) return [...fallback];
   const rates = text.split(',').map(Number);
-  if (rates.some((rate) => !(rate > 0))) throw new Error(`--${name} must be a comma-separated list of positive rates, got "${text}"`);
+  if (rates.some((rate) => !(rate > 0)))
+    throw new Error(`--${name} must be a comma-separated list of positive rates, got "${text}"`);
   return rates;
 }
 
@@ -109,10 +113,23 @@ function scratchDir(): Promise<string> {
  * A config with the simulators as one backend's replicas and no local models. JSON is
  * YAML, so it is written as JSON: nothing to escape by hand.
  */
-export async function writeGatewayConfig(dir: string, name: string, replicas: readonly SluiceProcess[], loadBalancing: 'p2c_peak_ewma' | 'round_robin'): Promise<string> {
+export async function writeGatewayConfig(
+  dir: string,
+  name: string,
+  replicas: readonly SluiceProcess[],
+  loadBalancing: 'p2c_peak_ewma' | 'round_robin',
+): Promise<string> {
   const config = {
     models: { repository: dir, build_defaults: false },
-    backends: [{ name: 'sim', dialect: 'openai', replicas: replicas.map((replica) => ({ url: replica.origin })), load_balancing: loadBalancing, models: [{ name: MODEL }] }],
+    backends: [
+      {
+        name: 'sim',
+        dialect: 'openai',
+        replicas: replicas.map((replica) => ({ url: replica.origin })),
+        load_balancing: loadBalancing,
+        models: [{ name: MODEL }],
+      },
+    ],
   };
   const path = join(dir, `${name}.yaml`);
   await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
@@ -183,15 +200,37 @@ export interface RowPlan {
  * (`idleBeforeMs`: the longest wait). The arrival seed depends only on the rate, so every
  * side and every round see the same schedule.
  */
-export async function runRow(common: Common, side: Side, plan: RowPlan, request: RequestSource, sims: readonly SluiceProcess[], watched: readonly SluiceProcess[], quiet: readonly SluiceProcess[] = []): Promise<RunRecord> {
+export async function runRow(
+  common: Common,
+  side: Side,
+  plan: RowPlan,
+  request: RequestSource,
+  sims: readonly SluiceProcess[],
+  watched: readonly SluiceProcess[],
+  quiet: readonly SluiceProcess[] = [],
+): Promise<RunRecord> {
   // Connections first (see runOpenLoop), so accepting them is over before the row starts.
   await side.client.warm();
-  const quieted: IdleResult[] = quiet.length === 0 ? [] : [await waitUntilQuiet(quiet.map((server) => server.pid), IDLE_TIMEOUT_MS)];
+  const quieted: IdleResult[] =
+    quiet.length === 0
+      ? []
+      : [
+          await waitUntilQuiet(
+            quiet.map((server) => server.pid),
+            IDLE_TIMEOUT_MS,
+          ),
+        ];
   const idle = [...quieted, ...(await Promise.all(sims.map((sim) => waitUntilSimIdle(sim.origin, IDLE_TIMEOUT_MS))))];
   const before = side.gateway === undefined ? [] : await scrapeMetrics(side.gateway.origin);
   const meters = watched.map((server) => ({ label: server.label, meter: startCpuMeter(server.pid) }));
   const arrivals = { kind: 'poisson', ratePerS: plan.rate, seed: common.seed * 1000 + plan.rateIndex } as const;
-  const summary = await runOpenLoop({ client: side.client, request: side.request ?? request, arrivals, durationMs: common.rowMs, sloMs: SLO_MS });
+  const summary = await runOpenLoop({
+    client: side.client,
+    request: side.request ?? request,
+    arrivals,
+    durationMs: common.rowMs,
+    sloMs: SLO_MS,
+  });
   const cpu = Object.fromEntries(meters.map(({ label, meter }) => [label, meter.read().server]));
   const after = side.gateway === undefined ? [] : await scrapeMetrics(side.gateway.origin);
   return {
@@ -202,16 +241,26 @@ export async function runRow(common: Common, side: Side, plan: RowPlan, request:
     cpu,
     idleBeforeMs: Math.max(...idle.map((each) => each.waitedMs)),
     idleReached: idle.every((each) => each.idle),
-    upstreamByReplica: Object.fromEntries(counterDelta(sumBy(before, UPSTREAM_COUNTER, 'replica'), sumBy(after, UPSTREAM_COUNTER, 'replica'))),
+    upstreamByReplica: Object.fromEntries(
+      counterDelta(sumBy(before, UPSTREAM_COUNTER, 'replica'), sumBy(after, UPSTREAM_COUNTER, 'replica')),
+    ),
     hedges: hedgeDelta(before, after),
-    admissionRefusals: Object.fromEntries([...counterDelta(sumBy(before, ADMISSION_REFUSED_COUNTER, 'guard'), sumBy(after, ADMISSION_REFUSED_COUNTER, 'guard'))].filter(([, count]) => count > 0)),
+    admissionRefusals: Object.fromEntries(
+      [
+        ...counterDelta(
+          sumBy(before, ADMISSION_REFUSED_COUNTER, 'guard'),
+          sumBy(after, ADMISSION_REFUSED_COUNTER, 'guard'),
+        ),
+      ].filter(([, count]) => count > 0),
+    ),
   };
 }
 
 /** Whatever hedge counter sluice exports (the feature is being wired in); undefined when none. */
 export function hedgeDelta(before: readonly Sample[], after: readonly Sample[]): number | undefined {
   const isHedgeCounter = (sample: Sample) => sample.name.includes('hedge') && sample.name.endsWith('_total');
-  const total = (samples: readonly Sample[]) => samples.filter(isHedgeCounter).reduce((sum, sample) => sum + sample.value, 0);
+  const total = (samples: readonly Sample[]) =>
+    samples.filter(isHedgeCounter).reduce((sum, sample) => sum + sample.value, 0);
   return after.some(isHedgeCounter) ? total(after) - total(before) : undefined;
 }
 
@@ -247,7 +296,15 @@ export async function runRows(common: Common, plan: RowsPlan): Promise<RunRecord
             progress.finish(`${rate}/s round ${round} ${side.key}: skipped, ${reason}`);
             continue;
           }
-          const record = await runRow(common, side, { rate, rateIndex, round }, plan.request, plan.sims, plan.watched, plan.quiet);
+          const record = await runRow(
+            common,
+            side,
+            { rate, rateIndex, round },
+            plan.request,
+            plan.sims,
+            plan.watched,
+            plan.quiet,
+          );
           records.push(record);
           progress.finish(progressLine(record));
         }
@@ -270,14 +327,25 @@ export function failedCount(summary: RunSummary): number {
 
 export function failuresText(summary: RunSummary, admissionRefusals: Readonly<Record<string, number>> = {}): string {
   const guards = Object.entries(admissionRefusals).map(([guard, count]) => `${guard} ${count}`);
-  const kinds = Object.entries(summary.failureKinds).map(([kind, count]) => (kind === 'ERR_ADMISSION_OVERLOADED' && guards.length > 0 ? `${kind} ${count} (${guards.join(', ')})` : `${kind} ${count}`));
+  const kinds = Object.entries(summary.failureKinds).map(([kind, count]) =>
+    kind === 'ERR_ADMISSION_OVERLOADED' && guards.length > 0
+      ? `${kind} ${count} (${guards.join(', ')})`
+      : `${kind} ${count}`,
+  );
   if (summary.droppedByClient > 0) kinds.push(`dropped ${summary.droppedByClient}`);
   return kinds.length === 0 ? '0' : kinds.join(', ');
 }
 
 export async function warmUp(sides: readonly Side[], request: RequestSource): Promise<void> {
   // Not measured: JIT on both sides of the wire, first connections, the balancer's first estimates.
-  for (const side of sides) await runClosedLoop({ client: side.client, request: side.request ?? request, users: 16, durationMs: 1000, sloMs: SLO_MS });
+  for (const side of sides)
+    await runClosedLoop({
+      client: side.client,
+      request: side.request ?? request,
+      users: 16,
+      durationMs: 1000,
+      sloMs: SLO_MS,
+    });
 }
 
 export function pinningText(pinning: CpuPinning | undefined): string {

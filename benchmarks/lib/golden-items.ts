@@ -33,7 +33,8 @@ export function parseGoldenItems(jsonl: string, inputs: readonly V2Input[]): Gol
     if (!inputs.every((input) => input.name in record)) continue;
     items.push(Object.fromEntries(inputs.map((input) => [input.name, record[input.name]])));
   }
-  if (items.length === 0) throw new Error(`no golden rows carry every input (${inputs.map((input) => input.name).join(', ')})`);
+  if (items.length === 0)
+    throw new Error(`no golden rows carry every input (${inputs.map((input) => input.name).join(', ')})`);
   return items;
 }
 
@@ -45,16 +46,29 @@ export function fullBatches<Item>(items: readonly Item[], size: number): Item[][
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`a batch size must be an integer ≥ 1, got ${size}`);
   if (items.length === 0) throw new RangeError('no items to batch');
   const count = Math.ceil(items.length / size);
-  return Array.from({ length: count }, (_, batch) => Array.from({ length: size }, (_, row) => items[(batch * size + row) % items.length] as Item));
+  return Array.from({ length: count }, (_, batch) =>
+    Array.from({ length: size }, (_, row) => items[(batch * size + row) % items.length] as Item),
+  );
 }
 
 /** The KServe v2 infer body for one item: each field as an input of shape [1]. */
 export function v2InferBody(item: GoldenItem, inputs: readonly V2Input[]): string {
-  return JSON.stringify({ inputs: inputs.map((input) => ({ name: input.name, datatype: input.datatype, shape: [1], data: [item[input.name]] })) });
+  return JSON.stringify({
+    inputs: inputs.map((input) => ({
+      name: input.name,
+      datatype: input.datatype,
+      shape: [1],
+      data: [item[input.name]],
+    })),
+  });
 }
 
 /** One item per request, cycling through `items` in order, bodies serialised up front. */
-export function v2ItemInferRequests(model: string, inputs: readonly V2Input[], items: readonly GoldenItem[]): RequestSource {
+export function v2ItemInferRequests(
+  model: string,
+  inputs: readonly V2Input[],
+  items: readonly GoldenItem[],
+): RequestSource {
   if (items.length === 0) throw new Error('no items to send');
   const path = `/v2/models/${encodeURIComponent(model)}/infer`;
   const specs = items.map((item) => ({ method: 'POST', path, body: v2InferBody(item, inputs) }) as const);

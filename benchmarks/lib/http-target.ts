@@ -11,7 +11,7 @@
  *                      ├► fewer than `connections` open: open one
  *                      └► else wait (FIFO) for one: the queue the server cannot see
  */
-import { Fifo } from '../../src/batching/fifo.ts';
+import { Fifo } from '../../src/engines/local/batching/fifo.ts';
 import { Http1Connection, type ExchangeResult } from './http1-connection.ts';
 import { outcomeOfStatus, type Outcome } from './latency-recorder.ts';
 
@@ -191,7 +191,11 @@ export class LoadClient {
   }
 
   private answered(connection: Http1Connection, pending: Pending, result: ExchangeResult): void {
-    pending.finish('head' in result ? answerOf(result.head.status, result.head.errorCode) : { outcome: 'error', failureKind: clientFailureKind(result.error) });
+    pending.finish(
+      'head' in result
+        ? answerOf(result.head.status, result.head.errorCode)
+        : { outcome: 'error', failureKind: clientFailureKind(result.error) },
+    );
     if (connection.closed) return; // forget() hands its waiting work to a new connection
     const next = this.nextWaiting();
     if (next === undefined) this.idle.push(connection);
@@ -236,7 +240,9 @@ function requestBytes(spec: RequestSpec, host: string): Buffer {
   const body = spec.body === undefined ? undefined : Buffer.from(spec.body);
   const headers: Record<string, string> = { host, 'content-type': 'application/json', ...spec.headers };
   if (body !== undefined) headers['content-length'] = String(body.length);
-  const head = `${spec.method} ${spec.path} HTTP/1.1\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
+  const head = `${spec.method} ${spec.path} HTTP/1.1\r\n${Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('')}\r\n`;
   return body === undefined ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 

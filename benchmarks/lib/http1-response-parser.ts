@@ -73,7 +73,11 @@ export class Http1ResponseParser {
   /** The connection ended: completes a response whose body runs to the end, else says what was cut. */
   end(): ResponseHead {
     if (this.head !== undefined && this.body?.kind === 'until-close') return this.finish();
-    throw new Error(this.head === undefined ? 'connection closed before a response' : 'connection closed in the middle of a response body');
+    throw new Error(
+      this.head === undefined
+        ? 'connection closed before a response'
+        : 'connection closed in the middle of a response body',
+    );
   }
 
   /** Between responses, or before the first one. */
@@ -83,7 +87,8 @@ export class Http1ResponseParser {
 
   private startBody(headText: string): void {
     const status = Number(headText.slice(9, 12));
-    if (!headText.startsWith('HTTP/1.') || !(status >= 100 && status <= 599)) throw new Error(`not an HTTP/1.1 response: ${JSON.stringify(headText.slice(0, 40))}`);
+    if (!headText.startsWith('HTTP/1.') || !(status >= 100 && status <= 599))
+      throw new Error(`not an HTTP/1.1 response: ${JSON.stringify(headText.slice(0, 40))}`);
     if (status < 200) return; // 1xx: an interim head, the real one follows
     const header = (pattern: RegExp): string | undefined => pattern.exec(headText)?.[1]?.trim();
     const closes = /close/i.test(header(HEADERS.connection) ?? '');

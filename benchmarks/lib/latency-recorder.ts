@@ -85,7 +85,12 @@ export interface RunWindow {
 }
 
 export class LatencyRecorder {
-  private readonly histograms: Readonly<Record<Outcome, Histogram>> = { ok: newHistogram(), shed: newHistogram(), timeout: newHistogram(), error: newHistogram() };
+  private readonly histograms: Readonly<Record<Outcome, Histogram>> = {
+    ok: newHistogram(),
+    shed: newHistogram(),
+    timeout: newHistogram(),
+    error: newHistogram(),
+  };
   private readonly lag = newHistogram();
   private readonly failures = new Map<string, number>();
   private okWithinSlo = 0;
@@ -117,7 +122,9 @@ export class LatencyRecorder {
   }
 
   summarize(window: RunWindow): RunSummary {
-    const outcomes = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, summarizeHistogram(this.histograms[outcome])])) as Record<Outcome, LatencySummary>;
+    const outcomes = Object.fromEntries(
+      OUTCOMES.map((outcome) => [outcome, summarizeHistogram(this.histograms[outcome])]),
+    ) as Record<Outcome, LatencySummary>;
     const completed = OUTCOMES.reduce((sum, outcome) => sum + outcomes[outcome].count, 0);
     const durationS = window.durationMs / 1000;
     const elapsedS = Math.max(window.elapsedMs, window.durationMs) / 1000;

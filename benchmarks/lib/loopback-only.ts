@@ -18,7 +18,8 @@ function withLoopbackHost(args: unknown[]): unknown[] {
     return args;
   }
   // listen({ port }) without a host (a `path` is a Unix socket: left alone).
-  if (typeof first === 'object' && first !== null && !('host' in first) && !('path' in first)) return [{ ...first, host: '127.0.0.1' }, ...args.slice(1)];
+  if (typeof first === 'object' && first !== null && !('host' in first) && !('path' in first))
+    return [{ ...first, host: '127.0.0.1' }, ...args.slice(1)];
   return args;
 }
 

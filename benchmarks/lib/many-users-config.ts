@@ -49,7 +49,11 @@ export interface AppliedSettings {
  * checked-out schema refuses as unrecognised are dropped (so the scenario runs against a
  * sluice with or without them); anything else invalid stops the run with the schema's words.
  */
-export async function applyBackendSettings(configPath: string, sized: BackendSettings, given: BackendSettings): Promise<AppliedSettings> {
+export async function applyBackendSettings(
+  configPath: string,
+  sized: BackendSettings,
+  given: BackendSettings,
+): Promise<AppliedSettings> {
   const config = JSON.parse(await readFile(configPath, 'utf8')) as { backends?: Array<Record<string, unknown>> };
   const settings: Record<string, unknown> = { ...sized, ...given };
   for (const backend of config.backends ?? []) Object.assign(backend, settings);
@@ -57,7 +61,10 @@ export async function applyBackendSettings(configPath: string, sized: BackendSet
   for (const backend of config.backends ?? []) for (const key of unknown) delete backend[key];
   for (const key of unknown) delete settings[key];
   const check = ConfigSchema.safeParse(config);
-  if (!check.success) throw new Error(`the many-users config is invalid: ${check.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!check.success)
+    throw new Error(
+      `the many-users config is invalid: ${check.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
   await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
   return { applied: settings, unknown };
 }
@@ -65,5 +72,7 @@ export async function applyBackendSettings(configPath: string, sized: BackendSet
 function unrecognisedBackendKeys(config: unknown): string[] {
   const check = ConfigSchema.safeParse(config);
   if (check.success) return [];
-  return check.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' && issue.path[0] === 'backends' ? issue.keys : []));
+  return check.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys' && issue.path[0] === 'backends' ? issue.keys : [],
+  );
 }

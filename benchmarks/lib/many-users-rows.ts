@@ -85,14 +85,27 @@ export interface UsersRowShape {
 
 const RSS_SAMPLE_MS = 100;
 
-export async function runUsersRow(side: UsersSide, sim: SluiceProcess, users: number, round: number, shape: UsersRowShape): Promise<UsersRecord> {
+export async function runUsersRow(
+  side: UsersSide,
+  sim: SluiceProcess,
+  users: number,
+  round: number,
+  shape: UsersRowShape,
+): Promise<UsersRecord> {
   const idle = await waitUntilSimIdle(sim.origin, IDLE_TIMEOUT_MS);
   const metricsBefore = side.gateway === undefined ? [] : await scrapeMetrics(side.gateway.origin);
   const before = side.servers.map((server) => readMemory(server.pid)?.rssBytes);
   const samplers = side.servers.map((server) => sampleRss(server.pid, RSS_SAMPLE_MS));
   const meters = side.servers.map((server) => startCpuMeter(server.pid));
   const measuredFrom = performance.now();
-  const summary = await runStreamUsers({ origin: side.origin, users, rampMs: shape.rampMs, path: CHAT_PATH, body: shape.body, streamTimeoutMs: shape.streamTimeoutMs });
+  const summary = await runStreamUsers({
+    origin: side.origin,
+    users,
+    rampMs: shape.rampMs,
+    path: CHAT_PATH,
+    body: shape.body,
+    streamTimeoutMs: shape.streamTimeoutMs,
+  });
   const readings = meters.map((meter) => meter.read());
   const cpuWindowS = (performance.now() - measuredFrom) / 1000;
   const peaks = samplers.map((sampler) => sampler.stop());
@@ -100,17 +113,37 @@ export async function runUsersRow(side: UsersSide, sim: SluiceProcess, users: nu
   // `other` from the meter of the last server: the machine's busy time less that server's and the generator's.
   const cpu: Record<string, number> = { client: readings[0]?.client ?? 0 };
   for (const [index, server] of side.servers.entries()) {
-    memory[server.label] = { idleBytes: side.idleRssBytes[server.label], beforeBytes: before[index], peakBytes: peaks[index] };
+    memory[server.label] = {
+      idleBytes: side.idleRssBytes[server.label],
+      beforeBytes: before[index],
+      peakBytes: peaks[index],
+    };
     cpu[server.label] = readings[index]?.server ?? 0;
   }
-  cpu['other'] = Math.max(0, (readings.at(-1)?.other ?? 0) - readings.slice(0, -1).reduce((sum, reading) => sum + reading.server, 0));
-  const gateway = side.gateway === undefined ? undefined : gatewayOf(metricsBefore, await scrapeMetrics(side.gateway.origin));
-  return { side: side.key, users, round, summary, memory, cpu, cpuWindowS, idleBeforeMs: idle.waitedMs, idleReached: idle.idle, gateway };
+  cpu['other'] = Math.max(
+    0,
+    (readings.at(-1)?.other ?? 0) - readings.slice(0, -1).reduce((sum, reading) => sum + reading.server, 0),
+  );
+  const gateway =
+    side.gateway === undefined ? undefined : gatewayOf(metricsBefore, await scrapeMetrics(side.gateway.origin));
+  return {
+    side: side.key,
+    users,
+    round,
+    summary,
+    memory,
+    cpu,
+    cpuWindowS,
+    idleBeforeMs: idle.waitedMs,
+    idleReached: idle.idle,
+    gateway,
+  };
 }
 
 function gatewayOf(before: readonly Sample[], after: readonly Sample[]): GatewayDuringRow {
   const refused = 'sluice_admission_refused_total';
-  const ttft = (samples: readonly Sample[], part: 'sum' | 'count') => sumBy(samples, `sluice_time_to_first_token_seconds_${part}`).get('') ?? 0;
+  const ttft = (samples: readonly Sample[], part: 'sum' | 'count') =>
+    sumBy(samples, `sluice_time_to_first_token_seconds_${part}`).get('') ?? 0;
   const count = ttft(after, 'count') - ttft(before, 'count');
   const gc = 'sluice_process_nodejs_gc_duration_seconds_sum';
   const lagMax = sumBy(after, 'sluice_process_nodejs_eventloop_lag_max_seconds').get('');
@@ -137,7 +170,9 @@ export interface UsersPlan {
 /** Users counts in order; at each, the sides alternate A B A B ... for `rounds` rounds. */
 export async function runUsersRows(plan: UsersPlan): Promise<UsersRecord[]> {
   const records: UsersRecord[] = [];
-  const rowMs = plan.userCounts.reduce((sum, users) => sum + plan.shapeOf(users).rampMs + plan.shapeOf(users).streamMs, 0) / plan.userCounts.length;
+  const rowMs =
+    plan.userCounts.reduce((sum, users) => sum + plan.shapeOf(users).rampMs + plan.shapeOf(users).streamMs, 0) /
+    plan.userCounts.length;
   const progress = new ProgressBar('many-users', plan.userCounts.length * plan.rounds * plan.sides.length, rowMs);
   try {
     for (const users of plan.userCounts) {

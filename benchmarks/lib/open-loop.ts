@@ -61,7 +61,12 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<RunSummary>
   };
   await followSchedule(offsets, start, send);
   await drain(inFlight, options.client.requestTimeoutMs);
-  return recorder.summarize({ mode: 'open-loop', durationMs: options.durationMs, elapsedMs: lastAnswer - start, scheduled: offsets.length });
+  return recorder.summarize({
+    mode: 'open-loop',
+    durationMs: options.durationMs,
+    elapsedMs: lastAnswer - start,
+    scheduled: offsets.length,
+  });
 }
 
 /** Sends at most this many overdue arrivals before letting answers be read. */
@@ -73,7 +78,11 @@ const MAX_SENDS_PER_TURN = 64;
  * MAX_SENDS_PER_TURN, so answers keep being read), their latency still starts at their
  * intended times, and the lateness shows in the summary's `sendLag`.
  */
-function followSchedule(offsets: Float64Array, start: number, send: (index: number, intended: number) => void): Promise<void> {
+function followSchedule(
+  offsets: Float64Array,
+  start: number,
+  send: (index: number, intended: number) => void,
+): Promise<void> {
   return new Promise((resolve) => {
     let next = 0;
     const turn = (): void => {
@@ -121,5 +130,10 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<RunSumm
     }
   };
   await Promise.all(Array.from({ length: options.users }, user));
-  return recorder.summarize({ mode: 'closed-loop', durationMs: options.durationMs, elapsedMs: lastAnswer - start, scheduled: sent });
+  return recorder.summarize({
+    mode: 'closed-loop',
+    durationMs: options.durationMs,
+    elapsedMs: lastAnswer - start,
+    scheduled: sent,
+  });
 }

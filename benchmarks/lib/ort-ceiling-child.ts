@@ -11,13 +11,13 @@
  * stdin ends.
  */
 import { createInterface } from 'node:readline';
-import { stackRows } from '../../src/batching/assemble.ts';
+import { stackRows } from '../../src/engines/local/batching/assemble.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { defaultExecutionSlots } from '../../src/models/execution-slots.ts';
-import { openOnnxSession, type OnnxSession } from '../../src/models/onnx-session.ts';
-import { readModelVersion } from '../../src/models/repository.ts';
-import { makePreprocessor, type Preprocessor } from '../../src/preprocess/index.ts';
-import type { BatchTensors } from '../../src/tensors.ts';
+import { defaultExecutionSlots } from '../../src/engines/local/models/execution-slots.ts';
+import { openOnnxSession, type OnnxSession } from '../../src/engines/local/models/onnx-session.ts';
+import { readModelVersion } from '../../src/engines/local/models/repository.ts';
+import { makePreprocessor, type Preprocessor } from '../../src/engines/local/preprocess/index.ts';
+import type { BatchTensors } from '../../src/core/tensors.ts';
 import { fullBatches, goldenItems, type GoldenItem } from './golden-items.ts';
 import type { CeilingMeasurement, CeilingReady } from './ort-ceiling.ts';
 
@@ -43,9 +43,18 @@ async function openCeiling(versionDir: string): Promise<{ ceiling: Ceiling; read
   const slots = config.models.execution_slots === 0 ? defaultExecutionSlots() : config.models.execution_slots;
   // Batches sluice runs at once: one per instance, within the concurrency limit and the process's execution slots.
   const instances = Math.max(1, Math.min(spec.instances.max_instances, spec.concurrency.max_limit, slots));
-  const sessions = await Promise.all(Array.from({ length: instances }, () => openOnnxSession(onnxPath, spec.tensors, { intraOpThreads: config.models.intra_op_threads })));
+  const sessions = await Promise.all(
+    Array.from({ length: instances }, () =>
+      openOnnxSession(onnxPath, spec.tensors, { intraOpThreads: config.models.intra_op_threads }),
+    ),
+  );
   const preprocess: Preprocessor = makePreprocessor(spec);
-  const prepare = (items: readonly GoldenItem[]) => stackRows(items.map((item) => preprocess(item)), spec.tensors.inputs, spec.batching.ragged);
+  const prepare = (items: readonly GoldenItem[]) =>
+    stackRows(
+      items.map((item) => preprocess(item)),
+      spec.tensors.inputs,
+      spec.batching.ragged,
+    );
   const batchSize = spec.batching.max_batch_size;
   const itemBatches = fullBatches(await goldenItems(versionDir, spec.inputs), batchSize);
   const stacked = itemBatches.map(prepare);
@@ -84,7 +93,9 @@ async function measure(ceiling: Ceiling, durationMs: number, preprocess: boolean
   const loop = async (session: OnnxSession): Promise<void> => {
     while (performance.now() < end && next < MAX_BATCHES_PER_MEASUREMENT) {
       const index = next++ % ceiling.stacked.length;
-      const batch = preprocess ? ceiling.prepare(ceiling.itemBatches[index] ?? []) : (ceiling.stacked[index] as BatchTensors);
+      const batch = preprocess
+        ? ceiling.prepare(ceiling.itemBatches[index] ?? [])
+        : (ceiling.stacked[index] as BatchTensors);
       await session.run(batch);
     }
   };
@@ -92,7 +103,16 @@ async function measure(ceiling: Ceiling, durationMs: number, preprocess: boolean
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const items = next * ceiling.batchSize;
-  return { type: 'result', preprocess, batches: next, items, elapsedMs, itemsPerS: items / (elapsedMs / 1000), cpuCores: (cpu.user + cpu.system) / 1000 / elapsedMs, meanBatchMs: (elapsedMs * ceiling.sessions.length) / Math.max(1, next) };
+  return {
+    type: 'result',
+    preprocess,
+    batches: next,
+    items,
+    elapsedMs,
+    itemsPerS: items / (elapsedMs / 1000),
+    cpuCores: (cpu.user + cpu.system) / 1000 / elapsedMs,
+    meanBatchMs: (elapsedMs * ceiling.sessions.length) / Math.max(1, next),
+  };
 }
 
 async function warmUp(ceiling: Ceiling): Promise<void> {
@@ -104,7 +124,8 @@ function parseCommand(line: string): { durationMs: number; preprocess: boolean }
   const command: unknown = JSON.parse(line);
   if (typeof command !== 'object' || command === null) throw new Error(`not a command: ${line}`);
   const { durationMs, preprocess } = command as Record<string, unknown>;
-  if (typeof durationMs !== 'number' || !(durationMs > 0) || typeof preprocess !== 'boolean') throw new Error(`expected {"durationMs": n, "preprocess": bool}, got ${line}`);
+  if (typeof durationMs !== 'number' || !(durationMs > 0) || typeof preprocess !== 'boolean')
+    throw new Error(`expected {"durationMs": n, "preprocess": bool}, got ${line}`);
   return { durationMs, preprocess };
 }
 
@@ -125,6 +146,8 @@ async function main(): Promise<void> {
 try {
   await main();
 } catch (error) {
-  process.stdout.write(`${JSON.stringify({ type: 'error', message: error instanceof Error ? error.message : String(error) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ type: 'error', message: error instanceof Error ? error.message : String(error) })}\n`,
+  );
   process.exitCode = 1;
 }

@@ -67,7 +67,11 @@ export interface CeilingOptions {
 export async function startCeiling(options: CeilingOptions): Promise<CeilingProcess> {
   const command = [process.execPath, '--import', 'tsx', CHILD_SCRIPT, options.versionDir];
   const [program, ...args] = options.cpus === undefined ? command : ['taskset', '-c', options.cpus, ...command];
-  const child = spawn(program as string, args, { cwd: options.root ?? REPOSITORY_ROOT, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(program as string, args, {
+    cwd: options.root ?? REPOSITORY_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   live.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   void exited.then(() => live.delete(child));
@@ -81,7 +85,8 @@ export async function startCeiling(options: CeilingOptions): Promise<CeilingProc
     const measure = async (durationMs: number, preprocess: boolean) => {
       child.stdin?.write(`${JSON.stringify({ durationMs, preprocess })}\n`);
       const answer = await lines.next(durationMs + ANSWER_SLACK_MS);
-      if (!isMeasurement(answer)) throw new Error(`unexpected answer from the ceiling process: ${JSON.stringify(answer)}`);
+      if (!isMeasurement(answer))
+        throw new Error(`unexpected answer from the ceiling process: ${JSON.stringify(answer)}`);
       return answer;
     };
     return { pid: child.pid ?? -1, ready, measure, stop };
@@ -126,7 +131,8 @@ function lineReader(child: ChildProcess, exited: Promise<number | null>, stderrT
       wake = undefined;
     }
     const message: unknown = JSON.parse(queued.shift() ?? 'null');
-    if (isRecord(message) && message['type'] === 'error') throw new Error(`the ceiling process failed: ${String(message['message'])}\n${stderrTail()}`);
+    if (isRecord(message) && message['type'] === 'error')
+      throw new Error(`the ceiling process failed: ${String(message['message'])}\n${stderrTail()}`);
     return message;
   };
   return { next };
@@ -146,9 +152,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function isReady(value: unknown): value is CeilingReady {
-  return isRecord(value) && value['type'] === 'ready' && typeof value['instances'] === 'number' && typeof value['batchSize'] === 'number';
+  return (
+    isRecord(value) &&
+    value['type'] === 'ready' &&
+    typeof value['instances'] === 'number' &&
+    typeof value['batchSize'] === 'number'
+  );
 }
 
 function isMeasurement(value: unknown): value is CeilingMeasurement {
-  return isRecord(value) && value['type'] === 'result' && typeof value['itemsPerS'] === 'number' && typeof value['items'] === 'number';
+  return (
+    isRecord(value) &&
+    value['type'] === 'result' &&
+    typeof value['itemsPerS'] === 'number' &&
+    typeof value['items'] === 'number'
+  );
 }

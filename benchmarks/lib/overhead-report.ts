@@ -56,7 +56,9 @@ export function laggedRows(records: readonly OverheadRecord[]): OverheadRecord[]
 
 export function rowHolds(record: OverheadRecord): boolean {
   const { scheduled, offeredRate, okThroughput, outcomes } = record.summary;
-  return scheduled > 0 && outcomes.ok.count >= HOLD.okShare * scheduled && okThroughput >= HOLD.throughputShare * offeredRate;
+  return (
+    scheduled > 0 && outcomes.ok.count >= HOLD.okShare * scheduled && okThroughput >= HOLD.throughputShare * offeredRate
+  );
 }
 
 /** `held` in every round, `failed` in none, `partly` in some; `not run` without rows (skipped, or the side is absent). */
@@ -115,9 +117,12 @@ export function formatMaxSustained(max: MaxSustained): string {
  */
 export function skipReason(earlier: readonly OverheadRecord[], side: string, rate: number): string | undefined {
   if (side === DIRECT) return undefined;
-  const lower = [...new Set(earlier.map((record) => record.rate))].filter((earlierRate) => earlierRate < rate).sort((x, y) => x - y);
+  const lower = [...new Set(earlier.map((record) => record.rate))]
+    .filter((earlierRate) => earlierRate < rate)
+    .sort((x, y) => x - y);
   for (const earlierRate of lower) {
-    if (rateVerdict(earlier, DIRECT, earlierRate) === 'failed') return `the simulator alone failed every round at ${earlierRate}/s`;
+    if (rateVerdict(earlier, DIRECT, earlierRate) === 'failed')
+      return `the simulator alone failed every round at ${earlierRate}/s`;
     if (rateVerdict(earlier, side, earlierRate) === 'failed') return `it failed every round at ${earlierRate}/s`;
   }
   return undefined;
@@ -137,10 +142,21 @@ export interface AddedRecord {
 export function addedOverDirect(records: readonly OverheadRecord[]): AddedRecord[] {
   return records.flatMap((record) => {
     if (record.side === DIRECT) return [];
-    const direct = records.find((other) => other.side === DIRECT && other.rate === record.rate && other.round === record.round);
+    const direct = records.find(
+      (other) => other.side === DIRECT && other.rate === record.rate && other.round === record.round,
+    );
     if (direct === undefined) return [];
     const [side, base] = [record.summary.outcomes.ok, direct.summary.outcomes.ok];
-    return [{ side: record.side, rate: record.rate, round: record.round, addedP50Ms: side.p50Ms - base.p50Ms, addedP99Ms: side.p99Ms - base.p99Ms, p99Ms: side.p99Ms }];
+    return [
+      {
+        side: record.side,
+        rate: record.rate,
+        round: record.round,
+        addedP50Ms: side.p50Ms - base.p50Ms,
+        addedP99Ms: side.p99Ms - base.p99Ms,
+        p99Ms: side.p99Ms,
+      },
+    ];
   });
 }
 
@@ -162,8 +178,17 @@ export interface RateRatios {
   readonly portkeyOverSluiceP99: RatioSummary | undefined;
 }
 
-function ratioAt(added: readonly AddedRecord[], a: string, b: string, value: (record: AddedRecord) => number, rate: number): RatioSummary | undefined {
-  return pairRatios(added.filter((record) => record.rate === rate), { a, b, group: (record) => record.rate, value })[0];
+function ratioAt(
+  added: readonly AddedRecord[],
+  a: string,
+  b: string,
+  value: (record: AddedRecord) => number,
+  rate: number,
+): RatioSummary | undefined {
+  return pairRatios(
+    added.filter((record) => record.rate === rate),
+    { a, b, group: (record) => record.rate, value },
+  )[0];
 }
 
 export function rateRatios(added: readonly AddedRecord[], rates: readonly number[]): RateRatios[] {
@@ -188,7 +213,11 @@ export interface TargetResult {
 }
 
 /** Issue 5's targets for scenarios 3 and 4; `portkeyMeasured` is false when Portkey is not installed. */
-export function overheadTargets(records: readonly OverheadRecord[], rates: readonly number[], portkeyMeasured: boolean): TargetResult[] {
+export function overheadTargets(
+  records: readonly OverheadRecord[],
+  rates: readonly number[],
+  portkeyMeasured: boolean,
+): TargetResult[] {
   const added = addedOverDirect(records);
   return [
     floorTarget(records, added, rates, 'p50'),
@@ -198,22 +227,44 @@ export function overheadTargets(records: readonly OverheadRecord[], rates: reado
   ];
 }
 
-function floorTarget(records: readonly OverheadRecord[], added: readonly AddedRecord[], rates: readonly number[], percentile: 'p50' | 'p99'): TargetResult {
+function floorTarget(
+  records: readonly OverheadRecord[],
+  added: readonly AddedRecord[],
+  rates: readonly number[],
+  percentile: 'p50' | 'p99',
+): TargetResult {
   const target = `sluice's added ${percentile} within ${TARGETS.addedOverFloor}x of the floor's at ${TARGETS.thousandsFrom}/s and above`;
-  const candidates = judgedRates(records, rates).filter((rate) => rate >= TARGETS.thousandsFrom && rateVerdict(records, FLOOR, rate) === 'held');
-  if (candidates.length === 0) return { target, verdict: 'not shown', figure: `no rate from ${TARGETS.thousandsFrom}/s up that the simulator and the floor both held` };
+  const candidates = judgedRates(records, rates).filter(
+    (rate) => rate >= TARGETS.thousandsFrom && rateVerdict(records, FLOOR, rate) === 'held',
+  );
+  if (candidates.length === 0)
+    return {
+      target,
+      verdict: 'not shown',
+      figure: `no rate from ${TARGETS.thousandsFrom}/s up that the simulator and the floor both held`,
+    };
   const value = (record: AddedRecord) => clampAdded(percentile === 'p50' ? record.addedP50Ms : record.addedP99Ms);
   const items = candidates.map((rate) => {
-    if (rateVerdict(records, SLUICE, rate) !== 'held') return { miss: true, decided: true, text: `${rate}/s: sluice did not hold it` };
+    if (rateVerdict(records, SLUICE, rate) !== 'held')
+      return { miss: true, decided: true, text: `${rate}/s: sluice did not hold it` };
     const ratio = ratioAt(added, FLOOR, SLUICE, value, rate);
-    if (ratio?.median === undefined) return { miss: false, decided: false, text: `${rate}/s: n/a (floor's added ${percentile} ≤ 0)` };
+    if (ratio?.median === undefined)
+      return { miss: false, decided: false, text: `${rate}/s: n/a (floor's added ${percentile} ≤ 0)` };
     return { miss: ratio.median > TARGETS.addedOverFloor, decided: true, text: `${rate}/s ${formatRatio(ratio)}` };
   });
-  const verdict: Verdict = items.some((item) => item.miss) ? 'MISSED' : items.some((item) => item.decided) ? 'met' : 'not shown';
+  const verdict: Verdict = items.some((item) => item.miss)
+    ? 'MISSED'
+    : items.some((item) => item.decided)
+      ? 'met'
+      : 'not shown';
   return { target, verdict, figure: items.map((item) => item.text).join('; ') };
 }
 
-function portkeyRateTarget(records: readonly OverheadRecord[], rates: readonly number[], portkeyMeasured: boolean): TargetResult {
+function portkeyRateTarget(
+  records: readonly OverheadRecord[],
+  rates: readonly number[],
+  portkeyMeasured: boolean,
+): TargetResult {
   const target = `sluice's maximum sustained rate ≥ ${TARGETS.rateOverPortkey}x Portkey's`;
   if (!portkeyMeasured) return { target, verdict: 'not shown', figure: 'Portkey not measured (not installed)' };
   const [sluice, portkey] = [maxSustained(records, SLUICE, rates), maxSustained(records, PORTKEY, rates)];
@@ -225,28 +276,59 @@ function portkeyRateTarget(records: readonly OverheadRecord[], rates: readonly n
   const ratio = sluice.rate / portkeyBound;
   // A lower bound of the ratio when sluice held every judged rate or Portkey held none.
   const lowerBound = sluice.failedAt === undefined || portkey.rate === undefined;
-  if (portkey.failedAt === undefined) return { target, verdict: 'not shown', figure: `${figure}: Portkey held every judged rate, so its maximum is unknown` };
-  if (ratio >= TARGETS.rateOverPortkey) return { target, verdict: 'met', figure: `${figure}: ${lowerBound ? '> ' : ''}${ratio.toFixed(1)}x` };
-  return { target, verdict: lowerBound ? 'not shown' : 'MISSED', figure: `${figure}: ${lowerBound ? '≥ ' : ''}${ratio.toFixed(1)}x${lowerBound ? ' (raise --overhead-rates to see more)' : ''}` };
+  if (portkey.failedAt === undefined)
+    return {
+      target,
+      verdict: 'not shown',
+      figure: `${figure}: Portkey held every judged rate, so its maximum is unknown`,
+    };
+  if (ratio >= TARGETS.rateOverPortkey)
+    return { target, verdict: 'met', figure: `${figure}: ${lowerBound ? '> ' : ''}${ratio.toFixed(1)}x` };
+  return {
+    target,
+    verdict: lowerBound ? 'not shown' : 'MISSED',
+    figure: `${figure}: ${lowerBound ? '≥ ' : ''}${ratio.toFixed(1)}x${lowerBound ? ' (raise --overhead-rates to see more)' : ''}`,
+  };
 }
 
-function portkeyP99Target(records: readonly OverheadRecord[], added: readonly AddedRecord[], rates: readonly number[], portkeyMeasured: boolean): TargetResult {
+function portkeyP99Target(
+  records: readonly OverheadRecord[],
+  added: readonly AddedRecord[],
+  rates: readonly number[],
+  portkeyMeasured: boolean,
+): TargetResult {
   const target = `sluice's added p99 ≤ ${TARGETS.p99ShareOfPortkey}x Portkey's at the highest rate Portkey holds`;
   if (!portkeyMeasured) return { target, verdict: 'not shown', figure: 'Portkey not measured (not installed)' };
   const rate = maxSustained(records, PORTKEY, rates).rate;
-  if (rate === undefined) return { target, verdict: 'not shown', figure: 'Portkey held no judged rate (lower --overhead-rates to find one)' };
-  if (rateVerdict(records, SLUICE, rate) !== 'held') return { target, verdict: 'MISSED', figure: `sluice did not hold ${rate}/s, which Portkey held` };
+  if (rate === undefined)
+    return { target, verdict: 'not shown', figure: 'Portkey held no judged rate (lower --overhead-rates to find one)' };
+  if (rateVerdict(records, SLUICE, rate) !== 'held')
+    return { target, verdict: 'MISSED', figure: `sluice did not hold ${rate}/s, which Portkey held` };
   const ratio = ratioAt(added, PORTKEY, SLUICE, (record) => clampAdded(record.addedP99Ms), rate);
-  const ms = (side: string) => median(added.filter((record) => record.side === side && record.rate === rate).map((record) => record.addedP99Ms).sort((x, y) => x - y));
+  const ms = (side: string) =>
+    median(
+      added
+        .filter((record) => record.side === side && record.rate === rate)
+        .map((record) => record.addedP99Ms)
+        .sort((x, y) => x - y),
+    );
   const figure = `added p99 at ${rate}/s (median of rounds): sluice ${formatAddedMs(ms(SLUICE))} ms, Portkey ${formatAddedMs(ms(PORTKEY))} ms`;
-  if (ratio?.median === undefined) return { target, verdict: 'not shown', figure: `${figure}: Portkey's added p99 ≤ 0` };
-  return { target, verdict: ratio.median <= TARGETS.p99ShareOfPortkey ? 'met' : 'MISSED', figure: `${figure}; sluice / Portkey ${formatShare(ratio)}` };
+  if (ratio?.median === undefined)
+    return { target, verdict: 'not shown', figure: `${figure}: Portkey's added p99 ≤ 0` };
+  return {
+    target,
+    verdict: ratio.median <= TARGETS.p99ShareOfPortkey ? 'met' : 'MISSED',
+    figure: `${figure}; sluice / Portkey ${formatShare(ratio)}`,
+  };
 }
 
 /** Like formatRatio, with two significant digits below 0.1x, where this target's figures lie ("0.0028x"). */
 function formatShare(summary: RatioSummary): string {
-  const text = (value: number | undefined) => (value === undefined ? 'n/a' : value < 0.1 ? `${value.toPrecision(2)}x` : `${value.toFixed(2)}x`);
-  return summary.min === summary.max ? text(summary.median) : `${text(summary.median)} (${text(summary.min)}–${text(summary.max)})`;
+  const text = (value: number | undefined) =>
+    value === undefined ? 'n/a' : value < 0.1 ? `${value.toPrecision(2)}x` : `${value.toFixed(2)}x`;
+  return summary.min === summary.max
+    ? text(summary.median)
+    : `${text(summary.median)} (${text(summary.min)}–${text(summary.max)})`;
 }
 
 /** Added milliseconds with their sign: "−36", "0.42"; "—" for none. */

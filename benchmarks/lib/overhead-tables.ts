@@ -1,6 +1,19 @@
 /** gateway-overhead's Markdown: rows round by round, ratios per rate, maximum sustained rates, targets. */
 import { failuresText, type RunRecord } from './gateway-rows.ts';
-import { DIRECT, HOLD, TARGETS, addedOverDirect, formatAddedMs, formatMaxSustained, maxSustained, rateRatios, rateVerdict, rowHolds, type RateRatios, type TargetResult } from './overhead-report.ts';
+import {
+  DIRECT,
+  HOLD,
+  TARGETS,
+  addedOverDirect,
+  formatAddedMs,
+  formatMaxSustained,
+  maxSustained,
+  rateRatios,
+  rateVerdict,
+  rowHolds,
+  type RateRatios,
+  type TargetResult,
+} from './overhead-report.ts';
 import { formatRatio, type RatioSummary } from './ratios.ts';
 import { formatMs, formatPercent, formatRate, markdownTable, type Column } from './report.ts';
 
@@ -9,7 +22,8 @@ const SIM_LABEL = 'sim';
 
 export function rowsTable(records: readonly RunRecord[]): string {
   const added = addedOverDirect(records);
-  const addedOf = (record: RunRecord) => added.find((each) => each.side === record.side && each.rate === record.rate && each.round === record.round);
+  const addedOf = (record: RunRecord) =>
+    added.find((each) => each.side === record.side && each.rate === record.rate && each.round === record.round);
   const ok = (record: RunRecord) => record.summary.outcomes.ok;
   const cores = (record: RunRecord, label: string) => record.cpu[label]?.toFixed(2) ?? 'n/a';
   const columns: Column<RunRecord>[] = [
@@ -20,11 +34,23 @@ export function rowsTable(records: readonly RunRecord[]): string {
     { header: 'p99', cell: (record) => formatMs(ok(record).p99Ms), align: 'right' },
     { header: 'added p50', cell: (record) => formatAddedMs(addedOf(record)?.addedP50Ms), align: 'right' },
     { header: 'added p99', cell: (record) => formatAddedMs(addedOf(record)?.addedP99Ms), align: 'right' },
-    { header: '2xx', cell: (record) => (record.summary.scheduled === 0 ? 'n/a' : formatPercent(ok(record).count / record.summary.scheduled)), align: 'right' },
+    {
+      header: '2xx',
+      cell: (record) =>
+        record.summary.scheduled === 0 ? 'n/a' : formatPercent(ok(record).count / record.summary.scheduled),
+      align: 'right',
+    },
     { header: '2xx/s', cell: (record) => formatRate(record.summary.okThroughput), align: 'right' },
     { header: 'holds', cell: (record) => (rowHolds(record) ? 'yes' : 'no') },
     { header: 'failed', cell: (record) => failuresText(record.summary, record.admissionRefusals) },
-    { header: 'CPU sim / gateway', cell: (record) => (record.side === DIRECT ? cores(record, SIM_LABEL) : `${cores(record, SIM_LABEL)} / ${cores(record, record.side)}`), align: 'right' },
+    {
+      header: 'CPU sim / gateway',
+      cell: (record) =>
+        record.side === DIRECT
+          ? cores(record, SIM_LABEL)
+          : `${cores(record, SIM_LABEL)} / ${cores(record, record.side)}`,
+      align: 'right',
+    },
     { header: 'send lag p99', cell: (record) => formatMs(record.summary.sendLag.p99Ms), align: 'right' },
   ];
   return [
@@ -45,8 +71,16 @@ export function ratiosTable(records: readonly RunRecord[], rates: readonly numbe
     { header: 'sluice / floor, p99', cell: (row) => ratio(row.sluiceOverFloorAbsoluteP99), align: 'right' },
     ...(withPortkey
       ? [
-          { header: 'Portkey / sluice, added p50', cell: (row: RateRatios) => ratio(row.portkeyOverSluiceP50), align: 'right' as const },
-          { header: 'Portkey / sluice, added p99', cell: (row: RateRatios) => ratio(row.portkeyOverSluiceP99), align: 'right' as const },
+          {
+            header: 'Portkey / sluice, added p50',
+            cell: (row: RateRatios) => ratio(row.portkeyOverSluiceP50),
+            align: 'right' as const,
+          },
+          {
+            header: 'Portkey / sluice, added p99',
+            cell: (row: RateRatios) => ratio(row.portkeyOverSluiceP99),
+            align: 'right' as const,
+          },
         ]
       : []),
   ];
@@ -58,13 +92,21 @@ export function ratiosTable(records: readonly RunRecord[], rates: readonly numbe
   ].join('\n');
 }
 
-export function maxSustainedTable(records: readonly RunRecord[], rates: readonly number[], sides: readonly string[]): string {
+export function maxSustainedTable(
+  records: readonly RunRecord[],
+  rates: readonly number[],
+  sides: readonly string[],
+): string {
   const ordered = [...rates].sort((x, y) => x - y);
   const verdicts = (side: string) => ordered.map((rate) => `${rate}: ${rateVerdict(records, side, rate)}`).join(', ');
   const columns: Column<string>[] = [
     { header: 'side', cell: (side) => side },
     { header: 'per rate', cell: verdicts },
-    { header: 'maximum sustained rate', cell: (side) => (side === DIRECT ? '(the baseline)' : formatMaxSustained(maxSustained(records, side, rates))), align: 'right' },
+    {
+      header: 'maximum sustained rate',
+      cell: (side) => (side === DIRECT ? '(the baseline)' : formatMaxSustained(maxSustained(records, side, rates))),
+      align: 'right',
+    },
   ];
   return [
     markdownTable(columns, sides),
@@ -79,7 +121,10 @@ export function targetsTable(targets: readonly TargetResult[]): string {
   const columns: Column<TargetResult>[] = [
     { header: 'target', cell: (row) => row.target },
     { header: 'figure', cell: (row) => row.figure },
-    { header: 'verdict', cell: (row) => (row.verdict === 'met' ? 'met' : row.verdict === 'MISSED' ? '**MISSED**' : 'not shown') },
+    {
+      header: 'verdict',
+      cell: (row) => (row.verdict === 'met' ? 'met' : row.verdict === 'MISSED' ? '**MISSED**' : 'not shown'),
+    },
   ];
   return [
     markdownTable(columns, targets),

@@ -27,12 +27,19 @@ export function findPortkey(): PortkeyInstall | undefined {
   const script = join(PORTKEY_DIR, 'build', 'start-server.js');
   if (!existsSync(script)) return undefined;
   const manifest: unknown = JSON.parse(readFileSync(join(PORTKEY_DIR, 'package.json'), 'utf8'));
-  const version = typeof manifest === 'object' && manifest !== null && 'version' in manifest && typeof manifest.version === 'string' ? manifest.version : 'unknown';
+  const version =
+    typeof manifest === 'object' && manifest !== null && 'version' in manifest && typeof manifest.version === 'string'
+      ? manifest.version
+      : 'unknown';
   return { version, script };
 }
 
 /** The floor in front of `upstream`; ready when `GET /` through it reaches the upstream's own `GET /`. */
-export async function startPassthrough(label: string, upstream: string, cpus: string | undefined): Promise<SluiceProcess> {
+export async function startPassthrough(
+  label: string,
+  upstream: string,
+  cpus: string | undefined,
+): Promise<SluiceProcess> {
   const port = await freePort();
   return startNodeServer({
     label,
@@ -49,7 +56,11 @@ export async function startPassthrough(label: string, upstream: string, cpus: st
  * 127.0.0.1 by a preload since it has no host flag. tsx is loaded only for that preload,
  * which is TypeScript; it does nothing to Portkey's own JavaScript once loaded.
  */
-export async function startPortkey(install: PortkeyInstall, label: string, cpus: string | undefined): Promise<SluiceProcess> {
+export async function startPortkey(
+  install: PortkeyInstall,
+  label: string,
+  cpus: string | undefined,
+): Promise<SluiceProcess> {
   const port = await freePort();
   const loopbackOnly = pathToFileURL(join(REPOSITORY_ROOT, 'benchmarks', 'lib', 'loopback-only.ts')).href;
   return startNodeServer({
@@ -71,7 +82,11 @@ export function portkeyHeaders(upstream: string): Readonly<Record<string, string
  * `source` with extra headers on every request. `period` is how many distinct requests
  * `source` cycles through: they are built once here, so the send path only picks one.
  */
-export function withHeaders(source: RequestSource, period: number, headers: Readonly<Record<string, string>>): RequestSource {
+export function withHeaders(
+  source: RequestSource,
+  period: number,
+  headers: Readonly<Record<string, string>>,
+): RequestSource {
   const specs: RequestSpec[] = Array.from({ length: period }, (_, index) => {
     const spec = source(index);
     return { ...spec, headers: { ...spec.headers, ...headers } };
@@ -88,18 +103,33 @@ export function withHeaders(source: RequestSource, period: number, headers: Read
  * the same completion (the simulator's text depends only on the request), and the
  * simulator must have completed one more request for the gateway's.
  */
-export async function confirmPassesThrough(label: string, origin: string, spec: RequestSpec, sim: SluiceProcess): Promise<void> {
+export async function confirmPassesThrough(
+  label: string,
+  origin: string,
+  spec: RequestSpec,
+  sim: SluiceProcess,
+): Promise<void> {
   const direct = await completionText(sim.origin, { ...spec, headers: {} });
   const before = await simCompleted(sim.origin);
   const through = await completionText(origin, spec);
   const after = await simCompleted(sim.origin);
   if (through.text === undefined || through.text !== direct.text || !(after > before)) {
-    throw new Error(`${label} did not pass a request to the simulator and its answer back: status ${through.status}, simulator completed ${before} → ${after}, body ${through.body.slice(0, 300)}`);
+    throw new Error(
+      `${label} did not pass a request to the simulator and its answer back: status ${through.status}, simulator completed ${before} → ${after}, body ${through.body.slice(0, 300)}`,
+    );
   }
 }
 
-async function completionText(origin: string, spec: RequestSpec): Promise<{ status: number; body: string; text: string | undefined }> {
-  const response = await fetch(`${origin}${spec.path}`, { method: spec.method, headers: { 'content-type': 'application/json', ...spec.headers }, body: spec.body ?? null, signal: AbortSignal.timeout(10_000) });
+async function completionText(
+  origin: string,
+  spec: RequestSpec,
+): Promise<{ status: number; body: string; text: string | undefined }> {
+  const response = await fetch(`${origin}${spec.path}`, {
+    method: spec.method,
+    headers: { 'content-type': 'application/json', ...spec.headers },
+    body: spec.body ?? null,
+    signal: AbortSignal.timeout(10_000),
+  });
   const body = await response.text();
   return { status: response.status, body, text: response.status === 200 ? firstMessage(body) : undefined };
 }

@@ -17,7 +17,9 @@ export async function waitUntilQuiet(pids: readonly number[], timeoutMs: number,
     const now = { at: performance.now(), cpu: pids.map((pid) => readCpuSeconds(pid)) };
     const seconds = (now.at - previous.at) / 1000;
     // A process that is gone (undefined) uses no CPU.
-    const busy = now.cpu.some((used, index) => used !== undefined && (used - (previous.cpu[index] ?? used)) / seconds >= QUIET_CORES);
+    const busy = now.cpu.some(
+      (used, index) => used !== undefined && (used - (previous.cpu[index] ?? used)) / seconds >= QUIET_CORES,
+    );
     if (!busy) return { idle: true, waitedMs: now.at - started };
     previous = now;
   }

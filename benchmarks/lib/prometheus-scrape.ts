@@ -51,7 +51,10 @@ export function sumBy(samples: readonly Sample[], name: string, label?: string):
 }
 
 /** `after − before` per key, for counters scraped around a run. */
-export function counterDelta(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): Map<string, number> {
+export function counterDelta(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+): Map<string, number> {
   const delta = new Map<string, number>();
   for (const [key, value] of after) delta.set(key, value - (before.get(key) ?? 0));
   return delta;

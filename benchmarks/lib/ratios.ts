@@ -46,7 +46,13 @@ export function pairRatios<Item extends Measured>(records: readonly Item[], spec
     const b = records.find((other) => other.side === spec.b && other.round === a.round && spec.group(other) === group);
     if (b === undefined) continue;
     const [valueA, valueB] = [spec.value(a), spec.value(b)];
-    const pair = { group, round: a.round, a: valueA, b: valueB, ratio: valueA > 0 && Number.isFinite(valueA) && Number.isFinite(valueB) ? valueB / valueA : undefined };
+    const pair = {
+      group,
+      round: a.round,
+      a: valueA,
+      b: valueB,
+      ratio: valueA > 0 && Number.isFinite(valueA) && Number.isFinite(valueB) ? valueB / valueA : undefined,
+    };
     groups.set(group, [...(groups.get(group) ?? []), pair]);
   }
   return [...groups].map(([group, pairs]) => summarise(group, pairs));
@@ -69,5 +75,7 @@ export function median(sorted: readonly number[]): number | undefined {
 export function formatRatio(summary: Pick<RatioSummary, 'median' | 'min' | 'max'>): string {
   if (summary.median === undefined) return 'n/a';
   const text = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)}x`;
-  return summary.min === summary.max ? text(summary.median) : `${text(summary.median)} (${text(summary.min ?? summary.median)}–${text(summary.max ?? summary.median)})`;
+  return summary.min === summary.max
+    ? text(summary.median)
+    : `${text(summary.median)} (${text(summary.min ?? summary.median)}–${text(summary.max ?? summary.median)})`;
 }

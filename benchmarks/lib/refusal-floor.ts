@@ -33,7 +33,11 @@ export interface FloorReport {
   readonly bounds: readonly ShedBound[];
 }
 
-export function shedBounds(capacity: { readonly okPerS: number; readonly serverCores: number }, floor: FloorMeasurement, multipliers: readonly number[]): FloorReport {
+export function shedBounds(
+  capacity: { readonly okPerS: number; readonly serverCores: number },
+  floor: FloorMeasurement,
+  multipliers: readonly number[],
+): FloorReport {
   const served = capacity.serverCores / capacity.okPerS;
   const refused = floor.cpu.server / floor.refusalsPerS;
   const bounds = multipliers.map((multiplier) => {
@@ -48,7 +52,11 @@ export function floorTable(report: FloorReport): string {
   const columns: Column<ShedBound>[] = [
     { header: 'load', cell: (bound) => `${bound.multiplier}x`, align: 'left' },
     { header: 'arrivals/s', cell: (bound) => formatRate(bound.arrivalsPerS), align: 'right' },
-    { header: 'most goodput a Node.js server answering every arrival could keep', cell: (bound) => formatPercent(bound.goodputFraction), align: 'right' },
+    {
+      header: 'most goodput a Node.js server answering every arrival could keep',
+      cell: (bound) => formatPercent(bound.goodputFraction),
+      align: 'right',
+    },
   ];
   return markdownTable(columns, report.bounds);
 }

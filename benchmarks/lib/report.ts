@@ -18,13 +18,20 @@ export function markdownTable<Row>(columns: readonly Column<Row>[], rows: readon
   const escape = (text: string) => text.replaceAll('|', '\\|');
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   const rule = columns.map((column) => (column.align === 'right' ? '---:' : '---'));
-  return [line(columns.map((column) => escape(column.header))), line(rule), ...rows.map((row) => line(columns.map((column) => escape(column.cell(row)))))].join('\n');
+  return [
+    line(columns.map((column) => escape(column.header))),
+    line(rule),
+    ...rows.map((row) => line(columns.map((column) => escape(column.cell(row))))),
+  ].join('\n');
 }
 
 /** Writes `<dir>/<scenario>-<timestamp>.json` and returns its path. */
 export async function writeResults(scenario: string, results: unknown, dir = RESULTS_DIR): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const stamp = new Date().toISOString().replaceAll(':', '-').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replaceAll(':', '-')
+    .replace(/\.\d+Z$/, 'Z');
   const path = join(dir, `${scenario}-${stamp}.json`);
   await writeFile(path, `${JSON.stringify(results, null, 2)}\n`);
   return path;
@@ -68,7 +75,9 @@ export function environmentFacts(root = REPOSITORY_ROOT): Record<string, string 
 function gitRevision(root: string): string {
   try {
     const hash = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).trim() !==
+      '';
     return dirty ? `${hash}-dirty` : hash;
   } catch {
     return 'unknown (not a git checkout)';

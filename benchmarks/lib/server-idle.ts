@@ -10,13 +10,19 @@ export interface IdleResult {
   readonly waitedMs: number;
 }
 
-export async function waitUntilModelIdle(origin: string, model: string, timeoutMs: number, pollMs = 250): Promise<IdleResult> {
+export async function waitUntilModelIdle(
+  origin: string,
+  model: string,
+  timeoutMs: number,
+  pollMs = 250,
+): Promise<IdleResult> {
   const started = performance.now();
   let previous: number | undefined;
   while (performance.now() - started < timeoutMs) {
     const snapshot = await readModelActivity(origin, model);
     if (snapshot === undefined) return { idle: false, waitedMs: performance.now() - started };
-    if (snapshot.queued === 0 && snapshot.inferences === previous) return { idle: true, waitedMs: performance.now() - started };
+    if (snapshot.queued === 0 && snapshot.inferences === previous)
+      return { idle: true, waitedMs: performance.now() - started };
     previous = snapshot.inferences;
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
@@ -31,7 +37,9 @@ interface ModelActivity {
 /** From `GET /v2/models/<model>/stats`; undefined when it cannot be read or has an unexpected shape. */
 async function readModelActivity(origin: string, model: string): Promise<ModelActivity | undefined> {
   try {
-    const response = await fetch(`${origin}/v2/models/${encodeURIComponent(model)}/stats`, { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(`${origin}/v2/models/${encodeURIComponent(model)}/stats`, {
+      signal: AbortSignal.timeout(2_000),
+    });
     if (response.status !== 200) return undefined;
     const body: unknown = await response.json();
     const stats = firstModelStats(body);

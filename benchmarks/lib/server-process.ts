@@ -50,16 +50,19 @@ process.once('exit', () => {
 export async function startSluice(options: ServerOptions): Promise<SluiceProcess> {
   const port = await freePort();
   const config = options.config === undefined ? [] : ['--config', options.config];
-  return startServerProcess({
-    label: `sluice (${options.label})`,
-    args: ['serve', '--port', String(port), '--models', options.modelsDir, ...config],
-    port,
-    readyPath: '/v2/health/ready',
-    env: { ...BENCHMARK_ENV, ...options.env },
-    ...(options.root === undefined ? {} : { root: options.root }),
-    ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
-    ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
-  }, options.label);
+  return startServerProcess(
+    {
+      label: `sluice (${options.label})`,
+      args: ['serve', '--port', String(port), '--models', options.modelsDir, ...config],
+      port,
+      readyPath: '/v2/health/ready',
+      env: { ...BENCHMARK_ENV, ...options.env },
+      ...(options.root === undefined ? {} : { root: options.root }),
+      ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
+      ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+    },
+    options.label,
+  );
 }
 
 export interface SimProcessOptions {
@@ -73,15 +76,18 @@ export interface SimProcessOptions {
 /** `sluice sim` as a child process on a free loopback port, ready when `GET /` answers 200. */
 export async function startSimProcess(options: SimProcessOptions): Promise<SluiceProcess> {
   const port = await freePort();
-  return startServerProcess({
-    label: `simulator (${options.label})`,
-    args: ['sim', '--host', '127.0.0.1', '--port', String(port), ...options.args],
-    port,
-    readyPath: '/',
-    env: {},
-    ...(options.root === undefined ? {} : { root: options.root }),
-    ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
-  }, options.label);
+  return startServerProcess(
+    {
+      label: `simulator (${options.label})`,
+      args: ['sim', '--host', '127.0.0.1', '--port', String(port), ...options.args],
+      port,
+      readyPath: '/',
+      env: {},
+      ...(options.root === undefined ? {} : { root: options.root }),
+      ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
+    },
+    options.label,
+  );
 }
 
 export interface NodeServerOptions {
@@ -131,7 +137,12 @@ async function startServerProcess(options: ChildServerOptions, label: string): P
   live.add(child);
   const tail: string[] = [];
   const keep = (chunk: Buffer) => {
-    tail.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
+    tail.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line.length > 0),
+    );
     tail.splice(0, Math.max(0, tail.length - TAIL_LINES));
   };
   child.stdout?.on('data', keep);
@@ -187,7 +198,9 @@ export function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

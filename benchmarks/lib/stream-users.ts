@@ -17,7 +17,13 @@ import { readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { Pool, type Dispatcher } from 'undici';
 import { SseStreamReader } from './sse-events.ts';
-import { clientFailureKind, statusFailureKind, StreamRecorder, verdictFailureKind, type StreamUsersSummary } from './stream-recorder.ts';
+import {
+  clientFailureKind,
+  statusFailureKind,
+  StreamRecorder,
+  verdictFailureKind,
+  type StreamUsersSummary,
+} from './stream-recorder.ts';
 
 export interface StreamUsersOptions {
   /** A loopback origin. */
@@ -47,10 +53,17 @@ interface UserStream {
 
 export async function runStreamUsers(options: StreamUsersOptions): Promise<StreamUsersSummary> {
   const { hostname } = new URL(options.origin);
-  if (hostname !== '127.0.0.1' && hostname !== 'localhost') throw new Error(`load goes to loopback only, not ${hostname}`);
-  if (!(options.users >= 1 && options.rampMs >= 0 && options.streamTimeoutMs > 0)) throw new RangeError('users ≥ 1, rampMs ≥ 0 and streamTimeoutMs > 0 are needed');
+  if (hostname !== '127.0.0.1' && hostname !== 'localhost')
+    throw new Error(`load goes to loopback only, not ${hostname}`);
+  if (!(options.users >= 1 && options.rampMs >= 0 && options.streamTimeoutMs > 0))
+    throw new RangeError('users ≥ 1, rampMs ≥ 0 and streamTimeoutMs > 0 are needed');
   // One connection per user: a stream holds its connection to the end, so fewer would queue users in the client, out of the server's sight.
-  const pool = new Pool(options.origin, { connections: options.users, pipelining: 1, headersTimeout: options.streamTimeoutMs + GRACE_MS, bodyTimeout: options.streamTimeoutMs + GRACE_MS });
+  const pool = new Pool(options.origin, {
+    connections: options.users,
+    pipelining: 1,
+    headersTimeout: options.streamTimeoutMs + GRACE_MS,
+    bodyTimeout: options.streamTimeoutMs + GRACE_MS,
+  });
   const run = new StreamUsersRun(pool, options);
   try {
     return await run.run();
@@ -77,7 +90,9 @@ class StreamUsersRun {
     try {
       await this.followRamp(start);
       let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.streamTimeoutMs + GRACE_MS)));
+      const bound = new Promise<void>(
+        (resolve) => (timer = setTimeout(resolve, this.options.streamTimeoutMs + GRACE_MS)),
+      );
       await Promise.race([Promise.all(this.streams).then(() => (lastEnd = performance.now())), bound]);
       clearTimeout(timer);
     } finally {
@@ -95,7 +110,8 @@ class StreamUsersRun {
       const turn = (): void => {
         const now = performance.now();
         const last = Math.min(users, next + MAX_SENDS_PER_TURN);
-        for (; next < last && start + (next * rampMs) / users <= now; next += 1) this.send(next, start + (next * rampMs) / users);
+        for (; next < last && start + (next * rampMs) / users <= now; next += 1)
+          this.send(next, start + (next * rampMs) / users);
         if (next >= users) return resolve();
         const waitMs = start + (next * rampMs) / users - performance.now();
         if (waitMs <= 0) setImmediate(turn);
@@ -109,7 +125,12 @@ class StreamUsersRun {
     this.recorder.recordSend(performance.now() - intended);
     this.streams.push(
       new Promise<void>((resolve) => {
-        const user: UserStream = { intended, deadline: intended + this.options.streamTimeoutMs, controller: undefined, settle: () => {} };
+        const user: UserStream = {
+          intended,
+          deadline: intended + this.options.streamTimeoutMs,
+          controller: undefined,
+          settle: () => {},
+        };
         let opened = false;
         user.settle = (failureKind) => {
           if (!this.live.delete(user)) return;
@@ -123,7 +144,15 @@ class StreamUsersRun {
           opened = true;
           this.recorder.open.enter();
         });
-        this.pool.dispatch({ method: 'POST', path: this.options.path, headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: this.options.body(index) }, handler);
+        this.pool.dispatch(
+          {
+            method: 'POST',
+            path: this.options.path,
+            headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+            body: this.options.body(index),
+          },
+          handler,
+        );
       }),
     );
   }

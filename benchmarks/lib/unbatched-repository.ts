@@ -13,7 +13,10 @@ type Document = Record<string, unknown>;
 /** The same `model.yaml` document with dynamic batching turned off; the input is not changed. */
 export function unbatchedDocument(document: Readonly<Document>): Document {
   const batching = isRecord(document['batching']) ? document['batching'] : {};
-  const result: Document = { ...document, batching: { ...batching, max_batch_size: 1, max_queue_delay_ms: 0, preferred_batch_sizes: [] } };
+  const result: Document = {
+    ...document,
+    batching: { ...batching, max_batch_size: 1, max_queue_delay_ms: 0, preferred_batch_sizes: [] },
+  };
   // Warm-up sizes above the batch size would be batches the batcher can never form.
   const warmup = document['warmup'];
   if (isRecord(warmup) && Array.isArray(warmup['batch_sizes'])) result['warmup'] = { ...warmup, batch_sizes: [1] };

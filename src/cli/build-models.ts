@@ -1,5 +1,5 @@
 /** `sluice build-models`: writes the embedded default models into a repository. */
-import { buildDefaultModels } from '../training/build-models.ts';
+import { buildDefaultModels } from '../offline/training/build-models.ts';
 
 export async function buildModelsCommand(options: { out: string; seed: number }): Promise<void> {
   const started = Date.now();

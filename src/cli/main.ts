@@ -1,7 +1,7 @@
 /** The `sluice` command line. */
 import { Command, InvalidArgumentError } from 'commander';
-import { SLUICE_VERSION } from '../version.ts';
-import { DEFAULT_SEED } from '../training/default-seed.ts';
+import { SLUICE_VERSION } from '../core/version.ts';
+import { DEFAULT_SEED } from '../offline/training/default-seed.ts';
 import { buildModelsCommand } from './build-models.ts';
 import { serveCommand } from './serve.ts';
 import { simCommand } from './sim.ts';

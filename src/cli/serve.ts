@@ -4,10 +4,10 @@
  */
 import { ConfigError, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import { createLogger } from '../log.ts';
-import { createSluice } from '../server.ts';
-import { buildDefaultModels, defaultModelsPresent } from '../training/build-models.ts';
-import { warmEncoding } from '../tokens/index.ts';
+import { createLogger } from '../observe/log.ts';
+import { createSluice } from '../http/server.ts';
+import { buildDefaultModels, defaultModelsPresent } from '../offline/training/build-models.ts';
+import { warmEncoding } from '../engines/remote/tokens/index.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -33,7 +33,11 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 
-  const address = await sluice.app.listen({ host: config.server.host, port: config.server.port, backlog: config.server.listen_backlog });
+  const address = await sluice.app.listen({
+    host: config.server.host,
+    port: config.server.port,
+    backlog: config.server.listen_backlog,
+  });
   logger.info({ address }, 'listening; loading models');
   try {
     const repository = config.models.repository;
@@ -43,7 +47,10 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     }
     if (config.backends.some((backend) => backend.dialect === 'openai')) warmEncoding();
     await sluice.models.loadRepository(repository);
-    logger.info({ models: sluice.models.all().map((model) => `${model.spec.name}:${model.spec.version}`) }, 'all models warmed up; ready');
+    logger.info(
+      { models: sluice.models.all().map((model) => `${model.spec.name}:${model.spec.version}`) },
+      'all models warmed up; ready',
+    );
   } catch (error) {
     logger.fatal({ err: error }, `cannot load models: ${(error as Error).message}`);
     await sluice.close();

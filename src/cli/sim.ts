@@ -4,8 +4,8 @@
  * changes the faults while it runs.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_LATENCY } from '../sim/latency-model.ts';
-import { SIMULATOR_DEFAULTS, startSimulator } from '../sim/sim-server.ts';
+import { DEFAULT_LATENCY } from '../offline/sim/latency-model.ts';
+import { SIMULATOR_DEFAULTS, startSimulator } from '../offline/sim/sim-server.ts';
 
 export interface SimCommandOptions {
   host: string;
@@ -51,17 +51,49 @@ function rate(value: string): number {
 
 export function simCommand(): Command {
   return new Command('sim')
-    .description('run a simulated OpenAI-compatible LLM server (seeded text, continuous-batching latency, fault injection)')
+    .description(
+      'run a simulated OpenAI-compatible LLM server (seeded text, continuous-batching latency, fault injection)',
+    )
     .option('--host <host>', 'listen address', SIMULATOR_DEFAULTS.host)
     .option('-p, --port <port>', 'listen port (0 picks a free one)', integer, SIMULATOR_DEFAULTS.port)
-    .option('-s, --seed <seed>', 'seed of the generated text, embeddings and fault draws', integer, SIMULATOR_DEFAULTS.seed)
-    .option('--max-num-seqs <n>', 'sequences generated at once; more wait in the queue', integer, SIMULATOR_DEFAULTS.maxNumSeqs)
-    .option('--max-queue <n>', 'sequences that may wait; one more is answered 429', integer, SIMULATOR_DEFAULTS.maxQueue)
+    .option(
+      '-s, --seed <seed>',
+      'seed of the generated text, embeddings and fault draws',
+      integer,
+      SIMULATOR_DEFAULTS.seed,
+    )
+    .option(
+      '--max-num-seqs <n>',
+      'sequences generated at once; more wait in the queue',
+      integer,
+      SIMULATOR_DEFAULTS.maxNumSeqs,
+    )
+    .option(
+      '--max-queue <n>',
+      'sequences that may wait; one more is answered 429',
+      integer,
+      SIMULATOR_DEFAULTS.maxQueue,
+    )
     .option('--prefill-ms <ms>', 'fixed prefill time of a lone sequence', nonNegative, DEFAULT_LATENCY.prefillMs)
-    .option('--prefill-per-token-ms <ms>', 'prefill time per prompt token', nonNegative, DEFAULT_LATENCY.prefillPerTokenMs)
+    .option(
+      '--prefill-per-token-ms <ms>',
+      'prefill time per prompt token',
+      nonNegative,
+      DEFAULT_LATENCY.prefillPerTokenMs,
+    )
     .option('--decode-ms <ms>', 'time per generated token of a lone sequence', nonNegative, DEFAULT_LATENCY.decodeMs)
-    .option('--prefill-contention <f>', 'extra prefill time per other running sequence (fraction)', nonNegative, DEFAULT_LATENCY.prefillContention)
-    .option('--decode-contention <f>', 'extra decode time per other running sequence (fraction)', nonNegative, DEFAULT_LATENCY.decodeContention)
+    .option(
+      '--prefill-contention <f>',
+      'extra prefill time per other running sequence (fraction)',
+      nonNegative,
+      DEFAULT_LATENCY.prefillContention,
+    )
+    .option(
+      '--decode-contention <f>',
+      'extra decode time per other running sequence (fraction)',
+      nonNegative,
+      DEFAULT_LATENCY.decodeContention,
+    )
     .option('--error-rate <f>', 'fraction of requests answered 500', rate, 0)
     .option('--slow-factor <f>', 'multiplies every latency (a slow replica)', positive, 1)
     .option('--hang-rate <f>', 'fraction of requests never answered', rate, 0)
@@ -92,7 +124,9 @@ async function runSimulator(options: SimCommandOptions): Promise<void> {
       rate_limit_rate: options.rateLimitRate,
     },
   });
-  console.log(`sluice simulator (not a real model) listening on ${simulator.url}  —  OpenAI base URL: ${simulator.url}/v1`);
+  console.log(
+    `sluice simulator (not a real model) listening on ${simulator.url}  —  OpenAI base URL: ${simulator.url}/v1`,
+  );
   const stop = () => void simulator.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

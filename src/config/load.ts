@@ -16,13 +16,17 @@ const ENV_PREFIX = 'SLUICE_';
 
 type Document = Record<string, unknown>;
 
-export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Document } = {}): Readonly<Config> {
+export function loadConfig(
+  options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Document } = {},
+): Readonly<Config> {
   const fromFile = options.file === undefined ? {} : readConfigFile(options.file);
   const merged = deepMerge(deepMerge(fromFile, envOverrides(options.env ?? process.env)), options.overrides ?? {});
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new ConfigError(`invalid configuration${options.file ? ` in ${options.file}` : ''}:\n  ${problems.join('\n  ')}`);
+    throw new ConfigError(
+      `invalid configuration${options.file ? ` in ${options.file}` : ''}:\n  ${problems.join('\n  ')}`,
+    );
   }
   return deepFreeze(result.data);
 }
@@ -50,7 +54,8 @@ function envOverrides(env: NodeJS.ProcessEnv): Document {
   for (const [key, raw] of Object.entries(env)) {
     if (!key.startsWith(ENV_PREFIX) || raw === undefined) continue;
     const path = key.slice(ENV_PREFIX.length).toLowerCase().split('__');
-    if (path.some((segment) => segment.length === 0)) throw new ConfigError(`environment variable ${key} has an empty key segment`);
+    if (path.some((segment) => segment.length === 0))
+      throw new ConfigError(`environment variable ${key} has an empty key segment`);
     setPath(result, path, parseYaml(raw) ?? raw);
   }
   return result;

@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock } from '../batching/clock.ts';
+import { FakeClock } from '../core/clock.ts';
 import { AdaptiveLimit, type AdaptiveLimitOptions, type LimitChangeReason, type Permit } from './adaptive-limit.ts';
 
 const WINDOW_MS = 1000;
 
 function create(options: Partial<AdaptiveLimitOptions> = {}): { limiter: AdaptiveLimit; clock: FakeClock } {
   const clock = new FakeClock();
-  const limiter = new AdaptiveLimit({ initialLimit: 10, minLimit: 1, maxLimit: 1000, windowMs: WINDOW_MS, clock, ...options });
+  const limiter = new AdaptiveLimit({
+    initialLimit: 10,
+    minLimit: 1,
+    maxLimit: 1000,
+    windowMs: WINDOW_MS,
+    clock,
+    ...options,
+  });
   return { limiter, clock };
 }
 
@@ -120,7 +127,10 @@ describe('AdaptiveLimit', () => {
     const { limiter, clock } = create({ initialLimit: 8, minLimit: 5, maxLimit: 12, windowSamples: 1 });
     const seen = [...rounds(limiter, clock, 40, 10), ...rounds(limiter, clock, 60, 100)];
     assert.ok(seen.includes(12) && seen.includes(5), seen.join(' '));
-    assert.ok(seen.every((limit) => limit >= 5 && limit <= 12), seen.join(' '));
+    assert.ok(
+      seen.every((limit) => limit >= 5 && limit <= 12),
+      seen.join(' '),
+    );
     for (let i = 0; i < 10; i += 1) limiter.tryAcquire()?.release('dropped');
     assert.equal(limiter.stats().estimatedLimit, 5);
   });
@@ -134,7 +144,10 @@ describe('AdaptiveLimit', () => {
 
   it('shrinks by the backoff ratio on a drop, and says so', () => {
     const changes: [number, number, LimitChangeReason][] = [];
-    const { limiter } = create({ initialLimit: 20, onChange: (limit, previous, reason) => changes.push([limit, previous, reason]) });
+    const { limiter } = create({
+      initialLimit: 20,
+      onChange: (limit, previous, reason) => changes.push([limit, previous, reason]),
+    });
     limiter.tryAcquire()?.release('dropped');
     assert.deepEqual([limiter.limit, limiter.stats().drops, limiter.stats().samples], [18, 1, 0]);
     assert.deepEqual(changes, [[18, 20, 'dropped']]);
@@ -207,7 +220,10 @@ describe('AdaptiveLimit', () => {
 
   it('reports integer changes only, with the reason', () => {
     const changes: [number, number, LimitChangeReason][] = [];
-    const { limiter, clock } = create({ initialLimit: 10, onChange: (limit, previous, reason) => changes.push([limit, previous, reason]) });
+    const { limiter, clock } = create({
+      initialLimit: 10,
+      onChange: (limit, previous, reason) => changes.push([limit, previous, reason]),
+    });
     rounds(limiter, clock, 10, 10);
     assert.ok(changes.length > 0 && changes.length < 9, `${changes.length} changes`);
     assert.ok(changes.every(([limit, previous, reason]) => limit === previous + 1 && reason === 'gradient'));

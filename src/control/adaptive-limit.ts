@@ -22,7 +22,7 @@
  * - Releasing a permit twice is a no-op: release tends to sit in both a `finally` and an
  *   error path, and throwing there would mask the error that got us there.
  */
-import { RealClock, type Clock } from '../batching/clock.ts';
+import { RealClock, type Clock } from '../core/clock.ts';
 import { ExpAverage } from './exp-average.ts';
 import { clamp, longRttDecay, nextGradientLimit, squareRootQueueSize, type GradientParams } from './gradient2.ts';
 
@@ -174,7 +174,8 @@ export class AdaptiveLimit {
     window.sumRttMs += rttMs;
     window.count += 1;
     window.maxInflight = Math.max(window.maxInflight, inflightAtAcquire);
-    if (now - window.startMs >= this.settings.windowMs && window.count >= this.settings.windowSamples) this.closeWindow();
+    if (now - window.startMs >= this.settings.windowMs && window.count >= this.settings.windowSamples)
+      this.closeWindow();
   }
 
   private closeWindow(): void {
@@ -210,23 +211,36 @@ function emptyWindow(): UpdateWindow {
 /** Checks the options once and fills in Gradient2's defaults. */
 function validate(options: AdaptiveLimitOptions): Settings {
   const { initialLimit, minLimit, maxLimit } = options;
-  if (!Number.isInteger(minLimit) || minLimit < 1) throw new RangeError(`minLimit must be an integer ≥ 1, got ${minLimit}`);
-  if (!Number.isInteger(maxLimit) || maxLimit < minLimit) throw new RangeError(`maxLimit must be an integer ≥ minLimit (${minLimit}), got ${maxLimit}`);
+  if (!Number.isInteger(minLimit) || minLimit < 1)
+    throw new RangeError(`minLimit must be an integer ≥ 1, got ${minLimit}`);
+  if (!Number.isInteger(maxLimit) || maxLimit < minLimit)
+    throw new RangeError(`maxLimit must be an integer ≥ minLimit (${minLimit}), got ${maxLimit}`);
   if (!Number.isFinite(initialLimit) || initialLimit < minLimit || initialLimit > maxLimit) {
     throw new RangeError(`initialLimit must lie in [${minLimit}, ${maxLimit}], got ${initialLimit}`);
   }
   const smoothing = options.smoothing ?? 0.2;
   if (!(smoothing > 0 && smoothing <= 1)) throw new RangeError(`smoothing must lie in (0, 1], got ${smoothing}`);
   const rttTolerance = options.rttTolerance ?? 1.5;
-  if (!(rttTolerance >= 1) || !Number.isFinite(rttTolerance)) throw new RangeError(`rttTolerance must be a finite number ≥ 1, got ${rttTolerance}`);
+  if (!(rttTolerance >= 1) || !Number.isFinite(rttTolerance))
+    throw new RangeError(`rttTolerance must be a finite number ≥ 1, got ${rttTolerance}`);
   const backoffRatio = options.backoffRatio ?? 0.9;
-  if (!(backoffRatio > 0 && backoffRatio < 1)) throw new RangeError(`backoffRatio must lie in (0, 1), got ${backoffRatio}`);
+  if (!(backoffRatio > 0 && backoffRatio < 1))
+    throw new RangeError(`backoffRatio must lie in (0, 1), got ${backoffRatio}`);
   const windowMs = options.windowMs ?? 1000;
-  if (!(windowMs >= 0) || !Number.isFinite(windowMs)) throw new RangeError(`windowMs must be a finite number ≥ 0, got ${windowMs}`);
+  if (!(windowMs >= 0) || !Number.isFinite(windowMs))
+    throw new RangeError(`windowMs must be a finite number ≥ 0, got ${windowMs}`);
   const windowSamples = options.windowSamples ?? 10;
-  if (!Number.isInteger(windowSamples) || windowSamples < 1) throw new RangeError(`windowSamples must be an integer ≥ 1, got ${windowSamples}`);
+  if (!Number.isInteger(windowSamples) || windowSamples < 1)
+    throw new RangeError(`windowSamples must be an integer ≥ 1, got ${windowSamples}`);
   const longWindow = options.longWindow ?? 600;
-  if (!Number.isInteger(longWindow) || longWindow < 1) throw new RangeError(`longWindow must be an integer ≥ 1, got ${longWindow}`);
+  if (!Number.isInteger(longWindow) || longWindow < 1)
+    throw new RangeError(`longWindow must be an integer ≥ 1, got ${longWindow}`);
   const queueSize = options.queueSize ?? squareRootQueueSize;
-  return { params: { minLimit, maxLimit, smoothing, rttTolerance, queueSize }, longWindow, backoffRatio, windowMs, windowSamples };
+  return {
+    params: { minLimit, maxLimit, smoothing, rttTolerance, queueSize },
+    longWindow,
+    backoffRatio,
+    windowMs,
+    windowSamples,
+  };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock } from '../batching/clock.ts';
+import { FakeClock } from '../core/clock.ts';
 import { Autoscaler, type LoadReading } from './autoscaler.ts';
 import type { AutoscalingPolicy } from './autoscaling-policy.ts';
 
@@ -61,7 +61,10 @@ class FakeModel {
   }
 }
 
-function setup(start: LoadReading, onError?: (error: unknown) => void): { clock: FakeClock; model: FakeModel; autoscaler: Autoscaler } {
+function setup(
+  start: LoadReading,
+  onError?: (error: unknown) => void,
+): { clock: FakeClock; model: FakeModel; autoscaler: Autoscaler } {
   const clock = new FakeClock();
   const model = new FakeModel(clock, start);
   const autoscaler = new Autoscaler({ policy: POLICY, sample: model.sample, scaleTo: model.scaleTo, clock, onError });
@@ -71,7 +74,14 @@ function setup(start: LoadReading, onError?: (error: unknown) => void): { clock:
 describe('Autoscaler', () => {
   it('samples at start and then every metrics interval, until stopped', async () => {
     const { clock, model, autoscaler } = setup({ ongoing: 8, instances: 2 });
-    assert.deepEqual(autoscaler.stats(), { instances: 0, desired: 0, lastDecision: undefined, decisions: 0, scaling: false, failures: 0 });
+    assert.deepEqual(autoscaler.stats(), {
+      instances: 0,
+      desired: 0,
+      lastDecision: undefined,
+      decisions: 0,
+      scaling: false,
+      failures: 0,
+    });
     autoscaler.start();
     autoscaler.start();
     clock.advance(5000);
@@ -80,7 +90,14 @@ describe('Autoscaler', () => {
     assert.equal(clock.pendingTimers, 0);
     clock.advance(5000);
     assert.equal(model.samples, 6);
-    assert.deepEqual(autoscaler.stats(), { instances: 2, desired: 2, lastDecision: undefined, decisions: 0, scaling: false, failures: 0 });
+    assert.deepEqual(autoscaler.stats(), {
+      instances: 2,
+      desired: 2,
+      lastDecision: undefined,
+      decisions: 0,
+      scaling: false,
+      failures: 0,
+    });
   });
 
   it('calls scaleTo with the reason once the wish has lasted upscale_delay_s', async () => {
@@ -91,7 +108,14 @@ describe('Autoscaler', () => {
     clock.advance(1000);
     const reason = 'avg ongoing 24.0 on 2 instances (12.0 each) > target 4 for 3.0 s';
     assert.deepEqual(model.calls, [{ atS: 3, to: 6, reason }]);
-    assert.deepEqual(autoscaler.stats(), { instances: 2, desired: 6, lastDecision: { at: 3000, to: 6, reason }, decisions: 1, scaling: true, failures: 0 });
+    assert.deepEqual(autoscaler.stats(), {
+      instances: 2,
+      desired: 6,
+      lastDecision: { at: 3000, to: 6, reason },
+      decisions: 1,
+      scaling: true,
+      failures: 0,
+    });
     await model.complete();
     clock.advance(10_000);
     assert.equal(model.calls.length, 1);

@@ -8,7 +8,7 @@
  *             ▲                             └─ scale ─► scaleTo(n, reason) ─► (settled)
  *             └──── timer (metricsIntervalS) ◄──┘
  */
-import { RealClock, type Clock, type TimerHandle } from '../batching/clock.ts';
+import { RealClock, type Clock, type TimerHandle } from '../core/clock.ts';
 import { normaliseAutoscalingPolicy, type AutoscalingPolicy } from './autoscaling-policy.ts';
 import { decideScale, INITIAL_AUTOSCALER_STATE, recordLoad, type AutoscalerState } from './decide-scale.ts';
 

@@ -40,7 +40,8 @@ export const DEFAULT_AUTOSCALING_POLICY: AutoscalingPolicy = Object.freeze({
 export function normaliseAutoscalingPolicy(input: Partial<AutoscalingPolicy> = {}): AutoscalingPolicy {
   const policy = { ...DEFAULT_AUTOSCALING_POLICY, ...withoutUndefined(input) };
   const { minInstances, maxInstances } = policy;
-  if (!Number.isInteger(minInstances) || minInstances < 0) throw new RangeError(`min_instances must be an integer ≥ 0, got ${minInstances}`);
+  if (!Number.isInteger(minInstances) || minInstances < 0)
+    throw new RangeError(`min_instances must be an integer ≥ 0, got ${minInstances}`);
   if (!Number.isInteger(maxInstances) || maxInstances < Math.max(1, minInstances)) {
     throw new RangeError(`max_instances must be an integer ≥ max(1, min_instances), got ${maxInstances}`);
   }
@@ -60,9 +61,11 @@ function withoutUndefined(input: Partial<AutoscalingPolicy>): Partial<Autoscalin
 }
 
 function requirePositive(name: string, value: number): void {
-  if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be a finite number > 0, got ${value}`);
+  if (!(value > 0) || !Number.isFinite(value))
+    throw new RangeError(`${name} must be a finite number > 0, got ${value}`);
 }
 
 function requireNonNegative(name: string, value: number): void {
-  if (!(value >= 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be a finite number ≥ 0, got ${value}`);
+  if (!(value >= 0) || !Number.isFinite(value))
+    throw new RangeError(`${name} must be a finite number ≥ 0, got ${value}`);
 }

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock } from '../batching/clock.ts';
+import { FakeClock } from '../core/clock.ts';
 import { normaliseAutoscalingPolicy, type AutoscalingPolicy } from './autoscaling-policy.ts';
-import { decideScale, desiredInstances, INITIAL_AUTOSCALER_STATE, recordLoad, type AutoscalerState } from './decide-scale.ts';
+import {
+  decideScale,
+  desiredInstances,
+  INITIAL_AUTOSCALER_STATE,
+  recordLoad,
+  type AutoscalerState,
+} from './decide-scale.ts';
 
 /** Target 4 per instance, sampled every second, averaged over 5 s; up after 10 s, down after 60 s. */
 function policy(overrides: Partial<AutoscalingPolicy> = {}): AutoscalingPolicy {
@@ -33,7 +39,10 @@ interface Simulation {
  * Observes `load(t)` every metrics interval for `seconds` on a fake clock and applies
  * each scale at once, as a backend whose instances start instantly would.
  */
-function simulate(scalePolicy: AutoscalingPolicy, start: { instances: number; seconds: number; load: (atS: number) => number }): Simulation {
+function simulate(
+  scalePolicy: AutoscalingPolicy,
+  start: { instances: number; seconds: number; load: (atS: number) => number },
+): Simulation {
   const clock = new FakeClock();
   const events: ScaleEvent[] = [];
   const reasons: string[] = [];
@@ -130,7 +139,11 @@ describe('decideScale', () => {
   it('starts nothing with no work and no instance, and waits for an instance already starting', () => {
     const scalePolicy = policy({ minInstances: 0 });
     const idle = decideScale(INITIAL_AUTOSCALER_STATE, { nowMs: 0, ongoing: 0, instances: 0 }, scalePolicy);
-    const starting = decideScale(INITIAL_AUTOSCALER_STATE, { nowMs: 0, ongoing: 40, instances: 0, pending: 1 }, scalePolicy);
+    const starting = decideScale(
+      INITIAL_AUTOSCALER_STATE,
+      { nowMs: 0, ongoing: 40, instances: 0, pending: 1 },
+      scalePolicy,
+    );
     assert.deepEqual([idle.decision, starting.decision], [{ action: 'hold' }, { action: 'hold' }]);
   });
 
@@ -145,15 +158,32 @@ describe('decideScale', () => {
   it('corrects a count outside [min, max] at once', () => {
     const below = simulate(policy({ minInstances: 3 }), { instances: 1, seconds: 0, load: () => 12 });
     const above = simulate(policy({ maxInstances: 4 }), { instances: 6, seconds: 0, load: () => 24 });
-    assert.deepEqual([...below.events, ...above.events], [{ atS: 0, to: 3 }, { atS: 0, to: 4 }]);
-    assert.deepEqual([...below.reasons, ...above.reasons], ['1 instance below min_instances 3', '6 instances above max_instances 4']);
+    assert.deepEqual(
+      [...below.events, ...above.events],
+      [
+        { atS: 0, to: 3 },
+        { atS: 0, to: 4 },
+      ],
+    );
+    assert.deepEqual(
+      [...below.reasons, ...above.reasons],
+      ['1 instance below min_instances 3', '6 instances above max_instances 4'],
+    );
   });
 
   it('counts instances still starting as already asked for', () => {
     const scalePolicy = policy();
-    const covered = decideScale(INITIAL_AUTOSCALER_STATE, { nowMs: 0, ongoing: 16, instances: 2, pending: 2 }, scalePolicy);
+    const covered = decideScale(
+      INITIAL_AUTOSCALER_STATE,
+      { nowMs: 0, ongoing: 16, instances: 2, pending: 2 },
+      scalePolicy,
+    );
     assert.deepEqual([covered.decision, covered.desired, covered.state.trend], [{ action: 'hold' }, 4, undefined]);
-    const tooMany = decideScale(INITIAL_AUTOSCALER_STATE, { nowMs: 0, ongoing: 8, instances: 2, pending: 2 }, scalePolicy);
+    const tooMany = decideScale(
+      INITIAL_AUTOSCALER_STATE,
+      { nowMs: 0, ongoing: 8, instances: 2, pending: 2 },
+      scalePolicy,
+    );
     assert.deepEqual([tooMany.decision, tooMany.state.trend], [{ action: 'hold' }, { direction: 'down', sinceMs: 0 }]);
   });
 
@@ -165,7 +195,10 @@ describe('decideScale', () => {
     state = decideScale(state, { nowMs: 6000, ongoing: 1, instances: 2 }, scalePolicy).state;
     assert.deepEqual(state.trend, { direction: 'down', sinceMs: 6000 });
     const outcome = decideScale(state, { nowMs: 10_000, ongoing: 20, instances: 2 }, scalePolicy);
-    assert.deepEqual([outcome.decision, outcome.state.trend], [{ action: 'hold' }, { direction: 'up', sinceMs: 10_000 }]);
+    assert.deepEqual(
+      [outcome.decision, outcome.state.trend],
+      [{ action: 'hold' }, { direction: 'up', sinceMs: 10_000 }],
+    );
   });
 
   it('keeps only the look-back period in its window and averages it', () => {
@@ -182,9 +215,19 @@ describe('decideScale', () => {
   });
 
   it('rejects an observation that is not a count', () => {
-    const bad = [{ ongoing: -1 }, { ongoing: Number.NaN }, { instances: 1.5 }, { pending: -1 }, { nowMs: Number.POSITIVE_INFINITY }];
+    const bad = [
+      { ongoing: -1 },
+      { ongoing: Number.NaN },
+      { instances: 1.5 },
+      { pending: -1 },
+      { nowMs: Number.POSITIVE_INFINITY },
+    ];
     for (const fields of bad) {
-      assert.throws(() => decideScale(INITIAL_AUTOSCALER_STATE, { nowMs: 0, ongoing: 1, instances: 1, ...fields }, policy()), RangeError, JSON.stringify(fields));
+      assert.throws(
+        () => decideScale(INITIAL_AUTOSCALER_STATE, { nowMs: 0, ongoing: 1, instances: 1, ...fields }, policy()),
+        RangeError,
+        JSON.stringify(fields),
+      );
     }
   });
 });

@@ -57,7 +57,8 @@ export interface AutoscalerState {
   readonly trend: ScaleTrend | undefined;
 }
 
-export type ScaleDecision = { readonly action: 'hold' } | { readonly action: 'scale'; readonly to: number; readonly reason: string };
+export type ScaleDecision =
+  { readonly action: 'hold' } | { readonly action: 'scale'; readonly to: number; readonly reason: string };
 
 export interface ScaleOutcome {
   readonly state: AutoscalerState;
@@ -74,14 +75,22 @@ const HOLD: ScaleDecision = Object.freeze({ action: 'hold' });
 const EPSILON = 1e-9;
 
 /** Adds an observation to the look-back window without deciding; the loop uses it while a scale is under way. */
-export function recordLoad(state: AutoscalerState, observation: LoadObservation, policy: AutoscalingPolicy): AutoscalerState {
+export function recordLoad(
+  state: AutoscalerState,
+  observation: LoadObservation,
+  policy: AutoscalingPolicy,
+): AutoscalerState {
   checkObservation(observation);
   const oldestMs = observation.nowMs - policy.lookBackPeriodS * 1000;
   const kept = state.window.filter((sample) => sample.atMs > oldestMs && sample.atMs < observation.nowMs);
   return { window: [...kept, { atMs: observation.nowMs, ongoing: observation.ongoing }], trend: state.trend };
 }
 
-export function decideScale(state: AutoscalerState, observation: LoadObservation, policy: AutoscalingPolicy): ScaleOutcome {
+export function decideScale(
+  state: AutoscalerState,
+  observation: LoadObservation,
+  policy: AutoscalingPolicy,
+): ScaleOutcome {
   const { window } = recordLoad(state, observation, policy);
   const averageOngoing = window.reduce((sum, sample) => sum + sample.ongoing, 0) / window.length;
   const committed = observation.instances + (observation.pending ?? 0);
@@ -96,7 +105,8 @@ export function decideScale(state: AutoscalerState, observation: LoadObservation
   if (desired === committed) return { state: reset, decision: HOLD, desired, averageOngoing };
 
   const direction: ScaleTrend['direction'] = desired > committed ? 'up' : 'down';
-  const trend: ScaleTrend = state.trend?.direction === direction ? state.trend : { direction, sinceMs: observation.nowMs };
+  const trend: ScaleTrend =
+    state.trend?.direction === direction ? state.trend : { direction, sinceMs: observation.nowMs };
   const heldMs = observation.nowMs - trend.sinceMs;
   const delayMs = (direction === 'up' ? policy.upscaleDelayS : policy.downscaleDelayS) * 1000;
   if (heldMs < delayMs) return { state: { window, trend }, decision: HOLD, desired, averageOngoing };
@@ -115,10 +125,16 @@ export function desiredInstances(averageOngoing: number, current: number, policy
   return Math.min(policy.maxInstances, Math.max(policy.minInstances, desired));
 }
 
-function immediateScale(observation: LoadObservation, committed: number, policy: AutoscalingPolicy): { action: 'scale'; to: number; reason: string } | undefined {
+function immediateScale(
+  observation: LoadObservation,
+  committed: number,
+  policy: AutoscalingPolicy,
+): { action: 'scale'; to: number; reason: string } | undefined {
   const { minInstances, maxInstances } = policy;
-  if (committed < minInstances) return { action: 'scale', to: minInstances, reason: `${instances(committed)} below min_instances ${minInstances}` };
-  if (committed > maxInstances) return { action: 'scale', to: maxInstances, reason: `${instances(committed)} above max_instances ${maxInstances}` };
+  if (committed < minInstances)
+    return { action: 'scale', to: minInstances, reason: `${instances(committed)} below min_instances ${minInstances}` };
+  if (committed > maxInstances)
+    return { action: 'scale', to: maxInstances, reason: `${instances(committed)} above max_instances ${maxInstances}` };
   if (committed === 0 && observation.ongoing > 0) {
     // As Ray's cold start: one instance (more only with an upscaling factor above 1), then the normal rule.
     const to = Math.min(maxInstances, Math.max(1, Math.ceil(policy.upscalingFactor)));
@@ -145,7 +161,8 @@ function formatCount(value: number): string {
 function checkObservation(observation: LoadObservation): void {
   const { nowMs, ongoing, instances: ready, pending = 0 } = observation;
   if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be finite, got ${nowMs}`);
-  if (!Number.isFinite(ongoing) || ongoing < 0) throw new RangeError(`ongoing must be a finite number ≥ 0, got ${ongoing}`);
+  if (!Number.isFinite(ongoing) || ongoing < 0)
+    throw new RangeError(`ongoing must be a finite number ≥ 0, got ${ongoing}`);
   if (!Number.isInteger(ready) || ready < 0) throw new RangeError(`instances must be an integer ≥ 0, got ${ready}`);
   if (!Number.isInteger(pending) || pending < 0) throw new RangeError(`pending must be an integer ≥ 0, got ${pending}`);
 }

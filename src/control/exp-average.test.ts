@@ -9,7 +9,10 @@ describe('ExpAverage', () => {
 
   it('is the plain mean during the warm-up', () => {
     const average = new ExpAverage(600, 4);
-    assert.deepEqual([10, 20, 30, 40].map((sample) => average.add(sample)), [10, 15, 20, 25]);
+    assert.deepEqual(
+      [10, 20, 30, 40].map((sample) => average.add(sample)),
+      [10, 15, 20, 25],
+    );
   });
 
   it('weighs each sample 2/(window+1) after the warm-up', () => {

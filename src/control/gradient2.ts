@@ -51,7 +51,8 @@ export function nextGradientLimit(limit: number, window: WindowMeasure, params: 
   // the backend could take at the limit, so neither grow nor shrink (as Gradient2 does).
   if (window.maxInflight < limit / 2) return limit;
 
-  const gradient = window.shortRttMs > 0 ? clamp((params.rttTolerance * window.longRttMs) / window.shortRttMs, 0.5, 1) : 1;
+  const gradient =
+    window.shortRttMs > 0 ? clamp((params.rttTolerance * window.longRttMs) / window.shortRttMs, 0.5, 1) : 1;
   const target = limit * gradient + params.queueSize(Math.floor(limit));
   let next = limit * (1 - params.smoothing) + target * params.smoothing;
   // Failed requests carry no RTT, so a window with drops looks faster than the backend

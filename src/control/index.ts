@@ -14,7 +14,11 @@ export {
   type LoadReading,
   type ScaleRecord,
 } from './autoscaler.ts';
-export { DEFAULT_AUTOSCALING_POLICY, normaliseAutoscalingPolicy, type AutoscalingPolicy } from './autoscaling-policy.ts';
+export {
+  DEFAULT_AUTOSCALING_POLICY,
+  normaliseAutoscalingPolicy,
+  type AutoscalingPolicy,
+} from './autoscaling-policy.ts';
 export {
   decideScale,
   desiredInstances,

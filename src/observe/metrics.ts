@@ -4,11 +4,11 @@
  * at scrape time from the snapshot, never kept in step by hand.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ModelSpec } from '../models/model-spec.ts';
-import type { ModelRegistry } from '../models/registry.ts';
-import type { ServedModel } from '../models/served-model.ts';
-import type { PreprocessPool } from '../preprocess/preprocess-pool.ts';
-import type { BatcherStats } from '../batching/batcher-stats.ts';
+import type { ModelSpec } from '../engines/local/models/model-spec.ts';
+import type { ModelRegistry } from '../engines/local/models/registry.ts';
+import type { ServedModel } from '../engines/local/models/served-model.ts';
+import type { PreprocessPool } from '../engines/local/preprocess/preprocess-pool.ts';
+import type { BatcherStats } from '../engines/local/batching/batcher-stats.ts';
 import { RefusalCounts, type RefusalLabels } from './refusal-counts.ts';
 import { scrapeTimeCounter, scrapeTimeGauge, type Reading } from './scrape-time-metrics.ts';
 
@@ -91,7 +91,12 @@ export class Metrics {
    * Counts one inference request with its final HTTP status. A name that did not resolve
    * comes from the client, so it is never a label value (unbounded cardinality).
    */
-  recordRequest(protocol: Protocol, status: number, seconds: number, model: Pick<ModelSpec, 'name' | 'version'> | undefined): void {
+  recordRequest(
+    protocol: Protocol,
+    status: number,
+    seconds: number,
+    model: Pick<ModelSpec, 'name' | 'version'> | undefined,
+  ): void {
     const labels = { model: model?.name ?? '_unresolved', version: model?.version ?? '', protocol };
     this.requests.inc({ ...labels, status: String(status) });
     if (status < 400) this.requestDuration.observe(labels, seconds);
@@ -128,7 +133,14 @@ export class Metrics {
   }
 
   /** Exports the HTTP admission gate's adaptive limit, the inference requests it has let in, and which guard refused how many. */
-  watchAdmission(gate: { stats(): { readonly limit: number; readonly inflight: number; readonly refused: Readonly<Record<string, number>>; readonly tenants: Readonly<Record<string, { readonly inflight: number; readonly share: number }>> } }): void {
+  watchAdmission(gate: {
+    stats(): {
+      readonly limit: number;
+      readonly inflight: number;
+      readonly refused: Readonly<Record<string, number>>;
+      readonly tenants: Readonly<Record<string, { readonly inflight: number; readonly share: number }>>;
+    };
+  }): void {
     scrapeTimeGauge(this.registry, {
       name: 'sluice_admission_limit',
       help: 'Inference requests the server admits at once (adaptive); more are refused with 429 before their body is read.',
@@ -160,29 +172,52 @@ export class Metrics {
   }
 
   private registerSnapshotGauges(models: ModelRegistry): void {
-    const perModel = <L extends string>(name: string, help: string, labelNames: readonly L[], read: (model: ServedModel, labels: ModelLabels) => Iterable<Reading<L | keyof ModelLabels>>) =>
+    const perModel = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[],
+      read: (model: ServedModel, labels: ModelLabels) => Iterable<Reading<L | keyof ModelLabels>>,
+    ) =>
       scrapeTimeGauge<L | keyof ModelLabels>(this.registry, {
         name,
         help,
         labelNames: ['model', 'version', ...labelNames],
-        read: () => models.all().flatMap((model) => [...read(model, { model: model.spec.name, version: model.spec.version })]),
+        read: () =>
+          models.all().flatMap((model) => [...read(model, { model: model.spec.name, version: model.spec.version })]),
       });
     const whenServing = (model: ServedModel, value: (stats: BatcherStats) => number) => {
       const stats = model.stats();
       return stats === undefined ? [] : [value(stats)];
     };
-    perModel('sluice_queue_depth', 'Items waiting in the batch queue, by priority level.', ['priority'], (model, labels) =>
-      Object.entries(model.stats()?.queuedByPriority ?? {}).map(([priority, queued]) => [{ ...labels, priority }, queued] as const),
+    perModel(
+      'sluice_queue_depth',
+      'Items waiting in the batch queue, by priority level.',
+      ['priority'],
+      (model, labels) =>
+        Object.entries(model.stats()?.queuedByPriority ?? {}).map(
+          ([priority, queued]) => [{ ...labels, priority }, queued] as const,
+        ),
     );
-    perModel('sluice_running_batches', 'Batches executing right now.', [], (model, labels) => whenServing(model, (stats) => stats.running).map((value) => [labels, value] as const));
-    perModel('sluice_concurrency_limit', 'Concurrent batches allowed now (adaptive limit capped by ready instances).', [], (model, labels) =>
-      whenServing(model, (stats) => stats.slots).map((value) => [labels, value] as const),
+    perModel('sluice_running_batches', 'Batches executing right now.', [], (model, labels) =>
+      whenServing(model, (stats) => stats.running).map((value) => [labels, value] as const),
+    );
+    perModel(
+      'sluice_concurrency_limit',
+      'Concurrent batches allowed now (adaptive limit capped by ready instances).',
+      [],
+      (model, labels) => whenServing(model, (stats) => stats.slots).map((value) => [labels, value] as const),
     );
     perModel('sluice_instances', 'Model instances (ONNX Runtime sessions) by state.', ['state'], (model, labels) => {
       const instances = model.loadStats()?.instances;
-      return instances === undefined ? [] : (['ready', 'starting', 'draining'] as const).map((state) => [{ ...labels, state }, instances[state]] as const);
+      return instances === undefined
+        ? []
+        : (['ready', 'starting', 'draining'] as const).map(
+            (state) => [{ ...labels, state }, instances[state]] as const,
+          );
     });
-    perModel('sluice_model_ready', '1 when the model version is warmed up and serving.', [], (model, labels) => [[labels, model.ready ? 1 : 0]]);
+    perModel('sluice_model_ready', '1 when the model version is warmed up and serving.', [], (model, labels) => [
+      [labels, model.ready ? 1 : 0],
+    ]);
   }
 }
 

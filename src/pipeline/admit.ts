@@ -3,9 +3,9 @@
  * batcher ticket. The batcher itself refuses what it cannot serve in time (429) and
  * expires what waited too long (504); this stage only settles what was asked for.
  */
-import type { Ticket } from '../batching/ticket.ts';
-import { SluiceError } from '../errors.ts';
-import type { SchedulingSpec } from '../models/model-spec.ts';
+import type { Ticket } from '../core/ticket.ts';
+import { SluiceError } from '../core/errors.ts';
+import type { SchedulingSpec } from '../engines/local/models/model-spec.ts';
 import type { Tenant } from '../tenancy/tenant-directory.ts';
 
 /** What the request itself asked for (headers or protocol parameters); undefined when it did not ask. */
@@ -17,9 +17,18 @@ export interface RequestedLimits {
 export const NO_REQUESTED_LIMITS: RequestedLimits = Object.freeze({ priority: undefined, timeoutMs: undefined });
 
 /** What a ticket is made from: a local model's scheduling, or a remote backend's. */
-export type TicketScheduling = Pick<SchedulingSpec, 'priority_levels' | 'default_priority_level' | 'default_timeout_ms'>;
+export type TicketScheduling = Pick<
+  SchedulingSpec,
+  'priority_levels' | 'default_priority_level' | 'default_timeout_ms'
+>;
 
-export function makeTicket(scheduling: TicketScheduling, tenant: Tenant, requested: RequestedLimits, nowMs: number, loadControl: boolean): Ticket {
+export function makeTicket(
+  scheduling: TicketScheduling,
+  tenant: Tenant,
+  requested: RequestedLimits,
+  nowMs: number,
+  loadControl: boolean,
+): Ticket {
   if (!loadControl) return { priority: 1, tenant: tenant.name, weight: 1, deadlineMs: undefined };
   const levels = scheduling.priority_levels;
   // A tenant's class may name a level the model does not have; it then means the model's lowest.
@@ -27,17 +36,29 @@ export function makeTicket(scheduling: TicketScheduling, tenant: Tenant, request
   const fallback = tenant.priority === undefined ? scheduling.default_priority_level : highestAllowed;
   const priority = requested.priority ?? fallback;
   if (!Number.isInteger(priority) || priority < 1 || priority > levels) {
-    throw new SluiceError('ERR_REQUEST_PRIORITY', `priority must be an integer from 1 (highest) to ${levels}, got ${priority}`, { field: 'priority' });
+    throw new SluiceError(
+      'ERR_REQUEST_PRIORITY',
+      `priority must be an integer from 1 (highest) to ${levels}, got ${priority}`,
+      { field: 'priority' },
+    );
   }
   if (priority < highestAllowed) {
-    throw new SluiceError('ERR_REQUEST_PRIORITY', `tenant "${tenant.name}" may use priority levels ${highestAllowed} to ${levels}, not ${priority}`, { field: 'priority' });
+    throw new SluiceError(
+      'ERR_REQUEST_PRIORITY',
+      `tenant "${tenant.name}" may use priority levels ${highestAllowed} to ${levels}, not ${priority}`,
+      { field: 'priority' },
+    );
   }
   const timeoutMs = Math.min(requested.timeoutMs ?? scheduling.default_timeout_ms, scheduling.default_timeout_ms);
   return { priority, tenant: tenant.name, weight: tenant.weight, deadlineMs: nowMs + timeoutMs };
 }
 
 /** Reads a header or parameter holding a positive whole number of some unit. */
-export function positiveInteger(value: unknown, name: string, code: 'ERR_REQUEST_PRIORITY' | 'ERR_REQUEST_TIMEOUT'): number | undefined {
+export function positiveInteger(
+  value: unknown,
+  name: string,
+  code: 'ERR_REQUEST_PRIORITY' | 'ERR_REQUEST_TIMEOUT',
+): number | undefined {
   if (value === undefined) return undefined;
   const number = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isInteger(number) || number < 1) {

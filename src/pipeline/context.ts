@@ -1,12 +1,12 @@
 /** The typed per-request context that pipeline stages read and write. */
-import type { Ticket } from '../batching/ticket.ts';
-import type { Item } from '../preprocess/index.ts';
+import type { Ticket } from '../core/ticket.ts';
+import type { Item } from '../engines/local/preprocess/index.ts';
 import type { Tenant } from '../tenancy/tenant-directory.ts';
 import type { RequestedLimits } from './admit.ts';
 import type { Protocol } from '../observe/metrics.ts';
-import type { ModelSpec } from '../models/model-spec.ts';
-import type { ServedModel } from '../models/served-model.ts';
-import type { Row } from '../tensors.ts';
+import type { ModelSpec } from '../engines/local/models/model-spec.ts';
+import type { ServedModel } from '../engines/local/models/served-model.ts';
+import type { Row } from '../core/tensors.ts';
 import type { ItemLabel } from './validate-items.ts';
 
 /** One inference request in protocol-neutral form, as the protocol adapters build it. */
@@ -46,7 +46,13 @@ export interface RequestContext {
   timings: InferenceTimings;
 }
 
-export function createContext(requestId: string, protocol: Protocol, request: InferenceRequest, tenant: Tenant, now: number): RequestContext {
+export function createContext(
+  requestId: string,
+  protocol: Protocol,
+  request: InferenceRequest,
+  tenant: Tenant,
+  now: number,
+): RequestContext {
   return { requestId, protocol, receivedAt: now, request, tenant, timings: { queueMs: 0, inferenceMs: 0, totalMs: 0 } };
 }
 

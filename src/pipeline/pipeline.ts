@@ -4,9 +4,9 @@
  * stage a model does not use costs nothing because it is simply not in the chain.
  */
 import { performance } from 'node:perf_hooks';
-import { SluiceError, toSluiceError } from '../errors.ts';
+import { SluiceError, toSluiceError } from '../core/errors.ts';
 import type { Metrics } from '../observe/metrics.ts';
-import type { ModelRegistry } from '../models/registry.ts';
+import type { ModelRegistry } from '../engines/local/models/registry.ts';
 import { makeTicket } from './admit.ts';
 import type { CompletedContext, RequestContext } from './context.ts';
 
@@ -47,10 +47,14 @@ export class InferencePipeline {
 
   /** Only warmed-up versions take traffic; later milestones pick canaries and cascades here. */
   private route(context: RequestContext): void {
-    if (this.options.draining()) throw new SluiceError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down and accepts no new requests');
+    if (this.options.draining())
+      throw new SluiceError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down and accepts no new requests');
     const model = context.model;
     if (model === undefined || !model.ready) {
-      throw new SluiceError('ERR_MODEL_NOT_READY', `model "${context.request.model}" is not ready yet (${model?.state ?? 'unknown'})`);
+      throw new SluiceError(
+        'ERR_MODEL_NOT_READY',
+        `model "${context.request.model}" is not ready yet (${model?.state ?? 'unknown'})`,
+      );
     }
   }
 
@@ -58,13 +62,20 @@ export class InferencePipeline {
   private admit(context: RequestContext): void {
     const model = context.model;
     if (model === undefined) throw new Error('admit stage reached before validate');
-    context.ticket = makeTicket(model.spec.scheduling, context.tenant, context.request.limits, performance.now(), this.options.loadControl);
+    context.ticket = makeTicket(
+      model.spec.scheduling,
+      context.tenant,
+      context.request.limits,
+      performance.now(),
+      this.options.loadControl,
+    );
   }
 
   /** Hands the rows to the model's batcher; the execute stage runs inside it, one batch at a time. */
   private async batch(context: RequestContext): Promise<void> {
     const { model, rows, ticket } = context;
-    if (model === undefined || rows === undefined || ticket === undefined) throw new Error('batch stage reached before admit');
+    if (model === undefined || rows === undefined || ticket === undefined)
+      throw new Error('batch stage reached before admit');
     const labels = { model: model.spec.name, version: model.spec.version, protocol: context.protocol };
     this.metrics.inFlight.inc(labels);
     try {
@@ -74,11 +85,18 @@ export class InferencePipeline {
       for (const result of results) {
         context.timings.queueMs = Math.max(context.timings.queueMs, result.queueMs);
         context.timings.inferenceMs = Math.max(context.timings.inferenceMs, result.inferenceMs);
-        this.metrics.queueDuration.observe({ model: labels.model, version: labels.version, priority: String(ticket.priority) }, result.queueMs / 1000);
+        this.metrics.queueDuration.observe(
+          { model: labels.model, version: labels.version, priority: String(ticket.priority) },
+          result.queueMs / 1000,
+        );
       }
     } catch (error) {
       if (error instanceof SluiceError) throw error;
-      throw new SluiceError('ERR_INFERENCE_FAILED', `model "${model.spec.name}" failed to run: ${(error as Error).message}`, { cause: error });
+      throw new SluiceError(
+        'ERR_INFERENCE_FAILED',
+        `model "${model.spec.name}" failed to run: ${(error as Error).message}`,
+        { cause: error },
+      );
     } finally {
       this.metrics.inFlight.dec(labels);
     }

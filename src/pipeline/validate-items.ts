@@ -4,9 +4,9 @@
  * fails the whole request with the item and field named, and nothing is half-run.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { SluiceError } from '../errors.ts';
-import type { ModelSpec } from '../models/model-spec.ts';
-import type { Item } from '../preprocess/index.ts';
+import { SluiceError } from '../core/errors.ts';
+import type { ModelSpec } from '../engines/local/models/model-spec.ts';
+import type { Item } from '../engines/local/preprocess/index.ts';
 
 export type ItemLabel = (index: number) => string;
 
@@ -28,7 +28,10 @@ export function makeItemValidator(spec: ModelSpec, maxItems: number): ItemValida
     validate(items, label) {
       if (items.length === 0) throw new SluiceError('ERR_REQUEST_EMPTY_INPUT', 'the request holds no items to infer');
       if (items.length > maxItems) {
-        throw new SluiceError('ERR_REQUEST_INVALID', `the request holds ${items.length} items; at most ${maxItems} are accepted per request`);
+        throw new SluiceError(
+          'ERR_REQUEST_INVALID',
+          `the request holds ${items.length} items; at most ${maxItems} are accepted per request`,
+        );
       }
       items.forEach((item, index) => {
         if (!check(item)) throw itemError(check.errors?.[0], label(index));
@@ -50,5 +53,9 @@ function itemError(error: ErrorObject | undefined, where: string): SluiceError {
   const path = error.instancePath.split('/').filter(Boolean);
   const field = path[0];
   const location = path.length === 0 ? where : `${where}.${path.join('.')}`;
-  return new SluiceError('ERR_REQUEST_INVALID', `${location}: ${error.message ?? 'is invalid'}`, field === undefined ? {} : { field });
+  return new SluiceError(
+    'ERR_REQUEST_INVALID',
+    `${location}: ${error.message ?? 'is invalid'}`,
+    field === undefined ? {} : { field },
+  );
 }

@@ -3,7 +3,7 @@
  * what each protocol's error body looks like.
  */
 import type { FastifyError } from 'fastify';
-import { SluiceError, toSluiceError } from '../errors.ts';
+import { SluiceError, toSluiceError } from '../core/errors.ts';
 import type { Protocol } from '../observe/metrics.ts';
 
 export type WireProtocol = Protocol | 'admin';
@@ -84,7 +84,10 @@ export function fromFastifyError(error: FastifyError | SluiceError | Error): Slu
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new SluiceError('ERR_REQUEST_BODY_TOO_LARGE', 'request body is larger than the server accepts');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new SluiceError('ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE', 'request body must be JSON (content-type: application/json)');
+      return new SluiceError(
+        'ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE',
+        'request body must be JSON (content-type: application/json)',
+      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new SluiceError('ERR_REQUEST_MALFORMED_JSON', 'request body is empty; a JSON object is required');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -95,7 +98,8 @@ export function fromFastifyError(error: FastifyError | SluiceError | Error): Slu
   if (error instanceof SyntaxError || (status === 400 && /JSON/i.test(error.message))) {
     return new SluiceError('ERR_REQUEST_MALFORMED_JSON', `request body is not valid JSON: ${error.message}`);
   }
-  if (status !== undefined && status >= 400 && status < 500) return new SluiceError('ERR_REQUEST_INVALID', error.message);
+  if (status !== undefined && status >= 400 && status < 500)
+    return new SluiceError('ERR_REQUEST_INVALID', error.message);
   return toSluiceError(error);
 }
 

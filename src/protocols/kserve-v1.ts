@@ -1,8 +1,8 @@
 /** KServe v1 prediction protocol: `POST /v1/models/{m}:predict` with `{"instances": [...]}`. */
 import type { FastifyInstance } from 'fastify';
-import { SluiceError } from '../errors.ts';
-import type { ModelSpec } from '../models/model-spec.ts';
-import type { Item } from '../preprocess/index.ts';
+import { SluiceError } from '../core/errors.ts';
+import type { ModelSpec } from '../engines/local/models/model-spec.ts';
+import type { Item } from '../engines/local/preprocess/index.ts';
 import type { ProtocolDeps } from './kserve-v2.ts';
 import { toPrediction } from './predictions.ts';
 import { limitsFromHeaders } from './requested-limits.ts';
@@ -20,8 +20,15 @@ export function registerKServeV1(app: FastifyInstance, deps: ProtocolDeps): void
     '/v1/models/:model(^[^:/]+)::predict',
     { config: { protocol: 'kserve-v1', inference: true }, schema: { body: predictBodySchema } },
     async (request) => {
-      const decode = (spec: ModelSpec) => request.body.instances.map((instance, index) => toItem(instance, index, spec));
-      const done = await runInference(deps, request, 'kserve-v1', { model: request.params.model, version: undefined, decode, itemLabel: (index) => `instances[${index}]`, limits: limitsFromHeaders(request.headers) });
+      const decode = (spec: ModelSpec) =>
+        request.body.instances.map((instance, index) => toItem(instance, index, spec));
+      const done = await runInference(deps, request, 'kserve-v1', {
+        model: request.params.model,
+        version: undefined,
+        decode,
+        itemLabel: (index) => `instances[${index}]`,
+        limits: limitsFromHeaders(request.headers),
+      });
       return { predictions: done.outputs.map((row) => toPrediction(row, done.model.spec)) };
     },
   );
@@ -33,5 +40,9 @@ function toItem(instance: unknown, index: number, spec: ModelSpec): Item {
   const only = spec.inputs.length === 1 ? spec.inputs[0] : undefined;
   if (isObject) return instance as Item;
   if (only !== undefined) return { [only.name]: instance };
-  throw new SluiceError('ERR_REQUEST_INVALID', `instances[${index}]: must be an object with fields ${spec.inputs.map((input) => `"${input.name}"`).join(', ')}`, { field: 'instances' });
+  throw new SluiceError(
+    'ERR_REQUEST_INVALID',
+    `instances[${index}]: must be an object with fields ${spec.inputs.map((input) => `"${input.name}"`).join(', ')}`,
+    { field: 'instances' },
+  );
 }

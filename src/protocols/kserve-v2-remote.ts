@@ -9,10 +9,10 @@
  *   GET  /v2/models/{m}[/versions/{v}]/ready ─► GET  {replica}/v2/models/{upstream}[/versions/{v}]/ready
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { SluiceError } from '../errors.ts';
-import type { Requester, UpstreamResponse } from '../backends/remote/remote-backend.ts';
-import { parseObject, readAll, readJsonAnswer, readRejection } from '../backends/remote/upstream-body.ts';
-import type { RemoteModel } from '../backends/remote/remote-models.ts';
+import { SluiceError } from '../core/errors.ts';
+import type { Requester, UpstreamResponse } from '../engines/remote/remote-backend.ts';
+import { parseObject, readAll, readJsonAnswer, readRejection } from '../engines/remote/upstream-body.ts';
+import type { RemoteModel } from '../engines/remote/remote-models.ts';
 import type { RemoteRouteDeps } from './openai-remote.ts';
 import { errorBody } from './envelopes.ts';
 import { limitsFromV2 } from './requested-limits.ts';
@@ -29,7 +29,13 @@ const MAX_ERROR_BYTES = 64 * 1024;
  * than an error. Every replica cooling down after a 429 or at its concurrency limit counts
  * too: a probe that got 429 would read as not ready anyway, and the body should say so.
  */
-const NOT_READY_ON = new Set(['ERR_UPSTREAM_UNAVAILABLE', 'ERR_UPSTREAM_NO_REPLICA', 'ERR_UPSTREAM_TIMEOUT', 'ERR_UPSTREAM_RATE_LIMITED', 'ERR_UPSTREAM_CONCURRENCY_LIMIT']);
+const NOT_READY_ON = new Set([
+  'ERR_UPSTREAM_UNAVAILABLE',
+  'ERR_UPSTREAM_NO_REPLICA',
+  'ERR_UPSTREAM_TIMEOUT',
+  'ERR_UPSTREAM_RATE_LIMITED',
+  'ERR_UPSTREAM_CONCURRENCY_LIMIT',
+]);
 
 /** The remote model of a kserve-v2 backend with this name, if there is one; local names stay local. */
 export function remoteKServeModel(deps: RemoteRouteDeps | undefined, name: string): RemoteModel | undefined {
@@ -38,15 +44,29 @@ export function remoteKServeModel(deps: RemoteRouteDeps | undefined, name: strin
 }
 
 /** Forwards an OIP infer request; the answer's `model_name` becomes the sluice name. */
-export async function inferRemote(deps: RemoteRouteDeps, target: RemoteModel, params: RemoteModelParams, body: object, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+export async function inferRemote(
+  deps: RemoteRouteDeps,
+  target: RemoteModel,
+  params: RemoteModelParams,
+  body: object,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   const parameters = (body as { parameters?: Readonly<Record<string, unknown>> }).parameters;
-  const requester: Requester = { tenant: deps.tenants.identify(request.headers), requested: limitsFromV2(request.headers, parameters) };
-  if (deps.draining()) throw new SluiceError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down and accepts no new requests');
+  const requester: Requester = {
+    tenant: deps.tenants.identify(request.headers),
+    requested: limitsFromV2(request.headers, parameters),
+  };
+  if (deps.draining())
+    throw new SluiceError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down and accepts no new requests');
   request.remoteModel = { name: target.name, version: params.version ?? '' };
   const signal = abortWhenClientLeaves(reply);
   let upstream: UpstreamResponse;
   try {
-    upstream = await target.backend.open(upstreamPath(target, params, '/infer'), body, signal, request.id, { streaming: false, requester });
+    upstream = await target.backend.open(upstreamPath(target, params, '/infer'), body, signal, request.id, {
+      streaming: false,
+      requester,
+    });
   } catch (error) {
     if (signal.aborted) return reply.hijack(); // nobody to answer; counted as 499
     throw error;
@@ -56,7 +76,12 @@ export async function inferRemote(deps: RemoteRouteDeps, target: RemoteModel, pa
 }
 
 /** The upstream's model metadata, with `name` the sluice name. */
-export async function remoteMetadata(target: RemoteModel, params: RemoteModelParams, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+export async function remoteMetadata(
+  target: RemoteModel,
+  params: RemoteModelParams,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   const upstream = await target.backend.get(upstreamPath(target, params, ''), abortWhenClientLeaves(reply), request.id);
   if (upstream.statusCode >= 400) return passUpstreamError(upstream, reply);
   return reply.code(upstream.statusCode).send(await readJsonAnswer(upstream, 'name', target.name));
@@ -67,10 +92,19 @@ export async function remoteMetadata(target: RemoteModel, params: RemoteModelPar
  * body (Triton sends none; KServe `{"ready": true}`), so the status decides, and a JSON
  * `"ready": false` too; an upstream that cannot be reached is not ready.
  */
-export async function remoteReady(target: RemoteModel, params: RemoteModelParams, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+export async function remoteReady(
+  target: RemoteModel,
+  params: RemoteModelParams,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   let ready: boolean;
   try {
-    const upstream = await target.backend.get(upstreamPath(target, params, '/ready'), abortWhenClientLeaves(reply), request.id);
+    const upstream = await target.backend.get(
+      upstreamPath(target, params, '/ready'),
+      abortWhenClientLeaves(reply),
+      request.id,
+    );
     const text = (await readAll(upstream, MAX_ERROR_BYTES).catch(() => Buffer.alloc(0))).toString('utf8');
     upstream.settle(true);
     ready = upstream.statusCode < 300 && parseObject(text)?.ready !== false;
@@ -111,4 +145,3 @@ async function passUpstreamError(upstream: UpstreamResponse, reply: FastifyReply
     .header('x-sluice-error-code', failure.code)
     .send(typeof own === 'string' ? { error: own } : errorBody('kserve-v2', failure));
 }
-

@@ -6,15 +6,15 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { SluiceError } from '../errors.ts';
-import type { ModelRegistry } from '../models/registry.ts';
-import type { Requester, UpstreamResponse } from '../backends/remote/remote-backend.ts';
-import { badResponse, parseObject, readJsonAnswer, readRejection } from '../backends/remote/upstream-body.ts';
-import type { RemoteMetrics } from '../backends/remote/remote-metrics.ts';
-import type { RemoteModel, RemoteModels } from '../backends/remote/remote-models.ts';
-import { relaySse } from '../backends/remote/sse-relay.ts';
-import { discardBody } from '../backends/remote/upstream-errors.ts';
-import { measureAnswer, measureStream, type MeasuredCall } from './openai-remote-usage.ts';
+import { SluiceError } from '../core/errors.ts';
+import type { ModelRegistry } from '../engines/local/models/registry.ts';
+import type { Requester, UpstreamResponse } from '../engines/remote/remote-backend.ts';
+import { badResponse, parseObject, readJsonAnswer, readRejection } from '../engines/remote/upstream-body.ts';
+import type { RemoteMetrics } from '../engines/remote/remote-metrics.ts';
+import type { RemoteModel, RemoteModels } from '../engines/remote/remote-models.ts';
+import { relaySse } from '../engines/remote/sse-relay.ts';
+import { discardBody } from '../engines/remote/upstream-errors.ts';
+import { measureAnswer, measureStream, type MeasuredCall } from '../engines/remote/usage.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import { errorBody } from './envelopes.ts';
 import { limitsFromHeaders } from './requested-limits.ts';
@@ -48,10 +48,14 @@ const generationBodySchema = {
 export function registerOpenAIRemote(app: FastifyInstance, deps: RemoteRouteDeps): void {
   app.decorateRequest('remoteModel', null);
   for (const path of ['/v1/chat/completions', '/v1/completions']) {
-    app.post<{ Body: GenerationBody }>(path, { config: { protocol: 'openai', inference: true, remoteOnly: true }, schema: { body: generationBodySchema } }, async (request, reply) => {
-      const target = generationTarget(deps, request.body.model, path);
-      return proxyToRemote(deps, target, path, request.body, request, reply);
-    });
+    app.post<{ Body: GenerationBody }>(
+      path,
+      { config: { protocol: 'openai', inference: true, remoteOnly: true }, schema: { body: generationBodySchema } },
+      async (request, reply) => {
+        const target = generationTarget(deps, request.body.model, path);
+        return proxyToRemote(deps, target, path, request.body, request, reply);
+      },
+    );
   }
 }
 
@@ -62,47 +66,94 @@ export function remoteModelObject(model: RemoteModel, created: number) {
 /** A remote model the OpenAI routes can forward to: one of an OpenAI-compatible backend. */
 export function openAIDialect(model: RemoteModel, path: string): RemoteModel {
   if (model.dialect === 'openai') return model;
-  throw new SluiceError('ERR_MODEL_UNSUPPORTED_OPERATION', `model "${model.name}" is served by a ${model.dialect} backend; ${path} serves OpenAI-compatible models (use /v2/models/${model.name}/infer)`, { field: 'model' });
+  throw new SluiceError(
+    'ERR_MODEL_UNSUPPORTED_OPERATION',
+    `model "${model.name}" is served by a ${model.dialect} backend; ${path} serves OpenAI-compatible models (use /v2/models/${model.name}/infer)`,
+    { field: 'model' },
+  );
 }
 
 function generationTarget(deps: RemoteRouteDeps, name: string, path: string): RemoteModel {
   const remote = deps.remote.find(name);
   if (remote !== undefined) return openAIDialect(remote, path);
   if (deps.models.names().includes(name)) {
-    throw new SluiceError('ERR_MODEL_UNSUPPORTED_OPERATION', `model "${name}" is a local model; ${path} serves remote models only`, { field: 'model' });
+    throw new SluiceError(
+      'ERR_MODEL_UNSUPPORTED_OPERATION',
+      `model "${name}" is a local model; ${path} serves remote models only`,
+      { field: 'model' },
+    );
   }
   const available = deps.remote.all().map((model) => model.name);
-  throw new SluiceError('ERR_MODEL_NOT_FOUND', `model "${name}" does not exist (remote models: ${available.join(', ') || 'none'})`, { field: 'model' });
+  throw new SluiceError(
+    'ERR_MODEL_NOT_FOUND',
+    `model "${name}" does not exist (remote models: ${available.join(', ') || 'none'})`,
+    { field: 'model' },
+  );
 }
 
 /** Forwards the request to the model's backend and answers with what comes back. */
-export async function proxyToRemote(deps: RemoteRouteDeps, target: RemoteModel, path: string, body: object, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const requester: Requester = { tenant: deps.tenants.identify(request.headers), requested: limitsFromHeaders(request.headers) };
-  if (deps.draining()) throw new SluiceError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down and accepts no new requests');
+export async function proxyToRemote(
+  deps: RemoteRouteDeps,
+  target: RemoteModel,
+  path: string,
+  body: object,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const requester: Requester = {
+    tenant: deps.tenants.identify(request.headers),
+    requested: limitsFromHeaders(request.headers),
+  };
+  if (deps.draining())
+    throw new SluiceError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down and accepts no new requests');
   // A client that hangs up cancels the upstream request, streaming or not.
   const controller = new AbortController();
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
-  const opened = await openWithFallbacks(deps.remote.chain(target), path, body, { signal: controller.signal, requester }, request);
+  const opened = await openWithFallbacks(
+    deps.remote.chain(target),
+    path,
+    body,
+    { signal: controller.signal, requester },
+    request,
+  );
   if (opened === undefined) return reply.hijack(); // nobody to answer; counted as 499
   const { served, upstream } = opened;
   request.remoteModel = { name: served.name, version: '' };
   if (upstream.statusCode >= 400) return passUpstreamError(upstream, reply);
-  const call: MeasuredCall = { metrics: deps.metrics, log: request.log, model: served.name, path, body: body as Record<string, unknown> };
-  if ((body as { stream?: unknown }).stream === true) return streamAnswer(call, upstream, request, reply, controller.signal);
+  const call: MeasuredCall = {
+    metrics: deps.metrics,
+    log: request.log,
+    model: served.name,
+    path,
+    body: body as Record<string, unknown>,
+  };
+  if ((body as { stream?: unknown }).stream === true)
+    return streamAnswer(call, upstream, request, reply, controller.signal);
   return unaryAnswer(call, upstream, reply);
 }
 
 /** Failures after which the next model of the chain is tried: nothing has reached the client yet (the 429s: the backend sheds). */
-const FALL_BACK_ON = new Set(['ERR_UPSTREAM_UNAVAILABLE', 'ERR_UPSTREAM_NO_REPLICA', 'ERR_UPSTREAM_RATE_LIMITED', 'ERR_UPSTREAM_CONCURRENCY_LIMIT']);
+const FALL_BACK_ON = new Set([
+  'ERR_UPSTREAM_UNAVAILABLE',
+  'ERR_UPSTREAM_NO_REPLICA',
+  'ERR_UPSTREAM_RATE_LIMITED',
+  'ERR_UPSTREAM_CONCURRENCY_LIMIT',
+]);
 
 /**
  * Opens the first model of the chain that answers: a model whose backend is unavailable,
  * or that sheds the request (429), hands it to the next. The last one's answer, whatever
  * it is, goes to the client. Undefined when the client left.
  */
-async function openWithFallbacks(chain: readonly RemoteModel[], path: string, body: object, asked: { signal: AbortSignal; requester: Requester }, request: FastifyRequest): Promise<{ served: RemoteModel; upstream: UpstreamResponse } | undefined> {
+async function openWithFallbacks(
+  chain: readonly RemoteModel[],
+  path: string,
+  body: object,
+  asked: { signal: AbortSignal; requester: Requester },
+  request: FastifyRequest,
+): Promise<{ served: RemoteModel; upstream: UpstreamResponse } | undefined> {
   const { signal, requester } = asked;
   for (const [position, model] of chain.entries()) {
     const last = position === chain.length - 1;
@@ -116,7 +167,10 @@ async function openWithFallbacks(chain: readonly RemoteModel[], path: string, bo
     } catch (error) {
       if (signal.aborted) return undefined;
       if (last || !(error instanceof SluiceError) || !FALL_BACK_ON.has(error.code)) throw error;
-      request.log.info({ model: model.name, next: chain[position + 1]?.name, code: error.code }, 'model unavailable: falling back');
+      request.log.info(
+        { model: model.name, next: chain[position + 1]?.name, code: error.code },
+        'model unavailable: falling back',
+      );
     }
   }
   throw new Error('a fallback chain always holds its own model');
@@ -139,9 +193,19 @@ async function unaryAnswer(call: MeasuredCall, upstream: UpstreamResponse, reply
   return reply.code(upstream.statusCode).send(answer);
 }
 
-async function streamAnswer(call: MeasuredCall, upstream: UpstreamResponse, request: FastifyRequest, reply: FastifyReply, signal: AbortSignal): Promise<FastifyReply> {
+async function streamAnswer(
+  call: MeasuredCall,
+  upstream: UpstreamResponse,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  signal: AbortSignal,
+): Promise<FastifyReply> {
   const contentType = String(upstream.headers['content-type'] ?? '');
-  if (!/^text\/event-stream\b/i.test(contentType)) throw badResponse(upstream, `answered content-type "${contentType || 'none'}" to a streaming request (text/event-stream expected)`);
+  if (!/^text\/event-stream\b/i.test(contentType))
+    throw badResponse(
+      upstream,
+      `answered content-type "${contentType || 'none'}" to a streaming request (text/event-stream expected)`,
+    );
   reply.hijack();
   startEventStream(reply.raw, request.id);
   let firstTokenSeconds: number | undefined;
@@ -155,12 +219,18 @@ async function streamAnswer(call: MeasuredCall, upstream: UpstreamResponse, requ
   });
   upstream.settle(outcome.clientGone || outcome.failure === undefined);
   measureStream(call, outcome, { firstTokenSeconds, endSeconds: reply.elapsedTime / 1000 });
-  if (outcome.failure !== undefined) request.log.warn({ code: outcome.failure.code, model: call.model }, outcome.failure.message);
+  if (outcome.failure !== undefined)
+    request.log.warn({ code: outcome.failure.code, model: call.model }, outcome.failure.message);
   return reply;
 }
 
 function startEventStream(raw: ServerResponse, requestId: string): void {
-  raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': requestId });
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-request-id': requestId,
+  });
   raw.flushHeaders();
 }
 

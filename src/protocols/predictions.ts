@@ -1,6 +1,6 @@
 /** One item's output row as a JSON prediction, shaped by the model's task. */
-import type { ModelSpec } from '../models/model-spec.ts';
-import { nestArray, type Row, type RowTensor } from '../tensors.ts';
+import type { ModelSpec } from '../engines/local/models/model-spec.ts';
+import { nestArray, type Row, type RowTensor } from '../core/tensors.ts';
 
 export type Prediction = unknown;
 
@@ -18,7 +18,9 @@ export function toPrediction(row: Row, spec: ModelSpec): Prediction {
     case 'tensor':
       return spec.tensors.outputs.length === 1
         ? nested(primary)
-        : Object.fromEntries(spec.tensors.outputs.map((output) => [output.name, nested(row[output.name] as RowTensor)]));
+        : Object.fromEntries(
+            spec.tensors.outputs.map((output) => [output.name, nested(row[output.name] as RowTensor)]),
+          );
   }
 }
 
@@ -37,6 +39,8 @@ function classification(probabilities: RowTensor, labels: readonly string[] | un
 }
 
 function nested(tensor: RowTensor): unknown {
-  const flat = Array.from(tensor.data as ArrayLike<number | bigint>, (value) => (tensor.dtype === 'bool' ? value !== 0 : Number(value)));
+  const flat = Array.from(tensor.data as ArrayLike<number | bigint>, (value) =>
+    tensor.dtype === 'bool' ? value !== 0 : Number(value),
+  );
   return nestArray(flat, tensor.dims);
 }

@@ -11,7 +11,12 @@ export interface InferenceRuntime {
   readonly tenants: TenantDirectory;
 }
 
-export function runInference(runtime: InferenceRuntime, request: FastifyRequest, protocol: Protocol, inference: InferenceRequest): Promise<CompletedContext> {
+export function runInference(
+  runtime: InferenceRuntime,
+  request: FastifyRequest,
+  protocol: Protocol,
+  inference: InferenceRequest,
+): Promise<CompletedContext> {
   const tenant = runtime.tenants.identify(request.headers);
   const context = createContext(request.id, protocol, inference, tenant, performance.now());
   // Kept on the request so the response hook can label its metrics with the resolved model.

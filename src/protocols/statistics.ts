@@ -3,7 +3,7 @@
  * size), with sluice's load control beside them: queues per priority level, sheds by
  * reason and tenant, concurrency limit, instances and the autoscaler's last decision.
  */
-import type { ServedModel } from '../models/served-model.ts';
+import type { ServedModel } from '../engines/local/models/served-model.ts';
 
 export function modelStatistics(model: ServedModel) {
   const load = model.loadStats();
@@ -23,11 +23,19 @@ export function modelStatistics(model: ServedModel) {
       running_batches: stats?.running ?? 0,
       by_priority: Object.entries(stats?.queuedByPriority ?? {}).map(([priority, queued]) => {
         const wait = stats?.queueWaitByPriority[Number(priority)];
-        return { priority: Number(priority), queued, dequeued: wait?.count ?? 0, mean_wait_ms: wait === undefined || wait.count === 0 ? 0 : wait.sumMs / wait.count };
+        return {
+          priority: Number(priority),
+          queued,
+          dequeued: wait?.count ?? 0,
+          mean_wait_ms: wait === undefined || wait.count === 0 ? 0 : wait.sumMs / wait.count,
+        };
       }),
       by_tenant: stats?.queuedByTenant ?? {},
     },
-    shed: { ...(stats?.shed ?? { queue_full: 0, predicted_miss: 0, deadline: 0 }), by_tenant: stats?.shedByTenant ?? {} },
+    shed: {
+      ...(stats?.shed ?? { queue_full: 0, predicted_miss: 0, deadline: 0 }),
+      by_tenant: stats?.shedByTenant ?? {},
+    },
     service: stats?.serviceModel,
     concurrency: { limit: stats?.slots ?? 0, adaptive: load?.concurrency },
     instances: load?.instances,

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
-import { SluiceError } from '../errors.ts';
+import { SluiceError } from '../core/errors.ts';
 
 export interface Tenant {
   readonly name: string;
@@ -45,7 +45,10 @@ export class TenantDirectory {
     const tenant = this.tenantOf(headers);
     if (tenant !== undefined) return tenant;
     if (apiKeyOf(headers) === undefined) {
-      throw new SluiceError('ERR_AUTH_MISSING_KEY', 'an API key is required: send "Authorization: Bearer <key>" or "x-api-key: <key>"');
+      throw new SluiceError(
+        'ERR_AUTH_MISSING_KEY',
+        'an API key is required: send "Authorization: Bearer <key>" or "x-api-key: <key>"',
+      );
     }
     throw new SluiceError('ERR_AUTH_INVALID_KEY', 'the API key is not valid');
   }

@@ -6,8 +6,8 @@
  * samples are far shorter, so an instance warms up and serves until a long message comes.
  */
 import { parentPort } from 'node:worker_threads';
-import type { SessionRequest } from '../../src/models/session-worker.ts';
-import '../../src/models/session-worker.ts';
+import type { SessionRequest } from '../../src/engines/local/models/session-worker.ts';
+import '../../src/engines/local/models/session-worker.ts';
 
 export const CRASH_SEQUENCE_LENGTH = 64;
 

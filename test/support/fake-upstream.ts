@@ -28,8 +28,20 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
-const COMPLETION = { id: 'c1', object: 'chat.completion', created: 0, model: 'up', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] };
-const CHUNK = { id: 'c1', object: 'chat.completion.chunk', created: 0, model: 'up', choices: [{ index: 0, delta: { content: 'hi' }, finish_reason: null }] };
+const COMPLETION = {
+  id: 'c1',
+  object: 'chat.completion',
+  created: 0,
+  model: 'up',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+};
+const CHUNK = {
+  id: 'c1',
+  object: 'chat.completion.chunk',
+  created: 0,
+  model: 'up',
+  choices: [{ index: 0, delta: { content: 'hi' }, finish_reason: null }],
+};
 
 export async function startFakeUpstream(): Promise<FakeUpstream> {
   let chats = 0;
@@ -64,7 +76,9 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
         probes += 1;
         fake.probesSeen.push({ path: request.url ?? '', authorization: request.headers.authorization });
         if (fake.healthStatus === 0) return;
-        return void response.writeHead(fake.healthStatus, { 'content-type': 'application/json' }).end('{"object": "list", "data": []}');
+        return void response
+          .writeHead(fake.healthStatus, { 'content-type': 'application/json' })
+          .end('{"object": "list", "data": []}');
       }
       chats += 1;
       const parsed = JSON.parse(body) as { stream?: boolean; messages?: Array<{ content?: unknown }> };
@@ -72,8 +86,17 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       const limit = fake.rateLimit;
       if (limit !== undefined && limit.times > 0) {
         limit.times -= 1;
-        const headers = { 'content-type': 'application/json', ...(limit.retryAfter === undefined ? {} : { 'retry-after': limit.retryAfter }) };
-        return void response.writeHead(429, headers).end(JSON.stringify({ error: { message: 'slow down', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' } }));
+        const headers = {
+          'content-type': 'application/json',
+          ...(limit.retryAfter === undefined ? {} : { 'retry-after': limit.retryAfter }),
+        };
+        return void response
+          .writeHead(429, headers)
+          .end(
+            JSON.stringify({
+              error: { message: 'slow down', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' },
+            }),
+          );
       }
       if (parsed.stream === true) return stream(response, later);
       later(() => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(COMPLETION)));
@@ -95,7 +118,10 @@ function stream(response: ServerResponse, later: (go: () => void) => void): void
  * A backend over fake upstreams serving model "chat" (upstream "up"): round robin, so which
  * replica comes next is known, and no hedges, so counts are exact; `extra` adds or overrides keys.
  */
-export function fakeBackendConfig(upstreams: readonly FakeUpstream[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function fakeBackendConfig(
+  upstreams: readonly FakeUpstream[],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     name: 'llm',
     dialect: 'openai',

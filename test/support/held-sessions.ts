@@ -4,7 +4,7 @@
  * work in flight, deterministically, and then let everything go. They run where the
  * server's `models.execution` says (a worker thread by default).
  */
-import { openModelSession, type ModelSession, type OpenSession } from '../../src/models/model-session.ts';
+import { openModelSession, type ModelSession, type OpenSession } from '../../src/engines/local/models/model-session.ts';
 
 export class HeldSessions {
   private holding = false;

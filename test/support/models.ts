@@ -6,9 +6,9 @@
 import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildDefaultModels } from '../../src/training/build-models.ts';
-import { DEFAULT_SEED } from '../../src/training/default-seed.ts';
-import { modelSourceHash } from '../../src/training/source-hash.ts';
+import { buildDefaultModels } from '../../src/offline/training/build-models.ts';
+import { DEFAULT_SEED } from '../../src/offline/training/default-seed.ts';
+import { modelSourceHash } from '../../src/offline/training/source-hash.ts';
 
 export async function defaultModelsDir(seed = DEFAULT_SEED): Promise<string> {
   const dir = join(tmpdir(), `sluice-test-models-${seed}-${modelSourceHash()}`);

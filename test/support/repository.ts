@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { defaultModelsDir } from './models.ts';
 
-export async function repositoryWith<T>(models: string | readonly string[], change: (document: T, model: string) => void): Promise<string> {
+export async function repositoryWith<T>(
+  models: string | readonly string[],
+  change: (document: T, model: string) => void,
+): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), 'sluice-repo-'));
   for (const model of typeof models === 'string' ? [models] : models) {
     cpSync(join(await defaultModelsDir(), model), join(root, model), { recursive: true });

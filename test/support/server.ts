@@ -1,7 +1,7 @@
 /** An in-process sluice on the default models, for `inject()` tests and loopback clients. */
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.ts';
-import { createSluice, type Sluice, type SluiceOverrides } from '../../src/server.ts';
+import { createSluice, type Sluice, type SluiceOverrides } from '../../src/http/server.ts';
 import { defaultModelsDir } from './models.ts';
 
 export interface TestSluiceOptions extends SluiceOverrides {
@@ -24,7 +24,12 @@ export async function startTestSluice(options: TestSluiceOptions = {}): Promise<
   const repository = options.repository ?? (await defaultModelsDir());
   const config = loadConfig({
     env: {},
-    overrides: { admission: TESTS_WITHOUT_ADMISSION, ...options.config, models: { ...sectionOf(options.config, 'models'), repository, build_defaults: false }, server: { ...sectionOf(options.config, 'server'), port: 0, host: '127.0.0.1' } },
+    overrides: {
+      admission: TESTS_WITHOUT_ADMISSION,
+      ...options.config,
+      models: { ...sectionOf(options.config, 'models'), repository, build_defaults: false },
+      server: { ...sectionOf(options.config, 'server'), port: 0, host: '127.0.0.1' },
+    },
   });
   const overrides = {
     ...(options.openSession === undefined ? {} : { openSession: options.openSession }),

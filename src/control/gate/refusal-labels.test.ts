@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ModelRegistry } from '../../engines/local/models/registry.ts';
+import { TenantDirectory } from '../../tenancy/tenant-directory.ts';
+import { loadConfig } from '../../config/load.ts';
+import { gateTenant, refusedModel } from './refusal-labels.ts';
+
+describe('refusal labels', () => {
+  const models = new ModelRegistry({ intraOpThreads: 1, maxItemsPerRequest: 1, loadControl: true });
+
+  it('a name that does not resolve, a malformed URL segment or no name at all is "_unresolved"', () => {
+    const unresolved = { model: '_unresolved', version: '' };
+    assert.deepEqual(refusedModel(models, 'no-such-model', undefined), unresolved);
+    assert.deepEqual(refusedModel(models, '%E0%A4%A', '1', decodeURIComponent), unresolved);
+    assert.deepEqual(refusedModel(models, undefined, undefined), unresolved);
+  });
+
+  it('the tenant is "default" with auth off, the key\'s tenant with auth on, and "_unauthenticated" for a missing or wrong key', () => {
+    const off = new TenantDirectory(loadConfig({ env: {}, overrides: {} }));
+    assert.equal(gateTenant(off, { authorization: 'Bearer whatever' }).name, 'default');
+    const on = new TenantDirectory(
+      loadConfig({
+        env: {},
+        overrides: {
+          auth: { enabled: true },
+          tenants: [{ name: 'clinic', api_keys: ['sk-clinic-0123456789abcdef'], weight: 3 }],
+        },
+      }),
+    );
+    assert.deepEqual(gateTenant(on, { authorization: 'Bearer sk-clinic-0123456789abcdef' }), {
+      name: 'clinic',
+      priority: undefined,
+      weight: 3,
+    });
+    assert.equal(gateTenant(on, {}).name, '_unauthenticated');
+    assert.equal(gateTenant(on, { 'x-api-key': 'sk-wrong-0123456789abcdef' }).name, '_unauthenticated');
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * Every error sluice returns, in one registry: a stable code and its HTTP status.
+ * Stages throw `SluiceError`; only the protocol adapters turn one into an
+ * OpenAI or KServe error envelope.
+ */
+
+export const ERROR_CODES = {
+  ERR_REQUEST_MALFORMED_JSON: 400,
+  ERR_REQUEST_BODY_TOO_LARGE: 413,
+  ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_REQUEST_INVALID: 400,
+  ERR_REQUEST_EMPTY_INPUT: 400,
+  ERR_REQUEST_PRIORITY: 400,
+  ERR_REQUEST_TIMEOUT: 400,
+  ERR_AUTH_MISSING_KEY: 401,
+  ERR_AUTH_INVALID_KEY: 401,
+  ERR_MODEL_NOT_FOUND: 404,
+  ERR_MODEL_VERSION_NOT_FOUND: 404,
+  ERR_MODEL_NOT_READY: 503,
+  ERR_MODEL_UNSUPPORTED_OPERATION: 400,
+  ERR_TENSOR_UNKNOWN_INPUT: 400,
+  ERR_TENSOR_MISSING_INPUT: 400,
+  ERR_TENSOR_DATATYPE: 400,
+  ERR_TENSOR_SHAPE: 400,
+  ERR_TENSOR_DATA: 400,
+  ERR_TENSOR_UNKNOWN_OUTPUT: 400,
+  ERR_ROUTE_NOT_FOUND: 404,
+  ERR_METHOD_NOT_ALLOWED: 405,
+  ERR_SERVER_SHUTTING_DOWN: 503,
+  ERR_BATCHER_CLOSED: 503,
+  ERR_ADMISSION_QUEUE_FULL: 429,
+  ERR_ADMISSION_PREDICTED_MISS: 429,
+  /** Refused at the HTTP layer, before the body was read: the server as a whole is overloaded. */
+  ERR_ADMISSION_OVERLOADED: 429,
+  ERR_DEADLINE_EXCEEDED: 504,
+  ERR_INFERENCE_FAILED: 500,
+  /** Remote backends (src/engines/remote): every replica tried failed to connect or answered 5xx. */
+  ERR_UPSTREAM_UNAVAILABLE: 502,
+  /** No replica of the backend can take the request: all failing their active health check, ejected, or behind open breakers. */
+  ERR_UPSTREAM_NO_REPLICA: 503,
+  /** Every replica of the backend that is up asked for a pause with `Retry-After` (429) that has not run out. */
+  ERR_UPSTREAM_RATE_LIMITED: 429,
+  /** Every replica of the backend that is up has as many requests in flight as its adaptive concurrency limit allows. */
+  ERR_UPSTREAM_CONCURRENCY_LIMIT: 429,
+  /** The upstream answered something that is not a valid answer: bad JSON, wrong content type, a truncated stream, a reset. */
+  ERR_UPSTREAM_BAD_RESPONSE: 502,
+  ERR_UPSTREAM_TIMEOUT: 504,
+  /** The upstream refused the request (4xx); its own status and error body are passed through, so 400 here is nominal. */
+  ERR_UPSTREAM_REJECTED: 400,
+  ERR_INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * 503s the server gives by design while it starts, shuts down or closes a model: not
+ * faults. Each is in its request's log line already; an error line for every one would
+ * bury real faults under thousands of them during a deploy.
+ */
+const LIFECYCLE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'ERR_SERVER_SHUTTING_DOWN',
+  'ERR_MODEL_NOT_READY',
+  'ERR_BATCHER_CLOSED',
+]);
+
+/** A server-side status that reports a fault, which operators need to see logged as an error. */
+export function isServerFault(code: ErrorCode, status: number): boolean {
+  return status >= 500 && !LIFECYCLE_CODES.has(code);
+}
+
+export class SluiceError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** The request field or tensor the error is about, when there is one. */
+  readonly field: string | undefined;
+  /** For a 429: how long the client should wait before retrying; the HTTP layer sends it as `Retry-After`. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { field?: string; cause?: unknown; retryAfterMs?: number } = {},
+  ) {
+    // A 4xx is an expected answer (bad input, a refusal under load), not a fault: nobody
+    // reads its stack, and capturing one was a sixth of the CPU a load-shedding refusal cost.
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (ERROR_CODES[code] < 500) Error.stackTraceLimit = 0;
+    try {
+      super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
+    this.name = 'SluiceError';
+    this.code = code;
+    this.status = ERROR_CODES[code];
+    this.field = options.field;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export function isSluiceError(error: unknown): error is SluiceError {
+  return error instanceof SluiceError;
+}
+
+/** Any thrown value as a SluiceError; unknown failures become a 500 without leaking internals. */
+export function toSluiceError(error: unknown): SluiceError {
+  if (error instanceof SluiceError) return error;
+  return new SluiceError('ERR_INTERNAL', 'internal error', { cause: error });
+}

@@ -1,0 +1,93 @@
+/**
+ * Turns one validated request item into the row of tensors its graph takes.
+ * The text and tabular preprocessors are shared with training, so the serving path
+ * computes exactly the features the model was trained on.
+ */
+import { SluiceError } from '../../../core/errors.ts';
+import type { ModelSpec, RequestInputSpec, TensorSpec } from '../models/model-spec.ts';
+import { allocate, elementCount, type Row, type RowTensor, type TensorDType } from '../../../core/tensors.ts';
+import { tabularRow } from './tabular.ts';
+import { textHashRow } from './text-hash.ts';
+
+export type Item = Readonly<Record<string, unknown>>;
+export type Preprocessor = (item: Item) => Row;
+
+export function makePreprocessor(spec: ModelSpec): Preprocessor {
+  const preprocessing = spec.preprocessing;
+  switch (preprocessing.kind) {
+    case 'text-hash':
+      return (item) => textHashRow(String(item[preprocessing.input]), preprocessing);
+    case 'tabular':
+      return (item) => tabularRow(item, preprocessing);
+    case 'none':
+      return passThroughPreprocessor(spec);
+  }
+}
+
+/** Request inputs are the graph's inputs: reshape each item's nested array into a row tensor. */
+function passThroughPreprocessor(spec: ModelSpec): Preprocessor {
+  const pairs = spec.inputs.map((input) => {
+    const tensor = spec.tensors.inputs.find((candidate) => candidate.name === input.name);
+    if (tensor === undefined)
+      throw new Error(`input "${input.name}" has no tensor of the same name (preprocessing: none)`);
+    return { input, tensor };
+  });
+  return (item) => {
+    const row: Record<string, RowTensor> = {};
+    for (const { input, tensor } of pairs) row[tensor.name] = toRowTensor(item[input.name], input, tensor);
+    return row;
+  };
+}
+
+function toRowTensor(value: unknown, input: RequestInputSpec, tensor: TensorSpec): RowTensor {
+  const dims = shapeOf(value);
+  const expected = tensor.shape.slice(1);
+  const fits = dims.length === expected.length && expected.every((dim, axis) => dim === -1 || dim === dims[axis]);
+  if (!fits) {
+    throw new SluiceError(
+      'ERR_TENSOR_SHAPE',
+      `input "${input.name}": each item must have shape [${expected}], got [${dims}]`,
+      { field: input.name },
+    );
+  }
+  const flat = dims.length === 0 ? [value] : (value as unknown[]).flat(dims.length);
+  const data = allocate(tensor.dtype, elementCount(dims));
+  flat.forEach((element, index) => writeElement(data, index, element, tensor.dtype, input.name));
+  return { dtype: tensor.dtype, data, dims };
+}
+
+function shapeOf(value: unknown): number[] {
+  const dims: number[] = [];
+  let node = value;
+  while (Array.isArray(node)) {
+    dims.push(node.length);
+    node = node[0];
+  }
+  return dims;
+}
+
+function writeElement(
+  data: ReturnType<typeof allocate>,
+  index: number,
+  element: unknown,
+  dtype: TensorDType,
+  field: string,
+): void {
+  if (dtype === 'bool') {
+    if (typeof element !== 'boolean') throw dataError(field, 'booleans');
+    data[index] = element ? 1 : 0;
+  } else if (data instanceof BigInt64Array) {
+    if (typeof element !== 'number' || !Number.isInteger(element)) throw dataError(field, 'integers');
+    data[index] = BigInt(element);
+  } else {
+    if (typeof element !== 'number' || !Number.isFinite(element)) throw dataError(field, 'finite numbers');
+    if (dtype === 'int32' && !Number.isInteger(element)) throw dataError(field, 'integers');
+    data[index] = element;
+  }
+}
+
+function dataError(field: string, kind: string): SluiceError {
+  return new SluiceError('ERR_TENSOR_DATA', `input "${field}": data must be ${kind} of an even (non-ragged) shape`, {
+    field,
+  });
+}
