@@ -20,16 +20,14 @@ const MISBEHAVIOURS: Record<string, (request: IncomingMessage, response: ServerR
   // Not a misbehaviour: shows what sluice forwarded.
   echo: (request, response, body) => {
     const forwarded = JSON.parse(body) as { model: string };
-    response
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(
-        JSON.stringify({
-          object: 'chat.completion',
-          model: forwarded.model,
-          forwarded_model: forwarded.model,
-          authorization: request.headers.authorization ?? null,
-        }),
-      );
+    response.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        object: 'chat.completion',
+        model: forwarded.model,
+        forwarded_model: forwarded.model,
+        authorization: request.headers.authorization ?? null,
+      }),
+    );
   },
   'bad-json': (_request, response) =>
     response.writeHead(200, { 'content-type': 'application/json' }).end('{"id": "x", "choices": ['),

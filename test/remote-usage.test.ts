@@ -43,15 +43,13 @@ function answerWithoutUsage(
   const chat = request.url === '/v1/chat/completions';
   if (request.url === '/v1/embeddings') {
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
-    response
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(
-        JSON.stringify({
-          object: 'list',
-          model: body.model,
-          data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [0.6, 0.8] })),
-        }),
-      );
+    response.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        object: 'list',
+        model: body.model,
+        data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [0.6, 0.8] })),
+      }),
+    );
     return;
   }
   const choice = (text: string) =>
@@ -60,17 +58,15 @@ function answerWithoutUsage(
     const message = chat
       ? { index: 0, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' }
       : { index: 0, text: ANSWER, finish_reason: 'stop' };
-    response
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(
-        JSON.stringify({
-          id: 'x',
-          object: chat ? 'chat.completion' : 'text_completion',
-          created: 1,
-          model: body.model,
-          choices: [message],
-        }),
-      );
+    response.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        id: 'x',
+        object: chat ? 'chat.completion' : 'text_completion',
+        created: 1,
+        model: body.model,
+        choices: [message],
+      }),
+    );
     return;
   }
   response.writeHead(200, { 'content-type': 'text/event-stream' });

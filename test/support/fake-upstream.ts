@@ -90,13 +90,11 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
           'content-type': 'application/json',
           ...(limit.retryAfter === undefined ? {} : { 'retry-after': limit.retryAfter }),
         };
-        return void response
-          .writeHead(429, headers)
-          .end(
-            JSON.stringify({
-              error: { message: 'slow down', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' },
-            }),
-          );
+        return void response.writeHead(429, headers).end(
+          JSON.stringify({
+            error: { message: 'slow down', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' },
+          }),
+        );
       }
       if (parsed.stream === true) return stream(response, later);
       later(() => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(COMPLETION)));
