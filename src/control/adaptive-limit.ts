@@ -8,19 +8,8 @@
  *                         ├► release('dropped') ─► limit × backoffRatio (once per flight)
  *                         └► release('ignore')  ─► nothing measured
  *
- * Choices, against Netflix's `WindowedLimit(Gradient2Limit)` which this follows:
- * - RTT samples are averaged over an update window (≥ `windowMs` and ≥ `windowSamples`
- *   samples) and the limit moves once per window, so dynamics do not depend on request
- *   rate. Netflix discards a window that closes with too few samples; here it stays open
- *   until it has enough, so slow backends still get updates.
- * - The long RTT is an EWMA over `longWindow` window averages (what Gradient2 sees as its
- *   samples): 600 one-second windows ≈ a ten-minute baseline.
- * - Netflix's Gradient2 ignores drops; here a failure or timeout is a congestion signal
- *   (as in its AIMD limit): limit × `backoffRatio`, but at most once per flight — permits
- *   acquired before the last backoff cannot trigger another, so a whole flight timing out
- *   together backs off once, not 0.9^n (TCP reacts once per loss event the same way).
- * - Releasing a permit twice is a no-op: release tends to sit in both a `finally` and an
- *   error path, and throwing there would mask the error that got us there.
+ * Where this departs from Netflix's `WindowedLimit(Gradient2Limit)`, and why:
+ * docs/design-notes.md.
  */
 import { RealClock, type Clock } from '../core/clock.ts';
 import { ExpAverage } from './exp-average.ts';

@@ -11,22 +11,8 @@
  *   wanted  = current × avgOngoing / (current × target)
  *   desired = ceil(current + factor × (wanted − current)),  clamped to [min, max]
  *
- * Choices, with Ray Serve's reasons:
- * - The load is the mean of the observations in the last `lookBackPeriodS`; the
- *   wrapper samples at a fixed interval, so a plain mean is a time-weighted one.
- * - Desired is computed from ready instances but compared with ready + starting ones
- *   (Ray's target replicas), so instances still starting are not asked for again.
- * - A scale is taken only after it has been wanted, in the same direction, at every
- *   observation for the whole delay; any observation that wants nothing or the other
- *   direction restarts the clock. Load wobbling around the target therefore never
- *   scales (no flapping), and a real change waits exactly its delay (no extra lag).
- * - With a factor < 1, ceil can leave a scale-down stuck at the current count; as in
- *   Ray it then steps down by one.
- * - Bounds and the cold start skip the delays: an instance count outside [min, max]
- *   breaks the configuration rather than signalling load, and with no instance at all
- *   waiting work cannot be served, so every second of delay is a second of outage.
- * - Scaling to zero happens only from one instance (as Ray), so a lull does not unload
- *   a busy model in one step.
+ * A scale is taken only after it has been wanted, in the same direction, at every
+ * observation for the whole delay. The choices and Ray's reasons: docs/design-notes.md.
  */
 import type { AutoscalingPolicy } from './autoscaling-policy.ts';
 

@@ -82,7 +82,7 @@ export class SluiceError extends Error {
     options: { field?: string; cause?: unknown; retryAfterMs?: number } = {},
   ) {
     // A 4xx is an expected answer (bad input, a refusal under load), not a fault: nobody
-    // reads its stack, and capturing one was a sixth of the CPU a load-shedding refusal cost.
+    // reads its stack, and capturing one is a real share of a refusal's CPU under overload.
     const stackTraceLimit = Error.stackTraceLimit;
     if (ERROR_CODES[code] < 500) Error.stackTraceLimit = 0;
     try {

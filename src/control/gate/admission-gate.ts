@@ -19,7 +19,6 @@
  * The two guards see different queues: the limit bounds the requests sluice holds (body
  * read, queued for a batch, running), and follows their latency; the loop lag guard sees
  * the requests still waiting in socket buffers, which never reach the limit's count.
- * 503s are not failures here: they mean not ready or shutting down, not slow.
  */
 import {
   RETRY_AFTER_MAX_MS,
@@ -54,10 +53,9 @@ export type AdmissionVerdict =
   | { readonly admitted: false; readonly guard: AdmissionGuard; readonly error: Refusal };
 
 /**
- * What a refused request is told: the fields of a SluiceError, as a plain value. Under
- * overload the gate refuses tens of thousands of requests a second, and constructing an
- * Error for each, even without its stack, was ~2 µs of a ~55 µs refusal. The fastify hook,
- * which answers through the error handler, makes one of it (`refusalError`).
+ * What a refused request is told: the fields of a SluiceError, as a plain value, because
+ * under overload building an Error for every refusal is a measurable share of its cost.
+ * The fastify hook, which answers through the error handler, makes one (`refusalError`).
  */
 export interface Refusal {
   readonly code: 'ERR_ADMISSION_OVERLOADED';

@@ -1,49 +1,18 @@
 /**
- * The queue sluice cannot see: requests waiting in socket buffers for the event loop to
- * come round to them. Under overload Node reads them in bursts (one turn of the loop
- * parses every readable socket before any timer runs), so a request parsed late in a long
- * turn has waited at least as long as that turn has run. This guard estimates the wait
- * from one timer and sheds by CoDel's rule: a delay above the target is a burst to be
- * absorbed, unless the loop has already been behind for a whole interval.
+ * The queue sluice cannot see: requests waiting in socket buffers. Node parses every
+ * readable socket in one turn before any timer runs, so a request parsed late in a long
+ * turn has waited at least as long as the turn has run. One probe timer measures that,
+ * and requests are shed by CoDel's rule.
  *
- *   probe timer, every tickMs ─► onTurn()   the loop came round; the turn was late by now − due
- *   inference request ────────► check()    stall = now − due: how long this turn has run past
- *                                           the timer's due time (0 while the loop keeps up)
+ *   probe timer, every tickMs ─► onTurn()   the turn was late by now − due
+ *   inference request ────────► check()    stall = now − due (0 while the loop keeps up)
  *
- *   shed ⇔ stall > targetMs  and  this turn has parsed another request before this one
- *          and  the loop is in its dropping state: every turn for at least intervalMs has
- *          been late by more than targetMs while parsing more than one request (CoDel:
- *          the delay stayed above target for a whole interval), and since then it has
- *          not kept up for a whole interval
+ *   shed ⇔ stall > targetMs
+ *          and this turn parsed another request before this one (there is a queue)
+ *          and the loop is dropping: every busy turn for intervalMs was late by more than
+ *              targetMs with more than one request, and it has not kept up for an interval since
  *
- * Consequences of the rule:
- * - a single long turn (a GC pause, a first burst after idle) is let through: only a turn
- *   that follows a late one can shed, so one stall never refuses anything by itself;
- * - late turns with on-time turns between them are bursts too: a loop that catches up
- *   between stalls (garbage collection pauses of 10–40 ms every few turns at 80% load on
- *   the benchmark machine) has no standing backlog, and one on-time turn restarts the count;
- * - there must be a queue: as CoDel never drops the only packet queued, a request alone
- *   in its turn is never shed, and a late turn counts only if it parsed more than one.
- *   A loop stalled by work of its own (loading models at start, parsing one huge body)
- *   has no backlog of requests behind it that shedding would shorten;
- * - in sustained overload each turn admits what it parses in its first `targetMs` and
- *   sheds the rest before the body is read, which shortens the next turns (a refusal costs
- *   a fifth to a third of what serving does: ~44 µs of CPU against 150–210 µs on the
- *   benchmark machine, docs/benchmarks.md), as long as the server can refuse as fast as
- *   requests arrive;
- * - once dropping, the loop must keep up for a whole interval before a long turn is again
- *   treated as a burst (CoDel re-enters its dropping state at once for the same reason);
- * - a late turn counts only if the process was busy through it (CPU time at least half the
- *   wall time since the last turn): a loop late because the machine took its core away
- *   (a neighbour, a test runner starting processes beside it) has no backlog of its own,
- *   and shedding would refuse requests a moment later it could serve.
- *
- * Why a timer and not the alternatives:
- * - no request carries the time its bytes arrived (Node's HTTP parser reads the socket
- *   natively), and on a keep-alive connection the socket's own arrival says nothing;
- * - `perf_hooks.monitorEventLoopDelay` records a delay only after the stalled turn has
- *   ended, so it cannot see the turn that is stalling now, the one parsing the backlog;
- * - the timer costs one callback per tick while idle and one `now()` per request.
+ * Why each condition, and why a timer: docs/design-notes.md.
  */
 import type { Clock } from '../../core/clock.ts';
 

@@ -1,10 +1,8 @@
 /**
  * Each tenant's share of the admission gate. The gate decides before a request's body is
- * read and keeps no queue, so a tenant that floods the server would hold every permit and
- * keep the event loop behind, and a quiet tenant's requests would be refused with the
- * flood's: fair queueing in the model's queue (deficit round robin) never gets to see
- * them. So, while more than one tenant is active, the gate tells the tenants apart by what
- * they send:
+ * read and keeps no queue, so without shares a flooding tenant would hold every permit and
+ * a quiet tenant's requests would be refused with the flood's. While more than one tenant
+ * is active, the gate tells the tenants apart by what they send:
  *
  *   rate(t)  = arrivals a second (refused ones too: each costs the server CPU), smoothed
  *              over windows of `windowMs`
@@ -17,16 +15,8 @@
  *             ├► inflight(t) ≥ share(t)    → 'at_share': refused, guard "tenant_share"
  *             └► otherwise                 → 'heavy': the loop lag guard applies
  *
- * A light tenant sends less than half of what the active tenants send on average for its
- * weight: the loop's lag and the shortage of permits are the heavy tenants' doing, so they
- * are the ones refused for it, and their share of the limit keeps permits free for the
- * light. Tenants that send alike are all heavy, and the gate treats them alike (the half
- * keeps two near-equal tenants from trading the light standing window by window). A
- * light tenant is still bounded by the concurrency limit, which no request passes.
- *
- * A single tenant (auth off: everyone is "default") is always alone, so the gate behaves
- * exactly as it does without this. Requests whose API key names no tenant count as one
- * tenant of their own, so a flood of bad keys cannot crowd out the real tenants either.
+ * With auth off everyone is one tenant, always 'alone'. Why the light are spared, and why
+ * the half: docs/design-notes.md.
  */
 import type { Clock } from '../../core/clock.ts';
 
