@@ -1,18 +1,16 @@
 /**
  * Loads the configuration: defaults, then the YAML file, then `SLUICE_*` environment
- * variables (`SLUICE_SERVER__PORT=9000` sets `server.port`; values are read as YAML
- * scalars, so numbers and booleans keep their type). A bad document fails here, with
- * the offending key named, before anything starts.
+ * variables (`env.ts`), then the command line's overrides. A bad document fails here,
+ * with the offending key (or variable) named, before anything starts.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { envOverrides, EnvKeyError, isDocument } from './env.ts';
 import { ConfigSchema, type Config } from './schema.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
-
-const ENV_PREFIX = 'SLUICE_';
 
 type Document = Record<string, unknown>;
 
@@ -20,7 +18,7 @@ export function loadConfig(
   options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Document } = {},
 ): Readonly<Config> {
   const fromFile = options.file === undefined ? {} : readConfigFile(options.file);
-  const merged = deepMerge(deepMerge(fromFile, envOverrides(options.env ?? process.env)), options.overrides ?? {});
+  const merged = deepMerge(deepMerge(fromFile, readEnv(options.env ?? process.env)), options.overrides ?? {});
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
@@ -49,26 +47,13 @@ function readConfigFile(file: string): Document {
   return parsed;
 }
 
-function envOverrides(env: NodeJS.ProcessEnv): Document {
-  const result: Document = {};
-  for (const [key, raw] of Object.entries(env)) {
-    if (!key.startsWith(ENV_PREFIX) || raw === undefined) continue;
-    const path = key.slice(ENV_PREFIX.length).toLowerCase().split('__');
-    if (path.some((segment) => segment.length === 0))
-      throw new ConfigError(`environment variable ${key} has an empty key segment`);
-    setPath(result, path, parseYaml(raw) ?? raw);
+function readEnv(env: NodeJS.ProcessEnv): Document {
+  try {
+    return envOverrides(env, ConfigSchema);
+  } catch (error) {
+    if (error instanceof EnvKeyError) throw new ConfigError(error.message);
+    throw error;
   }
-  return result;
-}
-
-function setPath(target: Document, path: string[], value: unknown): void {
-  let node = target;
-  for (const segment of path.slice(0, -1)) {
-    const next = node[segment];
-    if (!isDocument(next)) node[segment] = {};
-    node = node[segment] as Document;
-  }
-  node[path[path.length - 1] as string] = value;
 }
 
 function deepMerge(base: Document, override: Document): Document {
@@ -78,10 +63,6 @@ function deepMerge(base: Document, override: Document): Document {
     result[key] = isDocument(current) && isDocument(value) ? deepMerge(current, value) : value;
   }
   return result;
-}
-
-function isDocument(value: unknown): value is Document {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function deepFreeze<T>(value: T): T {
