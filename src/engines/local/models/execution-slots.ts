@@ -1,22 +1,13 @@
 /**
  * Batches executing at once across every model of the process. The event loop that
- * parses HTTP needs a core of its own: on two cores, a second instance computing beside
- * it cut the requests served from 3.7k to 0.9k a second (docs/benchmarks.md), and the
- * batch latency each model's adaptive limit watches never showed it.
+ * parses HTTP needs a core of its own, and no model's batch latency shows the harm when
+ * it does not get one. So:
  *
- * How many slots that leaves depends on where batches execute:
- * - `worker` (one thread per instance): batches really run in parallel, each on
- *   `intra_op_threads` cores, so the process holds (cores − 1) ÷ intra_op_threads slots,
- *   at least one, and the event loop keeps the remaining core.
- * - `main`: ONNX Runtime runs a batch synchronously on the event loop's own thread, so
- *   batches never overlap whatever the slots. A second slot only commits a batch early
- *   (its rows leave the queue, past shedding and deadlines) and runs it right behind the
- *   first, in the same turn of the loop, doubling the stall. So: one slot.
+ *   worker (a thread per instance): (cores − 1) ÷ intra_op_threads slots, at least one
+ *   main (batches run on the loop's own thread, never overlapping): one slot
  *
- * A model's batch starts only with one of them.
- *
- * A slot freed by one model may be what another is waiting for, so every release wakes
- * every model that asked for a slot and was refused.
+ * A model's batch starts only with one of them. A slot freed by one model may be what
+ * another is waiting for, so every release wakes every model that asked and was refused.
  */
 import { availableParallelism } from 'node:os';
 import type { ExecutionMode } from './model-session.ts';
