@@ -28,7 +28,9 @@ test('/metrics exposes requests by status, latency split, batch sizes and queue 
   assert.match(text, /sluice_queue_depth\{model="triage-large",version="1",priority="1"\} 0/);
   assert.match(text, /sluice_concurrency_limit\{model="embed",version="1"\} 1/);
   assert.match(text, /sluice_instances\{model="embed",version="1",state="ready"\} 1/);
-  assert.match(text, /sluice_process_nodejs_eventloop_lag_p99_seconds/);
+  assert.match(text, /^sluice_nodejs_eventloop_lag_p99_seconds \d/m);
+  assert.match(text, /^sluice_process_cpu_seconds_total \d/m);
+  assert.doesNotMatch(text, /sluice_process_process_|sluice_process_nodejs_/);
   assert.match(text, /sluice_running_batches\{model="embed",version="1"\} 0/);
   assert.match(text, /sluice_inflight_requests\{model="embed",version="1",protocol="openai"\} 0/);
   assert.match(text, /sluice_model_ready\{model="noshow-risk",version="1"\} 1/);

@@ -145,9 +145,9 @@ function gatewayOf(before: readonly Sample[], after: readonly Sample[]): Gateway
   const ttft = (samples: readonly Sample[], part: 'sum' | 'count') =>
     sumBy(samples, `sluice_time_to_first_token_seconds_${part}`).get('') ?? 0;
   const count = ttft(after, 'count') - ttft(before, 'count');
-  const gc = 'sluice_process_nodejs_gc_duration_seconds_sum';
-  const lagMax = sumBy(after, 'sluice_process_nodejs_eventloop_lag_max_seconds').get('');
-  const heap = 'sluice_process_nodejs_heap_size_used_bytes';
+  const gc = 'sluice_nodejs_gc_duration_seconds_sum';
+  const lagMax = sumBy(after, 'sluice_nodejs_eventloop_lag_max_seconds').get('');
+  const heap = 'sluice_nodejs_heap_size_used_bytes';
   return {
     heapUsedBeforeBytes: sumBy(before, heap).get(''),
     heapUsedAfterBytes: sumBy(after, heap).get(''),

@@ -83,7 +83,7 @@ export class Metrics {
   });
 
   constructor(models: ModelRegistry) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'sluice_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
     this.registerSnapshotGauges(models);
   }
 
