@@ -13,18 +13,9 @@
  *   cancelled (a hedge won)        ok              nothing
  *   the client left                failed          nothing
  *
- * Why the first chunk for streams: an LLM server sends a stream's headers as soon as it
- * accepts the request, before queueing and prefill, so their latency is a network round
- * trip. Mixed with unary calls (whose headers come with the whole answer) those samples
- * would drag the limit's no-load baseline down to nothing, make every unary call look
- * queued and collapse the limit; the first chunk (time to first token) is where a stream's
- * queueing shows. A stream's total length is set by the client's max_tokens, not by load.
- *
- * Why a stream frees its slot at the first chunk: the limit bounds the requests a replica
- * has accepted and not yet started answering, where its queueing and prefill happen. A
- * stream past its first token is decoding for as long as the client asked for; holding its
- * slot would cap a replica at max_limit open streams whatever it could serve (a continuous-
- * batching server holds hundreds), and the limit would learn nothing from them meanwhile.
+ * A stream's RTT is its time to first token, not to headers (an LLM server sends those
+ * before queueing), and its slot frees there because decoding length is the client's
+ * choice, not load: docs/design-notes.md.
  */
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';

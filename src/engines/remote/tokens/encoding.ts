@@ -1,21 +1,10 @@
 /**
- * The BPE encoding sluice counts tokens with, loaded on first use.
- *
- * Why `cl100k_base` (GPT-4 / GPT-3.5) and not `o200k_base` (GPT-4o and later): counting
- * is a fallback for upstreams that report no `usage`, and those are mostly open-weight
- * servers (vLLM, TGI, llama.cpp) whose own vocabularies neither encoding matches, while
- * OpenAI itself always reports usage. Both give English counts within a few per cent of
- * each other, and cl100k costs half as much to hold. Measured on the 2-core dev machine,
- * Node 20.20, js-tiktoken 1.0.21, building the encoding (after `gc()`):
- *
- *   encoding      build    heap used   RSS
- *   cl100k_base   ~175 ms  +32 MB      +90 MB
- *   o200k_base    ~400 ms  +65 MB      +150 MB
- *
- * The ranks ship inside the package (`js-tiktoken/ranks/*`; nothing is fetched), and only
- * this one is loaded, with `require` so that counting stays synchronous. Loading lazily
- * keeps all of that off servers that never count; `sluice serve` builds it before turning
- * ready when it fronts an OpenAI-dialect backend, so no request pays for it.
+ * The BPE encoding sluice counts tokens with (`cl100k_base`), loaded on first use.
+ * Counting is a fallback for upstreams that report no `usage`. The ranks ship inside the
+ * package (nothing is fetched) and are loaded with `require`, so counting stays
+ * synchronous; `sluice serve` builds the encoding before turning ready when it fronts an
+ * OpenAI-dialect backend, so no request pays for it. Why cl100k and not o200k:
+ * docs/design-notes.md.
  */
 import { createRequire } from 'node:module';
 import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
@@ -23,9 +12,8 @@ import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
 const ENCODING_NAME = 'cl100k_base';
 /**
  * Token counts of pieces already seen. Text is mostly the same few thousand words, and
- * js-tiktoken's `encode` costs ~2 µs a token (it rebuilds its regexes and joins byte
- * arrays into map keys on every call): with this cache two short sentences take ~3 µs
- * instead of ~45. Bounded (~2 MB), and emptied when full so it follows the traffic.
+ * js-tiktoken's `encode` is slow per call (it rebuilds its regexes and joins byte arrays
+ * into map keys every time). Bounded, and emptied when full so it follows the traffic.
  */
 const MAX_CACHED_PIECES = 20_000;
 const MAX_CACHED_PIECE_LENGTH = 32;
@@ -48,7 +36,7 @@ export function encoding(): Tiktoken {
 
 /**
  * Builds the encoding now, so that the first stream of a server fronting OpenAI-dialect
- * backends does not pay for it (a few hundred ms with the event loop blocked).
+ * backends does not pay for it with the event loop blocked.
  */
 export function warmEncoding(): void {
   load();

@@ -3,11 +3,7 @@
  * tokens of remote calls whose upstream reports no `usage`. Local embedding models report
  * the words their own preprocessing sees instead: that is their real input.
  *
- * The simulator (`src/offline/sim/tokenizer.ts`) keeps its own word tokenizer on purpose: it
- * builds its answers token by token from a word list, and its `usage` must re-tokenize
- * to exactly the text it streamed, which a BPE vocabulary would not give it (nor should
- * a test double depend on the gateway's tokenizer). Sluice counts the simulator's text
- * with this module only when the simulator's usage is missing.
+ * The simulator keeps its own word tokenizer on purpose (docs/design-notes.md).
  */
 export { countTokens, countTokensYielding, TokenCounter } from './token-counter.ts';
 export { countAnswerTokens, countChatPromptTokens, countCompletionPromptTokens } from './prompt-tokens.ts';

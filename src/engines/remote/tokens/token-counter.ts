@@ -14,15 +14,14 @@
  *
  * A run of more than MAX_RUN characters without such a space (a long URL, base64, CJK
  * text, "aaaa…") is counted in slices of MAX_RUN instead: js-tiktoken merges a piece in
- * time quadratic in its length (2,048 letters take ~200 ms), so one long word in a
- * 10 MB body would stall the server for hours. A slice can miss the merge across its
- * cut, so such runs are counted approximately (within about a token per slice);
- * everything else is exact. The slicing depends on the text only, so a stream counts
- * the same however it is split into chunks.
+ * time quadratic in its length, so one long word in a large body would stall the server.
+ * A slice can miss the merge across its cut, so such runs are counted approximately
+ * (within about a token per slice); everything else is exact. The slicing depends on the
+ * text only, so a stream counts the same however it is split into chunks.
  */
 import { encodedLength } from './encoding.ts';
 
-/** 64 letters take ~180 µs to merge: ~3 µs a character at worst, against ~0.2 for prose. */
+/** Short enough that merging a run stays cheap however adversarial the text (docs/design-notes.md). */
 const MAX_RUN = 64;
 /** Large texts are pushed in slices, and the event loop gets a turn once a turn's budget is spent. */
 const SLICE_CHARS = 1024;
