@@ -1,9 +1,9 @@
 /**
  * Admission refusals counted on the hot path and handed to prom-client at scrape time.
  * Under overload the gate refuses tens of thousands of requests a second, and each
- * `Counter.inc(labels)` validates and hashes its labels: two of them were a third of a
- * refusal's JavaScript. Here a refusal costs one string key and a map lookup; the
- * counters see the sums when they are collected.
+ * `Counter.inc(labels)` validates and hashes its labels, too dear to pay per refusal.
+ * Here a refusal costs one string key and a map lookup; the counters see the sums when
+ * they are collected.
  */
 export interface RefusalLabels {
   readonly protocol: string;
