@@ -1,15 +1,16 @@
 /**
- * How sluice starts a worker thread on a module of its own, from TypeScript sources
- * (tests, `npm start` through bin/sluice.js) or from compiled JavaScript alike. Shared by
- * the preprocessing pool and the model sessions' workers.
+ * How sluice starts a worker thread on a module of its own, from compiled JavaScript
+ * (`npm start`: bin/sluice.js runs dist/) or from TypeScript sources through tsx (tests,
+ * benchmarks) alike. Shared by the preprocessing pool and the model sessions' workers.
  */
 
 /**
- * The script a worker starts with: it imports `workerUrl`. From TypeScript sources that
- * needs tsx's loader, which on Node 20 a worker never has: `bin/sluice.js` registers tsx
- * in the main thread only, hooks are not shared with workers, and `--import tsx` skips
- * worker threads. Newer Node versions share the main thread's hooks (or strip types
- * natively), so rather than test versions the worker tries the import first and
+ * The script a worker starts with: it imports `workerUrl`, plainly when it is JavaScript
+ * (dist/), so a compiled server never loads tsx. From TypeScript sources that needs tsx's
+ * loader, which on Node 20 a worker never has: a process that registers tsx in the main
+ * thread only shares no hooks with its workers, and `--import tsx` skips worker threads.
+ * Newer Node versions share the main thread's hooks (or strip types natively), so
+ * rather than test versions the worker tries the import first and
  * registers tsx only if Node cannot load a `.ts` file (in this "type": "module" package,
  * ERR_UNKNOWN_FILE_EXTENSION). tsx is resolved from this file, so the server may run
  * from any working directory.
