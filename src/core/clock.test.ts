@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock, RealClock } from './clock.ts';
+import { FakeClock } from './clock.ts';
 
 describe('FakeClock', () => {
   it('moves only when advanced', () => {
@@ -54,26 +54,5 @@ describe('FakeClock', () => {
     clock.setTimer(() => (fired += 1), 0);
     clock.advance(0);
     assert.equal(fired, 1);
-  });
-});
-
-describe('RealClock', () => {
-  it('is monotonic and fires timers', async () => {
-    const clock = new RealClock();
-    const before = clock.now();
-    const firedAt = await new Promise<number>((resolve) => clock.setTimer(() => resolve(clock.now()), 2));
-    assert.ok(firedAt >= before);
-  });
-
-  it('clears timers', async () => {
-    const clock = new RealClock();
-    let fired = false;
-    clock.clearTimer(
-      clock.setTimer(() => {
-        fired = true;
-      }, 1),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(fired, false);
   });
 });

@@ -26,12 +26,19 @@ export class RealClock implements Clock {
   }
 
   setTimer(fn: () => void, ms: number): TimerHandle {
-    const handle: TimerHandle = { dueMs: this.now() + ms };
-    const timeout = setTimeout(() => {
+    const handle: TimerHandle = { dueMs: this.now() + Math.max(0, ms) };
+    const fire = (): void => {
+      // Node counts timers on the event loop's cached whole-millisecond time, so one can fire
+      // before `dueMs` on performance.now()'s scale: it waits out the rest instead.
+      const earlyMs = handle.dueMs - this.now();
+      if (earlyMs > 0) {
+        this.timers.set(handle, setTimeout(fire, Math.ceil(earlyMs)));
+        return;
+      }
       this.timers.delete(handle);
       fn();
-    }, ms);
-    this.timers.set(handle, timeout);
+    };
+    this.timers.set(handle, setTimeout(fire, ms));
     return handle;
   }
 

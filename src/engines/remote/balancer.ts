@@ -29,10 +29,11 @@ export class RoundRobinBalancer implements Balancer {
   private next = 0;
 
   constructor(weights: readonly number[]) {
-    const unit = Math.min(...weights);
-    this.order = weights.flatMap((weight, index) =>
-      Array.from({ length: Math.max(1, Math.round(weight / unit)) }, () => index),
-    );
+    if (weights.length === 0 || weights.some((weight) => !(weight > 0) || !Number.isFinite(weight))) {
+      throw new RangeError('RoundRobinBalancer needs at least one replica, every weight > 0');
+    }
+    const slots = slotsPerRound(weights);
+    this.order = weights.flatMap((_, index) => Array.from({ length: slots[index] ?? 1 }, () => index));
   }
 
   pick(exclude: ReadonlySet<number> = new Set()): ReplicaChoice | undefined {
@@ -42,5 +43,20 @@ export class RoundRobinBalancer implements Balancer {
       if (!exclude.has(index)) return { index, done: () => {} };
     }
     return undefined;
+  }
+}
+
+/**
+ * Visits per replica in one round: the weights over the smallest, scaled by the least whole
+ * factor that makes every count whole within 1% (weights 2 and 3 visit 2 and 3 times, not 1 and 2).
+ */
+function slotsPerRound(weights: readonly number[]): number[] {
+  const unit = Math.min(...weights);
+  const ratios = weights.map((weight) => weight / unit);
+  for (let scale = 1; ; scale += 1) {
+    const slots = ratios.map((ratio) => Math.round(ratio * scale));
+    // Ends by scale 100 at the latest, where rounding is off by at most 0.5%.
+    if (ratios.every((ratio, index) => Math.abs((slots[index] ?? 0) - ratio * scale) <= 0.01 * ratio * scale))
+      return slots;
   }
 }

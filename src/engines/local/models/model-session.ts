@@ -20,10 +20,12 @@ export interface ModelSession {
   /**
    * Runs one batch. The session may take the inputs' buffers (a worker session moves
    * them to its thread, leaving them detached here): pass tensors nothing reads after.
-   * Rejects with ONNX Runtime's error when the run fails, or with a `SessionLostError`.
+   * Rejects with an error naming the input when an input has the wrong dtype or a size its
+   * data does not fill, with ONNX Runtime's error when the run fails otherwise, with a
+   * closed-session error after `release`, or with a `SessionLostError`.
    */
   run(inputs: BatchTensors): Promise<BatchTensors>;
-  /** Frees the session; call it when no run is in flight. */
+  /** Frees the session; call it when no run is in flight. Releasing again is the same release. */
   release(): Promise<void>;
   /**
    * `listener` is called once if the session dies on its own (its worker thread crashed),

@@ -41,9 +41,14 @@ export async function openOnnxSession(onnxPath: string, declared: DeclaredTensor
     throw new ModelLoadError(`${onnxPath}: model.yaml contradicts the ONNX graph:\n  ${problems.join('\n  ')}`);
   }
   const outputNames = declared.outputs.map((output) => output.name);
+  const dtypes = new Map(declared.inputs.map((input) => [input.name, input.dtype]));
+  let released: Promise<void> | undefined;
   return {
-    run: async (inputs) => fromOrt(await session.run(toOrt(inputs), outputNames)),
-    release: () => session.release(),
+    run: async (inputs) => {
+      if (released !== undefined) throw new Error(`the session of ${onnxPath} is closed`);
+      return fromOrt(await session.run(toOrt(inputs, dtypes), outputNames));
+    },
+    release: () => (released ??= session.release()),
   };
 }
 
@@ -94,10 +99,19 @@ function compareTensor(kind: string, spec: TensorSpec, value: ort.InferenceSessi
   return problems;
 }
 
-function toOrt(inputs: BatchTensors): Record<string, ort.Tensor> {
+/** ONNX Runtime's own messages for a wrong dtype or a size that does not match the data do not name the input; these do. */
+function toOrt(inputs: BatchTensors, dtypes: ReadonlyMap<string, TensorDType>): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const [name, tensor] of Object.entries(inputs)) {
-    feeds[name] = new ort.Tensor(tensor.dtype, tensor.data, [...tensor.dims]);
+    const dtype = dtypes.get(name);
+    if (dtype !== undefined && dtype !== tensor.dtype) {
+      throw new TypeError(`input "${name}": the model takes ${dtype}, got ${tensor.dtype}`);
+    }
+    try {
+      feeds[name] = new ort.Tensor(tensor.dtype, tensor.data, [...tensor.dims]);
+    } catch (error) {
+      throw new TypeError(`input "${name}": ${(error as Error).message}`);
+    }
   }
   return feeds;
 }
