@@ -13,7 +13,6 @@ const SOURCES = [
   'engines/local/preprocess',
   'engines/local/models/model-spec.ts',
   'core/seeded-rng.ts',
-  'core/text.ts',
 ];
 
 interface SourceTree {
