@@ -1,5 +1,6 @@
 /** The `sluice` command line. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { LOG_LEVELS } from '../config/schema.ts';
 import { SLUICE_VERSION } from '../core/version.ts';
 import { DEFAULT_SEED } from '../offline/training/default-seed.ts';
 import { buildModelsCommand } from './build-models.ts';
@@ -19,10 +20,12 @@ const program = new Command()
 
 program
   .command('serve', { isDefault: true })
-  .description('serve the models of a repository (building the embedded defaults when missing)')
+  .description('serve the models of a repository (building the embedded defaults into ./models when missing)')
   .option('-c, --config <file>', 'YAML configuration file')
+  .option('--host <address>', 'listen address (overrides server.host)')
   .option('-p, --port <port>', 'listen port (overrides server.port)', integer)
-  .option('-m, --models <dir>', 'model repository (overrides models.repository)')
+  .option('-m, --models <dir>', 'model repository (overrides models.repository; never written to)')
+  .addOption(new Option('--log-level <level>', 'log level (overrides logging.level)').choices(LOG_LEVELS))
   .action(serveCommand);
 
 program

@@ -1,22 +1,26 @@
 /**
- * `sluice serve`: listen first (liveness answers at once), then build the default
- * models if they are missing, load and warm every model, and only then turn ready.
+ * `sluice serve`: check the repository (`repository-plan.ts`), listen (liveness answers at
+ * once), then build the missing default models in a worker thread (liveness keeps
+ * answering), load and warm every model, and only then turn ready.
  */
-import { ConfigError, loadConfig } from '../config/load.ts';
+import { ConfigError } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger } from '../observe/log.ts';
 import { createSluice } from '../http/server.ts';
-import { buildDefaultModels, defaultModelsPresent } from '../offline/training/build-models.ts';
+import { buildMissingDefaultModelsInWorker } from '../offline/training/build-models.ts';
 import { warmEncoding } from '../engines/remote/tokens/index.ts';
+import { planRepository } from './repository-plan.ts';
+import { serveConfig, type ServeOptions } from './serve-config.ts';
 
-export interface ServeOptions {
-  config?: string;
-  port?: number;
-  models?: string;
-}
+export type { ServeOptions } from './serve-config.ts';
 
 export async function serveCommand(options: ServeOptions): Promise<void> {
   const config = readConfig(options);
+  const plan = planRepository(config.models);
+  if (plan.kind === 'refuse') {
+    console.error(plan.message);
+    process.exit(2);
+  }
   const logger = createLogger(config);
   const sluice = createSluice(config, logger);
   let stopping = false;
@@ -41,9 +45,14 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   logger.info({ address }, 'listening; loading models');
   try {
     const repository = config.models.repository;
-    if (config.models.build_defaults && !defaultModelsPresent(repository)) {
-      logger.info({ repository, seed: config.models.build_seed }, 'building the embedded default models');
-      await buildDefaultModels(repository, { seed: config.models.build_seed, log: (line) => logger.info(line) });
+    if (plan.kind === 'build') {
+      const seed = config.models.build_seed;
+      logger.info({ repository, models: plan.models, seed }, 'building the missing default models (not ready yet)');
+      await buildMissingDefaultModelsInWorker(repository, {
+        seed,
+        models: plan.models,
+        log: (line) => logger.info({ repository }, line),
+      });
     }
     if (config.backends.some((backend) => backend.dialect === 'openai')) warmEncoding();
     await sluice.models.loadRepository(repository);
@@ -59,11 +68,8 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
 }
 
 function readConfig(options: ServeOptions): Readonly<Config> {
-  const overrides: Record<string, Record<string, unknown>> = {};
-  if (options.port !== undefined) overrides['server'] = { port: options.port };
-  if (options.models !== undefined) overrides['models'] = { repository: options.models };
   try {
-    return loadConfig({ ...(options.config === undefined ? {} : { file: options.config }), overrides });
+    return serveConfig(options);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);

@@ -2,7 +2,10 @@
 import { z } from 'zod';
 import { DEFAULT_SEED } from '../offline/training/default-seed.ts';
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The default model repository, relative to the working directory: the only one the demo models are built into. */
+export const DEFAULT_MODEL_REPOSITORY = 'models';
 
 export const ConfigSchema = z
   .strictObject({
@@ -40,8 +43,12 @@ export const ConfigSchema = z
     models: z
       .strictObject({
         /** Directory laid out as `<name>/<version>/model.yaml`. */
-        repository: z.string().min(1).default('models'),
-        /** Build the embedded default models into the repository when they are missing. */
+        repository: z.string().min(1).default(DEFAULT_MODEL_REPOSITORY),
+        /**
+         * Build the embedded default models when they are missing, into the default repository
+         * only: a directory the user names is never written to, and an existing version directory
+         * is left alone.
+         */
         build_defaults: z.boolean().default(true),
         /** Seed of the default models' data generator and training. */
         build_seed: z.number().int().default(DEFAULT_SEED),

@@ -7,9 +7,21 @@
  * the same seed writes the same bytes. Nothing time-dependent goes into the files;
  * build durations are only logged.
  */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { workerExecArgv, workerModuleBootstrap } from '../../engines/local/preprocess/worker-bootstrap.ts';
+import type { BuildWorkerData, BuildWorkerReply } from './build-models-worker.ts';
 import { generateIntentExamples } from './data/intent-generator.ts';
 import { generateNoshowExamples } from './data/noshow-generator.ts';
-import { modelsPresent, writeArtifacts, type BuiltModelSummary, type ModelArtifacts } from './models/artifacts.ts';
+import {
+  MODEL_VERSION,
+  modelsPresent,
+  writeArtifacts,
+  type BuiltModelSummary,
+  type ModelArtifacts,
+} from './models/artifacts.ts';
 import { buildEmbedModel, EMBED_NAME } from './models/embed.ts';
 import { buildNoshowModel, NOSHOW_NAME } from './models/noshow.ts';
 import { buildTriageModel, TRIAGE_LARGE, TRIAGE_SMALL, type IntentCorpus } from './models/triage.ts';
@@ -59,6 +71,97 @@ export async function buildDefaultModels(outDir: string, options: BuildOptions =
 /** True when all four default models are in `dir` (each with model.yaml and model.onnx). */
 export function defaultModelsPresent(dir: string): boolean {
   return modelsPresent(dir, DEFAULT_MODEL_NAMES);
+}
+
+/** The default models whose version directory is absent from `dir` (whatever an existing one holds). */
+export function missingDefaultModels(dir: string): DefaultModelName[] {
+  return DEFAULT_MODEL_NAMES.filter((name) => !existsSync(join(dir, name, MODEL_VERSION)));
+}
+
+/**
+ * Builds the default models whose version directory is missing (`options.models` narrows
+ * them further) and never writes over one that exists. Each model is built in a hidden
+ * staging directory (the repository reader skips dot-directories) and moved into place
+ * whole, so an interrupted build leaves no half-written version to be taken for a model
+ * the user made.
+ */
+export async function buildMissingDefaultModels(
+  repository: string,
+  options: BuildOptions = {},
+): Promise<BuiltModelSummary[]> {
+  const missing = missingDefaultModels(repository).filter((name) => options.models?.includes(name) ?? true);
+  if (missing.length === 0) return [];
+  await mkdir(repository, { recursive: true });
+  const staging = await mkdtemp(join(repository, '.building-'));
+  try {
+    const built = await buildDefaultModels(staging, { ...options, models: missing });
+    const placed: BuiltModelSummary[] = [];
+    for (const summary of built) {
+      const target = join(repository, summary.name, summary.version);
+      if (existsSync(target)) {
+        options.log?.(`${summary.name}: ${target} appeared during the build; left as it is`);
+        continue;
+      }
+      await mkdir(join(repository, summary.name), { recursive: true });
+      await rename(summary.dir, target);
+      placed.push({ ...summary, dir: target });
+    }
+    return placed;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+const BUILD_WORKER = new URL(
+  import.meta.url.endsWith('.ts') ? './build-models-worker.ts' : './build-models-worker.js',
+  import.meta.url,
+);
+
+/**
+ * `buildMissingDefaultModels` in a worker thread: training keeps its thread busy for
+ * seconds on end, and the caller's event loop (a server answering liveness probes) must
+ * stay free. Log lines arrive through `options.log` as the build goes.
+ */
+export function buildMissingDefaultModelsInWorker(
+  repository: string,
+  options: BuildOptions = {},
+): Promise<BuiltModelSummary[]> {
+  const workerData: BuildWorkerData = {
+    kind: 'sluice-build-models',
+    repository,
+    seed: options.seed ?? DEFAULT_SEED,
+    models: options.models ?? DEFAULT_MODEL_NAMES,
+  };
+  const worker = new Worker(workerModuleBootstrap(BUILD_WORKER.href), {
+    eval: true,
+    execArgv: workerExecArgv(process.execArgv),
+    workerData,
+  });
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      outcome();
+      void worker.terminate();
+    };
+    worker.on('message', (reply: BuildWorkerReply) => {
+      if (reply.kind === 'log') options.log?.(reply.line);
+      else if (reply.kind === 'built') settle(() => resolve(reply.summaries));
+      else settle(() => reject(workerFailure(reply.message, reply.stack)));
+    });
+    worker.on('error', (error: Error) => settle(() => reject(error)));
+    worker.on('exit', (code) =>
+      settle(() => reject(new Error(`the model build's worker thread exited (code ${code}) before it finished`))),
+    );
+  });
+}
+
+/** The worker's error, with the worker's stack (where the build failed) rather than this thread's. */
+function workerFailure(message: string, stack: string | undefined): Error {
+  const error = new Error(message);
+  if (stack !== undefined) error.stack = stack;
+  return error;
 }
 
 export function generateIntentCorpus(seed: number): IntentCorpus {

@@ -1,0 +1,39 @@
+/**
+ * The other end of `buildDefaultModelsInWorker`: trains the default models in a worker
+ * thread, because training keeps a thread busy for seconds at a time and the server's
+ * event loop must keep answering liveness probes meanwhile.
+ *
+ *   workerData { repository, seed, models } ──► buildMissingDefaultModels
+ *        ◄── { log, line } … { built, summaries } | { failed, message }
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { buildMissingDefaultModels, type BuiltModelSummary, type DefaultModelName } from './build-models.ts';
+
+export interface BuildWorkerData {
+  readonly kind: 'sluice-build-models';
+  readonly repository: string;
+  readonly seed: number;
+  readonly models: readonly DefaultModelName[];
+}
+
+export type BuildWorkerReply =
+  | { readonly kind: 'log'; readonly line: string }
+  | { readonly kind: 'built'; readonly summaries: BuiltModelSummary[] }
+  | { readonly kind: 'failed'; readonly message: string; readonly stack: string | undefined };
+
+const data = workerData as BuildWorkerData | undefined;
+if (parentPort !== null && data?.kind === 'sluice-build-models') {
+  const port = parentPort;
+  const send = (reply: BuildWorkerReply) => port.postMessage(reply);
+  try {
+    const summaries = await buildMissingDefaultModels(data.repository, {
+      seed: data.seed,
+      models: data.models,
+      log: (line) => send({ kind: 'log', line }),
+    });
+    send({ kind: 'built', summaries });
+  } catch (error) {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    send({ kind: 'failed', message: failure.message, stack: failure.stack });
+  }
+}
