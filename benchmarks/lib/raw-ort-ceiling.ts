@@ -149,7 +149,7 @@ export function rawCeilingTable(ceiling: RawCeiling): string {
     '---: | ---: | ---: | ---: | ---: | ---:',
     ...lines,
     '',
-    "CPU ms/item: this process's CPU time over the best slice; far below ms/item, the machine was busy",
+    "CPU ms/item: this process's CPU time over the best slice; well below ms/item means the machine was busy and the row reads low",
   ].join('\n');
 }
 
