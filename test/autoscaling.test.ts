@@ -50,8 +50,8 @@ test('queued work scales a model up, the new instance warms before traffic, quie
     assert.match(metrics, /sluice_autoscaler_decisions_total\{model="triage-small",version="1",direction="up"\} 1/);
     assert.match(metrics, /sluice_autoscaler_decisions_total\{model="triage-small",version="1",direction="down"\} 1/);
     const stats = (await sluice.app.inject('/v2/models/triage-small/stats')).json().model_stats[0];
-    assert.equal(stats.autoscaler.lastDecision.to, 1);
-    assert.match(stats.autoscaler.lastDecision.reason, /./);
+    assert.equal(stats.autoscaler.last_decision.to, 1);
+    assert.match(stats.autoscaler.last_decision.reason, /./);
     assert.equal((await infer('after scaling down')).statusCode, 200);
   } finally {
     sessions.release();

@@ -273,7 +273,7 @@ describe('graceful shutdown', () => {
     const shutdown = sluice.shutdown(10_000);
     const ready = await sluice.app.inject('/v2/health/ready');
     assert.equal(ready.statusCode, 503);
-    assert.deepEqual(ready.json(), { ready: false });
+    assert.deepEqual(ready.json(), { ready: false, reason: 'shutting down' });
     const refused = await predict(sluice, 'too late to start');
     assert.equal(refused.statusCode, 503);
     assert.equal(refused.headers['x-sluice-error-code'], 'ERR_SERVER_SHUTTING_DOWN');

@@ -8,7 +8,7 @@ test('the server and each model say not ready until warm-up at every batch size 
   try {
     const notLoaded = await sluice.app.inject('/v2/health/ready');
     assert.equal(notLoaded.statusCode, 503);
-    assert.deepEqual(notLoaded.json(), { ready: false });
+    assert.deepEqual(notLoaded.json(), { ready: false, reason: 'loading models' });
     assert.deepEqual((await sluice.app.inject('/v2/health/live')).json(), { live: true });
 
     const loading = sluice.models.loadRepository(await defaultModelsDir());

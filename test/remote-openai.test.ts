@@ -287,7 +287,7 @@ test('a client that hangs up mid-stream cancels the upstream request', async () 
 
 test('remote requests are counted in sluice_requests_total and the upstream metrics', async () => {
   const text = await sluice.metrics.registry.metrics();
-  assert.match(text, /sluice_requests_total\{model="chat-small",version="",protocol="openai",status="200"\} [1-9]/);
+  assert.match(text, /sluice_requests_total\{model="chat-small",version="1",protocol="openai",status="200"\} [1-9]/);
   assert.match(text, /sluice_upstream_requests_total\{backend="sim",replica="127\.0\.0\.1:\d+",status="500"\} [1-9]/);
   assert.match(text, /sluice_time_to_first_token_seconds_count\{model="chat-small"\} [1-9]/);
   assert.match(text, /sluice_output_tokens_total\{model="chat-small",source="(upstream|tokenizer)"\} [1-9]/);

@@ -48,6 +48,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     if (plan.kind === 'build') {
       const seed = config.models.build_seed;
       logger.info({ repository, models: plan.models, seed }, 'building the missing default models (not ready yet)');
+      sluice.setStartupStep(`building the default models (${plan.models.join(', ')})`);
       await buildMissingDefaultModelsInWorker(repository, {
         seed,
         models: plan.models,
@@ -55,7 +56,9 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
       });
     }
     if (config.backends.some((backend) => backend.dialect === 'openai')) warmEncoding();
+    sluice.setStartupStep('loading and warming up the models');
     await sluice.models.loadRepository(repository);
+    sluice.setStartupStep(undefined);
     logger.info(
       { models: sluice.models.all().map((model) => `${model.spec.name}:${model.spec.version}`) },
       'all models warmed up; ready',

@@ -275,6 +275,14 @@ export const ConfigSchema = z
                 /** The name the upstream knows it by (default: the same). */
                 upstream: z.string().min(1).optional(),
                 /**
+                 * The version sluice reports for it (`x-sluice-model-version`), and the one a
+                 * request may pin; a KServe v2 upstream's own versions are forwarded as asked.
+                 */
+                version: z
+                  .string()
+                  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." or "-"')
+                  .default('1'),
+                /**
                  * Models (sluice names, remote ones) tried in order when this one fails or
                  * sheds before any byte reached the client.
                  */

@@ -48,24 +48,34 @@ export const ERROR_CODES = {
   /** The upstream refused the request (4xx); its own status and error body are passed through, so 400 here is nominal. */
   ERR_UPSTREAM_REJECTED: 400,
   ERR_INTERNAL: 500,
+  /** The client went away before its answer (nginx's 499): nothing is sent. */
+  ERR_CLIENT_CLOSED_REQUEST: 499,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /**
- * 503s the server gives by design while it starts, shuts down or closes a model: not
- * faults. Each is in its request's log line already; an error line for every one would
- * bury real faults under thousands of them during a deploy.
+ * 5xx the server gives by design, not faults: while it starts, shuts down or closes a model,
+ * when a request's deadline passes in a queue, when no replica of a backend can take it.
+ * An error line with a stack for every one would bury real faults under thousands of them
+ * during a deploy or under load; they are logged at info with their code.
  */
-const LIFECYCLE_CODES: ReadonlySet<ErrorCode> = new Set([
+const BY_DESIGN_CODES: ReadonlySet<ErrorCode> = new Set([
   'ERR_SERVER_SHUTTING_DOWN',
   'ERR_MODEL_NOT_READY',
   'ERR_BATCHER_CLOSED',
+  'ERR_DEADLINE_EXCEEDED',
+  'ERR_UPSTREAM_NO_REPLICA',
 ]);
 
 /** A server-side status that reports a fault, which operators need to see logged as an error. */
 export function isServerFault(code: ErrorCode, status: number): boolean {
-  return status >= 500 && !LIFECYCLE_CODES.has(code);
+  return status >= 500 && !BY_DESIGN_CODES.has(code);
+}
+
+/** Load shed or refused by design (429, and the by-design 5xx): logged at info with its reason code. */
+export function isShedding(code: ErrorCode, status: number): boolean {
+  return status === 429 || (status >= 500 && BY_DESIGN_CODES.has(code));
 }
 
 export class SluiceError extends Error {

@@ -5,7 +5,7 @@
  * mulberry32 is small, fast and good enough for synthetic data and weight init;
  * normals come from Box-Muller (both values of a pair are used).
  */
-import { fnv1a32 } from '../engines/local/preprocess/text-hash.ts';
+import { fnv1a32 } from './fnv.ts';
 
 export interface Rng {
   /** Uniform in [0, 1). */

@@ -8,6 +8,10 @@
 
 export type TensorDType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool';
 
+/** Datatypes of request fields, in the Open Inference Protocol's names. */
+export const V2_DATATYPES = ['BOOL', 'INT32', 'INT64', 'FP32', 'FP64', 'BYTES'] as const;
+export type V2Datatype = (typeof V2_DATATYPES)[number];
+
 export type TensorData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
 
 export interface RowTensor {

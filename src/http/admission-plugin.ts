@@ -16,12 +16,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LimitChangeReason } from '../control/adaptive-limit.ts';
-import type { ModelRegistry } from '../engines/local/models/registry.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import type { Config } from '../config/schema.ts';
 import { AdmissionGate, refusalError, type AdmissionTicket } from '../control/gate/admission-gate.ts';
-import { gateTenant, refusedModel } from '../control/gate/refusal-labels.ts';
+import { gateTenant, refusedModel, type ModelResolver } from '../control/gate/refusal-labels.ts';
 import { startLoopProbe } from '../control/gate/loop-probe.ts';
 import { RawAdmission } from './admission-screen.ts';
 
@@ -35,7 +34,8 @@ declare module 'fastify' {
 export type AdmissionSettings = Config['admission'];
 
 export interface AdmissionDeps {
-  readonly models: ModelRegistry;
+  /** Names the refused request's model in the metrics, when it is served. */
+  readonly models: ModelResolver;
   readonly tenants: TenantDirectory;
   readonly metrics: Metrics;
   readonly onLimitChange?: (limit: number, previous: number, reason: LimitChangeReason) => void;

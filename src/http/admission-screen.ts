@@ -18,19 +18,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ModelRegistry } from '../engines/local/models/registry.ts';
 import type { Metrics, Protocol } from '../observe/metrics.ts';
 import { errorBody, refusalHeaders } from '../protocols/envelopes.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import type { AdmissionGate, AdmissionTicket } from '../control/gate/admission-gate.ts';
-import { gateTenant, refusedModel } from '../control/gate/refusal-labels.ts';
+import { gateTenant, refusedModel, type ModelResolver } from '../control/gate/refusal-labels.ts';
 
 /** The inference routes, as the protocol adapters register them (POST only). */
 const INFERENCE_URL =
   /^\/(?:v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer|v1\/models\/([^/?:]+):predict|v1\/embeddings)(?:\?|$)/;
 
 export interface RawAdmissionDeps {
-  readonly models: ModelRegistry;
+  /** Names the refused request's model in the metrics, when it is served. */
+  readonly models: ModelResolver;
   readonly tenants: TenantDirectory;
   readonly metrics: Metrics;
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_TENANT } from '../tenancy/tenant-directory.ts';
-import { makeTicket, NO_REQUESTED_LIMITS, positiveInteger } from './admit.ts';
+import { makeTicket, positiveInteger } from './admit.ts';
+import { NO_REQUESTED_LIMITS } from './request.ts';
 
 const scheduling = { priority_levels: 3, default_priority_level: 2, max_queue_size: 100, default_timeout_ms: 1000 };
 const gold = { name: 'gold', priority: 1, weight: 4 };

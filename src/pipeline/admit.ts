@@ -4,23 +4,16 @@
  * expires what waited too long (504); this stage only settles what was asked for.
  */
 import type { Ticket } from '../core/ticket.ts';
+import type { RequestedLimits } from './request.ts';
 import { SluiceError } from '../core/errors.ts';
-import type { SchedulingSpec } from '../engines/local/models/model-spec.ts';
 import type { Tenant } from '../tenancy/tenant-directory.ts';
 
-/** What the request itself asked for (headers or protocol parameters); undefined when it did not ask. */
-export interface RequestedLimits {
-  readonly priority: number | undefined;
-  readonly timeoutMs: number | undefined;
-}
-
-export const NO_REQUESTED_LIMITS: RequestedLimits = Object.freeze({ priority: undefined, timeoutMs: undefined });
-
 /** What a ticket is made from: a local model's scheduling, or a remote backend's. */
-export type TicketScheduling = Pick<
-  SchedulingSpec,
-  'priority_levels' | 'default_priority_level' | 'default_timeout_ms'
->;
+export interface TicketScheduling {
+  readonly priority_levels: number;
+  readonly default_priority_level: number;
+  readonly default_timeout_ms: number;
+}
 
 export function makeTicket(
   scheduling: TicketScheduling,

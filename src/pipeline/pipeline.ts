@@ -1,109 +1,120 @@
 /**
- * The request pipeline: validate → route → admit → batch → execute → observe (see
- * docs/lifecycle.md). The cache stage slots in before route in a later milestone; a
- * stage a model does not use costs nothing because it is simply not in the chain.
+ * The request pipeline, the one path every inference request takes, local model or
+ * remote, streamed or not (docs/lifecycle.md draws it):
+ *
+ *   resolve → validate → (quality) → (cache) → route → admit → dispatch → (observe)
+ *
+ * The stages in brackets are slots for platform stages; an empty slot costs one length
+ * check. A slot stage may answer on its own (a cache hit sets `context.answer`), and then
+ * route, admit and dispatch are skipped.
  */
 import { performance } from 'node:perf_hooks';
 import { SluiceError, toSluiceError } from '../core/errors.ts';
-import type { Metrics } from '../observe/metrics.ts';
-import type { ModelRegistry } from '../engines/local/models/registry.ts';
 import { makeTicket } from './admit.ts';
-import type { CompletedContext, RequestContext } from './context.ts';
+import type { AnsweredContext, RequestContext } from './context.ts';
+import type { TargetDirectory } from './target-directory.ts';
+
+/** A platform stage in one of the pipeline's slots. */
+export interface PipelineStage {
+  readonly name: string;
+  run(context: RequestContext): void | Promise<void>;
+}
+
+export interface PipelineSlots {
+  readonly quality: readonly PipelineStage[];
+  readonly cache: readonly PipelineStage[];
+  readonly observe: readonly PipelineStage[];
+}
+
+export const EMPTY_SLOTS: PipelineSlots = Object.freeze({ quality: [], cache: [], observe: [] });
 
 export interface PipelineOptions {
   /** Off: no deadlines, one priority level (the overload benchmark's naive baseline). */
   readonly loadControl: boolean;
   /** True once shutdown began: new requests are refused while accepted ones finish. */
   readonly draining: () => boolean;
+  readonly slots?: PipelineSlots;
+  /** Hears each dispatch start (+1) and end (-1), for the in-flight gauge. */
+  readonly onDispatch?: (context: RequestContext, delta: 1 | -1) => void;
 }
 
 export class InferencePipeline {
-  constructor(
-    private readonly models: ModelRegistry,
-    private readonly metrics: Metrics,
-    private readonly options: PipelineOptions,
-  ) {}
+  private readonly slots: PipelineSlots;
 
-  async run(context: RequestContext): Promise<CompletedContext> {
+  constructor(
+    private readonly directory: TargetDirectory,
+    private readonly options: PipelineOptions,
+  ) {
+    this.slots = options.slots ?? EMPTY_SLOTS;
+  }
+
+  async run(context: RequestContext): Promise<AnsweredContext> {
     try {
+      this.resolve(context);
       await this.validate(context);
-      this.route(context);
-      this.admit(context);
-      await this.batch(context);
-      this.observe(context);
-      return context as CompletedContext;
+      if (this.slots.quality.length > 0) await runUntilAnswered(this.slots.quality, context);
+      if (this.slots.cache.length > 0) await runUntilAnswered(this.slots.cache, context);
+      if (context.answer === undefined) {
+        this.route(context);
+        this.admit(context);
+        await this.dispatch(context);
+      }
+      for (const stage of this.slots.observe) await stage.run(context);
+      return context as AnsweredContext;
     } catch (error) {
       throw toSluiceError(error);
     }
   }
 
-  /** Resolves the model version named by the request, decodes its items and turns them into rows. */
-  private async validate(context: RequestContext): Promise<void> {
-    const { request } = context;
-    const model = this.models.resolve(request.model, request.version);
-    context.model = model;
-    context.rows = await model.prepare(request.decode(model.spec), request.itemLabel);
-  }
-
-  /** Only warmed-up versions take traffic; later milestones pick canaries and cascades here. */
-  private route(context: RequestContext): void {
-    if (this.options.draining())
+  /** The model version the request names; nothing new is taken once shutdown began. */
+  private resolve(context: RequestContext): void {
+    if (this.options.draining()) {
       throw new SluiceError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down and accepts no new requests');
-    const model = context.model;
-    if (model === undefined || !model.ready) {
-      throw new SluiceError(
-        'ERR_MODEL_NOT_READY',
-        `model "${context.request.model}" is not ready yet (${model?.state ?? 'unknown'})`,
-      );
+    }
+    context.target = this.directory.resolve(context.request.model, context.request.version);
+  }
+
+  /** The target checks the request and does the work that needs no slot (decoding, preprocessing). */
+  private async validate(context: RequestContext): Promise<void> {
+    context.prepared = await required(context.target, 'validate').prepare(context.request);
+  }
+
+  /** Only targets that take traffic are sent any; compositions (fallbacks) choose their arm inside. */
+  private route(context: RequestContext): void {
+    const target = required(context.target, 'route');
+    if (!target.ready) {
+      throw new SluiceError('ERR_MODEL_NOT_READY', `model "${target.name}" is not ready yet (${target.state})`);
     }
   }
 
-  /** Settles the request's priority, tenant share and deadline; the batcher admits or sheds on them. */
+  /** Settles the request's priority, tenant share and deadline; the target admits or sheds on them. */
   private admit(context: RequestContext): void {
-    const model = context.model;
-    if (model === undefined) throw new Error('admit stage reached before validate');
-    context.ticket = makeTicket(
-      model.spec.scheduling,
-      context.tenant,
-      context.request.limits,
-      performance.now(),
-      this.options.loadControl,
-    );
+    const target = required(context.target, 'admit');
+    const { tenant, request } = context;
+    context.ticket = makeTicket(target.scheduling, tenant, request.limits, performance.now(), this.options.loadControl);
   }
 
-  /** Hands the rows to the model's batcher; the execute stage runs inside it, one batch at a time. */
-  private async batch(context: RequestContext): Promise<void> {
-    const { model, rows, ticket } = context;
-    if (model === undefined || rows === undefined || ticket === undefined)
-      throw new Error('batch stage reached before admit');
-    const labels = { model: model.spec.name, version: model.spec.version, protocol: context.protocol };
-    this.metrics.inFlight.inc(labels);
+  private async dispatch(context: RequestContext): Promise<void> {
+    const prepared = required(context.prepared, 'dispatch');
+    const ticket = required(context.ticket, 'dispatch');
+    const { signal, requestId, log, receivedAt } = context;
+    this.options.onDispatch?.(context, 1);
     try {
-      const results = await model.infer(rows, ticket);
-      context.outputs = results.map((result) => result.outputs);
-      context.batchSizes = results.map((result) => result.batchSize);
-      for (const result of results) {
-        context.timings.queueMs = Math.max(context.timings.queueMs, result.queueMs);
-        context.timings.inferenceMs = Math.max(context.timings.inferenceMs, result.inferenceMs);
-        this.metrics.queueDuration.observe(
-          { model: labels.model, version: labels.version, priority: String(ticket.priority) },
-          result.queueMs / 1000,
-        );
-      }
-    } catch (error) {
-      if (error instanceof SluiceError) throw error;
-      throw new SluiceError(
-        'ERR_INFERENCE_FAILED',
-        `model "${model.spec.name}" failed to run: ${(error as Error).message}`,
-        { cause: error },
-      );
+      context.answer = await prepared.run({ ticket, signal, requestId, log, receivedAt });
     } finally {
-      this.metrics.inFlight.dec(labels);
+      this.options.onDispatch?.(context, -1);
     }
   }
+}
 
-  /** Per-item queue time was recorded as it came; requests are counted when their response is sent. */
-  private observe(context: RequestContext): void {
-    context.timings.totalMs = performance.now() - context.receivedAt;
+async function runUntilAnswered(stages: readonly PipelineStage[], context: RequestContext): Promise<void> {
+  for (const stage of stages) {
+    if (context.answer !== undefined) return;
+    await stage.run(context);
   }
+}
+
+function required<T>(value: T | undefined, stage: string): T {
+  if (value === undefined) throw new Error(`the ${stage} stage was reached before the stage that sets its input`);
+  return value;
 }

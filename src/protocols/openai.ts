@@ -1,20 +1,30 @@
-/** The OpenAI-compatible API: `/v1/models` and `/v1/embeddings` (remote models: see openai-remote.ts). */
+/**
+ * The OpenAI-compatible API: `/v1/models`, `/v1/embeddings`, `/v1/chat/completions` and
+ * `/v1/completions`. Each request becomes one pipeline request whatever model it names;
+ * an OpenAI-compatible remote model gets the body as the client wrote it.
+ */
 import type { FastifyInstance } from 'fastify';
 import { SluiceError } from '../core/errors.ts';
-import type { ServedModel } from '../engines/local/models/served-model.ts';
-import type { ModelSpec } from '../engines/local/models/model-spec.ts';
-import { normalizeText } from '../engines/local/preprocess/text-hash.ts';
-import type { ProtocolDeps } from './kserve-v2.ts';
-import { limitsFromHeaders } from './requested-limits.ts';
-import { openAIDialect, proxyToRemote, remoteModelObject, type RemoteRouteDeps } from './openai-remote.ts';
-import { runInference } from './run-inference.ts';
+import type { ModelDescription } from '../pipeline/model-description.ts';
+import type { Operation } from '../pipeline/request.ts';
+import type { RowsAnswer, Target } from '../pipeline/target.ts';
+import { normalizeText } from '../core/text.ts';
+import { sendAnswer, type AnswerFormat } from './answers.ts';
+import type { ProtocolDeps } from './deps.ts';
+import { parseJsonObject } from '../core/json.ts';
+import { limitsFromHeaders, pinnedVersion } from './requested-limits.ts';
 
 interface EmbeddingsBody {
   model: string;
-  input: string | string[];
+  input: unknown;
   encoding_format?: 'float' | 'base64';
   dimensions?: number;
   user?: string;
+}
+
+interface GenerationBody {
+  readonly model: string;
+  readonly stream?: boolean;
 }
 
 const embeddingsBodySchema = {
@@ -29,79 +39,121 @@ const embeddingsBodySchema = {
   },
 } as const;
 
-const STARTED_AT = Math.floor(Date.now() / 1000);
+const generationBodySchema = {
+  type: 'object',
+  required: ['model'],
+  properties: { model: { type: 'string', minLength: 1 }, stream: { type: 'boolean' } },
+} as const;
 
-export function registerOpenAI(app: FastifyInstance, deps: ProtocolDeps, remote?: RemoteRouteDeps): void {
+const GENERATION_ROUTES: ReadonlyArray<readonly [string, Operation]> = [
+  ['/v1/chat/completions', 'chat'],
+  ['/v1/completions', 'complete'],
+];
+
+export function registerOpenAI(app: FastifyInstance, deps: ProtocolDeps): void {
   const config = { protocol: 'openai' as const };
-  // Remote models (remote backends): listed after the local ones, `owned_by` their backend.
-  const remoteObjects = () => remote?.remote.all().map((model) => remoteModelObject(model, STARTED_AT)) ?? [];
+  const modelObject = (target: Target) => openAIModel(target, deps.startedAt);
   app.get('/v1/models', { config }, async () => ({
     object: 'list',
-    data: [...deps.models.names().map((name) => modelObject(deps.models.resolve(name))), ...remoteObjects()],
+    data: deps.targets.names().map((name) => modelObject(deps.targets.resolve(name))),
   }));
   // KServe v1 reads the same path for model status, hence `name` and `ready` beside OpenAI's fields.
-  app.get<{ Params: { model: string } }>('/v1/models/:model', { config }, async (request) => {
-    const remoteModel = remote?.remote.find(request.params.model);
-    return remoteModel === undefined
-      ? modelObject(deps.models.resolve(request.params.model))
-      : remoteModelObject(remoteModel, STARTED_AT);
-  });
+  app.get<{ Params: { model: string } }>('/v1/models/:model', { config }, async (request) =>
+    modelObject(deps.targets.resolve(request.params.model, pinnedVersion(request.headers))),
+  );
 
   app.post<{ Body: EmbeddingsBody }>(
     '/v1/embeddings',
     { config: { ...config, inference: true }, schema: { body: embeddingsBodySchema } },
     async (request, reply) => {
-      const body = request.body;
-      // A remote model's embeddings are the backend's: forwarded as they came.
-      const remoteModel = remote?.remote.find(body.model);
-      if (remote !== undefined && remoteModel !== undefined)
-        return proxyToRemote(
-          remote,
-          openAIDialect(remoteModel, '/v1/embeddings'),
-          '/v1/embeddings',
-          body,
-          request,
-          reply,
-        );
-      const texts = embeddingInputs(body.input);
-      const decode = (spec: ModelSpec) => {
-        checkEmbeddingModel(spec, body);
-        const field = spec.inputs[0]?.name ?? 'text';
-        return texts.map((text) => ({ [field]: text }));
-      };
+      const { body } = request;
       const label = (index: number) => (typeof body.input === 'string' ? 'input' : `input[${index}]`);
-      const done = await runInference(deps, request, 'openai', {
+      const decode = (model: ModelDescription) => {
+        checkEmbeddingModel(model, body);
+        const field = model.inputs[0]?.name ?? 'text';
+        return embeddingInputs(body.input).map((text) => ({ [field]: text }));
+      };
+      const { answer } = await deps.infer(request, reply, 'openai', {
+        operation: 'embed',
         model: body.model,
-        version: undefined,
-        decode,
-        itemLabel: label,
+        version: pinnedVersion(request.headers),
         limits: limitsFromHeaders(request.headers),
+        stream: false,
+        family: 'openai',
+        document: body as unknown as Readonly<Record<string, unknown>>,
+        items: { decode, label },
       });
-      const outputName = done.model.spec.tensors.outputs[0]?.name ?? '';
-      const promptTokens = texts.reduce((sum, text) => sum + countTokens(text), 0);
+      return sendAnswer(reply, answer, embeddingsFormat(body));
+    },
+  );
+
+  for (const [path, operation] of GENERATION_ROUTES) {
+    app.post<{ Body: GenerationBody }>(
+      path,
+      { config: { ...config, inference: true, remoteOnly: true }, schema: { body: generationBodySchema } },
+      async (request, reply) => {
+        const { answer } = await deps.infer(request, reply, 'openai', {
+          operation,
+          model: request.body.model,
+          version: pinnedVersion(request.headers),
+          limits: limitsFromHeaders(request.headers),
+          stream: request.body.stream === true,
+          family: 'openai',
+          document: request.body as unknown as Readonly<Record<string, unknown>>,
+          items: undefined,
+        });
+        return sendAnswer(reply, answer, GENERATION_FORMAT);
+      },
+    );
+  }
+}
+
+/** A local model's embeddings as OpenAI writes them; usage counts the words the model sees. */
+function embeddingsFormat(body: EmbeddingsBody): AnswerFormat<object> {
+  return {
+    protocol: 'openai',
+    ownError: openAIError,
+    rows: (answer: RowsAnswer) => {
+      const outputName = answer.model.tensors.outputs[0]?.name ?? '';
+      const promptTokens = embeddingInputs(body.input).reduce((sum, text) => sum + countWords(text), 0);
       return {
         object: 'list',
-        data: done.outputs.map((row, index) => ({
+        data: answer.rows.map((row, index) => ({
           object: 'embedding',
           index,
           embedding: encode(row[outputName]?.data as Float32Array, body.encoding_format),
         })),
-        model: done.model.spec.name,
+        model: answer.model.name,
         usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
       };
     },
-  );
+  };
 }
 
-function checkEmbeddingModel(spec: ModelSpec, body: EmbeddingsBody): void {
-  if (spec.task !== 'text-embedding') {
+/** Generation has no local form: local models refuse it in the pipeline. */
+const GENERATION_FORMAT: AnswerFormat<never> = {
+  protocol: 'openai',
+  ownError: openAIError,
+  rows: () => {
+    throw new Error('a generation request was answered with rows');
+  },
+};
+
+/** An upstream's error body that already is OpenAI's envelope goes to the client as it came. */
+function openAIError(text: string): string | undefined {
+  const parsed = parseJsonObject(text);
+  return typeof parsed?.error === 'object' && parsed.error !== null ? text : undefined;
+}
+
+function checkEmbeddingModel(model: ModelDescription, body: EmbeddingsBody): void {
+  if (model.task !== 'text-embedding') {
     throw new SluiceError(
       'ERR_MODEL_UNSUPPORTED_OPERATION',
-      `model "${body.model}" is a ${spec.task} model, not an embedding model`,
+      `model "${body.model}" is a ${model.task} model, not an embedding model`,
       { field: 'model' },
     );
   }
-  const dimension = spec.tensors.outputs[0]?.shape[1];
+  const dimension = model.tensors.outputs[0]?.shape[1];
   if (body.dimensions !== undefined && body.dimensions !== dimension) {
     throw new SluiceError(
       'ERR_REQUEST_INVALID',
@@ -121,8 +173,7 @@ function embeddingInputs(input: unknown): string[] {
   );
 }
 
-/** Usage counts the words the model actually sees, after normalisation. */
-function countTokens(text: string): number {
+function countWords(text: string): number {
   const normalised = normalizeText(text);
   return normalised.length === 0 ? 0 : normalised.split(' ').length;
 }
@@ -132,15 +183,10 @@ function encode(vector: Float32Array, format: EmbeddingsBody['encoding_format'])
   return Array.from(vector);
 }
 
-function modelObject(model: ServedModel) {
-  return {
-    id: model.spec.name,
-    object: 'model',
-    created: STARTED_AT,
-    owned_by: 'sluice',
-    name: model.spec.name,
-    version: model.spec.version,
-    task: model.spec.task,
-    ready: model.ready,
-  };
+/** OpenAI's model object; a model sluice knows the inside of says its version, task and readiness too. */
+function openAIModel(target: Target, created: number) {
+  const own = { id: target.name, object: 'model', created, owned_by: target.owner };
+  const task = target.description?.task;
+  if (task === undefined) return own;
+  return { ...own, name: target.name, version: target.version, task, ready: target.ready };
 }

@@ -1,10 +1,10 @@
 /** One item's output row as a JSON prediction, shaped by the model's task. */
-import type { ModelSpec } from '../engines/local/models/model-spec.ts';
+import type { ModelDescription } from '../pipeline/model-description.ts';
 import { nestArray, type Row, type RowTensor } from '../core/tensors.ts';
 
 export type Prediction = unknown;
 
-export function toPrediction(row: Row, spec: ModelSpec): Prediction {
+export function toPrediction(row: Row, spec: ModelDescription): Prediction {
   const first = spec.tensors.outputs[0];
   const primary = first === undefined ? undefined : row[first.name];
   if (primary === undefined) throw new Error(`model "${spec.name}" produced no output`);

@@ -4,7 +4,8 @@
  * "the default", as Triton's clients send them.
  */
 import { SluiceError } from '../core/errors.ts';
-import { positiveInteger, type RequestedLimits } from '../pipeline/admit.ts';
+import { positiveInteger } from '../pipeline/admit.ts';
+import type { RequestedLimits } from '../pipeline/request.ts';
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -44,5 +45,32 @@ function single(headers: Headers, name: string): string | undefined {
       `header ${name} is given more than once`,
       { field: name },
     );
+  return value;
+}
+
+/**
+ * The version a request pins: the `x-sluice-model-version` header on every protocol, or
+ * the KServe v2 path's `/versions/{v}`; both given, they must agree.
+ */
+export function pinnedVersion(headers: Headers, fromPath?: string): string | undefined {
+  const value = headers['x-sluice-model-version'];
+  if (Array.isArray(value)) {
+    throw new SluiceError('ERR_REQUEST_INVALID', 'header x-sluice-model-version is given more than once', {
+      field: 'x-sluice-model-version',
+    });
+  }
+  if (value === undefined) return fromPath;
+  if (value === '') {
+    throw new SluiceError('ERR_REQUEST_INVALID', 'header x-sluice-model-version is empty', {
+      field: 'x-sluice-model-version',
+    });
+  }
+  if (fromPath !== undefined && fromPath !== value) {
+    throw new SluiceError(
+      'ERR_REQUEST_INVALID',
+      `the path names version "${fromPath}" but header x-sluice-model-version names "${value}"`,
+      { field: 'x-sluice-model-version' },
+    );
+  }
   return value;
 }

@@ -4,9 +4,9 @@
  * that input's slice. Outputs go the other way: one row per item, stacked on axis 0.
  */
 import { SluiceError } from '../core/errors.ts';
-import type { ModelSpec, RequestInputSpec, TensorSpec, V2Datatype } from '../engines/local/models/model-spec.ts';
-import type { Item } from '../engines/local/preprocess/index.ts';
-import { elementCount, nestArray, type Row, type TensorDType } from '../core/tensors.ts';
+import { elementCount, nestArray, type Row, type TensorDType, type V2Datatype } from '../core/tensors.ts';
+import type { ModelDescription, OutputTensor, RequestField } from '../pipeline/model-description.ts';
+import type { Item } from '../pipeline/request.ts';
 
 export interface V2InputTensor {
   name: string;
@@ -22,7 +22,7 @@ export interface V2OutputTensor {
   data: Array<number | boolean | string>;
 }
 
-export function v2InputsToItems(inputs: readonly V2InputTensor[], spec: ModelSpec): Item[] {
+export function v2InputsToItems(inputs: readonly V2InputTensor[], spec: ModelDescription): Item[] {
   const declared = new Map(spec.inputs.map((input) => [input.name, input]));
   const seen = new Set<string>();
   let itemCount: number | undefined;
@@ -60,7 +60,7 @@ export function v2InputsToItems(inputs: readonly V2InputTensor[], spec: ModelSpe
   );
 }
 
-function splitItems(input: V2InputTensor, field: RequestInputSpec): unknown[] {
+function splitItems(input: V2InputTensor, field: RequestField): unknown[] {
   const where = `input "${input.name}"`;
   if (input.datatype !== field.datatype) {
     throw new SluiceError(
@@ -88,7 +88,7 @@ function splitItems(input: V2InputTensor, field: RequestInputSpec): unknown[] {
 }
 
 /** The per-item shape of a request input; a scalar field also accepts [N, 1]. */
-function normaliseShape(input: V2InputTensor, field: RequestInputSpec): number[] {
+function normaliseShape(input: V2InputTensor, field: RequestField): number[] {
   const shape = input.shape;
   const where = `input "${input.name}"`;
   if (!Array.isArray(shape) || shape.some((dim) => !Number.isInteger(dim) || dim < 0)) {
@@ -140,7 +140,7 @@ export function v2Datatype(dtype: TensorDType): V2Datatype {
 }
 
 /** Stacks each item's output row into one tensor per requested output. */
-export function rowsToV2Outputs(rows: readonly Row[], outputs: readonly TensorSpec[]): V2OutputTensor[] {
+export function rowsToV2Outputs(rows: readonly Row[], outputs: readonly OutputTensor[]): V2OutputTensor[] {
   return outputs.map((spec) => {
     const data: Array<number | boolean | string> = [];
     let itemDims: readonly number[] = [];
@@ -155,7 +155,10 @@ export function rowsToV2Outputs(rows: readonly Row[], outputs: readonly TensorSp
   });
 }
 
-export function selectOutputs(spec: ModelSpec, requested: ReadonlyArray<{ name: string }> | undefined): TensorSpec[] {
+export function selectOutputs(
+  spec: ModelDescription,
+  requested: ReadonlyArray<{ name: string }> | undefined,
+): readonly OutputTensor[] {
   if (requested === undefined || requested.length === 0) return spec.tensors.outputs;
   return requested.map((output, index) => {
     const match = spec.tensors.outputs.find((candidate) => candidate.name === output.name);

@@ -1,12 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ModelRegistry } from '../../engines/local/models/registry.ts';
+import { SluiceError } from '../../core/errors.ts';
 import { TenantDirectory } from '../../tenancy/tenant-directory.ts';
 import { loadConfig } from '../../config/load.ts';
 import { gateTenant, refusedModel } from './refusal-labels.ts';
 
 describe('refusal labels', () => {
-  const models = new ModelRegistry({ intraOpThreads: 1, maxItemsPerRequest: 1, loadControl: true });
+  const models = {
+    resolve(name: string, version?: string) {
+      if (name !== 'served' || (version !== undefined && version !== '2'))
+        throw new SluiceError('ERR_MODEL_NOT_FOUND', name);
+      return { name: 'served', version: '2' };
+    },
+  };
+
+  it('a name that resolves names the model and version', () => {
+    assert.deepEqual(refusedModel(models, 'served', undefined), { model: 'served', version: '2' });
+    assert.deepEqual(refusedModel(models, 'served', '2'), { model: 'served', version: '2' });
+  });
 
   it('a name that does not resolve, a malformed URL segment or no name at all is "_unresolved"', () => {
     const unresolved = { model: '_unresolved', version: '' };

@@ -4,7 +4,6 @@
  * must stay bounded, so only a name that resolves becomes one.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ModelRegistry } from '../../engines/local/models/registry.ts';
 import type { Tenant, TenantDirectory } from '../../tenancy/tenant-directory.ts';
 
 export interface RefusedModel {
@@ -12,19 +11,24 @@ export interface RefusedModel {
   readonly version: string;
 }
 
+/** Finds a model version by name, throwing for a name or version that is not served. */
+export interface ModelResolver {
+  resolve(name: string, version?: string): { readonly name: string; readonly version: string };
+}
+
 const UNRESOLVED: RefusedModel = Object.freeze({ model: '_unresolved', version: '' });
 
 /** `decode` turns the URL's raw segments into names (a malformed one counts as unresolved). */
 export function refusedModel(
-  models: ModelRegistry,
+  models: ModelResolver,
   name: string | undefined,
   version: string | undefined,
   decode: (segment: string) => string = (segment) => segment,
 ): RefusedModel {
   if (name === undefined) return UNRESOLVED;
   try {
-    const { spec } = models.resolve(decode(name), version === undefined ? undefined : decode(version));
-    return { model: spec.name, version: spec.version };
+    const resolved = models.resolve(decode(name), version === undefined ? undefined : decode(version));
+    return { model: resolved.name, version: resolved.version };
   } catch {
     return UNRESOLVED;
   }

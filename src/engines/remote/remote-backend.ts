@@ -27,8 +27,7 @@ import { runAttempt, type AttemptContext, type GatedChoice } from './replica-att
 import { ReplicaGates, type ReplicaGateStats } from './replica-gates.ts';
 import type { SlotWaitStats } from './slot-waiters.ts';
 import type { Ticket } from '../../core/ticket.ts';
-import { makeTicket, type RequestedLimits, type TicketScheduling } from '../../pipeline/admit.ts';
-import type { Tenant } from '../../tenancy/tenant-directory.ts';
+import type { TicketScheduling } from '../../pipeline/admit.ts';
 import { Replica, type ReplicaStats, type UpstreamCall } from './replica.ts';
 
 export type { HealthEvent } from './backend-settings.ts';
@@ -50,8 +49,6 @@ export interface RemoteBackendOptions {
   /** Where `api_key_env` is read (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly onAttempt?: (event: AttemptEvent) => void;
-  /** Off (`load_control.enabled: false`): every request waits at one level, with no deadline. */
-  readonly loadControl?: boolean;
   /** Hears each replica leaving rotation after failed health checks, or coming back. */
   readonly onHealthChange?: (event: HealthEvent) => void;
 }
@@ -90,13 +87,8 @@ export interface HedgingStats {
 export interface OpenOptions {
   /** Whether the call streams; default: `payload.stream === true`. Streams are never hedged. */
   readonly streaming?: boolean;
-  /** Who asks, and the priority and timeout they asked for: how the request waits for a slot. */
-  readonly requester?: Requester;
-}
-
-export interface Requester {
-  readonly tenant: Tenant;
-  readonly requested: RequestedLimits;
+  /** The request's priority, tenant and deadline: how it waits for a slot when every replica is full. */
+  readonly ticket?: Ticket;
 }
 
 interface Hedging {
@@ -104,6 +96,9 @@ interface Hedging {
   sent: number;
   won: number;
 }
+
+/** A call with no ticket (metadata, readiness) waits at the top level, with no deadline. */
+const UNSCHEDULED: Ticket = Object.freeze({ priority: 1, tenant: 'default', weight: 1, deadlineMs: undefined });
 
 /** The first attempt and at most two more (failovers or a hedge), each paid for from the retry or hedge budget. */
 const MAX_ATTEMPTS = 3;
@@ -115,6 +110,8 @@ export class RemoteBackend {
   private readonly retryBudget: RetryBudget;
   /** sluice model name → the upstream's name for it. */
   private readonly upstreamNames: ReadonlyMap<string, string>;
+  /** sluice model name → the version sluice reports for it. */
+  private readonly versions: ReadonlyMap<string, string>;
   private readonly apiKey: string | undefined;
   private readonly onAttempt: (event: AttemptEvent) => void;
   private readonly hedging: Hedging | undefined;
@@ -122,8 +119,8 @@ export class RemoteBackend {
   private readonly prober: HealthProber | undefined;
   /** Whether attempt latencies feed the per-replica concurrency limits. */
   private readonly limited: boolean;
-  private readonly scheduling: TicketScheduling;
-  private readonly loadControl: boolean;
+  /** Priority levels and timeouts of the requests sent to it. */
+  readonly scheduling: TicketScheduling;
 
   constructor(config: BackendConfig, options: RemoteBackendOptions = {}) {
     this.name = config.name;
@@ -140,6 +137,7 @@ export class RemoteBackend {
       (config.load_balancing === 'round_robin' ? new RoundRobinBalancer(weights) : new ResilientBalancer({ weights }));
     this.retryBudget = options.retryBudget ?? new RetryBudget();
     this.upstreamNames = new Map(config.models.map((model) => [model.name, model.upstream ?? model.name]));
+    this.versions = new Map(config.models.map((model) => [model.name, model.version]));
     this.apiKey = config.api_key_env === undefined ? undefined : (options.env ?? process.env)[config.api_key_env];
     this.onAttempt = options.onAttempt ?? (() => {});
     this.hedging = config.hedging.enabled
@@ -151,7 +149,6 @@ export class RemoteBackend {
     );
     this.limited = config.adaptive_concurrency.enabled;
     this.scheduling = config.scheduling;
-    this.loadControl = options.loadControl ?? true;
     this.prober = healthProberOf(
       config,
       this.replicas,
@@ -170,6 +167,10 @@ export class RemoteBackend {
     return this.upstreamNames.get(model) ?? model;
   }
 
+  versionOf(model: string): string {
+    return this.versions.get(model) ?? '1';
+  }
+
   /**
    * POSTs `payload` to `path` on a replica, failing over on a connection error, a 5xx or a
    * 429 while the retry budget allows; a non-streaming call may also be hedged. Whether the
@@ -183,7 +184,7 @@ export class RemoteBackend {
     options: OpenOptions = {},
   ): Promise<UpstreamResponse> {
     const call: UpstreamCall = { path, body: JSON.stringify(payload), headers: this.requestHeaders(requestId), signal };
-    return this.dispatch(call, options.streaming ?? isStreamingPayload(payload), this.ticketOf(options.requester));
+    return this.dispatch(call, options.streaming ?? isStreamingPayload(payload), options.ticket ?? UNSCHEDULED);
   }
 
   /**
@@ -194,16 +195,10 @@ export class RemoteBackend {
     return this.dispatch({ method: 'GET', path, headers: this.requestHeaders(requestId, false), signal }, false);
   }
 
-  /** The request's place in the slot queue; checked here, so a bad priority is a 400 before anything is sent. */
-  private ticketOf(requester: Requester | undefined): Ticket {
-    if (requester === undefined) return { priority: 1, tenant: 'default', weight: 1, deadlineMs: undefined };
-    return makeTicket(this.scheduling, requester.tenant, requester.requested, performance.now(), this.loadControl);
-  }
-
   private async dispatch(
     call: UpstreamCall,
     streaming: boolean,
-    ticket: Ticket = this.ticketOf(undefined),
+    ticket: Ticket = UNSCHEDULED,
   ): Promise<UpstreamResponse> {
     const { signal } = call;
     const hedged = this.hedging !== undefined && !streaming;

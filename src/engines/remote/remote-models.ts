@@ -7,6 +7,8 @@ export type Dialect = BackendConfig['dialect'];
 export interface RemoteModel {
   /** The name clients use with sluice. */
   readonly name: string;
+  /** The version sluice reports for it (configured; `1` by default). */
+  readonly version: string;
   readonly backend: RemoteBackend;
   /** The API its backend speaks: OpenAI's (`/v1/...`) or KServe v2's (`/v2/models/...`). */
   readonly dialect: Dialect;
@@ -33,7 +35,7 @@ export class RemoteModels {
           throw new Error(
             `model "${name}" is served by two backends ("${this.byModel.get(name)?.backend.name}" and "${backend.name}")`,
           );
-        this.byModel.set(name, { name, backend, dialect });
+        this.byModel.set(name, { name, version: backend.versionOf(name), backend, dialect });
       }
     }
   }

@@ -51,6 +51,7 @@ test('a slow client pauses reading upstream, and everything arrives once it read
     model: 'mine',
     where: 'test',
     onFirstToken: () => (firstTokens += 1),
+    errorEvent: (failure) => ({ error: failure.message }),
   });
   for (let turn = 0; turn < 20; turn += 1) await settle();
   assert.ok(pulled < 50, `read ${pulled} upstream chunks while the client read none`);
@@ -82,6 +83,7 @@ test("the upstream's usage chunk is kept beside the counted content; events spli
     model: 'mine',
     where: 'test',
     onFirstToken: () => {},
+    errorEvent: (failure) => ({ error: failure.message }),
   });
   assert.deepEqual(
     { completed: outcome.completed, tokens: outcome.tokens, failure: outcome.failure },
@@ -109,6 +111,7 @@ test('each choice of a stream is counted as its own text, however their deltas i
     model: 'mine',
     where: 'test',
     onFirstToken: () => {},
+    errorEvent: (failure) => ({ error: failure.message }),
   });
   assert.equal(outcome.tokens.counted, countTokens('Hello there, friend!') + countTokens('once upon a time'));
   assert.equal(outcome.tokens.upstreamCompletion, undefined);

@@ -8,12 +8,11 @@
  * first content chunk is timed, the upstream's usage is kept, the content is counted with
  * the tokenizer (incrementally: no text is held beyond the last word of each choice),
  * and `[DONE]` is noticed. A stream that breaks off, stalls or ends without `[DONE]`
- * gets one last event `data: {"error": {...}}` (OpenAI's envelope) before sluice closes it.
+ * gets one last event `data: {"error": {...}}` (the client's envelope) before sluice closes it.
  */
 import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { SluiceError } from '../../core/errors.ts';
-import { errorBody } from '../../protocols/envelopes.ts';
 import { TokenCounter } from './tokens/index.ts';
 import { bodyFailure, discardBody } from './upstream-errors.ts';
 
@@ -28,6 +27,8 @@ export interface RelayOptions {
   readonly where: string;
   /** Called when the first chunk with content is written. */
   readonly onFirstToken: () => void;
+  /** The last event's data for a stream that failed, in the client's error envelope. */
+  readonly errorEvent: (failure: SluiceError) => unknown;
 }
 
 export interface RelayOutcome {
@@ -71,7 +72,7 @@ export async function relaySse(options: RelayOptions): Promise<RelayOutcome> {
     failure = new SluiceError('ERR_UPSTREAM_BAD_RESPONSE', `${options.where}: the stream ended before [DONE]`);
   }
   if (!clientGone) {
-    if (failure !== undefined) raw.write(`data: ${JSON.stringify(errorBody('openai', failure))}\n\n`);
+    if (failure !== undefined) raw.write(`data: ${JSON.stringify(options.errorEvent(failure))}\n\n`);
     raw.end();
   }
   return {

@@ -1,5 +1,6 @@
 /** Reading an upstream answer's body, whatever the dialect: bounded, and bad answers named. */
 import { SluiceError } from '../../core/errors.ts';
+import { parseJsonObject } from '../../core/json.ts';
 import type { UpstreamResponse } from './remote-backend.ts';
 import { bodyFailure, discardBody, upstreamErrorMessage } from './upstream-errors.ts';
 
@@ -30,18 +31,6 @@ export async function readAll(upstream: UpstreamResponse, limit: number): Promis
   return Buffer.concat(chunks);
 }
 
-/** A JSON object, or undefined for anything else (invalid JSON, an array, a scalar). */
-export function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Settles the attempt as failed and says what was wrong with the answer. */
 export function badResponse(upstream: UpstreamResponse, what: string): SluiceError {
   discardBody(upstream.body);
@@ -65,7 +54,7 @@ export async function readJsonAnswer(
     upstream.settle(false);
     throw error instanceof SluiceError ? error : bodyFailure(error, upstream.where);
   }
-  const answer = parseObject(text);
+  const answer = parseJsonObject(text);
   if (answer === undefined) throw badResponse(upstream, `answered invalid JSON: ${JSON.stringify(text.slice(0, 80))}`);
   upstream.settle(true);
   if (key in answer) answer[key] = name;

@@ -9,7 +9,7 @@
  * (counting a prompt takes ~0.2 µs a character of prose and yields every 4 ms), so it
  * never delays the client; a failure to measure is logged and otherwise ignored.
  */
-import type { FastifyBaseLogger } from 'fastify';
+import type { TargetLog } from '../../pipeline/target.ts';
 import type { RemoteMetrics, RequestUsage, TokenSource } from './remote-metrics.ts';
 import type { RelayOutcome } from './sse-relay.ts';
 import { countAnswerTokens, countChatPromptTokens, countCompletionPromptTokens } from './tokens/index.ts';
@@ -17,7 +17,7 @@ import { countAnswerTokens, countChatPromptTokens, countCompletionPromptTokens }
 /** One call to measure: the model that served it, the route and the body as the client sent it. */
 export interface MeasuredCall {
   readonly metrics: RemoteMetrics;
-  readonly log: FastifyBaseLogger;
+  readonly log: TargetLog;
   readonly model: string;
   readonly path: string;
   readonly body: Readonly<Record<string, unknown>>;

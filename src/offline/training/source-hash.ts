@@ -13,6 +13,8 @@ const SOURCES = [
   'engines/local/preprocess',
   'engines/local/models/model-spec.ts',
   'core/seeded-rng.ts',
+  'core/text.ts',
+  'core/fnv.ts',
 ];
 
 interface SourceTree {

@@ -9,12 +9,12 @@
  * `preprocessing` turns the first into the second, in TypeScript, on the serving path.
  */
 import { z } from 'zod';
+import { V2_DATATYPES } from '../../../core/tensors.ts';
 
 /** The highest word n-gram order a text model may use. */
 export const MAX_WORD_NGRAM = 4;
 
-export const V2_DATATYPES = ['BOOL', 'INT32', 'INT64', 'FP32', 'FP64', 'BYTES'] as const;
-export type V2Datatype = (typeof V2_DATATYPES)[number];
+export { V2_DATATYPES, type V2Datatype } from '../../../core/tensors.ts';
 
 const dimension = z.number().int().min(-1);
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." or "-"');

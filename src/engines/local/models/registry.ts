@@ -29,9 +29,14 @@ export class ModelRegistry {
     if (versions.some((existing) => existing.spec.version === model.spec.version)) {
       throw new Error(`model "${model.spec.name}" version ${model.spec.version} is already registered`);
     }
-    versions.push(model);
-    versions.sort((a, b) => Number(b.spec.version) - Number(a.spec.version));
-    this.byName.set(model.spec.name, versions);
+    // A new list, not the old one grown: readers may key what they derive by the list.
+    const sorted = [...versions, model].sort((a, b) => Number(b.spec.version) - Number(a.spec.version));
+    this.byName.set(model.spec.name, sorted);
+  }
+
+  /** The versions of `name`, newest first; undefined when it is not served. */
+  versionsOf(name: string): readonly ServedModel[] | undefined {
+    return this.byName.get(name);
   }
 
   /** Finishes loading without a repository (for servers assembled in code). */

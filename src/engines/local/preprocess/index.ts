@@ -9,7 +9,9 @@ import { allocate, elementCount, type Row, type RowTensor, type TensorDType } fr
 import { tabularRow } from './tabular.ts';
 import { textHashRow } from './text-hash.ts';
 
-export type Item = Readonly<Record<string, unknown>>;
+import type { Item } from '../../../pipeline/request.ts';
+
+export type { Item };
 export type Preprocessor = (item: Item) => Row;
 
 export function makePreprocessor(spec: ModelSpec): Preprocessor {

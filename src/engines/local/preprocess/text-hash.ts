@@ -5,78 +5,28 @@
  * computes exactly the ids a model was trained on. Changing anything here changes
  * every text model's inputs: rebuild the models (and bump their versions) after.
  *
- * Choices, in order of application:
- *  - NFKC folds compatibility forms (full-width letters, ligatures, "①") into plain ones;
- *  - `toLowerCase()` is locale-independent on purpose (the same bytes on every host);
- *  - typographic apostrophes (’ ‘ ʼ `) become "'", then an apostrophe survives only
- *    between two word characters ("don't", "patient's"); quotes around words go;
- *  - every other character that is not a letter, combining mark or digit separates
- *    words ("follow-up" → "follow up", "$120.50" → "120 50");
- *  - runs of whitespace collapse to one space, ends trimmed.
+ * Text is normalised first (src/core/text.ts).
  */
 import { MAX_WORD_NGRAM, type TextHashPreprocessing } from '../models/model-spec.ts';
 import type { Row } from '../../../core/tensors.ts';
+import { FNV_OFFSET, fnv1a32, fnvCodePoint } from '../../../core/fnv.ts';
+import { normalizeText } from '../../../core/text.ts';
 
-const TYPOGRAPHIC_APOSTROPHES = /[\u2018\u2019\u02BC`]/g;
-const NOT_WORD_OR_APOSTROPHE = /[^\p{L}\p{M}\p{N}'\s]+/gu;
-const LONE_APOSTROPHE = /(?<![\p{L}\p{M}\p{N}])'|'(?![\p{L}\p{M}\p{N}])/gu;
-const WHITESPACE = /\s+/gu;
+export { fnv1a32, normalizeText };
 
 /** Stands for a text with no words, so that every row has at least one token. */
 const EMPTY_TEXT_KEY = '\u0000empty';
 /** Prefix of character n-gram keys; normalisation removes "#", so no word n-gram can collide. */
 const CHAR_GRAM_PREFIX = '#';
 
-export function normalizeText(text: string): string {
-  return text
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(TYPOGRAPHIC_APOSTROPHES, "'")
-    .replace(NOT_WORD_OR_APOSTROPHE, ' ')
-    .replace(LONE_APOSTROPHE, ' ')
-    .replace(WHITESPACE, ' ')
-    .trim();
-}
-
 export function textWords(text: string): string[] {
   const normalized = normalizeText(text);
   return normalized === '' ? [] : normalized.split(' ');
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
 const SPACE = 0x20;
 const WORD_START = 0x3c; // "<"
 const WORD_END = 0x3e; // ">"
-
-/** FNV-1a state after the UTF-8 bytes of one code point (a lone surrogate as 3 bytes, like WTF-8). */
-function fnvCodePoint(hash: number, code: number): number {
-  if (code < 0x80) return Math.imul(hash ^ code, FNV_PRIME);
-  if (code < 0x800) {
-    hash = Math.imul(hash ^ (0xc0 | (code >> 6)), FNV_PRIME);
-    return Math.imul(hash ^ (0x80 | (code & 0x3f)), FNV_PRIME);
-  }
-  if (code < 0x10000) {
-    hash = Math.imul(hash ^ (0xe0 | (code >> 12)), FNV_PRIME);
-    hash = Math.imul(hash ^ (0x80 | ((code >> 6) & 0x3f)), FNV_PRIME);
-    return Math.imul(hash ^ (0x80 | (code & 0x3f)), FNV_PRIME);
-  }
-  hash = Math.imul(hash ^ (0xf0 | (code >> 18)), FNV_PRIME);
-  hash = Math.imul(hash ^ (0x80 | ((code >> 12) & 0x3f)), FNV_PRIME);
-  hash = Math.imul(hash ^ (0x80 | ((code >> 6) & 0x3f)), FNV_PRIME);
-  return Math.imul(hash ^ (0x80 | (code & 0x3f)), FNV_PRIME);
-}
-
-/** 32-bit FNV-1a over the UTF-8 bytes of `text`, so any language can reproduce the ids from the spec alone. */
-export function fnv1a32(text: string): number {
-  let hash = FNV_OFFSET;
-  for (let index = 0; index < text.length; index++) {
-    const code = text.codePointAt(index) ?? 0;
-    if (code > 0xffff) index++;
-    hash = fnvCodePoint(hash, code);
-  }
-  return hash >>> 0;
-}
 
 type HashSpec = Pick<TextHashPreprocessing, 'buckets' | 'word_ngrams' | 'char_ngrams' | 'max_tokens'>;
 

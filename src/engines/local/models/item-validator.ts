@@ -1,14 +1,12 @@
 /**
- * The validate stage: every item of a request is checked against the model's declared
+ * A local model's item check: every item of a request is checked against the model's declared
  * request fields (JSON schema per field) before any work is queued, so that a bad item
  * fails the whole request with the item and field named, and nothing is half-run.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { SluiceError } from '../core/errors.ts';
-import type { ModelSpec } from '../engines/local/models/model-spec.ts';
-import type { Item } from '../engines/local/preprocess/index.ts';
-
-export type ItemLabel = (index: number) => string;
+import { SluiceError } from '../../../core/errors.ts';
+import type { ModelSpec } from './model-spec.ts';
+import type { Item, ItemLabel } from '../../../pipeline/request.ts';
 
 export interface ItemValidator {
   validate(items: readonly Item[], label: ItemLabel): void;

@@ -3,9 +3,10 @@
  * size), with sluice's load control beside them: queues per priority level, sheds by
  * reason and tenant, concurrency limit, instances and the autoscaler's last decision.
  */
-import type { ServedModel } from '../engines/local/models/served-model.ts';
+import { snakeCaseKeys } from '../../core/snake-case.ts';
+import type { ServedModel } from './models/served-model.ts';
 
-export function modelStatistics(model: ServedModel) {
+export function modelStatistics(model: ServedModel): Readonly<Record<string, unknown>> {
   const load = model.loadStats();
   const stats = load?.batcher;
   return {
@@ -36,9 +37,9 @@ export function modelStatistics(model: ServedModel) {
       ...(stats?.shed ?? { queue_full: 0, predicted_miss: 0, deadline: 0 }),
       by_tenant: stats?.shedByTenant ?? {},
     },
-    service: stats?.serviceModel,
-    concurrency: { limit: stats?.slots ?? 0, adaptive: load?.concurrency },
-    instances: load?.instances,
-    autoscaler: load?.autoscaler,
+    service: snakeCaseKeys(stats?.serviceModel),
+    concurrency: { limit: stats?.slots ?? 0, adaptive: snakeCaseKeys(load?.concurrency) },
+    instances: snakeCaseKeys(load?.instances),
+    autoscaler: snakeCaseKeys(load?.autoscaler),
   };
 }

@@ -1,0 +1,96 @@
+/**
+ * A local model version as a pipeline target: the request's items are checked and turned
+ * into rows (prepare), then queued in the model's batcher (run), which admits, sheds or
+ * expires them by the request's ticket.
+ */
+import { SluiceError } from '../../core/errors.ts';
+import type { TicketScheduling } from '../../pipeline/admit.ts';
+import type { InferenceRequest } from '../../pipeline/request.ts';
+import type { Answer, PreparedCall, Target } from '../../pipeline/target.ts';
+import type { Row } from '../../core/tensors.ts';
+import type { Ticket } from '../../core/ticket.ts';
+import type { ModelSpec } from './models/model-spec.ts';
+import type { ServedModel } from './models/served-model.ts';
+import { modelStatistics } from './model-statistics.ts';
+
+/** Hears how long each item of a request waited in the batch queue (metrics). */
+export type QueueObserver = (spec: ModelSpec, priority: number, queueMs: number) => void;
+
+export class LocalTarget implements Target {
+  readonly owner = 'sluice';
+
+  constructor(
+    private readonly model: ServedModel,
+    private readonly onQueued: QueueObserver,
+  ) {}
+
+  get name(): string {
+    return this.model.spec.name;
+  }
+
+  get version(): string {
+    return this.model.spec.version;
+  }
+
+  get scheduling(): TicketScheduling {
+    return this.model.spec.scheduling;
+  }
+
+  get ready(): boolean {
+    return this.model.ready;
+  }
+
+  get state(): string {
+    return this.model.state;
+  }
+
+  get description(): ModelSpec {
+    return this.model.spec;
+  }
+
+  async prepare(request: InferenceRequest): Promise<PreparedCall> {
+    const { items } = request;
+    if (items === undefined || request.stream) {
+      throw new SluiceError(
+        'ERR_MODEL_UNSUPPORTED_OPERATION',
+        `model "${this.name}" is a local ${this.model.spec.task} model; it cannot ${request.stream ? 'stream' : request.operation}`,
+        { field: 'model' },
+      );
+    }
+    const rows = await this.model.prepare(items.decode(this.model.spec), items.label);
+    return { run: ({ ticket }) => this.run(rows, ticket) };
+  }
+
+  async upstreamMetadata(): Promise<undefined> {
+    return undefined;
+  }
+
+  async probeReady(): Promise<boolean> {
+    return this.model.ready;
+  }
+
+  statistics(): Readonly<Record<string, unknown>> {
+    return modelStatistics(this.model);
+  }
+
+  private async run(rows: readonly Row[], ticket: Ticket): Promise<Answer> {
+    const { spec } = this.model;
+    try {
+      const results = await this.model.infer(rows, ticket);
+      let queueMs = 0;
+      let engineMs = 0;
+      for (const result of results) {
+        queueMs = Math.max(queueMs, result.queueMs);
+        engineMs = Math.max(engineMs, result.inferenceMs);
+        this.onQueued(spec, ticket.priority, result.queueMs);
+      }
+      const provenance = { model: spec.name, version: spec.version, route: 'direct', engineMs };
+      return { kind: 'rows', provenance, model: spec, rows: results.map((result) => result.outputs), queueMs };
+    } catch (error) {
+      if (error instanceof SluiceError) throw error;
+      throw new SluiceError('ERR_INFERENCE_FAILED', `model "${spec.name}" failed to run: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Errors on every route, in the envelope of the route's protocol, and one log line per
+ * request. Faults are logged as errors with their stack; load shed by design (429s, queue
+ * deadlines, no replica, shutting down) at info with its reason code; a client's own
+ * mistakes at debug.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { isServerFault, isShedding, SluiceError } from '../core/errors.ts';
+import { errorBody, errorHeaders, fromFastifyError, protocolOfUrl, type WireProtocol } from '../protocols/envelopes.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Whose error envelope the route answers in. */
+    protocol?: WireProtocol;
+  }
+}
+
+export function registerErrorHandling(app: FastifyInstance, requestLines: boolean): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const failure = fromFastifyError(error);
+    // The client left: there is nobody to answer (the request is counted as 499).
+    if (request.inference?.signal.aborted === true) {
+      request.log.debug({ code: 'ERR_CLIENT_CLOSED_REQUEST', cause: failure.code }, 'the client went away');
+      return reply.hijack();
+    }
+    if (isServerFault(failure.code, failure.status)) {
+      request.log.error({ err: error.cause ?? error, code: failure.code }, failure.message);
+    } else if (isShedding(failure.code, failure.status)) {
+      request.log.info({ code: failure.code, status: failure.status }, failure.message);
+    } else {
+      request.log.debug({ code: failure.code }, failure.message);
+    }
+    return replyWithError(reply, failure);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const failure = new SluiceError(
+      'ERR_ROUTE_NOT_FOUND',
+      `no route for ${request.method} ${request.url.split('?')[0]}`,
+    );
+    return replyWithError(reply, failure, protocolOfUrl(request.url));
+  });
+  if (!requestLines) return;
+  app.addHook('onResponse', async (request, reply) => {
+    const code = reply.getHeader('x-sluice-error-code');
+    const line = { method: request.method, url: request.url, status: reply.statusCode, ms: round(reply.elapsedTime) };
+    request.log.info(code === undefined ? line : { ...line, code }, 'request');
+  });
+}
+
+export function replyWithError(
+  reply: FastifyReply,
+  failure: SluiceError,
+  protocol = reply.request.routeOptions.config.protocol ?? protocolOfUrl(reply.request.url),
+): FastifyReply {
+  return reply.code(failure.status).headers(errorHeaders(failure)).send(errorBody(protocol, failure));
+}
+
+function round(ms: number): number {
+  return Number(ms.toFixed(2));
+}

@@ -1,0 +1,61 @@
+/**
+ * Every model sluice serves, local or remote, by name and version: the resolve stage's
+ * lookup. Each source answers for its own names; a name is served by one source only.
+ */
+import { SluiceError } from '../core/errors.ts';
+import type { Target } from './target.ts';
+
+export interface TargetSource {
+  /** Every model name this source serves. */
+  names(): readonly string[];
+  /** The versions of `name`, newest first; undefined when the source does not serve it. */
+  versions(name: string): readonly Target[] | undefined;
+  /**
+   * The target for a version no listed one has, for sources whose upstream keeps its own
+   * versions (a KServe v2 server); undefined: that version does not exist.
+   */
+  pinned?(name: string, version: string): Target | undefined;
+}
+
+export class TargetDirectory {
+  constructor(private readonly sources: readonly TargetSource[]) {}
+
+  /** The newest version of `name`, or the version asked for; 404s name what exists. */
+  resolve(name: string, version?: string): Target {
+    for (const source of this.sources) {
+      const versions = source.versions(name);
+      if (versions === undefined) continue;
+      if (version === undefined) return versions[0] ?? this.notFound(name);
+      const match = source.pinned?.(name, version) ?? versions.find((target) => target.version === version);
+      if (match !== undefined) return match;
+      throw new SluiceError(
+        'ERR_MODEL_VERSION_NOT_FOUND',
+        `model "${name}" has no version "${version}" (available: ${versions.map((target) => target.version).join(', ')})`,
+        { field: 'version' },
+      );
+    }
+    return this.notFound(name);
+  }
+
+  /** Whether `name` is served at all (no error built when it is not). */
+  has(name: string): boolean {
+    return this.sources.some((source) => source.versions(name) !== undefined);
+  }
+
+  names(): string[] {
+    return this.sources.flatMap((source) => source.names());
+  }
+
+  /** Every version of every model, sources in order, newest version first within a name. */
+  all(): Target[] {
+    return this.sources.flatMap((source) => source.names().flatMap((name) => source.versions(name) ?? []));
+  }
+
+  private notFound(name: string): never {
+    throw new SluiceError(
+      'ERR_MODEL_NOT_FOUND',
+      `model "${name}" does not exist (available: ${this.names().join(', ') || 'none'})`,
+      { field: 'model' },
+    );
+  }
+}

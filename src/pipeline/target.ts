@@ -1,0 +1,121 @@
+/**
+ * The one interface every model answers through: a local model version, a remote model,
+ * or a composition of targets (fallbacks now; cascades, canary splits and shadow pairs
+ * later). The pipeline resolves a target, prepares the request for it, and dispatches;
+ * it never asks which kind of target it holds.
+ *
+ *   prepare(request) ─► PreparedCall ─► run(dispatch) ─► Answer (rows | document | stream | rejection)
+ */
+import type { SluiceError } from '../core/errors.ts';
+import type { Row } from '../core/tensors.ts';
+import type { Ticket } from '../core/ticket.ts';
+import type { Writable } from 'node:stream';
+import type { TicketScheduling } from './admit.ts';
+import type { ModelDescription } from './model-description.ts';
+import type { InferenceRequest } from './request.ts';
+
+/** The few log calls a target makes (pino's signature). */
+export interface TargetLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly version: string;
+  /** Who serves it, as `/v1/models` shows it (`sluice` for local models, the backend's name for remote ones). */
+  readonly owner: string;
+  /** Priority levels and timeouts for the admit stage. */
+  readonly scheduling: TicketScheduling;
+  /** Takes traffic now; when not, `state` says why. */
+  readonly ready: boolean;
+  readonly state: string;
+  /** The model's fields and outputs, when sluice knows them (local models). */
+  readonly description: ModelDescription | undefined;
+  /** Checks the request and does the work that needs no slot (decoding, preprocessing). */
+  prepare(request: InferenceRequest): Promise<PreparedCall>;
+  /** The model's metadata as its own server states it, for proxies of a server that has it; undefined otherwise. */
+  upstreamMetadata(context: ProbeContext): Promise<Answer | undefined>;
+  /** Whether the model is ready, asking its server where there is one. */
+  probeReady(context: ProbeContext): Promise<boolean>;
+  /** Load statistics (batches, queues, sheds, instances), when the target keeps them. */
+  statistics(): Readonly<Record<string, unknown>> | undefined;
+}
+
+export interface PreparedCall {
+  run(dispatch: Dispatch): Promise<Answer>;
+}
+
+/** What the dispatch stage hands a prepared call. */
+export interface Dispatch {
+  readonly ticket: Ticket;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
+  readonly requestId: string;
+  readonly log: TargetLog;
+  /** When the request arrived, on `performance.now()`'s scale. */
+  readonly receivedAt: number;
+}
+
+export type ProbeContext = Pick<Dispatch, 'signal' | 'requestId' | 'log'>;
+
+/** Who answered, and how: set by the target that actually ran the request. */
+export interface Provenance {
+  readonly model: string;
+  readonly version: string;
+  /** The route decision: `direct`, `fallback:<model>`; later `cache-hit`, `cascade:<n>`, `canary:<arm>`. */
+  readonly route: string;
+  /** Time spent in the model or the upstream, the part of the total that is not sluice's. */
+  readonly engineMs: number;
+}
+
+export type Answer = RowsAnswer | DocumentAnswer | StreamAnswer | RejectionAnswer;
+
+/** A local model's outputs, one row per item, in item order. */
+export interface RowsAnswer {
+  readonly kind: 'rows';
+  readonly provenance: Provenance;
+  readonly model: ModelDescription;
+  readonly rows: readonly Row[];
+  /** Longest wait in the batch queue among the request's items. */
+  readonly queueMs: number;
+}
+
+/** A JSON answer in the request's own API family (a remote model's). */
+export interface DocumentAnswer {
+  readonly kind: 'document';
+  readonly provenance: Provenance;
+  readonly status: number;
+  readonly document: Readonly<Record<string, unknown>>;
+}
+
+/** A stream of server-sent events, relayed to `sink` once its head is written. */
+export interface StreamAnswer {
+  readonly kind: 'stream';
+  readonly provenance: Provenance;
+  relay(sink: Writable, control: RelayControl): Promise<StreamEnd>;
+}
+
+export interface RelayControl {
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
+  /** The data of the last event of a stream that fails midway, in the client's error envelope. */
+  readonly errorEvent: (failure: SluiceError) => unknown;
+}
+
+export interface StreamEnd {
+  /** The stream reached its end marker. */
+  readonly completed: boolean;
+  readonly clientGone: boolean;
+}
+
+/** The model's server refused the request (4xx): its status, its body and its Retry-After. */
+export interface RejectionAnswer {
+  readonly kind: 'rejection';
+  readonly provenance: Provenance;
+  readonly status: number;
+  /** The body as the server sent it. */
+  readonly text: string;
+  readonly failure: SluiceError;
+  readonly retryAfter: string | undefined;
+}
