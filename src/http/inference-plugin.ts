@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import type { Metrics } from '../observe/metrics.ts';
-import type { RequestContext } from '../pipeline/context.ts';
+import { createContext, type RequestContext } from '../pipeline/context.ts';
 import type { InferencePipeline } from '../pipeline/pipeline.ts';
 import type { Infer } from '../protocols/deps.ts';
 import { provenanceHeaders } from '../protocols/provenance.ts';
@@ -77,15 +77,14 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) controller.abort();
     });
-    const context: RequestContext = {
+    const call = {
       requestId: request.id,
       protocol,
       receivedAt: performance.now() - reply.elapsedTime,
-      request: inference,
-      tenant,
       signal: controller.signal,
       log: request.log,
     };
+    const context = createContext(call, inference, tenant);
     request.inference = context;
     return deps.pipeline.run(context);
   };

@@ -25,4 +25,18 @@ export interface RequestContext {
   answer?: Answer;
 }
 
+/** What a transport (HTTP, gRPC) knows of a call before the pipeline runs. */
+export interface CallInfo {
+  readonly requestId: string;
+  readonly protocol: Protocol;
+  /** On `performance.now()`'s scale. */
+  readonly receivedAt: number;
+  readonly signal: AbortSignal;
+  readonly log: TargetLog;
+}
+
+export function createContext(call: CallInfo, request: InferenceRequest, tenant: Tenant): RequestContext {
+  return { ...call, request, tenant };
+}
+
 export type AnsweredContext = RequestContext & { readonly target: Target; readonly answer: Answer };
