@@ -48,6 +48,7 @@ import {
 } from './lib/scenario.ts';
 import { startSluice, type SluiceProcess } from './lib/server-process.ts';
 import { writeUnbatchedRepository } from './lib/unbatched-repository.ts';
+import { BASELINE_OPTIONS, baselineLine, baselineOf, type Baseline } from './lib/baseline.ts';
 
 const DEFAULT_MODELS = ['triage-large', 'embed', 'noshow-risk'] as const;
 /** Batched users to try, as multiples of max_batch_size: a full batch queued behind the running one needs twice it. */
@@ -67,6 +68,8 @@ interface Settings {
   /** `SLUICE_*` overrides for both sluice servers (`--batching-env`); none by default. */
   readonly env: Readonly<Record<string, string>>;
   readonly pinning: CpuPinning | undefined;
+  /** With `--baseline-root`: that checkout's sluice, batched, takes the unbatched server's place. */
+  readonly baseline: Baseline | undefined;
 }
 
 export const batchingScenario: Scenario = {
@@ -80,6 +83,7 @@ export const batchingScenario: Scenario = {
     'server-cpus': { type: 'string' },
     'client-cpus': { type: 'string' },
     'no-pin': { type: 'boolean' },
+    ...BASELINE_OPTIONS,
   },
   run: async (context) => runBatching(settingsOf(context)),
 };
@@ -102,6 +106,7 @@ function settingsOf({ quick, values }: ScenarioContext): Settings {
       values['no-pin'] === true
         ? undefined
         : defaultPinning(stringOption(values, 'server-cpus'), stringOption(values, 'client-cpus')),
+    baseline: baselineOf(values),
   };
 }
 
@@ -109,7 +114,8 @@ interface ModelResult {
   readonly model: string;
   readonly ceiling: CeilingReady;
   readonly search: ReadonlyArray<ConcurrencyPoint & { readonly side: string }>;
-  readonly users: { readonly batched: number; readonly unbatched: number };
+  /** The concurrency each HTTP side runs its rounds at. */
+  readonly users: Readonly<Partial<Record<HttpSide['key'], number>>>;
   readonly records: readonly BatchingRecord[];
   readonly ratios: ReturnType<typeof modelRatios>;
   readonly targets: readonly TargetRow[];
@@ -124,13 +130,13 @@ async function runBatching(settings: Settings): Promise<void> {
   const clients: LoadClient[] = [];
   if (settings.pinning !== undefined) pinThisProcess(settings.pinning.client);
   try {
-    await writeUnbatchedRepository(modelsDir, join(scratch, 'unbatched'));
     const cpus = settings.pinning?.server;
-    const side = async (key: HttpSide['key'], dir: string): Promise<HttpSide> => {
+    const side = async (key: HttpSide['key'], dir: string, root?: string): Promise<HttpSide> => {
       const server = await startSluice({
-        label: `batching ${key === 'batched' ? 'on' : 'off'}`,
+        label: key === 'baseline' ? key : `batching ${key === 'batched' ? 'on' : 'off'}`,
         modelsDir: dir,
         env: settings.env,
+        ...(root === undefined ? {} : { root }),
         ...(cpus === undefined ? {} : { cpus }),
       });
       servers.push(server);
@@ -141,7 +147,12 @@ async function runBatching(settings: Settings): Promise<void> {
       clients.push(client);
       return { key, server, client };
     };
-    const sides = [await side('batched', modelsDir), await side('unbatched', join(scratch, 'unbatched'))] as const;
+    const other = async (): Promise<HttpSide> => {
+      if (settings.baseline !== undefined) return side('baseline', modelsDir, settings.baseline.root);
+      await writeUnbatchedRepository(modelsDir, join(scratch, 'unbatched'));
+      return side('unbatched', join(scratch, 'unbatched'));
+    };
+    const sides = [await side('batched', modelsDir), await other()] as const;
     announce(settings, sides);
     const results: ModelResult[] = [];
     for (const entry of entries) results.push(await runModel(settings, entry, sides));
@@ -191,6 +202,7 @@ function announce(settings: Settings, sides: readonly HttpSide[]): void {
     console.log(
       `- sluice, ${side.key}: pid ${side.server.pid}, ${config}${side.key === 'unbatched' ? ', every model.yaml with max_batch_size 1, max_queue_delay_ms 0' : ''}`,
     );
+  if (settings.baseline !== undefined) console.log(baselineLine(settings.baseline));
   const machine = environmentFacts();
   console.log(
     `- machine: ${machine['cpus']} CPUs (${machine['cpuModel']}), load average ${machine['loadAverage1m']} over the last minute at the start`,
@@ -240,7 +252,7 @@ async function runModel(
 
 interface Search {
   readonly points: Array<ConcurrencyPoint & { readonly side: string }>;
-  readonly users: { readonly batched: number; readonly unbatched: number };
+  readonly users: ModelResult['users'];
 }
 
 /** Each HTTP side at a few concurrencies; the rounds use the best of each (bestConcurrency). */
@@ -252,10 +264,10 @@ async function searchConcurrency(
   progress: ProgressBar,
 ): Promise<Search> {
   const points: Array<ConcurrencyPoint & { readonly side: string }> = [];
-  const best: Record<HttpSide['key'], number> = { batched: 0, unbatched: 0 };
+  const best: Partial<Record<HttpSide['key'], number>> = {};
   for (const side of sides) {
     const tried: ConcurrencyPoint[] = [];
-    for (const users of side.key === 'batched' ? batched : UNBATCHED_USERS) {
+    for (const users of side.key === 'unbatched' ? UNBATCHED_USERS : batched) {
       progress.start(`${target.model} ${side.key}: ${users} users`);
       const row = await runHttpRow(target, side, users, settings.searchPointMs, 0);
       tried.push(concurrencyPoint(row));
@@ -292,7 +304,9 @@ async function runRounds(
     }
     for (const side of sides) {
       progress.start(`${target.model} round ${round} ${side.key}`);
-      record((await runHttpRow(target, side, plan.users[side.key], settings.rowMs, round)).record);
+      const users = plan.users[side.key];
+      if (users === undefined) throw new Error(`no concurrency was chosen for ${side.key}`);
+      record((await runHttpRow(target, side, users, settings.rowMs, round)).record);
     }
   }
   return records;
@@ -312,7 +326,9 @@ function printModel(
     "- ceiling: model execution alone, batches prebuilt; ceiling+pre: each batch preprocessed and stacked with sluice's code inside the measured time",
   );
   console.log(
-    `- sluice: KServe v2, one golden item per request, closed loop; batched at ${result.users.batched} users, unbatched at ${result.users.unbatched} (the best of the search below)\n`,
+    `- sluice: KServe v2, one golden item per request, closed loop; ${Object.entries(result.users)
+      .map(([key, users], index) => `${key} at ${users}${index === 0 ? ' users' : ''}`)
+      .join(', ')} (the best of the search below)\n`,
   );
   console.log(`#### Concurrency search\n\n${searchTable(result.search)}\n`);
   console.log(

@@ -26,6 +26,7 @@ import {
   withGatewayRun,
 } from './lib/gateway-rows.ts';
 import {
+  BASELINE,
   DIRECT,
   FLOOR,
   LAGGED_SEND_MS,
@@ -52,6 +53,7 @@ import {
 } from './lib/peer-gateways.ts';
 import { environmentFacts, writeResults } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
+import { BASELINE_OPTIONS, baselineLine, baselineOf, type Baseline } from './lib/baseline.ts';
 import type { SluiceProcess } from './lib/server-process.ts';
 
 /**
@@ -92,9 +94,14 @@ export const gatewayOverheadScenario: Scenario = {
     'gw-seed': { type: 'string' },
     'overhead-rates': { type: 'string' },
     ...PIN_OPTIONS,
+    ...BASELINE_OPTIONS,
   },
   run: async (context) =>
-    runGatewayOverhead(commonOf(context), ratesOf(context.values, 'overhead-rates', OVERHEAD_RATES)),
+    runGatewayOverhead(
+      commonOf(context),
+      ratesOf(context.values, 'overhead-rates', OVERHEAD_RATES),
+      baselineOf(context.values),
+    ),
 };
 
 interface Servers {
@@ -102,17 +109,27 @@ interface Servers {
   readonly floor: SluiceProcess;
   readonly sluice: SluiceProcess;
   readonly portkey: SluiceProcess | undefined;
+  /** Another checkout's sluice with the same config (`--baseline-root`). */
+  readonly baseline: SluiceProcess | undefined;
 }
 
-async function startServers(common: Common, run: GatewayRun, portkey: PortkeyInstall | undefined): Promise<Servers> {
+async function startServers(
+  common: Common,
+  run: GatewayRun,
+  portkey: PortkeyInstall | undefined,
+  baseline: Baseline | undefined,
+): Promise<Servers> {
   const cpus = common.pinning?.server;
   const sim = run.track(await startSim(common, 'sim', OVERHEAD_SIM_ARGS));
   const floor = run.track(await startPassthrough(FLOOR, sim.origin, cpus));
-  const sluice = run.track(
-    await startGateway(common, run.dir, SLUICE, await writeGatewayConfig(run.dir, 'overhead', [sim], 'p2c_peak_ewma')),
-  );
+  const config = await writeGatewayConfig(run.dir, 'overhead', [sim], 'p2c_peak_ewma');
+  const sluice = run.track(await startGateway(common, run.dir, SLUICE, config));
+  const before =
+    baseline === undefined
+      ? undefined
+      : run.track(await startGateway(common, run.dir, BASELINE, config, baseline.root));
   const peer = portkey === undefined ? undefined : run.track(await startPortkey(portkey, PORTKEY, cpus));
-  return { sim, floor, sluice, portkey: peer };
+  return { sim, floor, sluice, portkey: peer, baseline: before };
 }
 
 /** Direct, floor, sluice, Portkey: the order the sides take their turns in every round. */
@@ -127,6 +144,13 @@ function sidesOf(run: GatewayRun, servers: Servers, request: RequestSource): Sid
     },
     { key: SLUICE, label: 'through sluice', client: run.client(servers.sluice.origin), gateway: servers.sluice },
   ];
+  if (servers.baseline !== undefined)
+    sides.push({
+      key: BASELINE,
+      label: 'through the baseline checkout of sluice',
+      client: run.client(servers.baseline.origin),
+      gateway: servers.baseline,
+    });
   if (servers.portkey !== undefined) {
     const portkeyRequest = withHeaders(request, PROMPTS.length, portkeyHeaders(servers.sim.origin));
     sides.push({
@@ -140,7 +164,11 @@ function sidesOf(run: GatewayRun, servers: Servers, request: RequestSource): Sid
   return sides;
 }
 
-async function runGatewayOverhead(common: Common, rates: readonly number[]): Promise<void> {
+async function runGatewayOverhead(
+  common: Common,
+  rates: readonly number[],
+  baseline: Baseline | undefined,
+): Promise<void> {
   const started = new Date().toISOString();
   const request = chatCompletionRequests(MODEL, OVERHEAD_MAX_TOKENS, PROMPTS);
   const portkey = findPortkey();
@@ -149,13 +177,16 @@ async function runGatewayOverhead(common: Common, rates: readonly number[]): Pro
       `gateway-overhead: Portkey is not installed; run \`${PORTKEY_INSTALL_COMMAND}\` to compare with it. Measuring the other sides only.`,
     );
   await withGatewayRun(common, async (run) => {
-    const servers = await startServers(common, run, portkey);
+    const servers = await startServers(common, run, portkey, baseline);
     const sides = sidesOf(run, servers, request);
     for (const side of sides.slice(1))
       await confirmPassesThrough(side.key, originOf(servers, side.key), (side.request ?? request)(0), servers.sim);
     printHeader(common, servers, portkey);
+    if (baseline !== undefined) console.log(baselineLine(baseline));
     await warmUp(sides, request);
-    const gateways = [servers.floor, servers.sluice, ...(servers.portkey === undefined ? [] : [servers.portkey])];
+    const gateways = [servers.floor, servers.sluice, servers.baseline, servers.portkey].filter(
+      (server): server is SluiceProcess => server !== undefined,
+    );
     const records = await runRows(common, {
       scenario: 'gateway-overhead',
       sides,
@@ -181,6 +212,7 @@ async function runGatewayOverhead(common: Common, rates: readonly number[]): Pro
       maxTokens: OVERHEAD_MAX_TOKENS,
       connections: CONNECTIONS,
       portkey: portkey?.version ?? 'not installed',
+      baseline,
     };
     const path = await writeResults('gateway-overhead', {
       scenario: 'gateway-overhead',
@@ -204,7 +236,9 @@ function printTables(
   console.log(
     `\n### Open loop, Poisson arrivals, ${common.rowMs / 1000} s per row, sides in turns (${keys.join(', ')})\n\n${rowsTable(records)}\n`,
   );
-  console.log(`### Ratios per rate\n\n${ratiosTable(records, rates, keys.includes(PORTKEY))}\n`);
+  console.log(
+    `### Ratios per rate\n\n${ratiosTable(records, rates, { portkey: keys.includes(PORTKEY), baseline: keys.includes(BASELINE) })}\n`,
+  );
   console.log(`### Maximum sustained rate\n\n${maxSustainedTable(records, rates, keys)}\n`);
   console.log(`### Targets (issue 5)\n\n${targetsTable(targets)}\n`);
   const lagged = laggedRows(records).length;
@@ -215,7 +249,13 @@ function printTables(
 }
 
 function originOf(servers: Servers, key: string): string {
-  const server = key === FLOOR ? servers.floor : key === SLUICE ? servers.sluice : servers.portkey;
+  const byKey: Readonly<Record<string, SluiceProcess | undefined>> = {
+    [FLOOR]: servers.floor,
+    [SLUICE]: servers.sluice,
+    [BASELINE]: servers.baseline,
+    [PORTKEY]: servers.portkey,
+  };
+  const server = byKey[key];
   if (server === undefined) throw new Error(`no server for side ${key}`);
   return server.origin;
 }

@@ -7,6 +7,18 @@ import { formatBytes, formatMs, formatPercent, formatRate, markdownTable, type C
 
 export type SideKey = 'on' | 'off';
 
+/** What the tables call the two sides: load control on and off, or this checkout and a baseline (`--baseline-root`). */
+export interface SideNames {
+  readonly column: string;
+  readonly on: string;
+  readonly off: string;
+  /** Who a goodput ratio above 1x favours. */
+  readonly favoured: string;
+}
+
+export const LOAD_CONTROL_NAMES: SideNames = { column: 'load control', on: 'on', off: 'off', favoured: 'load control' };
+export const BASELINE_NAMES: SideNames = { column: 'checkout', on: 'current', off: 'baseline', favoured: 'current' };
+
 export interface OverloadRow {
   readonly side: SideKey;
   readonly label: string;
@@ -64,12 +76,16 @@ function cpuCell(cpu: CpuCores): string {
   return [cpu.server, cpu.client, cpu.other].map((cores) => cores.toFixed(2)).join('/');
 }
 
-export function overloadTable(rows: readonly OverloadRow[], capacity: number): string {
+export function overloadTable(
+  rows: readonly OverloadRow[],
+  capacity: number,
+  names: SideNames = LOAD_CONTROL_NAMES,
+): string {
   const ms = (pick: (summary: RunSummary) => number) => (row: OverloadRow) => formatMs(pick(row.summary));
   const columns: Column<OverloadRow>[] = [
     { header: 'load', cell: (row) => `${row.multiplier}x` },
     { header: 'round', cell: (row) => String(row.round), align: 'right' },
-    { header: 'load control', cell: (row) => row.side },
+    { header: names.column, cell: (row) => names[row.side] },
     { header: 'offered/s', cell: (row) => formatRate(row.summary.offeredRate), align: 'right' },
     { header: 'sent/s', cell: (row) => formatRate(row.summary.sent / row.summary.durationS), align: 'right' },
     { header: '2xx/s', cell: (row) => formatRate(row.summary.okThroughput), align: 'right' },
@@ -115,27 +131,28 @@ interface CheckedRows {
 }
 
 /** Load control on against off at each rate, each figure as on ÷ off within a round, summarised over rounds. */
-export function ratioTable(rows: readonly OverloadRow[]): string {
+export function ratioTable(rows: readonly OverloadRow[], names: SideNames = LOAD_CONTROL_NAMES): string {
   const ratios = (value: (summary: RunSummary) => number) =>
     pairRatios(rows, { a: 'off', b: 'on', group: (row) => row.multiplier, value: (row) => value(row.summary) });
   const goodput = ratios((summary) => summary.goodput);
   const p99 = ratios((summary) => summary.outcomes.ok.p99Ms);
   const p999 = ratios((summary) => summary.outcomes.ok.p999Ms);
+  const quotient = `${names.on} ÷ ${names.off}`;
   const columns: Column<RatioSummary>[] = [
     { header: 'load', cell: (summary) => `${summary.group}x` },
-    { header: 'goodput on ÷ off', cell: (summary) => formatRatio(summary), align: 'right' },
+    { header: `goodput ${quotient}`, cell: (summary) => formatRatio(summary), align: 'right' },
     {
-      header: '2xx p99 on ÷ off',
+      header: `2xx p99 ${quotient}`,
       cell: (summary) => formatRatio(p99.find((each) => each.group === summary.group) ?? summary),
       align: 'right',
     },
     {
-      header: '2xx p99.9 on ÷ off',
+      header: `2xx p99.9 ${quotient}`,
       cell: (summary) => formatRatio(p999.find((each) => each.group === summary.group) ?? summary),
       align: 'right',
     },
   ];
-  return `${markdownTable(columns, goodput)}\n\nmedian of the rounds' ratios (range over rounds); goodput above 1x and latency below 1x favour load control`;
+  return `${markdownTable(columns, goodput)}\n\nmedian of the rounds' ratios (range over rounds); goodput above 1x and latency below 1x favour ${names.favoured}`;
 }
 
 export function overloadChecks(rows: readonly OverloadRow[], capacity: number, sloMs: number): CheckResult[] {
@@ -212,12 +229,12 @@ function clientLagNote(row: OverloadRow | undefined): string {
     : 'a server was still busy with an earlier backlog (or its stats were unreadable) when the row started';
 }
 
-export function checksTable(checks: readonly CheckResult[]): string {
+export function checksTable(checks: readonly CheckResult[], names: SideNames = LOAD_CONTROL_NAMES): string {
   const columns: Column<CheckResult>[] = [
     { header: 'check', cell: (check) => check.name },
     { header: 'target', cell: (check) => check.target },
-    { header: 'load control on', cell: (check) => check.measured.on },
-    { header: 'off', cell: (check) => check.measured.off },
+    { header: `${names.column} ${names.on}`, cell: (check) => check.measured.on },
+    { header: names.off, cell: (check) => check.measured.off },
     { header: 'result', cell: (check) => check.verdict },
     { header: 'note', cell: (check) => check.note },
   ];

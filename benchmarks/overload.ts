@@ -34,10 +34,13 @@ import {
   overloadTable,
   checksTable,
   ratioTable,
+  BASELINE_NAMES,
+  LOAD_CONTROL_NAMES,
   type OverloadRow,
   type SideKey,
 } from './overload-report.ts';
 import { bestPoint, IDLE_TIMEOUT_MS, LIVENESS, measureCapacity } from './lib/capacity.ts';
+import { BASELINE_OPTIONS, baselineLine, baselineOf, type Baseline } from './lib/baseline.ts';
 
 const MODEL = 'triage-large';
 const MULTIPLIERS = [0.5, 0.8, 1, 2, 3, 4] as const;
@@ -58,6 +61,8 @@ interface Side {
   readonly key: SideKey;
   readonly label: string;
   readonly env: Readonly<Record<string, string>>;
+  /** The checkout whose server this side runs; `serverRoot` by default. */
+  readonly root?: string;
 }
 
 interface Settings {
@@ -71,6 +76,8 @@ interface Settings {
   readonly requestTimeoutMs: number;
   readonly connections: number;
   readonly serverRoot: string;
+  /** With `--baseline-root`: this checkout against that one, both load control on, instead of on against off. */
+  readonly baseline: Baseline | undefined;
   readonly sides: readonly [Side, Side];
   /** Servers on these CPUs, the generator on the others: neither starves the other. */
   readonly pinning: CpuPinning | undefined;
@@ -96,6 +103,7 @@ export const overloadScenario: Scenario = {
     'server-cpus': { type: 'string' },
     'client-cpus': { type: 'string' },
     'no-pin': { type: 'boolean' },
+    ...BASELINE_OPTIONS,
   },
   run: async (context) => runOverload(settingsOf(context)),
 };
@@ -105,6 +113,8 @@ function settingsOf({ quick, values }: ScenarioContext): Settings {
     const pairs = listOption(values, name) ?? fallback;
     return parseEnvPairs(pairs.filter((pair) => pair !== 'default'));
   };
+  const serverRoot = stringOption(values, 'server-root') ?? REPOSITORY_ROOT;
+  const baseline = baselineOf(values, serverRoot);
   return {
     quick,
     rowMs: numberOption(values, 'duration-s', quick ? 4 : 10) * 1000,
@@ -114,16 +124,31 @@ function settingsOf({ quick, values }: ScenarioContext): Settings {
     seed: numberOption(values, 'seed', 1),
     requestTimeoutMs: 30_000,
     connections: numberOption(values, 'connections', DEFAULT_CONNECTIONS),
-    serverRoot: stringOption(values, 'server-root') ?? REPOSITORY_ROOT,
+    serverRoot,
+    baseline,
     pinning:
       values['no-pin'] === true
         ? undefined
         : defaultPinning(stringOption(values, 'server-cpus'), stringOption(values, 'client-cpus')),
-    sides: [
-      { key: 'on', label: 'load control on', env: envOf('on-env', []) },
-      { key: 'off', label: 'load control off', env: envOf('off-env', DEFAULT_OFF_ENV) },
-    ],
+    sides: sidesOf(baseline, envOf('on-env', []), envOf('off-env', DEFAULT_OFF_ENV)),
   };
+}
+
+/** Load control on and off; with a baseline, this checkout and the baseline, both with the on side's config. */
+export function sidesOf(
+  baseline: Baseline | undefined,
+  onEnv: Readonly<Record<string, string>>,
+  offEnv: Readonly<Record<string, string>>,
+): readonly [Side, Side] {
+  if (baseline === undefined)
+    return [
+      { key: 'on', label: 'load control on', env: onEnv },
+      { key: 'off', label: 'load control off', env: offEnv },
+    ];
+  return [
+    { key: 'on', label: baseline.currentLabel, env: onEnv },
+    { key: 'off', label: baseline.label, env: onEnv, root: baseline.root },
+  ];
 }
 
 async function runOverload(settings: Settings): Promise<void> {
@@ -139,7 +164,7 @@ async function runOverload(settings: Settings): Promise<void> {
         label: side.label,
         modelsDir,
         env: side.env,
-        root: settings.serverRoot,
+        root: side.root ?? settings.serverRoot,
         ...(cpus === undefined ? {} : { cpus }),
       });
       sides.push({
@@ -153,6 +178,7 @@ async function runOverload(settings: Settings): Promise<void> {
       });
     }
     const [on, off] = sides as [RunningSide, RunningSide];
+    const names = settings.baseline === undefined ? LOAD_CONTROL_NAMES : BASELINE_NAMES;
     announce(settings, on, off);
     // Warm-up, not measured: JIT on both sides of the wire, first connections, first batches.
     for (const side of sides)
@@ -187,12 +213,12 @@ async function runOverload(settings: Settings): Promise<void> {
       ),
     }));
     console.log(
-      `\n### Open loop, Poisson arrivals, ${settings.rowMs / 1000} s per row, goodput SLO ${settings.sloMs} ms\n\n${overloadTable(rows, capacity)}\n`,
+      `\n### Open loop, Poisson arrivals, ${settings.rowMs / 1000} s per row, goodput SLO ${settings.sloMs} ms\n\n${overloadTable(rows, capacity, names)}\n`,
     );
-    console.log(`### On ÷ off, round by round\n\n${ratioTable(rows)}\n`);
+    console.log(`### ${names.on} ÷ ${names.off}, round by round\n\n${ratioTable(rows, names)}\n`);
     for (const { round, checks: roundChecks } of checks)
       console.log(
-        `### Targets, round ${round} (load control on; off shown for contrast)\n\n${checksTable(roundChecks)}\n`,
+        `### Targets, round ${round} (${names.column} ${names.on}; ${names.off} shown for contrast)\n\n${checksTable(roundChecks, names)}\n`,
       );
     const environment = environmentFacts(settings.serverRoot);
     const path = await writeResults('overload', {
@@ -231,7 +257,8 @@ function announce(settings: Settings, on: RunningSide, off: RunningSide): void {
       ? '- CPUs: not pinned (servers and generator share every core)'
       : `- CPUs: servers on ${settings.pinning.server}, load generator on ${settings.pinning.client} (taskset)`,
   );
-  if (envText(on.env) === envText(off.env))
+  if (settings.baseline !== undefined) console.log(baselineLine(settings.baseline));
+  else if (envText(on.env) === envText(off.env))
     console.log(
       '- WARNING: both sides run the same configuration; this run compares nothing, it only exercises the harness',
     );

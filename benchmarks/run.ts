@@ -11,6 +11,7 @@ import { overloadScenario } from './overload.ts';
 import { manyUsersScenario } from './many-users.ts';
 import { batchingScenario } from './batching.ts';
 import { tenantFloodScenario } from './tenant-flood.ts';
+import { pipelineSlotsScenario } from './pipeline-slots.ts';
 
 /** Every scenario, by name; a new one is one more entry here. */
 const SCENARIOS: readonly Scenario[] = [
@@ -20,6 +21,7 @@ const SCENARIOS: readonly Scenario[] = [
   slowReplicaScenario,
   manyUsersScenario,
   batchingScenario,
+  pipelineSlotsScenario,
 ];
 
 function usage(): string {

@@ -14,10 +14,12 @@ import { formatMs, formatPercent, formatRate, markdownTable, type Column } from 
 /**
  * `ceiling`: ONNX Runtime alone on prebuilt full batches; `ceiling+pre`: the same with each
  * batch preprocessed and stacked from its items inside the measured time; `batched` and
- * `unbatched`: sluice over HTTP, one item per request, dynamic batching on and off.
+ * `unbatched`: sluice over HTTP, one item per request, dynamic batching on and off;
+ * `baseline`: another checkout's sluice batched like `batched` (`--baseline-root`), in
+ * unbatched's place.
  */
-export type SideKey = 'ceiling' | 'ceiling+pre' | 'batched' | 'unbatched';
-export const SIDES: readonly SideKey[] = ['ceiling', 'ceiling+pre', 'batched', 'unbatched'];
+export type SideKey = 'ceiling' | 'ceiling+pre' | 'batched' | 'unbatched' | 'baseline';
+export const SIDES: readonly SideKey[] = ['ceiling', 'ceiling+pre', 'batched', 'unbatched', 'baseline'];
 
 export interface BatchingRecord extends Measured {
   readonly model: string;
@@ -87,6 +89,9 @@ export interface ModelRatios {
    */
   readonly vsCeilingPerCpu: RatioSummary | undefined;
   readonly vsUnbatchedPerCpu: RatioSummary | undefined;
+  /** This checkout's batched sluice over a baseline checkout's (`--baseline-root`); undefined without one. */
+  readonly vsBaseline: RatioSummary | undefined;
+  readonly vsBaselinePerCpu: RatioSummary | undefined;
 }
 
 /** Batched sluice over each other side, round by round, for one model's records. */
@@ -102,6 +107,8 @@ export function modelRatios(records: readonly BatchingRecord[]): ModelRatios {
     vsUnbatched: ratio('unbatched'),
     vsCeilingPerCpu: ratio('ceiling', perCpu),
     vsUnbatchedPerCpu: ratio('unbatched', perCpu),
+    vsBaseline: ratio('baseline'),
+    vsBaselinePerCpu: ratio('baseline', perCpu),
   };
 }
 
@@ -185,12 +192,17 @@ interface RatioRow {
 }
 
 export function ratiosTable(ratios: ModelRatios, rounds: number): string {
+  // The other sluice side: the unbatched server, or a baseline checkout's batched one in its place.
+  const [other, vsOther, vsOtherPerCpu] =
+    ratios.vsBaseline === undefined
+      ? ['unbatched', ratios.vsUnbatched, ratios.vsUnbatchedPerCpu]
+      : ['baseline', ratios.vsBaseline, ratios.vsBaselinePerCpu];
   const rows: RatioRow[] = [
     { name: 'batched / ceiling', summary: ratios.vsCeiling, asPercent: true },
     { name: 'batched / ceiling+pre', summary: ratios.vsCeilingWithPreprocessing, asPercent: true },
-    { name: 'batched / unbatched', summary: ratios.vsUnbatched, asPercent: false },
+    { name: `batched / ${other}`, summary: vsOther, asPercent: false },
     { name: 'batched / ceiling, per CPU-second', summary: ratios.vsCeilingPerCpu, asPercent: true },
-    { name: 'batched / unbatched, per CPU-second', summary: ratios.vsUnbatchedPerCpu, asPercent: false },
+    { name: `batched / ${other}, per CPU-second`, summary: vsOtherPerCpu, asPercent: false },
   ];
   const value = (row: RatioRow, ratio: number | undefined) =>
     ratio === undefined ? 'n/a' : row.asPercent ? formatPercent(ratio) : `${ratio.toFixed(2)}x`;

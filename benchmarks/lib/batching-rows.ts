@@ -19,7 +19,7 @@ const SLO_MS = 1_000;
 
 /** A sluice server with its load client. */
 export interface HttpSide {
-  readonly key: 'batched' | 'unbatched';
+  readonly key: 'batched' | 'unbatched' | 'baseline';
   readonly server: SluiceProcess;
   readonly client: LoadClient;
 }
@@ -66,7 +66,7 @@ export async function runHttpRow(
   const batches = batchDelta(
     before,
     await readBatchCounts(side.server.origin, target.model),
-    side.key === 'batched' ? target.maxBatchSize : 1,
+    side.key === 'unbatched' ? 1 : target.maxBatchSize,
   );
   const ok = summary.outcomes.ok;
   const record: BatchingRecord = {

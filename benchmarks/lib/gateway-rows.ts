@@ -136,9 +136,22 @@ export async function writeGatewayConfig(
   return path;
 }
 
-export async function startGateway(common: Common, dir: string, label: string, config: string): Promise<SluiceProcess> {
+/** Sluice with `config` on the server CPUs; from another checkout when `root` is given. */
+export async function startGateway(
+  common: Common,
+  dir: string,
+  label: string,
+  config: string,
+  root?: string,
+): Promise<SluiceProcess> {
   const cpus = common.pinning?.server;
-  return startSluice({ label, modelsDir: dir, config, ...(cpus === undefined ? {} : { cpus }) });
+  return startSluice({
+    label,
+    modelsDir: dir,
+    config,
+    ...(root === undefined ? {} : { root }),
+    ...(cpus === undefined ? {} : { cpus }),
+  });
 }
 
 export async function startSim(common: Common, label: string, args: readonly string[]): Promise<SluiceProcess> {

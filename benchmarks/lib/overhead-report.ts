@@ -10,6 +10,8 @@ export const DIRECT = 'direct';
 export const FLOOR = 'floor';
 export const SLUICE = 'sluice';
 export const PORTKEY = 'portkey';
+/** Another checkout's sluice (`--baseline-root`), set up like `sluice`. */
+export const BASELINE = 'baseline';
 
 /** What the judgement reads of a row: a structural subset of gateway-rows' RunRecord. */
 export interface OverheadRecord {
@@ -176,6 +178,9 @@ export interface RateRatios {
   readonly sluiceOverFloorAbsoluteP99: RatioSummary | undefined;
   readonly portkeyOverSluiceP50: RatioSummary | undefined;
   readonly portkeyOverSluiceP99: RatioSummary | undefined;
+  /** This checkout's sluice over a baseline checkout's; undefined without one. */
+  readonly sluiceOverBaselineP50: RatioSummary | undefined;
+  readonly sluiceOverBaselineP99: RatioSummary | undefined;
 }
 
 function ratioAt(
@@ -201,6 +206,8 @@ export function rateRatios(added: readonly AddedRecord[], rates: readonly number
     sluiceOverFloorAbsoluteP99: ratioAt(added, FLOOR, SLUICE, (record) => record.p99Ms, rate),
     portkeyOverSluiceP50: ratioAt(added, SLUICE, PORTKEY, p50, rate),
     portkeyOverSluiceP99: ratioAt(added, SLUICE, PORTKEY, p99, rate),
+    sluiceOverBaselineP50: ratioAt(added, BASELINE, SLUICE, p50, rate),
+    sluiceOverBaselineP99: ratioAt(added, BASELINE, SLUICE, p99, rate),
   }));
 }
 

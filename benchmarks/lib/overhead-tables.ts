@@ -61,27 +61,50 @@ export function rowsTable(records: readonly RunRecord[]): string {
   ].join('\n');
 }
 
-export function ratiosTable(records: readonly RunRecord[], rates: readonly number[], withPortkey: boolean): string {
+const ratioText = (summary: RatioSummary | undefined) => (summary === undefined ? 'n/a' : formatRatio(summary));
+
+/** Columns `<name>, added p50` and `<name>, added p99` (e.g. `Portkey / sluice`). */
+function addedColumns(
+  name: string,
+  p50: (row: RateRatios) => RatioSummary | undefined,
+  p99: (row: RateRatios) => RatioSummary | undefined,
+): Column<RateRatios>[] {
+  return [
+    { header: `${name}, added p50`, cell: (row) => ratioText(p50(row)), align: 'right' },
+    { header: `${name}, added p99`, cell: (row) => ratioText(p99(row)), align: 'right' },
+  ];
+}
+
+/** The sides measured besides direct, floor and sluice. */
+export interface OtherSides {
+  readonly portkey: boolean;
+  /** Another checkout's sluice (`--baseline-root`). */
+  readonly baseline: boolean;
+}
+
+export function ratiosTable(records: readonly RunRecord[], rates: readonly number[], others: OtherSides): string {
   const rows = rateRatios(addedOverDirect(records), rates);
-  const ratio = (summary: RatioSummary | undefined) => (summary === undefined ? 'n/a' : formatRatio(summary));
   const columns: Column<RateRatios>[] = [
     { header: 'offered/s', cell: (row) => String(row.rate), align: 'right' },
-    { header: 'sluice / floor, added p50', cell: (row) => ratio(row.sluiceOverFloorP50), align: 'right' },
-    { header: 'sluice / floor, added p99', cell: (row) => ratio(row.sluiceOverFloorP99), align: 'right' },
-    { header: 'sluice / floor, p99', cell: (row) => ratio(row.sluiceOverFloorAbsoluteP99), align: 'right' },
-    ...(withPortkey
-      ? [
-          {
-            header: 'Portkey / sluice, added p50',
-            cell: (row: RateRatios) => ratio(row.portkeyOverSluiceP50),
-            align: 'right' as const,
-          },
-          {
-            header: 'Portkey / sluice, added p99',
-            cell: (row: RateRatios) => ratio(row.portkeyOverSluiceP99),
-            align: 'right' as const,
-          },
-        ]
+    ...addedColumns(
+      'sluice / floor',
+      (row) => row.sluiceOverFloorP50,
+      (row) => row.sluiceOverFloorP99,
+    ),
+    { header: 'sluice / floor, p99', cell: (row) => ratioText(row.sluiceOverFloorAbsoluteP99), align: 'right' },
+    ...(others.portkey
+      ? addedColumns(
+          'Portkey / sluice',
+          (row) => row.portkeyOverSluiceP50,
+          (row) => row.portkeyOverSluiceP99,
+        )
+      : []),
+    ...(others.baseline
+      ? addedColumns(
+          'sluice / baseline',
+          (row) => row.sluiceOverBaselineP50,
+          (row) => row.sluiceOverBaselineP99,
+        )
       : []),
   ];
   return [

@@ -72,9 +72,13 @@ export function environmentFacts(root = REPOSITORY_ROOT): Record<string, string 
 }
 
 /** `HEAD`'s short hash, `-dirty` when the work tree differs from it (read-only git calls). */
-function gitRevision(root: string): string {
+export function gitRevision(root: string): string {
   try {
-    const hash = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const hash = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     const dirty =
       execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).trim() !==
       '';
