@@ -2,11 +2,31 @@
  * Open Inference Protocol tensors ⇄ protocol-neutral items.
  * A request input has shape [N, ...per-item shape]; it becomes N items, each holding
  * that input's slice. Outputs go the other way: one row per item, stacked on axis 0.
+ *
+ * A tensor field (a numeric or boolean datatype with a per-item rank of at least 1) skips
+ * JS values altogether: its data lands in one typed array (a view of a binary body, or
+ * one pass over the JSON `data`), and each item holds a RowTensor viewing its slice,
+ * which the `none` preprocessor hands on as it is. Scalar and BYTES fields hold JS values,
+ * which the text and tabular preprocessors read.
  */
 import { SluiceError } from '../core/errors.ts';
-import { elementCount, nestArray, type Row, type TensorDType, type V2Datatype } from '../core/tensors.ts';
+import {
+  allocate,
+  elementCount,
+  nestArray,
+  type Row,
+  type RowTensor,
+  type TensorData,
+  type TensorDType,
+  type V2Datatype,
+} from '../core/tensors.ts';
 import type { ModelDescription, OutputTensor, RequestField } from '../pipeline/model-description.ts';
 import type { Item } from '../pipeline/request.ts';
+import type { DecodedTensor, EncodableTensor } from './v2-binary.ts';
+import type { FixedTensorData } from './v2-binary-datatypes.ts';
+import { fillTypedFromJson, checkTypedElements } from './v2-typed-data.ts';
+
+export type { DecodedTensor };
 
 export interface V2InputTensor {
   name: string;
@@ -22,8 +42,21 @@ export interface V2OutputTensor {
   data: Array<number | boolean | string>;
 }
 
-export function v2InputsToItems(inputs: readonly V2InputTensor[], spec: ModelDescription): Item[] {
-  const declared = new Map(spec.inputs.map((input) => [input.name, input]));
+/** A JSON request input as `v2TensorsToItems` takes it. */
+export function jsonTensor(input: V2InputTensor): DecodedTensor {
+  return { binary: false, name: input.name, datatype: input.datatype, shape: input.shape, data: input.data };
+}
+
+export function v2InputsToItems(inputs: readonly V2InputTensor[], model: ModelDescription): Item[] {
+  return v2TensorsToItems(inputs.map(jsonTensor), model);
+}
+
+/**
+ * A request's input tensors, however they came (JSON `data`, binary tensor data, gRPC
+ * contents), as one item per batch row. Throws a SluiceError naming the input.
+ */
+export function v2TensorsToItems(inputs: readonly DecodedTensor[], model: ModelDescription): Item[] {
+  const declared = new Map(model.inputs.map((input) => [input.name, input]));
   const seen = new Set<string>();
   let itemCount: number | undefined;
   const columns: Array<{ name: string; values: unknown[] }> = [];
@@ -32,7 +65,7 @@ export function v2InputsToItems(inputs: readonly V2InputTensor[], spec: ModelDes
     if (field === undefined) {
       throw new SluiceError(
         'ERR_TENSOR_UNKNOWN_INPUT',
-        `inputs[${index}]: model "${spec.name}" has no input "${input.name}" (inputs: ${[...declared.keys()].join(', ')})`,
+        `inputs[${index}]: model "${model.name}" has no input "${input.name}" (inputs: ${[...declared.keys()].join(', ')})`,
         { field: input.name },
       );
     }
@@ -55,12 +88,22 @@ export function v2InputsToItems(inputs: readonly V2InputTensor[], spec: ModelDes
   for (const name of declared.keys()) {
     if (!seen.has(name)) throw new SluiceError('ERR_TENSOR_MISSING_INPUT', `missing input "${name}"`, { field: name });
   }
-  return Array.from({ length: itemCount ?? 0 }, (_, item) =>
-    Object.fromEntries(columns.map((column) => [column.name, column.values[item]])),
-  );
+  return Array.from({ length: itemCount ?? 0 }, (_, item) => {
+    const entries: Record<string, unknown> = {};
+    for (const column of columns) entries[column.name] = column.values[item];
+    return entries;
+  });
 }
 
-function splitItems(input: V2InputTensor, field: RequestField): unknown[] {
+const DTYPE_OF: Partial<Record<V2Datatype, TensorDType>> = {
+  FP32: 'float32',
+  FP64: 'float64',
+  INT32: 'int32',
+  INT64: 'int64',
+  BOOL: 'bool',
+};
+
+function splitItems(input: DecodedTensor, field: RequestField): unknown[] {
   const where = `input "${input.name}"`;
   if (input.datatype !== field.datatype) {
     throw new SluiceError(
@@ -70,6 +113,38 @@ function splitItems(input: V2InputTensor, field: RequestField): unknown[] {
     );
   }
   const itemShape = normaliseShape(input, field);
+  const dtype = DTYPE_OF[field.datatype];
+  if (dtype !== undefined && itemShape.length > 0) return tensorItems(input, field.datatype, dtype, itemShape);
+  const flat = input.binary ? binaryElements(input, field.datatype) : jsonElements(input, field.datatype);
+  const perItem = elementCount(itemShape);
+  const batch = input.shape[0] ?? 0;
+  return Array.from({ length: batch }, (_, item) =>
+    nestArray(flat.slice(item * perItem, (item + 1) * perItem), itemShape),
+  );
+}
+
+/** Each item's slice of one typed array, shaped: no JS value per element. */
+function tensorItems(input: DecodedTensor, datatype: V2Datatype, dtype: TensorDType, dims: number[]): RowTensor[] {
+  let data: TensorData;
+  if (input.binary) {
+    data = input.data as FixedTensorData as TensorData;
+    checkTypedElements(data, datatype, `input "${input.name}"`, input.name);
+  } else {
+    const expected = elementCount(input.shape);
+    data = fillTypedFromJson(input.data, dtype, expected) ?? typedFrom(jsonElements(input, datatype), dtype);
+  }
+  const perItem = elementCount(dims);
+  const batch = input.shape[0] ?? 0;
+  return Array.from({ length: batch }, (_, item) => ({
+    dtype,
+    data: data.subarray(item * perItem, (item + 1) * perItem),
+    dims,
+  }));
+}
+
+/** The JSON data's elements, flattened, counted against the shape and each checked. */
+function jsonElements(input: DecodedTensor, datatype: V2Datatype): unknown[] {
+  const where = `input "${input.name}"`;
   const flat = Array.isArray(input.data) ? (input.data as unknown[]).flat(Infinity) : [input.data];
   const expected = elementCount(input.shape);
   if (flat.length !== expected) {
@@ -79,16 +154,31 @@ function splitItems(input: V2InputTensor, field: RequestField): unknown[] {
       { field: input.name },
     );
   }
-  flat.forEach((element, index) => checkElement(element, field.datatype, `${where} data[${index}]`, input.name));
-  const perItem = elementCount(itemShape);
-  const batch = input.shape[0] ?? 0;
-  return Array.from({ length: batch }, (_, item) =>
-    nestArray(flat.slice(item * perItem, (item + 1) * perItem), itemShape),
-  );
+  flat.forEach((element, index) => checkElement(element, datatype, `${where} data[${index}]`, input.name));
+  return flat;
+}
+
+/** A binary tensor's elements as the JS values its JSON form would carry (scalar and BYTES fields). */
+function binaryElements(input: DecodedTensor, datatype: V2Datatype): unknown[] {
+  const data = input.data;
+  if (!ArrayBuffer.isView(data)) {
+    const elements = data as readonly (string | Buffer)[];
+    return elements.map((element) => (typeof element === 'string' ? element : element.toString('utf8')));
+  }
+  checkTypedElements(data as TensorData, datatype, `input "${input.name}"`, input.name);
+  if (datatype === 'BOOL') return Array.from(data as Uint8Array, (value) => value !== 0);
+  if (data instanceof BigInt64Array) return Array.from(data, Number);
+  return Array.from(data as Exclude<TensorData, BigInt64Array>);
+}
+
+function typedFrom(flat: readonly unknown[], dtype: TensorDType): TensorData {
+  const filled = fillTypedFromJson(flat, dtype, flat.length);
+  if (filled === undefined) throw new Error('checked elements did not fill a typed array');
+  return filled;
 }
 
 /** The per-item shape of a request input; a scalar field also accepts [N, 1]. */
-function normaliseShape(input: V2InputTensor, field: RequestField): number[] {
+function normaliseShape(input: DecodedTensor, field: RequestField): number[] {
   const shape = input.shape;
   const where = `input "${input.name}"`;
   if (!Array.isArray(shape) || shape.some((dim) => !Number.isInteger(dim) || dim < 0)) {
@@ -137,6 +227,35 @@ const DATATYPE_OF: Record<TensorDType, V2Datatype> = {
 
 export function v2Datatype(dtype: TensorDType): V2Datatype {
   return DATATYPE_OF[dtype];
+}
+
+/** Stacks each item's output row into one typed tensor per requested output (the binary form). */
+export function rowsToV2Tensors(rows: readonly Row[], outputs: readonly OutputTensor[]): EncodableTensor[] {
+  return outputs.map((spec) => {
+    let itemDims: readonly number[] = [];
+    const parts = rows.map((row) => {
+      const tensor = row[spec.name];
+      if (tensor === undefined) throw new Error(`output "${spec.name}" missing from a result row`);
+      itemDims = tensor.dims;
+      return tensor.data;
+    });
+    const data = parts.length === 1 && parts[0] !== undefined ? parts[0] : concatenate(spec.dtype, parts);
+    return { name: spec.name, datatype: v2Datatype(spec.dtype), shape: [rows.length, ...itemDims], data };
+  });
+}
+
+function concatenate(dtype: TensorDType, parts: readonly TensorData[]): TensorData {
+  const out = allocate(
+    dtype,
+    parts.reduce((sum, part) => sum + part.length, 0),
+  );
+  let offset = 0;
+  for (const part of parts) {
+    if (out instanceof BigInt64Array) out.set(part as BigInt64Array, offset);
+    else out.set(part as Exclude<TensorData, BigInt64Array>, offset);
+    offset += part.length;
+  }
+  return out;
 }
 
 /** Stacks each item's output row into one tensor per requested output. */

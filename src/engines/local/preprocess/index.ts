@@ -5,7 +5,14 @@
  */
 import { SluiceError } from '../../../core/errors.ts';
 import type { ModelSpec, RequestInputSpec, TensorSpec } from '../models/model-spec.ts';
-import { allocate, elementCount, type Row, type RowTensor, type TensorDType } from '../../../core/tensors.ts';
+import {
+  allocate,
+  elementCount,
+  type Row,
+  type RowTensor,
+  type TensorData,
+  type TensorDType,
+} from '../../../core/tensors.ts';
 import { tabularRow } from './tabular.ts';
 import { textHashRow } from './text-hash.ts';
 
@@ -26,7 +33,21 @@ export function makePreprocessor(spec: ModelSpec): Preprocessor {
   }
 }
 
-/** Request inputs are the graph's inputs: reshape each item's nested array into a row tensor. */
+/**
+ * A field value that is already a tensor: a protocol that decoded typed data (KServe v2
+ * tensors, JSON or binary) hands each item its slice as a RowTensor. JSON alone never
+ * yields a typed array, so a value sent as an object cannot pass for one.
+ */
+export function isRowTensor(value: unknown): value is RowTensor {
+  if (typeof value !== 'object' || value === null) return false;
+  const { data, dims, dtype } = value as Partial<RowTensor>;
+  return ArrayBuffer.isView(data) && Array.isArray(dims) && typeof dtype === 'string';
+}
+
+/**
+ * Request inputs are the graph's inputs: a row tensor of the right dtype and shape passes
+ * through as it is; another dtype is converted; a nested array is reshaped into one.
+ */
 function passThroughPreprocessor(spec: ModelSpec): Preprocessor {
   const pairs = spec.inputs.map((input) => {
     const tensor = spec.tensors.inputs.find((candidate) => candidate.name === input.name);
@@ -42,7 +63,8 @@ function passThroughPreprocessor(spec: ModelSpec): Preprocessor {
 }
 
 function toRowTensor(value: unknown, input: RequestInputSpec, tensor: TensorSpec): RowTensor {
-  const dims = shapeOf(value);
+  const typed = isRowTensor(value);
+  const dims: readonly number[] = typed ? value.dims : shapeOf(value);
   const expected = tensor.shape.slice(1);
   const fits = dims.length === expected.length && expected.every((dim, axis) => dim === -1 || dim === dims[axis]);
   if (!fits) {
@@ -52,10 +74,26 @@ function toRowTensor(value: unknown, input: RequestInputSpec, tensor: TensorSpec
       { field: input.name },
     );
   }
+  if (typed) return value.dtype === tensor.dtype ? value : converted(value, tensor, input.name);
   const flat = dims.length === 0 ? [value] : (value as unknown[]).flat(dims.length);
   const data = allocate(tensor.dtype, elementCount(dims));
   flat.forEach((element, index) => writeElement(data, index, element, tensor.dtype, input.name));
   return { dtype: tensor.dtype, data, dims };
+}
+
+/**
+ * A request field's elements in the graph tensor's dtype (an FP32 field feeding a float64
+ * input, say), under the rules the same elements sent as JSON values would meet.
+ */
+function converted(value: RowTensor, tensor: TensorSpec, field: string): RowTensor {
+  const data = allocate(tensor.dtype, value.data.length);
+  const source: TensorData = value.data;
+  for (let index = 0; index < source.length; index++) {
+    const element = source[index] ?? 0;
+    const asJson = value.dtype === 'bool' ? element !== 0 : Number(element);
+    writeElement(data, index, asJson, tensor.dtype, field);
+  }
+  return { dtype: tensor.dtype, data, dims: value.dims };
 }
 
 function shapeOf(value: unknown): number[] {
