@@ -65,6 +65,8 @@ interface Settings {
   readonly searchPointMs: number;
   readonly rounds: number;
   readonly models: readonly string[];
+  /** `--batching-users`: the batched sides' only concurrency, instead of a search over multiples of max_batch_size. */
+  readonly users: number | undefined;
   /** `SLUICE_*` overrides for both sluice servers (`--batching-env`); none by default. */
   readonly env: Readonly<Record<string, string>>;
   readonly pinning: CpuPinning | undefined;
@@ -80,6 +82,7 @@ export const batchingScenario: Scenario = {
     'batching-rounds': { type: 'string' },
     'batching-duration-s': { type: 'string' },
     'batching-env': { type: 'string', multiple: true },
+    'batching-users': { type: 'string' },
     'server-cpus': { type: 'string' },
     'client-cpus': { type: 'string' },
     'no-pin': { type: 'boolean' },
@@ -101,6 +104,7 @@ function settingsOf({ quick, values }: ScenarioContext): Settings {
     searchPointMs: quick ? 1_000 : 3_000,
     rounds,
     models,
+    users: stringOption(values, 'batching-users') === undefined ? undefined : numberOption(values, 'batching-users', 1),
     env: parseEnvPairs(listOption(values, 'batching-env') ?? []),
     pinning:
       values['no-pin'] === true
@@ -141,7 +145,7 @@ async function runBatching(settings: Settings): Promise<void> {
       });
       servers.push(server);
       const client = new LoadClient(server.origin, {
-        connections: maxUsers(entries),
+        connections: maxUsers(settings, entries),
         requestTimeoutMs: REQUEST_TIMEOUT_MS,
       });
       clients.push(client);
@@ -184,12 +188,13 @@ function entryOf(modelsDir: string, model: string): ModelVersionEntry {
   return newest;
 }
 
-function batchedUsers(entry: ModelVersionEntry): number[] {
+function batchedUsers(settings: Settings, entry: ModelVersionEntry): number[] {
+  if (settings.users !== undefined) return [settings.users];
   return BATCHED_USERS_PER_BATCH.map((multiple) => multiple * entry.spec.batching.max_batch_size);
 }
 
-function maxUsers(entries: readonly ModelVersionEntry[]): number {
-  return Math.max(...UNBATCHED_USERS, ...entries.flatMap(batchedUsers));
+function maxUsers(settings: Settings, entries: readonly ModelVersionEntry[]): number {
+  return Math.max(...UNBATCHED_USERS, ...entries.flatMap((entry) => batchedUsers(settings, entry)));
 }
 
 function announce(settings: Settings, sides: readonly HttpSide[]): void {
@@ -231,13 +236,13 @@ async function runModel(
     servers: sides.map((side) => side.server),
   };
   const ceiling = await startCeiling({ versionDir: entry.dir, cpus: settings.pinning?.server, env: settings.env });
-  const searchCount = batchedUsers(entry).length + UNBATCHED_USERS.length;
+  const searchCount = batchedUsers(settings, entry).length + UNBATCHED_USERS.length;
   const progress = new ProgressBar(`batching ${spec.name}`, searchCount + settings.rounds * 4, settings.rowMs);
   let result: Omit<ModelResult, 'ratios' | 'targets'>;
   try {
     // Not measured: JIT on both sides of the wire, first connections, first batches.
     for (const side of sides) await runHttpRow(target, side, spec.batching.max_batch_size * 2, WARMUP_MS, 0);
-    const search = await searchConcurrency(settings, target, sides, batchedUsers(entry), progress);
+    const search = await searchConcurrency(settings, target, sides, batchedUsers(settings, entry), progress);
     const records = await runRounds(settings, target, sides, { ceiling, users: search.users }, progress);
     result = { model: spec.name, ceiling: ceiling.ready, search: search.points, users: search.users, records };
   } finally {

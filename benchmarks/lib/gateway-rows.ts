@@ -3,9 +3,10 @@
  * options, starting simulators and sluice pinned to the server CPUs, and running the
  * rows of two sides alternately (A B A B) with the same arrival schedule.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureBenchModels } from './bench-models.ts';
 import { defaultPinning, pinThisProcess, type CpuPinning } from './cpu-pinning.ts';
 import { LoadClient, type RequestSource } from './http-target.ts';
 import type { RunSummary } from './latency-recorder.ts';
@@ -104,9 +105,18 @@ export interface RunRecord {
 // ---------------------------------------------------------------------------------------
 // Servers
 
-/** A temporary directory holding an empty model repository and the sluice config files. */
-function scratchDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'sluice-bench-gateway-'));
+/** The smallest benchmark model (a tabular MLP): what a gateway's model repository holds. */
+const SEED_MODEL = 'noshow-risk';
+
+/**
+ * A temporary directory holding the sluice config files and a model repository with one
+ * tiny local model that no row sends to: since af02f16 `sluice serve` refuses a named
+ * repository that holds no model, even when the config has backends.
+ */
+async function scratchDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-gateway-'));
+  await cp(join(await ensureBenchModels(), SEED_MODEL), join(dir, SEED_MODEL), { recursive: true });
+  return dir;
 }
 
 /**
