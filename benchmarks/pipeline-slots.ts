@@ -41,8 +41,8 @@ const TARGET: Target = {
   state: 'ready',
   description: undefined,
   prepare: async () => PREPARED,
-  upstreamMetadata: async () => undefined,
-  probeReady: async () => true,
+  metadata: async () => ANSWER,
+  probeReady: async () => ({ ready: true, version: '1' }),
   statistics: () => undefined,
 };
 

@@ -48,8 +48,6 @@ export const ERROR_CODES = {
   /** The upstream refused the request (4xx); its own status and error body are passed through, so 400 here is nominal. */
   ERR_UPSTREAM_REJECTED: 400,
   ERR_INTERNAL: 500,
-  /** The client went away before its answer (nginx's 499): nothing is sent. */
-  ERR_CLIENT_CLOSED_REQUEST: 499,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -71,6 +69,21 @@ const BY_DESIGN_CODES: ReadonlySet<ErrorCode> = new Set([
 /** A server-side status that reports a fault, which operators need to see logged as an error. */
 export function isServerFault(code: ErrorCode, status: number): boolean {
   return status >= 500 && !BY_DESIGN_CODES.has(code);
+}
+
+/**
+ * The upstream cannot be reached or takes no more now (the 429s: it sheds), and nothing has
+ * reached the client: another model may answer, and a readiness probe says "not ready".
+ */
+const UPSTREAM_UNAVAILABLE: ReadonlySet<ErrorCode> = new Set([
+  'ERR_UPSTREAM_UNAVAILABLE',
+  'ERR_UPSTREAM_NO_REPLICA',
+  'ERR_UPSTREAM_RATE_LIMITED',
+  'ERR_UPSTREAM_CONCURRENCY_LIMIT',
+]);
+
+export function isUpstreamUnavailable(code: ErrorCode): boolean {
+  return UPSTREAM_UNAVAILABLE.has(code);
 }
 
 /** Load shed or refused by design (429, and the by-design 5xx): logged at info with its reason code. */

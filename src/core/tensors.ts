@@ -12,6 +12,19 @@ export type TensorDType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool';
 export const V2_DATATYPES = ['BOOL', 'INT32', 'INT64', 'FP32', 'FP64', 'BYTES'] as const;
 export type V2Datatype = (typeof V2_DATATYPES)[number];
 
+const V2_DATATYPE_OF: Readonly<Record<TensorDType, V2Datatype>> = {
+  float32: 'FP32',
+  float64: 'FP64',
+  int64: 'INT64',
+  int32: 'INT32',
+  bool: 'BOOL',
+};
+
+/** A tensor element type in the Open Inference Protocol's name. */
+export function v2DatatypeOf(dtype: TensorDType): V2Datatype {
+  return V2_DATATYPE_OF[dtype];
+}
+
 export type TensorData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
 
 export interface RowTensor {

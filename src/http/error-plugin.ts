@@ -19,8 +19,8 @@ export function registerErrorHandling(app: FastifyInstance, requestLines: boolea
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const failure = fromFastifyError(error);
     // The client left: there is nobody to answer (the request is counted as 499).
-    if (request.inference?.signal.aborted === true) {
-      request.log.debug({ code: 'ERR_CLIENT_CLOSED_REQUEST', cause: failure.code }, 'the client went away');
+    if (reply.raw.destroyed) {
+      request.log.debug({ code: failure.code }, `the client went away: ${failure.message}`);
       return reply.hijack();
     }
     if (isServerFault(failure.code, failure.status)) {

@@ -10,8 +10,7 @@ import type { Metrics } from '../observe/metrics.ts';
 import { createContext, type RequestContext } from '../pipeline/context.ts';
 import type { InferencePipeline } from '../pipeline/pipeline.ts';
 import type { Infer } from '../protocols/deps.ts';
-import { provenanceHeaders } from '../protocols/provenance.ts';
-import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
+import type { Tenant, TenantDirectory } from '../tenancy/tenant-directory.ts';
 import type { InflightRequests } from './inflight-requests.ts';
 
 declare module 'fastify' {
@@ -20,8 +19,10 @@ declare module 'fastify' {
     inference?: boolean;
   }
   interface FastifyRequest {
+    /** The tenant of the request's API key (inference routes, before the body is read). */
+    tenant: Tenant | null;
     /** The request's pipeline context, once its route has built it. */
-    inference: RequestContext | null;
+    pipelineContext: RequestContext | null;
   }
 }
 
@@ -30,6 +31,8 @@ export interface InferenceEdgeDeps {
   readonly tenants: TenantDirectory;
   readonly metrics: Metrics;
   readonly inflight: InflightRequests;
+  /** The version label of a model version, bounded: a version a client named that is not listed gets one shared label. */
+  readonly versionLabel: (model: string, version: string) => string;
 }
 
 /** nginx's "client closed request": the client left before its answer was complete. */
@@ -37,46 +40,44 @@ const CLIENT_CLOSED_REQUEST = 499;
 
 export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeDeps): Infer {
   const { metrics, inflight } = deps;
-  app.decorateRequest('inference', null);
+  app.decorateRequest('tenant', null);
+  app.decorateRequest('pipelineContext', null);
   const counted = new WeakSet<FastifyReply>();
   app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
     if (request.routeOptions.config.inference !== true) return;
     inflight.add(reply);
     // A client that goes away before its answer never reaches onResponse.
     reply.raw.once('close', () => {
-      if (!reply.raw.writableEnded) finish(request, reply);
+      if (cutOff(reply)) countOnce(request, reply);
     });
+    // Before the body is read: a request without a valid key costs no parsing, and gets its 401 first.
+    request.tenant = deps.tenants.identify(request.headers);
   });
   // Also for requests refused before the hook above ran (the admission gate's hook).
   app.addHook('onResponse', async (request, reply) => {
-    if (request.routeOptions.config.inference === true) finish(request, reply);
-  });
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-    const answer = request.inference?.answer;
-    if (answer !== undefined) reply.headers(provenanceHeaders(answer.provenance, reply.elapsedTime));
+    if (request.routeOptions.config.inference === true) countOnce(request, reply);
   });
 
-  /** Counted once: a response cut off (the client left mid-answer, a stream included) is a 499. */
-  function finish(request: FastifyRequest, reply: FastifyReply): void {
+  /** A response cut off (the client left mid-answer, a stream included) is a 499. */
+  function countOnce(request: FastifyRequest, reply: FastifyReply): void {
     if (counted.has(reply)) return;
     counted.add(reply);
     inflight.delete(reply);
     const protocol = request.routeOptions.config.protocol;
     if (protocol === undefined || protocol === 'admin') return;
-    const status = reply.raw.writableEnded ? reply.statusCode : CLIENT_CLOSED_REQUEST;
-    const context = request.inference;
+    const status = cutOff(reply) ? CLIENT_CLOSED_REQUEST : reply.statusCode;
+    const context = request.pipelineContext;
     const provenance = context?.answer?.provenance;
-    const served = provenance === undefined ? context?.target : { name: provenance.model, version: provenance.version };
-    metrics.recordRequest(protocol, status, reply.elapsedTime / 1000, served);
+    const name = provenance?.model ?? context?.target?.name;
+    const version = provenance?.version ?? context?.target?.version;
+    const model =
+      name === undefined || version === undefined ? undefined : { name, version: deps.versionLabel(name, version) };
+    metrics.recordRequest(protocol, status, reply.elapsedTime / 1000, model);
   }
 
   return (request, reply, protocol, inference) => {
-    const tenant = deps.tenants.identify(request.headers);
-    const controller = new AbortController();
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) controller.abort();
-    });
+    const controller = abortOnClientClose(reply);
     const call = {
       requestId: request.id,
       protocol,
@@ -84,8 +85,30 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
       signal: controller.signal,
       log: request.log,
     };
-    const context = createContext(call, inference, tenant);
-    request.inference = context;
-    return deps.pipeline.run(context);
+    const context = createContext(call, inference, request.tenant ?? deps.tenants.identify(request.headers));
+    request.pipelineContext = context;
+    // A failure after dispatch (a later stage) must not leave an upstream call or stream open.
+    return deps.pipeline.run(context).catch((error: unknown) => {
+      if (context.answer !== undefined) controller.abort();
+      throw error;
+    });
   };
+}
+
+/** Aborted when the client goes away before its answer is complete. */
+export function clientSignal(reply: FastifyReply): AbortSignal {
+  return abortOnClientClose(reply).signal;
+}
+
+function abortOnClientClose(reply: FastifyReply): AbortController {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller;
+}
+
+/** The client left before the whole answer was written. */
+function cutOff(reply: FastifyReply): boolean {
+  return reply.raw.destroyed && !reply.raw.writableFinished;
 }

@@ -13,10 +13,6 @@ export class InflightRequests {
     return this.replies.size;
   }
 
-  has(reply: FastifyReply): boolean {
-    return this.replies.has(reply);
-  }
-
   add(reply: FastifyReply): void {
     this.replies.add(reply);
   }

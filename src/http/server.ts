@@ -4,7 +4,13 @@
  * routes. Listening and model loading are separate steps so that liveness answers at once
  * while readiness waits for warm-up.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Logger } from 'pino';
@@ -34,7 +40,8 @@ import { registerAdmissionGate } from './admission-plugin.ts';
 import type { RawAdmission } from './admission-screen.ts';
 import { ConnectionDrain } from './connection-drain.ts';
 import { registerErrorHandling, replyWithError } from './error-plugin.ts';
-import { registerInferenceEdge } from './inference-plugin.ts';
+import { clientSignal, registerInferenceEdge } from './inference-plugin.ts';
+import type { ProbeContext } from '../pipeline/target.ts';
 import { InflightRequests } from './inflight-requests.ts';
 
 declare module 'fastify' {
@@ -102,7 +109,8 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     onDispatch: (context, delta) => {
       const { target } = context;
       if (target === undefined) return;
-      metrics.inFlight.inc({ model: target.name, version: target.version, protocol: context.protocol }, delta);
+      const labels = { model: target.name, version: targets.versionLabel(target.name, target.version) };
+      metrics.inFlight.inc({ ...labels, protocol: context.protocol }, delta);
     },
   });
   const tenants = new TenantDirectory(config);
@@ -134,13 +142,24 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   // Before the inference hooks: a refused request costs no more, and a permit is returned the moment its response finishes.
   if (config.admission.enabled && config.load_control.enabled) {
     admissionScreen.current = registerAdmissionGate(app, config.admission, {
-      models: targets,
+      models: {
+        resolve: (name, version) => {
+          const target = targets.resolve(name, version);
+          return { name: target.name, version: targets.versionLabel(target.name, target.version) };
+        },
+      },
       tenants,
       metrics,
       onLimitChange: (limit, previous, reason) => logger.debug({ limit, previous, reason }, 'admission limit changed'),
     });
   }
-  const infer = registerInferenceEdge(app, { pipeline, tenants, metrics, inflight });
+  const infer = registerInferenceEdge(app, {
+    pipeline,
+    tenants,
+    metrics,
+    inflight,
+    versionLabel: (name, version) => targets.versionLabel(name, version),
+  });
 
   let startupStep: string | undefined = 'loading models';
   const ready = () => models.ready && !draining();
@@ -153,7 +172,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     return { ready: false, reason: startupStep ?? 'warming up models' };
   };
   const startedAt = Math.floor(Date.now() / 1000);
-  const deps: ProtocolDeps = { infer, targets, readiness, serverVersion: SLUICE_VERSION, startedAt };
+  const deps: ProtocolDeps = { infer, targets, readiness, probeContext, serverVersion: SLUICE_VERSION, startedAt };
   registerKServeV2(app, deps);
   registerKServeV1(app, deps);
   registerOpenAI(app, deps);
@@ -223,6 +242,11 @@ function remoteEngine(config: Readonly<Config>, logger: Logger, remoteMetrics: R
       logger[level](event, message);
     },
   }));
+}
+
+/** A request to a model's server on a client's behalf (metadata, readiness) is cancelled when the client hangs up. */
+function probeContext(request: FastifyRequest, reply: FastifyReply): ProbeContext {
+  return { signal: clientSignal(reply), requestId: request.id, log: request.log };
 }
 
 /** Connections the HTTP server holds open (0 for a server that never listened: tests inject). */

@@ -59,3 +59,19 @@ export function positiveInteger(
   }
   return number;
 }
+
+/**
+ * The ticket of a request admitted at `admittedAt` for another arm of a composition (a
+ * fallback): that arm's levels and timeout, the priority asked for kept within its levels.
+ */
+export function armTicket(
+  scheduling: TicketScheduling,
+  tenant: Tenant,
+  requested: RequestedLimits,
+  admittedAt: number,
+  loadControl: boolean,
+): Ticket {
+  const priority =
+    requested.priority === undefined ? undefined : Math.min(requested.priority, scheduling.priority_levels);
+  return makeTicket(scheduling, tenant, { ...requested, priority }, admittedAt, loadControl);
+}

@@ -2,20 +2,14 @@
  * A model with fallbacks as one target: the model first, then each fallback in order,
  * while the one tried is unavailable or sheds the request (429) before any byte reached
  * the client. The last one's answer, whatever it is, goes to the client; the answer's
- * route says which model it came from (`fallback:<model>`).
+ * route says which model it came from (`fallback:<model>`). Each model is asked with a
+ * ticket of its own scheduling (its priority levels and timeout), from the same arrival.
  */
-import { SluiceError } from '../core/errors.ts';
+import { performance } from 'node:perf_hooks';
+import { isUpstreamUnavailable, SluiceError } from '../core/errors.ts';
 import type { TicketScheduling } from './admit.ts';
 import type { InferenceRequest } from './request.ts';
-import type { Answer, Dispatch, PreparedCall, ProbeContext, Target } from './target.ts';
-
-/** Failures after which the next target is tried: nothing has reached the client yet (the 429s: the model sheds). */
-const FALL_BACK_ON: ReadonlySet<string> = new Set([
-  'ERR_UPSTREAM_UNAVAILABLE',
-  'ERR_UPSTREAM_NO_REPLICA',
-  'ERR_UPSTREAM_RATE_LIMITED',
-  'ERR_UPSTREAM_CONCURRENCY_LIMIT',
-]);
+import type { Answer, Dispatch, PreparedCall, ProbeContext, Readiness, Target } from './target.ts';
 
 const TOO_MANY_REQUESTS = 429;
 
@@ -53,11 +47,11 @@ export class FallbackTarget implements Target {
     return { run: (dispatch) => this.run(request, first, dispatch) };
   }
 
-  upstreamMetadata(context: ProbeContext): Promise<Answer | undefined> {
-    return this.primary.upstreamMetadata(context);
+  metadata(context: ProbeContext, known: { readonly versions: readonly string[] }): Promise<Answer> {
+    return this.primary.metadata(context, known);
   }
 
-  probeReady(context: ProbeContext): Promise<boolean> {
+  probeReady(context: ProbeContext): Promise<Readiness> {
     return this.primary.probeReady(context);
   }
 
@@ -67,22 +61,29 @@ export class FallbackTarget implements Target {
 
   private async run(request: InferenceRequest, first: PreparedCall, dispatch: Dispatch): Promise<Answer> {
     const chain = [this.primary, ...this.fallbacks()];
+    // The client waited for every model tried: each one's own time is the upstream's, not sluice's.
+    let earlierEngineMs = 0;
     for (const [position, target] of chain.entries()) {
       const last = position === chain.length - 1;
       const next = chain[position + 1]?.name;
+      const started = performance.now();
       try {
         const prepared = position === 0 ? first : await target.prepare(request);
-        const answer = await prepared.run(dispatch);
+        const ticket = position === 0 ? dispatch.ticket : dispatch.ticketFor(target.scheduling);
+        const answer = await prepared.run({ ...dispatch, ticket });
         if (answer.kind === 'rejection' && answer.status === TOO_MANY_REQUESTS && !last) {
+          earlierEngineMs += answer.provenance.engineMs;
           dispatch.log.info({ model: target.name, next }, 'model is shedding (429): falling back');
           continue;
         }
         if (position === 0) return answer;
-        return { ...answer, provenance: { ...answer.provenance, route: `fallback:${target.name}` } };
+        const engineMs = earlierEngineMs + answer.provenance.engineMs;
+        return { ...answer, provenance: { ...answer.provenance, route: `fallback:${target.name}`, engineMs } };
       } catch (error) {
-        if (dispatch.signal.aborted || last || !(error instanceof SluiceError) || !FALL_BACK_ON.has(error.code)) {
+        if (dispatch.signal.aborted || last || !(error instanceof SluiceError) || !isUpstreamUnavailable(error.code)) {
           throw error;
         }
+        earlierEngineMs += performance.now() - started;
         dispatch.log.info({ model: target.name, next, code: error.code }, 'model unavailable: falling back');
       }
     }

@@ -10,8 +10,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { SluiceError, toSluiceError } from '../core/errors.ts';
-import { makeTicket } from './admit.ts';
+import { armTicket, makeTicket, type TicketScheduling } from './admit.ts';
 import type { AnsweredContext, RequestContext } from './context.ts';
+import type { Answer, StreamAnswer } from './target.ts';
 import type { TargetDirectory } from './target-directory.ts';
 
 /** A platform stage in one of the pipeline's slots. */
@@ -59,9 +60,11 @@ export class InferencePipeline {
         this.admit(context);
         await this.dispatch(context);
       }
-      for (const stage of this.slots.observe) await stage.run(context);
+      if (this.slots.observe.length > 0) await runAll(this.slots.observe, context);
       return context as AnsweredContext;
     } catch (error) {
+      // A stream not relayed is closed, so its upstream call and slot are freed.
+      if (context.answer?.kind === 'stream') context.answer.discard();
       throw toSluiceError(error);
     }
   }
@@ -94,17 +97,48 @@ export class InferencePipeline {
     context.ticket = makeTicket(target.scheduling, tenant, request.limits, performance.now(), this.options.loadControl);
   }
 
+  /** Counted in flight until its answer is complete: a stream until it is relayed or discarded. */
   private async dispatch(context: RequestContext): Promise<void> {
     const prepared = required(context.prepared, 'dispatch');
     const ticket = required(context.ticket, 'dispatch');
-    const { signal, requestId, log, receivedAt } = context;
+    const { signal, requestId, log, receivedAt, tenant, request } = context;
+    const admittedAt = performance.now();
+    const { loadControl } = this.options;
+    const ticketFor = (scheduling: TicketScheduling) =>
+      armTicket(scheduling, tenant, request.limits, admittedAt, loadControl);
+    const done = () => this.options.onDispatch?.(context, -1);
     this.options.onDispatch?.(context, 1);
+    let answer: Answer;
     try {
-      context.answer = await prepared.run({ ticket, signal, requestId, log, receivedAt });
-    } finally {
-      this.options.onDispatch?.(context, -1);
+      answer = await prepared.run({ ticket, signal, requestId, log, receivedAt, ticketFor });
+    } catch (error) {
+      done();
+      throw error;
     }
+    context.answer = answer.kind === 'stream' ? untilRelayed(answer, done) : (done(), answer);
   }
+}
+
+/** The stream, calling `done` once when it has been relayed or discarded. */
+function untilRelayed(stream: StreamAnswer, done: () => void): StreamAnswer {
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    done();
+  };
+  return {
+    ...stream,
+    relay: (sink, control) => stream.relay(sink, control).finally(finish),
+    discard: () => {
+      finish();
+      stream.discard();
+    },
+  };
+}
+
+async function runAll(stages: readonly PipelineStage[], context: RequestContext): Promise<void> {
+  for (const stage of stages) await stage.run(context);
 }
 
 async function runUntilAnswered(stages: readonly PipelineStage[], context: RequestContext): Promise<void> {

@@ -5,6 +5,9 @@
 import { SluiceError } from '../core/errors.ts';
 import type { Target } from './target.ts';
 
+/** The metric label of every version that is not listed (a remote server's own versions, named by clients). */
+export const UNLISTED_VERSION = '_unlisted';
+
 export interface TargetSource {
   /** Every model name this source serves. */
   names(): readonly string[];
@@ -14,7 +17,7 @@ export interface TargetSource {
    * The target for a version no listed one has, for sources whose upstream keeps its own
    * versions (a KServe v2 server); undefined: that version does not exist.
    */
-  pinned?(name: string, version: string): Target | undefined;
+  forPinnedVersion?(name: string, version: string): Target | undefined;
 }
 
 export class TargetDirectory {
@@ -26,7 +29,7 @@ export class TargetDirectory {
       const versions = source.versions(name);
       if (versions === undefined) continue;
       if (version === undefined) return versions[0] ?? this.notFound(name);
-      const match = source.pinned?.(name, version) ?? versions.find((target) => target.version === version);
+      const match = source.forPinnedVersion?.(name, version) ?? versions.find((target) => target.version === version);
       if (match !== undefined) return match;
       throw new SluiceError(
         'ERR_MODEL_VERSION_NOT_FOUND',
@@ -37,9 +40,18 @@ export class TargetDirectory {
     return this.notFound(name);
   }
 
-  /** Whether `name` is served at all (no error built when it is not). */
-  has(name: string): boolean {
-    return this.sources.some((source) => source.versions(name) !== undefined);
+  /** The versions of `name` that are listed (configured or found on disk), newest first. */
+  versionsOf(name: string): string[] {
+    for (const source of this.sources) {
+      const versions = source.versions(name);
+      if (versions !== undefined) return versions.map((target) => target.version);
+    }
+    return [];
+  }
+
+  /** A version label that stays bounded: a version a client named that is not listed shares one label. */
+  versionLabel(name: string, version: string): string {
+    return this.versionsOf(name).includes(version) ? version : UNLISTED_VERSION;
   }
 
   names(): string[] {

@@ -34,10 +34,14 @@ export interface Target {
   readonly description: ModelDescription | undefined;
   /** Checks the request and does the work that needs no slot (decoding, preprocessing). */
   prepare(request: InferenceRequest): Promise<PreparedCall>;
-  /** The model's metadata as its own server states it, for proxies of a server that has it; undefined otherwise. */
-  upstreamMetadata(context: ProbeContext): Promise<Answer | undefined>;
-  /** Whether the model is ready, asking its server where there is one. */
-  probeReady(context: ProbeContext): Promise<boolean>;
+  /**
+   * The model's metadata in the Open Inference Protocol's schema (name, versions, platform,
+   * inputs, outputs, parameters): sluice's own for a model it knows the inside of, the
+   * upstream's (a document, or its refusal) for a proxy of a server that has it.
+   */
+  metadata(context: ProbeContext, known: { readonly versions: readonly string[] }): Promise<Answer>;
+  /** Whether the model is ready, asking its server where there is one; the version when it is known. */
+  probeReady(context: ProbeContext): Promise<Readiness>;
   /** Load statistics (batches, queues, sheds, instances), when the target keeps them. */
   statistics(): Readonly<Record<string, unknown>> | undefined;
 }
@@ -55,9 +59,17 @@ export interface Dispatch {
   readonly log: TargetLog;
   /** When the request arrived, on `performance.now()`'s scale. */
   readonly receivedAt: number;
+  /** The same request's ticket for another target's scheduling (a composition's other arms). */
+  ticketFor(scheduling: TicketScheduling): Ticket;
 }
 
 export type ProbeContext = Pick<Dispatch, 'signal' | 'requestId' | 'log'>;
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** Undefined where the model's server chooses the version (a remote KServe v2 model not pinned). */
+  readonly version: string | undefined;
+}
 
 /** Who answered, and how: set by the target that actually ran the request. */
 export interface Provenance {
@@ -94,6 +106,8 @@ export interface StreamAnswer {
   readonly kind: 'stream';
   readonly provenance: Provenance;
   relay(sink: Writable, control: RelayControl): Promise<StreamEnd>;
+  /** Closes the stream unread (the request failed before it was relayed). */
+  discard(): void;
 }
 
 export interface RelayControl {

@@ -15,10 +15,10 @@ const predictBodySchema = {
   properties: { instances: { type: 'array' }, parameters: { type: 'object' } },
 } as const;
 
-const PREDICT_FORMAT: AnswerFormat<object> = {
+const PREDICT_FORMAT: AnswerFormat = {
   protocol: 'kserve-v1',
   rows: (answer: RowsAnswer) => ({ predictions: answer.rows.map((row) => toPrediction(row, answer.model)) }),
-  ownError: () => undefined,
+  passThroughError: () => undefined,
 };
 
 export function registerKServeV1(app: FastifyInstance, deps: ProtocolDeps): void {
@@ -28,7 +28,7 @@ export function registerKServeV1(app: FastifyInstance, deps: ProtocolDeps): void
     { config: { protocol: 'kserve-v1', inference: true }, schema: { body: predictBodySchema } },
     async (request, reply) => {
       const { instances } = request.body;
-      const { answer } = await deps.infer(request, reply, 'kserve-v1', {
+      const done = await deps.infer(request, reply, 'kserve-v1', {
         operation: 'predict',
         model: request.params.model,
         version: pinnedVersion(request.headers),
@@ -41,7 +41,7 @@ export function registerKServeV1(app: FastifyInstance, deps: ProtocolDeps): void
           label: (index) => `instances[${index}]`,
         },
       });
-      return sendAnswer(reply, answer, PREDICT_FORMAT);
+      return sendAnswer(reply, done, PREDICT_FORMAT);
     },
   );
 }

@@ -3,14 +3,14 @@
  * for every model. A remote model of an Open Inference server gets the infer body as the
  * client wrote it; its metadata and readiness are its server's.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ModelDescription, OutputTensor } from '../pipeline/model-description.ts';
-import type { ProbeContext, RowsAnswer, Target } from '../pipeline/target.ts';
+import type { RowsAnswer, Target } from '../pipeline/target.ts';
 import { parseJsonObject } from '../core/json.ts';
 import { sendAnswer, type AnswerFormat } from './answers.ts';
 import type { ProtocolDeps } from './deps.ts';
 import { limitsFromV2, pinnedVersion } from './requested-limits.ts';
-import { rowsToV2Outputs, selectOutputs, v2Datatype, v2InputsToItems, type V2InputTensor } from './v2-tensors.ts';
+import { rowsToV2Outputs, selectOutputs, v2InputsToItems, type V2InputTensor } from './v2-tensors.ts';
 
 interface ModelParams {
   model: string;
@@ -73,23 +73,20 @@ export function registerKServeV2(app: FastifyInstance, deps: ProtocolDeps): void
 
   for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
     app.get<{ Params: ModelParams }>(prefix, { config }, async (request, reply) => {
-      const target = resolve(request);
-      if (target.description !== undefined) {
-        const pinned = pinnedVersion(request.headers, request.params.version) !== undefined;
-        return modelMetadata(target.description, target, pinned, deps);
-      }
-      const answer = await target.upstreamMetadata(probeContext(request, reply));
-      if (answer === undefined) return { name: target.name, versions: [target.version], platform: target.owner };
-      return sendAnswer(reply, answer, V2_FORMAT);
+      const pinned = pinnedVersion(request.headers, request.params.version);
+      const target = targets.resolve(request.params.model, pinned);
+      const probe = deps.probeContext(request, reply);
+      const answer = await target.metadata(probe, {
+        versions: pinned === undefined ? targets.versionsOf(target.name) : [target.version],
+      });
+      return sendAnswer(reply, { answer, signal: probe.signal }, V2_FORMAT);
     });
     app.get<{ Params: ModelParams }>(`${prefix}/ready`, { config }, async (request, reply) => {
       const target = resolve(request);
-      const ready = await target.probeReady(probeContext(request, reply));
-      // A remote server's version is its own to choose unless the request named one.
-      const known =
-        target.description !== undefined || pinnedVersion(request.headers, request.params.version) !== undefined;
-      const version = known ? { version: target.version } : {};
-      return reply.code(ready ? 200 : 503).send({ name: target.name, ...version, ready });
+      const { ready, version } = await target.probeReady(deps.probeContext(request, reply));
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ name: target.name, ...(version === undefined ? {} : { version }), ready });
     });
     app.get<{ Params: ModelParams }>(`${prefix}/stats`, { config }, async (request) => {
       const named = resolve(request);
@@ -107,7 +104,7 @@ export function registerKServeV2(app: FastifyInstance, deps: ProtocolDeps): void
           selected = selectOutputs(model, body.outputs);
           return v2InputsToItems(body.inputs, model);
         };
-        const { answer } = await deps.infer(request, reply, 'kserve-v2', {
+        const done = await deps.infer(request, reply, 'kserve-v2', {
           operation: 'predict',
           model: params.model,
           version: pinnedVersion(request.headers, params.version),
@@ -119,7 +116,7 @@ export function registerKServeV2(app: FastifyInstance, deps: ProtocolDeps): void
         });
         return sendAnswer(
           reply,
-          answer,
+          done,
           inferFormat(body, () => selected),
         );
       },
@@ -128,7 +125,7 @@ export function registerKServeV2(app: FastifyInstance, deps: ProtocolDeps): void
   app.get('/v2/models/stats', { config }, async () => ({ model_stats: statisticsOf(targets.all()) }));
 }
 
-function inferFormat(body: InferBody, selected: () => readonly OutputTensor[]): AnswerFormat<object> {
+function inferFormat(body: InferBody, selected: () => readonly OutputTensor[]): AnswerFormat {
   return {
     ...V2_FORMAT,
     rows: (answer: RowsAnswer) => ({
@@ -140,15 +137,12 @@ function inferFormat(body: InferBody, selected: () => readonly OutputTensor[]): 
   };
 }
 
-/** Metadata and errors: no local rows to format. */
-const V2_FORMAT: AnswerFormat<never> = {
+/** Metadata and errors: nothing a local model answers with rows. */
+const V2_FORMAT: AnswerFormat = {
   protocol: 'kserve-v2',
-  ownError: (text) => {
+  passThroughError: (text) => {
     const own = parseJsonObject(text)?.error;
     return typeof own === 'string' ? { error: own } : undefined;
-  },
-  rows: () => {
-    throw new Error('a metadata request was answered with rows');
   },
 };
 
@@ -157,38 +151,4 @@ function statisticsOf(targets: readonly Target[]): Array<Readonly<Record<string,
     const statistics = target.statistics();
     return statistics === undefined ? [] : [statistics];
   });
-}
-
-function modelMetadata(model: ModelDescription, target: Target, pinned: boolean, deps: ProtocolDeps) {
-  const versions = deps.targets
-    .all()
-    .filter((candidate) => candidate.name === model.name)
-    .map((candidate) => candidate.version);
-  return {
-    name: model.name,
-    versions: pinned ? [model.version] : versions,
-    platform: 'onnxruntime_onnx',
-    inputs: model.inputs.map((input) => ({ name: input.name, datatype: input.datatype, shape: [-1, ...input.shape] })),
-    outputs: model.tensors.outputs.map((output) => ({
-      name: output.name,
-      datatype: v2Datatype(output.dtype),
-      shape: output.shape,
-    })),
-    parameters: {
-      task: model.task,
-      ...(model.labels === undefined ? {} : { labels: model.labels }),
-      max_batch_size: model.batching.max_batch_size,
-      cost_per_item: model.cost.per_item,
-      ready: target.ready,
-    },
-  };
-}
-
-/** A probe of a remote model's server is cancelled when the client hangs up. */
-function probeContext(request: FastifyRequest, reply: FastifyReply): ProbeContext {
-  const controller = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  return { signal: controller.signal, requestId: request.id, log: request.log };
 }

@@ -73,7 +73,7 @@ export function registerOpenAI(app: FastifyInstance, deps: ProtocolDeps): void {
         const field = model.inputs[0]?.name ?? 'text';
         return embeddingInputs(body.input).map((text) => ({ [field]: text }));
       };
-      const { answer } = await deps.infer(request, reply, 'openai', {
+      const done = await deps.infer(request, reply, 'openai', {
         operation: 'embed',
         model: body.model,
         version: pinnedVersion(request.headers),
@@ -83,7 +83,7 @@ export function registerOpenAI(app: FastifyInstance, deps: ProtocolDeps): void {
         document: body as unknown as Readonly<Record<string, unknown>>,
         items: { decode, label },
       });
-      return sendAnswer(reply, answer, embeddingsFormat(body));
+      return sendAnswer(reply, done, embeddingsFormat(body));
     },
   );
 
@@ -92,7 +92,7 @@ export function registerOpenAI(app: FastifyInstance, deps: ProtocolDeps): void {
       path,
       { config: { ...config, inference: true, remoteOnly: true }, schema: { body: generationBodySchema } },
       async (request, reply) => {
-        const { answer } = await deps.infer(request, reply, 'openai', {
+        const done = await deps.infer(request, reply, 'openai', {
           operation,
           model: request.body.model,
           version: pinnedVersion(request.headers),
@@ -102,17 +102,17 @@ export function registerOpenAI(app: FastifyInstance, deps: ProtocolDeps): void {
           document: request.body as unknown as Readonly<Record<string, unknown>>,
           items: undefined,
         });
-        return sendAnswer(reply, answer, GENERATION_FORMAT);
+        return sendAnswer(reply, done, GENERATION_FORMAT);
       },
     );
   }
 }
 
 /** A local model's embeddings as OpenAI writes them; usage counts the words the model sees. */
-function embeddingsFormat(body: EmbeddingsBody): AnswerFormat<object> {
+function embeddingsFormat(body: EmbeddingsBody): AnswerFormat {
   return {
     protocol: 'openai',
-    ownError: openAIError,
+    passThroughError: openAIError,
     rows: (answer: RowsAnswer) => {
       const outputName = answer.model.tensors.outputs[0]?.name ?? '';
       const promptTokens = embeddingInputs(body.input).reduce((sum, text) => sum + countWords(text), 0);
@@ -131,13 +131,7 @@ function embeddingsFormat(body: EmbeddingsBody): AnswerFormat<object> {
 }
 
 /** Generation has no local form: local models refuse it in the pipeline. */
-const GENERATION_FORMAT: AnswerFormat<never> = {
-  protocol: 'openai',
-  ownError: openAIError,
-  rows: () => {
-    throw new Error('a generation request was answered with rows');
-  },
-};
+const GENERATION_FORMAT: AnswerFormat = { protocol: 'openai', passThroughError: openAIError };
 
 /** An upstream's error body that already is OpenAI's envelope goes to the client as it came. */
 function openAIError(text: string): string | undefined {

@@ -34,6 +34,7 @@ export async function startTestSluice(options: TestSluiceOptions = {}): Promise<
   const overrides = {
     ...(options.openSession === undefined ? {} : { openSession: options.openSession }),
     ...(options.replaceBackoffMs === undefined ? {} : { replaceBackoffMs: options.replaceBackoffMs }),
+    ...(options.slots === undefined ? {} : { slots: options.slots }),
   };
   const sluice = createSluice(config, pino({ level: 'silent' }), overrides);
   if (options.load !== false) await sluice.models.loadRepository(repository);

@@ -6,8 +6,8 @@
 import { SluiceError } from '../../core/errors.ts';
 import type { TicketScheduling } from '../../pipeline/admit.ts';
 import type { InferenceRequest } from '../../pipeline/request.ts';
-import type { Answer, PreparedCall, Target } from '../../pipeline/target.ts';
-import type { Row } from '../../core/tensors.ts';
+import type { Answer, PreparedCall, ProbeContext, Readiness, Target } from '../../pipeline/target.ts';
+import { v2DatatypeOf, type Row } from '../../core/tensors.ts';
 import type { Ticket } from '../../core/ticket.ts';
 import type { ModelSpec } from './models/model-spec.ts';
 import type { ServedModel } from './models/served-model.ts';
@@ -61,12 +61,32 @@ export class LocalTarget implements Target {
     return { run: ({ ticket }) => this.run(rows, ticket) };
   }
 
-  async upstreamMetadata(): Promise<undefined> {
-    return undefined;
+  async metadata(_context: ProbeContext, known: { readonly versions: readonly string[] }): Promise<Answer> {
+    const { spec } = this.model;
+    const document = {
+      name: spec.name,
+      versions: known.versions,
+      platform: 'onnxruntime_onnx',
+      inputs: spec.inputs.map((input) => ({ name: input.name, datatype: input.datatype, shape: [-1, ...input.shape] })),
+      outputs: spec.tensors.outputs.map((output) => ({
+        name: output.name,
+        datatype: v2DatatypeOf(output.dtype),
+        shape: output.shape,
+      })),
+      parameters: {
+        task: spec.task,
+        ...(spec.labels === undefined ? {} : { labels: spec.labels }),
+        max_batch_size: spec.batching.max_batch_size,
+        cost_per_item: spec.cost.per_item,
+        ready: this.model.ready,
+      },
+    };
+    const provenance = { model: spec.name, version: spec.version, route: 'direct', engineMs: 0 };
+    return { kind: 'document', status: 200, document, provenance };
   }
 
-  async probeReady(): Promise<boolean> {
-    return this.model.ready;
+  async probeReady(): Promise<Readiness> {
+    return { ready: this.model.ready, version: this.version };
   }
 
   statistics(): Readonly<Record<string, unknown>> {

@@ -33,6 +33,7 @@ export async function keepRateLimited(response: UpstreamResponse): Promise<Upstr
     statusCode: response.statusCode,
     headers: response.headers,
     where: response.where,
+    startedAt: response.startedAt,
     body: Readable.from([kept]),
     settle: () => {},
   };

@@ -59,6 +59,8 @@ export interface UpstreamResponse {
   readonly body: Readable;
   /** "backend \"x\" replica host:port", for error messages. */
   readonly where: string;
+  /** When the attempt that answered was sent, on `performance.now()`'s scale (not the request's slot wait or earlier attempts). */
+  readonly startedAt: number;
   /** Reports the attempt's outcome to the replica counts, the balancer and the concurrency limit; only the first call counts. */
   settle(ok: boolean): void;
 }

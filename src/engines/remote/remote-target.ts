@@ -5,14 +5,23 @@
  * sluice name. Requests of another family are refused before anything is sent.
  */
 import { performance } from 'node:perf_hooks';
-import { SluiceError } from '../../core/errors.ts';
+import { isUpstreamUnavailable, SluiceError } from '../../core/errors.ts';
 import type { TicketScheduling } from '../../pipeline/admit.ts';
 import type { ApiFamily, InferenceRequest, Operation } from '../../pipeline/request.ts';
-import type { Answer, Dispatch, PreparedCall, ProbeContext, Provenance, Target } from '../../pipeline/target.ts';
+import type {
+  Answer,
+  Dispatch,
+  PreparedCall,
+  ProbeContext,
+  Provenance,
+  Readiness,
+  Target,
+} from '../../pipeline/target.ts';
 import type { UpstreamResponse } from './remote-backend.ts';
 import type { RemoteMetrics } from './remote-metrics.ts';
 import type { RemoteModel } from './remote-models.ts';
 import { relaySse } from './sse-relay.ts';
+import { discardBody } from './upstream-errors.ts';
 import { parseJsonObject } from '../../core/json.ts';
 import { badResponse, readAll, readJsonAnswer, readRejection } from './upstream-body.ts';
 import { measureAnswer, measureStream, type MeasuredCall } from './usage.ts';
@@ -25,25 +34,6 @@ const OPENAI_PATHS: Readonly<Partial<Record<Operation, string>>> = {
 };
 
 const MAX_READY_BYTES = 64 * 1024;
-
-/**
- * Failures that mean "the upstream cannot say": a readiness probe answers not ready rather
- * than an error (every replica cooling down after a 429 or at its limit counts too).
- */
-const NOT_READY_ON = new Set([
-  'ERR_UPSTREAM_UNAVAILABLE',
-  'ERR_UPSTREAM_NO_REPLICA',
-  'ERR_UPSTREAM_TIMEOUT',
-  'ERR_UPSTREAM_RATE_LIMITED',
-  'ERR_UPSTREAM_CONCURRENCY_LIMIT',
-]);
-
-/** The route a request came in on, as a client knows it. */
-function routeOf(request: InferenceRequest): string {
-  if (request.family === 'openai') return OPENAI_PATHS[request.operation] ?? '/v1';
-  if (request.family === 'kserve-v1') return `/v1/models/${request.model}:predict`;
-  return `/v2/models/${request.model}/infer`;
-}
 
 export class RemoteTarget implements Target {
   readonly name: string;
@@ -81,14 +71,16 @@ export class RemoteTarget implements Target {
     return { run: (dispatch) => this.run(request, path, payload, dispatch) };
   }
 
-  /** An OpenAI-compatible server has no metadata route: there is none to forward. */
-  async upstreamMetadata(context: ProbeContext): Promise<Answer | undefined> {
-    if (this.family === 'openai') return undefined;
-    const started = performance.now();
+  /** An Open Inference server's own metadata; an OpenAI-compatible server has none to forward. */
+  async metadata(context: ProbeContext): Promise<Answer> {
+    if (this.family === 'openai') {
+      const document = { name: this.name, versions: [this.version], platform: this.owner };
+      return { kind: 'document', status: 200, document, provenance: this.provenance(performance.now()) };
+    }
     const upstream = await this.model.backend.get(this.upstreamPath(''), context.signal, context.requestId);
-    if (upstream.statusCode >= 400) return this.rejection(upstream, started);
+    if (upstream.statusCode >= 400) return this.rejection(upstream);
     const document = await readJsonAnswer(upstream, 'name', this.name);
-    return { kind: 'document', status: upstream.statusCode, document, provenance: this.provenance(started) };
+    return { kind: 'document', status: upstream.statusCode, document, provenance: this.provenance(upstream.startedAt) };
   }
 
   /**
@@ -97,17 +89,22 @@ export class RemoteTarget implements Target {
    * An OpenAI-compatible server has no readiness route: its model is ready while its backend
    * has a replica to send to, which the request itself finds out.
    */
-  async probeReady(context: ProbeContext): Promise<boolean> {
-    if (this.family === 'openai') return true;
+  async probeReady(context: ProbeContext): Promise<Readiness> {
+    if (this.family === 'openai') return { ready: true, version: this.version };
+    // An Open Inference server chooses the version itself unless the request named one.
+    const version = this.pinned;
     try {
       const upstream = await this.model.backend.get(this.upstreamPath('/ready'), context.signal, context.requestId);
       const text = (await readAll(upstream, MAX_READY_BYTES).catch(() => Buffer.alloc(0))).toString('utf8');
       upstream.settle(true);
-      return upstream.statusCode < 300 && parseJsonObject(text)?.ready !== false;
+      return { ready: upstream.statusCode < 300 && parseJsonObject(text)?.ready !== false, version };
     } catch (error) {
-      if (!(error instanceof SluiceError) || !NOT_READY_ON.has(error.code)) throw error;
+      // Failures that mean "the upstream cannot say" are not ready, not an error.
+      const unknown =
+        error instanceof SluiceError && (isUpstreamUnavailable(error.code) || error.code === 'ERR_UPSTREAM_TIMEOUT');
+      if (!unknown) throw error;
       context.log.info({ model: this.name, code: error.code }, error.message);
-      return false;
+      return { ready: false, version };
     }
   }
 
@@ -120,11 +117,11 @@ export class RemoteTarget implements Target {
     if (request.family !== this.family) {
       const served =
         this.family === 'openai'
-          ? 'OpenAI-compatible requests (use /v1/chat/completions, /v1/completions or /v1/embeddings)'
-          : `Open Inference requests (use /v2/models/${this.name}/infer)`;
+          ? 'OpenAI-compatible requests only (use /v1/chat/completions, /v1/completions or /v1/embeddings)'
+          : `Open Inference requests only (use /v2/models/${this.name}/infer)`;
       throw new SluiceError(
         'ERR_MODEL_UNSUPPORTED_OPERATION',
-        `model "${this.name}" is served by a ${dialect} backend; ${routeOf(request)} cannot reach it: it takes ${served}`,
+        `model "${this.name}" is served by a ${dialect} backend; it takes ${served}`,
         { field: 'model' },
       );
     }
@@ -145,12 +142,11 @@ export class RemoteTarget implements Target {
   }
 
   private async run(request: InferenceRequest, path: string, payload: object, dispatch: Dispatch): Promise<Answer> {
-    const started = performance.now();
     const upstream = await this.model.backend.open(path, payload, dispatch.signal, dispatch.requestId, {
       streaming: request.stream,
       ticket: dispatch.ticket,
     });
-    if (upstream.statusCode >= 400) return this.rejection(upstream, started);
+    if (upstream.statusCode >= 400) return this.rejection(upstream);
     const call: MeasuredCall = {
       metrics: this.metrics,
       log: dispatch.log,
@@ -158,16 +154,16 @@ export class RemoteTarget implements Target {
       path,
       body: request.document,
     };
-    if (request.stream) return this.stream(call, upstream, started, dispatch.receivedAt);
+    if (request.stream) return this.stream(call, upstream, dispatch.receivedAt);
     const document = await readJsonAnswer(upstream, this.family === 'openai' ? 'model' : 'model_name', this.name);
-    const provenance = this.provenance(started, document['model_version']);
+    const provenance = this.provenance(upstream.startedAt, document['model_version']);
     if (this.family === 'openai' && upstream.statusCode < 300) {
       measureAnswer(call, document, (performance.now() - dispatch.receivedAt) / 1000);
     }
     return { kind: 'document', status: upstream.statusCode, document, provenance };
   }
 
-  private stream(call: MeasuredCall, upstream: UpstreamResponse, started: number, receivedAt: number): Answer {
+  private stream(call: MeasuredCall, upstream: UpstreamResponse, receivedAt: number): Answer {
     const contentType = String(upstream.headers['content-type'] ?? '');
     if (!/^text\/event-stream\b/i.test(contentType)) {
       throw badResponse(
@@ -178,7 +174,11 @@ export class RemoteTarget implements Target {
     const secondsSince = () => (performance.now() - receivedAt) / 1000;
     return {
       kind: 'stream',
-      provenance: this.provenance(started),
+      provenance: this.provenance(upstream.startedAt),
+      discard: () => {
+        discardBody(upstream.body);
+        upstream.settle(true);
+      },
       relay: async (sink, { signal, errorEvent }) => {
         let firstTokenSeconds: number | undefined;
         const outcome = await relaySse({
@@ -199,13 +199,17 @@ export class RemoteTarget implements Target {
     };
   }
 
-  private async rejection(upstream: UpstreamResponse, started: number): Promise<Answer> {
+  private async rejection(upstream: UpstreamResponse): Promise<Answer> {
     const { text, failure, retryAfter } = await readRejection(upstream);
-    const provenance = this.provenance(started);
+    const provenance = this.provenance(upstream.startedAt);
     return { kind: 'rejection', status: upstream.statusCode, text, failure, retryAfter, provenance };
   }
 
-  /** An Open Inference upstream says which version answered; otherwise the one configured or pinned. */
+  /**
+   * An Open Inference upstream says which version answered; otherwise the one configured or
+   * pinned. The upstream's time runs from the answering attempt's send (not the wait for a
+   * slot, nor failed attempts) to its answer read, or, for a stream, to its headers.
+   */
   private provenance(started: number, reportedVersion?: unknown): Provenance {
     const version = typeof reportedVersion === 'string' && reportedVersion !== '' ? reportedVersion : this.version;
     return { model: this.name, version, route: 'direct', engineMs: performance.now() - started };

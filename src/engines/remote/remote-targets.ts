@@ -8,6 +8,7 @@ import { RemoteTarget } from './remote-target.ts';
 
 export class RemoteTargets implements TargetSource {
   private readonly byName = new Map<string, readonly [Target]>();
+  private readonly pinnedTargets = new Map<string, RemoteTarget>();
 
   constructor(
     private readonly models: RemoteModels,
@@ -31,8 +32,13 @@ export class RemoteTargets implements TargetSource {
   }
 
   /** A KServe v2 upstream keeps its own versions: a pinned one is forwarded as asked. */
-  pinned(name: string, version: string): Target | undefined {
+  forPinnedVersion(name: string, version: string): Target | undefined {
     const model = this.models.find(name);
-    return model?.dialect === 'kserve-v2' ? new RemoteTarget(model, this.metrics, version) : undefined;
+    if (model?.dialect !== 'kserve-v2') return undefined;
+    let pinned = this.pinnedTargets.get(model.name);
+    if (pinned === undefined)
+      this.pinnedTargets.set(model.name, (pinned = new RemoteTarget(model, this.metrics, model.version)));
+    // Only the configured version is kept: the others are whatever clients name.
+    return version === model.version ? pinned : new RemoteTarget(model, this.metrics, version);
   }
 }

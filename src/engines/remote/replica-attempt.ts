@@ -103,6 +103,7 @@ export async function runAttempt(choice: GatedChoice, context: AttemptContext): 
       headers: response.headers,
       body,
       where,
+      startedAt: started,
       settle,
     };
     return { response: upstream };
