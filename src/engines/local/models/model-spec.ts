@@ -95,8 +95,7 @@ export const SchedulingSpec = z.strictObject({
   /**
    * Rows a priority level may hold waiting; beyond it requests are shed with 429. Under
    * saturation Node reads requests in bursts of hundreds per event-loop turn, so a bound
-   * much below a burst sheds work the model would finish in time (measured: 512 rows shed
-   * 65% of a 9k req/s load that 2048 rows served whole; see docs/benchmarks.md).
+   * much below a burst sheds work the model would finish in time (docs/design-notes.md).
    */
   max_queue_size: z.number().int().min(1).default(2048),
   /** The longest a request may take; a request may ask for less, never more. */
