@@ -3,8 +3,7 @@
  * holding an idle connection "send nothing more": closing it races with a request the
  * client may be writing on it, and that request fails with a reset, never answered. A
  * deploy that closes its keep-alive connections as soon as the in-flight requests are done
- * drops every request that was on its way to one of them (measured: 40 of 40 on a busy
- * client's connections).
+ * drops every request that was on its way to one of them (docs/design-notes.md).
  *
  * So once draining, every response carries `Connection: close`: the connection that
  * carried it closes after it, cleanly, and the client's next request opens a new one and

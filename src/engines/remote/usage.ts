@@ -6,8 +6,8 @@
  * and in RemoteMetrics. See docs/backends.md#observability.
  *
  * Measuring starts on the next turn of the event loop, after the answer is on its way
- * (counting a prompt takes ~0.2 µs a character of prose and yields every 4 ms), so it
- * never delays the client; a failure to measure is logged and otherwise ignored.
+ * (counting yields to the loop as it goes), so it never delays the client; a failure to
+ * measure is logged and otherwise ignored.
  */
 import type { TargetLog } from '../../pipeline/target.ts';
 import type { RemoteMetrics, RequestUsage, TokenSource } from './remote-metrics.ts';
