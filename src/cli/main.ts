@@ -24,6 +24,7 @@ program
   .option('-c, --config <file>', 'YAML configuration file')
   .option('--host <address>', 'listen address (overrides server.host)')
   .option('-p, --port <port>', 'listen port (overrides server.port)', integer)
+  .option('--grpc-port <port>', 'gRPC (Open Inference Protocol) port, 0 for none (overrides server.grpc_port)', integer)
   .option('-m, --models <dir>', 'model repository (overrides models.repository; never written to)')
   .addOption(new Option('--log-level <level>', 'log level (overrides logging.level)').choices(LOG_LEVELS))
   .action(serveCommand);

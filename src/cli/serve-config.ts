@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.ts';
 export interface ServeOptions {
   readonly config?: string;
   readonly port?: number;
+  readonly grpcPort?: number;
   readonly host?: string;
   readonly models?: string;
   readonly logLevel?: string;
@@ -14,6 +15,7 @@ export interface ServeOptions {
 export function serveConfig(options: ServeOptions, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const server: Record<string, unknown> = {};
   if (options.port !== undefined) server['port'] = options.port;
+  if (options.grpcPort !== undefined) server['grpc_port'] = options.grpcPort;
   if (options.host !== undefined) server['host'] = options.host;
   const overrides: Record<string, Record<string, unknown>> = { server };
   if (options.models !== undefined) overrides['models'] = { repository: options.models };

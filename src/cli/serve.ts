@@ -6,7 +6,8 @@
 import { ConfigError } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger } from '../observe/log.ts';
-import { createSluice } from '../http/server.ts';
+import { createSluice, type Sluice } from '../http/server.ts';
+import type { Logger } from 'pino';
 import { buildMissingDefaultModelsInWorker } from '../offline/training/build-models.ts';
 import { warmEncoding } from '../engines/remote/tokens/index.ts';
 import { planRepository } from './repository-plan.ts';
@@ -43,6 +44,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     backlog: config.server.listen_backlog,
   });
   logger.info({ address }, 'listening; loading models');
+  await startGrpc(sluice, config, logger);
   try {
     const repository = config.models.repository;
     if (plan.kind === 'build') {
@@ -67,6 +69,23 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     logger.fatal({ err: error }, `cannot load models: ${(error as Error).message}`);
     await sluice.close();
     process.exit(1);
+  }
+}
+
+/**
+ * gRPC beside HTTP, unless server.grpc_port is 0. A port it cannot bind is logged as an
+ * error and HTTP serves on: servers started side by side (benchmarks, tests) all default to 8081.
+ */
+async function startGrpc(sluice: Sluice, config: Readonly<Config>, logger: Logger): Promise<void> {
+  const { host, grpc_port: port } = config.server;
+  if (port === 0) return;
+  try {
+    logger.info({ address: `${host}:${await sluice.startGrpc(port)}` }, 'gRPC (Open Inference Protocol) listening');
+  } catch (error) {
+    logger.error(
+      { err: error, port },
+      `gRPC not served: cannot listen on ${host}:${port} (server.grpc_port; 0 for none)`,
+    );
   }
 }
 

@@ -13,6 +13,11 @@ export const ConfigSchema = z
       .strictObject({
         host: z.string().min(1).default('0.0.0.0'),
         port: z.number().int().min(0).max(65535).default(8080),
+        /**
+         * The Open Inference Protocol's gRPC service (`inference.GRPCInferenceService`), on
+         * `host` beside HTTP, with the same models, pipeline, load control and auth. 0: no gRPC.
+         */
+        grpc_port: z.number().int().min(0).max(65535).default(8081),
         /** Largest accepted request body; larger ones get 413. */
         body_limit_bytes: z
           .number()

@@ -18,6 +18,7 @@ import type { Config } from '../config/schema.ts';
 import { RealClock } from '../core/clock.ts';
 import { SluiceError } from '../core/errors.ts';
 import { SLUICE_VERSION } from '../core/version.ts';
+import { AdmissionGate } from '../control/gate/admission-gate.ts';
 import { LocalTargets } from '../engines/local/local-targets.ts';
 import { defaultExecutionSlots, ExecutionSlots } from '../engines/local/models/execution-slots.ts';
 import { ModelRegistry } from '../engines/local/models/registry.ts';
@@ -27,6 +28,7 @@ import { healthLogLine } from '../engines/remote/backend-settings.ts';
 import { RemoteMetrics } from '../engines/remote/remote-metrics.ts';
 import { RemoteModels } from '../engines/remote/remote-models.ts';
 import { RemoteTargets } from '../engines/remote/remote-targets.ts';
+import type { GrpcEdge } from '../grpc/grpc-server.ts';
 import { Metrics } from '../observe/metrics.ts';
 import { modelObserver } from '../observe/model-observer.ts';
 import { InferencePipeline, type PipelineSlots } from '../pipeline/pipeline.ts';
@@ -66,6 +68,11 @@ export interface Sluice {
   ready(): boolean;
   /** Until the first models are loaded: what the server is doing (readiness says it). */
   setStartupStep(step: string | undefined): void;
+  /**
+   * Serves the Open Inference Protocol over gRPC on `server.host` and `port` (0: a free one)
+   * beside HTTP, through the same pipeline, gate and auth (src/grpc); resolves the port bound.
+   */
+  startGrpc(port: number): Promise<number>;
   /**
    * Graceful shutdown: readiness turns false and new requests get 503 at once, every
    * response closing its keep-alive connection; accepted requests get up to `graceMs` to
@@ -119,6 +126,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   // The admission screen answers refusals before fastify routes a request; it is set once
   // the gate exists, and the server it sits in must exist before that.
   const admissionScreen: { current?: RawAdmission } = {};
+  const gate: { current?: AdmissionGate } = {};
   const app = Fastify({
     // Fastify applies its own keep-alive timeout only to a server it creates itself.
     serverFactory: (handler) =>
@@ -149,7 +157,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
         },
       },
       tenants,
-      metrics,
+      metrics: tapAdmissionGate(metrics, (found) => (gate.current = found)),
       onLimitChange: (limit, previous, reason) => logger.debug({ limit, previous, reason }, 'admission limit changed'),
     });
   }
@@ -181,8 +189,29 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     return metrics.registry.metrics();
   });
 
+  let grpc: GrpcEdge | undefined;
+  const startGrpc = async (port: number) => {
+    // Loaded on first use: grpc-js and the proto take a few hundred ms that HTTP's start-up need not wait for.
+    const [{ GrpcEdge }, { inferenceService }] = await Promise.all([
+      import('../grpc/grpc-server.ts'),
+      import('../protocols/grpc/service.ts'),
+    ]);
+    grpc ??= new GrpcEdge({
+      service: inferenceService({ targets, readiness, serverVersion: SLUICE_VERSION }),
+      pipeline,
+      tenants,
+      metrics,
+      targets,
+      logger,
+      maxMessageBytes: config.server.body_limit_bytes,
+      admission: () => gate.current,
+    });
+    return grpc.listen(config.server.host, port);
+  };
+
   const closeEngines = async () => {
     await remote.close(); // streams still open end with an error event, so their connections can close
+    await grpc?.close();
     await app.close();
     await models.close();
     await preprocessPool.close();
@@ -195,14 +224,17 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     targets,
     ready,
     setStartupStep: (step) => (startupStep = step),
+    startGrpc,
     shutdown: async (graceMs) => {
       drain.begin();
-      const finished = await inflight.idle(graceMs);
+      const [finished, grpcFinished] = await Promise.all([inflight.idle(graceMs), grpc?.idle(graceMs) ?? true]);
       const late = new SluiceError(
         'ERR_SERVER_SHUTTING_DOWN',
         `the server shut down before this request finished (grace period ${graceMs} ms)`,
       );
-      const unfinished = finished ? 0 : inflight.answerAll((reply) => replyWithError(reply, late));
+      const unfinished =
+        (finished ? 0 : inflight.answerAll((reply) => replyWithError(reply, late))) +
+        (grpcFinished ? 0 : (grpc?.answerAll(late) ?? 0));
       if ((await openConnections(app)) > 0) await drain.quiet(graceMs);
       await closeEngines();
       return { unfinished };
@@ -242,6 +274,20 @@ function remoteEngine(config: Readonly<Config>, logger: Logger, remoteMetrics: R
       logger[level](event, message);
     },
   }));
+}
+
+/**
+ * The admission plugin builds the server-wide gate and shows it only to the metrics that
+ * export it; gRPC calls must take their permits from that same gate, so it is picked up
+ * there (until the plugin hands its gate out: registerAdmissionGate returning it).
+ */
+function tapAdmissionGate(metrics: Metrics, found: (gate: AdmissionGate) => void): Metrics {
+  const tap = Object.create(metrics) as Metrics;
+  tap.watchAdmission = (watched) => {
+    if (watched instanceof AdmissionGate) found(watched);
+    metrics.watchAdmission(watched);
+  };
+  return tap;
 }
 
 /** A request to a model's server on a client's behalf (metadata, readiness) is cancelled when the client hangs up. */
