@@ -22,6 +22,7 @@ import type { Config } from '../config/schema.ts';
 import { AdmissionGate, refusalError, type AdmissionTicket } from '../control/gate/admission-gate.ts';
 import { gateTenant, refusedModel, type ModelResolver } from '../control/gate/refusal-labels.ts';
 import { startLoopProbe } from '../control/gate/loop-probe.ts';
+import { startGcPauseMeter } from '../control/gate/gc-pauses.ts';
 import { RawAdmission } from './admission-screen.ts';
 
 declare module 'fastify' {
@@ -50,13 +51,20 @@ export function registerAdmissionGate(
   settings: AdmissionSettings,
   deps: AdmissionDeps,
 ): RawAdmission {
+  // Garbage collection stalls the loop without any backlog of requests: the guard discounts it.
+  const gcPauses = settings.loop_lag.enabled ? startGcPauseMeter() : undefined;
   const gate = new AdmissionGate({
     initialLimit: settings.initial_limit,
     minLimit: settings.min_limit,
     maxLimit: settings.max_limit,
-    loopLag: settings.loop_lag.enabled
-      ? { targetMs: settings.loop_lag.target_ms, intervalMs: settings.loop_lag.interval_ms }
-      : false,
+    loopLag:
+      gcPauses === undefined
+        ? false
+        : {
+            targetMs: settings.loop_lag.target_ms,
+            intervalMs: settings.loop_lag.interval_ms,
+            gcMs: () => gcPauses.readMs(),
+          },
     ...(deps.onLimitChange === undefined ? {} : { onLimitChange: deps.onLimitChange }),
   });
   const probe = gate.probeTickMs === undefined ? undefined : startLoopProbe(() => gate.loopTurned(), gate.probeTickMs);
@@ -94,6 +102,7 @@ export function registerAdmissionGate(
   });
   app.addHook('onClose', (_instance, done) => {
     probe?.stop();
+    gcPauses?.stop();
     done();
   });
   return screen;

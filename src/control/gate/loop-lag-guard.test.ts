@@ -8,15 +8,44 @@ const TARGET_MS = 20;
 const INTERVAL_MS = 100;
 
 /** By default the process is busy all the time: its CPU time runs with the clock. */
-function create(cpuMs?: () => number): { guard: LoopLagGuard; clock: FakeClock } {
+function create(cpuMs?: () => number, gcMs?: () => number): { guard: LoopLagGuard; clock: FakeClock } {
   const clock = new FakeClock(1_000);
   const guard = new LoopLagGuard(clock, {
     tickMs: TICK_MS,
     targetMs: TARGET_MS,
     intervalMs: INTERVAL_MS,
     cpuMs: cpuMs ?? (() => clock.now()),
+    ...(gcMs === undefined ? {} : { gcMs }),
   });
   return { guard, clock };
+}
+
+/** A guard whose process collects garbage when told: `collect(ms)` stops the loop for `ms`, all of it GC. */
+function createWithGc(): { guard: LoopLagGuard; clock: FakeClock; collect: (ms: number) => void } {
+  let gcMs = 0;
+  const { guard, clock } = create(undefined, () => gcMs);
+  const collect = (ms: number): void => {
+    gcMs += ms;
+    clock.advance(ms);
+  };
+  return { guard, clock, collect };
+}
+
+/**
+ * A turn that parses requests for `ms` past its due time, with a GC pause of `gcMs` in
+ * the middle; every request is asked about, the last one at the end of the turn.
+ * Returns the verdicts that shed.
+ */
+function turn({ guard, clock, collect }: ReturnType<typeof createWithGc>, ms: number, gcMs = 0, requests = 4): number {
+  let shed = 0;
+  clock.advance(TICK_MS);
+  for (let request = 0; request < requests; request += 1) {
+    if (request === Math.floor(requests / 2)) collect(gcMs);
+    clock.advance(ms / requests);
+    if (guard.check().shed) shed += 1;
+  }
+  guard.onTurn();
+  return shed;
 }
 
 /** The loop keeps up: the probe runs on time for `ms`. */
@@ -169,6 +198,85 @@ describe('LoopLagGuard', () => {
     clock.advance(30);
     assert.equal(guard.check().shed, true);
   });
+
+  it('does not count garbage collection pauses as a backlog, however long and however often', () => {
+    const loop = createWithGc();
+    keepUp(loop.guard, loop.clock, 50);
+    // Turns late by GC alone, back to back for a second: a scavenge or marking step in each.
+    for (let index = 0; index < 20; index += 1)
+      assert.equal(turn(loop, 0.5, 30 + (index % 3) * 20), 0, `turn ${index}, stalled by GC only`);
+    assert.equal(loop.guard.behind, false);
+  });
+
+  it('does not shed a turn whose stall so far is a GC pause, after a late turn: the pause is no backlog', () => {
+    const loop = createWithGc();
+    keepUp(loop.guard, loop.clock, 50);
+    assert.equal(turn(loop, 30), 0);
+    assert.equal(loop.guard.behind, true);
+    // A 58 ms scavenge in this turn, then requests: 108 ms since the late run began, but
+    // only 15 ms of this turn's stall is the loop's own work.
+    loop.clock.advance(TICK_MS);
+    assert.deepEqual(loop.guard.check(), { shed: false });
+    loop.collect(58);
+    loop.clock.advance(15);
+    assert.deepEqual(loop.guard.check(), { shed: false });
+    assert.deepEqual(loop.guard.check(), { shed: false });
+  });
+
+  // After a pause of `pauseMs`, at load ρ each turn parses what arrived during the last one:
+  // ρ × its length of work. The backlog drains geometrically: a burst, not a standing queue,
+  // even where its late turns together last longer than the interval. (A single turn of
+  // requests longer than the interval is a backlog by itself: see "stays behind" above.)
+  const drains: ReadonlyArray<{ load: number; pauseMs: number; gc: boolean }> = [
+    { load: 0.5, pauseMs: 80, gc: true },
+    { load: 0.8, pauseMs: 60, gc: true },
+    { load: 0.8, pauseMs: 120, gc: true },
+    { load: 0.9, pauseMs: 80, gc: true },
+    { load: 0.8, pauseMs: 90, gc: false },
+    { load: 0.9, pauseMs: 90, gc: false },
+  ];
+  for (const { load, pauseMs, gc } of drains) {
+    it(`never sheds a backlog that drains: load ${load} after a ${pauseMs} ms ${gc ? 'GC pause' : 'stall of requests'}`, () => {
+      const loop = createWithGc();
+      keepUp(loop.guard, loop.clock, 50);
+      let shed = gc ? turn(loop, 0, pauseMs) : turn(loop, pauseMs);
+      let lateRunMs = 0;
+      for (let lateMs = pauseMs * load; lateMs > 1; lateMs *= load) {
+        shed += turn(loop, lateMs);
+        if (lateMs > TARGET_MS) lateRunMs += lateMs + TICK_MS;
+      }
+      if (load >= 0.8) assert.ok(lateRunMs >= INTERVAL_MS, `late for ${lateRunMs} ms: longer than the interval`);
+      assert.equal(shed, 0);
+      keepUp(loop.guard, loop.clock, TICK_MS);
+      assert.equal(loop.guard.behind, false);
+    });
+  }
+
+  // Past capacity each turn parses more than the last took to arrive: turns grow by ρ.
+  const growths: ReadonlyArray<{ load: number; shedByMs: number }> = [
+    { load: 1.2, shedByMs: 160 },
+    { load: 2, shedByMs: 130 },
+    { load: 3, shedByMs: 110 },
+  ];
+  for (const { load, shedByMs } of growths) {
+    it(`sheds a backlog that grows (load ${load}) within ${shedByMs} ms of the first late turn, with GC pauses among the turns`, () => {
+      const loop = createWithGc();
+      keepUp(loop.guard, loop.clock, 50);
+      const lateSince = loop.clock.now() + TICK_MS;
+      let firstShedMs: number | undefined;
+      for (let index = 0, lateMs = 25; index < 12 && firstShedMs === undefined; index += 1, lateMs *= load) {
+        const requests = 8;
+        loop.clock.advance(TICK_MS);
+        for (let request = 0; request < requests; request += 1) {
+          if (index % 2 === 1 && request === 4) loop.collect(10);
+          loop.clock.advance(lateMs / requests);
+          if (loop.guard.check().shed) firstShedMs ??= loop.clock.now() - lateSince;
+        }
+        loop.guard.onTurn();
+      }
+      assert.ok(firstShedMs !== undefined && firstShedMs <= shedByMs, `first shed after ${firstShedMs} ms`);
+    });
+  }
 
   it('refuses settings that are not positive', () => {
     const clock = new FakeClock();
