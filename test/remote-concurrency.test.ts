@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RemoteBackend, type UpstreamResponse } from '../src/engines/remote/remote-backend.ts';
+import { RemoteBackend } from '../src/engines/remote/remote-backend.ts';
+import type { UpstreamResponse } from '../src/engines/remote/upstream-response.ts';
 import { ConfigSchema } from '../src/config/schema.ts';
 import { SluiceError } from '../src/core/errors.ts';
 import { fakeBackendConfig, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.ts';

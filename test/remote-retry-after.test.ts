@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RemoteBackend, type UpstreamResponse } from '../src/engines/remote/remote-backend.ts';
+import { RemoteBackend } from '../src/engines/remote/remote-backend.ts';
+import type { UpstreamResponse } from '../src/engines/remote/upstream-response.ts';
 import { ConfigSchema } from '../src/config/schema.ts';
 import { fakeBackendConfig, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.ts';
 import { startTestSluice } from './support/server.ts';

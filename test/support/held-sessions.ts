@@ -4,7 +4,8 @@
  * work in flight, deterministically, and then let everything go. They run where the
  * server's `models.execution` says (a worker thread by default).
  */
-import { openModelSession, type ModelSession, type OpenSession } from '../../src/engines/local/models/model-session.ts';
+import type { ModelSession, OpenSession } from '../../src/engines/local/models/model-session.ts';
+import { openModelSession } from '../../src/engines/local/models/open-model-session.ts';
 
 export class HeldSessions {
   private holding = false;

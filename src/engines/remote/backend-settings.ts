@@ -3,12 +3,14 @@
  * depend on the dialect or on other keys are settled here, once.
  */
 import type { Config } from '../../config/schema.ts';
-import type { Dialect } from './remote-models.ts';
 import { HealthProber } from './health-prober.ts';
 import type { ReplicaGates, GateSettings } from './replica-gates.ts';
 import type { Replica } from './replica.ts';
 
-type BackendConfig = Config['backends'][number];
+export type BackendConfig = Config['backends'][number];
+
+/** The API a backend speaks: OpenAI's (`/v1/...`) or KServe v2's (`/v2/models/...`). */
+export type Dialect = BackendConfig['dialect'];
 
 /** A replica left rotation after failed health checks, or came back. */
 export interface HealthEvent {

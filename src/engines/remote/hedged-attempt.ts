@@ -15,8 +15,8 @@
 import { performance } from 'node:perf_hooks';
 import type { SluiceError } from '../../core/errors.ts';
 import type { ReplicaChoice } from './balancer.ts';
-import type { UpstreamResponse } from './remote-backend.ts';
 import { discardBody } from './upstream-errors.ts';
+import type { UpstreamResponse } from './upstream-response.ts';
 
 export interface FailedAttempt {
   readonly failure: SluiceError;

@@ -5,8 +5,8 @@
  * The live response is read into memory (it is small) and its attempt settled as not failed.
  */
 import { Readable } from 'node:stream';
-import type { UpstreamResponse } from './remote-backend.ts';
 import { discardBody } from './upstream-errors.ts';
+import type { UpstreamResponse } from './upstream-response.ts';
 
 export const TOO_MANY_REQUESTS = 429;
 

@@ -14,32 +14,22 @@
  *   502 ERR_UPSTREAM_UNAVAILABLE; when no replica was ever offered, the gates' refusal:
  *   503 ERR_UPSTREAM_NO_REPLICA, 429 ERR_UPSTREAM_RATE_LIMITED or 429 ERR_UPSTREAM_CONCURRENCY_LIMIT
  */
-import type { Readable } from 'node:stream';
-import type { Config } from '../../config/schema.ts';
 import { SluiceError } from '../../core/errors.ts';
 import { RoundRobinBalancer, type Balancer } from './balancer.ts';
 import { HedgePolicy, ResilientBalancer, RetryBudget, type HedgeStats } from './resilience/index.ts';
-import { gateSettingsOf, healthProberOf, type HealthEvent } from './backend-settings.ts';
+import { gateSettingsOf, healthProberOf, type BackendConfig, type HealthEvent } from './backend-settings.ts';
 import type { HealthProber } from './health-prober.ts';
 import { runRound, type HedgePlan } from './hedged-attempt.ts';
 import { keepRateLimited, TOO_MANY_REQUESTS, withRetryAfter } from './rate-limited.ts';
-import { runAttempt, type AttemptContext, type GatedChoice } from './replica-attempt.ts';
+import { runAttempt, type AttemptContext, type AttemptEvent, type GatedChoice } from './replica-attempt.ts';
 import { ReplicaGates, type ReplicaGateStats } from './replica-gates.ts';
 import type { SlotWaitStats } from './slot-waiters.ts';
 import type { Ticket } from '../../core/ticket.ts';
 import type { TicketScheduling } from '../../pipeline/admit.ts';
 import { Replica, type ReplicaStats, type UpstreamCall } from './replica.ts';
+import type { UpstreamResponse } from './upstream-response.ts';
 
 export type { HealthEvent } from './backend-settings.ts';
-
-export type BackendConfig = Config['backends'][number];
-
-/** One attempt's result, as metrics see it: an HTTP status, or the kind of failure. */
-export interface AttemptEvent {
-  readonly backend: string;
-  readonly replica: string;
-  readonly status: string;
-}
 
 export interface RemoteBackendOptions {
   /** Default: P2C over Peak-EWMA with outlier ejection and circuit breakers. */
@@ -51,18 +41,6 @@ export interface RemoteBackendOptions {
   readonly onAttempt?: (event: AttemptEvent) => void;
   /** Hears each replica leaving rotation after failed health checks, or coming back. */
   readonly onHealthChange?: (event: HealthEvent) => void;
-}
-
-export interface UpstreamResponse {
-  readonly statusCode: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: Readable;
-  /** "backend \"x\" replica host:port", for error messages. */
-  readonly where: string;
-  /** When the attempt that answered was sent, on `performance.now()`'s scale (not the request's slot wait or earlier attempts). */
-  readonly startedAt: number;
-  /** Reports the attempt's outcome to the replica counts, the balancer and the concurrency limit; only the first call counts. */
-  settle(ok: boolean): void;
 }
 
 export interface BackendStats {

@@ -6,8 +6,8 @@
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { scrapeTimeCounter, scrapeTimeGauge } from '../../observe/scrape-time-metrics.ts';
-import type { AttemptEvent } from './remote-backend.ts';
 import type { RemoteModels } from './remote-models.ts';
+import type { AttemptEvent } from './replica-attempt.ts';
 import { perReplica, watchReplicaGates } from './replica-gate-metrics.ts';
 
 const TTFT_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -1,8 +1,7 @@
 /** The remote backends from the configuration, and which of them serves each model name. */
 import type { Config } from '../../config/schema.ts';
-import { RemoteBackend, type BackendConfig, type BackendStats, type RemoteBackendOptions } from './remote-backend.ts';
-
-export type Dialect = BackendConfig['dialect'];
+import type { Dialect } from './backend-settings.ts';
+import { RemoteBackend, type BackendStats, type RemoteBackendOptions } from './remote-backend.ts';
 
 export interface RemoteModel {
   /** The name clients use with sluice. */

@@ -17,11 +17,11 @@ import type {
   Readiness,
   Target,
 } from '../../pipeline/target.ts';
-import type { UpstreamResponse } from './remote-backend.ts';
 import type { RemoteMetrics } from './remote-metrics.ts';
 import type { RemoteModel } from './remote-models.ts';
 import { relaySse } from './sse-relay.ts';
 import { discardBody } from './upstream-errors.ts';
+import type { UpstreamResponse } from './upstream-response.ts';
 import { parseJsonObject } from '../../core/json.ts';
 import { badResponse, readAll, readJsonAnswer, readRejection } from './upstream-body.ts';
 import { measureAnswer, measureStream, type MeasuredCall } from './usage.ts';

@@ -26,9 +26,16 @@ import { parseRetryAfterMs } from './resilience/retry-after.ts';
 import { eitherSignal } from './either-signal.ts';
 import type { AttemptResult } from './hedged-attempt.ts';
 import { TOO_MANY_REQUESTS } from './rate-limited.ts';
-import type { AttemptEvent, UpstreamResponse } from './remote-backend.ts';
 import type { Replica, UpstreamCall } from './replica.ts';
 import { classifyFailure, readSnippet } from './upstream-errors.ts';
+import type { UpstreamResponse } from './upstream-response.ts';
+
+/** One attempt's result, as metrics see it: an HTTP status, or the kind of failure. */
+export interface AttemptEvent {
+  readonly backend: string;
+  readonly replica: string;
+  readonly status: string;
+}
 
 /** A balancer's choice with the concurrency permit taken for it. */
 export interface GatedChoice extends ReplicaChoice {

@@ -1,8 +1,8 @@
 /** Reading an upstream answer's body, whatever the dialect: bounded, and bad answers named. */
 import { SluiceError } from '../../core/errors.ts';
 import { parseJsonObject } from '../../core/json.ts';
-import type { UpstreamResponse } from './remote-backend.ts';
 import { bodyFailure, discardBody, upstreamErrorMessage } from './upstream-errors.ts';
+import type { UpstreamResponse } from './upstream-response.ts';
 
 /** Larger non-streaming answers are refused rather than buffered (streams are not buffered at all). */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;

@@ -1,5 +1,5 @@
 /**
- * The other end of `buildDefaultModelsInWorker`: trains the default models in a worker
+ * The other end of `buildMissingDefaultModelsInWorker`: trains the default models in a worker
  * thread, because training keeps a thread busy for seconds at a time and the server's
  * event loop must keep answering liveness probes meanwhile.
  *
@@ -7,19 +7,7 @@
  *        ◄── { log, line } … { built, summaries } | { failed, message }
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildMissingDefaultModels, type BuiltModelSummary, type DefaultModelName } from './build-models.ts';
-
-export interface BuildWorkerData {
-  readonly kind: 'sluice-build-models';
-  readonly repository: string;
-  readonly seed: number;
-  readonly models: readonly DefaultModelName[];
-}
-
-export type BuildWorkerReply =
-  | { readonly kind: 'log'; readonly line: string }
-  | { readonly kind: 'built'; readonly summaries: BuiltModelSummary[] }
-  | { readonly kind: 'failed'; readonly message: string; readonly stack: string | undefined };
+import { buildMissingDefaultModels, type BuildWorkerData, type BuildWorkerReply } from './build-models.ts';
 
 const data = workerData as BuildWorkerData | undefined;
 if (parentPort !== null && data?.kind === 'sluice-build-models') {

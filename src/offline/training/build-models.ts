@@ -12,7 +12,6 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { workerExecArgv, workerModuleBootstrap } from '../../engines/local/preprocess/worker-bootstrap.ts';
-import type { BuildWorkerData, BuildWorkerReply } from './build-models-worker.ts';
 import { generateIntentExamples } from './data/intent-generator.ts';
 import { generateNoshowExamples } from './data/noshow-generator.ts';
 import {
@@ -111,6 +110,20 @@ export async function buildMissingDefaultModels(
     await rm(staging, { recursive: true, force: true });
   }
 }
+
+/** What `build-models-worker.ts` is started with. */
+export interface BuildWorkerData {
+  readonly kind: 'sluice-build-models';
+  readonly repository: string;
+  readonly seed: number;
+  readonly models: readonly DefaultModelName[];
+}
+
+/** What it posts back: log lines as the build goes, then one outcome. */
+export type BuildWorkerReply =
+  | { readonly kind: 'log'; readonly line: string }
+  | { readonly kind: 'built'; readonly summaries: BuiltModelSummary[] }
+  | { readonly kind: 'failed'; readonly message: string; readonly stack: string | undefined };
 
 const BUILD_WORKER = new URL(
   import.meta.url.endsWith('.ts') ? './build-models-worker.ts' : './build-models-worker.js',

@@ -5,9 +5,9 @@ import { AdaptiveLimit } from '../../../control/adaptive-limit.ts';
 import type { BatchTensors } from '../../../core/tensors.ts';
 import { ExecutionSlots } from './execution-slots.ts';
 import { InstancePool } from './instance-pool.ts';
+import { SessionLostError } from './model-session.ts';
 import type { OnnxSession } from './onnx-session.ts';
 import { until } from '../../../../test/support/held-sessions.ts';
-import { SessionLostError } from './worker-session.ts';
 
 /** A session whose runs are held until the test lets them finish. */
 class HeldSession implements OnnxSession {

@@ -1,6 +1,6 @@
 import { defaultModelsDir } from '../../../../test/support/models.ts';
 import { runModelSessionContract } from './model-session.contract.ts';
-import { openModelSession } from './model-session.ts';
+import { openModelSession } from './open-model-session.ts';
 
 const OPTIONS = { intraOpThreads: 1 };
 

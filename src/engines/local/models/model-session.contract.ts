@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import ort from 'onnxruntime-node';
 import type { BatchTensor, BatchTensors } from '../../../core/tensors.ts';
-import type { DeclaredTensors, ModelSession } from './model-session.ts';
+import { SessionLostError, type DeclaredTensors, type ModelSession } from './model-session.ts';
 import { ModelLoadError } from './onnx-session.ts';
 import { readModelRepository } from './repository.ts';
-import { SessionLostError } from './worker-session.ts';
 
 export type OpenForContract = (onnxPath: string, declared: DeclaredTensors) => Promise<ModelSession>;
 

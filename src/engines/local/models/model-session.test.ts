@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultModelsDir } from '../../../../test/support/models.ts';
 import { ConfigError, loadConfig } from '../../../config/load.ts';
-import { openModelSession } from './model-session.ts';
+import { openModelSession } from './open-model-session.ts';
 import { readModelRepository } from './repository.ts';
 
 test('models.execution is worker by default, main on request, and anything else is refused with the key named', () => {

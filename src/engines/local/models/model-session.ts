@@ -11,10 +11,17 @@
  */
 import type { BatchTensors } from '../../../core/tensors.ts';
 import type { TensorSpec } from './model-spec.ts';
-import { openOnnxSession, type SessionOptions } from './onnx-session.ts';
-import { openWorkerSession, type SessionLostError } from './worker-session.ts';
 
 export type ExecutionMode = 'worker' | 'main';
+
+export interface SessionOptions {
+  readonly intraOpThreads: number;
+}
+
+/** The session's worker thread ended on its own (a crash); every run in flight fails with this. */
+export class SessionLostError extends Error {
+  override readonly name = 'SessionLostError';
+}
 
 export interface ModelSession {
   /**
@@ -42,9 +49,3 @@ export interface OpenSessionOptions extends SessionOptions {
 export type DeclaredTensors = { readonly inputs: readonly TensorSpec[]; readonly outputs: readonly TensorSpec[] };
 
 export type OpenSession = (onnxPath: string, declared: DeclaredTensors, options: OpenSessionOptions) => Promise<ModelSession>;
-
-/** Opens one instance's session where `options.execution` says; both check the graph against `declared` alike. */
-export const openModelSession: OpenSession = (onnxPath, declared, options) => {
-  const { execution = 'worker', ...sessionOptions } = options;
-  return execution === 'main' ? openOnnxSession(onnxPath, declared, sessionOptions) : openWorkerSession(onnxPath, declared, sessionOptions);
-};

@@ -5,16 +5,12 @@
  * a session worker's (`session-worker.ts`).
  */
 import ort from 'onnxruntime-node';
-import type { DeclaredTensors, ModelSession } from './model-session.ts';
+import type { DeclaredTensors, ModelSession, SessionOptions } from './model-session.ts';
 import type { TensorSpec } from './model-spec.ts';
 import type { BatchTensors, TensorDType } from '../../../core/tensors.ts';
 
 export class ModelLoadError extends Error {
   override readonly name = 'ModelLoadError';
-}
-
-export interface SessionOptions {
-  readonly intraOpThreads: number;
 }
 
 /** An in-process session never dies on its own, so it has no `onLost`. */

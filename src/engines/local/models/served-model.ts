@@ -18,7 +18,8 @@ import type { ExecutionSlots } from './execution-slots.ts';
 import { InstancePool, type InstancePoolStats } from './instance-pool.ts';
 import { adaptiveLimitOf, autoscalingPolicyOf, schedulingOf } from './load-control.ts';
 import type { ModelSpec } from './model-spec.ts';
-import { openModelSession, type ExecutionMode, type ModelSession, type OpenSession } from './model-session.ts';
+import type { ExecutionMode, ModelSession, OpenSession } from './model-session.ts';
+import { openModelSession } from './open-model-session.ts';
 import type { ModelVersionEntry } from './repository.ts';
 import { warmupBatchSizes, warmUpSession } from './warmup.ts';
 

@@ -14,8 +14,8 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { BatchTensors } from '../../../core/tensors.ts';
-import type { DeclaredTensors } from './model-session.ts';
-import { openOnnxSession, type OnnxSession, type SessionOptions } from './onnx-session.ts';
+import type { DeclaredTensors, SessionOptions } from './model-session.ts';
+import { openOnnxSession, type OnnxSession } from './onnx-session.ts';
 import { portableTensors } from './tensor-transfer.ts';
 
 export interface SessionWorkerData {

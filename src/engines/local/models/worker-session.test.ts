@@ -9,10 +9,10 @@ import { defaultModelsDir } from '../../../../test/support/models.ts';
 import { stackRows } from '../batching/assemble.ts';
 import { makePreprocessor, type Item } from '../preprocess/index.ts';
 import type { BatchTensors } from '../../../core/tensors.ts';
-import type { ModelSession } from './model-session.ts';
+import { SessionLostError, type ModelSession } from './model-session.ts';
 import { ModelLoadError, openOnnxSession } from './onnx-session.ts';
 import { readModelRepository, type ModelVersionEntry } from './repository.ts';
-import { openWorkerSession, SessionLostError } from './worker-session.ts';
+import { openWorkerSession } from './worker-session.ts';
 
 const OPTIONS = { intraOpThreads: 1 };
 

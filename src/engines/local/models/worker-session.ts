@@ -16,15 +16,10 @@
 import { Worker } from 'node:worker_threads';
 import { workerExecArgv, workerModuleBootstrap } from '../preprocess/worker-bootstrap.ts';
 import type { BatchTensors } from '../../../core/tensors.ts';
-import type { DeclaredTensors, ModelSession } from './model-session.ts';
-import { ModelLoadError, type SessionOptions } from './onnx-session.ts';
+import { SessionLostError, type DeclaredTensors, type ModelSession, type SessionOptions } from './model-session.ts';
+import { ModelLoadError } from './onnx-session.ts';
 import type { SessionReply, SessionRequest, SessionWorkerData, WireError } from './session-worker.ts';
 import { portableTensors } from './tensor-transfer.ts';
-
-/** The session's worker thread ended on its own (a crash); every run in flight fails with this. */
-export class SessionLostError extends Error {
-  override readonly name = 'SessionLostError';
-}
 
 const SESSION_WORKER = new URL(import.meta.url.endsWith('.ts') ? './session-worker.ts' : './session-worker.js', import.meta.url);
 

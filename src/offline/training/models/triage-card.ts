@@ -4,7 +4,7 @@ import type { TextModel } from '../nn/text-model.ts';
 import { dataSection, REPRODUCE_SECTION } from './card-sections.ts';
 import { integer, percent } from './markdown.ts';
 import { perIntentTable, traitTable, type ClassifierReport } from './text-eval.ts';
-import type { TriageVariant } from './triage.ts';
+import type { TriageVariant } from './triage-variant.ts';
 
 export interface TriageCardInput {
   readonly variant: TriageVariant;

@@ -6,29 +6,20 @@
  * negations and side requests with more compute.
  */
 import { deriveSeed } from '../../../core/seeded-rng.ts';
-import type { TextHashPreprocessing } from '../../../engines/local/models/model-spec.ts';
 import { textHashIds } from '../../../engines/local/preprocess/text-hash.ts';
 import { INTENTS, intentIndex, type IntentExample } from '../data/intents.ts';
 import type { TextModel, TextModelShape } from '../nn/text-model.ts';
-import { trainTextModel, type TextTrainOptions } from '../nn/text-trainer.ts';
+import { trainTextModel } from '../nn/text-trainer.ts';
 import { textModelGraph } from '../onnx/text-graph.ts';
 import { MODEL_VERSION, sha256, type ModelArtifacts, type ModelSpecDocument } from './artifacts.ts';
 import { triageReadme } from './triage-card.ts';
 import { classifierReport, perIntentAccuracy, runTextModel } from './text-eval.ts';
 import { TEXT_BATCHING, TEXT_INPUTS, TEXT_INSTANCES, TEXT_WARMUP, textFlopsPerItem, textHashSpec, textTensors } from './text-spec.ts';
+import type { TriageVariant } from './triage-variant.ts';
 
 export interface IntentCorpus {
   readonly train: readonly IntentExample[];
   readonly golden: readonly IntentExample[];
-}
-
-export interface TriageVariant {
-  readonly name: 'triage-small' | 'triage-large';
-  readonly summary: string;
-  readonly hashing: Pick<TextHashPreprocessing, 'buckets' | 'word_ngrams' | 'char_ngrams' | 'max_tokens'>;
-  readonly shape: Omit<TextModelShape, 'buckets' | 'classes'>;
-  readonly training: Omit<TextTrainOptions, 'seed' | 'log'>;
-  readonly costPerItem: number;
 }
 
 export const TRIAGE_SMALL: TriageVariant = {
