@@ -3,25 +3,28 @@
  * for every model. A remote model of an Open Inference server gets the infer body as the
  * client wrote it; its metadata and readiness are its server's.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelDescription, OutputTensor } from '../pipeline/model-description.ts';
 import type { RowsAnswer, Target } from '../pipeline/target.ts';
 import { parseJsonObject } from '../core/json.ts';
 import { sendAnswer, type AnswerFormat } from './answers.ts';
 import type { ProtocolDeps } from './deps.ts';
 import { limitsFromV2, pinnedVersion } from './requested-limits.ts';
-import { rowsToV2Outputs, selectOutputs, v2InputsToItems, type V2InputTensor } from './v2-tensors.ts';
+import {
+  acceptBinaryBodies,
+  BINARY_EXTENSION,
+  binaryHeaderValidator,
+  inferAnswerBody,
+  inferWire,
+  type BinaryBody,
+  type InferBody,
+  type V2InferWire,
+} from './v2-binary-http.ts';
+import { selectOutputs, v2TensorsToItems } from './v2-tensors.ts';
 
 interface ModelParams {
   model: string;
   version?: string;
-}
-
-interface InferBody {
-  id?: string;
-  parameters?: Record<string, unknown>;
-  inputs: V2InputTensor[];
-  outputs?: Array<{ name: string; parameters?: Record<string, unknown> }>;
 }
 
 const inferBodySchema = {
@@ -56,9 +59,19 @@ const inferBodySchema = {
 } as const;
 
 /** The protocol extensions sluice serves (`GET /v2`). */
-const EXTENSIONS = ['statistics'];
+const EXTENSIONS = ['statistics', BINARY_EXTENSION];
 
+const checkBinaryHeader = binaryHeaderValidator(inferBodySchema);
+
+/** In a scope of their own: these routes also take binary bodies, the rest of the server only JSON. */
 export function registerKServeV2(app: FastifyInstance, deps: ProtocolDeps): void {
+  void app.register(async (scope) => {
+    acceptBinaryBodies(scope);
+    registerRoutes(scope, deps);
+  });
+}
+
+function registerRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
   const config = { protocol: 'kserve-v2' as const };
   const { targets } = deps;
   const resolve = (request: FastifyRequest<{ Params: ModelParams }>) =>
@@ -94,15 +107,20 @@ export function registerKServeV2(app: FastifyInstance, deps: ProtocolDeps): void
         request.params.version === undefined ? targets.all().filter((target) => target.name === named.name) : [named];
       return { model_stats: statisticsOf(versions) };
     });
-    app.post<{ Params: ModelParams; Body: InferBody }>(
+    app.post<{ Params: ModelParams; Body: InferBody | BinaryBody }>(
       `${prefix}/infer`,
-      { config: { ...config, inference: true }, schema: { body: inferBodySchema } },
+      {
+        config: { ...config, inference: true },
+        schema: { body: { content: { 'application/json': { schema: inferBodySchema } } } },
+      },
       async (request, reply) => {
-        const { params, body } = request;
+        const { params } = request;
+        const wire = inferWire(request.body, checkBinaryHeader);
+        const body = wire.header;
         let selected: readonly OutputTensor[] = [];
         const decode = (model: ModelDescription) => {
           selected = selectOutputs(model, body.outputs);
-          return v2InputsToItems(body.inputs, model);
+          return v2TensorsToItems(wire.inputs, model);
         };
         const done = await deps.infer(request, reply, 'kserve-v2', {
           operation: 'predict',
@@ -111,13 +129,15 @@ export function registerKServeV2(app: FastifyInstance, deps: ProtocolDeps): void
           limits: limitsFromV2(request.headers, body.parameters),
           stream: false,
           family: 'open-inference',
-          document: body as unknown as Readonly<Record<string, unknown>>,
+          get document() {
+            return wire.document;
+          },
           items: { decode, label: (index) => `inputs (item ${index})` },
         });
         return sendAnswer(
           reply,
           done,
-          inferFormat(body, () => selected),
+          inferFormat(reply, wire, () => selected),
         );
       },
     );
@@ -125,16 +145,8 @@ export function registerKServeV2(app: FastifyInstance, deps: ProtocolDeps): void
   app.get('/v2/models/stats', { config }, async () => ({ model_stats: statisticsOf(targets.all()) }));
 }
 
-function inferFormat(body: InferBody, selected: () => readonly OutputTensor[]): AnswerFormat {
-  return {
-    ...V2_FORMAT,
-    rows: (answer: RowsAnswer) => ({
-      model_name: answer.model.name,
-      model_version: answer.model.version,
-      ...(body.id === undefined ? {} : { id: body.id }),
-      outputs: rowsToV2Outputs(answer.rows, selected()),
-    }),
-  };
+function inferFormat(reply: FastifyReply, wire: V2InferWire, selected: () => readonly OutputTensor[]): AnswerFormat {
+  return { ...V2_FORMAT, rows: (answer: RowsAnswer) => inferAnswerBody(reply, answer, wire, selected()) };
 }
 
 /** Metadata and errors: nothing a local model answers with rows. */

@@ -128,8 +128,8 @@ export const ConcurrencySpec = z.strictObject({
 export type ConcurrencySpec = z.infer<typeof ConcurrencySpec>;
 
 export const WarmupSpec = z.strictObject({
-  /** Example items (request fields) used to build warm-up batches. */
-  samples: z.array(z.record(z.string(), z.unknown())).min(1),
+  /** Example items (request fields) used to build warm-up batches; zero-filled inputs when absent. */
+  samples: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
   /** Batch sizes to warm up; defaults to every size the batcher will use. */
   batch_sizes: z.array(z.number().int().min(1)).optional(),
 });
