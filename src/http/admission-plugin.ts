@@ -42,15 +42,22 @@ export interface AdmissionDeps {
   readonly onLimitChange?: (limit: number, previous: number, reason: LimitChangeReason) => void;
 }
 
+/** The server-wide gate, and the screen its HTTP server runs before fastify. */
+export interface Admission {
+  readonly gate: AdmissionGate;
+  readonly screen: RawAdmission;
+}
+
 /**
- * Registers the gate on `app` and returns the screen its HTTP server should run first.
- * Requests injected in-process (tests) skip the HTTP server and meet the gate in the hook.
+ * Registers the gate on `app` and returns it with the screen its HTTP server should run
+ * first; other transports (gRPC) take their permits from the same gate. Requests injected
+ * in-process (tests) skip the HTTP server and meet the gate in the hook.
  */
 export function registerAdmissionGate(
   app: FastifyInstance,
   settings: AdmissionSettings,
   deps: AdmissionDeps,
-): RawAdmission {
+): Admission {
   // Garbage collection stalls the loop without any backlog of requests: the guard discounts it.
   const gcPauses = settings.loop_lag.enabled ? startGcPauseMeter() : undefined;
   const gate = new AdmissionGate({
@@ -105,7 +112,7 @@ export function registerAdmissionGate(
     gcPauses?.stop();
     done();
   });
-  return screen;
+  return { gate, screen };
 }
 
 /**

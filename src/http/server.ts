@@ -12,38 +12,30 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { RealClock } from '../core/clock.ts';
 import { SluiceError } from '../core/errors.ts';
 import { SLUICE_VERSION } from '../core/version.ts';
-import { AdmissionGate } from '../control/gate/admission-gate.ts';
-import { LocalTargets } from '../engines/local/local-targets.ts';
-import { defaultExecutionSlots, ExecutionSlots } from '../engines/local/models/execution-slots.ts';
-import { ModelRegistry } from '../engines/local/models/registry.ts';
-import type { ServedModelOptions } from '../engines/local/models/served-model.ts';
-import { PreprocessPool } from '../engines/local/preprocess/preprocess-pool.ts';
-import { healthLogLine } from '../engines/remote/backend-settings.ts';
-import { RemoteMetrics } from '../engines/remote/remote-metrics.ts';
-import { RemoteModels } from '../engines/remote/remote-models.ts';
-import { RemoteTargets } from '../engines/remote/remote-targets.ts';
+import type { ModelRegistry } from '../engines/local/models/registry.ts';
+import type { RemoteModels } from '../engines/remote/remote-models.ts';
+import type { AdmissionGate } from '../control/gate/admission-gate.ts';
 import type { GrpcEdge } from '../grpc/grpc-server.ts';
-import { Metrics } from '../observe/metrics.ts';
-import { modelObserver } from '../observe/model-observer.ts';
+import type { Metrics } from '../observe/metrics.ts';
 import { InferencePipeline, type PipelineSlots } from '../pipeline/pipeline.ts';
-import { TargetDirectory } from '../pipeline/target-directory.ts';
+import type { TargetDirectory } from '../pipeline/target-directory.ts';
 import type { ProtocolDeps } from '../protocols/deps.ts';
 import { registerKServeV1 } from '../protocols/kserve-v1.ts';
 import { registerKServeV2 } from '../protocols/kserve-v2.ts';
 import { registerOpenAI } from '../protocols/openai.ts';
 import { TenantDirectory } from '../tenancy/tenant-directory.ts';
-import { registerAdmissionGate } from './admission-plugin.ts';
-import type { RawAdmission } from './admission-screen.ts';
+import { registerAdmissionGate, type Admission } from './admission-plugin.ts';
 import { ConnectionDrain } from './connection-drain.ts';
+import { createEngines, type EngineOverrides, type Engines } from './engines.ts';
 import { registerErrorHandling, replyWithError } from './error-plugin.ts';
 import { clientSignal, registerInferenceEdge } from './inference-plugin.ts';
-import type { ProbeContext } from '../pipeline/target.ts';
+import type { ProbeContext, Target } from '../pipeline/target.ts';
 import { InflightRequests } from './inflight-requests.ts';
 
 declare module 'fastify' {
@@ -83,81 +75,35 @@ export interface Sluice {
   close(): Promise<void>;
 }
 
-export const MAX_ITEMS_PER_REQUEST = 2048;
-
-export interface SluiceOverrides {
-  /** Wraps how model instances open their sessions (tests use it to hold batches). */
-  readonly openSession?: ServedModelOptions['openSession'];
-  /** Waits between attempts to replace a lost instance (tests shorten them). */
-  readonly replaceBackoffMs?: ServedModelOptions['replaceBackoffMs'];
+export interface SluiceOverrides extends EngineOverrides {
   /** Platform stages in the pipeline's slots (none by default). */
   readonly slots?: PipelineSlots;
 }
 
 export function createSluice(config: Readonly<Config>, logger: Logger, overrides: SluiceOverrides = {}): Sluice {
-  const { models, metrics, preprocessPool } = localEngine(config, logger, overrides);
-  const remoteMetrics = new RemoteMetrics(metrics.registry);
-  const remote = remoteEngine(config, logger, remoteMetrics);
-  remoteMetrics.watch(metrics.registry, remote);
-  const localTargets = new LocalTargets(models, (spec, priority, queueMs) =>
-    metrics.queueDuration.observe(
-      { model: spec.name, version: spec.version, priority: String(priority) },
-      queueMs / 1000,
-    ),
-  );
-  const targets = new TargetDirectory([localTargets, new RemoteTargets(remote, remoteMetrics)]);
+  const engines = createEngines(config, logger, overrides);
+  const { models, metrics, remote, targets } = engines;
 
   const drain = new ConnectionDrain(new RealClock(), config.server.shutdown_quiet_ms);
   const draining = () => drain.active;
-  const pipeline = new InferencePipeline(targets, {
-    loadControl: config.load_control.enabled,
-    draining,
-    ...(overrides.slots === undefined ? {} : { slots: overrides.slots }),
-    onDispatch: (context, delta) => {
-      const { target } = context;
-      if (target === undefined) return;
-      const labels = { model: target.name, version: targets.versionLabel(target.name, target.version) };
-      metrics.inFlight.inc({ ...labels, protocol: context.protocol }, delta);
-    },
-  });
+  const pipeline = createPipeline(config, engines, draining, overrides.slots);
   const tenants = new TenantDirectory(config);
   const inflight = new InflightRequests();
 
   // The admission screen answers refusals before fastify routes a request; it is set once
   // the gate exists, and the server it sits in must exist before that.
-  const admissionScreen: { current?: RawAdmission } = {};
-  const gate: { current?: AdmissionGate } = {};
-  const app = Fastify({
-    // Fastify applies its own keep-alive timeout only to a server it creates itself.
-    serverFactory: (handler) =>
-      createServer({ keepAliveTimeout: config.server.keep_alive_timeout_ms }, (request, response) => {
-        drain.onRequest(response);
-        if (admissionScreen.current?.screen(request, response) === true) return;
-        handler(request, response);
-      }),
-    loggerInstance: logger as FastifyBaseLogger,
-    bodyLimit: config.server.body_limit_bytes,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
-    // The error plugin writes one line per request with what operators need.
-    logController: new LogController({ disableRequestLogging: true }),
-    // Fastify coerces body types by default ("hi" → ["hi"]); a gateway must refuse, not guess.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+  let admission: Admission | undefined;
+  const app = createFastify(config, logger, (request, response) => {
+    drain.onRequest(response);
+    return admission?.screen.screen(request, response) === true;
   });
-  // JSON only: fastify's default text/plain parser would hand routes a string body.
-  app.removeContentTypeParser('text/plain');
   registerErrorHandling(app, logger.isLevelEnabled('info'));
   // Before the inference hooks: a refused request costs no more, and a permit is returned the moment its response finishes.
   if (config.admission.enabled && config.load_control.enabled) {
-    admissionScreen.current = registerAdmissionGate(app, config.admission, {
-      models: {
-        resolve: (name, version) => {
-          const target = targets.resolve(name, version);
-          return { name: target.name, version: targets.versionLabel(target.name, target.version) };
-        },
-      },
+    admission = registerAdmissionGate(app, config.admission, {
+      models: { resolve: (name, version) => labelsOf(targets, targets.resolve(name, version)) },
       tenants,
-      metrics: tapAdmissionGate(metrics, (found) => (gate.current = found)),
+      metrics,
       onLimitChange: (limit, previous, reason) => logger.debug({ limit, previous, reason }, 'admission limit changed'),
     });
   }
@@ -171,14 +117,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
 
   let startupStep: string | undefined = 'loading models';
   const ready = () => models.ready && !draining();
-  const readiness = () => {
-    if (draining()) return { ready: false, reason: 'shutting down' };
-    if (models.ready) return { ready: true };
-    const failed = models.all().find((model) => model.state === 'failed');
-    if (failed !== undefined)
-      return { ready: false, reason: `model "${failed.spec.name}" failed: ${failed.failureReason}` };
-    return { ready: false, reason: startupStep ?? 'warming up models' };
-  };
+  const readiness = () => readinessOf(models, draining(), startupStep);
   const startedAt = Math.floor(Date.now() / 1000);
   const deps: ProtocolDeps = { infer, targets, readiness, probeContext, serverVersion: SLUICE_VERSION, startedAt };
   registerKServeV2(app, deps);
@@ -191,20 +130,14 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
 
   let grpc: GrpcEdge | undefined;
   const startGrpc = async (port: number) => {
-    // Loaded on first use: grpc-js and the proto take a few hundred ms that HTTP's start-up need not wait for.
-    const [{ GrpcEdge }, { inferenceService }] = await Promise.all([
-      import('../grpc/grpc-server.ts'),
-      import('../protocols/grpc/service.ts'),
-    ]);
-    grpc ??= new GrpcEdge({
-      service: inferenceService({ targets, readiness, serverVersion: SLUICE_VERSION }),
+    grpc ??= await createGrpcEdge({
+      config,
+      logger,
+      engines,
       pipeline,
       tenants,
-      metrics,
-      targets,
-      logger,
-      maxMessageBytes: config.server.body_limit_bytes,
-      admission: () => gate.current,
+      readiness,
+      gate: () => admission?.gate,
     });
     return grpc.listen(config.server.host, port);
   };
@@ -213,8 +146,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     await remote.close(); // streams still open end with an error event, so their connections can close
     await grpc?.close();
     await app.close();
-    await models.close();
-    await preprocessPool.close();
+    await engines.close();
   };
   return {
     app,
@@ -227,14 +159,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     startGrpc,
     shutdown: async (graceMs) => {
       drain.begin();
-      const [finished, grpcFinished] = await Promise.all([inflight.idle(graceMs), grpc?.idle(graceMs) ?? true]);
-      const late = new SluiceError(
-        'ERR_SERVER_SHUTTING_DOWN',
-        `the server shut down before this request finished (grace period ${graceMs} ms)`,
-      );
-      const unfinished =
-        (finished ? 0 : inflight.answerAll((reply) => replyWithError(reply, late))) +
-        (grpcFinished ? 0 : (grpc?.answerAll(late) ?? 0));
+      const unfinished = await answerUnfinished(inflight, grpc, graceMs);
       if ((await openConnections(app)) > 0) await drain.quiet(graceMs);
       await closeEngines();
       return { unfinished };
@@ -243,51 +168,113 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   };
 }
 
-/** The local engine: the model registry, its preprocessing workers, and the metrics that read them. */
-function localEngine(config: Readonly<Config>, logger: Logger, overrides: SluiceOverrides) {
-  const metricsRef: { current?: Metrics } = {};
-  const preprocessPool = new PreprocessPool();
-  const { execution, intra_op_threads: intraOpThreads, execution_slots: slots } = config.models;
-  const models = new ModelRegistry({
-    preprocessPool,
-    executionSlots: new ExecutionSlots(slots === 0 ? defaultExecutionSlots({ execution, intraOpThreads }) : slots),
-    execution,
-    intraOpThreads,
-    maxItemsPerRequest: MAX_ITEMS_PER_REQUEST,
-    loadControl: config.load_control.enabled,
-    observer: modelObserver(() => metricsRef.current, logger),
-    ...(overrides.openSession === undefined ? {} : { openSession: overrides.openSession }),
-    ...(overrides.replaceBackoffMs === undefined ? {} : { replaceBackoffMs: overrides.replaceBackoffMs }),
+/** Waits up to `graceMs` for the calls in flight on both transports, then answers those left with 503. */
+async function answerUnfinished(
+  inflight: InflightRequests,
+  grpc: GrpcEdge | undefined,
+  graceMs: number,
+): Promise<number> {
+  const [finished, grpcFinished] = await Promise.all([inflight.idle(graceMs), grpc?.idle(graceMs) ?? true]);
+  const late = new SluiceError(
+    'ERR_SERVER_SHUTTING_DOWN',
+    `the server shut down before this request finished (grace period ${graceMs} ms)`,
+  );
+  const http = finished ? 0 : inflight.answerAll((reply) => replyWithError(reply, late));
+  return http + (grpcFinished ? 0 : (grpc?.answerAll(late) ?? 0));
+}
+
+interface GrpcEdgeDeps {
+  readonly config: Readonly<Config>;
+  readonly logger: Logger;
+  readonly engines: Engines;
+  readonly pipeline: InferencePipeline;
+  readonly tenants: TenantDirectory;
+  readonly readiness: () => { ready: boolean; reason?: string };
+  readonly gate: () => AdmissionGate | undefined;
+}
+
+/** The gRPC edge over the same pipeline, gate and auth; loaded on first use (grpc-js and the proto take a few hundred ms HTTP's start need not wait for). */
+async function createGrpcEdge(deps: GrpcEdgeDeps): Promise<GrpcEdge> {
+  const [{ GrpcEdge }, { inferenceService }] = await Promise.all([
+    import('../grpc/grpc-server.ts'),
+    import('../protocols/grpc/service.ts'),
+  ]);
+  const { targets, metrics } = deps.engines;
+  return new GrpcEdge({
+    service: inferenceService({ targets, readiness: deps.readiness, serverVersion: SLUICE_VERSION }),
+    pipeline: deps.pipeline,
+    tenants: deps.tenants,
+    metrics,
+    targets,
+    logger: deps.logger,
+    maxMessageBytes: deps.config.server.body_limit_bytes,
+    admission: deps.gate,
   });
-  const metrics = new Metrics(models);
-  metrics.watchPreprocessPool(preprocessPool);
-  metricsRef.current = metrics;
-  return { models, metrics, preprocessPool };
 }
 
-/** The remote engine: one connection pool per replica (docs/backends.md), closed with the server. */
-function remoteEngine(config: Readonly<Config>, logger: Logger, remoteMetrics: RemoteMetrics): RemoteModels {
-  return RemoteModels.fromConfig(config, () => ({
-    onAttempt: (event) => remoteMetrics.attempt(event),
-    onHealthChange: (event) => {
-      const { level, message } = healthLogLine(event);
-      logger[level](event, message);
+/** The pipeline over the engines' targets, counting what it dispatches in `sluice_inflight_requests`. */
+function createPipeline(
+  config: Readonly<Config>,
+  engines: Engines,
+  draining: () => boolean,
+  slots: PipelineSlots | undefined,
+): InferencePipeline {
+  const { targets, metrics } = engines;
+  return new InferencePipeline(targets, {
+    loadControl: config.load_control.enabled,
+    draining,
+    ...(slots === undefined ? {} : { slots }),
+    onDispatch: (context, delta) => {
+      if (context.target === undefined) return;
+      const { name, version } = labelsOf(targets, context.target);
+      metrics.inFlight.inc({ model: name, version, protocol: context.protocol }, delta);
     },
-  }));
+  });
 }
 
-/**
- * The admission plugin builds the server-wide gate and shows it only to the metrics that
- * export it; gRPC calls must take their permits from that same gate, so it is picked up
- * there (until the plugin hands its gate out: registerAdmissionGate returning it).
- */
-function tapAdmissionGate(metrics: Metrics, found: (gate: AdmissionGate) => void): Metrics {
-  const tap = Object.create(metrics) as Metrics;
-  tap.watchAdmission = (watched) => {
-    if (watched instanceof AdmissionGate) found(watched);
-    metrics.watchAdmission(watched);
-  };
-  return tap;
+/** A target's metric labels: a version a client named that is not listed shares one label. */
+function labelsOf(targets: TargetDirectory, target: Target): { name: string; version: string } {
+  return { name: target.name, version: targets.versionLabel(target.name, target.version) };
+}
+
+/** Fastify on a Node HTTP server whose requests `screen` may answer first (true: answered). */
+function createFastify(
+  config: Readonly<Config>,
+  logger: Logger,
+  screen: (request: IncomingMessage, response: ServerResponse) => boolean,
+): FastifyInstance {
+  const app = Fastify({
+    // Fastify applies its own keep-alive timeout only to a server it creates itself.
+    serverFactory: (handler) =>
+      createServer({ keepAliveTimeout: config.server.keep_alive_timeout_ms }, (request, response) => {
+        if (!screen(request, response)) handler(request, response);
+      }),
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.server.body_limit_bytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    // The error plugin writes one line per request with what operators need.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Fastify coerces body types by default ("hi" → ["hi"]); a gateway must refuse, not guess.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+  });
+  // JSON only: fastify's default text/plain parser would hand routes a string body.
+  app.removeContentTypeParser('text/plain');
+  return app;
+}
+
+/** Ready once every model is warmed up and the server is not shutting down; else why not. */
+function readinessOf(
+  models: ModelRegistry,
+  draining: boolean,
+  startupStep: string | undefined,
+): { ready: boolean; reason?: string } {
+  if (draining) return { ready: false, reason: 'shutting down' };
+  if (models.ready) return { ready: true };
+  const failed = models.all().find((model) => model.state === 'failed');
+  if (failed !== undefined)
+    return { ready: false, reason: `model "${failed.spec.name}" failed: ${failed.failureReason}` };
+  return { ready: false, reason: startupStep ?? 'warming up models' };
 }
 
 /** A request to a model's server on a client's behalf (metadata, readiness) is cancelled when the client hangs up. */
