@@ -66,8 +66,10 @@ function serve(args: readonly string[], cwd: string): ServeProcess {
 }
 
 /** The test's environment without SLUICE_ variables, which would configure the server under test. */
+/** No SLUICE_ variable of the test's own environment, and no gRPC port (test files run side by side). */
 function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SLUICE_')));
+  const own = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SLUICE_')));
+  return { ...own, SLUICE_SERVER__GRPC_PORT: '0' };
 }
 
 async function stop(server: ServeProcess): Promise<void> {

@@ -41,7 +41,7 @@ test('node bin/sluice.js serve answers live, then ready with every model warmed 
   writeFileSync(
     config,
     [
-      'server: { host: 127.0.0.1, port: ' + port + ' }',
+      'server: { host: 127.0.0.1, port: ' + port + ', grpc_port: 0 }',
       `models: { repository: ${JSON.stringify(models)}, build_defaults: false }`,
       'logging: { level: warn }',
     ].join('\n'),

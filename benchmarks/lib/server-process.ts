@@ -39,6 +39,7 @@ export interface SluiceProcess {
  * nor per-request logging is part of what is measured; `options.env` may override both.
  */
 const BENCHMARK_ENV = { SLUICE_SERVER__HOST: '127.0.0.1', SLUICE_LOGGING__LEVEL: 'warn' } as const;
+const NO_GRPC = { SLUICE_SERVER__GRPC_PORT: '0' } as const;
 const TAIL_LINES = 40;
 const live = new Set<ChildProcess>();
 
@@ -56,7 +57,12 @@ export async function startSluice(options: ServerOptions): Promise<SluiceProcess
       args: ['serve', '--port', String(port), '--models', options.modelsDir, ...config],
       port,
       readyPath: '/v2/health/ready',
-      env: { ...BENCHMARK_ENV, ...options.env },
+      // Servers side by side would all reach for gRPC's 8081; a checkout from before gRPC has no such key.
+      env: {
+        ...BENCHMARK_ENV,
+        ...((options.root ?? REPOSITORY_ROOT) === REPOSITORY_ROOT ? NO_GRPC : {}),
+        ...options.env,
+      },
       ...(options.root === undefined ? {} : { root: options.root }),
       ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
       ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),

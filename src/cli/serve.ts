@@ -73,8 +73,8 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
 }
 
 /**
- * gRPC beside HTTP, unless server.grpc_port is 0. A port it cannot bind is logged as an
- * error and HTTP serves on: servers started side by side (benchmarks, tests) all default to 8081.
+ * gRPC beside HTTP, unless server.grpc_port is 0. A port it cannot bind stops the server,
+ * as HTTP's does: a server that silently serves one protocol of two is a surprise later.
  */
 async function startGrpc(sluice: Sluice, config: Readonly<Config>, logger: Logger): Promise<void> {
   const { host, grpc_port: port } = config.server;
@@ -82,10 +82,9 @@ async function startGrpc(sluice: Sluice, config: Readonly<Config>, logger: Logge
   try {
     logger.info({ address: `${host}:${await sluice.startGrpc(port)}` }, 'gRPC (Open Inference Protocol) listening');
   } catch (error) {
-    logger.error(
-      { err: error, port },
-      `gRPC not served: cannot listen on ${host}:${port} (server.grpc_port; 0 for none)`,
-    );
+    logger.fatal({ err: error, port }, `cannot listen for gRPC on ${host}:${port} (server.grpc_port; 0 for none)`);
+    await sluice.close();
+    process.exit(1);
   }
 }
 
