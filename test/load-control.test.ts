@@ -131,8 +131,9 @@ describe('deadlines', () => {
         method: 'POST',
         url: '/v2/models/triage-small/infer',
         payload: {
-          parameters: { timeout: 20_000 },
-          inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['20 ms'] }],
+          // 200 ms, not 200 s; long enough that a predicted miss (warm-up measured on a starved machine) does not come first.
+          parameters: { timeout: 200_000 },
+          inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['200 ms'] }],
         },
       });
       assert.equal(late.statusCode, 504);
