@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { isServerFault, isShedding, SluiceError, toSluiceError } from '../core/errors.ts';
-import type { Protocol } from '../observe/metrics.ts';
+import type { Protocol } from '../pipeline/context.ts';
 import { createContext, type RequestContext } from '../pipeline/context.ts';
 import type { InferencePipeline } from '../pipeline/pipeline.ts';
 import type { CallScope } from '../protocols/grpc/service.ts';

@@ -18,7 +18,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Metrics, Protocol } from '../observe/metrics.ts';
+import type { Metrics } from '../observe/metrics.ts';
+import type { Protocol } from '../pipeline/context.ts';
 import { errorBody, refusalHeaders } from '../protocols/envelopes.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import type { AdmissionGate, AdmissionTicket } from '../control/gate/admission-gate.ts';

@@ -3,6 +3,7 @@
  * in one process, as the tests do). Gauges that mirror a stats snapshot are filled
  * at scrape time from the snapshot, never kept in step by hand.
  */
+import type { Protocol } from '../pipeline/context.ts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ModelSpec } from '../engines/local/models/model-spec.ts';
 import type { ModelRegistry } from '../engines/local/models/registry.ts';
@@ -13,7 +14,6 @@ import { RefusalCounts, type RefusalLabels } from './refusal-counts.ts';
 import { scrapeTimeCounter, scrapeTimeGauge, type Reading } from './scrape-time-metrics.ts';
 
 /** The wire a request came in on: HTTP's three protocols, or the Open Inference Protocol over gRPC (src/grpc). */
-export type Protocol = 'openai' | 'kserve-v1' | 'kserve-v2' | 'kserve-v2-grpc';
 
 const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];

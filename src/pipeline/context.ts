@@ -1,6 +1,5 @@
 /** The typed per-request context that pipeline stages read and write. */
 import type { Ticket } from '../core/ticket.ts';
-import type { Protocol } from '../observe/metrics.ts';
 import type { Tenant } from '../tenancy/tenant-directory.ts';
 import type { InferenceRequest } from './request.ts';
 import type { Answer, PreparedCall, Target, TargetLog } from './target.ts';
@@ -24,6 +23,9 @@ export interface RequestContext {
   /** Set by dispatch, or by a stage before it that answers on its own (a cache hit). */
   answer?: Answer;
 }
+
+/** The API a request came in on (a metric label). */
+export type Protocol = 'openai' | 'kserve-v1' | 'kserve-v2' | 'kserve-v2-grpc';
 
 /** What a transport (HTTP, gRPC) knows of a call before the pipeline runs. */
 export interface CallInfo {

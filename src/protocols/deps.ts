@@ -1,6 +1,6 @@
 /** What the protocol adapters are given: the pipeline's entry, the models' directory, and the server's state. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Protocol } from '../observe/metrics.ts';
+import type { Protocol } from '../pipeline/context.ts';
 import type { AnsweredContext } from '../pipeline/context.ts';
 import type { InferenceRequest } from '../pipeline/request.ts';
 import type { ProbeContext } from '../pipeline/target.ts';

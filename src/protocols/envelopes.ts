@@ -4,7 +4,7 @@
  */
 import type { FastifyError } from 'fastify';
 import { SluiceError, toSluiceError } from '../core/errors.ts';
-import type { Protocol } from '../observe/metrics.ts';
+import type { Protocol } from '../pipeline/context.ts';
 
 export type WireProtocol = Protocol | 'admin';
 
