@@ -12,6 +12,7 @@ import { manyUsersScenario } from './many-users.ts';
 import { batchingScenario } from './batching.ts';
 import { tenantFloodScenario } from './tenant-flood.ts';
 import { pipelineSlotsScenario } from './pipeline-slots.ts';
+import { realModelsScenario } from './real-models.ts';
 
 /** Every scenario, by name; a new one is one more entry here. */
 const SCENARIOS: readonly Scenario[] = [
@@ -22,6 +23,7 @@ const SCENARIOS: readonly Scenario[] = [
   manyUsersScenario,
   batchingScenario,
   pipelineSlotsScenario,
+  realModelsScenario,
 ];
 
 function usage(): string {

@@ -41,6 +41,9 @@ export interface BatchingRecord extends Measured {
   readonly idleReached: boolean;
 }
 
+/** A row of any side, named freely (the `real-models` scenario's sides are not the batching sides). */
+export type RowRecord = Omit<BatchingRecord, 'side'> & { readonly side: string };
+
 export interface ConcurrencyPoint {
   readonly users: number;
   readonly itemsPerS: number;
@@ -151,9 +154,9 @@ export function failuresText(kinds: Readonly<Record<string, number>>): string {
 
 const cores = (value: number) => value.toFixed(2);
 
-export function roundsTable(records: readonly BatchingRecord[]): string {
+export function roundsTable(records: readonly RowRecord[]): string {
   const optionalMs = (value: number | undefined) => (value === undefined ? '-' : formatMs(value));
-  const columns: Column<BatchingRecord>[] = [
+  const columns: Column<RowRecord>[] = [
     { header: 'round', cell: (record) => String(record.round), align: 'right' },
     { header: 'side', cell: (record) => record.side },
     { header: 'items/s', cell: (record) => formatRate(record.itemsPerS), align: 'right' },

@@ -4,8 +4,14 @@
  * before a row starts, so no side inherits another's backlog.
  */
 import { batchDelta, readBatchCounts, type BatchDelta } from './batch-stats.ts';
-import { failuresText, type BatchingRecord, type ConcurrencyPoint, type SideKey } from './batching-report.ts';
-import type { LoadClient, RequestSource } from './http-target.ts';
+import {
+  failuresText,
+  type BatchingRecord,
+  type ConcurrencyPoint,
+  type RowRecord,
+  type SideKey,
+} from './batching-report.ts';
+import type { LoadClient, RequestSource, Sender } from './http-target.ts';
 import type { RunSummary } from './latency-recorder.ts';
 import type { CeilingMeasurement, CeilingProcess } from './ort-ceiling.ts';
 import { runClosedLoop } from './open-loop.ts';
@@ -37,7 +43,9 @@ export interface HttpRow {
   readonly record: BatchingRecord;
 }
 
-async function allIdle(target: ModelUnderTest): Promise<boolean> {
+async function allIdle(
+  target: Pick<ModelUnderTest, 'model'> & { readonly servers: readonly Pick<SluiceProcess, 'origin'>[] },
+): Promise<boolean> {
   const idle = await Promise.all(
     target.servers.map((server) => waitUntilModelIdle(server.origin, target.model, IDLE_TIMEOUT_MS)),
   );
@@ -52,27 +60,54 @@ export async function runHttpRow(
   durationMs: number,
   round: number,
 ): Promise<HttpRow> {
-  const idleReached = await allIdle(target);
-  const before = await readBatchCounts(side.server.origin, target.model);
-  const cpu = startCpuMeter(side.server.pid);
-  const summary = await runClosedLoop({
-    client: side.client,
-    request: target.request,
+  const row = await runLoadRow(
+    {
+      model: target.model,
+      side: side.key,
+      client: side.client,
+      request: target.request,
+      server: side.server,
+      fullBatch: side.key === 'unbatched' ? 1 : target.maxBatchSize,
+      servers: target.servers,
+    },
     users,
     durationMs,
-    sloMs: SLO_MS,
-  });
-  const used = cpu.read();
-  const batches = batchDelta(
-    before,
-    await readBatchCounts(side.server.origin, target.model),
-    side.key === 'unbatched' ? 1 : target.maxBatchSize,
-  );
-  const ok = summary.outcomes.ok;
-  const record: BatchingRecord = {
-    model: target.model,
     round,
-    side: side.key,
+  );
+  return { summary: row.summary, record: { ...row.record, side: side.key } };
+}
+
+/** A closed loop against a server with sluice's stats API (`/v2/models/<m>/stats`), over any transport. */
+export interface LoadRowPlan<Spec> {
+  readonly model: string;
+  readonly side: string;
+  readonly client: Sender<Spec>;
+  readonly request: (index: number) => Spec;
+  /** The server measured: its CPU, and its batch counts read before and after. */
+  readonly server: Pick<SluiceProcess, 'pid' | 'origin'>;
+  /** The batch size counted as full. */
+  readonly fullBatch: number;
+  /** Every server that must be idle before the row. */
+  readonly servers: readonly Pick<SluiceProcess, 'origin'>[];
+}
+
+export async function runLoadRow<Spec>(
+  plan: LoadRowPlan<Spec>,
+  users: number,
+  durationMs: number,
+  round: number,
+): Promise<{ readonly summary: RunSummary; readonly record: RowRecord }> {
+  const idleReached = await allIdle({ model: plan.model, servers: plan.servers });
+  const before = await readBatchCounts(plan.server.origin, plan.model);
+  const cpu = startCpuMeter(plan.server.pid);
+  const summary = await runClosedLoop({ client: plan.client, request: plan.request, users, durationMs, sloMs: SLO_MS });
+  const used = cpu.read();
+  const batches = batchDelta(before, await readBatchCounts(plan.server.origin, plan.model), plan.fullBatch);
+  const ok = summary.outcomes.ok;
+  const record: RowRecord = {
+    model: plan.model,
+    round,
+    side: plan.side,
     itemsPerS: summary.okThroughput,
     users,
     p50Ms: ok.count === 0 ? undefined : ok.p50Ms,
@@ -86,7 +121,7 @@ export async function runHttpRow(
   return { summary, record };
 }
 
-export function concurrencyPoint(row: HttpRow): ConcurrencyPoint {
+export function concurrencyPoint(row: { readonly record: RowRecord }): ConcurrencyPoint {
   const { record } = row;
   return {
     users: record.users ?? 0,
@@ -103,19 +138,20 @@ export interface CeilingRow {
   readonly record: BatchingRecord;
 }
 
-/** The ceiling process runs full batches back to back for `durationMs`. */
+/** The ceiling process runs full batches (of max_batch_size, or `batchSize`) back to back for `durationMs`. */
 export async function runCeilingRow(
-  target: ModelUnderTest,
+  target: Pick<ModelUnderTest, 'model' | 'servers'>,
   ceiling: CeilingProcess,
   preprocess: boolean,
   durationMs: number,
   round: number,
+  batchSize?: number,
 ): Promise<CeilingRow> {
   const idleReached = await allIdle(target);
   const cpu = startCpuMeter(ceiling.pid);
-  const measurement = await ceiling.measure(durationMs, preprocess);
+  const measurement = await ceiling.measure(durationMs, preprocess, batchSize);
   const side: SideKey = preprocess ? 'ceiling+pre' : 'ceiling';
-  const size = ceiling.ready.batchSize;
+  const size = measurement.batchSize;
   const batches: BatchDelta = {
     items: measurement.items,
     batches: measurement.batches,
@@ -141,7 +177,7 @@ export async function runCeilingRow(
 }
 
 /** A one-line summary for the progress bar. */
-export function rowLine(record: BatchingRecord): string {
+export function rowLine(record: RowRecord): string {
   const batch = record.batches?.meanSize === undefined ? '' : `, mean batch ${record.batches.meanSize.toFixed(1)}`;
   const latency =
     record.p99Ms === undefined ? '' : `, p50 ${record.p50Ms?.toFixed(1)} ms, p99 ${record.p99Ms.toFixed(1)} ms`;

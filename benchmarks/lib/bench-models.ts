@@ -17,12 +17,36 @@ const BUILD_TIMEOUT_MS = 10 * 60_000;
  * process against `root`'s sources, so the load generator never loads the training code.
  */
 export async function ensureBenchModels(dir = BENCH_MODELS_DIR, root = REPOSITORY_ROOT): Promise<string> {
-  const script = [
-    `import { buildDefaultModels, defaultModelsPresent } from './src/offline/training/build-models.ts';`,
-    `const dir = ${JSON.stringify(dir)};`,
-    `if (!defaultModelsPresent(dir)) { console.log('building the default models into ' + dir); await buildDefaultModels(dir, { log: console.log }); }`,
-  ].join('\n');
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+  await runBuildScript(
+    [
+      `import { buildDefaultModels, defaultModelsPresent } from './src/offline/training/build-models.ts';`,
+      `const dir = ${JSON.stringify(dir)};`,
+      `if (!defaultModelsPresent(dir)) { console.log('building the default models into ' + dir); await buildDefaultModels(dir, { log: console.log }); }`,
+    ],
+    dir,
+    root,
+  );
+  return dir;
+}
+
+/**
+ * The models users bring, stood in for by `dense-heavy` and `image-small` (random weights,
+ * seeded: the same bytes every time), written into `dir` in a child process like the defaults.
+ */
+export async function buildRealModels(dir: string, root = REPOSITORY_ROOT): Promise<string> {
+  await runBuildScript(
+    [
+      `import { buildBenchModels } from './src/offline/bench-models/build-bench-models.ts';`,
+      `await buildBenchModels(${JSON.stringify(dir)});`,
+    ],
+    dir,
+    root,
+  );
+  return dir;
+}
+
+async function runBuildScript(lines: readonly string[], dir: string, root: string): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', lines.join('\n')], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -30,7 +54,6 @@ export async function ensureBenchModels(dir = BENCH_MODELS_DIR, root = REPOSITOR
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   clearTimeout(timer);
   if (code !== 0) throw new Error(`building the benchmark models into ${dir} failed (exit ${code})`);
-  return dir;
 }
 
 /** The texts of a model's held-out golden set: realistic patient messages of varied length. */

@@ -3,7 +3,7 @@
  * over a few user counts (batching needs concurrency to fill batches, and too much only
  * queues), the server idle before each point, with the server's CPU for each.
  */
-import type { LoadClient, RequestSource } from './http-target.ts';
+import type { RequestSpec, Sender } from './http-target.ts';
 import type { RunSummary } from './latency-recorder.ts';
 import { runClosedLoop } from './open-loop.ts';
 import { startCpuMeter, type CpuCores } from './process-usage.ts';
@@ -22,31 +22,34 @@ export interface CapacityPoint {
   readonly cpu: CpuCores;
 }
 
-export interface CapacityTarget {
-  readonly client: LoadClient;
-  readonly request: RequestSource;
+/** Over HTTP by default; any transport whose client is a `Sender`. */
+export interface CapacityTarget<Spec = RequestSpec> {
+  readonly client: Sender<Spec>;
+  readonly request: (index: number) => Spec;
+  /** Where the model's stats are read (`/v2/models/<m>/stats`), to wait until it is idle. */
   readonly origin: string;
   readonly pid: number;
   readonly model: string;
 }
 
-export async function measureCapacity(
-  target: CapacityTarget,
+export async function measureCapacity<Spec>(
+  target: CapacityTarget<Spec>,
   pointMs: number,
   sloMs: number,
+  users: readonly number[] = CAPACITY_USERS,
 ): Promise<CapacityPoint[]> {
   const points: CapacityPoint[] = [];
-  for (const users of CAPACITY_USERS) {
+  for (const count of users) {
     await waitUntilModelIdle(target.origin, target.model, IDLE_TIMEOUT_MS);
     const cpu = startCpuMeter(target.pid);
     const summary = await runClosedLoop({
       client: target.client,
       request: target.request,
-      users,
+      users: count,
       durationMs: pointMs,
       sloMs,
     });
-    points.push({ users, okPerS: summary.okThroughput, summary, cpu: cpu.read() });
+    points.push({ users: count, okPerS: summary.okThroughput, summary, cpu: cpu.read() });
   }
   return points;
 }

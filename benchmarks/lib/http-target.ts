@@ -19,8 +19,8 @@ export interface RequestSpec {
   readonly method: 'GET' | 'POST';
   readonly path: string;
   readonly headers?: Readonly<Record<string, string>>;
-  /** Serialised once up front, so the generator spends no time on JSON during the run. */
-  readonly body?: string;
+  /** Serialised once up front, so the generator spends no time on JSON during the run; bytes for a binary body. */
+  readonly body?: string | Uint8Array;
 }
 
 /** Request `index` of a run; called on the send path, so it should only pick, not build. */
@@ -30,6 +30,11 @@ export interface Answer {
   readonly outcome: Outcome;
   /** Why a non-2xx failed: the `x-sluice-error-code` header, `status <n>`, or the client's error. */
   readonly failureKind: string | undefined;
+}
+
+/** Sends one request and says how it ended: the HTTP client here, or another transport's (grpc-target.ts). */
+export interface Sender<Spec> {
+  send(spec: Spec): Promise<Answer>;
 }
 
 export interface LoadClientOptions {
@@ -69,7 +74,7 @@ interface Pending {
 const CLIENT_TIMEOUT: Answer = { outcome: 'error', failureKind: 'client timeout' };
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-export class LoadClient {
+export class LoadClient implements Sender<RequestSpec> {
   readonly connections: number;
   readonly requestTimeoutMs: number;
   private readonly greeting: RequestSpec | undefined;

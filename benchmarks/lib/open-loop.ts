@@ -11,7 +11,7 @@
  *   connections (opened before the run) ─► server ─► answer: latency = answered − intended, into the outcome's histogram
  */
 import { arrivalOffsetsMs, type ArrivalProcess } from './arrivals.ts';
-import type { LoadClient, RequestSource } from './http-target.ts';
+import type { LoadClient, RequestSource, RequestSpec, Sender } from './http-target.ts';
 import { LatencyRecorder, type RunSummary } from './latency-recorder.ts';
 
 export interface LoadOptions {
@@ -33,7 +33,10 @@ export interface OpenLoopOptions extends LoadOptions {
   readonly maxOutstanding?: number;
 }
 
-export interface ClosedLoopOptions extends LoadOptions {
+/** Any transport: the HTTP client and its request specs by default. */
+export interface ClosedLoopOptions<Spec = RequestSpec> extends Omit<LoadOptions, 'client' | 'request'> {
+  readonly client: Sender<Spec>;
+  readonly request: (index: number) => Spec;
   readonly users: number;
   /** A bound on the whole run, whatever the server's speed. */
   readonly maxRequests?: number;
@@ -111,7 +114,7 @@ async function drain(inFlight: ReadonlySet<Promise<void>>, requestTimeoutMs: num
   clearTimeout(timer);
 }
 
-export async function runClosedLoop(options: ClosedLoopOptions): Promise<RunSummary> {
+export async function runClosedLoop<Spec>(options: ClosedLoopOptions<Spec>): Promise<RunSummary> {
   if (!(options.users >= 1)) throw new RangeError(`a closed loop needs at least one user, got ${options.users}`);
   const recorder = new LatencyRecorder(options.sloMs);
   const maxRequests = options.maxRequests ?? Number.MAX_SAFE_INTEGER;

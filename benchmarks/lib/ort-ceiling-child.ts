@@ -7,7 +7,7 @@
  *
  * Usage: node --import tsx ort-ceiling-child.ts <model version dir>
  * Protocol, one JSON object per line: it prints a `ready` line, then answers each
- * `{"durationMs": n, "preprocess": bool}` on stdin with a `result` line; it exits when
+ * `{"durationMs": n, "preprocess": bool, "batchSize"?: n}` on stdin with a `result` line; it exits when
  * stdin ends.
  */
 import { createInterface } from 'node:readline';
@@ -28,12 +28,29 @@ const WARMUP_MS = 500;
 
 interface Ceiling {
   readonly sessions: readonly OnnxSession[];
+  /** The model's max_batch_size: the batch size unless a command names another. */
   readonly batchSize: number;
-  /** The golden items, chunked into full batches, and the same batches already stacked. */
-  readonly itemBatches: readonly (readonly GoldenItem[])[];
-  readonly stacked: readonly BatchTensors[];
+  /** The golden items, chunked into full batches, and the same batches already stacked, by batch size. */
+  readonly bySize: Map<number, SizedBatches>;
+  readonly items: readonly GoldenItem[];
   /** Stacks one batch of items the way sluice's batcher would, preprocessing included. */
   readonly prepare: (items: readonly GoldenItem[]) => BatchTensors;
+}
+
+interface SizedBatches {
+  readonly itemBatches: readonly (readonly GoldenItem[])[];
+  readonly stacked: readonly BatchTensors[];
+}
+
+/** The full batches of one size, built the first time a command asks for that size. */
+function batchesOf(ceiling: Ceiling, size: number): SizedBatches {
+  let batches = ceiling.bySize.get(size);
+  if (batches === undefined) {
+    const itemBatches = fullBatches(ceiling.items, size);
+    batches = { itemBatches, stacked: itemBatches.map(ceiling.prepare) };
+    ceiling.bySize.set(size, batches);
+  }
+  return batches;
 }
 
 async function openCeiling(versionDir: string): Promise<{ ceiling: Ceiling; ready: CeilingReady }> {
@@ -56,8 +73,9 @@ async function openCeiling(versionDir: string): Promise<{ ceiling: Ceiling; read
       spec.batching.ragged,
     );
   const batchSize = spec.batching.max_batch_size;
-  const itemBatches = fullBatches(await goldenItems(versionDir, spec.inputs), batchSize);
-  const stacked = itemBatches.map(prepare);
+  const items = await goldenItems(versionDir, spec.inputs);
+  const ceiling: Ceiling = { sessions, batchSize, bySize: new Map(), items, prepare };
+  const { stacked } = batchesOf(ceiling, batchSize);
   const ready: CeilingReady = {
     type: 'ready',
     model: spec.name,
@@ -68,7 +86,7 @@ async function openCeiling(versionDir: string): Promise<{ ceiling: Ceiling; read
     batches: stacked.length,
     meanPaddedRowLength: meanRowLength(stacked),
   };
-  return { ceiling: { sessions, batchSize, itemBatches, stacked, prepare }, ready };
+  return { ceiling, ready };
 }
 
 /** Elements per row of the first input after padding: for text models, the padded token count. */
@@ -85,27 +103,32 @@ function meanRowLength(batches: readonly BatchTensors[]): number {
  * if their queue never emptied. The batches are shared in turn, so sessions cycle
  * through all of them. With `preprocess`, each batch is preprocessed and stacked anew.
  */
-async function measure(ceiling: Ceiling, durationMs: number, preprocess: boolean): Promise<CeilingMeasurement> {
+async function measure(
+  ceiling: Ceiling,
+  durationMs: number,
+  preprocess: boolean,
+  batchSize = ceiling.batchSize,
+): Promise<CeilingMeasurement> {
+  const { itemBatches, stacked } = batchesOf(ceiling, batchSize);
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const end = started + durationMs;
   let next = 0;
   const loop = async (session: OnnxSession): Promise<void> => {
     while (performance.now() < end && next < MAX_BATCHES_PER_MEASUREMENT) {
-      const index = next++ % ceiling.stacked.length;
-      const batch = preprocess
-        ? ceiling.prepare(ceiling.itemBatches[index] ?? [])
-        : (ceiling.stacked[index] as BatchTensors);
+      const index = next++ % stacked.length;
+      const batch = preprocess ? ceiling.prepare(itemBatches[index] ?? []) : (stacked[index] as BatchTensors);
       await session.run(batch);
     }
   };
   await Promise.all(ceiling.sessions.map(loop));
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
-  const items = next * ceiling.batchSize;
+  const items = next * batchSize;
   return {
     type: 'result',
     preprocess,
+    batchSize,
     batches: next,
     items,
     elapsedMs,
@@ -116,17 +139,26 @@ async function measure(ceiling: Ceiling, durationMs: number, preprocess: boolean
 }
 
 async function warmUp(ceiling: Ceiling): Promise<void> {
-  for (const batch of ceiling.stacked) await ceiling.sessions[0]?.run(batch);
+  for (const batch of batchesOf(ceiling, ceiling.batchSize).stacked) await ceiling.sessions[0]?.run(batch);
   await measure(ceiling, WARMUP_MS, false);
 }
 
-function parseCommand(line: string): { durationMs: number; preprocess: boolean } {
+interface Command {
+  readonly durationMs: number;
+  readonly preprocess: boolean;
+  /** Full batches of this size instead of max_batch_size. */
+  readonly batchSize: number | undefined;
+}
+
+function parseCommand(line: string): Command {
   const command: unknown = JSON.parse(line);
   if (typeof command !== 'object' || command === null) throw new Error(`not a command: ${line}`);
-  const { durationMs, preprocess } = command as Record<string, unknown>;
-  if (typeof durationMs !== 'number' || !(durationMs > 0) || typeof preprocess !== 'boolean')
-    throw new Error(`expected {"durationMs": n, "preprocess": bool}, got ${line}`);
-  return { durationMs, preprocess };
+  const { durationMs, preprocess, batchSize } = command as Record<string, unknown>;
+  const sizeOk =
+    batchSize === undefined || (typeof batchSize === 'number' && Number.isInteger(batchSize) && batchSize >= 1);
+  if (typeof durationMs !== 'number' || !(durationMs > 0) || typeof preprocess !== 'boolean' || !sizeOk)
+    throw new Error(`expected {"durationMs": n, "preprocess": bool, "batchSize"?: n}, got ${line}`);
+  return { durationMs, preprocess, batchSize: batchSize as number | undefined };
 }
 
 async function main(): Promise<void> {
@@ -137,8 +169,8 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(ready)}\n`);
   for await (const line of createInterface({ input: process.stdin })) {
     if (line.trim() === '') continue;
-    const { durationMs, preprocess } = parseCommand(line);
-    process.stdout.write(`${JSON.stringify(await measure(ceiling, durationMs, preprocess))}\n`);
+    const { durationMs, preprocess, batchSize } = parseCommand(line);
+    process.stdout.write(`${JSON.stringify(await measure(ceiling, durationMs, preprocess, batchSize))}\n`);
   }
   await Promise.all(ceiling.sessions.map((session) => session.release()));
 }

@@ -38,6 +38,8 @@ export interface CeilingMeasurement {
   readonly type: 'result';
   /** Whether each batch was preprocessed and stacked from the items inside the measured time. */
   readonly preprocess: boolean;
+  /** Items per batch: max_batch_size unless the measurement asked for another. */
+  readonly batchSize: number;
   readonly batches: number;
   readonly items: number;
   readonly elapsedMs: number;
@@ -50,7 +52,8 @@ export interface CeilingMeasurement {
 export interface CeilingProcess {
   readonly pid: number;
   readonly ready: CeilingReady;
-  measure(durationMs: number, preprocess: boolean): Promise<CeilingMeasurement>;
+  /** Full batches of `batchSize` (the model's max_batch_size by default) back to back for `durationMs`. */
+  measure(durationMs: number, preprocess: boolean, batchSize?: number): Promise<CeilingMeasurement>;
   stop(): Promise<void>;
 }
 
@@ -82,8 +85,8 @@ export async function startCeiling(options: CeilingOptions): Promise<CeilingProc
   try {
     const ready = await lines.next(READY_TIMEOUT_MS);
     if (!isReady(ready)) throw new Error(`unexpected first line from the ceiling process: ${JSON.stringify(ready)}`);
-    const measure = async (durationMs: number, preprocess: boolean) => {
-      child.stdin?.write(`${JSON.stringify({ durationMs, preprocess })}\n`);
+    const measure = async (durationMs: number, preprocess: boolean, batchSize?: number) => {
+      child.stdin?.write(`${JSON.stringify({ durationMs, preprocess, batchSize })}\n`);
       const answer = await lines.next(durationMs + ANSWER_SLACK_MS);
       if (!isMeasurement(answer))
         throw new Error(`unexpected answer from the ceiling process: ${JSON.stringify(answer)}`);

@@ -127,7 +127,7 @@ async function completionText(
   const response = await fetch(`${origin}${spec.path}`, {
     method: spec.method,
     headers: { 'content-type': 'application/json', ...spec.headers },
-    body: spec.body ?? null,
+    body: typeof spec.body === 'string' || spec.body === undefined ? (spec.body ?? null) : new Uint8Array(spec.body),
     signal: AbortSignal.timeout(10_000),
   });
   const body = await response.text();
