@@ -77,35 +77,52 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
   }
 
   return (request, reply, protocol, inference) => {
-    const controller = abortOnClientClose(reply);
+    const abort = new ClientAbort(reply);
     const call = {
       requestId: request.id,
       protocol,
       receivedAt: performance.now() - reply.elapsedTime,
-      signal: controller.signal,
+      get signal() {
+        return abort.signal;
+      },
       log: request.log,
     };
     const context = createContext(call, inference, request.tenant ?? deps.tenants.identify(request.headers));
     request.pipelineContext = context;
     // A failure after dispatch (a later stage) must not leave an upstream call or stream open.
     return deps.pipeline.run(context).catch((error: unknown) => {
-      if (context.answer !== undefined) controller.abort();
+      if (context.answer !== undefined) abort.abort();
       throw error;
     });
   };
 }
 
-/** Aborted when the client goes away before its answer is complete. */
-export function clientSignal(reply: FastifyReply): AbortSignal {
-  return abortOnClientClose(reply).signal;
+/**
+ * The request's abort signal, made when something first asks for it: local models never
+ * do, and a controller with its listener on every request is a real share of a small one's CPU.
+ */
+class ClientAbort {
+  private controller: AbortController | undefined;
+
+  constructor(private readonly reply: FastifyReply) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      const controller = (this.controller = new AbortController());
+      if (cutOff(this.reply)) controller.abort();
+      else this.reply.raw.once('close', () => !this.reply.raw.writableFinished && controller.abort());
+    }
+    return this.controller.signal;
+  }
+
+  abort(): void {
+    this.controller?.abort();
+  }
 }
 
-function abortOnClientClose(reply: FastifyReply): AbortController {
-  const controller = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  return controller;
+/** Aborted when the client goes away before its answer is complete. */
+export function clientSignal(reply: FastifyReply): AbortSignal {
+  return new ClientAbort(reply).signal;
 }
 
 /** The client left before the whole answer was written. */

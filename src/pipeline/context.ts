@@ -37,8 +37,19 @@ export interface CallInfo {
   readonly log: TargetLog;
 }
 
+/** `call.signal` may be a getter that makes the signal on first use: it is read through, not copied. */
 export function createContext(call: CallInfo, request: InferenceRequest, tenant: Tenant): RequestContext {
-  return { ...call, request, tenant };
+  return {
+    requestId: call.requestId,
+    protocol: call.protocol,
+    receivedAt: call.receivedAt,
+    get signal() {
+      return call.signal;
+    },
+    log: call.log,
+    request,
+    tenant,
+  };
 }
 
 export type AnsweredContext = RequestContext & { readonly target: Target; readonly answer: Answer };

@@ -12,7 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { SluiceError, toSluiceError } from '../core/errors.ts';
 import { armTicket, makeTicket, type TicketScheduling } from './admit.ts';
 import type { AnsweredContext, RequestContext } from './context.ts';
-import type { Answer, StreamAnswer } from './target.ts';
+import type { Ticket } from '../core/ticket.ts';
+import type { Answer, Dispatch, PreparedCall, StreamAnswer, Target } from './target.ts';
 import type { TargetDirectory } from './target-directory.ts';
 
 /** A platform stage in one of the pipeline's slots. */
@@ -51,14 +52,14 @@ export class InferencePipeline {
 
   async run(context: RequestContext): Promise<AnsweredContext> {
     try {
-      this.resolve(context);
-      await this.validate(context);
+      const target = this.resolve(context);
+      context.prepared = await target.prepare(context.request); // validate
       if (this.slots.quality.length > 0) await runUntilAnswered(this.slots.quality, context);
       if (this.slots.cache.length > 0) await runUntilAnswered(this.slots.cache, context);
       if (context.answer === undefined) {
-        this.route(context);
-        this.admit(context);
-        await this.dispatch(context);
+        this.route(target);
+        const ticket = this.admit(context, target);
+        await this.dispatch(context, context.prepared, ticket);
       }
       if (this.slots.observe.length > 0) await runAll(this.slots.observe, context);
       return context as AnsweredContext;
@@ -70,47 +71,49 @@ export class InferencePipeline {
   }
 
   /** The model version the request names; nothing new is taken once shutdown began. */
-  private resolve(context: RequestContext): void {
+  private resolve(context: RequestContext): Target {
     if (this.options.draining()) {
       throw new SluiceError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down and accepts no new requests');
     }
-    context.target = this.directory.resolve(context.request.model, context.request.version);
-  }
-
-  /** The target checks the request and does the work that needs no slot (decoding, preprocessing). */
-  private async validate(context: RequestContext): Promise<void> {
-    context.prepared = await required(context.target, 'validate').prepare(context.request);
+    return (context.target = this.directory.resolve(context.request.model, context.request.version));
   }
 
   /** Only targets that take traffic are sent any; compositions (fallbacks) choose their arm inside. */
-  private route(context: RequestContext): void {
-    const target = required(context.target, 'route');
+  private route(target: Target): void {
     if (!target.ready) {
       throw new SluiceError('ERR_MODEL_NOT_READY', `model "${target.name}" is not ready yet (${target.state})`);
     }
   }
 
   /** Settles the request's priority, tenant share and deadline; the target admits or sheds on them. */
-  private admit(context: RequestContext): void {
-    const target = required(context.target, 'admit');
+  private admit(context: RequestContext, target: Target): Ticket {
     const { tenant, request } = context;
-    context.ticket = makeTicket(target.scheduling, tenant, request.limits, performance.now(), this.options.loadControl);
+    const ticket = makeTicket(target.scheduling, tenant, request.limits, performance.now(), this.options.loadControl);
+    return (context.ticket = ticket);
   }
 
   /** Counted in flight until its answer is complete: a stream until it is relayed or discarded. */
-  private async dispatch(context: RequestContext): Promise<void> {
-    const prepared = required(context.prepared, 'dispatch');
-    const ticket = required(context.ticket, 'dispatch');
-    const { signal, requestId, log, receivedAt, tenant, request } = context;
+  private async dispatch(context: RequestContext, prepared: PreparedCall, ticket: Ticket): Promise<void> {
+    const { requestId, log, receivedAt, tenant, request } = context;
     const admittedAt = performance.now();
     const { loadControl } = this.options;
-    const ticketFor = (scheduling: TicketScheduling) =>
-      armTicket(scheduling, tenant, request.limits, admittedAt, loadControl);
+    const dispatch: Dispatch = {
+      ticket,
+      // Read through: a transport may make the signal only when a target asks for it.
+      get signal() {
+        return context.signal;
+      },
+      requestId,
+      log,
+      receivedAt,
+      ticketFor: (scheduling: TicketScheduling) =>
+        armTicket(scheduling, tenant, request.limits, admittedAt, loadControl),
+    };
     const done = () => this.options.onDispatch?.(context, -1);
     this.options.onDispatch?.(context, 1);
     let answer: Answer;
     try {
-      answer = await prepared.run({ ticket, signal, requestId, log, receivedAt, ticketFor });
+      answer = await prepared.run(dispatch);
     } catch (error) {
       done();
       throw error;
@@ -146,9 +149,4 @@ async function runUntilAnswered(stages: readonly PipelineStage[], context: Reque
     if (context.answer !== undefined) return;
     await stage.run(context);
   }
-}
-
-function required<T>(value: T | undefined, stage: string): T {
-  if (value === undefined) throw new Error(`the ${stage} stage was reached before the stage that sets its input`);
-  return value;
 }
