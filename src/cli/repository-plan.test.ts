@@ -62,3 +62,9 @@ test('a named repository without models, or missing, stops the start with the di
       'sluice build-models --out /nonexistent/models',
   });
 });
+
+test('with remote backends, a named repository without models is a gateway with no local model; a missing one still stops', () => {
+  const cwd = workdir(['empty/README.md']);
+  assert.deepEqual(planRepository(modelsConfig({ repository: 'empty' }), cwd, true), { kind: 'serve' });
+  assert.equal(planRepository(modelsConfig({ repository: 'missing' }), cwd, true).kind, 'refuse');
+});

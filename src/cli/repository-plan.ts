@@ -6,7 +6,8 @@
  * directory), and only the ones whose version directory is missing: a repository the
  * user names (`--models`, the config file, `SLUICE_MODELS__REPOSITORY`) is never written
  * to, so a model someone edited is never replaced by a demo. A named repository without
- * a single model is a mistake worth stopping for, not an empty server.
+ * a single model is a mistake worth stopping for, not an empty server, unless remote
+ * backends are configured: then it is a gateway with no local model yet.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -18,13 +19,17 @@ export type RepositoryPlan =
   | { readonly kind: 'serve' }
   | { readonly kind: 'refuse'; readonly message: string };
 
-export function planRepository(models: Readonly<Config['models']>, cwd = process.cwd()): RepositoryPlan {
+export function planRepository(
+  models: Readonly<Config['models']>,
+  cwd = process.cwd(),
+  remoteBackends = false,
+): RepositoryPlan {
   const repository = resolve(cwd, models.repository);
   if (repository === resolve(cwd, DEFAULT_MODEL_REPOSITORY)) {
     const missing = models.build_defaults ? missingDefaultModels(repository) : [];
     return missing.length > 0 ? { kind: 'build', models: missing } : { kind: 'serve' };
   }
-  if (holdsModels(repository)) return { kind: 'serve' };
+  if (holdsModels(repository) || (remoteBackends && existsSync(repository))) return { kind: 'serve' };
   const problem = existsSync(repository) ? 'holds no models (<name>/<version>/model.yaml)' : 'does not exist';
   return {
     kind: 'refuse',

@@ -17,7 +17,7 @@ export type { ServeOptions } from './serve-config.ts';
 
 export async function serveCommand(options: ServeOptions): Promise<void> {
   const config = readConfig(options);
-  const plan = planRepository(config.models);
+  const plan = planRepository(config.models, process.cwd(), config.backends.length > 0);
   if (plan.kind === 'refuse') {
     console.error(plan.message);
     process.exit(2);
