@@ -171,6 +171,7 @@ async function setUp(settings: Settings, scratch: string, bench: Bench): Promise
   const real = await sluice('real models', realDir, grpcPort);
   const unbatched = await sluice('real models, max_batch_size 1', join(scratch, 'unbatched'));
   const tiny = await sluice('triage-large', tinyDir);
+  const denseFloor = await floor(COMPUTE, join(realDir, COMPUTE, '1'));
   const imageFloor = await floor(IMAGE, join(realDir, IMAGE, '1'));
   const tinyFloor = await floor(TINY, join(tinyDir, TINY, '1'));
   const http = (server: SluiceProcess) => {
@@ -183,14 +184,19 @@ async function setUp(settings: Settings, scratch: string, bench: Bench): Promise
   };
   const [realClient, unbatchedClient] = [http(real), http(unbatched)];
 
-  // dense-heavy: JSON to the batched and the unbatched server, raw ORT at batch 1 and at its best.
+  // dense-heavy: JSON to the batched and the unbatched server and to its floor, raw ORT at batch 1 and at its best.
   const dense = await tensorModel(realDir, COMPUTE);
   const denseJson = cycle(dense.floats.map((floats) => v2JsonTensorRequest(COMPUTE, dense.input, floats)));
-  const denseServers = [real, unbatched];
+  const denseServers = [real, unbatched, denseFloor];
+  bench.notes.push(`${COMPUTE} JSON floor: ${await sameAnswer(real, denseFloor, denseJson(0))}`);
   const plan = { model: COMPUTE, request: denseJson, servers: denseServers };
   bench.sides.push(sideOf({ ...plan, side: SIDES.json, client: realClient, server: real, fullBatch: dense.maxBatch }));
   bench.sides.push(
     sideOf({ ...plan, side: SIDES.unbatched, client: unbatchedClient, server: unbatched, fullBatch: 1 }),
+  );
+  const denseFloorClient = http(denseFloor);
+  bench.sides.push(
+    sideOf({ ...plan, side: SIDES.floor, client: denseFloorClient, server: denseFloor, fullBatch: dense.maxBatch }),
   );
 
   // image-small: gRPC, binary HTTP and JSON to sluice, JSON to its floor.
@@ -242,7 +248,7 @@ async function setUp(settings: Settings, scratch: string, bench: Bench): Promise
     bench.closers.push(() => ceiling.stop());
     bench.ceilings.push(ceilingSide(model, ceiling, servers));
   }
-  announce(settings, bench, { real, unbatched, tiny, imageFloor, tinyFloor });
+  announce(settings, bench, { real, unbatched, tiny, denseFloor, imageFloor, tinyFloor });
 }
 
 async function addGrpc(

@@ -195,3 +195,11 @@ test('a raw ORT measurement becomes a ceiling row with items/s, time per batch a
   const row = rawRow(8, 100, 1000, 0.5);
   assert.deepEqual(row, { batchSize: 8, batches: 100, itemsPerS: 800, batchMs: 10, itemMs: 1.25, cpuItemMs: 0.625 });
 });
+
+test('a diagnostic figure reads a miss and is never judged met or missed', () => {
+  const floorVsRaw = figureSpecs('dense', 'image', 'tiny').find((spec) => spec.key === 'compute-floor-vs-raw');
+  const records = [record('dense', SIDES.rawBest, 1, 1000), record('dense', SIDES.floor, 1, 400)];
+  const result = figureOf(floorVsRaw!, records);
+  assert.equal(figureRange(result), '40%');
+  assert.equal(verdictOf(result), 'diagnostic');
+});

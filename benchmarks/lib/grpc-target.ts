@@ -87,20 +87,31 @@ export async function loadModelInfer(
 }
 
 export class GrpcLoadClient implements Sender<GrpcCallSpec> {
-  private readonly client: GrpcClient;
+  private readonly clients: GrpcClient[];
   private readonly metadata: unknown;
+  private next = 0;
 
+  /**
+   * One channel (one HTTP/2 connection) by default, as a user's client holds; `channels`
+   * more take calls in turn, each its own connection (`grpc.use_local_subchannel_pool`).
+   */
   constructor(
-    private readonly grpc: GrpcModule,
+    grpc: GrpcModule,
     private readonly infer: MethodDefinition,
     port: number,
     readonly requestTimeoutMs = 30_000,
+    channels = 1,
   ) {
     // Loopback only, like the HTTP client; no size cap on what is sent.
-    this.client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-      'grpc.max_send_message_length': -1,
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    });
+    this.clients = Array.from(
+      { length: channels },
+      () =>
+        new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+          'grpc.max_send_message_length': -1,
+          'grpc.max_receive_message_length': 64 * 1024 * 1024,
+          'grpc.use_local_subchannel_pool': 1,
+        }),
+    );
     this.metadata = new grpc.Metadata();
   }
 
@@ -111,8 +122,9 @@ export class GrpcLoadClient implements Sender<GrpcCallSpec> {
 
   /** Never rejects: a failed call is an answer of its status's class. */
   send(spec: GrpcCallSpec): Promise<Answer> {
+    const client = this.clients[this.next++ % this.clients.length] as GrpcClient;
     return new Promise((resolve) => {
-      this.client.makeUnaryRequest(
+      client.makeUnaryRequest(
         this.infer.path,
         (bytes) => bytes,
         (bytes) => bytes,
@@ -125,7 +137,7 @@ export class GrpcLoadClient implements Sender<GrpcCallSpec> {
   }
 
   close(): void {
-    this.client.close();
+    for (const client of this.clients) client.close();
   }
 }
 

@@ -29,7 +29,8 @@ export interface FigureSpec {
   readonly key: string;
   readonly figure: string;
   readonly target: string;
-  readonly threshold: number;
+  /** Undefined for a diagnostic: a figure that reads a miss, with no target of its own. */
+  readonly threshold: number | undefined;
   /** Shown as a share (85%) or as a multiple (0.85x). */
   readonly asPercent: boolean;
   readonly numerator: readonly SideRef[];
@@ -46,7 +47,7 @@ export interface FigureResult {
   readonly notRun: string | undefined;
 }
 
-export type FigureVerdict = 'met' | 'MISSED' | 'not run';
+export type FigureVerdict = 'met' | 'MISSED' | 'not run' | 'diagnostic';
 
 /** The issue's targets, with the sides each reads. */
 export function figureSpecs(compute: string, image: string, tiny: string): FigureSpec[] {
@@ -106,6 +107,36 @@ export function figureSpecs(compute: string, image: string, tiny: string): Figur
       numerator: [at(tiny, SIDES.json)],
       denominator: [at(tiny, SIDES.floor)],
     },
+    ...diagnostics(compute),
+  ];
+}
+
+/** No targets: what the misses of the compute-heavy figures are made of. */
+function diagnostics(compute: string): FigureSpec[] {
+  const at = (side: string): SideRef => ({ model: compute, side });
+  const diagnostic = { target: '(reading)', threshold: undefined, asPercent: true } as const;
+  return [
+    {
+      ...diagnostic,
+      key: 'compute-floor-vs-raw',
+      figure: `${compute}: the JSON floor server ÷ raw ORT at its best batch (what serving one item per JSON request reaches at all on this CPU)`,
+      numerator: [at(SIDES.floor)],
+      denominator: [at(SIDES.rawBest)],
+    },
+    {
+      ...diagnostic,
+      key: 'compute-vs-floor',
+      figure: `${compute}: sluice JSON ÷ the JSON floor server`,
+      numerator: [at(SIDES.json)],
+      denominator: [at(SIDES.floor)],
+    },
+    {
+      ...diagnostic,
+      key: 'compute-unbatched-vs-raw-1',
+      figure: `${compute}: sluice max_batch_size 1 ÷ raw ORT at batch 1`,
+      numerator: [at(SIDES.unbatched)],
+      denominator: [at(SIDES.rawOne)],
+    },
   ];
 }
 
@@ -137,6 +168,7 @@ export function figureOf(spec: FigureSpec, records: readonly RowRecord[], notRun
 
 export function verdictOf(result: FigureResult): FigureVerdict {
   if (result.median === undefined) return 'not run';
+  if (result.spec.threshold === undefined) return 'diagnostic';
   return result.median >= result.spec.threshold ? 'met' : 'MISSED';
 }
 
