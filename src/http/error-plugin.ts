@@ -40,10 +40,11 @@ export function registerErrorHandling(app: FastifyInstance, requestLines: boolea
     return replyWithError(reply, failure, protocolOfUrl(request.url));
   });
   if (!requestLines) return;
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const code = reply.getHeader('x-sluice-error-code');
     const line = { method: request.method, url: request.url, status: reply.statusCode, ms: round(reply.elapsedTime) };
     request.log.info(code === undefined ? line : { ...line, code }, 'request');
+    done();
   });
 }
 

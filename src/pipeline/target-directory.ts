@@ -51,7 +51,12 @@ export class TargetDirectory {
 
   /** A version label that stays bounded: a version a client named that is not listed shares one label. */
   versionLabel(name: string, version: string): string {
-    return this.versionsOf(name).includes(version) ? version : UNLISTED_VERSION;
+    for (const source of this.sources) {
+      const versions = source.versions(name);
+      if (versions !== undefined)
+        return versions.some((target) => target.version === version) ? version : UNLISTED_VERSION;
+    }
+    return UNLISTED_VERSION;
   }
 
   names(): string[] {
