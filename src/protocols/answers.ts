@@ -20,10 +20,12 @@ export interface AnswerFormat {
 /** Only answers say how they were made: an error thrown after dispatch carries no provenance. */
 export function sendAnswer(
   reply: FastifyReply,
-  { answer, signal }: Pick<AnsweredContext, 'answer' | 'signal'>,
+  context: Pick<AnsweredContext, 'answer' | 'signal'>,
   format: AnswerFormat,
 ): FastifyReply | Promise<FastifyReply> {
-  if (answer.kind === 'stream') return relayStream(reply, answer, signal, format.protocol);
+  const { answer } = context;
+  // The signal only when a stream needs it: a transport may make it on first use.
+  if (answer.kind === 'stream') return relayStream(reply, answer, context.signal, format.protocol);
   void reply.headers(provenanceHeaders(answer.provenance, reply.elapsedTime));
   switch (answer.kind) {
     case 'rows':
