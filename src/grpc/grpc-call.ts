@@ -13,7 +13,8 @@ import { Metadata, type ServerUnaryCall, type sendUnaryData, type StatusObject }
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { isServerFault, isShedding, SluiceError, toSluiceError } from '../core/errors.ts';
+import { SluiceError, toSluiceError } from '../core/errors.ts';
+import { logFailure } from '../observe/log-failure.ts';
 import type { Protocol } from '../pipeline/context.ts';
 import { createContext, type RequestContext } from '../pipeline/context.ts';
 import type { InferencePipeline } from '../pipeline/pipeline.ts';
@@ -141,13 +142,7 @@ export class GrpcCall<Request, Response> {
       return { status: error.status, httpStatus: error.httpStatus, code: String(code ?? 'ERR_UPSTREAM_REJECTED') };
     }
     const failure = toSluiceError(error);
-    if (isServerFault(failure.code, failure.status)) {
-      this.log.error({ err: failure.cause ?? failure, code: failure.code }, failure.message);
-    } else if (isShedding(failure.code, failure.status)) {
-      this.log.info({ code: failure.code, status: failure.status }, failure.message);
-    } else {
-      this.log.debug({ code: failure.code }, failure.message);
-    }
+    logFailure(this.log, failure);
     return { status: errorStatus(failure), httpStatus: failure.status, code: failure.code };
   }
 

@@ -5,7 +5,8 @@
  * mistakes at debug.
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { isServerFault, isShedding, SluiceError } from '../core/errors.ts';
+import { SluiceError } from '../core/errors.ts';
+import { logFailure } from '../observe/log-failure.ts';
 import { errorBody, errorHeaders, fromFastifyError, protocolOfUrl, type WireProtocol } from '../protocols/envelopes.ts';
 
 declare module 'fastify' {
@@ -23,13 +24,7 @@ export function registerErrorHandling(app: FastifyInstance, requestLines: boolea
       request.log.debug({ code: failure.code }, `the client went away: ${failure.message}`);
       return reply.hijack();
     }
-    if (isServerFault(failure.code, failure.status)) {
-      request.log.error({ err: error.cause ?? error, code: failure.code }, failure.message);
-    } else if (isShedding(failure.code, failure.status)) {
-      request.log.info({ code: failure.code, status: failure.status }, failure.message);
-    } else {
-      request.log.debug({ code: failure.code }, failure.message);
-    }
+    logFailure(request.log, failure, error.cause ?? error);
     return replyWithError(reply, failure);
   });
   app.setNotFoundHandler((request, reply) => {
