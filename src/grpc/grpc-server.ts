@@ -22,7 +22,8 @@ import type { Logger } from 'pino';
 import { SluiceError } from '../core/errors.ts';
 import type { AdmissionVerdict } from '../control/gate/admission-gate.ts';
 import { refusalError } from '../control/gate/admission-gate.ts';
-import { gateTenant, refusedModel, type ModelResolver } from '../control/gate/refusal-labels.ts';
+import { gateTenant, refusedModel } from '../control/gate/refusal-labels.ts';
+import { Inflight } from '../core/inflight.ts';
 import type { TargetDirectory } from '../pipeline/target-directory.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import type { InferencePipeline } from '../pipeline/pipeline.ts';
@@ -55,21 +56,11 @@ export interface GrpcEdgeDeps {
 export class GrpcEdge {
   private readonly server: Server;
   /** Inference calls accepted and not yet answered, each with how to answer it now. */
-  private readonly open = new Set<(error: SluiceError) => void>();
-  private waiters: Array<() => void> = [];
+  /** The inference calls not yet answered, by the function that answers one with an error. */
+  private readonly open = new Inflight<(error: SluiceError) => void>();
   private listening = false;
-  private readonly labels: { readonly versionLabel: TargetDirectory['versionLabel']; readonly resolver: ModelResolver };
 
   constructor(private readonly deps: GrpcEdgeDeps) {
-    const { targets } = deps;
-    const versionLabel = (name: string, version: string) => targets.versionLabel(name, version);
-    const resolver: ModelResolver = {
-      resolve: (name, version) => {
-        const target = targets.resolve(name, version);
-        return { name: target.name, version: versionLabel(target.name, target.version) };
-      },
-    };
-    this.labels = { versionLabel, resolver };
     this.server = new Server({
       'grpc.max_receive_message_length': deps.maxMessageBytes,
       'grpc.max_send_message_length': -1,
@@ -96,25 +87,12 @@ export class GrpcEdge {
 
   /** Resolves true once no inference call is open, or false when `timeoutMs` passes first. */
   idle(timeoutMs: number): Promise<boolean> {
-    if (this.open.size === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((waiter) => waiter !== wake);
-        resolve(false);
-      }, timeoutMs);
-      this.waiters.push(wake);
-    });
+    return this.open.idle(timeoutMs);
   }
 
   /** Answers every inference call still open with `error` and returns how many there were. */
   answerAll(error: SluiceError): number {
-    const open = [...this.open];
-    for (const answer of open) answer(error);
-    return open.length;
+    return this.open.answerAll((answer) => (answer(error), true));
   }
 
   /** Stops taking calls and closes once the open ones finish, or at once after `graceMs`. */
@@ -149,17 +127,10 @@ export class GrpcEdge {
     let ticket: { finish(status: number): void; abandon(): void } | undefined;
     const answer = (error: SluiceError) => grpcCall.settle({ error });
     const grpcCall = new GrpcCall(call, callback, this.deps, (end) => {
-      this.done(answer);
+      this.open.delete(answer);
       if (end.status === 499) ticket?.abandon();
       else ticket?.finish(end.status);
-      const provenance = end.context?.answer?.provenance;
-      const model = provenance?.model ?? end.context?.target?.name;
-      const version = provenance?.version ?? end.context?.target?.version;
-      const served =
-        model === undefined || version === undefined
-          ? undefined
-          : { name: model, version: this.labels.versionLabel(model, version) };
-      metrics.recordRequest(GRPC_PROTOCOL, end.status, end.seconds, served);
+      metrics.recordRequest(GRPC_PROTOCOL, end.status, end.seconds, this.deps.targets.servedLabels(end.context));
       this.logLine(name, end);
     });
     const gate = this.deps.admission();
@@ -168,7 +139,7 @@ export class GrpcEdge {
       const verdict = gate.admit(tenant);
       if (!verdict.admitted) {
         const { model_name: model, model_version: version } = call.request;
-        const labels = refusedModel(this.labels.resolver, model, version === '' ? undefined : version);
+        const labels = refusedModel(this.deps.targets, model, version === '' ? undefined : version);
         metrics.countAdmissionRefusal({ protocol: GRPC_PROTOCOL, ...labels, tenant: tenant.name });
         callback(errorStatus(refusalError(verdict.error)));
         return;
@@ -184,13 +155,6 @@ export class GrpcEdge {
       (response) => call.settle({ response }),
       (error: unknown) => call.settle({ error }),
     );
-  }
-
-  private done(answer: (error: SluiceError) => void): void {
-    if (!this.open.delete(answer) || this.open.size > 0) return;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
   }
 
   private logLine(rpc: string, end: CallEnd): void {

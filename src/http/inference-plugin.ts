@@ -10,8 +10,9 @@ import type { Metrics } from '../observe/metrics.ts';
 import { createContext, type RequestContext } from '../pipeline/context.ts';
 import type { InferencePipeline } from '../pipeline/pipeline.ts';
 import type { Infer } from '../protocols/deps.ts';
+import type { TargetDirectory } from '../pipeline/target-directory.ts';
 import type { Tenant, TenantDirectory } from '../tenancy/tenant-directory.ts';
-import type { InflightRequests } from './inflight-requests.ts';
+import type { Inflight } from '../core/inflight.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -30,9 +31,9 @@ export interface InferenceEdgeDeps {
   readonly pipeline: InferencePipeline;
   readonly tenants: TenantDirectory;
   readonly metrics: Metrics;
-  readonly inflight: InflightRequests;
-  /** The version label of a model version, bounded: a version a client named that is not listed gets one shared label. */
-  readonly versionLabel: (model: string, version: string) => string;
+  readonly inflight: Inflight<FastifyReply>;
+  /** Where the request's model labels come from (bounded: see TargetDirectory.versionLabel). */
+  readonly targets: Pick<TargetDirectory, 'servedLabels'>;
 }
 
 /** nginx's "client closed request": the client left before its answer was complete. */
@@ -74,13 +75,12 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
     const protocol = request.routeOptions.config.protocol;
     if (protocol === undefined || protocol === 'admin') return;
     const status = cutOff(reply) ? CLIENT_CLOSED_REQUEST : reply.statusCode;
-    const context = request.pipelineContext;
-    const provenance = context?.answer?.provenance;
-    const name = provenance?.model ?? context?.target?.name;
-    const version = provenance?.version ?? context?.target?.version;
-    const model =
-      name === undefined || version === undefined ? undefined : { name, version: deps.versionLabel(name, version) };
-    metrics.recordRequest(protocol, status, reply.elapsedTime / 1000, model);
+    metrics.recordRequest(
+      protocol,
+      status,
+      reply.elapsedTime / 1000,
+      deps.targets.servedLabels(request.pipelineContext),
+    );
   }
 
   return (request, reply, protocol, inference) => {

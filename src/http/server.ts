@@ -35,8 +35,8 @@ import { ConnectionDrain } from './connection-drain.ts';
 import { createEngines, type EngineOverrides, type Engines } from './engines.ts';
 import { registerErrorHandling, replyWithError } from './error-plugin.ts';
 import { clientSignal, registerInferenceEdge } from './inference-plugin.ts';
-import type { ProbeContext, Target } from '../pipeline/target.ts';
-import { InflightRequests } from './inflight-requests.ts';
+import type { ProbeContext } from '../pipeline/target.ts';
+import { Inflight } from '../core/inflight.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -88,7 +88,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   const draining = () => drain.active;
   const pipeline = createPipeline(config, engines, draining, overrides.slots);
   const tenants = new TenantDirectory(config);
-  const inflight = new InflightRequests();
+  const inflight = new Inflight<FastifyReply>();
 
   // The admission screen answers refusals before fastify routes a request; it is set once
   // the gate exists, and the server it sits in must exist before that.
@@ -101,7 +101,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   // Before the inference hooks: a refused request costs no more, and a permit is returned the moment its response finishes.
   if (config.admission.enabled && config.load_control.enabled) {
     admission = registerAdmissionGate(app, config.admission, {
-      models: { resolve: (name, version) => labelsOf(targets, targets.resolve(name, version)) },
+      models: targets,
       tenants,
       metrics,
       onLimitChange: (limit, previous, reason) => logger.debug({ limit, previous, reason }, 'admission limit changed'),
@@ -112,7 +112,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     tenants,
     metrics,
     inflight,
-    versionLabel: (name, version) => targets.versionLabel(name, version),
+    targets,
   });
 
   let startupStep: string | undefined = 'loading models';
@@ -170,7 +170,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
 
 /** Waits up to `graceMs` for the calls in flight on both transports, then answers those left with 503. */
 async function answerUnfinished(
-  inflight: InflightRequests,
+  inflight: Inflight<FastifyReply>,
   grpc: GrpcEdge | undefined,
   graceMs: number,
 ): Promise<number> {
@@ -179,7 +179,7 @@ async function answerUnfinished(
     'ERR_SERVER_SHUTTING_DOWN',
     `the server shut down before this request finished (grace period ${graceMs} ms)`,
   );
-  const http = finished ? 0 : inflight.answerAll((reply) => replyWithError(reply, late));
+  const http = finished ? 0 : inflight.answerAll((reply) => !reply.sent && (replyWithError(reply, late), true));
   return http + (grpcFinished ? 0 : (grpc?.answerAll(late) ?? 0));
 }
 
@@ -224,17 +224,14 @@ function createPipeline(
     loadControl: config.load_control.enabled,
     draining,
     ...(slots === undefined ? {} : { slots }),
-    onDispatch: (context, delta) => {
-      if (context.target === undefined) return;
-      const { name, version } = labelsOf(targets, context.target);
-      metrics.inFlight.inc({ model: name, version, protocol: context.protocol }, delta);
+    onDispatch: (context) => {
+      const served = targets.servedLabels(context);
+      if (served === undefined) return undefined;
+      const labels = { model: served.name, version: served.version, protocol: context.protocol };
+      metrics.inFlight.inc(labels);
+      return () => metrics.inFlight.dec(labels);
     },
   });
-}
-
-/** A target's metric labels: a version a client named that is not listed shares one label. */
-function labelsOf(targets: TargetDirectory, target: Target): { name: string; version: string } {
-  return { name: target.name, version: targets.versionLabel(target.name, target.version) };
 }
 
 /** Fastify on a Node HTTP server whose requests `screen` may answer first (true: answered). */

@@ -36,8 +36,8 @@ export interface PipelineOptions {
   /** True once shutdown began: new requests are refused while accepted ones finish. */
   readonly draining: () => boolean;
   readonly slots?: PipelineSlots;
-  /** Hears each dispatch start (+1) and end (-1), for the in-flight gauge. */
-  readonly onDispatch?: (context: RequestContext, delta: 1 | -1) => void;
+  /** Hears each dispatch start, for the in-flight gauge; what it returns is called once the answer is complete. */
+  readonly onDispatch?: (context: RequestContext) => (() => void) | undefined;
 }
 
 export class InferencePipeline {
@@ -109,8 +109,7 @@ export class InferencePipeline {
       ticketFor: (scheduling: TicketScheduling) =>
         armTicket(scheduling, tenant, request.limits, admittedAt, loadControl),
     };
-    const done = () => this.options.onDispatch?.(context, -1);
-    this.options.onDispatch?.(context, 1);
+    const done = this.options.onDispatch?.(context) ?? noop;
     let answer: Answer;
     try {
       answer = await prepared.run(dispatch);
@@ -150,3 +149,5 @@ async function runUntilAnswered(stages: readonly PipelineStage[], context: Reque
     await stage.run(context);
   }
 }
+
+function noop(): void {}

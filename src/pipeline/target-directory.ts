@@ -3,10 +3,17 @@
  * lookup. Each source answers for its own names; a name is served by one source only.
  */
 import { SluiceError } from '../core/errors.ts';
+import type { RequestContext } from './context.ts';
 import type { Target } from './target.ts';
 
 /** The metric label of every version that is not listed (a remote server's own versions, named by clients). */
 export const UNLISTED_VERSION = '_unlisted';
+
+/** A model's name and version as metric labels. */
+export interface ModelLabels {
+  readonly name: string;
+  readonly version: string;
+}
 
 export interface TargetSource {
   /** Every model name this source serves. */
@@ -47,6 +54,22 @@ export class TargetDirectory {
       if (versions !== undefined) return versions.map((target) => target.version);
     }
     return [];
+  }
+
+  /** The metric labels of a model a client names: a name or version that is not served throws. */
+  resolveLabels(name: string, version?: string): ModelLabels {
+    const target = this.resolve(name, version);
+    return { name: target.name, version: this.versionLabel(target.name, target.version) };
+  }
+
+  /** The metric labels of what answered a request, else of what it was resolved to; undefined before it resolved. */
+  servedLabels(context: RequestContext | null | undefined): ModelLabels | undefined {
+    const provenance = context?.answer?.provenance;
+    const name = provenance?.model ?? context?.target?.name;
+    const version = provenance?.version ?? context?.target?.version;
+    return name === undefined || version === undefined
+      ? undefined
+      : { name, version: this.versionLabel(name, version) };
   }
 
   /** A version label that stays bounded: a version a client named that is not listed shares one label. */

@@ -14,6 +14,7 @@ import {
   allocate,
   elementCount,
   nestArray,
+  v2DatatypeOf,
   type Row,
   type RowTensor,
   type TensorData,
@@ -217,18 +218,6 @@ function checkElement(element: unknown, datatype: V2Datatype, where: string, fie
     );
 }
 
-const DATATYPE_OF: Record<TensorDType, V2Datatype> = {
-  float32: 'FP32',
-  float64: 'FP64',
-  int64: 'INT64',
-  int32: 'INT32',
-  bool: 'BOOL',
-};
-
-export function v2Datatype(dtype: TensorDType): V2Datatype {
-  return DATATYPE_OF[dtype];
-}
-
 /** Stacks each item's output row into one typed tensor per requested output (the binary form). */
 export function rowsToV2Tensors(rows: readonly Row[], outputs: readonly OutputTensor[]): EncodableTensor[] {
   return outputs.map((spec) => {
@@ -240,7 +229,7 @@ export function rowsToV2Tensors(rows: readonly Row[], outputs: readonly OutputTe
       return tensor.data;
     });
     const data = parts.length === 1 && parts[0] !== undefined ? parts[0] : concatenate(spec.dtype, parts);
-    return { name: spec.name, datatype: v2Datatype(spec.dtype), shape: [rows.length, ...itemDims], data };
+    return { name: spec.name, datatype: v2DatatypeOf(spec.dtype), shape: [rows.length, ...itemDims], data };
   });
 }
 
@@ -270,7 +259,7 @@ export function rowsToV2Outputs(rows: readonly Row[], outputs: readonly OutputTe
       for (const value of tensor.data)
         data.push(spec.dtype === 'bool' ? value !== 0 : typeof value === 'bigint' ? Number(value) : value);
     }
-    return { name: spec.name, datatype: v2Datatype(spec.dtype), shape: [rows.length, ...itemDims], data };
+    return { name: spec.name, datatype: v2DatatypeOf(spec.dtype), shape: [rows.length, ...itemDims], data };
   });
 }
 

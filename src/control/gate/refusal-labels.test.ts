@@ -7,7 +7,7 @@ import { gateTenant, refusedModel } from './refusal-labels.ts';
 
 describe('refusal labels', () => {
   const models = {
-    resolve(name: string, version?: string) {
+    resolveLabels(name: string, version?: string) {
       if (name !== 'served' || (version !== undefined && version !== '2'))
         throw new SluiceError('ERR_MODEL_NOT_FOUND', name);
       return { name: 'served', version: '2' };

@@ -13,7 +13,7 @@ export interface RefusedModel {
 
 /** Finds a model version by name, throwing for a name or version that is not served. */
 export interface ModelResolver {
-  resolve(name: string, version?: string): { readonly name: string; readonly version: string };
+  resolveLabels(name: string, version?: string): { readonly name: string; readonly version: string };
 }
 
 const UNRESOLVED: RefusedModel = Object.freeze({ model: '_unresolved', version: '' });
@@ -27,7 +27,7 @@ export function refusedModel(
 ): RefusedModel {
   if (name === undefined) return UNRESOLVED;
   try {
-    const resolved = models.resolve(decode(name), version === undefined ? undefined : decode(version));
+    const resolved = models.resolveLabels(decode(name), version === undefined ? undefined : decode(version));
     return { model: resolved.name, version: resolved.version };
   } catch {
     return UNRESOLVED;

@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { SluiceError } from '../../core/errors.ts';
-import { allocate, elementCount, type Row, type TensorData } from '../../core/tensors.ts';
+import { allocate, elementCount, v2DatatypeOf, type Row, type TensorData } from '../../core/tensors.ts';
 import type { OutputTensor } from '../../pipeline/model-description.ts';
 import {
   decodeBytes,
@@ -20,7 +20,6 @@ import {
   type FixedTensorData,
 } from '../v2-binary-datatypes.ts';
 import type { DecodedTensor } from '../v2-binary.ts';
-import { v2Datatype } from '../v2-tensors.ts';
 import type { InferInputTensor, InferOutputTensor, InferTensorContents, ModelInferRequest } from './proto.ts';
 
 export function decodeInputs(request: ModelInferRequest): DecodedTensor[] {
@@ -193,7 +192,7 @@ export function rowsToRawOutputs(rows: readonly Row[], selected: readonly Output
       return tensor;
     });
     const itemDims = tensors[0]?.dims ?? spec.shape.slice(1).map((dim) => Math.max(dim, 0));
-    outputs.push({ name: spec.name, datatype: v2Datatype(spec.dtype), shape: [rows.length, ...itemDims] });
+    outputs.push({ name: spec.name, datatype: v2DatatypeOf(spec.dtype), shape: [rows.length, ...itemDims] });
     raw.push(
       fixedBytes(
         stacked(
