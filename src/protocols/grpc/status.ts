@@ -96,18 +96,21 @@ const RPC_TYPES = protobuf.Root.fromJSON({
 const Status = RPC_TYPES.lookupType('google.rpc.Status');
 
 function statusDetails(code: GrpcStatus, message: string, error: WireError): Buffer {
-  const details = [any('ErrorInfo', { reason: error.code, domain: 'sluice' })];
+  const details = [packedDetail('ErrorInfo', { reason: error.code, domain: 'sluice' })];
   if (error.retryAfterMs !== undefined) {
     const ms = Math.ceil(error.retryAfterMs);
-    details.push(any('RetryInfo', { retry_delay: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 } }));
+    details.push(
+      packedDetail('RetryInfo', { retry_delay: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 } }),
+    );
   }
   if (error.field !== undefined && code === GrpcStatus.INVALID_ARGUMENT) {
-    details.push(any('BadRequest', { field_violations: [{ field: error.field, description: message }] }));
+    details.push(packedDetail('BadRequest', { field_violations: [{ field: error.field, description: message }] }));
   }
   return Buffer.from(Status.encode(Status.fromObject({ code, message, details })).finish());
 }
 
-function any(type: 'ErrorInfo' | 'RetryInfo' | 'BadRequest', value: object) {
+/** A `google.protobuf.Any` holding one google.rpc detail message. */
+function packedDetail(type: 'ErrorInfo' | 'RetryInfo' | 'BadRequest', value: object) {
   const message = RPC_TYPES.lookupType(`google.rpc.${type}`);
   return {
     type_url: `type.googleapis.com/google.rpc.${type}`,
