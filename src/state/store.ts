@@ -1,0 +1,134 @@
+/**
+ * The state that lasts (tenants, API keys, the audit log) behind one interface: SQLite
+ * by default (a file under `state.directory`), PostgreSQL when `database.url` is set.
+ * Every method is async so that both implementations fit; each write is one transaction,
+ * so a failure leaves nothing half-applied. One contract suite (store.contract.ts) runs
+ * against both.
+ */
+
+/** What an API key may do; every route declares the one it needs (src/http/route-scopes.ts). */
+export const SCOPES = ['infer', 'read', 'metrics', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface TenantRecord {
+  readonly name: string;
+  /** The highest priority level its requests may use; null: the model's default. */
+  readonly priority: number | null;
+  readonly weight: number;
+  /** ISO 8601. */
+  readonly createdAt: string;
+}
+
+export interface KeyRecord {
+  /** The public part of the key (`sk-sluice-<id>-…`): names the key in lists, logs and the audit log. */
+  readonly id: string;
+  readonly tenant: string;
+  readonly scopes: readonly Scope[];
+  /** Models the key may call; null: every model. */
+  readonly models: readonly string[] | null;
+  /** Salted hash of the secret, as written by src/tenancy/api-keys.ts ("sha256:<salt>:<hex>"). */
+  readonly hash: string;
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+/** What an audit record says, before it is chained (never a request's payload). */
+export interface AuditEntry {
+  /** ISO 8601 with milliseconds. */
+  readonly time: string;
+  /** Who acted: a key id, "anonymous" (auth off), "cli", or "unknown" for a failed authentication. */
+  readonly actor: string;
+  /** e.g. "key.create", "tenant.create", "auth.failure", "inference". */
+  readonly action: string;
+  readonly tenant: string | null;
+  /** Plain JSON, already redacted. */
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+/** An entry once appended: its place in the chain and the hash that seals it to the one before. */
+export interface AuditRecord extends AuditEntry {
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** The end of the chain the next entry is sealed to. */
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** Stands for the records pruned from the start of the chain: verification continues from it. */
+export interface AuditCheckpoint {
+  /** The last pruned record's seq and hash. */
+  readonly seq: number;
+  readonly hash: string;
+  readonly prunedAt: string;
+  /** Signature over (seq, hash, prunedAt) by the audit signing key (src/audit/checkpoint.ts). */
+  readonly signature: string;
+}
+
+export interface AuditQuery {
+  /** ISO 8601, inclusive. */
+  readonly from?: string;
+  /** ISO 8601, exclusive. */
+  readonly to?: string;
+  readonly actor?: string;
+  readonly action?: string;
+  readonly tenant?: string;
+  /** Only records with a larger seq (paging). */
+  readonly afterSeq?: number;
+  /** At most this many, in seq order. */
+  readonly limit: number;
+}
+
+/**
+ * Seals entries onto the chain: given the current head (undefined for an empty chain with
+ * no checkpoint), returns the records to insert, seq and hashes filled in. Called inside
+ * the append transaction, with the chain locked, so replicas sharing a database never fork it.
+ */
+export type SealEntries = (head: ChainHead | undefined) => readonly AuditRecord[];
+
+/** Thrown by a write that would break a uniqueness rule (a tenant or key that exists). */
+export class StoreConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreConflictError';
+  }
+}
+
+export interface Store {
+  /** "sqlite" or "postgres", for logs and /admin. */
+  readonly kind: string;
+
+  createTenant(tenant: TenantRecord): Promise<void>;
+  getTenant(name: string): Promise<TenantRecord | undefined>;
+  listTenants(): Promise<TenantRecord[]>;
+  /** Removes a tenant with no keys left unrevoked; false when there is no such tenant. */
+  deleteTenant(name: string): Promise<boolean>;
+
+  /** StoreConflictError when the id exists or the tenant does not. */
+  insertKey(key: KeyRecord): Promise<void>;
+  getKey(id: string): Promise<KeyRecord | undefined>;
+  listKeys(tenant?: string): Promise<KeyRecord[]>;
+  /** Sets revokedAt (once; a revoked key stays revoked at its first time); undefined when no such key. */
+  revokeKey(id: string, at: string): Promise<KeyRecord | undefined>;
+  /** In one transaction: inserts `replacement` and revokes `id` at `at`; undefined (and nothing written) when `id` does not exist or is revoked. */
+  rotateKey(id: string, replacement: KeyRecord, at: string): Promise<KeyRecord | undefined>;
+  /** Changes whenever a key is inserted, revoked or rotated: replicas poll it to see another replica's revocation at once. */
+  keysVersion(): Promise<string>;
+
+  /** Appends in one transaction with the chain locked; returns the records written. */
+  appendAudit(seal: SealEntries): Promise<readonly AuditRecord[]>;
+  queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
+  /** Every record in seq order, in pages (verification of a long chain without holding it in memory). */
+  scanAudit(pageSize: number): AsyncIterable<AuditRecord>;
+  auditCheckpoint(): Promise<AuditCheckpoint | undefined>;
+  /** In one transaction: deletes every record up to checkpoint.seq and stores the checkpoint in place of any earlier one. */
+  pruneAudit(checkpoint: AuditCheckpoint): Promise<number>;
+  /** The current end of the chain (the last record, else the checkpoint), or undefined. */
+  auditHead(): Promise<ChainHead | undefined>;
+
+  close(): Promise<void>;
+}
