@@ -1,0 +1,71 @@
+/**
+ * Retention: removes the oldest records and leaves a signed checkpoint in their place, so
+ * what remains still verifies. The prefix is verified before it is pruned: signing a
+ * checkpoint over a tampered prefix would launder the tampering away with the evidence.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { AuditCheckpoint, AuditRecord, Store } from '../state/store.ts';
+import { publicKeyOf, signCheckpoint } from './checkpoint.ts';
+import { verifyAuditChain, type ChainVerdict } from './verify.ts';
+
+const PAGE_SIZE = 1000;
+
+export interface PruneOptions {
+  /** Records older than this go. */
+  readonly before: Date;
+  /** The audit signing key (private): signs the new checkpoint and checks the one it replaces. */
+  readonly signingKey: KeyObject;
+  /** The checkpoint's prunedAt. */
+  readonly now?: Date;
+}
+
+export interface PruneResult {
+  /** Records deleted. */
+  readonly pruned: number;
+  /** The checkpoint now at the start of the chain (the earlier one when nothing was old enough). */
+  readonly checkpoint: AuditCheckpoint | undefined;
+}
+
+/** The chain before the cut-off was found broken: nothing was pruned. */
+export class AuditChainBrokenError extends Error {
+  override readonly name = 'AuditChainBrokenError';
+  constructor(readonly verdict: Extract<ChainVerdict, { ok: false }>) {
+    super(`audit chain broken at seq ${verdict.seq} (${verdict.fault}): ${verdict.reason}; nothing pruned`);
+  }
+}
+
+/**
+ * Prunes the longest run of records from the start of the chain that are all older than
+ * `before`. The run stops at the first record at or after the cut-off even when a later
+ * one is older (replicas' clocks differ a little): the chain can only lose a prefix.
+ */
+export async function pruneAudit(
+  store: Pick<Store, 'auditCheckpoint' | 'scanAudit' | 'pruneAudit'>,
+  options: PruneOptions,
+): Promise<PruneResult> {
+  const earlier = await store.auditCheckpoint();
+  const cutoff = options.before.getTime();
+  let last: AuditRecord | undefined;
+  async function* prefix(): AsyncGenerator<AuditRecord> {
+    for await (const record of store.scanAudit(PAGE_SIZE)) {
+      if (!(Date.parse(record.time) < cutoff)) return;
+      last = record;
+      yield record;
+    }
+  }
+  const verdict = await verifyAuditChain(prefix(), earlier, publicKeyOf(options.signingKey));
+  if (!verdict.ok) throw new AuditChainBrokenError(verdict);
+  if (last === undefined) return { pruned: 0, checkpoint: earlier };
+  const prunedAt = (options.now ?? new Date()).toISOString();
+  const checkpoint = signCheckpoint({ seq: last.seq, hash: last.hash, prunedAt }, options.signingKey);
+  const pruned = await store.pruneAudit(checkpoint);
+  return { pruned, checkpoint };
+}
+
+/** "30d", "12h" or a bare number of days, as a cut-off before `now`. */
+export function cutoffBefore(age: string, now: Date): Date {
+  const match = /^(\d+(?:\.\d+)?)\s*(d|h)?$/.exec(age.trim());
+  if (match === null) throw new Error(`"${age}" is not an age: give days ("30d" or "30") or hours ("12h")`);
+  const hours = Number(match[1]) * (match[2] === 'h' ? 1 : 24);
+  return new Date(now.getTime() - hours * 3_600_000);
+}
