@@ -69,6 +69,7 @@ export interface AuditCheckpoint {
   readonly signature: string;
 }
 
+/** Times are compared as text, so they must be written alike: UTC, with milliseconds (`toISOString`). */
 export interface AuditQuery {
   /** ISO 8601, inclusive. */
   readonly from?: string;
@@ -87,10 +88,15 @@ export interface AuditQuery {
  * Seals entries onto the chain: given the current head (undefined for an empty chain with
  * no checkpoint), returns the records to insert, seq and hashes filled in. Called inside
  * the append transaction, with the chain locked, so replicas sharing a database never fork it.
+ * The store refuses records that do not continue from the head (seq one more, prevHash the
+ * hash before), and a seal that throws writes nothing.
  */
 export type SealEntries = (head: ChainHead | undefined) => readonly AuditRecord[];
 
-/** Thrown by a write that would break a uniqueness rule (a tenant or key that exists). */
+/**
+ * Thrown by a write that would break a rule of the data: a tenant or key that exists, a key
+ * whose tenant does not, the deletion of a tenant that still has live keys.
+ */
 export class StoreConflictError extends Error {
   constructor(message: string) {
     super(message);
@@ -102,21 +108,34 @@ export interface Store {
   /** "sqlite" or "postgres", for logs and /admin. */
   readonly kind: string;
 
+  /** StoreConflictError when the name exists. */
   createTenant(tenant: TenantRecord): Promise<void>;
   getTenant(name: string): Promise<TenantRecord | undefined>;
+  /** By name. */
   listTenants(): Promise<TenantRecord[]>;
-  /** Removes a tenant with no keys left unrevoked; false when there is no such tenant. */
+  /**
+   * Removes a tenant and its revoked keys; StoreConflictError while it has a key not revoked
+   * (an expired one included), false when there is no such tenant.
+   */
   deleteTenant(name: string): Promise<boolean>;
 
   /** StoreConflictError when the id exists or the tenant does not. */
   insertKey(key: KeyRecord): Promise<void>;
   getKey(id: string): Promise<KeyRecord | undefined>;
+  /** Oldest first (createdAt, then id). */
   listKeys(tenant?: string): Promise<KeyRecord[]>;
-  /** Sets revokedAt (once; a revoked key stays revoked at its first time); undefined when no such key. */
+  /** Sets revokedAt (once: a revoked key stays revoked at its first time), returns the key; undefined when none. */
   revokeKey(id: string, at: string): Promise<KeyRecord | undefined>;
-  /** In one transaction: inserts `replacement` and revokes `id` at `at`; undefined (and nothing written) when `id` does not exist or is revoked. */
+  /**
+   * In one transaction: inserts `replacement` and revokes `id` at `at`, returning the old key
+   * as revoked; undefined (and nothing written) when `id` does not exist or is revoked. When
+   * the replacement cannot be inserted (insertKey's conflicts), nothing is written either.
+   */
   rotateKey(id: string, replacement: KeyRecord, at: string): Promise<KeyRecord | undefined>;
-  /** Changes whenever a key is inserted, revoked or rotated: replicas poll it to see another replica's revocation at once. */
+  /**
+   * Changes whenever a key is inserted, revoked or rotated (or a tenant's deletion takes its
+   * revoked keys), never on a read: replicas poll it to see another replica's revocation at once.
+   */
   keysVersion(): Promise<string>;
 
   /** Appends in one transaction with the chain locked; returns the records written. */
@@ -125,7 +144,11 @@ export interface Store {
   /** Every record in seq order, in pages (verification of a long chain without holding it in memory). */
   scanAudit(pageSize: number): AsyncIterable<AuditRecord>;
   auditCheckpoint(): Promise<AuditCheckpoint | undefined>;
-  /** In one transaction: deletes every record up to checkpoint.seq and stores the checkpoint in place of any earlier one. */
+  /**
+   * In one transaction: deletes every record up to checkpoint.seq and stores the checkpoint in
+   * place of any earlier one; returns how many records went. Refuses a checkpoint that moves
+   * back, lies past the head, or whose hash is not the one at its seq.
+   */
   pruneAudit(checkpoint: AuditCheckpoint): Promise<number>;
   /** The current end of the chain (the last record, else the checkpoint), or undefined. */
   auditHead(): Promise<ChainHead | undefined>;

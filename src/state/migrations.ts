@@ -1,0 +1,80 @@
+/**
+ * The schema of the lasting state, as numbered steps run at open. A database remembers the
+ * steps it has had in `schema_migrations` (version, applied_at); opening runs the ones it
+ * lacks, in order, each in its own transaction, and refuses a database some newer sluice
+ * has already taken past the last step this code knows. Steps are append-only: a released
+ * one is never edited, a change is a new step.
+ *
+ * Both dialects keep times, scopes, models and details as text: the audit hash is computed
+ * over the entry as written, and `jsonb` or `timestamptz` would hand back a different
+ * spelling (keys reordered, another time format) than the one that was sealed.
+ */
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sqlite: readonly string[];
+  readonly postgres: readonly string[];
+}
+
+const AUDIT_INDEXES = ['time', 'actor', 'action', 'tenant'].map(
+  // With seq second, a filter on one column reads its records already in seq order.
+  (column) => `CREATE INDEX audit_records_${column} ON audit_records (${column}, seq)`,
+);
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'tenants, API keys, the audit log',
+    sqlite: [
+      `CREATE TABLE tenants (name TEXT PRIMARY KEY, priority INTEGER, weight REAL NOT NULL, created_at TEXT NOT NULL)`,
+      `CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants (name) ON DELETE CASCADE,
+        scopes TEXT NOT NULL, models TEXT, hash TEXT NOT NULL,
+        created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT)`,
+      `CREATE INDEX api_keys_tenant ON api_keys (tenant)`,
+      `CREATE TABLE keys_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`,
+      `INSERT INTO keys_version (id, version) VALUES (1, 0)`,
+      `CREATE TABLE audit_records (
+        seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        tenant TEXT, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)`,
+      ...AUDIT_INDEXES,
+      `CREATE TABLE audit_checkpoint (
+        id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL,
+        pruned_at TEXT NOT NULL, signature TEXT NOT NULL)`,
+    ],
+    postgres: [
+      `CREATE TABLE tenants (
+        name TEXT PRIMARY KEY, priority INTEGER, weight DOUBLE PRECISION NOT NULL, created_at TEXT NOT NULL)`,
+      `CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants (name) ON DELETE CASCADE,
+        scopes TEXT NOT NULL, models TEXT, hash TEXT NOT NULL,
+        created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT)`,
+      `CREATE INDEX api_keys_tenant ON api_keys (tenant)`,
+      `CREATE TABLE keys_version (id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)`,
+      `INSERT INTO keys_version (id, version) VALUES (1, 0)`,
+      `CREATE TABLE audit_records (
+        seq BIGINT PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        tenant TEXT, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)`,
+      ...AUDIT_INDEXES,
+      `CREATE TABLE audit_checkpoint (
+        id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL,
+        pruned_at TEXT NOT NULL, signature TEXT NOT NULL)`,
+    ],
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = Math.max(...MIGRATIONS.map((migration) => migration.version));
+
+/** The steps a database that has had `applied` still needs, in order; refuses one newer than this code. */
+export function pendingMigrations(applied: readonly number[], where: string): Migration[] {
+  const newest = Math.max(0, ...applied);
+  if (newest > LATEST_SCHEMA_VERSION) {
+    throw new Error(
+      `the database at ${where} is at schema version ${newest}, newer than version ${LATEST_SCHEMA_VERSION}` +
+        ` that this sluice knows: run a sluice at least as new as the one that migrated it`,
+    );
+  }
+  const done = new Set(applied);
+  return MIGRATIONS.filter((migration) => !done.has(migration.version)).sort((a, b) => a.version - b.version);
+}

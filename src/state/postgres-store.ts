@@ -1,0 +1,270 @@
+/**
+ * The Store on PostgreSQL, for replicas that share their state. Appends and prunes take
+ * `LOCK TABLE audit_records IN EXCLUSIVE MODE` inside their transaction: it queues every
+ * other writer of the chain (readers go on) until commit, so two replicas never read the
+ * same head and fork the chain. Key writes lock the rows they read (FOR UPDATE), and a
+ * tenant's deletion locks the tenant, which holds off a key being inserted for it.
+ */
+import pg from 'pg';
+import { migratePostgres, type Queryable } from './postgres-migrate.ts';
+import {
+  AUDIT_COLUMNS,
+  KEY_COLUMNS,
+  auditFromRow,
+  auditPages,
+  auditParams,
+  auditQuerySql,
+  checkpointFromRow,
+  keyFromRow,
+  keyParams,
+  tenantFromRow,
+  tenantParams,
+  type AuditRow,
+  type CheckpointRow,
+  type KeyRow,
+  type TenantRow,
+} from './rows.ts';
+import { checkPrune, checkSealed, tenantHasKeys } from './store-rules.ts';
+import { StoreConflictError } from './store.ts';
+import type {
+  AuditCheckpoint,
+  AuditQuery,
+  AuditRecord,
+  ChainHead,
+  KeyRecord,
+  SealEntries,
+  Store,
+  TenantRecord,
+} from './store.ts';
+
+export interface PostgresStoreOptions {
+  /** A schema to keep the tables in (created if missing) instead of the server's default search_path. */
+  readonly schema?: string;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const AUDIT_TYPES = ['bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text'];
+
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  const { schema } = options;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new Error(`"${schema}" is not a schema name sluice uses: lowercase letters, digits and _, not first a digit`);
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    connectionTimeoutMillis: 10_000,
+    // Set at connection start, so every pooled connection sees only this schema's tables.
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  // A pooled connection that drops while idle is discarded; the next query opens another.
+  pool.on('error', () => {});
+  try {
+    await migratePostgres(pool, url, schema);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  return new PostgresStore(pool);
+}
+
+class PostgresStore implements Store {
+  readonly kind = 'postgres';
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async createTenant(tenant: TenantRecord): Promise<void> {
+    const insert = 'INSERT INTO tenants (name, priority, weight, created_at) VALUES ($1, $2, $3, $4)';
+    await this.pool.query(insert, tenantParams(tenant)).catch((error: unknown) => {
+      throw pgCode(error) === UNIQUE_VIOLATION ? new StoreConflictError(`tenant "${tenant.name}" exists`) : error;
+    });
+  }
+
+  async getTenant(name: string): Promise<TenantRecord | undefined> {
+    const { rows } = await this.pool.query<TenantRow>('SELECT * FROM tenants WHERE name = $1', [name]);
+    return rows[0] === undefined ? undefined : tenantFromRow(rows[0]);
+  }
+
+  async listTenants(): Promise<TenantRecord[]> {
+    const { rows } = await this.pool.query<TenantRow>('SELECT * FROM tenants ORDER BY name');
+    return rows.map(tenantFromRow);
+  }
+
+  async deleteTenant(name: string): Promise<boolean> {
+    return this.transaction(async (client) => {
+      const found = await client.query('SELECT 1 FROM tenants WHERE name = $1 FOR UPDATE', [name]);
+      if (found.rowCount === 0) return false;
+      const live = 'SELECT count(*)::int AS n FROM api_keys WHERE tenant = $1 AND revoked_at IS NULL';
+      const unrevoked = (await client.query<{ n: number }>(live, [name])).rows[0]?.n ?? 0;
+      if (unrevoked > 0) throw tenantHasKeys(name, unrevoked);
+      const keys = await client.query('DELETE FROM api_keys WHERE tenant = $1', [name]);
+      if ((keys.rowCount ?? 0) > 0) await bumpKeysVersion(client);
+      await client.query('DELETE FROM tenants WHERE name = $1', [name]);
+      return true;
+    });
+  }
+
+  async insertKey(key: KeyRecord): Promise<void> {
+    await this.transaction(async (client) => {
+      await insertKeyRow(client, key);
+      await bumpKeysVersion(client);
+    });
+  }
+
+  async getKey(id: string): Promise<KeyRecord | undefined> {
+    return keyRow(this.pool, id, '');
+  }
+
+  async listKeys(tenant?: string): Promise<KeyRecord[]> {
+    const { rows } =
+      tenant === undefined
+        ? await this.pool.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`)
+        : await this.pool.query<KeyRow>(
+            `SELECT ${KEY_COLUMNS} FROM api_keys WHERE tenant = $1 ORDER BY created_at, id`,
+            [tenant],
+          );
+    return rows.map(keyFromRow);
+  }
+
+  async revokeKey(id: string, at: string): Promise<KeyRecord | undefined> {
+    return this.transaction(async (client) => {
+      const key = await keyRow(client, id, 'FOR UPDATE');
+      if (key === undefined || key.revokedAt !== null) return key;
+      return markRevoked(client, key, at);
+    });
+  }
+
+  async rotateKey(id: string, replacement: KeyRecord, at: string): Promise<KeyRecord | undefined> {
+    return this.transaction(async (client) => {
+      const key = await keyRow(client, id, 'FOR UPDATE');
+      if (key === undefined || key.revokedAt !== null) return undefined;
+      await insertKeyRow(client, replacement);
+      return markRevoked(client, key, at);
+    });
+  }
+
+  async keysVersion(): Promise<string> {
+    const { rows } = await this.pool.query<{ version: string }>('SELECT version FROM keys_version WHERE id = 1');
+    return String(rows[0]?.version);
+  }
+
+  async appendAudit(seal: SealEntries): Promise<readonly AuditRecord[]> {
+    return this.transaction(async (client) => {
+      await client.query('LOCK TABLE audit_records IN EXCLUSIVE MODE');
+      const head = await chainHead(client);
+      const records = seal(head);
+      checkSealed(head, records);
+      if (records.length === 0) return records;
+      // One statement for any number of records: a column of values per parameter.
+      const rows = records.map(auditParams);
+      const columns = AUDIT_TYPES.map((_, index) => rows.map((row) => row[index]));
+      const unnest = AUDIT_TYPES.map((type, index) => `$${index + 1}::${type}[]`).join(', ');
+      await client.query(`INSERT INTO audit_records (${AUDIT_COLUMNS}) SELECT * FROM unnest(${unnest})`, columns);
+      return records;
+    });
+  }
+
+  async queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    const { sql, params } = auditQuerySql(query, (index) => `$${index}`);
+    const { rows } = await this.pool.query<AuditRow>(sql, params);
+    return rows.map(auditFromRow);
+  }
+
+  scanAudit(pageSize: number): AsyncIterable<AuditRecord> {
+    return auditPages((query) => this.queryAudit(query), pageSize);
+  }
+
+  async auditCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    return checkpointOf(this.pool);
+  }
+
+  async pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
+    return this.transaction(async (client) => {
+      await client.query('LOCK TABLE audit_records IN EXCLUSIVE MODE');
+      const at = await client.query<{ hash: string }>('SELECT hash FROM audit_records WHERE seq = $1', [
+        checkpoint.seq,
+      ]);
+      checkPrune(checkpoint, await checkpointOf(client), await chainHead(client), at.rows[0]?.hash);
+      const deleted = await client.query('DELETE FROM audit_records WHERE seq <= $1', [checkpoint.seq]);
+      await client.query(
+        `INSERT INTO audit_checkpoint (id, seq, hash, pruned_at, signature) VALUES (1, $1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
+           pruned_at = excluded.pruned_at, signature = excluded.signature`,
+        [checkpoint.seq, checkpoint.hash, checkpoint.prunedAt, checkpoint.signature],
+      );
+      return deleted.rowCount ?? 0;
+    });
+  }
+
+  async auditHead(): Promise<ChainHead | undefined> {
+    return chainHead(this.pool);
+  }
+
+  async close(): Promise<void> {
+    if (!this.pool.ended) await this.pool.end();
+  }
+
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    // A connection that cannot even roll back is discarded, not handed to the next caller.
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+const UNIQUE_VIOLATION = '23505';
+const FOREIGN_KEY_VIOLATION = '23503';
+
+function pgCode(error: unknown): unknown {
+  return typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+}
+
+async function insertKeyRow(client: Queryable, key: KeyRecord): Promise<void> {
+  const insert = `INSERT INTO api_keys (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
+  await client.query(insert, keyParams(key)).catch((error: unknown) => {
+    if (pgCode(error) === UNIQUE_VIOLATION) throw new StoreConflictError(`key ${key.id} exists`);
+    if (pgCode(error) === FOREIGN_KEY_VIOLATION) throw new StoreConflictError(`tenant "${key.tenant}" does not exist`);
+    throw error;
+  });
+}
+
+async function keyRow(client: Queryable, id: string, lock: '' | 'FOR UPDATE'): Promise<KeyRecord | undefined> {
+  const { rows } = await client.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1 ${lock}`, [id]);
+  return rows[0] === undefined ? undefined : keyFromRow(rows[0]);
+}
+
+async function markRevoked(client: Queryable, key: KeyRecord, at: string): Promise<KeyRecord> {
+  await client.query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2', [at, key.id]);
+  await bumpKeysVersion(client);
+  return { ...key, revokedAt: at };
+}
+
+async function bumpKeysVersion(client: Queryable): Promise<void> {
+  await client.query('UPDATE keys_version SET version = version + 1 WHERE id = 1');
+}
+
+async function chainHead(client: Queryable): Promise<ChainHead | undefined> {
+  const last = await client.query<{ seq: string; hash: string }>(
+    'SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1',
+  );
+  const row = last.rows[0];
+  if (row !== undefined) return { seq: Number(row.seq), hash: row.hash };
+  const checkpoint = await checkpointOf(client);
+  return checkpoint === undefined ? undefined : { seq: checkpoint.seq, hash: checkpoint.hash };
+}
+
+async function checkpointOf(client: Queryable): Promise<AuditCheckpoint | undefined> {
+  const { rows } = await client.query<CheckpointRow>(
+    'SELECT seq, hash, pruned_at, signature FROM audit_checkpoint WHERE id = 1',
+  );
+  return rows[0] === undefined ? undefined : checkpointFromRow(rows[0]);
+}

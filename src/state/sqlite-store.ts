@@ -1,0 +1,257 @@
+/**
+ * The Store on SQLite (better-sqlite3): one file, or ':memory:' for tests. better-sqlite3
+ * is synchronous, so each method does its work before its promise settles. Every write
+ * begins IMMEDIATE, taking the database's write lock before it reads: two processes on
+ * one file then queue (busy_timeout) instead of both reading the same chain head and
+ * forking it, which a deferred transaction would allow until its first write.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { checkPrune, checkSealed, tenantHasKeys } from './store-rules.ts';
+import { pendingMigrations } from './migrations.ts';
+import {
+  AUDIT_COLUMNS,
+  KEY_COLUMNS,
+  auditFromRow,
+  auditPages,
+  auditParams,
+  auditQuerySql,
+  checkpointFromRow,
+  keyFromRow,
+  keyParams,
+  tenantFromRow,
+  tenantParams,
+  type AuditRow,
+  type CheckpointRow,
+  type KeyRow,
+  type TenantRow,
+} from './rows.ts';
+import { StoreConflictError } from './store.ts';
+import type {
+  AuditCheckpoint,
+  AuditQuery,
+  AuditRecord,
+  ChainHead,
+  KeyRecord,
+  SealEntries,
+  Store,
+  TenantRecord,
+} from './store.ts';
+
+/** How long a write waits for another process's write to finish before it fails. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+export function openSqliteStore(path: string): Store {
+  const inMemory = path === ':memory:';
+  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  try {
+    if (!inMemory) db.pragma('journal_mode = WAL');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('foreign_keys = ON');
+    migrate(db, path);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database, path: string): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[];
+  for (const migration of pendingMigrations(applied, path)) {
+    db.transaction(() => {
+      // Another process may have applied it since the look above.
+      if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version)) return;
+      for (const statement of migration.sqlite) db.exec(statement);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        migration.version,
+        new Date().toISOString(),
+      );
+    }).immediate();
+  }
+}
+
+class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  async createTenant(tenant: TenantRecord): Promise<void> {
+    const insert = 'INSERT INTO tenants (name, priority, weight, created_at) VALUES (?, ?, ?, ?)';
+    try {
+      this.write(() => this.sql(insert).run(...tenantParams(tenant)));
+    } catch (error) {
+      if (isConstraint(error, 'PRIMARYKEY')) throw new StoreConflictError(`tenant "${tenant.name}" exists`);
+      throw error;
+    }
+  }
+
+  async getTenant(name: string): Promise<TenantRecord | undefined> {
+    const row = this.sql('SELECT * FROM tenants WHERE name = ?').get(name) as TenantRow | undefined;
+    return row === undefined ? undefined : tenantFromRow(row);
+  }
+
+  async listTenants(): Promise<TenantRecord[]> {
+    return (this.sql('SELECT * FROM tenants ORDER BY name').all() as TenantRow[]).map(tenantFromRow);
+  }
+
+  async deleteTenant(name: string): Promise<boolean> {
+    return this.write(() => {
+      if (this.sql('SELECT 1 FROM tenants WHERE name = ?').get(name) === undefined) return false;
+      const live = this.sql('SELECT count(*) FROM api_keys WHERE tenant = ? AND revoked_at IS NULL');
+      const unrevoked = live.pluck().get(name) as number;
+      if (unrevoked > 0) throw tenantHasKeys(name, unrevoked);
+      if (this.sql('DELETE FROM api_keys WHERE tenant = ?').run(name).changes > 0) this.bumpKeysVersion();
+      this.sql('DELETE FROM tenants WHERE name = ?').run(name);
+      return true;
+    });
+  }
+
+  async insertKey(key: KeyRecord): Promise<void> {
+    this.write(() => {
+      this.insertKeyRow(key);
+      this.bumpKeysVersion();
+    });
+  }
+
+  async getKey(id: string): Promise<KeyRecord | undefined> {
+    return this.keyRow(id);
+  }
+
+  async listKeys(tenant?: string): Promise<KeyRecord[]> {
+    const rows =
+      tenant === undefined
+        ? this.sql(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`).all()
+        : this.sql(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE tenant = ? ORDER BY created_at, id`).all(tenant);
+    return (rows as KeyRow[]).map(keyFromRow);
+  }
+
+  async revokeKey(id: string, at: string): Promise<KeyRecord | undefined> {
+    return this.write(() => {
+      const key = this.keyRow(id);
+      if (key === undefined || key.revokedAt !== null) return key;
+      return this.markRevoked(key, at);
+    });
+  }
+
+  async rotateKey(id: string, replacement: KeyRecord, at: string): Promise<KeyRecord | undefined> {
+    return this.write(() => {
+      const key = this.keyRow(id);
+      if (key === undefined || key.revokedAt !== null) return undefined;
+      this.insertKeyRow(replacement);
+      return this.markRevoked(key, at);
+    });
+  }
+
+  async keysVersion(): Promise<string> {
+    return String(this.sql('SELECT version FROM keys_version WHERE id = 1').pluck().get());
+  }
+
+  async appendAudit(seal: SealEntries): Promise<readonly AuditRecord[]> {
+    return this.write(() => {
+      const head = this.head();
+      const records = seal(head);
+      checkSealed(head, records);
+      const insert = this.sql(`INSERT INTO audit_records (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+      for (const record of records) insert.run(...auditParams(record));
+      return records;
+    });
+  }
+
+  async queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    const { sql, params } = auditQuerySql(query, () => '?');
+    return (this.sql(sql).all(...params) as AuditRow[]).map(auditFromRow);
+  }
+
+  scanAudit(pageSize: number): AsyncIterable<AuditRecord> {
+    return auditPages((query) => this.queryAudit(query), pageSize);
+  }
+
+  async auditCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    return this.checkpoint();
+  }
+
+  async pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
+    return this.write(() => {
+      const hashAtSeq = this.sql('SELECT hash FROM audit_records WHERE seq = ?').pluck().get(checkpoint.seq);
+      checkPrune(checkpoint, this.checkpoint(), this.head(), hashAtSeq as string | undefined);
+      const deleted = this.sql('DELETE FROM audit_records WHERE seq <= ?').run(checkpoint.seq).changes;
+      this.sql(
+        `INSERT INTO audit_checkpoint (id, seq, hash, pruned_at, signature) VALUES (1, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
+           pruned_at = excluded.pruned_at, signature = excluded.signature`,
+      ).run(checkpoint.seq, checkpoint.hash, checkpoint.prunedAt, checkpoint.signature);
+      return deleted;
+    });
+  }
+
+  async auditHead(): Promise<ChainHead | undefined> {
+    return this.head();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** One IMMEDIATE transaction: the write lock is taken before the first read. */
+  private write<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
+  /** Prepared once per text: better-sqlite3 statements are reusable. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (statement === undefined) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  private keyRow(id: string): KeyRecord | undefined {
+    const row = this.sql(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ?`).get(id) as KeyRow | undefined;
+    return row === undefined ? undefined : keyFromRow(row);
+  }
+
+  private insertKeyRow(key: KeyRecord): void {
+    try {
+      this.sql(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(...keyParams(key));
+    } catch (error) {
+      if (isConstraint(error, 'PRIMARYKEY')) throw new StoreConflictError(`key ${key.id} exists`);
+      if (isConstraint(error, 'FOREIGNKEY')) throw new StoreConflictError(`tenant "${key.tenant}" does not exist`);
+      throw error;
+    }
+  }
+
+  private markRevoked(key: KeyRecord, at: string): KeyRecord {
+    this.sql('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(at, key.id);
+    this.bumpKeysVersion();
+    return { ...key, revokedAt: at };
+  }
+
+  private bumpKeysVersion(): void {
+    this.sql('UPDATE keys_version SET version = version + 1 WHERE id = 1').run();
+  }
+
+  private head(): ChainHead | undefined {
+    const last = this.sql('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1').get() as
+      ChainHead | undefined;
+    if (last !== undefined) return { seq: last.seq, hash: last.hash };
+    const checkpoint = this.checkpoint();
+    return checkpoint === undefined ? undefined : { seq: checkpoint.seq, hash: checkpoint.hash };
+  }
+
+  private checkpoint(): AuditCheckpoint | undefined {
+    const row = this.sql('SELECT seq, hash, pruned_at, signature FROM audit_checkpoint WHERE id = 1').get() as
+      CheckpointRow | undefined;
+    return row === undefined ? undefined : checkpointFromRow(row);
+  }
+}
+
+function isConstraint(error: unknown, kind: 'PRIMARYKEY' | 'FOREIGNKEY'): boolean {
+  return error instanceof Database.SqliteError && error.code === `SQLITE_CONSTRAINT_${kind}`;
+}

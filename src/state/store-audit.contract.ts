@@ -1,0 +1,154 @@
+/** The audit log's part of the Store contract (run from store.contract.ts). */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { assertChain, chainSeal, entry, type OpenForTest } from './store-fixtures.contract.ts';
+import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, ChainHead } from './store.ts';
+
+export function runAuditContract(open: OpenForTest): void {
+  it('hands the seal the head: none on an empty chain, then the last record', async (t) => {
+    const store = await open(t);
+    const heads: Array<ChainHead | undefined> = [];
+    const seal = chainSeal([entry(1), entry(2)]);
+    const first = await store.appendAudit((head) => (heads.push(head), seal(head)));
+    assert.deepEqual([...heads], [undefined], 'none on an empty chain');
+    assert.deepEqual(await store.auditHead(), headOf(first.at(-1)));
+    await store.appendAudit((head) => (heads.push(head), chainSeal([entry(3)])(head)));
+    assert.deepEqual(heads[1], headOf(first.at(-1)));
+    assert.deepEqual(await store.appendAudit(() => []), [], 'an empty seal appends nothing');
+    assert.equal((await store.auditHead())?.seq, 3);
+  });
+
+  it('returns the records it appended in seq order, details as the same JSON', async (t) => {
+    const store = await open(t);
+    const details = {
+      nested: { list: [1, 'two', { three: null }], flag: true, ratio: 0.25 },
+      text: 'naïve café, 東京, emoji 🙂, quote " and \\ backslash',
+      empty: {},
+    };
+    const written = [
+      ...(await store.appendAudit(chainSeal([entry(1, { details, tenant: 'acme' }), entry(2)]))),
+      ...(await store.appendAudit(chainSeal([entry(3, { actor: 'k-1', action: 'key.create' })]))),
+    ];
+    assert.deepEqual(
+      written.map((record) => record.seq),
+      [1, 2, 3],
+    );
+    assert.deepEqual(await store.queryAudit({ limit: 100 }), written);
+    assert.deepEqual((await store.queryAudit({ limit: 1 }))[0]?.details, details);
+    assertChain(written);
+  });
+
+  it('filters by time, actor, action, tenant, afterSeq and limit, in seq order', async (t) => {
+    const store = await open(t);
+    const entries: AuditEntry[] = Array.from({ length: 12 }, (_, n) =>
+      entry(n, {
+        actor: ['cli', 'k-1', 'anonymous'][n % 3] ?? 'cli',
+        action: n % 2 === 0 ? 'inference' : 'key.create',
+        tenant: n % 4 === 0 ? null : n % 4 === 1 ? 'acme' : 'beta',
+      }),
+    );
+    const all = await store.appendAudit(chainSeal(entries));
+    const cases: Array<[AuditQuery, (record: AuditRecord) => boolean]> = [
+      [{ from: entry(3).time, limit: 100 }, (record) => record.time >= entry(3).time],
+      [{ to: entry(5).time, limit: 100 }, (record) => record.time < entry(5).time],
+      [{ from: entry(2).time, to: entry(9).time, limit: 100 }, (r) => r.seq >= 3 && r.seq <= 9],
+      [{ actor: 'k-1', limit: 100 }, (record) => record.actor === 'k-1'],
+      [{ action: 'key.create', limit: 100 }, (record) => record.action === 'key.create'],
+      [{ tenant: 'acme', limit: 100 }, (record) => record.tenant === 'acme'],
+      [{ afterSeq: 7, limit: 100 }, (record) => record.seq > 7],
+      [{ actor: 'cli', action: 'inference', tenant: 'beta', limit: 100 }, (r) => r.seq === 7],
+      [{ actor: 'nobody', limit: 100 }, () => false],
+    ];
+    for (const [query, keep] of cases) {
+      assert.deepEqual(await store.queryAudit(query), all.filter(keep), JSON.stringify(query));
+    }
+    assert.deepEqual(await store.queryAudit({ limit: 4 }), all.slice(0, 4));
+    assert.deepEqual(await store.queryAudit({ afterSeq: 2, limit: 3 }), all.slice(2, 5));
+    assert.deepEqual(await store.queryAudit({ action: 'inference', limit: 2 }), [all[0], all[2]]);
+    assert.deepEqual(await store.queryAudit({ limit: 0 }), []);
+  });
+
+  it('scans every record in seq order through more records than one page', async (t) => {
+    const store = await open(t);
+    assert.deepEqual(await collect(store.scanAudit(4)), [], 'an empty log scans to nothing');
+    const all = [
+      ...(await store.appendAudit(chainSeal(Array.from({ length: 13 }, (_, n) => entry(n))))),
+      ...(await store.appendAudit(chainSeal(Array.from({ length: 12 }, (_, n) => entry(13 + n))))),
+    ];
+    for (const pageSize of [1, 4, 5, 25, 100]) {
+      assert.deepEqual(await collect(store.scanAudit(pageSize)), all, `pages of ${pageSize}`);
+    }
+    assertChain(all);
+  });
+
+  it('prunes up to a seq and keeps the checkpoint in place of the one before', async (t) => {
+    const store = await open(t);
+    const all = await store.appendAudit(chainSeal(Array.from({ length: 10 }, (_, n) => entry(n))));
+    assert.equal(await store.auditCheckpoint(), undefined);
+    assert.equal(await store.pruneAudit(checkpointAt(all, 4)), 4);
+    assert.deepEqual(await store.queryAudit({ limit: 100 }), all.slice(4));
+    assert.deepEqual(await store.auditCheckpoint(), checkpointAt(all, 4));
+    assert.equal(await store.pruneAudit(checkpointAt(all, 7, 'second')), 3);
+    assert.deepEqual(await store.auditCheckpoint(), checkpointAt(all, 7, 'second'), 'replaced the first');
+    assert.deepEqual(await collect(store.scanAudit(2)), all.slice(7));
+    assert.equal(await store.pruneAudit(checkpointAt(all, 10)), 3);
+    assert.deepEqual(await store.queryAudit({ limit: 100 }), []);
+    assert.deepEqual(await store.auditHead(), headOf(all.at(-1)), 'the checkpoint is the head');
+    const heads: Array<ChainHead | undefined> = [];
+    const next = await store.appendAudit((head) => (heads.push(head), chainSeal([entry(11)])(head)));
+    assert.deepEqual(heads, [headOf(all.at(-1))], 'the seal was handed the checkpoint');
+    assert.deepEqual(
+      next.map((record) => [record.seq, record.prevHash]),
+      [[11, all.at(-1)?.hash]],
+    );
+  });
+
+  it('refuses a checkpoint that contradicts the chain, deleting nothing', async (t) => {
+    const store = await open(t);
+    await assert.rejects(store.pruneAudit({ seq: 1, hash: 'x', prunedAt: 'now', signature: 's' }), /past the end/);
+    const all = await store.appendAudit(chainSeal(Array.from({ length: 6 }, (_, n) => entry(n))));
+    await store.pruneAudit(checkpointAt(all, 3));
+    await assert.rejects(store.pruneAudit(checkpointAt(all, 2)), /back from 3/);
+    await assert.rejects(store.pruneAudit(checkpointAt(all, 7)), /past the end/);
+    await assert.rejects(store.pruneAudit({ ...checkpointAt(all, 5), hash: 'forged' }), /does not carry the hash/);
+    assert.deepEqual(await store.queryAudit({ limit: 100 }), all.slice(3));
+    assert.deepEqual(await store.auditCheckpoint(), checkpointAt(all, 3));
+  });
+
+  it('writes nothing when the seal throws, or seals a record that breaks the chain', async (t) => {
+    const store = await open(t);
+    await assert.rejects(
+      store.appendAudit(() => {
+        throw new Error('the signing key is gone');
+      }),
+      /the signing key is gone/,
+    );
+    assert.equal(await store.auditHead(), undefined);
+    const first = await store.appendAudit(chainSeal([entry(1)]));
+    const broken = (head: ChainHead | undefined): AuditRecord[] => {
+      const [good, next] = chainSeal([entry(2), entry(3)])(head);
+      return good === undefined || next === undefined ? [] : [good, { ...next, prevHash: 'elsewhere' }];
+    };
+    await assert.rejects(store.appendAudit(broken), /prevHash/);
+    const gap = (head: ChainHead | undefined): AuditRecord[] =>
+      chainSeal([entry(2)])(head).map((r) => ({ ...r, seq: 9 }));
+    await assert.rejects(store.appendAudit(gap), /seq 9 after seq 1/);
+    assert.deepEqual(await store.queryAudit({ limit: 100 }), first, 'the good record of the broken seal is not in');
+  });
+}
+
+function headOf(record: AuditRecord | undefined): ChainHead | undefined {
+  return record === undefined ? undefined : { seq: record.seq, hash: record.hash };
+}
+
+/** A checkpoint standing for the first `count` records of `all`. */
+function checkpointAt(all: readonly AuditRecord[], count: number, signature = 'signed'): AuditCheckpoint {
+  const last = all[count - 1];
+  return { seq: last?.seq ?? count, hash: last?.hash ?? 'none', prunedAt: '2026-06-01T00:00:00.000Z', signature };
+}
+
+async function collect(records: AsyncIterable<AuditRecord>): Promise<AuditRecord[]> {
+  const out: AuditRecord[] = [];
+  for await (const record of records) out.push(record);
+  return out;
+}
