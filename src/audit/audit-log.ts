@@ -65,7 +65,18 @@ export function batchSize(pending: number, maxBatch: number, due: boolean): numb
 }
 
 export function createAuditLog(store: Pick<Store, 'appendAudit'>, options: AuditLogOptions = {}): AuditLog {
-  return new BatchedAuditLog(store, { ...AUDIT_LOG_DEFAULTS, ...options });
+  const settings: Settings = {
+    flushIntervalMs: options.flushIntervalMs ?? AUDIT_LOG_DEFAULTS.flushIntervalMs,
+    maxBatch: options.maxBatch ?? AUDIT_LOG_DEFAULTS.maxBatch,
+    maxPending: options.maxPending ?? AUDIT_LOG_DEFAULTS.maxPending,
+    onError: options.onError,
+  };
+  for (const [name, value] of Object.entries(settings)) {
+    if (typeof value === 'number' && !(Number.isInteger(value) && value >= (name === 'flushIntervalMs' ? 0 : 1))) {
+      throw new RangeError(`audit log: ${name} must be a whole number${name === 'flushIntervalMs' ? '' : ' above 0'}`);
+    }
+  }
+  return new BatchedAuditLog(store, settings);
 }
 
 type Settings = Required<Omit<AuditLogOptions, 'onError'>> & Pick<AuditLogOptions, 'onError'>;
