@@ -15,7 +15,7 @@ import { EMPTY_SLOTS, InferencePipeline, type PipelineSlots, type PipelineStage 
 import { NO_REQUESTED_LIMITS, type InferenceRequest } from '../src/pipeline/request.ts';
 import { TargetDirectory } from '../src/pipeline/target-directory.ts';
 import type { Answer, PreparedCall, Target } from '../src/pipeline/target.ts';
-import { DEFAULT_TENANT } from '../src/tenancy/tenant-directory.ts';
+import { ANONYMOUS, DEFAULT_TENANT } from '../src/tenancy/tenant-directory.ts';
 import { pinThisProcess } from './lib/cpu-pinning.ts';
 import { PIN_OPTIONS, pinningOf } from './lib/gateway-rows.ts';
 import { environmentFacts, writeResults } from './lib/report.ts';
@@ -104,6 +104,7 @@ function contextOf(): RequestContext {
     receivedAt: performance.now(),
     request: REQUEST,
     tenant: DEFAULT_TENANT,
+    caller: ANONYMOUS,
     signal: SIGNAL,
     log: LOG,
   };

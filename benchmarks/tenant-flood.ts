@@ -8,6 +8,7 @@
  *   capacity (closed loop, flood's key, best of 8/32/128 users) ─► per round: interactive alone │ + flood 2x │ + flood 3x
  *   /metrics around each row: sluice_shed_total by tenant, sluice_admission_refused_total by guard
  */
+import { generateApiKey } from '../src/tenancy/api-keys.ts';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +34,7 @@ const INTERACTIVE_USERS = 100;
 const FLOOD_CONNECTIONS = 4096;
 const WARMUP_USERS = 128;
 const SLO_MS = 500;
-const KEYS = { interactive: 'sk-interactive-0123456789abcdef', flood: 'sk-flood-0123456789abcdef' } as const;
+const KEYS = { interactive: generateApiKey(), flood: generateApiKey() } as const;
 
 interface Settings {
   readonly quick: boolean;
@@ -85,8 +86,8 @@ async function runTenantFlood(settings: Settings): Promise<void> {
   const started = new Date().toISOString();
   const modelsDir = await ensureBenchModels(BENCH_MODELS_DIR, settings.serverRoot);
   const texts = await goldenTexts(modelsDir, MODEL);
-  const interactiveRequests = v2TextInferRequests(MODEL, texts, { authorization: `Bearer ${KEYS.interactive}` });
-  const floodRequests = v2TextInferRequests(MODEL, texts, { authorization: `Bearer ${KEYS.flood}` });
+  const interactiveRequests = v2TextInferRequests(MODEL, texts, { authorization: `Bearer ${KEYS.interactive.key}` });
+  const floodRequests = v2TextInferRequests(MODEL, texts, { authorization: `Bearer ${KEYS.flood.key}` });
   if (settings.pinning !== undefined) pinThisProcess(settings.pinning.client);
   const server = await startSluice({
     label: 'two tenants',
@@ -222,7 +223,7 @@ async function writeTenantsConfig(): Promise<string> {
   const path = join(dir, 'sluice.yaml');
   const config = {
     auth: { enabled: true },
-    tenants: Object.entries(KEYS).map(([name, key]) => ({ name, api_keys: [key], weight: 1 })),
+    tenants: Object.entries(KEYS).map(([name, key]) => ({ name, keys: [{ id: key.id, hash: key.hash }], weight: 1 })),
   };
   await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
   return path;

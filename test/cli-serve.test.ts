@@ -122,7 +122,7 @@ test('serve --models serves the named repository as it is: no demo model is adde
     assert.deepEqual(ready['models'], ['triage-small:1']);
     assert.equal(readFileSync(readme, 'utf8'), '# triage-small, as our clinic tuned it\n');
     assert.deepEqual(readdirSync(named), ['triage-small']);
-    assert.deepEqual(readdirSync(cwd), ['mine']);
+    assert.deepEqual(readdirSync(cwd).sort(), ['data', 'mine'], 'no default repository; data/ is the state store');
   } finally {
     await stop(server);
   }

@@ -3,6 +3,7 @@
  * client generated from the official proto: every RPC, errors with their status codes and
  * trailers, auth, deadlines, a full queue, and the same answers as HTTP JSON.
  */
+import { testKey } from './support/keys.ts';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -200,9 +201,10 @@ describe('gRPC on a tensor model', () => {
 });
 
 describe('gRPC auth', () => {
+  const ACME = testKey();
   test('a missing or unknown key is UNAUTHENTICATED; a known key in authorization or x-api-key is served', async () => {
     const server = await served({
-      config: { auth: { enabled: true }, tenants: [{ name: 'acme', api_keys: ['sk-acme-0123456789abcdef'] }] },
+      config: { auth: { enabled: true }, tenants: [{ name: 'acme', keys: [ACME.entry] }] },
     });
     try {
       const request = {
@@ -218,9 +220,9 @@ describe('gRPC auth', () => {
       assert.equal(wrong.code, status.UNAUTHENTICATED);
       assert.equal(wrong.trailers['x-sluice-error-code'], 'ERR_AUTH_INVALID_KEY');
       await server.client.call('ModelInfer', request, {
-        metadata: { authorization: 'Bearer sk-acme-0123456789abcdef' },
+        metadata: ACME.bearer,
       });
-      await server.client.call('ModelInfer', request, { metadata: { 'x-api-key': 'sk-acme-0123456789abcdef' } });
+      await server.client.call('ModelInfer', request, { metadata: { 'x-api-key': ACME.key } });
     } finally {
       await server.close();
     }

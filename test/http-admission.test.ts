@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { testKey } from './support/keys.ts';
 import { before, describe, test } from 'node:test';
 import { Client } from 'undici';
 import { openOnnxSession } from '../src/engines/local/models/onnx-session.ts';
@@ -16,7 +17,8 @@ interface SchedulingDocument {
  * concurrency limit alone: the loop lag guard (tested on its own) reads a starved machine as overload.
  */
 const TWO_AT_ONCE = { admission: { min_limit: 1, max_limit: 2, initial_limit: 2, loop_lag: { enabled: false } } };
-const TENANTS = [{ name: 'clinic', api_keys: ['clinic-key-0123456789'] }];
+const CLINIC = testKey();
+const TENANTS = [{ name: 'clinic', keys: [CLINIC.entry] }];
 
 let repository: string;
 before(async () => {
@@ -70,7 +72,9 @@ async function occupyTwo(sluice: Sluice, sessions: HeldSessions, headers: Record
   return { running };
 }
 
-const metricsText = async (sluice: Sluice) => (await sluice.app.inject('/metrics')).body;
+/** With auth on, /metrics needs a key with the "metrics" scope. */
+const metricsText = async (sluice: Sluice, headers: Record<string, string> = {}) =>
+  (await sluice.app.inject({ url: '/metrics', headers })).body;
 
 function assertOverloaded(response: Awaited<ReturnType<typeof predict>>): void {
   assert.equal(response.statusCode, 429);
@@ -188,7 +192,7 @@ describe('HTTP admission gate', () => {
 
   test('the tenant an API key names labels the shed count; a model name that does not resolve never becomes a label', async () => {
     const { sluice, sessions } = await heldServer({ ...TWO_AT_ONCE, auth: { enabled: true }, tenants: TENANTS });
-    const key = { authorization: 'Bearer clinic-key-0123456789' };
+    const key = CLINIC.bearer;
     try {
       const { running } = await occupyTwo(sluice, sessions.held, key);
       assertOverloaded(await predict(sluice, 'one too many', key));
@@ -201,7 +205,7 @@ describe('HTTP admission gate', () => {
           headers: key,
         }),
       );
-      const metrics = await metricsText(sluice);
+      const metrics = await metricsText(sluice, key);
       assert.match(
         metrics,
         /sluice_shed_total\{model="triage-small",version="1",reason="overloaded",tenant="clinic"\} 1/,
@@ -225,13 +229,14 @@ describe('HTTP admission gate', () => {
 
   test('a tenant that floods the gate stops at its share of the limit, and another tenant still gets in', async () => {
     const fourAtOnce = { admission: { min_limit: 4, max_limit: 4, initial_limit: 4, loop_lag: { enabled: false } } };
+    const [floodKey, lightKey] = [testKey(), testKey()];
     const tenants = [
-      { name: 'flood', api_keys: ['flood-key-0123456789'] },
-      { name: 'light', api_keys: ['light-key-0123456789'] },
+      { name: 'flood', keys: [floodKey.entry] },
+      { name: 'light', keys: [lightKey.entry] },
     ];
     const { sluice, sessions } = await heldServer({ ...fourAtOnce, auth: { enabled: true }, tenants });
-    const flood = { authorization: 'Bearer flood-key-0123456789' };
-    const light = { authorization: 'Bearer light-key-0123456789' };
+    const flood = floodKey.bearer;
+    const light = lightKey.bearer;
     try {
       const running = [predict(sluice, 'light, first', light)];
       await until(() => sessions.held.held === 1, 'the first batch is held in the session');
@@ -252,7 +257,7 @@ describe('HTTP admission gate', () => {
         () => sluice.models.resolve('triage-small').stats()?.queued === 3,
         "the light tenant's second request is queued",
       );
-      const metrics = await metricsText(sluice);
+      const metrics = await metricsText(sluice, flood);
       assert.match(metrics, /^sluice_admission_refused_total\{guard="tenant_share"\} 1$/m);
       assert.match(
         metrics,

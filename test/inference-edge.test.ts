@@ -4,6 +4,9 @@
  * open or claimed when a request fails after dispatch, bounded metric labels, and the
  * in-flight count of a stream held until it ends.
  */
+import { testKey } from './support/keys.ts';
+
+const CLINIC = testKey();
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -69,7 +72,7 @@ before(async () => {
   ];
   const auth = {
     auth: { enabled: true },
-    tenants: [{ name: 'clinic', api_keys: ['sk-clinic-0123456789abcdef'] }],
+    tenants: [{ name: 'clinic', keys: [CLINIC.entry] }],
   };
   sluice = await startTestSluice({ config: { backends, ...auth } });
   await sluice.app.listen({ host: '127.0.0.1', port: 0 });
@@ -92,7 +95,7 @@ after(async () => {
   }
 });
 
-const KEY = { authorization: 'Bearer sk-clinic-0123456789abcdef' };
+const KEY = CLINIC.bearer;
 
 function post(path: string, body: object, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${baseUrl}${path}`, {
@@ -138,7 +141,7 @@ test('versions a client names for a remote KServe v2 model share one metric labe
     assert.equal(response.status, 404);
     assert.equal(response.headers.get('x-sluice-model-version'), version);
   }
-  const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
+  const metrics = await (await fetch(`${baseUrl}/metrics`, { headers: KEY })).text();
   assert.match(
     metrics,
     /sluice_requests_total\{model="doubler",version="_unlisted",protocol="kserve-v2",status="404"\} 3/,
@@ -148,7 +151,7 @@ test('versions a client names for a remote KServe v2 model share one metric labe
 
 test('a stream is in flight until it ends, not only until its headers come', async () => {
   const inFlight = async () => {
-    const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${baseUrl}/metrics`, { headers: KEY })).text();
     return Number(
       /sluice_inflight_requests\{model="chat-small",version="1",protocol="openai"\} (\d+)/.exec(metrics)?.[1] ?? 0,
     );

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { testKey } from './support/keys.ts';
 import type { AddressInfo } from 'node:net';
 import { before, describe, test } from 'node:test';
 import { request } from 'undici';
@@ -234,9 +235,10 @@ describe('priorities', () => {
 });
 
 describe('tenants', () => {
+  const [CLINIC, BATCH] = [testKey(), testKey()];
   const tenants = [
-    { name: 'clinic', api_keys: ['clinic-key-0123456789'], priority: 1, weight: 2 },
-    { name: 'batch', api_keys: ['batch-key-0123456789'], priority: 3 },
+    { name: 'clinic', keys: [CLINIC.entry], priority: 1, weight: 2 },
+    { name: 'batch', keys: [BATCH.entry], priority: 3 },
   ];
 
   test('with auth on, a missing or unknown key is a 401 and a known key names the tenant', async () => {
@@ -250,12 +252,14 @@ describe('tenants', () => {
       assert.equal(missing.statusCode, 401);
       assert.equal(missing.json().error.type, 'authentication_error');
       assert.equal(missing.json().error.code, 'err_auth_missing_key');
-      const wrong = await predict(sluice, 'hi', { authorization: 'Bearer not-a-key-0123456789' });
+      const wrong = await predict(sluice, 'hi', {
+        authorization: 'Bearer sk-sluice-notakey234-0123456789abcdefABCDEF0123456789',
+      });
       assert.equal(wrong.statusCode, 401);
       assert.match(wrong.json().error, /API key is not valid/);
-      const ok = await predict(sluice, 'hi', { authorization: 'Bearer clinic-key-0123456789' });
+      const ok = await predict(sluice, 'hi', CLINIC.bearer);
       assert.equal(ok.statusCode, 200);
-      const lowered = await predict(sluice, 'hi', { 'x-api-key': 'batch-key-0123456789', 'x-priority': '1' });
+      const lowered = await predict(sluice, 'hi', { 'x-api-key': BATCH.key, 'x-priority': '1' });
       assert.equal(lowered.statusCode, 400);
       assert.match(lowered.json().error, /tenant "batch" may use priority levels 3 to 3, not 1/);
       assert.equal((await sluice.app.inject('/v2/health/ready')).statusCode, 200, 'health needs no key');

@@ -11,6 +11,8 @@ import type { Logger } from 'pino';
 import { buildMissingDefaultModelsInWorker } from '../offline/training/build-models.ts';
 import { warmEncoding } from '../engines/remote/tokens/index.ts';
 import { planRepository } from './repository-plan.ts';
+import { isLoopback } from '../config/schema.ts';
+import { openConfiguredStore } from './state-store.ts';
 import { serveConfig, type ServeOptions } from './serve-config.ts';
 
 export type { ServeOptions } from './serve-config.ts';
@@ -23,7 +25,11 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger(config);
-  const sluice = createSluice(config, logger);
+  warnIfOpen(config, logger);
+  const sluice = createSluice(config, logger, { store: await openState(config, logger) });
+  await sluice.openState();
+  if (config.auth.enabled && sluice.compliance.tenants.keyCount === 0)
+    logger.warn('auth is on and there are no API keys: every request but health is refused (sluice keys create)');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -70,6 +76,27 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     await sluice.close();
     process.exit(1);
   }
+}
+
+/** The state store, or a clear end: nothing is served without the keys and the audit log. */
+async function openState(config: Readonly<Config>, logger: Logger) {
+  try {
+    return await openConfiguredStore(config);
+  } catch (error) {
+    const where = config.database.url === undefined ? `state.directory ${config.state.directory}` : 'database.url';
+    logger.fatal({ err: error }, `cannot open the state store (${where}): ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
+
+/** Serving without keys beyond this machine is allowed only when asked for, and said at every start. */
+function warnIfOpen(config: Readonly<Config>, logger: Logger): void {
+  const { host, allow_unauthenticated } = config.server;
+  if (!config.auth.enabled && allow_unauthenticated && !isLoopback(host))
+    logger.warn(
+      { host },
+      'auth is off and server.allow_unauthenticated is true: anyone who can reach this address may call every route, the admin API included',
+    );
 }
 
 /**

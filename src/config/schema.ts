@@ -1,6 +1,9 @@
 /** The one configuration document: YAML file, then environment overrides, validated once and frozen. */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_SEED } from '../offline/training/default-seed.ts';
+import { KEY_HASH_PATTERN, KEY_ID_PATTERN } from '../tenancy/api-keys.ts';
+import { SCOPES } from '../state/store.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -11,7 +14,10 @@ export const ConfigSchema = z
   .strictObject({
     server: z
       .strictObject({
-        host: z.string().min(1).default('0.0.0.0'),
+        /** Loopback by default: any other address needs auth on, or `allow_unauthenticated`. */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** Serve without authentication on an address other than loopback (warned at every start). */
+        allow_unauthenticated: z.boolean().default(false),
         port: z.number().int().min(0).max(65535).default(8080),
         /**
          * The Open Inference Protocol's gRPC service (`inference.GRPCInferenceService`), on
@@ -125,15 +131,33 @@ export const ConfigSchema = z
       .prefault({}),
     auth: z
       .strictObject({
-        /** On: every inference request needs an API key of a tenant below. Off: one tenant, "default". */
+        /** On: every request but health needs an API key whose scopes cover its route. Off: one tenant, "default". */
         enabled: z.boolean().default(false),
+        /**
+         * How often keys are re-read from the store, so that a key revoked by another replica
+         * or by `sluice keys revoke` is refused; the admin API's own changes apply at once.
+         */
+        key_refresh_ms: z.number().int().min(100).default(1000),
       })
       .prefault({}),
+    /** Tenants declared in the file (GitOps); more are created with `sluice tenants create` or the admin API. */
     tenants: z
       .array(
         z.strictObject({
           name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." or "-"'),
-          api_keys: z.array(z.string().min(16, 'API keys must be at least 16 characters')).min(1),
+          /** Keys by their stored form only (`sluice keys hash` prints an entry); never the key itself. */
+          keys: z
+            .array(
+              z.strictObject({
+                id: z.string().regex(KEY_ID_PATTERN, 'the 10-character id of a key made by sluice'),
+                hash: z.string().regex(KEY_HASH_PATTERN, 'sha256:<salt>:<digest>, as `sluice keys hash` prints it'),
+                scopes: z.array(z.enum(SCOPES)).min(1).default(['infer']),
+                /** Models the key may call; absent: every model. */
+                models: z.array(z.string().min(1)).min(1).optional(),
+                expires_at: z.iso.datetime({ offset: true }).optional(),
+              }),
+            )
+            .default([]),
           /** The highest priority level (1 = highest) the tenant's requests may use; also their default. */
           priority: z.number().int().min(1).optional(),
           /** Share of capacity under contention, relative to other tenants (weighted fair queueing). */
@@ -148,17 +172,41 @@ export const ConfigSchema = z
           if (seenNames.has(tenant.name))
             ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `tenant "${tenant.name}" is listed twice` });
           seenNames.add(tenant.name);
-          tenant.api_keys.forEach((key, keyIndex) => {
-            if (seenKeys.has(key))
+          tenant.keys.forEach((key, keyIndex) => {
+            if (seenKeys.has(key.id))
               ctx.addIssue({
                 code: 'custom',
-                path: [index, 'api_keys', keyIndex],
-                message: 'API key already belongs to another entry',
+                path: [index, 'keys', keyIndex, 'id'],
+                message: `key "${key.id}" is listed twice`,
               });
-            seenKeys.add(key);
+            seenKeys.add(key.id);
           });
         });
       }),
+    /** Where state that lasts is kept when `database.url` is not set: SQLite at `<directory>/sluice.db`. */
+    state: z
+      .strictObject({
+        directory: z.string().min(1).default('data'),
+      })
+      .prefault({}),
+    database: z
+      .strictObject({
+        /** PostgreSQL for tenants, keys and the audit log (shared by replicas); absent: SQLite under `state.directory`. */
+        url: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+      })
+      .prefault({}),
+    audit: z
+      .strictObject({
+        /** Inferences written to the audit log: "none", "all", or the names of the models to audit. */
+        inferences: z.union([z.enum(['none', 'all']), z.array(z.string().min(1)).min(1)]).default('none'),
+        /** Records older than this many days are pruned at start and daily, behind a signed checkpoint; 0 keeps all. */
+        retention_days: z.number().int().min(0).default(0),
+        /** Ed25519 key that signs pruning checkpoints; default `<state.directory>/audit-signing.key`. */
+        signing_key_file: z.string().min(1).optional(),
+        /** Audit records are written in batches, off the request path, this often. */
+        flush_interval_ms: z.number().int().min(1).max(10_000).default(100),
+      })
+      .prefault({}),
     /** Remote model servers sluice fronts (issue 4): OpenAI-compatible or KServe v2. */
     backends: z
       .array(
@@ -301,15 +349,20 @@ export const ConfigSchema = z
     logging: z
       .strictObject({
         level: z.enum(LOG_LEVELS).default('info'),
+        /** Personal data (names, dates, phones, e-mail, addresses, record numbers, SSNs, cards) replaced in every log line. */
+        redact: z.boolean().default(true),
       })
       .prefault({}),
   })
   .superRefine((config, ctx) => {
-    if (config.auth.enabled && config.tenants.length === 0) {
+    const { host, allow_unauthenticated } = config.server;
+    if (!config.auth.enabled && !allow_unauthenticated && !isLoopback(host)) {
       ctx.addIssue({
         code: 'custom',
-        path: ['auth', 'enabled'],
-        message: 'auth is on but no tenants (with api_keys) are configured',
+        path: ['server', 'host'],
+        message:
+          `"${host}" is reachable from other machines and auth is off: turn auth.enabled on (with keys), ` +
+          'or bind 127.0.0.1, or set server.allow_unauthenticated: true to serve anyone who can connect',
       });
     }
     // Fallbacks forward the same OpenAI request body, so they link OpenAI-dialect models only.
@@ -331,6 +384,12 @@ export const ConfigSchema = z
       ),
     );
   });
+
+/** Only this machine can connect: 127.0.0.0/8, ::1 or "localhost". */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1' || host === '[::1]') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type TenantConfig = Config['tenants'][number];

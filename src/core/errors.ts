@@ -14,6 +14,18 @@ export const ERROR_CODES = {
   ERR_REQUEST_TIMEOUT: 400,
   ERR_AUTH_MISSING_KEY: 401,
   ERR_AUTH_INVALID_KEY: 401,
+  ERR_AUTH_KEY_REVOKED: 401,
+  ERR_AUTH_KEY_EXPIRED: 401,
+  /** The key is good but lacks the scope the route declares (src/http/route-scopes.ts). */
+  ERR_AUTH_SCOPE: 403,
+  ERR_AUTH_MODEL_FORBIDDEN: 403,
+  /** A route with no scope in the table: denied by default. */
+  ERR_AUTH_ROUTE_UNDECLARED: 403,
+  ERR_ADMIN_INVALID: 400,
+  ERR_ADMIN_NOT_FOUND: 404,
+  ERR_ADMIN_CONFLICT: 409,
+  /** The state store (SQLite or PostgreSQL) failed. */
+  ERR_STORE_UNAVAILABLE: 503,
   ERR_MODEL_NOT_FOUND: 404,
   ERR_MODEL_VERSION_NOT_FOUND: 404,
   ERR_MODEL_NOT_READY: 503,

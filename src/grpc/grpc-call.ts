@@ -5,7 +5,7 @@
  * provenance metadata, counted and logged once.
  *
  *   call ─► scope (headers, deadline, signal) ─► handler ─► response | error
- *                                                  │ infer: tenant (401) ─► pipeline.run
+ *                                                  │ infer: pipeline.run (the edge authenticated the call)
  *        settle: client cancelled → 499, nothing sent · deadline passed → DEADLINE_EXCEEDED (504)
  *                · error → its status (status.ts) · response → OK
  */
@@ -21,7 +21,7 @@ import type { InferencePipeline } from '../pipeline/pipeline.ts';
 import type { CallScope } from '../protocols/grpc/service.ts';
 import { CallFailure, errorStatus } from '../protocols/grpc/status.ts';
 import { provenanceHeaders } from '../protocols/provenance.ts';
-import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
+import { ANONYMOUS, type Caller } from '../tenancy/tenant-directory.ts';
 
 export const GRPC_PROTOCOL: Protocol = 'kserve-v2-grpc';
 
@@ -35,7 +35,6 @@ type Headers = Record<string, string | string[]>;
 
 export interface CallDeps {
   readonly pipeline: InferencePipeline;
-  readonly tenants: TenantDirectory;
   readonly logger: Logger;
 }
 
@@ -45,6 +44,7 @@ export interface CallEnd {
   readonly code: string | undefined;
   readonly seconds: number;
   readonly context: RequestContext | undefined;
+  readonly caller: Caller;
   readonly log: Logger;
 }
 
@@ -52,6 +52,8 @@ export class GrpcCall<Request, Response> {
   readonly headers: Headers;
   readonly requestId: string;
   readonly log: Logger;
+  /** Who called, once the edge has authenticated the call. */
+  caller: Caller = ANONYMOUS;
   private readonly receivedAt = performance.now();
   private readonly deadline: number | undefined;
   private readonly controller = new AbortController();
@@ -90,11 +92,10 @@ export class GrpcCall<Request, Response> {
       deadlineMs: this.deadline === undefined ? undefined : this.deadline - Date.now(),
       probe: { signal, requestId, log },
       infer: (inference) => {
-        const tenant = this.deps.tenants.identify(this.headers);
         this.context = createContext(
           { requestId, protocol: GRPC_PROTOCOL, receivedAt, signal, log },
           inference,
-          tenant,
+          this.caller,
         );
         return this.deps.pipeline.run(this.context);
       },
@@ -112,6 +113,7 @@ export class GrpcCall<Request, Response> {
         code,
         seconds: (performance.now() - this.receivedAt) / 1000,
         context: this.context,
+        caller: this.caller,
         log: this.log,
       });
     // A client gives up at its deadline too: a call past it is counted as its deadline, not a cancel.

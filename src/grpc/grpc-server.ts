@@ -32,6 +32,9 @@ import type { InferenceService, Rpc } from '../protocols/grpc/service.ts';
 import { loadInferenceService, type ModelInferRequest } from '../protocols/grpc/proto.ts';
 import { errorStatus } from '../protocols/grpc/status.ts';
 import type { TenantDirectory } from '../tenancy/tenant-directory.ts';
+import type { AccessControl } from '../tenancy/access-control.ts';
+import { GRPC_SCOPES } from '../http/route-scopes.ts';
+import type { FinishedInference } from '../observe/inference-audit.ts';
 import { GRPC_PROTOCOL, GrpcCall, type CallEnd } from './grpc-call.ts';
 
 /** The server-wide admission gate, as HTTP's admission plugin holds it. */
@@ -43,6 +46,10 @@ export interface GrpcEdgeDeps {
   readonly service: InferenceService;
   readonly pipeline: InferencePipeline;
   readonly tenants: TenantDirectory;
+  /** Authentication and scopes, as on HTTP (GRPC_SCOPES). */
+  readonly access: AccessControl;
+  /** Records a finished inference in the audit log, when audited. */
+  readonly auditInference: ((finished: FinishedInference) => void) | undefined;
   readonly metrics: Metrics;
   /** Names a call's model in the metrics: a version a client named that is not listed shares one label. */
   readonly targets: TargetDirectory;
@@ -113,7 +120,7 @@ export class GrpcEdge {
   private unary(name: string, rpc: Rpc<unknown, unknown>): handleUnaryCall<unknown, unknown> {
     return (call, callback) => {
       if (rpc.inference) this.inference(name, rpc, call as ServerUnaryCall<ModelInferRequest, unknown>, callback);
-      else this.run(rpc, new GrpcCall(call, callback, this.deps, (end) => this.logLine(name, end)));
+      else this.run(name, rpc, new GrpcCall(call, callback, this.deps, (end) => this.logLine(name, end)));
     };
   }
 
@@ -131,6 +138,7 @@ export class GrpcEdge {
       if (end.status === 499) ticket?.abandon();
       else ticket?.finish(end.status);
       metrics.recordRequest(GRPC_PROTOCOL, end.status, end.seconds, this.deps.targets.servedLabels(end.context));
+      this.deps.auditInference?.({ protocol: GRPC_PROTOCOL, ...end });
       this.logLine(name, end);
     });
     const gate = this.deps.admission();
@@ -147,10 +155,16 @@ export class GrpcEdge {
       ticket = verdict.ticket;
     }
     this.open.add(answer);
-    this.run(rpc, grpcCall);
+    this.run(name, rpc, grpcCall);
   }
 
-  private run(rpc: Rpc<unknown, unknown>, call: GrpcCall<unknown, unknown>): void {
+  /** Authenticates the call against its method's scope, then runs it. */
+  private run(name: string, rpc: Rpc<unknown, unknown>, call: GrpcCall<unknown, unknown>): void {
+    try {
+      call.caller = this.deps.access.admit(GRPC_SCOPES[name], call.headers, `grpc ${name}`);
+    } catch (error) {
+      return call.settle({ error });
+    }
     rpc.handle(call.request, call.scope()).then(
       (response) => call.settle({ response }),
       (error: unknown) => call.settle({ error }),

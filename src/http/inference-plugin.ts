@@ -1,6 +1,6 @@
 /**
- * Everything an inference route shares, done once for every protocol and model: who calls
- * (the tenant of its API key), a signal that aborts when the client goes away, the
+ * Everything an inference route shares, done once for every protocol and model (who calls
+ * is settled before, by the auth plugin): a signal that aborts when the client goes away, the
  * pipeline run, the in-flight count shutdown waits on, the request counted with its final
  * status (499 for a client that left), and the headers that say how the answer was made.
  */
@@ -11,8 +11,8 @@ import { createContext, type RequestContext } from '../pipeline/context.ts';
 import type { InferencePipeline } from '../pipeline/pipeline.ts';
 import type { Infer } from '../protocols/deps.ts';
 import type { TargetDirectory } from '../pipeline/target-directory.ts';
-import type { Tenant, TenantDirectory } from '../tenancy/tenant-directory.ts';
 import type { Inflight } from '../core/inflight.ts';
+import type { FinishedInference } from '../observe/inference-audit.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -20,8 +20,6 @@ declare module 'fastify' {
     inference?: boolean;
   }
   interface FastifyRequest {
-    /** The tenant of the request's API key (inference routes, before the body is read). */
-    tenant: Tenant | null;
     /** The request's pipeline context, once its route has built it. */
     pipelineContext: RequestContext | null;
   }
@@ -29,11 +27,12 @@ declare module 'fastify' {
 
 export interface InferenceEdgeDeps {
   readonly pipeline: InferencePipeline;
-  readonly tenants: TenantDirectory;
   readonly metrics: Metrics;
   readonly inflight: Inflight<FastifyReply>;
   /** Where the request's model labels come from (bounded: see TargetDirectory.versionLabel). */
   readonly targets: Pick<TargetDirectory, 'servedLabels'>;
+  /** Records a finished inference in the audit log, when audited. */
+  readonly auditInference: ((finished: FinishedInference) => void) | undefined;
 }
 
 /** nginx's "client closed request": the client left before its answer was complete. */
@@ -41,7 +40,6 @@ const CLIENT_CLOSED_REQUEST = 499;
 
 export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeDeps): Infer {
   const { metrics, inflight } = deps;
-  app.decorateRequest('tenant', null);
   app.decorateRequest('pipelineContext', null);
   const counted = new WeakSet<FastifyReply>();
   // Callback style, not async: no promise and no extra microtask on every request.
@@ -53,12 +51,6 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
     reply.raw.once('close', () => {
       if (cutOff(reply)) countOnce(request, reply);
     });
-    // Before the body is read: a request without a valid key costs no parsing, and gets its 401 first.
-    try {
-      request.tenant = deps.tenants.identify(request.headers);
-    } catch (error) {
-      return done(error as Error);
-    }
     done();
   });
   // Also for requests refused before the hook above ran (the admission gate's hook).
@@ -75,12 +67,10 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
     const protocol = request.routeOptions.config.protocol;
     if (protocol === undefined || protocol === 'admin') return;
     const status = cutOff(reply) ? CLIENT_CLOSED_REQUEST : reply.statusCode;
-    metrics.recordRequest(
-      protocol,
-      status,
-      reply.elapsedTime / 1000,
-      deps.targets.servedLabels(request.pipelineContext),
-    );
+    const seconds = reply.elapsedTime / 1000;
+    const context = request.pipelineContext;
+    metrics.recordRequest(protocol, status, seconds, deps.targets.servedLabels(context));
+    deps.auditInference?.({ protocol, status, seconds, caller: request.caller, context });
   }
 
   return (request, reply, protocol, inference) => {
@@ -94,7 +84,7 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
       },
       log: request.log,
     };
-    const context = createContext(call, inference, request.tenant ?? deps.tenants.identify(request.headers));
+    const context = createContext(call, inference, request.caller);
     request.pipelineContext = context;
     // A failure after dispatch (a later stage) must not leave an upstream call or stream open.
     return deps.pipeline.run(context).catch((error: unknown) => {

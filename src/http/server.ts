@@ -29,7 +29,9 @@ import type { ProtocolDeps } from '../protocols/deps.ts';
 import { registerKServeV1 } from '../protocols/kserve-v1.ts';
 import { registerKServeV2 } from '../protocols/kserve-v2.ts';
 import { registerOpenAI } from '../protocols/openai.ts';
-import { TenantDirectory } from '../tenancy/tenant-directory.ts';
+import type { Store } from '../state/store.ts';
+import { openSqliteStore } from '../state/sqlite-store.ts';
+import { createCompliance, type Compliance } from './compliance-plugin.ts';
 import { registerAdmissionGate, type Admission } from './admission-plugin.ts';
 import { ConnectionDrain } from './connection-drain.ts';
 import { createEngines, type EngineOverrides, type Engines } from './engines.ts';
@@ -56,6 +58,10 @@ export interface Sluice {
   readonly remote: RemoteModels;
   /** Every model, local and remote, as the pipeline resolves them. */
   readonly targets: TargetDirectory;
+  /** Tenants, keys and the audit log (src/http/compliance-plugin.ts). */
+  readonly compliance: Compliance;
+  /** Reads the API keys from the state store and starts watching it; before it, only the config file's keys are known. */
+  openState(): Promise<void>;
   /** Ready to take traffic: every model warmed up and not shutting down. */
   ready(): boolean;
   /** Until the first models are loaded: what the server is doing (readiness says it). */
@@ -78,6 +84,8 @@ export interface Sluice {
 export interface SluiceOverrides extends EngineOverrides {
   /** Platform stages in the pipeline's slots (none by default). */
   readonly slots?: PipelineSlots;
+  /** Where tenants, keys and the audit log are kept; the server closes it. Default: an in-memory SQLite (`sluice serve` opens the configured one). */
+  readonly store?: Store;
 }
 
 export function createSluice(config: Readonly<Config>, logger: Logger, overrides: SluiceOverrides = {}): Sluice {
@@ -87,7 +95,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   const drain = new ConnectionDrain(new RealClock(), config.server.shutdown_quiet_ms);
   const draining = () => drain.active;
   const pipeline = createPipeline(config, engines, draining, overrides.slots);
-  const tenants = new TenantDirectory(config);
+  const store = overrides.store ?? openSqliteStore(':memory:');
   const inflight = new Inflight<FastifyReply>();
 
   // The admission screen answers refusals before fastify routes a request; it is set once
@@ -98,6 +106,8 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     return admission?.screen.screen(request, response) === true;
   });
   registerErrorHandling(app, logger.isLevelEnabled('info'));
+  const compliance = createCompliance(config, store, logger);
+  const { tenants } = compliance;
   // Before the inference hooks: a refused request costs no more, and a permit is returned the moment its response finishes.
   if (config.admission.enabled && config.load_control.enabled) {
     admission = registerAdmissionGate(app, config.admission, {
@@ -107,12 +117,13 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
       onLimitChange: (limit, previous, reason) => logger.debug({ limit, previous, reason }, 'admission limit changed'),
     });
   }
+  compliance.register(app);
   const infer = registerInferenceEdge(app, {
     pipeline,
-    tenants,
     metrics,
     inflight,
     targets,
+    auditInference: compliance.auditInference,
   });
 
   let startupStep: string | undefined = 'loading models';
@@ -135,7 +146,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
       logger,
       engines,
       pipeline,
-      tenants,
+      compliance,
       readiness,
       gate: () => admission?.gate,
     });
@@ -147,6 +158,8 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     await grpc?.close();
     await app.close();
     await engines.close();
+    await compliance.close();
+    await store.close();
   };
   return {
     app,
@@ -154,6 +167,8 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     metrics,
     remote,
     targets,
+    compliance,
+    openState: () => compliance.start(),
     ready,
     setStartupStep: (step) => (startupStep = step),
     startGrpc,
@@ -188,7 +203,7 @@ interface GrpcEdgeDeps {
   readonly logger: Logger;
   readonly engines: Engines;
   readonly pipeline: InferencePipeline;
-  readonly tenants: TenantDirectory;
+  readonly compliance: Compliance;
   readonly readiness: () => { ready: boolean; reason?: string };
   readonly gate: () => AdmissionGate | undefined;
 }
@@ -203,7 +218,9 @@ async function createGrpcEdge(deps: GrpcEdgeDeps): Promise<GrpcEdge> {
   return new GrpcEdge({
     service: inferenceService({ targets, readiness: deps.readiness, serverVersion: SLUICE_VERSION }),
     pipeline: deps.pipeline,
-    tenants: deps.tenants,
+    tenants: deps.compliance.tenants,
+    access: deps.compliance.access,
+    auditInference: deps.compliance.auditInference,
     metrics,
     targets,
     logger: deps.logger,

@@ -1,6 +1,6 @@
 /** The typed per-request context that pipeline stages read and write. */
 import type { Ticket } from '../core/ticket.ts';
-import type { Tenant } from '../tenancy/tenant-directory.ts';
+import type { Caller, Tenant } from '../tenancy/tenant-directory.ts';
 import type { InferenceRequest } from './request.ts';
 import type { Answer, PreparedCall, Target, TargetLog } from './target.ts';
 
@@ -11,6 +11,8 @@ export interface RequestContext {
   readonly receivedAt: number;
   readonly request: InferenceRequest;
   readonly tenant: Tenant;
+  /** Who sent it: the tenant and the key (its id, scopes, the models it may call). */
+  readonly caller: Caller;
   /** Aborted when the client goes away. */
   readonly signal: AbortSignal;
   readonly log: TargetLog;
@@ -38,7 +40,7 @@ export interface CallInfo {
 }
 
 /** `call.signal` may be a getter that makes the signal on first use: it is read through, not copied. */
-export function createContext(call: CallInfo, request: InferenceRequest, tenant: Tenant): RequestContext {
+export function createContext(call: CallInfo, request: InferenceRequest, caller: Caller): RequestContext {
   return {
     requestId: call.requestId,
     protocol: call.protocol,
@@ -48,7 +50,8 @@ export function createContext(call: CallInfo, request: InferenceRequest, tenant:
     },
     log: call.log,
     request,
-    tenant,
+    tenant: caller.tenant,
+    caller,
   };
 }
 

@@ -8,6 +8,7 @@
  * check. A slot stage may answer on its own (a cache hit sets `context.answer`), and then
  * route, admit and dispatch are skipped.
  */
+import { authorizeModel } from '../tenancy/tenant-directory.ts';
 import { performance } from 'node:perf_hooks';
 import { SluiceError, toSluiceError } from '../core/errors.ts';
 import { armTicket, makeTicket, type TicketScheduling } from './admit.ts';
@@ -70,12 +71,14 @@ export class InferencePipeline {
     }
   }
 
-  /** The model version the request names; nothing new is taken once shutdown began. */
+  /** The model version the request names, if the caller's key may call it; nothing new is taken once shutdown began. */
   private resolve(context: RequestContext): Target {
     if (this.options.draining()) {
       throw new SluiceError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down and accepts no new requests');
     }
-    return (context.target = this.directory.resolve(context.request.model, context.request.version));
+    const target = this.directory.resolve(context.request.model, context.request.version);
+    authorizeModel(context.caller, target.name);
+    return (context.target = target);
   }
 
   /** Only targets that take traffic are sent any; compositions (fallbacks) choose their arm inside. */

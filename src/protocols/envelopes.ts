@@ -26,7 +26,8 @@ export interface WireError {
 }
 
 export function errorBody(protocol: WireProtocol, error: WireError): OpenAIErrorBody | KServeErrorBody {
-  if (protocol !== 'openai') return { error: error.message };
+  // Sluice's own admin API takes OpenAI's structured form: the code and the field are in the body.
+  if (protocol !== 'openai' && protocol !== 'admin') return { error: error.message };
   return {
     error: {
       message: error.message,
@@ -39,6 +40,7 @@ export function errorBody(protocol: WireProtocol, error: WireError): OpenAIError
 
 function openAIErrorType(status: number): string {
   if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
   if (status === 404) return 'not_found_error';
   if (status === 429) return 'rate_limit_error';
   if (status >= 500) return 'server_error';

@@ -35,8 +35,10 @@ export async function startTestSluice(options: TestSluiceOptions = {}): Promise<
     ...(options.openSession === undefined ? {} : { openSession: options.openSession }),
     ...(options.replaceBackoffMs === undefined ? {} : { replaceBackoffMs: options.replaceBackoffMs }),
     ...(options.slots === undefined ? {} : { slots: options.slots }),
+    ...(options.store === undefined ? {} : { store: options.store }),
   };
   const sluice = createSluice(config, pino({ level: 'silent' }), overrides);
+  await sluice.openState();
   if (options.load !== false) await sluice.models.loadRepository(repository);
   return sluice;
 }

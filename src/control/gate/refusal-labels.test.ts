@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { SluiceError } from '../../core/errors.ts';
 import { TenantDirectory } from '../../tenancy/tenant-directory.ts';
 import { loadConfig } from '../../config/load.ts';
+import { generateApiKey } from '../../tenancy/api-keys.ts';
+import { configSnapshot } from '../../tenancy/key-sync.ts';
 import { gateTenant, refusedModel } from './refusal-labels.ts';
 
 describe('refusal labels', () => {
@@ -27,18 +29,19 @@ describe('refusal labels', () => {
   });
 
   it('the tenant is "default" with auth off, the key\'s tenant with auth on, and "_unauthenticated" for a missing or wrong key', () => {
-    const off = new TenantDirectory(loadConfig({ env: {}, overrides: {} }));
+    const off = new TenantDirectory(false);
     assert.equal(gateTenant(off, { authorization: 'Bearer whatever' }).name, 'default');
-    const on = new TenantDirectory(
-      loadConfig({
-        env: {},
-        overrides: {
-          auth: { enabled: true },
-          tenants: [{ name: 'clinic', api_keys: ['sk-clinic-0123456789abcdef'], weight: 3 }],
-        },
-      }),
-    );
-    assert.deepEqual(gateTenant(on, { authorization: 'Bearer sk-clinic-0123456789abcdef' }), {
+    const made = generateApiKey();
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        auth: { enabled: true },
+        tenants: [{ name: 'clinic', keys: [{ id: made.id, hash: made.hash }], weight: 3 }],
+      },
+    });
+    const on = new TenantDirectory(true);
+    on.load(configSnapshot(config.tenants));
+    assert.deepEqual(gateTenant(on, { authorization: `Bearer ${made.key}` }), {
       name: 'clinic',
       priority: undefined,
       weight: 3,

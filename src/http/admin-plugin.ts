@@ -1,0 +1,113 @@
+/**
+ * The admin API under /admin: tenants, keys and the audit log, JSON in and out, with the
+ * `admin` scope (route-scopes.ts) and the same error envelope and codes as the rest.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SluiceError } from '../core/errors.ts';
+import type { AuditQuery, AuditRecord } from '../state/store.ts';
+import type { TenantAdmin } from '../tenancy/tenant-admin.ts';
+
+export interface AdminDeps {
+  readonly admin: TenantAdmin;
+  readonly queryAudit: (query: AuditQuery) => Promise<AuditRecord[]>;
+  /** Checks the whole chain: `{ ok: true, records }` or the first bad record. */
+  readonly verifyAudit: () => Promise<Record<string, unknown>>;
+}
+
+const MAX_AUDIT_PAGE = 1000;
+
+export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
+  const config = { protocol: 'admin' as const };
+  const { admin } = deps;
+  const actor = (request: FastifyRequest) => request.caller.key?.id ?? 'anonymous';
+  type Named = { Params: { name: string } };
+  type Identified = { Params: { id: string } };
+
+  app.get('/admin/tenants', { config }, async () => ({ tenants: (await admin.listTenants()).map(tenantView) }));
+  app.post('/admin/tenants', { config }, async (request, reply) =>
+    reply.code(201).send(tenantView(await admin.createTenant(request.body, actor(request)))),
+  );
+  app.get<Named>('/admin/tenants/:name', { config }, async (request) =>
+    tenantView(await admin.getTenant(request.params.name)),
+  );
+  app.delete<Named>('/admin/tenants/:name', { config }, async (request, reply) => {
+    await admin.deleteTenant(request.params.name, actor(request));
+    return reply.code(204).send();
+  });
+
+  app.get<{ Querystring: { tenant?: string } }>('/admin/keys', { config }, async (request) => ({
+    keys: await admin.listKeys(request.query.tenant),
+  }));
+  app.post('/admin/keys', { config }, async (request, reply) => {
+    const { key, record } = await admin.createKey(request.body, actor(request));
+    return reply
+      .code(201)
+      .header('cache-control', 'no-store')
+      .send({ ...record, key });
+  });
+  app.get<Identified>('/admin/keys/:id', { config }, async (request) => admin.getKey(request.params.id));
+  app.post<Identified>('/admin/keys/:id/revoke', { config }, async (request) =>
+    admin.revokeKey(request.params.id, actor(request)),
+  );
+  app.post<Identified>('/admin/keys/:id/rotate', { config }, async (request, reply) => {
+    const { key, record } = await admin.rotateKey(request.params.id, actor(request));
+    return reply
+      .code(201)
+      .header('cache-control', 'no-store')
+      .send({ ...record, key, replaces: request.params.id });
+  });
+
+  app.get<{ Querystring: Record<string, string | undefined> }>('/admin/audit', { config }, async (request) => {
+    const query = auditQuery(request.query);
+    const records = await deps.queryAudit(query);
+    const last = records.at(-1);
+    return { records: records.map(recordView), next_after: records.length === query.limit ? last?.seq : null };
+  });
+  app.get('/admin/audit/verify', { config }, async () => deps.verifyAudit());
+}
+
+function auditQuery(query: Record<string, string | undefined>): AuditQuery {
+  const known = new Set(['from', 'to', 'actor', 'action', 'tenant', 'after', 'limit']);
+  const unknown = Object.keys(query).find((name) => !known.has(name));
+  if (unknown !== undefined) invalid(unknown, `unknown parameter; use ${[...known].join(', ')}`);
+  const time = (name: 'from' | 'to') => {
+    const value = query[name];
+    if (value !== undefined && Number.isNaN(Date.parse(value))) invalid(name, 'an ISO 8601 time');
+    return value === undefined ? {} : { [name]: new Date(value).toISOString() };
+  };
+  const text = (name: 'actor' | 'action' | 'tenant') => (query[name] === undefined ? {} : { [name]: query[name] });
+  return {
+    ...time('from'),
+    ...time('to'),
+    ...text('actor'),
+    ...text('action'),
+    ...text('tenant'),
+    ...(query['after'] === undefined ? {} : { afterSeq: whole('after', query['after'], 0) }),
+    limit: query['limit'] === undefined ? 100 : whole('limit', query['limit'], 1, MAX_AUDIT_PAGE),
+  };
+}
+
+function whole(field: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) invalid(field, `a whole number from ${min} to ${max}`);
+  return value;
+}
+
+function invalid(field: string, message: string): never {
+  throw new SluiceError('ERR_ADMIN_INVALID', `${field}: ${message}`, { field });
+}
+
+function tenantView(tenant: { name: string; priority: number | null; weight: number; createdAt: string }) {
+  return {
+    name: tenant.name,
+    priority: tenant.priority,
+    weight: tenant.weight,
+    created_at: tenant.createdAt === '' ? null : tenant.createdAt,
+    ...('source' in tenant ? { source: tenant.source } : {}),
+  };
+}
+
+function recordView(record: AuditRecord) {
+  const { seq, time, actor, action, tenant, details, prevHash, hash } = record;
+  return { seq, time, actor, action, tenant, details, prev_hash: prevHash, hash };
+}

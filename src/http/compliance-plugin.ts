@@ -1,0 +1,104 @@
+/**
+ * The compliance foundations on the HTTP edge, over the state store: who may call what
+ * (keys, scopes, the route table), the audit log (admin actions, authentication failures,
+ * audited inferences), retention, and the admin API. `register` it before any route.
+ */
+import type { FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
+import { loadOrCreateSigningKey, publicKeyOf, readSigningKey } from '../audit/checkpoint.ts';
+import { pruneAudit } from '../audit/prune.ts';
+import { verifyAuditChain } from '../audit/verify.ts';
+import type { Config } from '../config/schema.ts';
+import { inferenceAuditor, type FinishedInference } from '../observe/inference-audit.ts';
+import type { Store } from '../state/store.ts';
+import { AccessControl, type AuthFailure } from '../tenancy/access-control.ts';
+import { configSnapshot, KeySync } from '../tenancy/key-sync.ts';
+import { TenantAdmin } from '../tenancy/tenant-admin.ts';
+import { TenantDirectory } from '../tenancy/tenant-directory.ts';
+import { registerAdmin } from './admin-plugin.ts';
+import { registerAuth } from './auth-plugin.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface Compliance {
+  readonly tenants: TenantDirectory;
+  readonly access: AccessControl;
+  readonly audit: AuditLog;
+  readonly auditInference: ((finished: FinishedInference) => void) | undefined;
+  /** Adds authentication to every route and the admin API; before any route, after the admission gate (a refusal costs no hash). */
+  register(app: FastifyInstance): void;
+  /** Reads the keys from the store, starts watching it, prunes the audit log by its retention. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createCompliance(config: Readonly<Config>, store: Store, logger: Logger): Compliance {
+  const audit = createAuditLog(store, {
+    flushIntervalMs: config.audit.flush_interval_ms,
+    onError: (error) => logger.error({ err: error }, `audit log: ${error.message}`),
+  });
+  const tenants = new TenantDirectory(config.auth.enabled);
+  const sync = new KeySync(store, config.tenants, tenants, (error) =>
+    logger.error({ err: error }, 'cannot re-read API keys from the state store; the last ones read stay in force'),
+  );
+  const access = new AccessControl(tenants, (failure) => audit.record(authFailureEntry(failure)));
+  const admin = new TenantAdmin({
+    store,
+    declared: configSnapshot(config.tenants),
+    audit,
+    refresh: () => sync.refresh(),
+  });
+  const signingKeyFile = config.audit.signing_key_file ?? join(config.state.directory, 'audit-signing.key');
+  const verifyAudit = async () => {
+    const checkpoint = await store.auditCheckpoint();
+    const publicKey = existsSync(signingKeyFile) ? publicKeyOf(readSigningKey(signingKeyFile)) : undefined;
+    return { ...(await verifyAuditChain(store.scanAudit(1000), checkpoint, publicKey)) };
+  };
+
+  let retention: NodeJS.Timeout | undefined;
+  const prune = async () => {
+    const before = new Date(Date.now() - config.audit.retention_days * DAY_MS);
+    const { pruned } = await pruneAudit(store, { before, signingKey: loadOrCreateSigningKey(signingKeyFile) });
+    if (pruned > 0)
+      logger.info({ pruned, before }, 'audit log: pruned records past retention behind a signed checkpoint');
+  };
+  return {
+    tenants,
+    access,
+    audit,
+    auditInference: inferenceAuditor(config.audit.inferences, audit),
+    register: (app) => {
+      registerAuth(app, access);
+      registerAdmin(app, { admin, queryAudit: (query) => store.queryAudit(query), verifyAudit });
+    },
+    start: async () => {
+      await sync.refresh();
+      sync.start(config.auth.key_refresh_ms);
+      if (config.audit.retention_days === 0) return;
+      await prune();
+      retention = setInterval(
+        () => prune().catch((error) => logger.error({ err: error }, 'audit pruning failed')),
+        DAY_MS,
+      );
+      retention.unref();
+    },
+    close: async () => {
+      sync.stop();
+      if (retention !== undefined) clearInterval(retention);
+      await audit.close();
+    },
+  };
+}
+
+function authFailureEntry(failure: AuthFailure) {
+  return {
+    time: new Date().toISOString(),
+    actor: failure.keyId ?? 'unknown',
+    action: 'auth.failure',
+    tenant: null,
+    details: { code: failure.code, route: failure.route },
+  };
+}

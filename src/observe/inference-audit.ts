@@ -1,0 +1,70 @@
+/**
+ * The audit record of an inference, for the models `audit.inferences` names: who, which
+ * model and version answered, by which route, the status, the latency, and how much (items,
+ * or tokens where the upstream reported them). Never the payload.
+ */
+import type { Config } from '../config/schema.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import type { AuditEntry } from '../state/store.ts';
+import type { Caller } from '../tenancy/tenant-directory.ts';
+
+export interface AuditSink {
+  /** Buffers the entry; never throws, never waits. */
+  record(entry: AuditEntry): void;
+}
+
+export interface FinishedInference {
+  readonly protocol: string;
+  readonly status: number;
+  readonly seconds: number;
+  readonly caller: Caller;
+  /** Undefined when the request was refused before a pipeline context existed. */
+  readonly context: RequestContext | null | undefined;
+}
+
+/** A recorder for finished inferences, or undefined when none is audited (the edge then does nothing). */
+export function inferenceAuditor(
+  setting: Config['audit']['inferences'],
+  sink: AuditSink,
+): ((finished: FinishedInference) => void) | undefined {
+  if (setting === 'none') return undefined;
+  const audited = setting === 'all' ? undefined : new Set(setting);
+  return (finished) => {
+    const model = finished.context?.answer?.provenance.model ?? finished.context?.target?.name;
+    if (audited !== undefined && (model === undefined || !audited.has(model))) return;
+    sink.record(inferenceEntry(finished, model));
+  };
+}
+
+function inferenceEntry(finished: FinishedInference, model: string | undefined): AuditEntry {
+  const { context, caller } = finished;
+  const provenance = context?.answer?.provenance;
+  return {
+    time: new Date().toISOString(),
+    actor: caller.key?.id ?? 'anonymous',
+    action: 'inference',
+    tenant: caller.tenant.name,
+    details: {
+      protocol: finished.protocol,
+      model: model ?? null,
+      version: provenance?.version ?? context?.target?.version ?? null,
+      route: provenance?.route ?? null,
+      status: finished.status,
+      latency_ms: Math.round(finished.seconds * 1e5) / 100,
+      ...amountOf(context),
+    },
+  };
+}
+
+/** Items for a local model, tokens where a remote one reported its usage. */
+function amountOf(context: RequestContext | null | undefined): Record<string, number> {
+  const answer = context?.answer;
+  if (answer?.kind === 'rows') return { items: answer.rows.length };
+  if (answer?.kind === 'document') {
+    const usage = answer.document['usage'];
+    const total =
+      typeof usage === 'object' && usage !== null ? (usage as Record<string, unknown>)['total_tokens'] : undefined;
+    if (typeof total === 'number') return { tokens: total };
+  }
+  return {};
+}
