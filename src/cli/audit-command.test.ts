@@ -1,0 +1,177 @@
+/**
+ * `sluice audit` against a real SQLite file, tampered with the way someone with write access
+ * to the database would: plain SQL on the audit table.
+ */
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { Command } from 'commander';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, beforeEach, describe, test } from 'node:test';
+import { sealEntries } from '../audit/chain.ts';
+import { openSqliteStore } from '../state/sqlite-store.ts';
+import type { AuditEntry } from '../state/store.ts';
+import { parseHead, registerAuditCommands } from './audit-command.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'sluice-audit-cli-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+let directory = '';
+let configFile = '';
+let databaseFile = '';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function entry(daysAgo: number): AuditEntry {
+  const time = new Date(Date.now() - daysAgo * DAY_MS).toISOString();
+  return { time, actor: 'cli', action: 'key.create', tenant: 'acme', details: { daysAgo } };
+}
+
+/** Ten records: seq 1–5 forty to thirty-six days old, seq 6–10 five to one days old. */
+beforeEach(async () => {
+  directory = mkdtempSync(join(root, 'case-'));
+  configFile = join(directory, 'sluice.yaml');
+  databaseFile = join(directory, 'state', 'sluice.db');
+  writeFileSync(configFile, `state:\n  directory: ${JSON.stringify(join(directory, 'state'))}\n`);
+  const store = openSqliteStore(databaseFile);
+  await store.appendAudit(sealEntries([40, 39, 38, 37, 36, 5, 4, 3, 2, 1].map(entry)));
+  await store.close();
+});
+
+async function sluice(...args: string[]): Promise<{ code: number | undefined; out: string[]; err: string[] }> {
+  const result: { code: number | undefined; out: string[]; err: string[] } = { code: undefined, out: [], err: [] };
+  const program = new Command();
+  registerAuditCommands(program, {
+    out: (line) => result.out.push(line),
+    err: (line) => result.err.push(line),
+    exit: (code) => {
+      result.code = code;
+    },
+  });
+  quiet(program);
+  await program.parseAsync(args, { from: 'user' });
+  return result;
+}
+
+/** Commander throws instead of exiting, and keeps its usage errors to itself, at every level. */
+function quiet(command: Command): void {
+  command.exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  for (const sub of command.commands) quiet(sub);
+}
+
+function tamper(sql: string): void {
+  const db = new Database(databaseFile);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
+
+describe('sluice audit verify', () => {
+  test('says the chain is ok, with its head, and exits 0', async () => {
+    const { code, out } = await sluice('audit', 'verify', '-c', configFile);
+    assert.equal(code, 0);
+    assert.match(out[0] ?? '', /^audit chain ok: 10 records from the start; head 10:[0-9a-f]{64}$/);
+  });
+
+  const tampering: [name: string, sql: string, line: RegExp][] = [
+    [
+      'an edited record',
+      `UPDATE audit_records SET details = '{"daysAgo":99}' WHERE seq = 7`,
+      /^audit chain BROKEN at seq 7 \(edited\): seq 7's hash does not match its content$/,
+    ],
+    [
+      'a deleted record',
+      'DELETE FROM audit_records WHERE seq = 4',
+      /^audit chain BROKEN at seq 4 \(gap\): seq 4 is missing/,
+    ],
+    [
+      'two records reordered (their seqs swapped)',
+      'UPDATE audit_records SET seq = -seq WHERE seq IN (3, 4); UPDATE audit_records SET seq = CASE seq WHEN -3 THEN 4 ELSE 3 END WHERE seq < 0',
+      /^audit chain BROKEN at seq 3 \(edited\)/,
+    ],
+  ];
+  for (const [name, sql, line] of tampering) {
+    test(`names the first bad record after ${name}, and exits 1`, async () => {
+      tamper(sql);
+      const { code, out } = await sluice('audit', 'verify', '-c', configFile);
+      assert.equal(code, 1);
+      assert.match(out[0] ?? '', line);
+    });
+  }
+
+  test('catches a cut-off end only against a head kept from before', async () => {
+    const head = (await sluice('audit', 'head', '-c', configFile)).out[0] ?? '';
+    assert.deepEqual(parseHead(head).seq, 10);
+    tamper('DELETE FROM audit_records WHERE seq >= 9');
+    assert.equal((await sluice('audit', 'verify', '-c', configFile)).code, 0);
+    const { code, out } = await sluice('audit', 'verify', '-c', configFile, '--expect-head', head);
+    assert.equal(code, 1);
+    assert.match(out[0] ?? '', /^audit chain BROKEN at seq 9 \(truncated\): the chain ends at seq 8/);
+  });
+
+  test('refuses a head that is not one', async () => {
+    await assert.rejects(sluice('audit', 'verify', '-c', configFile, '--expect-head', '10:abc'), /is not a head/);
+  });
+
+  test('exits 2 when it cannot check at all', async () => {
+    const { code, err } = await sluice('audit', 'verify', '-c', join(directory, 'missing.yaml'));
+    assert.equal(code, 2);
+    assert.match(err[0] ?? '', /^sluice audit: cannot read config file/);
+  });
+});
+
+describe('sluice audit prune', () => {
+  test('prunes behind a signed checkpoint; the rest verifies, with the public key alone too', async () => {
+    const pruned = await sluice('audit', 'prune', '-c', configFile, '--older-than', '30d');
+    assert.equal(pruned.code, 0);
+    assert.match(
+      pruned.out[0] ?? '',
+      /^pruned 5 audit records older than .*; the chain starts after the checkpoint at seq 5$/,
+    );
+    assert.ok(existsSync(join(directory, 'state', 'audit-signing.key')));
+
+    const verified = await sluice('audit', 'verify', '-c', configFile);
+    assert.match(verified.out[0] ?? '', /^audit chain ok: 5 records after the signed checkpoint at seq 5; head 10:/);
+
+    const publicKeyFile = join(directory, 'audit-public.pem');
+    assert.equal((await sluice('audit', 'public-key', '-c', configFile, '-o', publicKeyFile)).code, 0);
+    assert.match(readFileSync(publicKeyFile, 'utf8'), /^-----BEGIN PUBLIC KEY-----/);
+    rmSync(join(directory, 'state', 'audit-signing.key'));
+    const byAuditor = await sluice('audit', 'verify', '-c', configFile, '--public-key', publicKeyFile);
+    assert.deepEqual([byAuditor.code, byAuditor.out], [0, verified.out]);
+  });
+
+  test('a checkpoint the given public key did not sign fails verification', async () => {
+    await sluice('audit', 'prune', '-c', configFile, '--older-than', '30');
+    const otherKeyFile = join(directory, 'other.pem');
+    writeFileSync(otherKeyFile, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
+    const { code, out } = await sluice('audit', 'verify', '-c', configFile, '--public-key', otherKeyFile);
+    assert.equal(code, 1);
+    assert.match(out[0] ?? '', /^audit chain BROKEN at seq 5 \(bad-checkpoint\)/);
+  });
+
+  test('takes audit.retention_days when no age is given, and refuses to guess without either', async () => {
+    const refused = await sluice('audit', 'prune', '-c', configFile);
+    assert.deepEqual(
+      [refused.code, refused.err],
+      [2, ['sluice audit: give --older-than, or set audit.retention_days']],
+    );
+    writeFileSync(configFile, `${readFileSync(configFile, 'utf8')}audit:\n  retention_days: 3\n`);
+    const { code, out } = await sluice('audit', 'prune', '-c', configFile);
+    assert.equal(code, 0);
+    assert.match(out[0] ?? '', /^pruned 8 audit records/);
+  });
+
+  test('prunes nothing over a tampered prefix, and exits 1 naming the record', async () => {
+    tamper(`UPDATE audit_records SET actor = 'someone-else' WHERE seq = 2`);
+    const { code, out } = await sluice('audit', 'prune', '-c', configFile, '--older-than', '30d');
+    assert.equal(code, 1);
+    assert.match(out[0] ?? '', /^audit chain BROKEN at seq 2 \(edited\).*; nothing pruned$/);
+    const head = await sluice('audit', 'head', '-c', configFile);
+    assert.match(head.out[0] ?? '', /^10:/);
+  });
+});
