@@ -134,7 +134,7 @@ test('the default repository gets the missing demo models, built while liveness 
   const server = serve(['--host', '127.0.0.1', '--port', '0', '--log-level', 'info'], cwd);
   try {
     const listening = await server.logged((line) => line.msg === 'listening; loading models');
-    const address = String(listening['address']);
+    const address = String(listening['url']);
     assert.match(address, /^http:\/\/127\.0\.0\.1:\d+$/);
     const building = await server.logged((line) => line.msg === 'building the missing default models (not ready yet)');
     assert.deepEqual(building['models'], ['triage-large', 'embed', 'noshow-risk']);

@@ -6,6 +6,8 @@ import { DEFAULT_SEED } from '../offline/training/default-seed.ts';
 import { buildModelsCommand } from './build-models.ts';
 import { serveCommand } from './serve.ts';
 import { simCommand } from './sim.ts';
+import { registerAuditCommands } from './audit-command.ts';
+import { registerKeyCommands } from './keys-command.ts';
 
 function integer(value: string): number {
   const parsed = Number(value);
@@ -37,5 +39,7 @@ program
   .action(buildModelsCommand);
 
 program.addCommand(simCommand());
+registerKeyCommands(program);
+registerAuditCommands(program);
 
 await program.parseAsync();

@@ -23,7 +23,7 @@ test('--host, --port, --models and --log-level win over the file and the environ
 });
 
 test('without flags the file and the environment decide', () => {
-  const file = configFile('server: { port: 9000 }\nlogging: { level: warn }\n');
+  const file = configFile('server: { port: 9000, allow_unauthenticated: true }\nlogging: { level: warn }\n');
   const config = serveConfig({ config: file }, { SLUICE_SERVER__HOST: '10.1.1.1' });
   assert.deepEqual(
     [config.server.host, config.server.port, config.models.repository, config.logging.level],

@@ -49,7 +49,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     port: config.server.port,
     backlog: config.server.listen_backlog,
   });
-  logger.info({ address }, 'listening; loading models');
+  logger.info({ url: address }, 'listening; loading models');
   await startGrpc(sluice, config, logger);
   try {
     const repository = config.models.repository;
@@ -107,7 +107,7 @@ async function startGrpc(sluice: Sluice, config: Readonly<Config>, logger: Logge
   const { host, grpc_port: port } = config.server;
   if (port === 0) return;
   try {
-    logger.info({ address: `${host}:${await sluice.startGrpc(port)}` }, 'gRPC (Open Inference Protocol) listening');
+    logger.info({ listen: `${host}:${await sluice.startGrpc(port)}` }, 'gRPC (Open Inference Protocol) listening');
   } catch (error) {
     logger.fatal({ err: error, port }, `cannot listen for gRPC on ${host}:${port} (server.grpc_port; 0 for none)`);
     await sluice.close();

@@ -356,7 +356,7 @@ export const ConfigSchema = z
   })
   .superRefine((config, ctx) => {
     const { host, allow_unauthenticated } = config.server;
-    if (!config.auth.enabled && !allow_unauthenticated && !isLoopback(host)) {
+    if (!config.auth.enabled && !allow_unauthenticated && host !== '' && !isLoopback(host)) {
       ctx.addIssue({
         code: 'custom',
         path: ['server', 'host'],

@@ -19,13 +19,15 @@ declare module 'fastify' {
   }
 }
 
-/** Must be registered before any route. */
-export function registerAuth(app: FastifyInstance, access: AccessControl): void {
+/** Must be registered before any route; returns the routes registered with no access declared (each refused to everyone). */
+export function registerAuth(app: FastifyInstance, access: AccessControl): ReadonlySet<string> {
+  const undeclared = new Set<string>();
   // A reference type cannot be a decoration's default; every request gets its own below.
   app.decorateRequest('caller', null as unknown as Caller);
   app.addHook('onRoute', (route) => {
     const method = Array.isArray(route.method) ? route.method[0] : route.method;
     const declared = routeAccess(String(method), route.url);
+    if (declared === undefined) undeclared.add(`${String(method)} ${route.url}`);
     route.config = { ...route.config, ...(declared === undefined ? {} : { access: declared }) };
   });
   app.addHook('onRequest', (request, _reply, done) => {
@@ -39,4 +41,5 @@ export function registerAuth(app: FastifyInstance, access: AccessControl): void 
     }
     done();
   });
+  return undeclared;
 }

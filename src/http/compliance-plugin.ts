@@ -4,11 +4,11 @@
  * audited inferences), retention, and the admin API. `register` it before any route.
  */
 import type { FastifyInstance } from 'fastify';
-import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
-import { loadOrCreateSigningKey, publicKeyOf, readSigningKey } from '../audit/checkpoint.ts';
+import { redacting } from '../audit/redacting-audit-log.ts';
+import { loadOrCreateSigningKey, publicKeyOf, readSigningKey, signingKeyFileOf } from '../audit/checkpoint.ts';
 import { pruneAudit } from '../audit/prune.ts';
 import { verifyAuditChain } from '../audit/verify.ts';
 import type { Config } from '../config/schema.ts';
@@ -28,6 +28,8 @@ export interface Compliance {
   readonly access: AccessControl;
   readonly audit: AuditLog;
   readonly auditInference: ((finished: FinishedInference) => void) | undefined;
+  /** Routes registered that the route table does not declare (refused to everyone; a test keeps this empty). */
+  readonly undeclaredRoutes: ReadonlySet<string>;
   /** Adds authentication to every route and the admin API; before any route, after the admission gate (a refusal costs no hash). */
   register(app: FastifyInstance): void;
   /** Reads the keys from the store, starts watching it, prunes the audit log by its retention. */
@@ -36,10 +38,12 @@ export interface Compliance {
 }
 
 export function createCompliance(config: Readonly<Config>, store: Store, logger: Logger): Compliance {
-  const audit = createAuditLog(store, {
-    flushIntervalMs: config.audit.flush_interval_ms,
-    onError: (error) => logger.error({ err: error }, `audit log: ${error.message}`),
-  });
+  const audit = redacting(
+    createAuditLog(store, {
+      flushIntervalMs: config.audit.flush_interval_ms,
+      onError: (error) => logger.error({ err: error }, `audit log: ${error.message}`),
+    }),
+  );
   const tenants = new TenantDirectory(config.auth.enabled);
   const sync = new KeySync(store, config.tenants, tenants, (error) =>
     logger.error({ err: error }, 'cannot re-read API keys from the state store; the last ones read stay in force'),
@@ -51,7 +55,7 @@ export function createCompliance(config: Readonly<Config>, store: Store, logger:
     audit,
     refresh: () => sync.refresh(),
   });
-  const signingKeyFile = config.audit.signing_key_file ?? join(config.state.directory, 'audit-signing.key');
+  const signingKeyFile = signingKeyFileOf(config);
   const verifyAudit = async () => {
     const checkpoint = await store.auditCheckpoint();
     const publicKey = existsSync(signingKeyFile) ? publicKeyOf(readSigningKey(signingKeyFile)) : undefined;
@@ -65,13 +69,17 @@ export function createCompliance(config: Readonly<Config>, store: Store, logger:
     if (pruned > 0)
       logger.info({ pruned, before }, 'audit log: pruned records past retention behind a signed checkpoint');
   };
+  let undeclaredRoutes: ReadonlySet<string> = new Set();
   return {
+    get undeclaredRoutes() {
+      return undeclaredRoutes;
+    },
     tenants,
     access,
     audit,
     auditInference: inferenceAuditor(config.audit.inferences, audit),
     register: (app) => {
-      registerAuth(app, access);
+      undeclaredRoutes = registerAuth(app, access);
       registerAdmin(app, { admin, queryAudit: (query) => store.queryAudit(query), verifyAudit });
     },
     start: async () => {
