@@ -3,11 +3,12 @@
  * key: none, wrong, revoked, expired, a good key without the route's scope, and the right
  * scope. Revocation and rotation through the admin API apply to the very next request.
  */
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Sluice } from '../src/http/server.ts';
-import { GRPC_SCOPES, ROUTE_SCOPES, type RouteAccess } from '../src/http/route-scopes.ts';
+import { GRPC_SCOPES, ROUTE_SCOPES } from '../src/http/route-scopes.ts';
+import type { RouteAccess } from '../src/tenancy/access-control.ts';
 import { openSqliteStore } from '../src/state/sqlite-store.ts';
 import { SCOPES, type Scope } from '../src/state/store.ts';
 import { generateApiKey } from '../src/tenancy/api-keys.ts';
@@ -61,7 +62,7 @@ after(async () => {
 });
 
 const V2_INFER = { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['hi'] }] };
-const BODIES: Readonly<Record<string, unknown>> = {
+const BODIES: Readonly<Record<string, object>> = {
   'POST /v1/models/:model(^[^:/]+)::predict': { instances: ['hi'] },
   'POST /v1/embeddings': { model: 'embed', input: 'hi' },
   'POST /v1/chat/completions': { model: 'triage-small', messages: [{ role: 'user', content: 'hi' }] },
@@ -73,7 +74,7 @@ const BODIES: Readonly<Record<string, unknown>> = {
 };
 
 /** A concrete request for a route of the table. */
-function requestFor(route: string): { method: 'GET' | 'POST' | 'DELETE'; url: string; payload?: unknown } {
+function requestFor(route: string): { method: 'GET' | 'POST' | 'DELETE'; url: string; payload?: object } {
   const [method, pattern] = route.split(' ') as ['GET' | 'POST' | 'DELETE', string];
   const url = pattern
     .replace(':model(^[^:/]+)::predict', 'triage-small:predict')
@@ -81,7 +82,8 @@ function requestFor(route: string): { method: 'GET' | 'POST' | 'DELETE'; url: st
     .replace(':version', '1')
     .replace(':name', 'nobody')
     .replace(':id', victim.id);
-  return { method, url, ...(BODIES[route] === undefined ? {} : { payload: BODIES[route] }) };
+  const payload = BODIES[route];
+  return { method, url, ...(payload === undefined ? {} : { payload }) };
 }
 
 const otherScope = (scope: Scope): Scope => (scope === 'read' ? 'infer' : 'read');
@@ -172,7 +174,7 @@ describe('gRPC: every method against every kind of key', () => {
           );
         } else {
           assert.equal(outcome?.code, GRPC_STATUS[refusal.status], `${name}: ${outcome?.message}`);
-          assert.equal(textOf(outcome.metadata)['x-sluice-error-code'], refusal.code, name);
+          assert.equal(textOf(outcome?.metadata ?? new Metadata())['x-sluice-error-code'], refusal.code, name);
         }
       }
     });
@@ -239,7 +241,7 @@ describe('keys managed through the admin API', () => {
 
   test('malformed admin requests are 400 naming the field, and write nothing', async () => {
     const before = await sluice.app.inject({ url: '/admin/keys', headers: admin() });
-    const cases: Array<[unknown, string]> = [
+    const cases: Array<[object, string]> = [
       [{ tenant: 'clinic', scopes: ['fly'] }, 'scopes.0'],
       [{ tenant: 'clinic' }, 'scopes'],
       [{ tenant: 'clinic', scopes: ['infer'], expires_at: 'tomorrow' }, 'expires_at'],

@@ -54,7 +54,11 @@ export async function runAdminTask(configFile: string | undefined, task: AdminTa
   }
 }
 
-const list = (value: string) => value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
 
 export function registerKeyCommands(program: Command, io: CommandIo = processIo): void {
   const keys = new Command('keys').description('API keys: create, list, revoke, rotate; hash one for a config file');

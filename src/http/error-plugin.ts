@@ -37,7 +37,9 @@ export function registerErrorHandling(app: FastifyInstance, requestLines: boolea
   if (!requestLines) return;
   app.addHook('onResponse', (request, reply, done) => {
     const code = reply.getHeader('x-sluice-error-code');
-    const line = { method: request.method, url: request.url, status: reply.statusCode, ms: round(reply.elapsedTime) };
+    // The route, not the URL: a path and its query are the client's input, which is never logged.
+    const route = request.is404 ? '(no route)' : request.routeOptions.url;
+    const line = { method: request.method, route, status: reply.statusCode, ms: round(reply.elapsedTime) };
     request.log.info(code === undefined ? line : { ...line, code }, 'request');
     done();
   });

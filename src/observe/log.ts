@@ -11,13 +11,17 @@ export function createLogger(config: Readonly<Config>, destination?: Destination
   const options: LoggerOptions = {
     level: config.logging.level,
     base: { service: 'sluice' },
-    ...(config.logging.redact ? { hooks: { logMethod: redactingLogMethod }, serializers: { err: keepSerialized } } : {}),
+    ...(config.logging.redact
+      ? { hooks: { logMethod: redactingLogMethod }, serializers: { err: keepSerialized } }
+      : {}),
   };
   return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 function redactingLogMethod(this: Logger, args: Parameters<LogFn>, method: LogFn): void {
-  const redacted = args.map((arg: unknown) => (typeof arg === 'string' ? redactText(arg) : redactValue(serialized(arg))));
+  const redacted = args.map((arg: unknown) =>
+    typeof arg === 'string' ? redactText(arg) : redactValue(serialized(arg)),
+  );
   method.apply(this, redacted as Parameters<LogFn>);
 }
 
