@@ -4,7 +4,10 @@
  * answers 200, stopped with SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -48,6 +51,11 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
+/** Each server its own state store (tenants, keys, audit), in a temporary directory, not ./data of the checkout. */
+function ownStateDirectory(): Record<string, string> {
+  return { SLUICE_STATE__DIRECTORY: mkdtempSync(join(tmpdir(), 'sluice-bench-state-')) };
+}
+
 export async function startSluice(options: ServerOptions): Promise<SluiceProcess> {
   const port = await freePort();
   const config = options.config === undefined ? [] : ['--config', options.config];
@@ -60,7 +68,7 @@ export async function startSluice(options: ServerOptions): Promise<SluiceProcess
       // Servers side by side would all reach for gRPC's 8081; a checkout from before gRPC has no such key.
       env: {
         ...BENCHMARK_ENV,
-        ...((options.root ?? REPOSITORY_ROOT) === REPOSITORY_ROOT ? NO_GRPC : {}),
+        ...((options.root ?? REPOSITORY_ROOT) === REPOSITORY_ROOT ? { ...NO_GRPC, ...ownStateDirectory() } : {}),
         ...options.env,
       },
       ...(options.root === undefined ? {} : { root: options.root }),
