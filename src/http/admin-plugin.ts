@@ -23,13 +23,11 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
   type Named = { Params: { name: string } };
   type Identified = { Params: { id: string } };
 
-  app.get('/admin/tenants', { config }, async () => ({ tenants: (await admin.listTenants()).map(tenantView) }));
+  app.get('/admin/tenants', { config }, async () => ({ tenants: await admin.listTenants() }));
   app.post('/admin/tenants', { config }, async (request, reply) =>
-    reply.code(201).send(tenantView(await admin.createTenant(request.body, actor(request)))),
+    reply.code(201).send(await admin.createTenant(request.body, actor(request))),
   );
-  app.get<Named>('/admin/tenants/:name', { config }, async (request) =>
-    tenantView(await admin.getTenant(request.params.name)),
-  );
+  app.get<Named>('/admin/tenants/:name', { config }, async (request) => admin.getTenant(request.params.name));
   app.delete<Named>('/admin/tenants/:name', { config }, async (request, reply) => {
     await admin.deleteTenant(request.params.name, actor(request));
     return reply.code(204).send();
@@ -95,16 +93,6 @@ function whole(field: string, text: string, min: number, max = Number.MAX_SAFE_I
 
 function invalid(field: string, message: string): never {
   throw new SluiceError('ERR_ADMIN_INVALID', `${field}: ${message}`, { field });
-}
-
-function tenantView(tenant: { name: string; priority: number | null; weight: number; createdAt: string }) {
-  return {
-    name: tenant.name,
-    priority: tenant.priority,
-    weight: tenant.weight,
-    created_at: tenant.createdAt === '' ? null : tenant.createdAt,
-    ...('source' in tenant ? { source: tenant.source } : {}),
-  };
 }
 
 function recordView(record: AuditRecord) {

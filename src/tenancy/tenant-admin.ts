@@ -44,6 +44,16 @@ export interface KeyView {
   readonly source: 'store' | 'config';
 }
 
+/** A tenant as lists show it. */
+export interface TenantView {
+  readonly name: string;
+  readonly priority: number | null;
+  readonly weight: number;
+  readonly created_at: string | null;
+  /** "config" tenants are managed in the config file, not here. */
+  readonly source: 'store' | 'config';
+}
+
 export interface TenantAdminDeps {
   readonly store: Store;
   /** The config file's tenants and keys (read-only here). */
@@ -58,20 +68,23 @@ export interface TenantAdminDeps {
 export class TenantAdmin {
   constructor(private readonly deps: TenantAdminDeps) {}
 
-  async listTenants(): Promise<Array<TenantRecord & { source: 'store' | 'config' }>> {
-    const declared = this.deps.declared.tenants.map((tenant) => ({ ...tenant, source: 'config' as const }));
+  async listTenants(): Promise<TenantView[]> {
+    const declared = this.deps.declared.tenants;
     const names = new Set(declared.map((tenant) => tenant.name));
     const stored = (await this.deps.store.listTenants()).filter((tenant) => !names.has(tenant.name));
-    return [...declared, ...stored.map((tenant) => ({ ...tenant, source: 'store' as const }))];
+    return [
+      ...declared.map((tenant) => tenantView(tenant, 'config')),
+      ...stored.map((tenant) => tenantView(tenant, 'store')),
+    ];
   }
 
-  async getTenant(name: string): Promise<TenantRecord & { source: 'store' | 'config' }> {
+  async getTenant(name: string): Promise<TenantView> {
     const found = (await this.listTenants()).find((tenant) => tenant.name === name);
     if (found === undefined) throw new SluiceError('ERR_ADMIN_NOT_FOUND', `no tenant "${name}"`);
     return found;
   }
 
-  async createTenant(input: unknown, actor: string): Promise<TenantRecord> {
+  async createTenant(input: unknown, actor: string): Promise<TenantView> {
     const { name, priority, weight } = parse(NewTenantSchema, input);
     if (this.declaredTenant(name)) conflict(`tenant "${name}" is declared in the config file`);
     const tenant: TenantRecord = { name, priority: priority ?? null, weight, createdAt: this.now() };
@@ -82,7 +95,7 @@ export class TenantAdmin {
       tenant: name,
       details: { priority: tenant.priority, weight },
     });
-    return tenant;
+    return tenantView(tenant, 'store');
   }
 
   async deleteTenant(name: string, actor: string): Promise<void> {
@@ -206,6 +219,11 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
 
 function conflict(message: string): never {
   throw new SluiceError('ERR_ADMIN_CONFLICT', message);
+}
+
+function tenantView(tenant: TenantRecord, source: 'store' | 'config'): TenantView {
+  const { name, priority, weight, createdAt } = tenant;
+  return { name, priority, weight, created_at: createdAt === '' ? null : createdAt, source };
 }
 
 function view(key: KeyRecord, source: 'store' | 'config'): KeyView {
