@@ -43,6 +43,7 @@ export class KeySync {
   private version: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -54,8 +55,18 @@ export class KeySync {
     directory.load(this.fromConfig);
   }
 
-  /** Reloads everything from the store now (after the admin API changed it, and at start). */
-  async refresh(): Promise<void> {
+  /**
+   * Reloads everything from the store now (after the admin API changed it, and at start).
+   * Reloads run one after another: a poll that read the store before a revocation must not
+   * finish after the revocation's own reload and bring the key back.
+   */
+  refresh(): Promise<void> {
+    const next = this.queue.then(() => this.reload());
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async reload(): Promise<void> {
     const version = await this.store.keysVersion();
     const [tenants, keys] = await Promise.all([this.store.listTenants(), this.store.listKeys()]);
     this.directory.load(mergeSnapshots(this.fromConfig, { tenants, keys }));
