@@ -62,8 +62,11 @@ test('a reload that read the store before a revocation never lands after the rev
   const directory = new TenantDirectory(true);
   const sync = new KeySync(slow, [], directory, () => undefined);
   const stale = sync.refresh();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(calls, 1, 'the first reload has read the keys');
   await store.revokeKey(made.id, AT);
   const fresh = sync.refresh();
+  await new Promise((resolve) => setImmediate(resolve)); // an unordered reload would be done by now
   release();
   await Promise.all([stale, fresh]);
   assert.throws(() => directory.identify({ authorization: `Bearer ${made.key}` }), { code: 'ERR_AUTH_KEY_REVOKED' });
