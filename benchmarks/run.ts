@@ -13,6 +13,7 @@ import { batchingScenario } from './batching.ts';
 import { tenantFloodScenario } from './tenant-flood.ts';
 import { pipelineSlotsScenario } from './pipeline-slots.ts';
 import { realModelsScenario } from './real-models.ts';
+import { complianceScenario } from './compliance.ts';
 
 /** Every scenario, by name; a new one is one more entry here. */
 const SCENARIOS: readonly Scenario[] = [
@@ -24,6 +25,7 @@ const SCENARIOS: readonly Scenario[] = [
   batchingScenario,
   pipelineSlotsScenario,
   realModelsScenario,
+  complianceScenario,
 ];
 
 function usage(): string {

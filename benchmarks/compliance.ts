@@ -1,0 +1,368 @@
+/**
+ * compliance: what issue 14's stages cost the request path. Five sluice servers, each a
+ * process of its own pinned to the server CPUs, serve one local model over KServe v2 (one
+ * golden text per request, a closed loop with enough users to saturate), each with its
+ * own state directory (SQLite) and logging at info, so the per-request line is written:
+ *
+ *   baseline  auth off, audit.inferences none, logging.redact false
+ *   audit     audit.inferences all              (issue 14: "costs at most 5% of throughput")
+ *   redact    logging.redact true
+ *   auth      auth.enabled, one key declared by hash (scope infer), sent on every request
+ *   all       the three together
+ *
+ * Every round runs each variant once, the order rotated a place a round; every server is
+ * quiet before a row. Each figure is compared with the baseline of the same round. After
+ * the rounds the servers stop (flushing their audit buffers), and the audit logs of
+ * `audit` and `all` are read back from their SQLite files: one `inference` record per 2xx
+ * answered, and a chain that verifies.
+ */
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyAuditChain } from '../src/audit/verify.ts';
+import { openSqliteStore } from '../src/state/sqlite-store.ts';
+import { generateApiKey, type NewApiKey } from '../src/tenancy/api-keys.ts';
+import { BENCH_MODELS_DIR, ensureBenchModels, goldenTexts } from './lib/bench-models.ts';
+import {
+  auditChecksTable,
+  auditCheckPassed,
+  auditTarget,
+  roundOrder,
+  roundsTable,
+  summarise,
+  summaryTable,
+  variantConfig,
+  VARIANT_SETTINGS,
+  VARIANTS,
+  type AuditCheck,
+  type ComplianceRecord,
+  type VariantKey,
+} from './lib/compliance-report.ts';
+import { pinThisProcess, type CpuPinning } from './lib/cpu-pinning.ts';
+import { PIN_OPTIONS, pinningOf } from './lib/gateway-rows.ts';
+import { LoadClient, type RequestSource } from './lib/http-target.ts';
+import { v2TextInferRequests } from './lib/infer-requests.ts';
+import { runClosedLoop } from './lib/open-loop.ts';
+import { waitUntilQuiet } from './lib/process-quiet.ts';
+import { readCpuSeconds, startCpuMeter } from './lib/process-usage.ts';
+import { ProgressBar } from './lib/progress.ts';
+import { environmentFacts, writeResults } from './lib/report.ts';
+import {
+  listOption,
+  numberOption,
+  parseEnvPairs,
+  stringOption,
+  type Scenario,
+  type ScenarioContext,
+} from './lib/scenario.ts';
+import { freePort, startNodeServer, type SluiceProcess } from './lib/server-process.ts';
+
+const DEFAULT_MODEL = 'triage-small';
+const LOG_LEVELS = ['debug', 'info', 'warn'] as const;
+const IDLE_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+/** Only 2xx answers count; the recorder needs an SLO all the same. */
+const SLO_MS = 1_000;
+const TENANT = 'bench';
+
+interface Settings {
+  readonly quick: boolean;
+  readonly rowMs: number;
+  readonly warmupMs: number;
+  readonly rounds: number;
+  readonly users: number;
+  readonly model: string;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly pinning: CpuPinning | undefined;
+  /** Each server runs under `node --cpu-prof` and writes its profile here, in a folder per variant, when it exits. */
+  readonly profileDir: string | undefined;
+  /** `SLUICE_*` overrides for every server (`--compliance-env KEY=VALUE`); none by default. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export const complianceScenario: Scenario = {
+  name: 'compliance',
+  summary: `${DEFAULT_MODEL} over KServe v2 on five sluice servers side by side: baseline, audit all, redact, auth, all three`,
+  options: {
+    'compliance-rounds': { type: 'string' },
+    'compliance-duration-s': { type: 'string' },
+    'compliance-users': { type: 'string' },
+    'compliance-model': { type: 'string' },
+    'compliance-log-level': { type: 'string' },
+    'compliance-cpu-prof': { type: 'string' },
+    'compliance-env': { type: 'string', multiple: true },
+    ...PIN_OPTIONS,
+  },
+  run: async (context) => runCompliance(settingsOf(context)),
+};
+
+function settingsOf({ quick, values }: ScenarioContext): Settings {
+  const rounds = numberOption(values, 'compliance-rounds', quick ? 3 : 5);
+  if (!Number.isInteger(rounds)) throw new Error(`--compliance-rounds must be a whole number, got ${rounds}`);
+  const logLevel = stringOption(values, 'compliance-log-level') ?? 'info';
+  if (!LOG_LEVELS.some((level) => level === logLevel))
+    throw new Error(`--compliance-log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  return {
+    quick,
+    rowMs: numberOption(values, 'compliance-duration-s', quick ? 2 : 10) * 1000,
+    warmupMs: quick ? 1_500 : 3_000,
+    rounds,
+    users: numberOption(values, 'compliance-users', 64),
+    model: stringOption(values, 'compliance-model') ?? DEFAULT_MODEL,
+    logLevel: logLevel as Settings['logLevel'],
+    pinning: values['no-pin'] === true ? undefined : pinningOf(values),
+    profileDir: stringOption(values, 'compliance-cpu-prof'),
+    env: parseEnvPairs(listOption(values, 'compliance-env') ?? []),
+  };
+}
+
+/** A variant's server, its client and requests, and every 2xx it answered (warm-up included), for the audit check. */
+interface VariantServer {
+  readonly key: VariantKey;
+  readonly server: SluiceProcess;
+  readonly client: LoadClient;
+  readonly request: RequestSource;
+  readonly stateDir: string;
+  answered2xx: number;
+}
+
+async function runCompliance(settings: Settings): Promise<void> {
+  const started = new Date().toISOString();
+  const modelsDir = await ensureBenchModels(BENCH_MODELS_DIR);
+  const texts = await goldenTexts(modelsDir, settings.model);
+  const scratch = await mkdtemp(join(tmpdir(), 'sluice-bench-compliance-'));
+  const repository = join(scratch, 'models');
+  await cp(join(modelsDir, settings.model), join(repository, settings.model), { recursive: true });
+  if (settings.pinning !== undefined) pinThisProcess(settings.pinning.client);
+  const key = generateApiKey();
+  const servers: VariantServer[] = [];
+  let records: ComplianceRecord[] = [];
+  const exitCodes = new Map<VariantKey, number | null>();
+  try {
+    // Started together (they wait for one another's dist/ build), stopped below even when one fails to start.
+    const starts = await Promise.allSettled(
+      VARIANTS.map((variant) => startVariant(settings, variant, { scratch, repository, texts, key })),
+    );
+    for (const result of starts) if (result.status === 'fulfilled') servers.push(result.value);
+    const failed = starts.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    announce(settings, servers);
+    records = await runRounds(settings, servers);
+  } finally {
+    await Promise.all(servers.map((side) => side.client.close()));
+    for (const side of servers) exitCodes.set(side.key, await side.server.stop(30_000));
+  }
+  try {
+    const checks: AuditCheck[] = [];
+    for (const side of servers.filter((each) => each.key === 'audit' || each.key === 'all'))
+      checks.push(await checkAuditLog(side, exitCodes.get(side.key) ?? null));
+    const summaries = summarise(records);
+    printResults(settings, records, summaries, checks);
+    const path = await writeResults('compliance', {
+      scenario: 'compliance',
+      started,
+      environment: environmentFacts(),
+      settings,
+      variants: VARIANT_SETTINGS,
+      records,
+      summaries,
+      target: auditTarget(summaries),
+      auditChecks: checks,
+      answered2xx: Object.fromEntries(servers.map((side) => [side.key, side.answered2xx])),
+    });
+    console.log(`results: ${path}`);
+    if (settings.profileDir !== undefined) console.log(`CPU profiles: ${settings.profileDir}/<variant>/`);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+interface Shared {
+  readonly scratch: string;
+  readonly repository: string;
+  readonly texts: readonly string[];
+  readonly key: NewApiKey;
+}
+
+async function startVariant(settings: Settings, variant: VariantKey, shared: Shared): Promise<VariantServer> {
+  const stateDir = join(shared.scratch, `${variant}-state`);
+  const configPath = join(shared.scratch, `${variant}.yaml`);
+  const config = variantConfig(variant, stateDir, { tenant: TENANT, id: shared.key.id, hash: shared.key.hash });
+  // JSON is YAML: nothing to escape by hand.
+  await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  const profile = settings.profileDir === undefined ? undefined : join(settings.profileDir, variant);
+  if (profile !== undefined) await mkdir(profile, { recursive: true });
+  const port = await freePort();
+  const server = await startNodeServer({
+    label: `sluice (${variant})`,
+    entry: [...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]), 'bin/sluice.js'],
+    args: ['serve', '--port', String(port), '--models', shared.repository, '--config', configPath],
+    port,
+    readyPath: '/v2/health/ready',
+    env: {
+      SLUICE_SERVER__HOST: '127.0.0.1',
+      SLUICE_SERVER__GRPC_PORT: '0',
+      SLUICE_LOGGING__LEVEL: settings.logLevel,
+      ...settings.env,
+    },
+    ...(settings.pinning === undefined ? {} : { cpus: settings.pinning.server }),
+  });
+  const authOn = variant === 'auth' || variant === 'all';
+  const request = v2TextInferRequests(
+    settings.model,
+    shared.texts,
+    authOn ? { authorization: `Bearer ${shared.key.key}` } : undefined,
+  );
+  const client = new LoadClient(server.origin, { connections: settings.users, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+  return { key: variant, server, client, request, stateDir, answered2xx: 0 };
+}
+
+function announce(settings: Settings, servers: readonly VariantServer[]): void {
+  const machine = environmentFacts();
+  console.log(`## compliance${settings.quick ? ' (quick)' : ''}\n`);
+  for (const side of servers) console.log(`- ${side.key}: pid ${side.server.pid}, ${VARIANT_SETTINGS[side.key]}`);
+  console.log(
+    `- every server: ${settings.model} alone in its repository, KServe v2 JSON, one golden text per request, logging at ${settings.logLevel} (to a pipe this generator reads), its own SQLite state directory, gRPC off; ${envText(settings.env)}`,
+  );
+  console.log(
+    `- load: closed loop of ${settings.users} users per row; ${settings.rounds} rounds of ${settings.rowMs / 1000} s rows, the variants' order rotated each round; ${settings.warmupMs / 1000} s warm-up per server first`,
+  );
+  console.log(
+    `- machine: ${machine['cpus']} CPUs (${machine['cpuModel']}), load average ${machine['loadAverage1m']} at the start; ${
+      settings.pinning === undefined
+        ? 'CPUs not pinned'
+        : `servers on CPU ${settings.pinning.server}, generator on ${settings.pinning.client} (taskset)`
+    }${settings.profileDir === undefined ? '' : '; every server under --cpu-prof'}\n`,
+  );
+}
+
+function envText(env: Readonly<Record<string, string>>): string {
+  const pairs = Object.entries(env).map(([key, value]) => `${key}=${value}`);
+  return pairs.length === 0 ? 'otherwise the default config' : `and ${pairs.join(' ')}`;
+}
+
+async function runRounds(settings: Settings, servers: readonly VariantServer[]): Promise<ComplianceRecord[]> {
+  const progress = new ProgressBar('compliance', servers.length * (settings.rounds + 1), settings.rowMs);
+  const records: ComplianceRecord[] = [];
+  try {
+    for (const side of servers) {
+      progress.start(`${side.key}: warm-up`);
+      await runRow(settings, servers, side, settings.warmupMs, 0);
+      progress.finish(`${side.key}: warm-up done`);
+    }
+    for (let round = 1; round <= settings.rounds; round += 1) {
+      for (const side of roundOrder(servers, round)) {
+        progress.start(`round ${round} ${side.key}`);
+        const record = await runRow(settings, servers, side, settings.rowMs, round);
+        records.push(record);
+        progress.finish(
+          `round ${round} ${side.key}: ${record.okPerS.toFixed(0)} req/s, p99 ${record.p99Ms?.toFixed(1) ?? '-'} ms`,
+        );
+      }
+    }
+  } finally {
+    progress.close();
+  }
+  return records;
+}
+
+/**
+ * A closed loop against one server, every server quiet first. The server's CPU is read from
+ * the start of the row until it is quiet again after it, so work the row left behind (the
+ * last audit batch, a collection) is charged to the row.
+ */
+async function runRow(
+  settings: Settings,
+  servers: readonly VariantServer[],
+  side: VariantServer,
+  durationMs: number,
+  round: number,
+): Promise<ComplianceRecord> {
+  const { pid } = side.server;
+  const idle = await waitUntilQuiet(
+    servers.map((each) => each.server.pid),
+    IDLE_TIMEOUT_MS,
+  );
+  const cpuBefore = readCpuSeconds(pid) ?? 0;
+  const meter = startCpuMeter(pid);
+  const summary = await runClosedLoop({
+    client: side.client,
+    request: side.request,
+    users: settings.users,
+    durationMs,
+    sloMs: SLO_MS,
+  });
+  const cpu = meter.read();
+  await waitUntilQuiet([pid], IDLE_TIMEOUT_MS);
+  const cpuAfter = readCpuSeconds(pid) ?? cpuBefore;
+  const ok = summary.outcomes.ok;
+  side.answered2xx += ok.count;
+  return {
+    round,
+    side: side.key,
+    users: settings.users,
+    ok: ok.count,
+    okPerS: summary.okThroughput,
+    p50Ms: ok.count === 0 ? undefined : ok.p50Ms,
+    p99Ms: ok.count === 0 ? undefined : ok.p99Ms,
+    failureKinds: summary.failureKinds,
+    serverCpuSeconds: cpuAfter - cpuBefore,
+    cpu,
+    idleReached: idle.idle,
+  };
+}
+
+/** Reads the stopped server's audit log from its SQLite file: records by action and status, and the chain's verdict. */
+async function checkAuditLog(side: VariantServer, exitCode: number | null): Promise<AuditCheck> {
+  const store = openSqliteStore(join(side.stateDir, 'sluice.db'));
+  try {
+    let [records2xx, recordsOther, otherActions] = [0, 0, 0];
+    for await (const record of store.scanAudit(5_000)) {
+      const status = record.details['status'];
+      if (record.action !== 'inference') otherActions += 1;
+      else if (typeof status === 'number' && status >= 200 && status < 300) records2xx += 1;
+      else recordsOther += 1;
+    }
+    const verdict = await verifyAuditChain(store.scanAudit(5_000), await store.auditCheckpoint(), undefined);
+    const chain = verdict.ok
+      ? `ok (${verdict.records} records)`
+      : `BROKEN at seq ${verdict.seq} (${verdict.fault}): ${verdict.reason}`;
+    return {
+      variant: side.key,
+      answered2xx: side.answered2xx,
+      records2xx,
+      recordsOther,
+      otherActions,
+      chain,
+      exitCode,
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+function printResults(
+  settings: Settings,
+  records: readonly ComplianceRecord[],
+  summaries: ReturnType<typeof summarise>,
+  checks: readonly AuditCheck[],
+): void {
+  const target = auditTarget(summaries);
+  console.log(
+    `### Per variant: median over ${settings.rounds} rounds (min to max); ratios within each round\n\n${summaryTable(summaries)}\n`,
+  );
+  console.log(
+    'req/s: 2xx answers a second; CPU-s / 1000 req: CPU-seconds of the server process (all its threads) from the start of a row until it was quiet after it, per 1000 2xx; p50/p99: 2xx latency of the closed loop, queueing at that concurrency included\n',
+  );
+  console.log(
+    `### Issue 14's target${settings.quick ? ' (quick run: not for the record)' : ''}\n\nauditing every inference costs at most 5% of throughput: audit ÷ baseline ${target.measured}, a cost of ${target.cost} at the median: **${target.verdict}**\n`,
+  );
+  console.log(`### Rounds\n\n${roundsTable(records)}\n`);
+  console.log(
+    `### The audit logs, read back from SQLite after the servers exited\n\n${auditChecksTable(checks)}\n\n${
+      checks.every(auditCheckPassed)
+        ? 'every 2xx answer has its `inference` record, and each chain verifies'
+        : '**a check FAILED**: see the table'
+    }\n`,
+  );
+}
