@@ -7,7 +7,8 @@
  * - otherwise (categories, or few numeric values): one bin per category of the union.
  * PSI then replaces empty bins by a small share (`fillEmptyShares`); Jensen–Shannon does not.
  */
-import { asCounts, totalCount, unionCategories, type FeatureSample } from './samples.ts';
+import { totalWeight, type WeightedCdf } from './empirical-cdf.ts';
+import { asCounts, numericCdf, totalCount, unionCategories, type FeatureSample } from './samples.ts';
 
 /** Evidently bins a numeric feature by histogram above this many distinct reference values. */
 export const MAX_CATEGORY_VALUES = 20;
@@ -25,8 +26,13 @@ export function sturgesEdges(values: readonly number[]): number[] {
     if (value < min) min = value;
     if (value > max) max = value;
   }
+  return sturgesEdgesOf(min, max, values.length);
+}
+
+/** The same edges from the extremes and the number of values alone. */
+function sturgesEdgesOf(min: number, max: number, size: number): number[] {
   const [first, last] = min === max ? [min - 0.5, max + 0.5] : [min, max];
-  const width = (max - min) / (Math.log2(values.length) + 1);
+  const width = (max - min) / (Math.log2(size) + 1);
   const bins = width !== 0 ? Math.ceil((last - first) / width) : 1;
   const step = (last - first) / bins;
   const edges = Array.from({ length: bins + 1 }, (_, i) => i * step + first);
@@ -35,12 +41,16 @@ export function sturgesEdges(values: readonly number[]): number[] {
 }
 
 /** numpy.histogram counts for given edges: [eᵢ, eᵢ₊₁) except the last bin, which is closed. */
-export function histogramCounts(values: readonly number[], edges: readonly number[]): number[] {
+export function histogramCounts(
+  values: readonly number[],
+  edges: readonly number[],
+  weights?: readonly number[],
+): number[] {
   const bins = edges.length - 1;
   const counts = new Array<number>(bins).fill(0);
   const last = edges[bins] ?? Number.NaN;
-  for (const value of values) {
-    if (!(value >= (edges[0] ?? Number.NaN)) || !(value <= last)) continue;
+  values.forEach((value, index) => {
+    if (!(value >= (edges[0] ?? Number.NaN)) || !(value <= last)) return;
     // The number of edges ≤ value, by binary search.
     let low = 0;
     let high = edges.length;
@@ -50,28 +60,29 @@ export function histogramCounts(values: readonly number[], edges: readonly numbe
       else high = middle;
     }
     const bin = Math.min(low - 1, bins - 1);
-    counts[bin] = (counts[bin] ?? 0) + 1;
-  }
+    counts[bin] = (counts[bin] ?? 0) + (weights?.[index] ?? 1);
+  });
   return counts;
 }
 
-/** Distinct values; a Set's SameValueZero equality counts 0 and −0 once, as pandas' nunique does. */
-function distinctCount(values: readonly number[]): number {
-  return new Set(values).size;
+/** Shares of each side in the 'sturges' bins over both sides together. */
+function histogramShares(reference: WeightedCdf, live: WeightedCdf): BinnedShares {
+  const min = Math.min(reference.values[0] ?? Number.NaN, live.values[0] ?? Number.NaN);
+  const max = Math.max(reference.values.at(-1) ?? Number.NaN, live.values.at(-1) ?? Number.NaN);
+  const referenceTotal = totalWeight(reference);
+  const liveTotal = totalWeight(live);
+  const edges = sturgesEdgesOf(min, max, referenceTotal + liveTotal);
+  return {
+    reference: histogramCounts(reference.values, edges, reference.weights).map((count) => count / referenceTotal),
+    live: histogramCounts(live.values, edges, live.weights).map((count) => count / liveTotal),
+  };
 }
 
 export function binnedShares(reference: FeatureSample, live: FeatureSample): BinnedShares {
   if (reference.kind !== live.kind) throw new RangeError('reference and live samples must be of the same kind');
-  if (
-    reference.kind === 'numeric' &&
-    live.kind === 'numeric' &&
-    distinctCount(reference.values) > MAX_CATEGORY_VALUES
-  ) {
-    const edges = sturgesEdges([...reference.values, ...live.values]);
-    return {
-      reference: histogramCounts(reference.values, edges).map((count) => count / reference.values.length),
-      live: histogramCounts(live.values, edges).map((count) => count / live.values.length),
-    };
+  if (reference.kind === 'numeric' && live.kind === 'numeric') {
+    const referenceCdf = numericCdf(reference);
+    if (referenceCdf.values.length > MAX_CATEGORY_VALUES) return histogramShares(referenceCdf, numericCdf(live));
   }
   const referenceCounts = asCounts(reference);
   const liveCounts = asCounts(live);

@@ -183,6 +183,43 @@ describe('the comparisons at the threshold, as in each Evidently stattest', () =
   });
 });
 
+describe('a live window given as values with counts, as a sketch gives it', () => {
+  // Values in any order, ties and a zero count included, and the same window written out value by value.
+  const values = [0.3, 0.1, 0.2, 0.1, 0.5, 0.4];
+  const weights = [30, 10, 20, 5, 0, 40];
+  const expanded = values.flatMap((value, i) => repeat([value], weights[i] ?? 0));
+
+  it('gives each test the same result as the window written out', () => {
+    const cases: ReadonlyArray<[FeatureSample, DriftTestName]> = [
+      [numeric(seq(500, 7, 503, 0.001)), 'ks'],
+      [numeric(seq(500, 7, 503, 0.001)), 'wasserstein'],
+      [numeric(seq(500, 7, 503, 0.001)), 'jensenshannon'],
+      [numeric(seq(500, 7, 503, 0.001)), 'psi'],
+      [numeric(repeat([0.1, 0.2, 0.3, 0.4], 30)), 'chisquare'],
+    ];
+    for (const [reference, test] of cases) {
+      const weighted = featureDrift(reference, { kind: 'numeric', values, weights }, { test });
+      const written = featureDrift(reference, numeric(expanded), { test });
+      assert.equal(weighted.drifted, written.drifted, test);
+      assert.ok(
+        Math.abs(weighted.statistic - written.statistic) <= 1e-12,
+        `${test}: ${weighted.statistic} ${written.statistic}`,
+      );
+      assert.ok(Math.abs((weighted.pValue ?? 0) - (written.pValue ?? 0)) <= 1e-12, `${test} p`);
+    }
+  });
+
+  it('counts the weights as rows when choosing the test', () => {
+    const reference = { kind: 'numeric', values: [1, 2, 3, 4, 5, 6], weights: [200, 200, 200, 200, 200, 1] } as const;
+    assert.equal(featureDrift(reference, numeric([1, 2, 3])).test, 'wasserstein');
+  });
+
+  it('refuses weights that do not match the values', () => {
+    assert.throws(() => featureDrift({ kind: 'numeric', values: [1, 2], weights: [1] }, numeric([1])), RangeError);
+    assert.throws(() => featureDrift({ kind: 'numeric', values: [1, 2], weights: [1, -1] }, numeric([1])), RangeError);
+  });
+});
+
 describe('dataset drift', () => {
   const feature = (drifted: boolean): FeatureDrift => ({
     test: 'ks',

@@ -16,10 +16,11 @@
  */
 import { chiSquaredTest } from './chi-squared.ts';
 import { jensenShannonTest } from './jensen-shannon.ts';
-import { ksTwoSample } from './ks.ts';
+import type { WeightedCdf } from './empirical-cdf.ts';
+import { ksFromCdfs } from './ks.ts';
 import { psiTest } from './psi.ts';
-import { asCounts, finiteValues, sampleSize, unionCategories, type FeatureSample } from './samples.ts';
-import { normedWasserstein } from './wasserstein.ts';
+import { asCounts, numericCdf, sampleSize, unionCategories, type FeatureSample } from './samples.ts';
+import { normedWassersteinFromCdfs } from './wasserstein.ts';
 import { zTest } from './z-test.ts';
 
 export type DriftTestName = 'ks' | 'chisquare' | 'z' | 'wasserstein' | 'jensenshannon' | 'psi';
@@ -54,17 +55,20 @@ export const MAX_TEST_REFERENCE_ROWS = 1000;
 /** A numeric feature with at most this many distinct values is tested as categories. */
 export const MAX_FEW_VALUES = 5;
 
-/** NaN and ±∞ dropped from numeric samples, as Evidently does; an empty side is an error. */
+/**
+ * NaN and ±∞ dropped from numeric samples, as Evidently does, and the rest sorted with ties
+ * merged (values with their counts); an empty side is an error.
+ */
 function clean(sample: FeatureSample, side: string): FeatureSample {
-  const cleaned: FeatureSample =
-    sample.kind === 'numeric' ? { kind: 'numeric', values: finiteValues(sample.values) } : sample;
+  const cleaned: FeatureSample = sample.kind === 'numeric' ? { kind: 'numeric', ...numericCdf(sample) } : sample;
   if (!(sampleSize(cleaned) > 0)) throw new RangeError(`the ${side} sample of a feature is empty`);
   return cleaned;
 }
 
 function distinctValues(reference: FeatureSample, live: FeatureSample): number {
-  if (reference.kind === 'numeric' && live.kind === 'numeric')
-    return new Set([...reference.values, ...live.values]).size;
+  if (reference.kind === 'numeric' && live.kind === 'numeric') {
+    return new Set([...numericCdf(reference).values, ...numericCdf(live).values]).size;
+  }
   return unionCategories(asCounts(reference), asCounts(live)).length;
 }
 
@@ -77,9 +81,9 @@ export function chooseTest(reference: FeatureSample, live: FeatureSample): Drift
   return v > 2 ? 'chisquare' : 'z';
 }
 
-function numericValues(sample: FeatureSample, test: DriftTestName): readonly number[] {
+function cdfOf(sample: FeatureSample, test: DriftTestName): WeightedCdf {
   if (sample.kind !== 'numeric') throw new RangeError(`the ${test} test needs a numeric feature`);
-  return sample.values;
+  return numericCdf(sample);
 }
 
 function verdict(test: DriftTestName, statistic: number, threshold: number, pValue?: number): FeatureDrift {
@@ -91,7 +95,7 @@ function verdict(test: DriftTestName, statistic: number, threshold: number, pVal
 function run(test: DriftTestName, reference: FeatureSample, live: FeatureSample, threshold: number): FeatureDrift {
   switch (test) {
     case 'ks': {
-      const result = ksTwoSample(numericValues(reference, test), numericValues(live, test));
+      const result = ksFromCdfs(cdfOf(reference, test), cdfOf(live, test));
       return verdict(test, result.statistic, threshold, result.pValue);
     }
     case 'chisquare': {
@@ -103,11 +107,7 @@ function run(test: DriftTestName, reference: FeatureSample, live: FeatureSample,
       return verdict(test, result.statistic, threshold, result.pValue);
     }
     case 'wasserstein':
-      return verdict(
-        test,
-        normedWasserstein(numericValues(reference, test), numericValues(live, test)).statistic,
-        threshold,
-      );
+      return verdict(test, normedWassersteinFromCdfs(cdfOf(reference, test), cdfOf(live, test)).statistic, threshold);
     case 'jensenshannon':
       return verdict(test, jensenShannonTest(reference, live), threshold);
     case 'psi':

@@ -12,21 +12,45 @@ export interface WeightedCdf {
   readonly weights: readonly number[];
 }
 
+/** Appends ascending values, merging a value equal to the last one (0 and −0 are one value). */
+class CdfBuilder implements WeightedCdf {
+  readonly values: number[] = [];
+  readonly weights: number[] = [];
+
+  add(value: number, weight: number): void {
+    const last = this.values.length - 1;
+    if (last >= 0 && this.values[last] === value) this.weights[last] = (this.weights[last] ?? 0) + weight;
+    else {
+      this.values.push(value);
+      this.weights.push(weight);
+    }
+  }
+}
+
 /** The empirical CDF of a sample: sorted, ties collapsed into one value with their count. */
 export function empiricalCdf(sample: readonly number[]): WeightedCdf {
   if (sample.some((value) => !Number.isFinite(value))) throw new RangeError('a sample must hold finite numbers only');
-  const sorted = Float64Array.from(sample).sort();
-  const values: number[] = [];
-  const weights: number[] = [];
-  for (const value of sorted) {
-    const last = values.length - 1;
-    if (last >= 0 && values[last] === value) weights[last] = (weights[last] ?? 0) + 1;
-    else {
-      values.push(value);
-      weights.push(1);
-    }
+  const cdf = new CdfBuilder();
+  for (const value of Float64Array.from(sample).sort()) cdf.add(value, 1);
+  return cdf;
+}
+
+/**
+ * The step CDF of values with weights, in any order (a sketch's retained values and what each
+ * stands for): sorted, ties merged, values of weight 0 left out.
+ */
+export function weightedCdf(values: readonly number[], weights: readonly number[]): WeightedCdf {
+  if (weights.length !== values.length) throw new RangeError('values and weights differ in length');
+  const order = Array.from(values.keys()).sort((a, b) => (values[a] ?? 0) - (values[b] ?? 0));
+  const cdf = new CdfBuilder();
+  for (const index of order) {
+    const value = values[index] ?? Number.NaN;
+    const weight = weights[index] ?? Number.NaN;
+    if (!Number.isFinite(value) || !(weight >= 0) || !Number.isFinite(weight))
+      throw new RangeError('values must be finite and weights finite and non-negative');
+    if (weight > 0) cdf.add(value, weight);
   }
-  return { values, weights };
+  return cdf;
 }
 
 export function totalWeight(cdf: WeightedCdf): number {

@@ -4,12 +4,22 @@
  * of both sides, as Evidently does (`get_unique_not_nan_values_list_from_series`): a category
  * present on one side only counts 0 on the other.
  */
+import { empiricalCdf, weightedCdf, type WeightedCdf } from './empirical-cdf.ts';
 
 export type CategoryCounts = Readonly<Record<string, number>>;
 
-export type FeatureSample =
-  | { readonly kind: 'numeric'; readonly values: readonly number[] }
-  | { readonly kind: 'categorical'; readonly counts: CategoryCounts };
+/**
+ * A numeric sample is raw values, or values with the count each stands for: a quantile sketch's
+ * `weightedValues()` goes in as it is, `{ kind: 'numeric', ...sketch.weightedValues() }`.
+ */
+export interface NumericSample {
+  readonly kind: 'numeric';
+  readonly values: readonly number[];
+  /** Counts per value (1 each when omitted); any order, ties allowed. */
+  readonly weights?: readonly number[] | undefined;
+}
+
+export type FeatureSample = NumericSample | { readonly kind: 'categorical'; readonly counts: CategoryCounts };
 
 /** Categories seen (count > 0) on either side: the reference's first, then the live window's new ones. */
 export function unionCategories(reference: CategoryCounts, live: CategoryCounts): string[] {
@@ -27,12 +37,15 @@ export function totalCount(counts: CategoryCounts): number {
 }
 
 /** Counts of each distinct value; numbers are keyed by their shortest round-trip text, so 0 and −0 are one key. */
-export function countValues(values: ReadonlyArray<number | string>): Record<string, number> {
+export function countValues(
+  values: ReadonlyArray<number | string>,
+  weights?: readonly number[],
+): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const value of values) {
+  values.forEach((value, index) => {
     const key = String(value);
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
+    counts[key] = (counts[key] ?? 0) + (weights?.[index] ?? 1);
+  });
   return counts;
 }
 
@@ -45,17 +58,29 @@ export function checkCounts(counts: CategoryCounts, name: string): void {
   if (!(totalCount(counts) > 0)) throw new RangeError(`${name}: no observations`);
 }
 
-/** Evidently drops NaN and ±∞ before testing a numeric column (legacy/calculations/data_drift.py). */
-export function finiteValues(values: readonly number[]): number[] {
-  return values.filter((value) => Number.isFinite(value));
+/**
+ * The sample's step CDF, with NaN and ±∞ dropped as Evidently drops them before testing a numeric
+ * column (legacy/calculations/data_drift.py).
+ */
+export function numericCdf(sample: NumericSample): WeightedCdf {
+  const keep = sample.values.map((value) => Number.isFinite(value));
+  const values = sample.values.filter((_, index) => keep[index]);
+  if (sample.weights === undefined) return empiricalCdf(values);
+  if (sample.weights.length !== sample.values.length) throw new RangeError('values and weights differ in length');
+  return weightedCdf(
+    values,
+    sample.weights.filter((_, index) => keep[index]),
+  );
 }
 
-/** How many rows the sample holds (Evidently's `reference_data.shape[0]` after cleaning). */
+/** How many rows the sample holds (Evidently's `reference_data.shape[0]`): its total count. */
 export function sampleSize(sample: FeatureSample): number {
-  return sample.kind === 'numeric' ? sample.values.length : totalCount(sample.counts);
+  if (sample.kind === 'categorical') return totalCount(sample.counts);
+  if (sample.weights === undefined) return sample.values.length;
+  return sample.weights.reduce((total, weight) => total + weight, 0);
 }
 
 /** The sample as counts per category (numeric values become categories by value). */
 export function asCounts(sample: FeatureSample): CategoryCounts {
-  return sample.kind === 'numeric' ? countValues(sample.values) : sample.counts;
+  return sample.kind === 'numeric' ? countValues(sample.values, sample.weights) : sample.counts;
 }

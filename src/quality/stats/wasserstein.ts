@@ -5,7 +5,7 @@
  * distance divided by the reference's population standard deviation (numpy's np.std, ddof 0),
  * floored at 0.001 so a constant reference does not divide by zero; drift when ≥ 0.1.
  */
-import { checkCdf, empiricalCdf, walkCdfs, type WeightedCdf } from './empirical-cdf.ts';
+import { checkCdf, empiricalCdf, totalWeight, walkCdfs, type WeightedCdf } from './empirical-cdf.ts';
 
 /** Integrates |F_u − F_v| between consecutive values of either CDF. */
 export function wassersteinFromCdfs(u: WeightedCdf, v: WeightedCdf): number {
@@ -25,14 +25,15 @@ export function wassersteinDistance(u: readonly number[], v: readonly number[]):
   return wassersteinFromCdfs(empiricalCdf(u), empiricalCdf(v));
 }
 
-/** Population standard deviation (ddof 0), two-pass like numpy's. */
-export function populationStd(values: readonly number[]): number {
+/** Population standard deviation (ddof 0) of a weighted sample, two-pass like numpy's np.std. */
+export function populationStd(cdf: WeightedCdf): number {
+  const total = totalWeight(cdf);
   let sum = 0;
-  for (const value of values) sum += value;
-  const mean = sum / values.length;
+  cdf.values.forEach((value, i) => (sum += value * (cdf.weights[i] ?? 0)));
+  const mean = sum / total;
   let squares = 0;
-  for (const value of values) squares += (value - mean) ** 2;
-  return Math.sqrt(squares / values.length);
+  cdf.values.forEach((value, i) => (squares += (value - mean) ** 2 * (cdf.weights[i] ?? 0)));
+  return Math.sqrt(squares / total);
 }
 
 /** Evidently's floor on the reference's spread. */
@@ -44,8 +45,14 @@ export interface NormedWasserstein {
   readonly norm: number;
 }
 
-export function normedWasserstein(reference: readonly number[], current: readonly number[]): NormedWasserstein {
-  const distance = wassersteinDistance(reference, current);
+export function normedWassersteinFromCdfs(reference: WeightedCdf, current: WeightedCdf): NormedWasserstein {
+  const distance = wassersteinFromCdfs(reference, current);
   const norm = Math.max(populationStd(reference), MIN_NORM);
   return { statistic: distance / norm, distance, norm };
+}
+
+export function normedWasserstein(reference: readonly number[], current: readonly number[]): NormedWasserstein {
+  if (reference.length === 0 || current.length === 0)
+    throw new RangeError('the Wasserstein distance needs two non-empty samples');
+  return normedWassersteinFromCdfs(empiricalCdf(reference), empiricalCdf(current));
 }
