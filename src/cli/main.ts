@@ -8,6 +8,7 @@ import { serveCommand } from './serve.ts';
 import { simCommand } from './sim.ts';
 import { registerAuditCommands } from './audit-command.ts';
 import { registerKeyCommands } from './keys-command.ts';
+import { profileCommand } from './profile-command.ts';
 
 function integer(value: string): number {
   const parsed = Number(value);
@@ -39,6 +40,7 @@ program
   .action(buildModelsCommand);
 
 program.addCommand(simCommand());
+program.addCommand(profileCommand());
 registerKeyCommands(program);
 registerAuditCommands(program);
 

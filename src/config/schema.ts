@@ -346,6 +346,16 @@ export const ConfigSchema = z
         }),
       )
       .default([]),
+    /** Data quality of local models: drift of inputs and confidence against each version's reference (docs/quality.md). */
+    quality: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** A window closes after this many items… */
+        window_items: z.number().int().min(10).default(1000),
+        /** …or this many seconds, whichever comes first. */
+        window_seconds: z.number().int().min(1).default(300),
+      })
+      .prefault({}),
     logging: z
       .strictObject({
         level: z.enum(LOG_LEVELS).default('info'),

@@ -38,6 +38,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteAccess>> = {
   'POST /admin/keys/:id/rotate': 'admin',
   'GET /admin/audit': 'admin',
   'GET /admin/audit/verify': 'admin',
+  'GET /admin/models/:model/quality': 'read',
 };
 
 /** The access a route declares; undefined: not in the table (denied). HEAD is GET's. */

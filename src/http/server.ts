@@ -23,7 +23,7 @@ import type { RemoteModels } from '../engines/remote/remote-models.ts';
 import type { AdmissionGate } from '../control/gate/admission-gate.ts';
 import type { GrpcEdge } from '../grpc/grpc-server.ts';
 import type { Metrics } from '../observe/metrics.ts';
-import { InferencePipeline, type PipelineSlots } from '../pipeline/pipeline.ts';
+import { EMPTY_SLOTS, InferencePipeline, type PipelineSlots } from '../pipeline/pipeline.ts';
 import type { TargetDirectory } from '../pipeline/target-directory.ts';
 import type { ProtocolDeps } from '../protocols/deps.ts';
 import { registerKServeV1 } from '../protocols/kserve-v1.ts';
@@ -32,6 +32,8 @@ import { registerOpenAI } from '../protocols/openai.ts';
 import type { Store } from '../state/store.ts';
 import { openSqliteStore } from '../state/sqlite-store.ts';
 import { createCompliance, type Compliance } from './compliance-plugin.ts';
+import { createQualityMonitors, registerQualityRoutes } from './quality-plugin.ts';
+import type { QualityMonitors } from '../quality/quality-monitors.ts';
 import { registerAdmissionGate, type Admission } from './admission-plugin.ts';
 import { ConnectionDrain } from './connection-drain.ts';
 import { createEngines, type EngineOverrides, type Engines } from './engines.ts';
@@ -94,7 +96,8 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
 
   const drain = new ConnectionDrain(new RealClock(), config.server.shutdown_quiet_ms);
   const draining = () => drain.active;
-  const pipeline = createPipeline(config, engines, draining, overrides.slots);
+  const quality = config.quality.enabled ? createQualityMonitors(config, models, metrics.registry, logger) : undefined;
+  const pipeline = createPipeline(config, engines, draining, withQuality(overrides.slots, quality));
   const store = overrides.store ?? openSqliteStore(':memory:');
   const inflight = new Inflight<FastifyReply>();
 
@@ -118,6 +121,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     });
   }
   compliance.register(app);
+  if (quality !== undefined) registerQualityRoutes(app, quality, targets);
   const infer = registerInferenceEdge(app, {
     pipeline,
     metrics,
@@ -230,6 +234,16 @@ async function createGrpcEdge(deps: GrpcEdgeDeps): Promise<GrpcEdge> {
     maxMessageBytes: deps.config.server.body_limit_bytes,
     admission: deps.gate,
   });
+}
+
+/** The data quality stage after any observe stages given. */
+function withQuality(
+  slots: PipelineSlots | undefined,
+  quality: QualityMonitors | undefined,
+): PipelineSlots | undefined {
+  if (quality === undefined) return slots;
+  const base = slots ?? EMPTY_SLOTS;
+  return { ...base, observe: [...base.observe, quality.stage] };
 }
 
 /** The pipeline over the engines' targets, counting what it dispatches in `sluice_inflight_requests`. */

@@ -12,7 +12,7 @@ import type { Ticket } from '../core/ticket.ts';
 import type { Writable } from 'node:stream';
 import type { TicketScheduling } from './admit.ts';
 import type { ModelDescription } from './model-description.ts';
-import type { InferenceRequest } from './request.ts';
+import type { InferenceRequest, Item } from './request.ts';
 
 /** The few log calls a target makes (pino's signature). */
 export interface TargetLog {
@@ -48,6 +48,8 @@ export interface Target {
 
 export interface PreparedCall {
   run(dispatch: Dispatch): Promise<Answer>;
+  /** The items as the model reads them, once decoded and checked (local models): what data quality watches. */
+  readonly items?: readonly Item[];
 }
 
 /** What the dispatch stage hands a prepared call. */

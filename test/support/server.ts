@@ -37,7 +37,7 @@ export async function startTestSluice(options: TestSluiceOptions = {}): Promise<
     ...(options.slots === undefined ? {} : { slots: options.slots }),
     ...(options.store === undefined ? {} : { store: options.store }),
   };
-  const sluice = createSluice(config, pino({ level: 'silent' }), overrides);
+  const sluice = createSluice(config, pino({ level: process.env['SLUICE_TEST_LOG'] ?? 'silent' }), overrides);
   await sluice.openState();
   if (options.load !== false) await sluice.models.loadRepository(repository);
   return sluice;

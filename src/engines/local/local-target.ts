@@ -57,8 +57,9 @@ export class LocalTarget implements Target {
         { field: 'model' },
       );
     }
-    const rows = await this.model.prepare(items.decode(this.model.spec), items.label);
-    return { run: ({ ticket }) => this.run(rows, ticket) };
+    const decoded = items.decode(this.model.spec);
+    const rows = await this.model.prepare(decoded, items.label);
+    return { run: ({ ticket }) => this.run(rows, ticket), items: decoded };
   }
 
   async metadata(_context: ProbeContext, known: { readonly versions: readonly string[] }): Promise<Answer> {

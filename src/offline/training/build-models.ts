@@ -25,6 +25,8 @@ import { buildEmbedModel, EMBED_NAME } from './models/embed.ts';
 import { buildNoshowModel, NOSHOW_NAME } from './models/noshow.ts';
 import { buildTriageModel, TRIAGE_LARGE, TRIAGE_SMALL, type IntentCorpus } from './models/triage.ts';
 import { deriveSeed } from '../../core/seeded-rng.ts';
+import { profileModelVersion } from '../profile/profile-model.ts';
+import { MAX_REFERENCE_ROWS, writeProfile } from '../../quality/reference-profile.ts';
 import { DEFAULT_SEED } from './default-seed.ts';
 
 export type { BuiltModelSummary } from './models/artifacts.ts';
@@ -58,6 +60,7 @@ export async function buildDefaultModels(outDir: string, options: BuildOptions =
     if (!wanted.has(name)) continue;
     const started = performance.now();
     const summary = await writeArtifacts(outDir, await build());
+    await writeReferenceProfile(summary.dir, name, seed);
     const metrics = Object.entries(summary.metrics).map(([key, value]) => `${key} ${value.toFixed(4)}`);
     log(
       `${name}: ${metrics.join(', ')}; ${(summary.onnxBytes / 1e6).toFixed(2)} MB; ${((performance.now() - started) / 1000).toFixed(1)} s`,
@@ -65,6 +68,24 @@ export async function buildDefaultModels(outDir: string, options: BuildOptions =
     summaries.push(summary);
   }
   return summaries;
+}
+
+/**
+ * The reference profile data quality tests live traffic against: a fresh draw of the data
+ * generator the model was trained on, as the golden set is. Not the training rows themselves:
+ * a model is more confident on the rows it was fitted to than on any new ones, and that gap
+ * would read as confidence drift on healthy traffic.
+ */
+async function writeReferenceProfile(dir: string, name: DefaultModelName, seed: number): Promise<void> {
+  const stream = deriveSeed(seed, `${name}/reference`);
+  const items: Array<Record<string, unknown>> =
+    name === NOSHOW_NAME
+      ? generateNoshowExamples({ seed: stream, count: MAX_REFERENCE_ROWS }).map((example) => ({ ...example.item }))
+      : generateIntentExamples({ seed: stream, count: MAX_REFERENCE_ROWS, split: 'golden' }).map((example) => ({
+          text: example.text,
+        }));
+  const source = `a held-out draw of the default models' data generator (seed ${seed}), ${items.length} items`;
+  writeProfile(dir, await profileModelVersion(dir, items, { source, seed }));
 }
 
 /** True when all four default models are in `dir` (each with model.yaml and model.onnx). */

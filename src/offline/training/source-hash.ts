@@ -1,6 +1,6 @@
 /**
  * A short hash of the sources that decide the default models' bytes (training code,
- * preprocessing, the model.yaml schema), so caches of built models are keyed by what
+ * preprocessing, the model.yaml schema, their reference profiles), so caches of built models are keyed by what
  * built them and never serve models from older code.
  */
 import { createHash } from 'node:crypto';
@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 const SOURCES = [
   'offline/training',
+  'offline/profile',
+  'quality/features.ts',
+  'quality/reference-profile.ts',
   'engines/local/preprocess',
   'engines/local/models/model-spec.ts',
   'core/seeded-rng.ts',

@@ -3,7 +3,7 @@
  * version, or the highest version when none is named.
  */
 import { SluiceError } from '../../../core/errors.ts';
-import { readModelRepository } from './repository.ts';
+import { readModelRepository, readModelVersion } from './repository.ts';
 import { ServedModel, type ServedModelOptions } from './served-model.ts';
 
 export class ModelRegistry {
@@ -22,6 +22,18 @@ export class ModelRegistry {
     } finally {
       this.loading = false;
     }
+  }
+
+  /** Loads and warms one model version from its own directory (`<name>/<version>`). */
+  async loadVersion(dir: string): Promise<ServedModel> {
+    const model = new ServedModel(readModelVersion(dir), this.options);
+    this.add(model);
+    try {
+      await model.start();
+    } finally {
+      this.loading = false;
+    }
+    return model;
   }
 
   add(model: ServedModel): void {

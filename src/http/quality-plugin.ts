@@ -1,0 +1,101 @@
+/**
+ * Data quality on the HTTP edge: the monitors of every local model version (fed by the
+ * pipeline's observe slot), their report at `GET /admin/models/{model}/quality` (scope
+ * `read`), their statistics and flags in /metrics, and one log line when a flag turns on
+ * or off.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
+import type { Config } from '../config/schema.ts';
+import { SluiceError } from '../core/errors.ts';
+import type { ModelRegistry } from '../engines/local/models/registry.ts';
+import type { TargetDirectory } from '../pipeline/target-directory.ts';
+import type { FeatureDrift } from '../quality/drift.ts';
+import { QualityMonitors } from '../quality/quality-monitors.ts';
+import { readProfile } from '../quality/reference-profile.ts';
+
+export function createQualityMonitors(
+  config: Readonly<Config>,
+  models: ModelRegistry,
+  registry: Registry,
+  logger: Logger,
+): QualityMonitors {
+  const labels = ['model', 'version', 'feature'] as const;
+  const drifted = new Gauge({
+    name: 'sluice_quality_feature_drift',
+    help: 'Whether the feature drifted from its reference in the last closed window (1) or not (0).',
+    labelNames: labels,
+    registers: [registry],
+  });
+  const statistic = new Gauge({
+    name: 'sluice_quality_feature_statistic',
+    help: "The drift test's statistic for the feature in the last closed window (p-value or distance: see the report).",
+    labelNames: labels,
+    registers: [registry],
+  });
+  const dataset = new Gauge({
+    name: 'sluice_quality_dataset_drift_share',
+    help: 'Share of the features that drifted in the last closed window (dataset drift at 0.5 or more).',
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+  });
+  return new QualityMonitors({
+    windowItems: config.quality.window_items,
+    windowMs: config.quality.window_seconds * 1000,
+    now: Date.now,
+    modelOf: (name, version) => {
+      const model = models.versionsOf(name)?.find((candidate) => candidate.spec.version === version);
+      return model === undefined ? undefined : { spec: model.spec, reference: () => referenceOf(model.dir, logger) };
+    },
+    onWindowClosed: (model, drift, changed) => {
+      for (const feature of drift) {
+        const at = { model: model.name, version: model.version, feature: feature.name };
+        drifted.set(at, feature.drifted ? 1 : 0);
+        statistic.set(at, feature.p_value ?? feature.statistic);
+      }
+      const share = drift.length === 0 ? 0 : drift.filter((feature) => feature.drifted).length / drift.length;
+      dataset.set({ model: model.name, version: model.version }, share);
+      for (const feature of changed) logDriftChange(logger, model, feature);
+    },
+  });
+}
+
+function referenceOf(dir: string, logger: Logger) {
+  try {
+    return readProfile(dir);
+  } catch (error) {
+    logger.warn({ err: error }, `data quality: the reference profile in ${dir} cannot be read; drift is not tested`);
+    return undefined;
+  }
+}
+
+function logDriftChange(logger: Logger, model: { name: string; version: string }, feature: FeatureDrift): void {
+  const fields = { model: model.name, version: model.version, ...feature };
+  if (feature.drifted)
+    logger.warn(fields, `data drift: ${model.name}:${model.version} feature "${feature.name}" drifted`);
+  else
+    logger.info(
+      fields,
+      `data drift: ${model.name}:${model.version} feature "${feature.name}" is back within its reference`,
+    );
+}
+
+export function registerQualityRoutes(app: FastifyInstance, monitors: QualityMonitors, targets: TargetDirectory): void {
+  app.get<{ Params: { model: string }; Querystring: { version?: string } }>(
+    '/admin/models/:model/quality',
+    { config: { protocol: 'admin' } },
+    async (request) => {
+      const target = targets.resolve(request.params.model, request.query.version);
+      const report = monitors.report(target.name, target.version);
+      if (report === undefined) {
+        throw new SluiceError(
+          'ERR_MODEL_UNSUPPORTED_OPERATION',
+          `model "${target.name}" is not monitored: data quality watches local models`,
+          { field: 'model' },
+        );
+      }
+      return report;
+    },
+  );
+}

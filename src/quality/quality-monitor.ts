@@ -1,0 +1,162 @@
+/**
+ * Data quality of one model version, online: each answered request's items and outputs
+ * go into the current window's sketches; a window closes after `windowItems` items or
+ * `windowMs`, and its features are tested against the version's reference profile with
+ * Evidently's default tests (drift.ts). A flag that turns on or off is reported once.
+ */
+import type { Row } from '../core/tensors.ts';
+import type { Item } from '../pipeline/request.ts';
+import { compareFeature, datasetDrift, type FeatureDrift } from './drift.ts';
+import { addValue, newWindow, windowCount, type FeatureWindow } from './feature-window.ts';
+import type { Feature } from './features.ts';
+import type { ReferenceProfile } from './reference-profile.ts';
+
+export interface QualityMonitorOptions {
+  readonly windowItems: number;
+  readonly windowMs: number;
+  /** Milliseconds since the epoch (Date.now). */
+  readonly now: () => number;
+  /** A window closed with these results; `changed` are the features whose flag turned on or off. */
+  readonly onWindowClosed?: (model: ModelRef, drift: readonly FeatureDrift[], changed: readonly FeatureDrift[]) => void;
+}
+
+export interface ModelRef {
+  readonly name: string;
+  readonly version: string;
+}
+
+interface Window {
+  readonly start: number;
+  end: number;
+  items: number;
+  readonly features: Map<string, FeatureWindow>;
+}
+
+export interface QualityReport {
+  readonly model: string;
+  readonly version: string;
+  readonly window: { readonly start: string; readonly end: string; readonly count: number; readonly closed: boolean };
+  readonly reference: { readonly source: string; readonly rows: number } | null;
+  readonly features: readonly FeatureDrift[];
+  readonly dataset_drift: { readonly drifted: boolean; readonly share: number; readonly threshold: number } | null;
+  readonly confidence: ConfidenceReport | null;
+}
+
+export interface ConfidenceReport {
+  readonly mean: number;
+  readonly reference_mean: number | null;
+  /** The top-class probability's distribution against the reference (its feature's test). */
+  readonly drifted: boolean;
+  readonly quantiles: { readonly p10: number; readonly p50: number; readonly p90: number };
+  /** Expected accuracy if the model is calibrated: the mean top-class probability (CBPE's idea, no labels). */
+  readonly estimated_accuracy: number;
+  readonly reference_estimated_accuracy: number | null;
+}
+
+export class QualityMonitor {
+  private current: Window;
+  private closed: { window: Window; drift: readonly FeatureDrift[] } | undefined;
+  private readonly flags = new Map<string, boolean>();
+
+  constructor(
+    readonly model: ModelRef,
+    private readonly features: readonly Feature[],
+    private readonly reference: ReferenceProfile | undefined,
+    private readonly options: QualityMonitorOptions,
+  ) {
+    this.current = this.openWindow();
+  }
+
+  observe(items: readonly Item[], rows: readonly Row[] | undefined): void {
+    const now = this.options.now();
+    if (this.current.items > 0 && now - this.current.start >= this.options.windowMs) this.close(now);
+    items.forEach((item, index) => {
+      const row = rows?.[index];
+      for (const feature of this.features) {
+        addValue(this.current.features.get(feature.name) as FeatureWindow, feature.read(item, row));
+      }
+    });
+    this.current.items += items.length;
+    this.current.end = now;
+    if (this.current.items >= this.options.windowItems) this.close(now);
+  }
+
+  /** The last closed window's report, or the open one's while none has closed. */
+  report(): QualityReport {
+    if (this.closed !== undefined) return this.reportOf(this.closed.window, this.closed.drift, true);
+    return this.reportOf(this.current, this.test(this.current), false);
+  }
+
+  private close(now: number): void {
+    const window = this.current;
+    const drift = this.test(window);
+    this.closed = { window, drift };
+    this.current = this.openWindow(now);
+    const changed = drift.filter((feature) => (this.flags.get(feature.name) ?? false) !== feature.drifted);
+    for (const feature of drift) this.flags.set(feature.name, feature.drifted);
+    this.options.onWindowClosed?.(this.model, drift, changed);
+  }
+
+  private test(window: Window): FeatureDrift[] {
+    if (this.reference === undefined) return [];
+    return this.features.flatMap((feature) => {
+      const reference = this.reference?.features[feature.name];
+      const live = window.features.get(feature.name);
+      if (reference === undefined || live === undefined || windowCount(live) === 0) return [];
+      return [compareFeature(feature.name, reference, live)];
+    });
+  }
+
+  private reportOf(window: Window, drift: readonly FeatureDrift[], closed: boolean): QualityReport {
+    const dataset = this.reference === undefined || drift.length === 0 ? null : datasetDrift(drift);
+    return {
+      model: this.model.name,
+      version: this.model.version,
+      window: {
+        start: new Date(window.start).toISOString(),
+        end: new Date(window.end).toISOString(),
+        count: window.items,
+        closed,
+      },
+      reference: this.reference === undefined ? null : { source: this.reference.source, rows: this.reference.rows },
+      features: drift,
+      dataset_drift: dataset,
+      confidence: this.confidenceOf(window, drift),
+    };
+  }
+
+  private confidenceOf(window: Window, drift: readonly FeatureDrift[]): ConfidenceReport | null {
+    const live = window.features.get('confidence');
+    if (live?.kind !== 'numeric' || live.sketch.count === 0) return null;
+    const mean = meanOf(live.sketch.weightedValues());
+    const reference = this.reference?.features['confidence'];
+    const referenceMean =
+      reference?.kind === 'numeric' && reference.values.length > 0
+        ? reference.values.reduce((sum, value) => sum + value, 0) / reference.values.length
+        : null;
+    return {
+      mean,
+      reference_mean: referenceMean,
+      drifted: drift.some((feature) => feature.name === 'confidence' && feature.drifted),
+      quantiles: { p10: live.sketch.quantile(0.1), p50: live.sketch.quantile(0.5), p90: live.sketch.quantile(0.9) },
+      estimated_accuracy: mean,
+      reference_estimated_accuracy: referenceMean,
+    };
+  }
+
+  private openWindow(start = this.options.now()): Window {
+    const features = new Map(this.features.map((feature) => [feature.name, newWindow(feature.kind)]));
+    return { start, end: start, items: 0, features };
+  }
+}
+
+function meanOf(values: { readonly values: readonly number[]; readonly weights: readonly number[] }): number {
+  let total = 0;
+  let weight = 0;
+  values.values.forEach((value, index) => {
+    const w = values.weights[index] ?? 0;
+    total += value * w;
+    weight += w;
+  });
+  return weight === 0 ? NaN : total / weight;
+}

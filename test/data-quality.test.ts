@@ -1,0 +1,122 @@
+/**
+ * Data quality end to end on the default models and their reference profiles (built from
+ * their training data): the golden set replayed flags nothing; each shifted stream is
+ * flagged on the right feature with the right test, and no other input feature.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Sluice } from '../src/http/server.ts';
+import type { QualityReport } from '../src/quality/quality-monitor.ts';
+import { defaultModelsDir } from './support/models.ts';
+import { startTestSluice } from './support/server.ts';
+
+const WINDOW = 600;
+
+let repository: string;
+before(async () => {
+  repository = await defaultModelsDir();
+});
+
+function golden(model: string): Array<Record<string, unknown>> {
+  return readFileSync(join(repository, model, '1', 'golden.jsonl'), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const { label: _label, ...item } = JSON.parse(line) as Record<string, unknown>;
+      return item;
+    });
+}
+
+/** A server whose windows close after WINDOW items: one window per stream. */
+async function monitored(): Promise<Sluice> {
+  return startTestSluice({ repository, config: { quality: { window_items: WINDOW } } });
+}
+
+async function replay(sluice: Sluice, model: string, items: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+  for (let start = 0; start < items.length; start += 50) {
+    const response = await sluice.app.inject({
+      method: 'POST',
+      url: `/v1/models/${model}:predict`,
+      payload: { instances: items.slice(start, start + 50) },
+    });
+    assert.equal(response.statusCode, 200, response.body);
+  }
+}
+
+async function report(sluice: Sluice, model: string): Promise<QualityReport> {
+  const response = await sluice.app.inject({ url: `/admin/models/${model}/quality` });
+  assert.equal(response.statusCode, 200, response.body);
+  return response.json<QualityReport>();
+}
+
+const drifted = (result: QualityReport, source: 'input' | 'all' = 'all') =>
+  result.features
+    .filter((feature) => feature.drifted)
+    .filter((feature) => source === 'all' || !['confidence', 'predicted_class'].includes(feature.name))
+    .map((feature) => `${feature.name}:${feature.test}`);
+
+describe('data quality against the reference profile', () => {
+  let sluice: Sluice;
+  before(async () => (sluice = await monitored()));
+  after(async () => sluice.close());
+
+  test('the golden sets replayed: a closed window each, every feature tested, nothing flagged', async () => {
+    for (const model of ['noshow-risk', 'triage-small']) {
+      await replay(sluice, model, golden(model).slice(0, WINDOW));
+      const result = await report(sluice, model);
+      assert.equal(result.window.closed, true);
+      assert.equal(result.window.count, WINDOW);
+      assert.match(result.reference?.source ?? '', /data generator/);
+      assert.ok(result.features.length >= 3, JSON.stringify(result.features));
+      assert.deepEqual(drifted(result), [], JSON.stringify(result.features));
+      assert.equal(result.dataset_drift?.drifted, false);
+      assert.ok(result.confidence !== null && result.confidence.estimated_accuracy > 0.5);
+    }
+  });
+
+  test('a moved numeric field (lead times tripled) is flagged on that field by KS, and no other input', async () => {
+    const shifted = golden('noshow-risk')
+      .slice(0, WINDOW)
+      .map((item) => ({ ...item, lead_time_days: Math.min(365, Number(item['lead_time_days']) * 3 + 10) }));
+    await replay(sluice, 'noshow-risk', shifted);
+    assert.deepEqual(drifted(await report(sluice, 'noshow-risk'), 'input'), ['lead_time_days:ks']);
+  });
+
+  test('longer messages are flagged on the text length by KS', async () => {
+    const longer = golden('triage-small')
+      .slice(0, WINDOW)
+      .map((item) => ({
+        text: `${String(item['text'])} I have been waiting for a while, please get back to me soon.`,
+      }));
+    await replay(sluice, 'triage-small', longer);
+    assert.deepEqual(drifted(await report(sluice, 'triage-small'), 'input'), ['text.length:ks']);
+  });
+
+  test('a different class mix is flagged on the predicted class by chi-squared', async () => {
+    const refills = golden('triage-small')
+      .filter((_item, index) => index % 3 === 0)
+      .map((item) => ({
+        text: `refill of my ${String(item['text']).length % 2 === 0 ? 'inhaler' : 'insulin'} please`,
+      }));
+    const stream = Array.from(
+      { length: WINDOW },
+      (_, index) => refills[index % refills.length] as Record<string, unknown>,
+    );
+    await replay(sluice, 'triage-small', stream);
+    const result = await report(sluice, 'triage-small');
+    const predicted = result.features.find((feature) => feature.name === 'predicted_class');
+    assert.equal(predicted?.test, 'chisquare');
+    assert.equal(predicted?.drifted, true);
+    assert.equal(result.dataset_drift?.drifted, true);
+  });
+
+  test("/metrics shows each feature's flag; a model sluice does not monitor is named", async () => {
+    const metrics = (await sluice.app.inject('/metrics')).body;
+    assert.match(metrics, /sluice_quality_feature_drift\{model="noshow-risk",version="1",feature="lead_time_days"\} 1/);
+    assert.match(metrics, /sluice_quality_dataset_drift_share\{model="triage-small",version="1"\}/);
+    const missing = await sluice.app.inject({ url: '/admin/models/nope/quality' });
+    assert.equal(missing.statusCode, 404);
+  });
+});
