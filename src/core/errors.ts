@@ -103,6 +103,12 @@ export function isShedding(code: ErrorCode, status: number): boolean {
   return status === 429 || (status >= 500 && BY_DESIGN_CODES.has(code));
 }
 
+/** One rule a request breaks: the field path as the protocol writes it (`messages[2].content`) and the rule. */
+export interface RequestFailure {
+  readonly field: string;
+  readonly rule: string;
+}
+
 export class SluiceError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
@@ -110,11 +116,13 @@ export class SluiceError extends Error {
   readonly field: string | undefined;
   /** For a 429: how long the client should wait before retrying; the HTTP layer sends it as `Retry-After`. */
   readonly retryAfterMs: number | undefined;
+  /** Every rule the request breaks, when it was checked whole; `field` is the first one's, `message` lists them all. */
+  readonly failures: readonly RequestFailure[] | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { field?: string; cause?: unknown; retryAfterMs?: number } = {},
+    options: { field?: string; cause?: unknown; retryAfterMs?: number; failures?: readonly RequestFailure[] } = {},
   ) {
     // A 4xx is an expected answer (bad input, a refusal under load), not a fault: nobody
     // reads its stack, and capturing one is a real share of a refusal's CPU under overload.
@@ -130,6 +138,7 @@ export class SluiceError extends Error {
     this.status = ERROR_CODES[code];
     this.field = options.field;
     this.retryAfterMs = options.retryAfterMs;
+    this.failures = options.failures;
   }
 }
 

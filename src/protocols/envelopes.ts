@@ -3,13 +3,20 @@
  * what each protocol's error body looks like.
  */
 import type { FastifyError } from 'fastify';
-import { SluiceError, toSluiceError } from '../core/errors.ts';
+import { SluiceError, toSluiceError, type RequestFailure } from '../core/errors.ts';
 import type { Protocol } from '../pipeline/context.ts';
 
 export type WireProtocol = Protocol | 'admin';
 
 export interface OpenAIErrorBody {
-  error: { message: string; type: string; param: string | null; code: string };
+  error: {
+    message: string;
+    type: string;
+    param: string | null;
+    code: string;
+    /** Sluice's addition when a request was checked whole: each failure as its own param and message. */
+    failures?: Array<{ param: string; message: string }>;
+  };
 }
 
 export interface KServeErrorBody {
@@ -23,12 +30,13 @@ export interface WireError {
   readonly message: string;
   readonly field?: string | undefined;
   readonly retryAfterMs?: number | undefined;
+  readonly failures?: readonly RequestFailure[] | undefined;
 }
 
 export function errorBody(protocol: WireProtocol, error: WireError): OpenAIErrorBody | KServeErrorBody {
   // Sluice's own admin API takes OpenAI's structured form: the code and the field are in the body.
   if (protocol !== 'openai' && protocol !== 'admin') return { error: error.message };
-  return {
+  const body: OpenAIErrorBody = {
     error: {
       message: error.message,
       type: openAIErrorType(error.status),
@@ -36,6 +44,11 @@ export function errorBody(protocol: WireProtocol, error: WireError): OpenAIError
       code: error.code.toLowerCase(),
     },
   };
+  // An extra key: OpenAI's clients keep the error object as it came and read only the keys they know.
+  if (error.failures !== undefined) {
+    body.error.failures = error.failures.map((failure) => ({ param: failure.field, message: failure.rule }));
+  }
+  return body;
 }
 
 function openAIErrorType(status: number): string {

@@ -24,7 +24,7 @@ interface EmbeddingsBody {
 
 interface GenerationBody {
   readonly model: string;
-  readonly stream?: boolean;
+  readonly stream?: unknown;
 }
 
 const embeddingsBodySchema = {
@@ -39,10 +39,15 @@ const embeddingsBodySchema = {
   },
 } as const;
 
+/**
+ * Only what resolving the model needs: a remote model checks the whole body against OpenAI's
+ * request schema in the pipeline's validate stage, and reports every failure at once,
+ * `stream` among them.
+ */
 const generationBodySchema = {
   type: 'object',
   required: ['model'],
-  properties: { model: { type: 'string', minLength: 1 }, stream: { type: 'boolean' } },
+  properties: { model: { type: 'string', minLength: 1 } },
 } as const;
 
 const GENERATION_ROUTES: ReadonlyArray<readonly [string, Operation]> = [

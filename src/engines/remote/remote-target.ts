@@ -2,7 +2,8 @@
  * A remote model as a pipeline target. Its backend speaks one API family (OpenAI's or the
  * Open Inference Protocol's); a request of that family goes upstream as the client wrote
  * it, with the model renamed to the upstream's name, and its answer comes back with the
- * sluice name. Requests of another family are refused before anything is sent.
+ * sluice name. Requests of another family, and chat or completion requests that break
+ * OpenAI's request schema (openai-request/), are refused before anything is sent.
  */
 import { performance } from 'node:perf_hooks';
 import { isUpstreamUnavailable, SluiceError } from '../../core/errors.ts';
@@ -25,6 +26,7 @@ import type { UpstreamResponse } from './upstream-response.ts';
 import { parseJsonObject } from '../../core/json.ts';
 import { badResponse, readAll, readJsonAnswer, readRejection } from './upstream-body.ts';
 import { measureAnswer, measureStream, type MeasuredCall } from './usage.ts';
+import { checkGenerationRequest } from './openai-request/check.ts';
 
 /** Where each operation goes on an OpenAI-compatible server. */
 const OPENAI_PATHS: Readonly<Partial<Record<Operation, string>>> = {
@@ -62,8 +64,12 @@ export class RemoteTarget implements Target {
     return this.model.backend.scheduling;
   }
 
+  /** The validate stage: a chat or completion request breaking OpenAI's request schema is refused whole, unsent. */
   async prepare(request: InferenceRequest): Promise<PreparedCall> {
     const path = this.pathOf(request);
+    if (this.family === 'openai' && (request.operation === 'chat' || request.operation === 'complete')) {
+      checkGenerationRequest(request.operation, request.document);
+    }
     const payload =
       this.family === 'openai'
         ? { ...request.document, model: this.model.backend.upstreamName(this.name) }
