@@ -27,6 +27,7 @@ import {
   auditChecksTable,
   auditCheckPassed,
   auditTarget,
+  BASELINE,
   roundOrder,
   roundsTable,
   summarise,
@@ -78,6 +79,8 @@ interface Settings {
   readonly profileDir: string | undefined;
   /** `SLUICE_*` overrides for every server (`--compliance-env KEY=VALUE`); none by default. */
   readonly env: Readonly<Record<string, string>>;
+  /** The variants run (`--compliance-variants audit,all`): the baseline and those named; all by default. */
+  readonly variants: readonly VariantKey[];
 }
 
 export const complianceScenario: Scenario = {
@@ -91,6 +94,7 @@ export const complianceScenario: Scenario = {
     'compliance-log-level': { type: 'string' },
     'compliance-cpu-prof': { type: 'string' },
     'compliance-env': { type: 'string', multiple: true },
+    'compliance-variants': { type: 'string' },
     ...PIN_OPTIONS,
   },
   run: async (context) => runCompliance(settingsOf(context)),
@@ -113,7 +117,17 @@ function settingsOf({ quick, values }: ScenarioContext): Settings {
     pinning: values['no-pin'] === true ? undefined : pinningOf(values),
     profileDir: stringOption(values, 'compliance-cpu-prof'),
     env: parseEnvPairs(listOption(values, 'compliance-env') ?? []),
+    variants: variantsOf(stringOption(values, 'compliance-variants')),
   };
+}
+
+function variantsOf(text: string | undefined): VariantKey[] {
+  if (text === undefined) return [...VARIANTS];
+  const named = text.split(',').map((name) => name.trim());
+  const unknown = named.filter((name) => !VARIANTS.some((variant) => variant === name));
+  if (unknown.length > 0)
+    throw new Error(`--compliance-variants: no variant ${unknown.join(', ')} (${VARIANTS.join(', ')})`);
+  return VARIANTS.filter((variant) => variant === BASELINE || named.includes(variant));
 }
 
 /** A variant's server, its client and requests, and every 2xx it answered (warm-up included), for the audit check. */
@@ -141,7 +155,7 @@ async function runCompliance(settings: Settings): Promise<void> {
   try {
     // Started together (they wait for one another's dist/ build), stopped below even when one fails to start.
     const starts = await Promise.allSettled(
-      VARIANTS.map((variant) => startVariant(settings, variant, { scratch, repository, texts, key })),
+      settings.variants.map((variant) => startVariant(settings, variant, { scratch, repository, texts, key })),
     );
     for (const result of starts) if (result.status === 'fulfilled') servers.push(result.value);
     const failed = starts.find((result) => result.status === 'rejected');
