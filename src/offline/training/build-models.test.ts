@@ -40,6 +40,7 @@ test('a build in a worker thread writes only missing models, leaves an existing 
     'golden.jsonl',
     'model.onnx',
     'model.yaml',
+    'reference-profile.json',
   ]);
   assert.equal(readFileSync(readme, 'utf8'), 'my own notes\n');
   assert.deepEqual(readdirSync(join(repository, 'triage-small', '1')), ['README.md']);

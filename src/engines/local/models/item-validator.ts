@@ -1,7 +1,9 @@
 /**
  * A local model's item check: every item of a request is checked against the model's declared
  * request fields (JSON schema per field) before any work is queued, so that a bad item
- * fails the whole request with the item and field named, and nothing is half-run.
+ * fails the whole request and nothing is half-run. The check is lazy (pandera's word): every
+ * failure of every item is reported at once, each with its item, field and rule, so a client
+ * fixes a batch in one round trip, and data quality counts what breaks.
  *
  * A field value that arrives as a RowTensor (decoded typed data) was already checked
  * element by element for its datatype and shape by the protocol that built it. A field
@@ -10,7 +12,7 @@
  * its JSON form would be, so its constraints still hold (slower, and only for such fields).
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { SluiceError } from '../../../core/errors.ts';
+import { SluiceError, type ErrorCode, type RequestFailure } from '../../../core/errors.ts';
 import { nestArray, type RowTensor } from '../../../core/tensors.ts';
 import { isRowTensor } from '../preprocess/index.ts';
 import type { ModelSpec } from './model-spec.ts';
@@ -20,7 +22,9 @@ export interface ItemValidator {
   validate(items: readonly Item[], label: ItemLabel): void;
 }
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+const ajv = new Ajv({ allErrors: true, strict: false });
+/** A message lists this many failures; the error's `failures` holds them all. */
+const LISTED_FAILURES = 10;
 
 export function makeItemValidator(spec: ModelSpec, maxItems: number): ItemValidator {
   const schema = {
@@ -40,9 +44,13 @@ export function makeItemValidator(spec: ModelSpec, maxItems: number): ItemValida
           `the request holds ${items.length} items; at most ${maxItems} are accepted per request`,
         );
       }
+      const failures: ItemFailure[] = [];
       items.forEach((item, index) => {
-        if (!check(asJson(item, constrained))) throw itemError(check.errors?.[0], label(index));
+        if (!check(asJson(item, constrained))) {
+          for (const error of check.errors ?? []) failures.push(itemFailure(error, label(index)));
+        }
       });
+      if (failures.length > 0) throw requestError(failures);
     },
   };
 }
@@ -66,22 +74,39 @@ function nestedValues(tensor: RowTensor): unknown {
   return nestArray(flat, tensor.dims);
 }
 
-function itemError(error: ErrorObject | undefined, where: string): SluiceError {
-  if (error === undefined) return new SluiceError('ERR_REQUEST_INVALID', `${where}: invalid`);
+type ItemFailure = RequestFailure & {
+  readonly code: ErrorCode;
+  readonly input: string | undefined;
+  /** How the message lists it. */
+  readonly line: string;
+};
+
+/** One broken rule of one item: where, which rule, the request field, and the code it alone would have. */
+function itemFailure(error: ErrorObject, where: string): ItemFailure {
   if (error.keyword === 'required') {
-    const field = String(error.params['missingProperty']);
-    return new SluiceError('ERR_TENSOR_MISSING_INPUT', `${where}: missing required field "${field}"`, { field });
+    const input = String(error.params['missingProperty']);
+    const rule = `missing required field "${input}"`;
+    return { field: `${where}.${input}`, rule, code: 'ERR_TENSOR_MISSING_INPUT', input, line: `${where}: ${rule}` };
   }
   if (error.keyword === 'additionalProperties') {
-    const field = String(error.params['additionalProperty']);
-    return new SluiceError('ERR_TENSOR_UNKNOWN_INPUT', `${where}: unknown field "${field}"`, { field });
+    const input = String(error.params['additionalProperty']);
+    const rule = `unknown field "${input}"`;
+    return { field: `${where}.${input}`, rule, code: 'ERR_TENSOR_UNKNOWN_INPUT', input, line: `${where}: ${rule}` };
   }
   const path = error.instancePath.split('/').filter(Boolean);
-  const field = path[0];
-  const location = path.length === 0 ? where : `${where}.${path.join('.')}`;
-  return new SluiceError(
-    'ERR_REQUEST_INVALID',
-    `${location}: ${error.message ?? 'is invalid'}`,
-    field === undefined ? {} : { field },
-  );
+  const field = path.length === 0 ? where : `${where}.${path.join('.')}`;
+  const rule = error.message ?? 'is invalid';
+  return { field, rule, code: 'ERR_REQUEST_INVALID', input: path[0], line: `${field}: ${rule}` };
+}
+
+/** All the failures in one error: the first one's code (or ERR_REQUEST_INVALID when they differ) and field. */
+function requestError(failures: readonly ItemFailure[]): SluiceError {
+  const first = failures[0] as ItemFailure;
+  const code = failures.every((failure) => failure.code === first.code) ? first.code : 'ERR_REQUEST_INVALID';
+  const listed = failures.slice(0, LISTED_FAILURES).map((failure) => failure.line);
+  const more = failures.length > LISTED_FAILURES ? `; and ${failures.length - LISTED_FAILURES} more` : '';
+  return new SluiceError(code, `${listed.join('; ')}${more}`, {
+    ...(first.input === undefined ? {} : { field: first.input }),
+    failures: failures.map(({ field, rule }) => ({ field, rule })),
+  });
 }
