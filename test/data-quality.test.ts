@@ -112,9 +112,48 @@ describe('data quality against the reference profile', () => {
     assert.equal(result.dataset_drift?.drifted, true);
   });
 
+  test('an upstream release that adds a field and drops another: every failure answered at once, counted per field and flagged', async () => {
+    const released = golden('noshow-risk')
+      .slice(0, 40)
+      .map(({ channel: _channel, ...item }) => ({ ...item, insurance: 'basic' }));
+    const refused = await sluice.app.inject({
+      method: 'POST',
+      url: '/v1/models/noshow-risk:predict',
+      payload: { instances: released.slice(0, 2) },
+    });
+    assert.equal(refused.statusCode, 400);
+    assert.equal(
+      refused.json<{ error: string }>().error,
+      'instances[0]: missing required field "channel"; instances[0]: unknown field "insurance"; ' +
+        'instances[1]: missing required field "channel"; instances[1]: unknown field "insurance"',
+    );
+    for (let start = 2; start < released.length; start += 2) {
+      await sluice.app.inject({
+        method: 'POST',
+        url: '/v1/models/noshow-risk:predict',
+        payload: { instances: released.slice(start, start + 2) },
+      });
+    }
+    // The refused items count in the open window; the answered ones close it.
+    await replay(sluice, 'noshow-risk', golden('noshow-risk').slice(0, WINDOW));
+    const { schema } = await report(sluice, 'noshow-risk');
+    const byField = Object.fromEntries(schema.fields.map((field) => [field.field, field]));
+    assert.equal(byField['insurance']?.unknown, 40);
+    assert.equal(byField['channel']?.missing, 40);
+    assert.equal(byField['insurance']?.flagged, true);
+    assert.equal(byField['lead_time_days'], undefined, 'no other field');
+    assert.equal(schema.items, WINDOW + 40);
+    assert.ok(Date.parse(byField['insurance']?.first_seen ?? '') <= Date.now());
+  });
+
   test("/metrics shows each feature's flag; a model sluice does not monitor is named", async () => {
     const metrics = (await sluice.app.inject('/metrics')).body;
-    assert.match(metrics, /sluice_quality_feature_drift\{model="noshow-risk",version="1",feature="lead_time_days"\} 1/);
+    // The last noshow-risk window was golden again: lead times back within their reference.
+    assert.match(metrics, /sluice_quality_feature_drift\{model="noshow-risk",version="1",feature="lead_time_days"\} 0/);
+    assert.match(
+      metrics,
+      /sluice_quality_schema_failure_rate\{model="noshow-risk",version="1",field="insurance"\} 0\.06/,
+    );
     assert.match(metrics, /sluice_quality_dataset_drift_share\{model="triage-small",version="1"\}/);
     const missing = await sluice.app.inject({ url: '/admin/models/nope/quality' });
     assert.equal(missing.statusCode, 404);

@@ -107,6 +107,8 @@ export function isShedding(code: ErrorCode, status: number): boolean {
 export interface RequestFailure {
   readonly field: string;
   readonly rule: string;
+  /** For a local model's items: the request field it concerns and how it broke, which data quality counts. */
+  readonly schema?: { readonly input: string; readonly kind: 'missing' | 'unknown' | 'invalid' };
 }
 
 export class SluiceError extends Error {

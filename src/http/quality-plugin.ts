@@ -34,6 +34,12 @@ export function createQualityMonitors(
     labelNames: labels,
     registers: [registry],
   });
+  const schemaRate = new Gauge({
+    name: 'sluice_quality_schema_failure_rate',
+    help: "Share of the last closed window's items that broke the field's rule (missing, unknown or invalid).",
+    labelNames: ['model', 'version', 'field'] as const,
+    registers: [registry],
+  });
   const dataset = new Gauge({
     name: 'sluice_quality_dataset_drift_share',
     help: 'Share of the features that drifted in the last closed window (dataset drift at 0.5 or more).',
@@ -48,7 +54,15 @@ export function createQualityMonitors(
       const model = models.versionsOf(name)?.find((candidate) => candidate.spec.version === version);
       return model === undefined ? undefined : { spec: model.spec, reference: () => referenceOf(model.dir, logger) };
     },
-    onWindowClosed: (model, drift, changed) => {
+    onWindowClosed: (model, drift, changed, schema) => {
+      for (const field of schema.fields) {
+        schemaRate.set({ model: model.name, version: model.version, field: field.field }, field.rate);
+        if (field.flagged)
+          logger.warn(
+            { model: model.name, version: model.version, ...field },
+            `schema drift: ${model.name}:${model.version} field "${field.field}" broke its rule in ${(field.rate * 100).toFixed(1)}% of the items`,
+          );
+      }
       for (const feature of drift) {
         const at = { model: model.name, version: model.version, feature: feature.name };
         drifted.set(at, feature.drifted ? 1 : 0);

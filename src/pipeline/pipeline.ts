@@ -21,6 +21,8 @@ import type { TargetDirectory } from './target-directory.ts';
 export interface PipelineStage {
   readonly name: string;
   run(context: RequestContext): void | Promise<void>;
+  /** Observe stages only: hears a request the pipeline refused or failed after resolving it (never throws). */
+  rejected?(context: RequestContext, failure: SluiceError): void;
 }
 
 export interface PipelineSlots {
@@ -67,7 +69,9 @@ export class InferencePipeline {
     } catch (error) {
       // A stream not relayed is closed, so its upstream call and slot are freed.
       if (context.answer?.kind === 'stream') context.answer.discard();
-      throw toSluiceError(error);
+      const failure = toSluiceError(error);
+      if (this.slots.observe.length > 0) for (const stage of this.slots.observe) stage.rejected?.(context, failure);
+      throw failure;
     }
   }
 

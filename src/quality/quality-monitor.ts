@@ -10,6 +10,8 @@ import { compareFeature, datasetDrift, type FeatureDrift } from './drift.ts';
 import { addValue, newWindow, windowCount, type FeatureWindow } from './feature-window.ts';
 import type { Feature } from './features.ts';
 import type { ReferenceProfile } from './reference-profile.ts';
+import type { RequestFailure } from '../core/errors.ts';
+import { SchemaCounters, type SchemaReport } from './schema-counters.ts';
 
 export interface QualityMonitorOptions {
   readonly windowItems: number;
@@ -17,7 +19,12 @@ export interface QualityMonitorOptions {
   /** Milliseconds since the epoch (Date.now). */
   readonly now: () => number;
   /** A window closed with these results; `changed` are the features whose flag turned on or off. */
-  readonly onWindowClosed?: (model: ModelRef, drift: readonly FeatureDrift[], changed: readonly FeatureDrift[]) => void;
+  readonly onWindowClosed?: (
+    model: ModelRef,
+    drift: readonly FeatureDrift[],
+    changed: readonly FeatureDrift[],
+    schema: SchemaReport,
+  ) => void;
 }
 
 export interface ModelRef {
@@ -30,6 +37,7 @@ interface Window {
   end: number;
   items: number;
   readonly features: Map<string, FeatureWindow>;
+  readonly schema: SchemaCounters;
 }
 
 export interface QualityReport {
@@ -37,6 +45,8 @@ export interface QualityReport {
   readonly version: string;
   readonly window: { readonly start: string; readonly end: string; readonly count: number; readonly closed: boolean };
   readonly reference: { readonly source: string; readonly rows: number } | null;
+  /** Per request field: items that broke its rule (missing, unknown, invalid), flagged above the band. */
+  readonly schema: SchemaReport;
   readonly features: readonly FeatureDrift[];
   readonly dataset_drift: { readonly drifted: boolean; readonly share: number; readonly threshold: number } | null;
   readonly confidence: ConfidenceReport | null;
@@ -77,8 +87,16 @@ export class QualityMonitor {
       }
     });
     this.current.items += items.length;
+    this.current.schema.accepted(items.length);
     this.current.end = now;
     if (this.current.items >= this.options.windowItems) this.close(now);
+  }
+
+  /** A refused request's rule failures, counted in the open window's schema drift. */
+  rejected(failures: readonly RequestFailure[]): void {
+    const now = this.options.now();
+    this.current.schema.rejected(failures, now);
+    this.current.end = now;
   }
 
   /** The last closed window's report, or the open one's while none has closed. */
@@ -94,7 +112,7 @@ export class QualityMonitor {
     this.current = this.openWindow(now);
     const changed = drift.filter((feature) => (this.flags.get(feature.name) ?? false) !== feature.drifted);
     for (const feature of drift) this.flags.set(feature.name, feature.drifted);
-    this.options.onWindowClosed?.(this.model, drift, changed);
+    this.options.onWindowClosed?.(this.model, drift, changed, window.schema.report());
   }
 
   private test(window: Window): FeatureDrift[] {
@@ -119,6 +137,7 @@ export class QualityMonitor {
         closed,
       },
       reference: this.reference === undefined ? null : { source: this.reference.source, rows: this.reference.rows },
+      schema: window.schema.report(),
       features: drift,
       dataset_drift: dataset,
       confidence: this.confidenceOf(window, drift),
@@ -146,7 +165,7 @@ export class QualityMonitor {
 
   private openWindow(start = this.options.now()): Window {
     const features = new Map(this.features.map((feature) => [feature.name, newWindow(feature.kind)]));
-    return { start, end: start, items: 0, features };
+    return { start, end: start, items: 0, features, schema: new SchemaCounters() };
   }
 }
 

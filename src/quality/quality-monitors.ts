@@ -32,6 +32,11 @@ export class QualityMonitors {
       if (answer?.kind !== 'rows' || prepared?.items === undefined) return;
       this.monitorOf(answer.provenance.model, answer.provenance.version)?.observe(prepared.items, answer.rows);
     },
+    rejected: (context, failure) => {
+      const { target } = context;
+      if (failure.failures === undefined || target === undefined) return;
+      this.monitorOf(target.name, target.version)?.rejected(failure.failures);
+    },
   };
 
   /** The current report of a version, or undefined when sluice does not monitor it. */

@@ -31,10 +31,14 @@ test('every failure of every item is reported at once, each with its item, field
   assert.equal(error.status, 400);
   assert.equal(error.code, 'ERR_REQUEST_INVALID', 'failures of different kinds');
   assert.deepEqual(error.failures, [
-    { field: 'instances[1].age', rule: 'must be <= 120' },
-    { field: 'instances[1].channel', rule: 'must be equal to one of the allowed values' },
-    { field: 'instances[2].age', rule: 'missing required field "age"' },
-    { field: 'instances[2].colour', rule: 'unknown field "colour"' },
+    { field: 'instances[1].age', rule: 'must be <= 120', schema: { input: 'age', kind: 'invalid' } },
+    {
+      field: 'instances[1].channel',
+      rule: 'must be equal to one of the allowed values',
+      schema: { input: 'channel', kind: 'invalid' },
+    },
+    { field: 'instances[2].age', rule: 'missing required field "age"', schema: { input: 'age', kind: 'missing' } },
+    { field: 'instances[2].colour', rule: 'unknown field "colour"', schema: { input: 'colour', kind: 'unknown' } },
   ]);
   assert.equal(error.field, 'age', "the first failure's request field");
   assert.equal(

@@ -23,6 +23,11 @@ export interface ItemValidator {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
+const KIND_OF_CODE: Readonly<Record<string, 'missing' | 'unknown' | 'invalid'>> = {
+  ERR_TENSOR_MISSING_INPUT: 'missing',
+  ERR_TENSOR_UNKNOWN_INPUT: 'unknown',
+  ERR_REQUEST_INVALID: 'invalid',
+};
 /** A message lists this many failures; the error's `failures` holds them all. */
 const LISTED_FAILURES = 10;
 
@@ -104,9 +109,11 @@ function requestError(failures: readonly ItemFailure[]): SluiceError {
   const first = failures[0] as ItemFailure;
   const code = failures.every((failure) => failure.code === first.code) ? first.code : 'ERR_REQUEST_INVALID';
   const listed = failures.slice(0, LISTED_FAILURES).map((failure) => failure.line);
+  const schemaOf = (failure: ItemFailure) =>
+    failure.input === undefined ? {} : { schema: { input: failure.input, kind: KIND_OF_CODE[failure.code] ?? 'invalid' } };
   const more = failures.length > LISTED_FAILURES ? `; and ${failures.length - LISTED_FAILURES} more` : '';
   return new SluiceError(code, `${listed.join('; ')}${more}`, {
     ...(first.input === undefined ? {} : { field: first.input }),
-    failures: failures.map(({ field, rule }) => ({ field, rule })),
+    failures: failures.map((failure) => ({ field: failure.field, rule: failure.rule, ...schemaOf(failure) })),
   });
 }
