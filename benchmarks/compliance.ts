@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { verifyAuditChain } from '../src/audit/verify.ts';
 import { openSqliteStore } from '../src/state/sqlite-store.ts';
 import { generateApiKey, type NewApiKey } from '../src/tenancy/api-keys.ts';
+import { batchDelta, readBatchCounts } from './lib/batch-stats.ts';
 import { BENCH_MODELS_DIR, ensureBenchModels, goldenTexts } from './lib/bench-models.ts';
 import {
   auditChecksTable,
@@ -136,6 +137,8 @@ interface VariantServer {
   readonly server: SluiceProcess;
   readonly client: LoadClient;
   readonly request: RequestSource;
+  /** A key with scope read when auth is on, for the model's batch counts. */
+  readonly statsHeaders: Readonly<Record<string, string>>;
   readonly stateDir: string;
   answered2xx: number;
 }
@@ -148,14 +151,14 @@ async function runCompliance(settings: Settings): Promise<void> {
   const repository = join(scratch, 'models');
   await cp(join(modelsDir, settings.model), join(repository, settings.model), { recursive: true });
   if (settings.pinning !== undefined) pinThisProcess(settings.pinning.client);
-  const key = generateApiKey();
+  const keys = { infer: generateApiKey(), read: generateApiKey() };
   const servers: VariantServer[] = [];
   let records: ComplianceRecord[] = [];
   const exitCodes = new Map<VariantKey, number | null>();
   try {
     // Started together (they wait for one another's dist/ build), stopped below even when one fails to start.
     const starts = await Promise.allSettled(
-      settings.variants.map((variant) => startVariant(settings, variant, { scratch, repository, texts, key })),
+      settings.variants.map((variant) => startVariant(settings, variant, { scratch, repository, texts, keys })),
     );
     for (const result of starts) if (result.status === 'fulfilled') servers.push(result.value);
     const failed = starts.find((result) => result.status === 'rejected');
@@ -195,13 +198,15 @@ interface Shared {
   readonly scratch: string;
   readonly repository: string;
   readonly texts: readonly string[];
-  readonly key: NewApiKey;
+  /** One key to infer with, one to read the model's stats (the auth variants declare both). */
+  readonly keys: { readonly infer: NewApiKey; readonly read: NewApiKey };
 }
 
 async function startVariant(settings: Settings, variant: VariantKey, shared: Shared): Promise<VariantServer> {
   const stateDir = join(shared.scratch, `${variant}-state`);
   const configPath = join(shared.scratch, `${variant}.yaml`);
-  const config = variantConfig(variant, stateDir, { tenant: TENANT, id: shared.key.id, hash: shared.key.hash });
+  const { infer, read } = shared.keys;
+  const config = variantConfig(variant, stateDir, { tenant: TENANT, infer, read });
   // JSON is YAML: nothing to escape by hand.
   await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
   const profile = settings.profileDir === undefined ? undefined : join(settings.profileDir, variant);
@@ -225,10 +230,11 @@ async function startVariant(settings: Settings, variant: VariantKey, shared: Sha
   const request = v2TextInferRequests(
     settings.model,
     shared.texts,
-    authOn ? { authorization: `Bearer ${shared.key.key}` } : undefined,
+    authOn ? { authorization: `Bearer ${infer.key}` } : undefined,
   );
+  const statsHeaders: Record<string, string> = authOn ? { authorization: `Bearer ${read.key}` } : {};
   const client = new LoadClient(server.origin, { connections: settings.users, requestTimeoutMs: REQUEST_TIMEOUT_MS });
-  return { key: variant, server, client, request, stateDir, answered2xx: 0 };
+  return { key: variant, server, client, request, statsHeaders, stateDir, answered2xx: 0 };
 }
 
 function announce(settings: Settings, servers: readonly VariantServer[]): void {
@@ -297,6 +303,7 @@ async function runRow(
     servers.map((each) => each.server.pid),
     IDLE_TIMEOUT_MS,
   );
+  const batchesBefore = await readBatchCounts(side.server.origin, settings.model, side.statsHeaders);
   const cpuBefore = readCpuSeconds(pid) ?? 0;
   const meter = startCpuMeter(pid);
   const summary = await runClosedLoop({
@@ -309,6 +316,7 @@ async function runRow(
   const cpu = meter.read();
   await waitUntilQuiet([pid], IDLE_TIMEOUT_MS);
   const cpuAfter = readCpuSeconds(pid) ?? cpuBefore;
+  const batchesAfter = await readBatchCounts(side.server.origin, settings.model, side.statsHeaders);
   const ok = summary.outcomes.ok;
   side.answered2xx += ok.count;
   return {
@@ -323,6 +331,7 @@ async function runRow(
     serverCpuSeconds: cpuAfter - cpuBefore,
     cpu,
     idleReached: idle.idle,
+    meanBatch: batchDelta(batchesBefore, batchesAfter, 1)?.meanSize,
   };
 }
 

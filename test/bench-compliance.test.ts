@@ -35,6 +35,7 @@ function row(round: number, side: VariantKey, okPerS: number, extra: Partial<Com
     serverCpuSeconds: 10,
     cpu: { server: 1, client: 0.4, other: 0.1 },
     idleReached: true,
+    meanBatch: 12.5,
     ...extra,
   };
 }
@@ -140,7 +141,10 @@ test('the rounds table shows every row with its throughput against its round’s
   ]);
   const lines = table.split('\n');
   assert.equal(lines.length, 4);
-  assert.equal(lines[3], '| 1 | audit | 1900 | 0.950x | 0.53 | 20 | 40 | client timeout 2 | 1.00 / 0.40 / 0.10 | NO |');
+  assert.equal(
+    lines[3],
+    '| 1 | audit | 1900 | 0.950x | 0.53 | 20 | 40 | 12.5 | client timeout 2 | 1.00 / 0.40 / 0.10 | NO |',
+  );
 });
 
 test('the audit check passes only with one 2xx record per 2xx answer and a chain that verifies', () => {
@@ -159,10 +163,11 @@ test('the audit check passes only with one 2xx record per 2xx answer and a chain
   assert.match(auditChecksTable([good]), /\| all \| 1234 \| 1234 \| 0 \| 0 \| ok \(1234 records\) \| 0 \| yes \|/);
 });
 
-test('each variant turns on its own stage, all turns on the three, and every server keeps its state apart', () => {
-  const key = { tenant: 'bench', id: 'abcdefghjk', hash: `sha256:${'0'.repeat(32)}:${'1'.repeat(64)}` };
+test('each variant turns on its own stage, all turns on the three, and every server keeps its state apart; the keys: one to infer, one to read stats', () => {
+  const hash = `sha256:${'0'.repeat(32)}:${'1'.repeat(64)}`;
+  const keys = { tenant: 'bench', infer: { id: 'abcdefghjk', hash }, read: { id: 'mnpqrstuvw', hash } };
   const stages = (variant: VariantKey) => {
-    const config = variantConfig(variant, `/tmp/${variant}`, key) as {
+    const config = variantConfig(variant, `/tmp/${variant}`, keys) as {
       state: { directory: string };
       logging: { redact: boolean };
       audit: { inferences: string };
@@ -180,6 +185,7 @@ test('each variant turns on its own stage, all turns on the three, and every ser
   assert.deepEqual(stages('baseline'), { state: '/tmp/baseline', audit: 'none', redact: false, auth: false, keys: [] });
   assert.deepEqual(stages('audit'), { state: '/tmp/audit', audit: 'all', redact: false, auth: false, keys: [] });
   assert.deepEqual(stages('redact'), { state: '/tmp/redact', audit: 'none', redact: true, auth: false, keys: [] });
-  assert.deepEqual(stages('auth'), { state: '/tmp/auth', audit: 'none', redact: false, auth: true, keys: ['infer'] });
-  assert.deepEqual(stages('all'), { state: '/tmp/all', audit: 'all', redact: true, auth: true, keys: ['infer'] });
+  const authKeys = ['infer', 'read'];
+  assert.deepEqual(stages('auth'), { state: '/tmp/auth', audit: 'none', redact: false, auth: true, keys: authKeys });
+  assert.deepEqual(stages('all'), { state: '/tmp/all', audit: 'all', redact: true, auth: true, keys: authKeys });
 });

@@ -18,10 +18,15 @@ export interface BatchDelta extends BatchCounts {
   readonly fullShare: number | undefined;
 }
 
-/** Undefined when the stats cannot be read or have an unexpected shape. */
-export async function readBatchCounts(origin: string, model: string): Promise<BatchCounts | undefined> {
+/** Undefined when the stats cannot be read or have an unexpected shape; `headers` carry a key when auth is on. */
+export async function readBatchCounts(
+  origin: string,
+  model: string,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<BatchCounts | undefined> {
   try {
     const response = await fetch(`${origin}/v2/models/${encodeURIComponent(model)}/stats`, {
+      headers,
       signal: AbortSignal.timeout(2_000),
     });
     if (response.status !== 200) return undefined;

@@ -44,6 +44,8 @@ export interface ComplianceRecord extends Measured {
   readonly cpu: CpuCores;
   /** False when some server was still busy when the row started. */
   readonly idleReached: boolean;
+  /** Items per batch the model ran during the row (its stats API); undefined when they could not be read. */
+  readonly meanBatch: number | undefined;
 }
 
 /** CPU-seconds of the server per 1000 2xx answers; undefined for a row with none. */
@@ -173,6 +175,7 @@ export function roundsTable(records: readonly ComplianceRecord[]): string {
     { header: 'CPU-s / 1000 req', cell: (record) => optional(cpuPerThousand(record), oneDecimal), align: 'right' },
     { header: 'p50 ms', cell: (record) => optional(record.p50Ms, formatMs), align: 'right' },
     { header: 'p99 ms', cell: (record) => optional(record.p99Ms, formatMs), align: 'right' },
+    { header: 'mean batch', cell: (record) => optional(record.meanBatch, (value) => value.toFixed(1)), align: 'right' },
     { header: 'failed', cell: (record) => failuresText(record.failureKinds) },
     {
       header: 'CPU cores: server / generator / rest',
@@ -225,18 +228,24 @@ export function auditChecksTable(checks: readonly AuditCheck[]): string {
   return markdownTable(columns, checks);
 }
 
-/** The key the auth variants declare, by hash only (the whole key goes in the requests' headers). */
+/** A key the auth variants declare, by hash only (the whole key goes in the requests' headers). */
 export interface DeclaredKey {
-  readonly tenant: string;
   readonly id: string;
   readonly hash: string;
+}
+
+/** The auth variants' tenant: a key to infer with, and one to read the model's batch counts between rows. */
+export interface DeclaredKeys {
+  readonly tenant: string;
+  readonly infer: DeclaredKey;
+  readonly read: DeclaredKey;
 }
 
 /**
  * The configuration file of a variant's server: its own state directory, and each stage on
  * or off as the variant says. The log level comes from the environment (server-process.ts).
  */
-export function variantConfig(variant: VariantKey, stateDir: string, key: DeclaredKey): Record<string, unknown> {
+export function variantConfig(variant: VariantKey, stateDir: string, keys: DeclaredKeys): Record<string, unknown> {
   const on = (stage: 'audit' | 'redact' | 'auth') => variant === stage || variant === 'all';
   return {
     models: { build_defaults: false },
@@ -244,6 +253,16 @@ export function variantConfig(variant: VariantKey, stateDir: string, key: Declar
     logging: { redact: on('redact') },
     audit: { inferences: on('audit') ? 'all' : 'none' },
     auth: { enabled: on('auth') },
-    tenants: on('auth') ? [{ name: key.tenant, keys: [{ id: key.id, hash: key.hash, scopes: ['infer'] }] }] : [],
+    tenants: on('auth')
+      ? [
+          {
+            name: keys.tenant,
+            keys: [
+              { id: keys.infer.id, hash: keys.infer.hash, scopes: ['infer'] },
+              { id: keys.read.id, hash: keys.read.hash, scopes: ['read'] },
+            ],
+          },
+        ]
+      : [],
   };
 }
