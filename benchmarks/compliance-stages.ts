@@ -1,0 +1,122 @@
+/**
+ * What each compliance stage costs one request in-process, without HTTP: CPU microseconds
+ * (user + system, this process) per call, each measured over many calls, three times.
+ *
+ *   log line          the per-request info line through pino to a sink that drops it, logging.redact off and on
+ *   authenticate      TenantDirectory.identify of a bearer key (parse, salted SHA-256, constant-time compare)
+ *   audit record      what the edge does per audited inference: the entry and its redacted details (record())
+ *   audit write       the batches of those entries: sealing (hash chain) and the SQLite insert, one transaction per 256
+ *
+ *   taskset -c 0 node --import tsx benchmarks/compliance-stages.ts
+ *
+ * The HTTP benchmark (`npm run bench -- compliance`) measures what they cost a server; this
+ * says which part is which, with no garbage collection of a server's heap and no other work.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAuditLog } from '../src/audit/audit-log.ts';
+import { redacting } from '../src/audit/redacting-audit-log.ts';
+import type { Config } from '../src/config/schema.ts';
+import { inferenceAuditor, type FinishedInference } from '../src/observe/inference-audit.ts';
+import { createLogger } from '../src/observe/log.ts';
+import type { RequestContext } from '../src/pipeline/context.ts';
+import { openSqliteStore } from '../src/state/sqlite-store.ts';
+import { generateApiKey } from '../src/tenancy/api-keys.ts';
+import { ANONYMOUS, TenantDirectory } from '../src/tenancy/tenant-directory.ts';
+
+const CALLS = 200_000;
+const BATCH = 256;
+const REPEATS = 3;
+
+function cpuMicroseconds(): number {
+  const used = process.cpuUsage();
+  return used.user + used.system;
+}
+
+/** CPU µs per call of `work`, over `calls` calls. */
+function perCall(calls: number, work: () => void): number {
+  const started = cpuMicroseconds();
+  for (let index = 0; index < calls; index += 1) work();
+  return (cpuMicroseconds() - started) / calls;
+}
+
+function logLine(redact: boolean): number {
+  const config = { logging: { level: 'info', redact } } as unknown as Config;
+  const log = createLogger(config, { write: () => true }).child({ reqId: 'req-1a2b' });
+  const line = { method: 'POST', route: '/v2/models/:model/infer', status: 200, ms: 12.34 };
+  return perCall(CALLS, () => log.info(line, 'request'));
+}
+
+function authenticate(): number {
+  const key = generateApiKey();
+  const now = new Date().toISOString();
+  const directory = new TenantDirectory(true);
+  directory.load({
+    tenants: [{ name: 'bench', priority: null, weight: 1, createdAt: now }],
+    keys: [
+      {
+        id: key.id,
+        tenant: 'bench',
+        scopes: ['infer'],
+        models: null,
+        hash: key.hash,
+        createdAt: now,
+        expiresAt: null,
+        revokedAt: null,
+      },
+    ],
+  });
+  // A headers object per request, as each request has: the directory remembers an answer per object.
+  return perCall(CALLS / 4, () => directory.identify({ authorization: `Bearer ${key.key}` }));
+}
+
+/** An answered triage-small request, as the inference plugin hands it to the auditor. */
+const FINISHED: FinishedInference = {
+  protocol: 'kserve-v2',
+  status: 200,
+  seconds: 0.0123456,
+  caller: ANONYMOUS,
+  context: {
+    target: { name: 'triage-small', version: '1' },
+    answer: {
+      kind: 'rows',
+      rows: [{}],
+      provenance: { model: 'triage-small', version: '1', route: 'local', engineMs: 1 },
+    },
+  } as unknown as RequestContext,
+};
+
+async function audit(): Promise<{ record: number; write: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-compliance-stages-'));
+  const store = openSqliteStore(join(dir, 'sluice.db'));
+  // No timer: every batch is written by the flush below.
+  const log = redacting(createAuditLog(store, { flushIntervalMs: 3_600_000 }));
+  const record = inferenceAuditor('all', log);
+  if (record === undefined) throw new Error('audit.inferences "all" gave no auditor');
+  let [recording, writing] = [0, 0];
+  const batches = CALLS / BATCH;
+  try {
+    for (let batch = 0; batch < batches; batch += 1) {
+      recording += perCall(BATCH, () => record(FINISHED)) * BATCH;
+      const started = cpuMicroseconds();
+      await log.flush();
+      writing += cpuMicroseconds() - started;
+    }
+  } finally {
+    await log.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { record: recording / (batches * BATCH), write: writing / (batches * BATCH) };
+}
+
+for (let repeat = 1; repeat <= REPEATS; repeat += 1) {
+  const [plain, redacted] = [logLine(false), logLine(true)];
+  const auth = authenticate();
+  const audited = await audit();
+  console.log(
+    `run ${repeat}: log line ${plain.toFixed(2)} µs, redacted ${redacted.toFixed(2)} µs; ` +
+      `authenticate ${auth.toFixed(2)} µs; audit record ${audited.record.toFixed(2)} µs + write ${audited.write.toFixed(2)} µs`,
+  );
+}
