@@ -9,6 +9,7 @@
  *   redact    logging.redact true
  *   auth      auth.enabled, one key declared by hash (scope infer), sent on every request
  *   all       the three together
+ *   quality-off  the baseline with the data-quality stage off (issue 15; only with --compliance-variants)
  *
  * Every round runs each variant once, the order rotated a place a round; every server is
  * quiet before a row. Each figure is compared with the baseline of the same round. After
@@ -29,6 +30,7 @@ import {
   auditCheckPassed,
   auditTarget,
   BASELINE,
+  DEFAULT_VARIANTS,
   roundOrder,
   roundsTable,
   summarise,
@@ -80,7 +82,7 @@ interface Settings {
   readonly profileDir: string | undefined;
   /** `SLUICE_*` overrides for every server (`--compliance-env KEY=VALUE`); none by default. */
   readonly env: Readonly<Record<string, string>>;
-  /** The variants run (`--compliance-variants audit,all`): the baseline and those named; all by default. */
+  /** The variants run (`--compliance-variants audit,all`): the baseline and those named; all but `quality-off` by default. */
   readonly variants: readonly VariantKey[];
 }
 
@@ -123,7 +125,7 @@ function settingsOf({ quick, values }: ScenarioContext): Settings {
 }
 
 function variantsOf(text: string | undefined): VariantKey[] {
-  if (text === undefined) return [...VARIANTS];
+  if (text === undefined) return [...DEFAULT_VARIANTS];
   const named = text.split(',').map((name) => name.trim());
   const unknown = named.filter((name) => !VARIANTS.some((variant) => variant === name));
   if (unknown.length > 0)

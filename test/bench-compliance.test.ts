@@ -172,6 +172,7 @@ test('each variant turns on its own stage, all turns on the three, and every ser
       logging: { redact: boolean };
       audit: { inferences: string };
       auth: { enabled: boolean };
+      quality: { enabled: boolean };
       tenants: ReadonlyArray<{ keys: ReadonlyArray<{ scopes: readonly string[] }> }>;
     };
     return {
@@ -179,13 +180,17 @@ test('each variant turns on its own stage, all turns on the three, and every ser
       audit: config.audit.inferences,
       redact: config.logging.redact,
       auth: config.auth.enabled,
+      quality: config.quality.enabled,
       keys: config.tenants.flatMap((tenant) => tenant.keys.map((each) => each.scopes.join())),
     };
   };
-  assert.deepEqual(stages('baseline'), { state: '/tmp/baseline', audit: 'none', redact: false, auth: false, keys: [] });
-  assert.deepEqual(stages('audit'), { state: '/tmp/audit', audit: 'all', redact: false, auth: false, keys: [] });
-  assert.deepEqual(stages('redact'), { state: '/tmp/redact', audit: 'none', redact: true, auth: false, keys: [] });
+  const off = { audit: 'none', redact: false, auth: false, keys: [] };
+  assert.deepEqual(stages('baseline'), { state: '/tmp/baseline', ...off, quality: true });
+  assert.deepEqual(stages('audit'), { state: '/tmp/audit', ...off, audit: 'all', quality: true });
+  assert.deepEqual(stages('redact'), { state: '/tmp/redact', ...off, redact: true, quality: true });
   const authKeys = ['infer', 'read'];
-  assert.deepEqual(stages('auth'), { state: '/tmp/auth', audit: 'none', redact: false, auth: true, keys: authKeys });
-  assert.deepEqual(stages('all'), { state: '/tmp/all', audit: 'all', redact: true, auth: true, keys: authKeys });
+  const auth = { state: '/tmp/auth', ...off, auth: true, keys: authKeys, quality: true };
+  assert.deepEqual(stages('auth'), auth);
+  assert.deepEqual(stages('all'), { ...auth, state: '/tmp/all', audit: 'all', redact: true });
+  assert.deepEqual(stages('quality-off'), { state: '/tmp/quality-off', ...off, quality: false });
 });

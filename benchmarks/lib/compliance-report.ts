@@ -13,16 +13,22 @@ import { formatMs, formatRate, markdownTable, type Column } from './report.ts';
 import { formatSpread, spreadOf, type Spread } from './slots-report.ts';
 
 export const BASELINE = 'baseline';
-export const VARIANTS = [BASELINE, 'audit', 'redact', 'auth', 'all'] as const;
+export const VARIANTS = [BASELINE, 'audit', 'redact', 'auth', 'all', 'quality-off'] as const;
 export type VariantKey = (typeof VARIANTS)[number];
+/** The variants run when none are named: issue 14's; `quality-off` (issue 15) only when asked for. */
+export const DEFAULT_VARIANTS: readonly VariantKey[] = VARIANTS.filter((variant) => variant !== 'quality-off');
 
-/** What each variant turns on over the baseline (auth off, `audit.inferences: none`, `logging.redact: false`). */
+/**
+ * What each variant turns on over the baseline (auth off, `audit.inferences: none`, `logging.redact: false`,
+ * the data-quality stage on as by default); `quality-off` turns that stage off.
+ */
 export const VARIANT_SETTINGS: Readonly<Record<VariantKey, string>> = {
   baseline: 'auth off, audit none, redact off',
   audit: 'audit.inferences: all (SQLite)',
   redact: 'logging.redact: true',
   auth: 'auth.enabled, one key (scope infer)',
   all: 'audit all + redact + auth',
+  'quality-off': 'as baseline, quality.enabled: false',
 };
 
 /** Issue 14: "auditing every inference costs at most 5% of throughput". */
@@ -253,6 +259,7 @@ export function variantConfig(variant: VariantKey, stateDir: string, keys: Decla
     logging: { redact: on('redact') },
     audit: { inferences: on('audit') ? 'all' : 'none' },
     auth: { enabled: on('auth') },
+    quality: { enabled: variant !== 'quality-off' },
     tenants: on('auth')
       ? [
           {
