@@ -6,22 +6,29 @@
  *   authenticate      TenantDirectory.identify of a bearer key (parse, salted SHA-256, constant-time compare)
  *   audit record      what the edge does per audited inference: the entry and its redacted details (record())
  *   audit write       the batches of those entries: sealing (hash chain) and the SQLite insert, one transaction per 256
+ *   SQLite insert     sealed records into the audit table as the store writes them (a statement a row), then
+ *                     32 rows a statement, then without the four secondary indexes: what a mend of the insert could gain
  *
  *   taskset -c 0 node --import tsx benchmarks/compliance-stages.ts
  *
  * The HTTP benchmark (`npm run bench -- compliance`) measures what they cost a server; this
  * says which part is which, with no garbage collection of a server's heap and no other work.
  */
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuditLog } from '../src/audit/audit-log.ts';
+import { sealEntries } from '../src/audit/chain.ts';
 import { redacting } from '../src/audit/redacting-audit-log.ts';
 import type { Config } from '../src/config/schema.ts';
 import { inferenceAuditor, type FinishedInference } from '../src/observe/inference-audit.ts';
 import { createLogger } from '../src/observe/log.ts';
 import type { RequestContext } from '../src/pipeline/context.ts';
+import { MIGRATIONS } from '../src/state/migrations.ts';
+import { AUDIT_COLUMNS, auditParams } from '../src/state/rows.ts';
 import { openSqliteStore } from '../src/state/sqlite-store.ts';
+import type { AuditEntry, AuditRecord, ChainHead } from '../src/state/store.ts';
 import { generateApiKey } from '../src/tenancy/api-keys.ts';
 import { ANONYMOUS, TenantDirectory } from '../src/tenancy/tenant-directory.ts';
 
@@ -111,12 +118,72 @@ async function audit(): Promise<{ record: number; write: number }> {
   return { record: recording / (batches * BATCH), write: writing / (batches * BATCH) };
 }
 
+/** Sealed batches of an inference record, as the writer hands them to the store. */
+function sealedBatches(): AuditRecord[][] {
+  const entry: AuditEntry = {
+    time: new Date().toISOString(),
+    actor: 'anonymous',
+    action: 'inference',
+    tenant: 'default',
+    details: {
+      protocol: 'kserve-v2',
+      model: 'triage-small',
+      version: '1',
+      route: 'local',
+      status: 200,
+      latency_ms: 12.35,
+      items: 1,
+    },
+  };
+  const batches: AuditRecord[][] = [];
+  let head: ChainHead | undefined;
+  for (let batch = 0; batch < CALLS / BATCH; batch += 1) {
+    const records = [...sealEntries(Array.from({ length: BATCH }, () => entry))(head)];
+    head = records.at(-1);
+    batches.push(records);
+  }
+  return batches;
+}
+
+/** CPU µs per record of inserting `batches` into a fresh audit table, `rowsPerStatement` rows a statement. */
+function insert(batches: readonly AuditRecord[][], rowsPerStatement: number, indexes: boolean): number {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-compliance-insert-'));
+  const db = new Database(join(dir, 'audit.db'));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    const schema = MIGRATIONS[0]?.sqlite ?? [];
+    for (const statement of schema) if (indexes || !statement.startsWith('CREATE INDEX audit_')) db.exec(statement);
+    const values = (rows: number) => Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    const many = db.prepare(`INSERT INTO audit_records (${AUDIT_COLUMNS}) VALUES ${values(rowsPerStatement)}`);
+    const one = db.prepare(`INSERT INTO audit_records (${AUDIT_COLUMNS}) VALUES ${values(1)}`);
+    const head = db.prepare('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1');
+    const started = cpuMicroseconds();
+    for (const records of batches) {
+      db.transaction(() => {
+        head.get();
+        let index = 0;
+        for (; index + rowsPerStatement <= records.length; index += rowsPerStatement)
+          many.run(records.slice(index, index + rowsPerStatement).flatMap(auditParams));
+        for (; index < records.length; index += 1) one.run(...auditParams(records[index] as AuditRecord));
+      }).immediate();
+    }
+    return (cpuMicroseconds() - started) / (batches.length * BATCH);
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const batches = sealedBatches();
 for (let repeat = 1; repeat <= REPEATS; repeat += 1) {
   const [plain, redacted] = [logLine(false), logLine(true)];
   const auth = authenticate();
   const audited = await audit();
   console.log(
     `run ${repeat}: log line ${plain.toFixed(2)} µs, redacted ${redacted.toFixed(2)} µs; ` +
-      `authenticate ${auth.toFixed(2)} µs; audit record ${audited.record.toFixed(2)} µs + write ${audited.write.toFixed(2)} µs`,
+      `authenticate ${auth.toFixed(2)} µs; audit record ${audited.record.toFixed(2)} µs + write ${audited.write.toFixed(2)} µs; ` +
+      `SQLite insert ${insert(batches, 1, true).toFixed(2)} µs a record, 32 rows a statement ${insert(batches, 32, true).toFixed(2)} µs, ` +
+      `without the secondary indexes ${insert(batches, 1, false).toFixed(2)} µs`,
   );
 }
