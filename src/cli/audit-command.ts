@@ -4,6 +4,7 @@
  * Exit codes: 0 done, 1 the chain is broken (verify, prune), 2 it could not be checked
  * (configuration, database, key).
  */
+import { processIo, type CommandIo } from './command-io.ts';
 import { Command, InvalidArgumentError } from 'commander';
 import type { KeyObject } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -15,21 +16,6 @@ import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { ChainHead, Store } from '../state/store.ts';
 import { openConfiguredStore } from './state-store.ts';
-
-/** Where a command's lines and exit code go: the process, or a test. */
-export interface CommandIo {
-  out(line: string): void;
-  err(line: string): void;
-  exit(code: number): void;
-}
-
-const processIo: CommandIo = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-  exit: (code) => {
-    process.exitCode = code;
-  },
-};
 
 export interface AuditVerifyOptions {
   readonly config?: string;

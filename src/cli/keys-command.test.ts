@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openSqliteStore } from '../state/sqlite-store.ts';
 import { TenantDirectory } from '../tenancy/tenant-directory.ts';
-import type { CommandIo } from './audit-command.ts';
+import type { CommandIo } from './command-io.ts';
 import { registerKeyCommands } from './keys-command.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'sluice-keys-cli-'));

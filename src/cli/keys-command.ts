@@ -5,6 +5,7 @@
  * the actor "cli". Exit codes: 0 done, 1 refused (bad input, not found, conflict), 2 the
  * store or the configuration could not be used.
  */
+import { processIo, type CommandIo } from './command-io.ts';
 import { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { createAuditLog } from '../audit/audit-log.ts';
@@ -15,16 +16,7 @@ import { SCOPES } from '../state/store.ts';
 import { hashApiKey } from '../tenancy/api-keys.ts';
 import { configSnapshot } from '../tenancy/key-sync.ts';
 import { TenantAdmin } from '../tenancy/tenant-admin.ts';
-import type { CommandIo } from './audit-command.ts';
 import { openConfiguredStore } from './state-store.ts';
-
-const processIo: CommandIo = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-  exit: (code) => {
-    process.exitCode = code;
-  },
-};
 
 type AdminTask = (admin: TenantAdmin) => Promise<unknown>;
 

@@ -19,7 +19,7 @@ const MAX_AUDIT_PAGE = 1000;
 export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
   const config = { protocol: 'admin' as const };
   const { admin } = deps;
-  const actor = (request: FastifyRequest) => request.caller.key?.id ?? 'anonymous';
+  const actor = (request: FastifyRequest) => request.caller?.key?.id ?? 'anonymous';
   type Named = { Params: { name: string } };
   type Identified = { Params: { id: string } };
 

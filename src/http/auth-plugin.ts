@@ -14,16 +14,15 @@ declare module 'fastify' {
     access?: RouteAccess;
   }
   interface FastifyRequest {
-    /** Who called, once authenticated (ANONYMOUS on public routes and with auth off). */
-    caller: Caller;
+    /** Who called, once authenticated (ANONYMOUS on public routes and with auth off); null before. */
+    caller: Caller | null;
   }
 }
 
 /** Must be registered before any route; returns the routes registered with no access declared (each refused to everyone). */
 export function registerAuth(app: FastifyInstance, access: AccessControl): ReadonlySet<string> {
   const undeclared = new Set<string>();
-  // A reference type cannot be a decoration's default; every request gets its own below.
-  app.decorateRequest('caller', null as unknown as Caller);
+  app.decorateRequest('caller', null);
   app.addHook('onRoute', (route) => {
     const method = Array.isArray(route.method) ? route.method[0] : route.method;
     const declared = routeAccess(String(method), route.url);

@@ -15,7 +15,7 @@ import type { Config } from '../config/schema.ts';
 import { inferenceAuditor, type FinishedInference } from '../observe/inference-audit.ts';
 import type { Store } from '../state/store.ts';
 import { AccessControl, type AuthFailure } from '../tenancy/access-control.ts';
-import { configSnapshot, KeySync } from '../tenancy/key-sync.ts';
+import { KeySync } from '../tenancy/key-sync.ts';
 import { TenantAdmin } from '../tenancy/tenant-admin.ts';
 import { TenantDirectory } from '../tenancy/tenant-directory.ts';
 import { registerAdmin } from './admin-plugin.ts';
@@ -51,7 +51,7 @@ export function createCompliance(config: Readonly<Config>, store: Store, logger:
   const access = new AccessControl(tenants, (failure) => audit.record(authFailureEntry(failure)));
   const admin = new TenantAdmin({
     store,
-    declared: configSnapshot(config.tenants),
+    declared: sync.declared,
     audit,
     refresh: () => sync.refresh(),
   });

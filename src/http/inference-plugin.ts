@@ -12,6 +12,7 @@ import type { InferencePipeline } from '../pipeline/pipeline.ts';
 import type { Infer } from '../protocols/deps.ts';
 import type { TargetDirectory } from '../pipeline/target-directory.ts';
 import type { Inflight } from '../core/inflight.ts';
+import { ANONYMOUS } from '../tenancy/tenant-directory.ts';
 import type { FinishedInference } from '../observe/inference-audit.ts';
 
 declare module 'fastify' {
@@ -70,7 +71,7 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
     const seconds = reply.elapsedTime / 1000;
     const context = request.pipelineContext;
     metrics.recordRequest(protocol, status, seconds, deps.targets.servedLabels(context));
-    deps.auditInference?.({ protocol, status, seconds, caller: request.caller, context });
+    deps.auditInference?.({ protocol, status, seconds, caller: request.caller ?? ANONYMOUS, context });
   }
 
   return (request, reply, protocol, inference) => {
@@ -84,7 +85,7 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
       },
       log: request.log,
     };
-    const context = createContext(call, inference, request.caller);
+    const context = createContext(call, inference, request.caller ?? ANONYMOUS);
     request.pipelineContext = context;
     // A failure after dispatch (a later stage) must not leave an upstream call or stream open.
     return deps.pipeline.run(context).catch((error: unknown) => {

@@ -5,7 +5,7 @@
  * weight it stands for, are the sample the tests read (within the sketch's rank error).
  */
 import { datasetDrift as datasetDriftOf, featureDrift, type DriftTestName } from './stats/choose-test.ts';
-import type { FeatureSample } from './stats/samples.ts';
+import { totalCount, type FeatureSample } from './stats/samples.ts';
 import type { FeatureWindow } from './feature-window.ts';
 import type { FeatureKind } from './features.ts';
 import type { ReferenceFeature } from './reference-profile.ts';
@@ -37,7 +37,7 @@ export function compareFeature(name: string, reference: ReferenceFeature, live: 
     p_value: result.pValue ?? null,
     threshold: result.threshold,
     drifted: result.drifted,
-    reference_count: reference.kind === 'numeric' ? reference.values.length : sum(Object.values(reference.counts)),
+    reference_count: reference.kind === 'numeric' ? reference.values.length : totalCount(reference.counts),
     live_count: live.kind === 'numeric' ? live.sketch.count : live.sketch.total,
   };
 }
@@ -59,8 +59,4 @@ function sampleOf(window: FeatureWindow): FeatureSample {
     };
   }
   return { kind: 'numeric', ...window.sketch.weightedValues() };
-}
-
-function sum(values: readonly number[]): number {
-  return values.reduce((total, value) => total + value, 0);
 }

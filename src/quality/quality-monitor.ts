@@ -65,7 +65,8 @@ export interface ConfidenceReport {
 
 export class QualityMonitor {
   private current: Window;
-  private closed: { window: Window; drift: readonly FeatureDrift[] } | undefined;
+  /** The last closed window; its drift once tested (after the request that closed it, or by a report). */
+  private closed: { readonly window: Window; drift: readonly FeatureDrift[] | undefined } | undefined;
   private readonly flags = new Map<string, boolean>();
 
   constructor(
@@ -101,18 +102,27 @@ export class QualityMonitor {
 
   /** The last closed window's report, or the open one's while none has closed. */
   report(): QualityReport {
-    if (this.closed !== undefined) return this.reportOf(this.closed.window, this.closed.drift, true);
+    if (this.closed !== undefined) return this.reportOf(this.closed.window, this.evaluate(this.closed), true);
     return this.reportOf(this.current, this.test(this.current), false);
   }
 
+  /** The drift tests (an exact KS is O(m·n)) run after the request that closed the window is answered. */
   private close(now: number): void {
-    const window = this.current;
-    const drift = this.test(window);
-    this.closed = { window, drift };
+    const closed = { window: this.current, drift: undefined };
+    this.closed = closed;
     this.current = this.openWindow(now);
+    setImmediate(() => this.evaluate(closed));
+  }
+
+  /** Tests a closed window once; its flags and metrics are updated then. */
+  private evaluate(closed: NonNullable<QualityMonitor['closed']>): readonly FeatureDrift[] {
+    if (closed.drift !== undefined) return closed.drift;
+    const drift = this.test(closed.window);
+    closed.drift = drift;
     const changed = drift.filter((feature) => (this.flags.get(feature.name) ?? false) !== feature.drifted);
     for (const feature of drift) this.flags.set(feature.name, feature.drifted);
-    this.options.onWindowClosed?.(this.model, drift, changed, window.schema.report());
+    this.options.onWindowClosed?.(this.model, drift, changed, closed.window.schema.report());
+    return drift;
   }
 
   private test(window: Window): FeatureDrift[] {

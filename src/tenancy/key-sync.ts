@@ -39,7 +39,8 @@ export function mergeSnapshots(fromConfig: KeySnapshot, fromStore: KeySnapshot):
 }
 
 export class KeySync {
-  private readonly fromConfig: KeySnapshot;
+  /** The config file's tenants and keys, read once. */
+  readonly declared: KeySnapshot;
   private version: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
@@ -51,8 +52,8 @@ export class KeySync {
     private readonly directory: TenantDirectory,
     private readonly onError: (error: unknown) => void,
   ) {
-    this.fromConfig = configSnapshot(tenants);
-    directory.load(this.fromConfig);
+    this.declared = configSnapshot(tenants);
+    directory.load(this.declared);
   }
 
   /**
@@ -69,7 +70,7 @@ export class KeySync {
   private async reload(): Promise<void> {
     const version = await this.store.keysVersion();
     const [tenants, keys] = await Promise.all([this.store.listTenants(), this.store.listKeys()]);
-    this.directory.load(mergeSnapshots(this.fromConfig, { tenants, keys }));
+    this.directory.load(mergeSnapshots(this.declared, { tenants, keys }));
     this.version = version;
   }
 

@@ -23,11 +23,6 @@ export interface ItemValidator {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-const KIND_OF_CODE: Readonly<Record<string, 'missing' | 'unknown' | 'invalid'>> = {
-  ERR_TENSOR_MISSING_INPUT: 'missing',
-  ERR_TENSOR_UNKNOWN_INPUT: 'unknown',
-  ERR_REQUEST_INVALID: 'invalid',
-};
 /** A message lists this many failures; the error's `failures` holds them all. */
 const LISTED_FAILURES = 10;
 
@@ -82,6 +77,7 @@ function nestedValues(tensor: RowTensor): unknown {
 type ItemFailure = RequestFailure & {
   readonly code: ErrorCode;
   readonly input: string | undefined;
+  readonly kind: 'missing' | 'unknown' | 'invalid';
   /** How the message lists it. */
   readonly line: string;
 };
@@ -91,17 +87,17 @@ function itemFailure(error: ErrorObject, where: string): ItemFailure {
   if (error.keyword === 'required') {
     const input = String(error.params['missingProperty']);
     const rule = `missing required field "${input}"`;
-    return { field: `${where}.${input}`, rule, code: 'ERR_TENSOR_MISSING_INPUT', input, line: `${where}: ${rule}` };
+    return { field: `${where}.${input}`, rule, code: 'ERR_TENSOR_MISSING_INPUT', input, kind: 'missing', line: `${where}: ${rule}` };
   }
   if (error.keyword === 'additionalProperties') {
     const input = String(error.params['additionalProperty']);
     const rule = `unknown field "${input}"`;
-    return { field: `${where}.${input}`, rule, code: 'ERR_TENSOR_UNKNOWN_INPUT', input, line: `${where}: ${rule}` };
+    return { field: `${where}.${input}`, rule, code: 'ERR_TENSOR_UNKNOWN_INPUT', input, kind: 'unknown', line: `${where}: ${rule}` };
   }
   const path = error.instancePath.split('/').filter(Boolean);
   const field = path.length === 0 ? where : `${where}.${path.join('.')}`;
   const rule = error.message ?? 'is invalid';
-  return { field, rule, code: 'ERR_REQUEST_INVALID', input: path[0], line: `${field}: ${rule}` };
+  return { field, rule, code: 'ERR_REQUEST_INVALID', input: path[0], kind: 'invalid', line: `${field}: ${rule}` };
 }
 
 /** All the failures in one error: the first one's code (or ERR_REQUEST_INVALID when they differ) and field. */
@@ -110,7 +106,7 @@ function requestError(failures: readonly ItemFailure[]): SluiceError {
   const code = failures.every((failure) => failure.code === first.code) ? first.code : 'ERR_REQUEST_INVALID';
   const listed = failures.slice(0, LISTED_FAILURES).map((failure) => failure.line);
   const schemaOf = (failure: ItemFailure) =>
-    failure.input === undefined ? {} : { schema: { input: failure.input, kind: KIND_OF_CODE[failure.code] ?? 'invalid' } };
+    failure.input === undefined ? {} : { schema: { input: failure.input, kind: failure.kind } };
   const more = failures.length > LISTED_FAILURES ? `; and ${failures.length - LISTED_FAILURES} more` : '';
   return new SluiceError(code, `${listed.join('; ')}${more}`, {
     ...(first.input === undefined ? {} : { field: first.input }),
