@@ -76,7 +76,10 @@ test('fields the API reference does not name pass through, at the top and inside
     chat_template_kwargs: { enable_thinking: false },
   };
   assert.deepEqual(generationRequestFailures('chat', extensions), []);
-  assert.deepEqual(generationRequestFailures('complete', { model: 'm', prompt: 'x', top_k: 'forty', ignore_eos: 1 }), []);
+  assert.deepEqual(
+    generationRequestFailures('complete', { model: 'm', prompt: 'x', top_k: 'forty', ignore_eos: 1 }),
+    [],
+  );
 });
 
 test('a value is shown short: long strings cut, objects and arrays named', () => {
