@@ -4,10 +4,10 @@
  *
  *   log line          the per-request info line through pino to a sink that drops it, logging.redact off and on
  *   authenticate      TenantDirectory.identify of a bearer key (parse, salted SHA-256, constant-time compare)
- *   audit record      what the edge does per audited inference: the entry and its redacted details (record())
+ *   audit record      what the edge does per audited inference: the entry, buffered (record())
  *   audit write       the batches of those entries: sealing (hash chain) and the SQLite insert, one transaction per 256
- *   SQLite insert     sealed records into the audit table as the store writes them (a statement a row), then
- *                     32 rows a statement, then without the four secondary indexes: what a mend of the insert could gain
+ *   SQLite insert     sealed records into the audit table a statement a row, then 32 rows a statement (as the
+ *                     store writes them), then a row a statement without the four secondary indexes
  *
  *   taskset -c 0 node --import tsx benchmarks/compliance-stages.ts
  *
@@ -20,7 +20,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuditLog } from '../src/audit/audit-log.ts';
 import { sealEntries } from '../src/audit/chain.ts';
-import { redacting } from '../src/audit/redacting-audit-log.ts';
 import type { Config } from '../src/config/schema.ts';
 import { inferenceAuditor, type FinishedInference } from '../src/observe/inference-audit.ts';
 import { createLogger } from '../src/observe/log.ts';
@@ -28,7 +27,7 @@ import type { RequestContext } from '../src/pipeline/context.ts';
 import { MIGRATIONS } from '../src/state/migrations.ts';
 import { AUDIT_COLUMNS, auditParams } from '../src/state/rows.ts';
 import { openSqliteStore } from '../src/state/sqlite-store.ts';
-import type { AuditEntry, AuditRecord, ChainHead } from '../src/state/store.ts';
+import type { AuditEntry, ChainHead, SealedRecord } from '../src/state/store.ts';
 import { generateApiKey } from '../src/tenancy/api-keys.ts';
 import { ANONYMOUS, TenantDirectory } from '../src/tenancy/tenant-directory.ts';
 
@@ -98,7 +97,8 @@ async function audit(): Promise<{ record: number; write: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-compliance-stages-'));
   const store = openSqliteStore(join(dir, 'sluice.db'));
   // No timer: every batch is written by the flush below.
-  const log = redacting(createAuditLog(store, { flushIntervalMs: 3_600_000 }));
+  const log = createAuditLog(store, { flushIntervalMs: 3_600_000 });
+  // As the server wires it: inference entries hold nothing a client wrote and skip the redactor.
   const record = inferenceAuditor('all', log);
   if (record === undefined) throw new Error('audit.inferences "all" gave no auditor');
   let [recording, writing] = [0, 0];
@@ -119,7 +119,7 @@ async function audit(): Promise<{ record: number; write: number }> {
 }
 
 /** Sealed batches of an inference record, as the writer hands them to the store. */
-function sealedBatches(): AuditRecord[][] {
+function sealedBatches(): SealedRecord[][] {
   const entry: AuditEntry = {
     time: new Date().toISOString(),
     actor: 'anonymous',
@@ -135,7 +135,7 @@ function sealedBatches(): AuditRecord[][] {
       items: 1,
     },
   };
-  const batches: AuditRecord[][] = [];
+  const batches: SealedRecord[][] = [];
   let head: ChainHead | undefined;
   for (let batch = 0; batch < CALLS / BATCH; batch += 1) {
     const records = [...sealEntries(Array.from({ length: BATCH }, () => entry))(head)];
@@ -146,7 +146,7 @@ function sealedBatches(): AuditRecord[][] {
 }
 
 /** CPU µs per record of inserting `batches` into a fresh audit table, `rowsPerStatement` rows a statement. */
-function insert(batches: readonly AuditRecord[][], rowsPerStatement: number, indexes: boolean): number {
+function insert(batches: readonly SealedRecord[][], rowsPerStatement: number, indexes: boolean): number {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-compliance-insert-'));
   const db = new Database(join(dir, 'audit.db'));
   try {
@@ -165,7 +165,7 @@ function insert(batches: readonly AuditRecord[][], rowsPerStatement: number, ind
         let index = 0;
         for (; index + rowsPerStatement <= records.length; index += rowsPerStatement)
           many.run(records.slice(index, index + rowsPerStatement).flatMap(auditParams));
-        for (; index < records.length; index += 1) one.run(...auditParams(records[index] as AuditRecord));
+        for (; index < records.length; index += 1) one.run(...auditParams(records[index] as SealedRecord));
       }).immediate();
     }
     return (cpuMicroseconds() - started) / (batches.length * BATCH);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { openSqliteStore } from '../state/sqlite-store.ts';
-import type { AuditEntry, AuditRecord, SealEntries, Store } from '../state/store.ts';
+import type { AuditEntry, SealEntries, SealedRecord, Store } from '../state/store.ts';
 import { AuditEntriesDroppedError, batchSize, createAuditLog, type AuditLogOptions } from './audit-log.ts';
 import { verifyAuditChain } from './verify.ts';
 
@@ -25,7 +25,7 @@ function storeUnderTest(failing: (call: number) => boolean = () => false) {
   const batches: number[] = [];
   let calls = 0;
   const wrapped: Pick<Store, 'appendAudit'> = {
-    async appendAudit(seal: SealEntries): Promise<readonly AuditRecord[]> {
+    async appendAudit(seal: SealEntries): Promise<readonly SealedRecord[]> {
       calls += 1;
       if (failing(calls)) throw new Error(`database down (call ${calls})`);
       const records = await store.appendAudit(seal);

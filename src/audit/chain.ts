@@ -9,7 +9,7 @@
  * can recompute it in any language from what the store returns.
  */
 import { hash } from 'node:crypto';
-import type { AuditEntry, AuditRecord, ChainHead, SealEntries } from '../state/store.ts';
+import type { AuditEntry, AuditRecord, ChainHead, SealEntries, SealedRecord } from '../state/store.ts';
 
 /** The prevHash of the first record ever written: the chain's fixed starting point. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -69,19 +69,20 @@ function hasToJson(value: unknown): value is { toJSON(): unknown } {
 /**
  * The exact text a record's hash is taken over: canonicalJson of its seven fields, spelled
  * out in their sorted order (it is on the write path of every audited request), so extra
- * properties never count.
+ * properties never count. `detailsJson` is canonicalJson(record.details), when already made.
  */
-export function recordContentText(record: RecordContent): string {
+export function recordContentText(record: RecordContent, detailsJson = canonicalJson(record.details)): string {
   return (
     `{"action":${JSON.stringify(record.action)},"actor":${JSON.stringify(record.actor)},` +
-    `"details":${canonicalJson(record.details)},"prevHash":${JSON.stringify(record.prevHash)},` +
+    `"details":${detailsJson},"prevHash":${JSON.stringify(record.prevHash)},` +
     `"seq":${canonicalJson(record.seq)},"tenant":${canonicalJson(record.tenant)},"time":${JSON.stringify(record.time)}}`
   );
 }
 
 /** SHA-256, lower-case hex, of the record's canonical content. */
-export function hashRecord(record: RecordContent): string {
-  return hash('sha256', recordContentText(record), 'hex'); // one call: a third of createHash's cost per record
+export function hashRecord(record: RecordContent, detailsJson?: string): string {
+  // One call: a third of createHash's cost per record.
+  return hash('sha256', recordContentText(record, detailsJson), 'hex');
 }
 
 /**
@@ -93,16 +94,13 @@ export function sealEntries(entries: readonly AuditEntry[]): SealEntries {
   return (head) => {
     let previous = head ?? GENESIS_HEAD;
     return entries.map((entry) => {
-      const content: RecordContent = {
-        seq: previous.seq + 1,
-        time: entry.time,
-        actor: entry.actor,
-        action: entry.action,
-        tenant: entry.tenant,
-        details: entry.details,
-        prevHash: previous.hash,
-      };
-      const record: AuditRecord = { ...content, hash: hashRecord(content) };
+      const { time, actor, action, tenant, details } = entry;
+      const seq = previous.seq + 1;
+      const prevHash = previous.hash;
+      // The details' canonical text is made once: the hash covers it and the store writes it.
+      const detailsJson = canonicalJson(details);
+      const hash = hashRecord({ seq, time, actor, action, tenant, details, prevHash }, detailsJson);
+      const record: SealedRecord = { seq, time, actor, action, tenant, details, prevHash, hash, detailsJson };
       previous = record;
       return record;
     });

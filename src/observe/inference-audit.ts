@@ -1,7 +1,9 @@
 /**
  * The audit record of an inference, for the models `audit.inferences` names: who, which
  * model and version answered, by which route, the status, the latency, and how much (items,
- * or tokens where the upstream reported them). Never the payload.
+ * or tokens where the upstream reported them). Never the payload, nor anything else a
+ * client wrote: every value is a name from sluice's config, a code or a number, which is
+ * why these entries are the only ones the audit log takes without redacting them.
  */
 import type { Config } from '../config/schema.ts';
 import type { RequestContext } from '../pipeline/context.ts';

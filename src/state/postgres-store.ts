@@ -33,6 +33,7 @@ import type {
   ChainHead,
   KeyRecord,
   SealEntries,
+  SealedRecord,
   Store,
   TenantRecord,
 } from './store.ts';
@@ -147,7 +148,7 @@ class PostgresStore implements Store {
     return String(rows[0]?.version);
   }
 
-  async appendAudit(seal: SealEntries): Promise<readonly AuditRecord[]> {
+  async appendAudit(seal: SealEntries): Promise<readonly SealedRecord[]> {
     return this.transaction(async (client) => {
       await client.query('LOCK TABLE audit_records IN EXCLUSIVE MODE');
       const head = await chainHead(client);

@@ -10,6 +10,7 @@ import {
   type AuditRecord,
   type KeyRecord,
   type Scope,
+  type SealedRecord,
 } from './store.ts';
 import type { TenantRecord } from './store.ts';
 
@@ -101,10 +102,10 @@ export function auditFromRow(row: AuditRow): AuditRecord {
   };
 }
 
-/** In AUDIT_COLUMNS order. */
-export function auditParams(record: AuditRecord): Array<string | number | null> {
-  const { seq, time, actor, action, tenant, details, prevHash, hash } = record;
-  return [seq, time, actor, action, tenant, JSON.stringify(details), prevHash, hash];
+/** In AUDIT_COLUMNS order; the details as the text that was hashed, so a reader gets back exactly what was sealed. */
+export function auditParams(record: SealedRecord): Array<string | number | null> {
+  const { seq, time, actor, action, tenant, detailsJson, prevHash, hash } = record;
+  return [seq, time, actor, action, tenant, detailsJson, prevHash, hash];
 }
 
 export function checkpointFromRow(row: CheckpointRow): AuditCheckpoint {

@@ -35,12 +35,25 @@ import type {
   ChainHead,
   KeyRecord,
   SealEntries,
+  SealedRecord,
   Store,
   TenantRecord,
 } from './store.ts';
 
 /** How long a write waits for another process's write to finish before it fails. */
 const BUSY_TIMEOUT_MS = 5_000;
+
+/** Audit records a statement: a quarter less per record than a statement each (docs/benchmarks.md). */
+const ROWS_PER_INSERT = 32;
+const INSERT_AUDIT_ROWS = Array.from(
+  { length: ROWS_PER_INSERT + 1 },
+  (_, rows) =>
+    `INSERT INTO audit_records (${AUDIT_COLUMNS}) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+);
+
+function insertAuditRows(rows: number): string {
+  return INSERT_AUDIT_ROWS[rows] as string;
+}
 
 export function openSqliteStore(path: string): Store {
   const inMemory = path === ':memory:';
@@ -154,13 +167,15 @@ class SqliteStore implements Store {
     return String(this.sql('SELECT version FROM keys_version WHERE id = 1').pluck().get());
   }
 
-  async appendAudit(seal: SealEntries): Promise<readonly AuditRecord[]> {
+  async appendAudit(seal: SealEntries): Promise<readonly SealedRecord[]> {
     return this.write(() => {
       const head = this.head();
       const records = seal(head);
       checkSealed(head, records);
-      const insert = this.sql(`INSERT INTO audit_records (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-      for (const record of records) insert.run(...auditParams(record));
+      for (let start = 0; start < records.length; start += ROWS_PER_INSERT) {
+        const rows = records.slice(start, start + ROWS_PER_INSERT);
+        this.sql(insertAuditRows(rows.length)).run(rows.flatMap(auditParams));
+      }
       return records;
     });
   }

@@ -2,19 +2,28 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { assertChain, chainSeal, entry, type OpenForTest } from './store-fixtures.contract.ts';
-import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, ChainHead } from './store.ts';
+import type {
+  AuditCheckpoint,
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
+  ChainHead,
+  SealEntries,
+  SealedRecord,
+  Store,
+} from './store.ts';
 
 export function runAuditContract(open: OpenForTest): void {
   it('hands the seal the head: none on an empty chain, then the last record', async (t) => {
     const store = await open(t);
     const heads: Array<ChainHead | undefined> = [];
     const seal = chainSeal([entry(1), entry(2)]);
-    const first = await store.appendAudit((head) => (heads.push(head), seal(head)));
+    const first = await append(store, (head) => (heads.push(head), seal(head)));
     assert.deepEqual([...heads], [undefined], 'none on an empty chain');
     assert.deepEqual(await store.auditHead(), headOf(first.at(-1)));
-    await store.appendAudit((head) => (heads.push(head), chainSeal([entry(3)])(head)));
+    await append(store, (head) => (heads.push(head), chainSeal([entry(3)])(head)));
     assert.deepEqual(heads[1], headOf(first.at(-1)));
-    assert.deepEqual(await store.appendAudit(() => []), [], 'an empty seal appends nothing');
+    assert.deepEqual(await append(store, () => []), [], 'an empty seal appends nothing');
     assert.equal((await store.auditHead())?.seq, 3);
   });
 
@@ -26,8 +35,8 @@ export function runAuditContract(open: OpenForTest): void {
       empty: {},
     };
     const written = [
-      ...(await store.appendAudit(chainSeal([entry(1, { details, tenant: 'acme' }), entry(2)]))),
-      ...(await store.appendAudit(chainSeal([entry(3, { actor: 'k-1', action: 'key.create' })]))),
+      ...(await append(store, chainSeal([entry(1, { details, tenant: 'acme' }), entry(2)]))),
+      ...(await append(store, chainSeal([entry(3, { actor: 'k-1', action: 'key.create' })]))),
     ];
     assert.deepEqual(
       written.map((record) => record.seq),
@@ -47,7 +56,7 @@ export function runAuditContract(open: OpenForTest): void {
         tenant: n % 4 === 0 ? null : n % 4 === 1 ? 'acme' : 'beta',
       }),
     );
-    const all = await store.appendAudit(chainSeal(entries));
+    const all = await append(store, chainSeal(entries));
     const cases: Array<[AuditQuery, (record: AuditRecord) => boolean]> = [
       [{ from: entry(3).time, limit: 100 }, (record) => record.time >= entry(3).time],
       [{ to: entry(5).time, limit: 100 }, (record) => record.time < entry(5).time],
@@ -72,8 +81,8 @@ export function runAuditContract(open: OpenForTest): void {
     const store = await open(t);
     assert.deepEqual(await collect(store.scanAudit(4)), [], 'an empty log scans to nothing');
     const all = [
-      ...(await store.appendAudit(chainSeal(Array.from({ length: 13 }, (_, n) => entry(n))))),
-      ...(await store.appendAudit(chainSeal(Array.from({ length: 12 }, (_, n) => entry(13 + n))))),
+      ...(await append(store, chainSeal(Array.from({ length: 13 }, (_, n) => entry(n))))),
+      ...(await append(store, chainSeal(Array.from({ length: 12 }, (_, n) => entry(13 + n))))),
     ];
     for (const pageSize of [1, 4, 5, 25, 100]) {
       assert.deepEqual(await collect(store.scanAudit(pageSize)), all, `pages of ${pageSize}`);
@@ -83,7 +92,7 @@ export function runAuditContract(open: OpenForTest): void {
 
   it('prunes up to a seq and keeps the checkpoint in place of the one before', async (t) => {
     const store = await open(t);
-    const all = await store.appendAudit(chainSeal(Array.from({ length: 10 }, (_, n) => entry(n))));
+    const all = await append(store, chainSeal(Array.from({ length: 10 }, (_, n) => entry(n))));
     assert.equal(await store.auditCheckpoint(), undefined);
     assert.equal(await store.pruneAudit(checkpointAt(all, 4)), 4);
     assert.deepEqual(await store.queryAudit({ limit: 100 }), all.slice(4));
@@ -95,7 +104,7 @@ export function runAuditContract(open: OpenForTest): void {
     assert.deepEqual(await store.queryAudit({ limit: 100 }), []);
     assert.deepEqual(await store.auditHead(), headOf(all.at(-1)), 'the checkpoint is the head');
     const heads: Array<ChainHead | undefined> = [];
-    const next = await store.appendAudit((head) => (heads.push(head), chainSeal([entry(11)])(head)));
+    const next = await append(store, (head) => (heads.push(head), chainSeal([entry(11)])(head)));
     assert.deepEqual(heads, [headOf(all.at(-1))], 'the seal was handed the checkpoint');
     assert.deepEqual(
       next.map((record) => [record.seq, record.prevHash]),
@@ -106,7 +115,7 @@ export function runAuditContract(open: OpenForTest): void {
   it('refuses a checkpoint that contradicts the chain, deleting nothing', async (t) => {
     const store = await open(t);
     await assert.rejects(store.pruneAudit({ seq: 1, hash: 'x', prunedAt: 'now', signature: 's' }), /past the end/);
-    const all = await store.appendAudit(chainSeal(Array.from({ length: 6 }, (_, n) => entry(n))));
+    const all = await append(store, chainSeal(Array.from({ length: 6 }, (_, n) => entry(n))));
     await store.pruneAudit(checkpointAt(all, 3));
     await assert.rejects(store.pruneAudit(checkpointAt(all, 2)), /back from 3/);
     await assert.rejects(store.pruneAudit(checkpointAt(all, 7)), /past the end/);
@@ -124,17 +133,22 @@ export function runAuditContract(open: OpenForTest): void {
       /the signing key is gone/,
     );
     assert.equal(await store.auditHead(), undefined);
-    const first = await store.appendAudit(chainSeal([entry(1)]));
-    const broken = (head: ChainHead | undefined): AuditRecord[] => {
+    const first = await append(store, chainSeal([entry(1)]));
+    const broken = (head: ChainHead | undefined): SealedRecord[] => {
       const [good, next] = chainSeal([entry(2), entry(3)])(head);
       return good === undefined || next === undefined ? [] : [good, { ...next, prevHash: 'elsewhere' }];
     };
     await assert.rejects(store.appendAudit(broken), /prevHash/);
-    const gap = (head: ChainHead | undefined): AuditRecord[] =>
+    const gap = (head: ChainHead | undefined): SealedRecord[] =>
       chainSeal([entry(2)])(head).map((r) => ({ ...r, seq: 9 }));
     await assert.rejects(store.appendAudit(gap), /seq 9 after seq 1/);
     assert.deepEqual(await store.queryAudit({ limit: 100 }), first, 'the good record of the broken seal is not in');
   });
+}
+
+/** The records appended, as a query reads them back (without the details text the seal made for the write). */
+async function append(store: Store, seal: SealEntries): Promise<AuditRecord[]> {
+  return (await store.appendAudit(seal)).map(({ detailsJson: _written, ...record }) => record);
 }
 
 function headOf(record: AuditRecord | undefined): ChainHead | undefined {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { StoreConflictError } from './store.ts';
-import type { AuditEntry, AuditRecord, KeyRecord, SealEntries, Store, TenantRecord } from './store.ts';
+import type { AuditEntry, AuditRecord, KeyRecord, SealEntries, SealedRecord, Store, TenantRecord } from './store.ts';
 
 /** Opens a store on a fresh database that closes when the test `t` ends. */
 export type OpenForTest = (t: TestContext) => Promise<Store>;
@@ -63,7 +63,8 @@ export function chainSeal(entries: readonly AuditEntry[]): SealEntries {
     return entries.map((item) => {
       const seq = (previous?.seq ?? 0) + 1;
       const prevHash = previous?.hash ?? GENESIS;
-      const record: AuditRecord = { ...item, seq, prevHash, hash: chainHash(prevHash, seq, item) };
+      const hash = chainHash(prevHash, seq, item);
+      const record: SealedRecord = { ...item, seq, prevHash, hash, detailsJson: JSON.stringify(item.details) };
       previous = record;
       return record;
     });

@@ -91,7 +91,12 @@ export interface AuditQuery {
  * The store refuses records that do not continue from the head (seq one more, prevHash the
  * hash before), and a seal that throws writes nothing.
  */
-export type SealEntries = (head: ChainHead | undefined) => readonly AuditRecord[];
+export type SealEntries = (head: ChainHead | undefined) => readonly SealedRecord[];
+
+/** A record as sealing makes it: with the canonical JSON of its details, the text its hash covers and the store writes. */
+export interface SealedRecord extends AuditRecord {
+  readonly detailsJson: string;
+}
 
 /**
  * Thrown by a write that would break a rule of the data: a tenant or key that exists, a key
@@ -139,7 +144,7 @@ export interface Store {
   keysVersion(): Promise<string>;
 
   /** Appends in one transaction with the chain locked; returns the records written. */
-  appendAudit(seal: SealEntries): Promise<readonly AuditRecord[]>;
+  appendAudit(seal: SealEntries): Promise<readonly SealedRecord[]>;
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
   /** Every record in seq order, in pages (verification of a long chain without holding it in memory). */
   scanAudit(pageSize: number): AsyncIterable<AuditRecord>;
