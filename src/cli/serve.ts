@@ -14,6 +14,7 @@ import { planRepository } from './repository-plan.ts';
 import { isLoopback } from '../config/schema.ts';
 import { openConfiguredStore } from './state-store.ts';
 import { serveConfig, type ServeOptions } from './serve-config.ts';
+import { checkSegmentModels } from '../quality/segments/segment-spec.ts';
 
 export type { ServeOptions } from './serve-config.ts';
 
@@ -66,6 +67,9 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     if (config.backends.some((backend) => backend.dialect === 'openai')) warmEncoding();
     sluice.setStartupStep('loading and warming up the models');
     await sluice.models.loadRepository(repository);
+    // Local model names are known only now: a segment naming a model nobody serves is a config mistake.
+    const served = new Set([...sluice.models.names(), ...sluice.remote.all().map((model) => model.name)]);
+    checkSegmentModels(config.quality.segments, served);
     sluice.setStartupStep(undefined);
     logger.info(
       { models: sluice.models.all().map((model) => `${model.spec.name}:${model.spec.version}`) },

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DEFAULT_SEED } from '../offline/training/default-seed.ts';
 import { KEY_HASH_PATTERN, KEY_ID_PATTERN } from '../tenancy/api-keys.ts';
 import { SCOPES } from '../state/store.ts';
+import { SegmentsSchema } from '../quality/segments/segment-spec.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -354,6 +355,8 @@ export const ConfigSchema = z
         window_items: z.number().int().min(10).default(1000),
         /** …or this many seconds, whichever comes first. */
         window_seconds: z.number().int().min(1).default(300),
+        /** Per model: the input segments its errors and latencies are broken down by (docs/quality.md#segments). */
+        segments: SegmentsSchema,
       })
       .prefault({}),
     logging: z

@@ -13,6 +13,8 @@ import type { ModelRegistry } from '../engines/local/models/registry.ts';
 import type { TargetDirectory } from '../pipeline/target-directory.ts';
 import type { FeatureDrift } from '../quality/drift.ts';
 import { QualityMonitors } from '../quality/quality-monitors.ts';
+import type { QualityMonitorOptions } from '../quality/quality-monitor.ts';
+import type { TrafficMonitors } from '../quality/traffic-monitors.ts';
 import { readProfile } from '../quality/reference-profile.ts';
 
 export function createQualityMonitors(
@@ -20,7 +22,25 @@ export function createQualityMonitors(
   models: ModelRegistry,
   registry: Registry,
   logger: Logger,
+  onWindowClosed = qualityExporter(registry, logger),
 ): QualityMonitors {
+  return new QualityMonitors({
+    windowItems: config.quality.window_items,
+    windowMs: config.quality.window_seconds * 1000,
+    now: Date.now,
+    modelOf: (name, version) => {
+      const model = models.versionsOf(name)?.find((candidate) => candidate.spec.version === version);
+      return model === undefined ? undefined : { spec: model.spec, reference: () => referenceOf(model.dir, logger) };
+    },
+    onWindowClosed,
+  });
+}
+
+/** A closed window's figures into /metrics and the log: the gauges local and remote models share. */
+export function qualityExporter(
+  registry: Registry,
+  logger: Logger,
+): NonNullable<QualityMonitorOptions['onWindowClosed']> {
   const labels = ['model', 'version', 'feature'] as const;
   const drifted = new Gauge({
     name: 'sluice_quality_feature_drift',
@@ -46,33 +66,24 @@ export function createQualityMonitors(
     labelNames: ['model', 'version'] as const,
     registers: [registry],
   });
-  return new QualityMonitors({
-    windowItems: config.quality.window_items,
-    windowMs: config.quality.window_seconds * 1000,
-    now: Date.now,
-    modelOf: (name, version) => {
-      const model = models.versionsOf(name)?.find((candidate) => candidate.spec.version === version);
-      return model === undefined ? undefined : { spec: model.spec, reference: () => referenceOf(model.dir, logger) };
-    },
-    onWindowClosed: (model, drift, changed, schema) => {
-      for (const field of schema.fields) {
-        schemaRate.set({ model: model.name, version: model.version, field: field.field }, field.rate);
-        if (field.flagged)
-          logger.warn(
-            { model: model.name, version: model.version, ...field },
-            `schema drift: ${model.name}:${model.version} field "${field.field}" broke its rule in ${(field.rate * 100).toFixed(1)}% of the items`,
-          );
-      }
-      for (const feature of drift) {
-        const at = { model: model.name, version: model.version, feature: feature.name };
-        drifted.set(at, feature.drifted ? 1 : 0);
-        statistic.set(at, feature.p_value ?? feature.statistic);
-      }
-      const share = drift.length === 0 ? 0 : drift.filter((feature) => feature.drifted).length / drift.length;
-      dataset.set({ model: model.name, version: model.version }, share);
-      for (const feature of changed) logDriftChange(logger, model, feature);
-    },
-  });
+  return (model, drift, changed, schema) => {
+    for (const field of schema.fields) {
+      schemaRate.set({ model: model.name, version: model.version, field: field.field }, field.rate);
+      if (field.flagged)
+        logger.warn(
+          { model: model.name, version: model.version, ...field },
+          `schema drift: ${model.name}:${model.version} field "${field.field}" broke its rule in ${(field.rate * 100).toFixed(1)}% of the items`,
+        );
+    }
+    for (const feature of drift) {
+      const at = { model: model.name, version: model.version, feature: feature.name };
+      drifted.set(at, feature.drifted ? 1 : 0);
+      statistic.set(at, feature.p_value ?? feature.statistic);
+    }
+    const share = drift.length === 0 ? 0 : drift.filter((feature) => feature.drifted).length / drift.length;
+    dataset.set({ model: model.name, version: model.version }, share);
+    for (const feature of changed) logDriftChange(logger, model, feature);
+  };
 }
 
 function referenceOf(dir: string, logger: Logger) {
@@ -95,21 +106,26 @@ function logDriftChange(logger: Logger, model: { name: string; version: string }
     );
 }
 
-export function registerQualityRoutes(app: FastifyInstance, monitors: QualityMonitors, targets: TargetDirectory): void {
+export function registerQualityRoutes(
+  app: FastifyInstance,
+  monitors: QualityMonitors,
+  targets: TargetDirectory,
+  traffic?: TrafficMonitors,
+): void {
   app.get<{ Params: { model: string }; Querystring: { version?: string } }>(
     '/admin/models/:model/quality',
     { config: { protocol: 'admin' } },
     async (request) => {
       const target = targets.resolve(request.params.model, request.query.version);
-      const report = monitors.report(target.name, target.version);
+      const report = monitors.report(target.name, target.version) ?? traffic?.report(target.name);
       if (report === undefined) {
         throw new SluiceError(
           'ERR_MODEL_UNSUPPORTED_OPERATION',
-          `model "${target.name}" is not monitored: data quality watches local models`,
+          `model "${target.name}" is not monitored: data quality watches local models and remote OpenAI-compatible models`,
           { field: 'model' },
         );
       }
-      return report;
+      return { ...report, segments: traffic?.segments(target.name) ?? [] };
     },
   );
 }

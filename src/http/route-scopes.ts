@@ -39,6 +39,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteAccess>> = {
   'GET /admin/audit': 'admin',
   'GET /admin/audit/verify': 'admin',
   'GET /admin/models/:model/quality': 'read',
+  'POST /admin/models/:model/quality/reference': 'admin',
 };
 
 /** The access a route declares; undefined: not in the table (denied). HEAD is GET's. */

@@ -32,8 +32,10 @@ import { registerOpenAI } from '../protocols/openai.ts';
 import type { Store } from '../state/store.ts';
 import { openSqliteStore } from '../state/sqlite-store.ts';
 import { createCompliance, type Compliance } from './compliance-plugin.ts';
-import { createQualityMonitors, registerQualityRoutes } from './quality-plugin.ts';
+import { createQualityMonitors, qualityExporter, registerQualityRoutes } from './quality-plugin.ts';
 import type { QualityMonitors } from '../quality/quality-monitors.ts';
+import type { TrafficMonitors } from '../quality/traffic-monitors.ts';
+import { createTrafficMonitors, registerTrafficRoutes } from './traffic-quality-plugin.ts';
 import { registerAdmissionGate, type Admission } from './admission-plugin.ts';
 import { ConnectionDrain } from './connection-drain.ts';
 import { createEngines, type EngineOverrides, type Engines } from './engines.ts';
@@ -96,7 +98,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
 
   const drain = new ConnectionDrain(new RealClock(), config.server.shutdown_quiet_ms);
   const draining = () => drain.active;
-  const quality = config.quality.enabled ? createQualityMonitors(config, models, metrics.registry, logger) : undefined;
+  const quality = config.quality.enabled ? createQuality(config, engines, logger) : undefined;
   const pipeline = createPipeline(config, engines, draining, withQuality(overrides.slots, quality));
   const store = overrides.store ?? openSqliteStore(':memory:');
   const inflight = new Inflight<FastifyReply>();
@@ -121,7 +123,10 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     });
   }
   compliance.register(app);
-  if (quality !== undefined) registerQualityRoutes(app, quality, targets);
+  if (quality !== undefined) {
+    registerQualityRoutes(app, quality.monitors, targets, quality.traffic);
+    registerTrafficRoutes(app, quality.traffic, targets, compliance.audit);
+  }
   const infer = registerInferenceEdge(app, {
     pipeline,
     metrics,
@@ -236,14 +241,27 @@ async function createGrpcEdge(deps: GrpcEdgeDeps): Promise<GrpcEdge> {
   });
 }
 
-/** The data quality stage after any observe stages given. */
-function withQuality(
-  slots: PipelineSlots | undefined,
-  quality: QualityMonitors | undefined,
-): PipelineSlots | undefined {
+interface Quality {
+  readonly monitors: QualityMonitors;
+  readonly traffic: TrafficMonitors;
+}
+
+/** Local models' data quality, and the traffic of remote models and declared segments, sharing their gauges. */
+function createQuality(config: Readonly<Config>, engines: Engines, logger: Logger): Quality {
+  const { models, remote, metrics } = engines;
+  const exporter = qualityExporter(metrics.registry, logger);
+  return {
+    monitors: createQualityMonitors(config, models, metrics.registry, logger, exporter),
+    traffic: createTrafficMonitors(config, remote, metrics.registry, exporter),
+  };
+}
+
+/** The data quality stages after any observe stages given; the traffic stage only when it watches a model. */
+function withQuality(slots: PipelineSlots | undefined, quality: Quality | undefined): PipelineSlots | undefined {
   if (quality === undefined) return slots;
   const base = slots ?? EMPTY_SLOTS;
-  return { ...base, observe: [...base.observe, quality.stage] };
+  const traffic = quality.traffic.watching ? [quality.traffic.stage] : [];
+  return { ...base, observe: [...base.observe, quality.monitors.stage, ...traffic] };
 }
 
 /** The pipeline over the engines' targets, counting what it dispatches in `sluice_inflight_requests`. */

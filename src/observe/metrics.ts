@@ -15,7 +15,7 @@ import { scrapeTimeCounter, scrapeTimeGauge, type Reading } from './scrape-time-
 
 /** The wire a request came in on: HTTP's three protocols, or the Open Inference Protocol over gRPC (src/grpc). */
 
-const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 export class Metrics {

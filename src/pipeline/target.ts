@@ -123,6 +123,20 @@ export interface StreamEnd {
   /** The stream reached its end marker. */
   readonly completed: boolean;
   readonly clientGone: boolean;
+  /** What an OpenAI generation stream said of itself on the way (a remote model's); undefined for others. */
+  readonly summary?: StreamSummary;
+}
+
+/** Known only once a stream has ended: its usage comes in its last chunks. */
+export interface StreamSummary {
+  /** The upstream's `usage.prompt_tokens`, when the stream reported usage. */
+  readonly promptTokens: number | undefined;
+  /** The upstream's `usage.completion_tokens`, else the streamed text counted with sluice's tokenizer. */
+  readonly completionTokens: number;
+  /** Each choice's `finish_reason`. */
+  readonly finishReasons: readonly string[];
+  /** Why the stream failed midway, when it did (the client got it as the stream's last event). */
+  readonly failure: SluiceError | undefined;
 }
 
 /** The model's server refused the request (4xx): its status, its body and its Retry-After. */

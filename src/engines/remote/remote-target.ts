@@ -200,7 +200,10 @@ export class RemoteTarget implements Target {
         measureStream(call, outcome, { firstTokenSeconds, endSeconds: secondsSince() });
         if (outcome.failure !== undefined)
           call.log.warn({ code: outcome.failure.code, model: this.name }, outcome.failure.message);
-        return { completed: outcome.completed, clientGone: outcome.clientGone };
+        const { tokens, finishReasons, failure } = outcome;
+        const completionTokens = tokens.upstreamCompletion ?? tokens.counted;
+        const summary = { promptTokens: tokens.upstreamPrompt, completionTokens, finishReasons, failure };
+        return { completed: outcome.completed, clientGone: outcome.clientGone, summary };
       },
     };
   }

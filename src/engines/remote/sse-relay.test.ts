@@ -116,3 +116,23 @@ test('each choice of a stream is counted as its own text, however their deltas i
   assert.equal(outcome.tokens.counted, countTokens('Hello there, friend!') + countTokens('once upon a time'));
   assert.equal(outcome.tokens.upstreamCompletion, undefined);
 });
+
+test("each choice's finish_reason is kept as the stream gives it, from its last content chunk or one of its own", async () => {
+  const event = (choices: object[]) => `data: ${JSON.stringify({ model: 'upstream-name', choices })}\n\n`;
+  const text = [
+    event([{ index: 0, delta: { content: 'Hi' }, finish_reason: null }]),
+    event([{ index: 1, text: 'once', finish_reason: 'length' }]),
+    event([{ index: 0, delta: {}, finish_reason: 'stop' }]),
+    'data: [DONE]\n\n',
+  ].join('');
+  const outcome = await relaySse({
+    body: Readable.from([Buffer.from(text)]),
+    raw: new Writable({ write: (_data, _encoding, callback) => callback() }),
+    signal: new AbortController().signal,
+    model: 'mine',
+    where: 'test',
+    onFirstToken: () => {},
+    errorEvent: (failure) => ({ error: failure.message }),
+  });
+  assert.deepEqual(outcome.finishReasons, ['length', 'stop']);
+});

@@ -36,6 +36,8 @@ export interface RelayOutcome {
   readonly completed: boolean;
   readonly clientGone: boolean;
   readonly tokens: StreamTokens;
+  /** Each choice's `finish_reason`, as the stream gave them. */
+  readonly finishReasons: readonly string[];
   readonly failure: SluiceError | undefined;
 }
 
@@ -79,6 +81,7 @@ export async function relaySse(options: RelayOptions): Promise<RelayOutcome> {
     completed: tally.done,
     clientGone,
     tokens: tally.tokens(),
+    finishReasons: tally.finishReasons,
     failure:
       failure ??
       (tally.upstreamError
@@ -111,12 +114,14 @@ interface StreamChoice {
   index?: unknown;
   delta?: { content?: unknown } | null;
   text?: unknown;
+  finish_reason?: unknown;
 }
 
 /** Reads each event on its way through; rewrites only those that carry a model name. */
 class StreamTally {
   done = false;
   upstreamError = false;
+  readonly finishReasons: string[] = [];
   private firstTokenSeen = false;
   private upstreamPrompt: number | undefined;
   private upstreamCompletion: number | undefined;
@@ -161,6 +166,7 @@ class StreamTally {
   }
 
   private count(choice: StreamChoice): void {
+    if (typeof choice.finish_reason === 'string') this.finishReasons.push(choice.finish_reason);
     const content = choice.delta?.content ?? choice.text;
     if (typeof content !== 'string' || content === '') return;
     if (!this.firstTokenSeen) {

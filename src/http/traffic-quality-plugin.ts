@@ -1,0 +1,101 @@
+/**
+ * Traffic quality on the HTTP edge: the monitors of remote models' tokens, finish reasons
+ * and errors, and of every declared input segment (src/quality/traffic-monitors.ts); the
+ * segments' counters and latency histograms in /metrics; and the route that pins a remote
+ * model's last closed window as its reference. Drift of remote models goes to the same
+ * gauges and log lines as local models' (`onWindowClosed` from quality-plugin.ts).
+ */
+import type { FastifyInstance } from 'fastify';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Config } from '../config/schema.ts';
+import { SluiceError } from '../core/errors.ts';
+import type { RemoteModels } from '../engines/remote/remote-models.ts';
+import { LATENCY_BUCKETS_SECONDS } from '../observe/metrics.ts';
+import type { TargetDirectory } from '../pipeline/target-directory.ts';
+import type { QualityMonitorOptions } from '../quality/quality-monitor.ts';
+import type { SegmentSeries } from '../quality/segments/segment-tracker.ts';
+import { TrafficMonitors } from '../quality/traffic-monitors.ts';
+import type { AuditEntry } from '../state/store.ts';
+
+export function createTrafficMonitors(
+  config: Readonly<Config>,
+  remote: RemoteModels,
+  registry: Registry,
+  onWindowClosed: QualityMonitorOptions['onWindowClosed'],
+): TrafficMonitors {
+  const requests = new Counter({
+    name: 'sluice_quality_segment_requests_total',
+    help: 'Requests by declared input segment and value, answered (ok) or not (error: any 4xx or 5xx, refusals included).',
+    labelNames: ['model', 'segment', 'value', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'sluice_quality_segment_duration_seconds',
+    help: 'Time of an answered request, from arrival to its answer (a stream: to its end), by input segment and value.',
+    labelNames: ['model', 'segment', 'value'] as const,
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers: [registry],
+  });
+  // A value's series are made once, when the segment first names it; a request then costs two updates.
+  const series = (model: string, segment: string, value: string): SegmentSeries => {
+    const ok = requests.labels({ model, segment, value, outcome: 'ok' });
+    const error = requests.labels({ model, segment, value, outcome: 'error' });
+    const latency = duration.labels({ model, segment, value });
+    // Both outcomes exported from the start, so an error ratio over them is defined before the first error.
+    ok.inc(0);
+    error.inc(0);
+    return {
+      record: (answered, seconds) => {
+        (answered ? ok : error).inc();
+        if (seconds !== undefined) latency.observe(seconds);
+      },
+    };
+  };
+  const openai = remote.all().filter((model) => model.dialect === 'openai');
+  return new TrafficMonitors({
+    windowItems: config.quality.window_items,
+    windowMs: config.quality.window_seconds * 1000,
+    now: Date.now,
+    ...(onWindowClosed === undefined ? {} : { onWindowClosed }),
+    remote: openai.map((model) => ({ name: model.name, version: model.version })),
+    segments: config.quality.segments,
+    series,
+  });
+}
+
+/**
+ * `POST /admin/models/{model}/quality/reference` (scope admin, audited): a remote model's last
+ * closed window becomes its reference. A local model's reference is its profile, captured by
+ * `POST /admin/models/{model}/reference` (reference-plugin.ts).
+ */
+export function registerTrafficRoutes(
+  app: FastifyInstance,
+  traffic: TrafficMonitors,
+  targets: TargetDirectory,
+  audit: { record(entry: AuditEntry): void; flush(): Promise<void> },
+): void {
+  app.post<{ Params: { model: string } }>(
+    '/admin/models/:model/quality/reference',
+    { config: { protocol: 'admin' } },
+    async (request) => {
+      const target = targets.resolve(request.params.model, undefined);
+      const reference = traffic.pinReference(target.name);
+      if (reference === undefined)
+        throw new SluiceError(
+          'ERR_MODEL_UNSUPPORTED_OPERATION',
+          `model "${target.name}" is not a remote OpenAI-compatible model: its reference is its profile (docs/quality.md)`,
+          { field: 'model' },
+        );
+      if (reference === null)
+        throw new SluiceError(
+          'ERR_ADMIN_CONFLICT',
+          `model "${target.name}" has no closed window yet to pin (a window closes after quality.window_items requests or quality.window_seconds)`,
+        );
+      const actor = request.caller?.key?.id ?? 'anonymous';
+      const details = { model: target.name, version: target.version, rows: reference.rows };
+      audit.record({ time: new Date().toISOString(), actor, action: 'quality.reference.pin', tenant: null, details });
+      await audit.flush();
+      return { model: target.name, version: target.version, reference };
+    },
+  );
+}
