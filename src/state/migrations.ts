@@ -22,6 +22,12 @@ const AUDIT_INDEXES = ['time', 'actor', 'action', 'tenant'].map(
   (column) => `CREATE INDEX audit_records_${column} ON audit_records (${column}, seq)`,
 );
 
+const QUARANTINE_INDEXES = [
+  // A model's rows newest first (listing, paging, the bound per model); expiry by time.
+  `CREATE INDEX quality_quarantine_model ON quality_quarantine (model, id)`,
+  `CREATE INDEX quality_quarantine_time ON quality_quarantine (time)`,
+];
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -60,6 +66,24 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE audit_checkpoint (
         id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL,
         pruned_at TEXT NOT NULL, signature TEXT NOT NULL)`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'the quarantine of rejected payloads',
+    sqlite: [
+      // AUTOINCREMENT: an id is never reused after the newest rows are deleted, so paging by id stays sound.
+      `CREATE TABLE quality_quarantine (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, version TEXT NOT NULL, time TEXT NOT NULL,
+        code TEXT NOT NULL, failures TEXT NOT NULL, failures_total INTEGER NOT NULL, payload TEXT NOT NULL)`,
+      ...QUARANTINE_INDEXES,
+    ],
+    postgres: [
+      `CREATE TABLE quality_quarantine (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, model TEXT NOT NULL, version TEXT NOT NULL,
+        time TEXT NOT NULL, code TEXT NOT NULL, failures TEXT NOT NULL, failures_total INTEGER NOT NULL,
+        payload TEXT NOT NULL)`,
+      ...QUARANTINE_INDEXES,
     ],
   },
 ];

@@ -24,6 +24,7 @@ import {
   type KeyRow,
   type TenantRow,
 } from './rows.ts';
+import { postgresQuarantine } from './postgres-quarantine.ts';
 import { checkPrune, checkSealed, tenantHasKeys } from './store-rules.ts';
 import { StoreConflictError } from './store.ts';
 import type {
@@ -32,6 +33,9 @@ import type {
   AuditRecord,
   ChainHead,
   KeyRecord,
+  QuarantineEntry,
+  QuarantineQuery,
+  QuarantineRecord,
   SealEntries,
   SealedRecord,
   Store,
@@ -70,8 +74,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 
 class PostgresStore implements Store {
   readonly kind = 'postgres';
+  private readonly quarantine;
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: pg.Pool) {
+    this.quarantine = postgresQuarantine(pool, (work) => this.transaction(work));
+  }
 
   async createTenant(tenant: TenantRecord): Promise<void> {
     const insert = 'INSERT INTO tenants (name, priority, weight, created_at) VALUES ($1, $2, $3, $4)';
@@ -198,6 +205,22 @@ class PostgresStore implements Store {
 
   async auditHead(): Promise<ChainHead | undefined> {
     return chainHead(this.pool);
+  }
+
+  addQuarantine(entries: readonly QuarantineEntry[], maxPerModel: number): Promise<void> {
+    return this.quarantine.addQuarantine(entries, maxPerModel);
+  }
+
+  listQuarantine(query: QuarantineQuery): Promise<QuarantineRecord[]> {
+    return this.quarantine.listQuarantine(query);
+  }
+
+  clearQuarantine(model: string, version?: string): Promise<number> {
+    return this.quarantine.clearQuarantine(model, version);
+  }
+
+  pruneQuarantine(before: string): Promise<number> {
+    return this.quarantine.pruneQuarantine(before);
   }
 
   async close(): Promise<void> {

@@ -27,6 +27,7 @@ import {
   type KeyRow,
   type TenantRow,
 } from './rows.ts';
+import { sqliteQuarantine } from './sqlite-quarantine.ts';
 import { StoreConflictError } from './store.ts';
 import type {
   AuditCheckpoint,
@@ -34,6 +35,9 @@ import type {
   AuditRecord,
   ChainHead,
   KeyRecord,
+  QuarantineEntry,
+  QuarantineQuery,
+  QuarantineRecord,
   SealEntries,
   SealedRecord,
   Store,
@@ -93,6 +97,10 @@ function migrate(db: Database.Database, path: string): void {
 class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly quarantine = sqliteQuarantine(
+    (work) => this.write(work),
+    (text) => this.sql(text),
+  );
 
   constructor(private readonly db: Database.Database) {}
 
@@ -209,6 +217,22 @@ class SqliteStore implements Store {
 
   async auditHead(): Promise<ChainHead | undefined> {
     return this.head();
+  }
+
+  addQuarantine(entries: readonly QuarantineEntry[], maxPerModel: number): Promise<void> {
+    return this.quarantine.addQuarantine(entries, maxPerModel);
+  }
+
+  listQuarantine(query: QuarantineQuery): Promise<QuarantineRecord[]> {
+    return this.quarantine.listQuarantine(query);
+  }
+
+  clearQuarantine(model: string, version?: string): Promise<number> {
+    return this.quarantine.clearQuarantine(model, version);
+  }
+
+  pruneQuarantine(before: string): Promise<number> {
+    return this.quarantine.pruneQuarantine(before);
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { it, type TestContext } from 'node:test';
 import { LATEST_SCHEMA_VERSION } from './migrations.ts';
 import { assertChain, chainSeal, entry, tenant } from './store-fixtures.contract.ts';
+import { rejection } from './store-quarantine.contract.ts';
 import type { AuditRecord, Store } from './store.ts';
 
 export interface StoreDatabase {
@@ -61,6 +62,26 @@ export function runDatabaseContract(newDatabase: () => Promise<StoreDatabase>): 
       await database.query('SELECT version, applied_at FROM schema_migrations ORDER BY version'),
       migrations,
       'the same steps, applied when they were',
+    );
+  });
+
+  it('upgrades a database at schema version 1 to the quarantine, keeping its state', async (t) => {
+    const database = await newDatabase();
+    const first = await database.open();
+    await first.createTenant(tenant('acme'));
+    await first.close();
+    // What a sluice before the quarantine left: no table, version 1 only.
+    await database.query('DROP TABLE quality_quarantine');
+    await database.query('DELETE FROM schema_migrations WHERE version = 2');
+    const upgraded = await openOn(t, database);
+    assert.deepEqual(await upgraded.getTenant('acme'), tenant('acme'));
+    await upgraded.addQuarantine([rejection(1)], 10);
+    const since = '2000-01-01T00:00:00.000Z';
+    assert.equal((await upgraded.listQuarantine({ model: rejection(1).model, since, limit: 10 })).length, 1);
+    const versions = await database.query('SELECT version FROM schema_migrations ORDER BY version');
+    assert.deepEqual(
+      versions.map((row) => Number(row['version'])),
+      [1, 2],
     );
   });
 

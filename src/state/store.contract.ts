@@ -1,6 +1,7 @@
 /**
  * What every `Store` promises, as one suite each database runs (`store.contract.test.ts`):
- * tenants and keys here, the audit log in store-audit.contract.ts, and what only a
+ * tenants and keys here, the audit log in store-audit.contract.ts, the quarantine of rejected
+ * payloads in store-quarantine.contract.ts, and what only a
  * database that outlives a store can show (re-opening, migrations, two stores appending
  * at once) in store-database.contract.ts. Every store a case opens is closed when it ends.
  */
@@ -9,6 +10,7 @@ import { describe, it } from 'node:test';
 import { runAuditContract } from './store-audit.contract.ts';
 import { runDatabaseContract, type StoreDatabase } from './store-database.contract.ts';
 import { conflict, key, tenant, type OpenForTest } from './store-fixtures.contract.ts';
+import { runQuarantineContract } from './store-quarantine.contract.ts';
 import type { Store } from './store.ts';
 
 export type { StoreDatabase } from './store-database.contract.ts';
@@ -31,6 +33,7 @@ export function runStoreContract(
     runTenantCases(open);
     runKeyCases(open);
     runAuditContract(open);
+    runQuarantineContract(open);
     if (newDatabase !== undefined) runDatabaseContract(newDatabase);
   });
 }

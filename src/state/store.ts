@@ -1,6 +1,7 @@
 /**
- * The state that lasts (tenants, API keys, the audit log) behind one interface: SQLite
- * by default (a file under `state.directory`), PostgreSQL when `database.url` is set.
+ * The state that lasts (tenants, API keys, the audit log, the quarantine of rejected
+ * payloads) behind one interface: SQLite by default (a file under `state.directory`),
+ * PostgreSQL when `database.url` is set.
  * Every method is async so that both implementations fit; each write is one transaction,
  * so a failure leaves nothing half-applied. One contract suite (store.contract.ts) runs
  * against both.
@@ -98,6 +99,44 @@ export interface SealedRecord extends AuditRecord {
   readonly detailsJson: string;
 }
 
+/** One rule a quarantined request broke: the item it concerns (null: the request as a whole), where, and how. */
+export interface QuarantineFailure {
+  readonly item: number | null;
+  readonly field: string;
+  readonly rule: string;
+}
+
+/** A request refused for its data, kept to diagnose the release that sent it. Already redacted. */
+export interface QuarantineEntry {
+  readonly model: string;
+  readonly version: string;
+  /** ISO 8601 with milliseconds, UTC (`toISOString`): expiry compares it as text. */
+  readonly time: string;
+  /** The error code the request was answered with. */
+  readonly code: string;
+  /** The first failures (a bounded few); `failuresTotal` counts them all. */
+  readonly failures: readonly QuarantineFailure[];
+  readonly failuresTotal: number;
+  /** The request's body as its protocol wrote it, redacted: plain JSON. */
+  readonly payload: unknown;
+}
+
+/** An entry once stored: its id orders entries (newer is larger) and pages lists. */
+export interface QuarantineRecord extends QuarantineEntry {
+  readonly id: number;
+}
+
+export interface QuarantineQuery {
+  readonly model: string;
+  readonly version?: string;
+  /** ISO 8601: entries older than this have expired and are never listed. */
+  readonly since: string;
+  /** Only entries with a smaller id (paging back). */
+  readonly beforeId?: number;
+  /** At most this many, newest first. */
+  readonly limit: number;
+}
+
 /**
  * Thrown by a write that would break a rule of the data: a tenant or key that exists, a key
  * whose tenant does not, the deletion of a tenant that still has live keys.
@@ -157,6 +196,18 @@ export interface Store {
   pruneAudit(checkpoint: AuditCheckpoint): Promise<number>;
   /** The current end of the chain (the last record, else the checkpoint), or undefined. */
   auditHead(): Promise<ChainHead | undefined>;
+
+  /**
+   * In one transaction: inserts the entries, then deletes each of their models' oldest
+   * entries beyond `maxPerModel` (by id, every version together).
+   */
+  addQuarantine(entries: readonly QuarantineEntry[], maxPerModel: number): Promise<void>;
+  /** A model's entries, newest first (by id). */
+  listQuarantine(query: QuarantineQuery): Promise<QuarantineRecord[]>;
+  /** Deletes a model's entries (of one version, when given); returns how many went. */
+  clearQuarantine(model: string, version?: string): Promise<number>;
+  /** Deletes every entry older than `before` (ISO 8601); returns how many went. */
+  pruneQuarantine(before: string): Promise<number>;
 
   close(): Promise<void>;
 }
