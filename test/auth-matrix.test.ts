@@ -71,6 +71,8 @@ const BODIES: Readonly<Record<string, object>> = {
   'POST /v2/models/:model/versions/:version/infer': V2_INFER,
   'POST /admin/tenants': { name: 'made-by-matrix' },
   'POST /admin/keys': { tenant: 'clinic', scopes: ['infer'] },
+  // A version that does not exist: the capture (404) never writes into the shared test models.
+  'POST /admin/models/:model/reference': { version: 'absent' },
 };
 
 /** A concrete request for a route of the table. */

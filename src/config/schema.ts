@@ -351,6 +351,16 @@ export const ConfigSchema = z
     quality: z
       .strictObject({
         enabled: z.boolean().default(true),
+        /** Requests refused for their data, kept redacted per model to diagnose the release that sent them. */
+        quarantine: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            /** Entries kept per model (every version together); the oldest go first. */
+            max_per_model: z.number().int().min(1).max(100_000).default(1000),
+            /** Entries older than this (at most a year; fractions of an hour allowed) are never listed, and are deleted. */
+            ttl_hours: z.number().positive().max(8760).default(72),
+          })
+          .prefault({}),
         /** A window closes after this many items… */
         window_items: z.number().int().min(10).default(1000),
         /** …or this many seconds, whichever comes first. */

@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   ERR_MODEL_VERSION_NOT_FOUND: 404,
   ERR_MODEL_NOT_READY: 503,
   ERR_MODEL_UNSUPPORTED_OPERATION: 400,
+  /** A reference was asked of a window of live traffic that holds no answered items yet. */
+  ERR_QUALITY_WINDOW_EMPTY: 409,
   ERR_TENSOR_UNKNOWN_INPUT: 400,
   ERR_TENSOR_MISSING_INPUT: 400,
   ERR_TENSOR_DATATYPE: 400,

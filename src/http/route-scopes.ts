@@ -38,6 +38,10 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteAccess>> = {
   'POST /admin/keys/:id/rotate': 'admin',
   'GET /admin/audit': 'admin',
   'GET /admin/audit/verify': 'admin',
+  // Redacted payloads are still clients' data: admin, not read.
+  'GET /admin/models/:model/quarantine': 'admin',
+  'DELETE /admin/models/:model/quarantine': 'admin',
+  'POST /admin/models/:model/reference': 'admin',
   'GET /admin/models/:model/quality': 'read',
   'POST /admin/models/:model/quality/reference': 'admin',
 };

@@ -32,6 +32,8 @@ import { registerOpenAI } from '../protocols/openai.ts';
 import type { Store } from '../state/store.ts';
 import { openSqliteStore } from '../state/sqlite-store.ts';
 import { createCompliance, type Compliance } from './compliance-plugin.ts';
+import { createQuarantine, registerQuarantineRoutes, withQuarantine } from './quarantine-plugin.ts';
+import { registerReferenceRoutes } from './reference-plugin.ts';
 import { createQualityMonitors, qualityExporter, registerQualityRoutes } from './quality-plugin.ts';
 import type { QualityMonitors } from '../quality/quality-monitors.ts';
 import type { TrafficMonitors } from '../quality/traffic-monitors.ts';
@@ -90,6 +92,8 @@ export interface SluiceOverrides extends EngineOverrides {
   readonly slots?: PipelineSlots;
   /** Where tenants, keys and the audit log are kept; the server closes it. Default: an in-memory SQLite (`sluice serve` opens the configured one). */
   readonly store?: Store;
+  /** The wall clock of the quarantine's times and expiry, and of captured references (tests move it). Default Date.now. */
+  readonly wallClock?: () => number;
 }
 
 export function createSluice(config: Readonly<Config>, logger: Logger, overrides: SluiceOverrides = {}): Sluice {
@@ -98,9 +102,14 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
 
   const drain = new ConnectionDrain(new RealClock(), config.server.shutdown_quiet_ms);
   const draining = () => drain.active;
-  const quality = config.quality.enabled ? createQuality(config, engines, logger) : undefined;
-  const pipeline = createPipeline(config, engines, draining, withQuality(overrides.slots, quality));
   const store = overrides.store ?? openSqliteStore(':memory:');
+  const now = overrides.wallClock ?? Date.now;
+  const quarantine = config.quality.enabled
+    ? createQuarantine(config, store, metrics.registry, logger, now)
+    : undefined;
+  const slots = withQuarantine(overrides.slots, quarantine, config.quality.quarantine.enabled);
+  const quality = config.quality.enabled ? createQuality(config, engines, logger) : undefined;
+  const pipeline = createPipeline(config, engines, draining, withQuality(slots, quality));
   const inflight = new Inflight<FastifyReply>();
 
   // The admission screen answers refusals before fastify routes a request; it is set once
@@ -123,9 +132,15 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     });
   }
   compliance.register(app);
+  if (quarantine !== undefined) {
+    registerQuarantineRoutes(app, { quarantine, targets, audit: compliance.audit, config, now });
+  }
   if (quality !== undefined) {
     registerQualityRoutes(app, quality.monitors, targets, quality.traffic);
     registerTrafficRoutes(app, quality.traffic, targets, compliance.audit);
+  }
+  if (quality !== undefined) {
+    registerReferenceRoutes(app, { monitors: quality.monitors, models, targets, audit: compliance.audit, now });
   }
   const infer = registerInferenceEdge(app, {
     pipeline,
@@ -168,6 +183,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     await app.close();
     await engines.close();
     // Audit records a failed database could not take are logged, and the store still closes.
+    await quarantine?.close(); // its last rejections, before the store closes
     await compliance
       .close()
       .catch((error: unknown) => logger.error({ err: error }, 'audit log: records lost at shutdown'));
@@ -180,7 +196,10 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     remote,
     targets,
     compliance,
-    openState: () => compliance.start(),
+    openState: async () => {
+      await compliance.start();
+      quarantine?.start();
+    },
     ready,
     setStartupStep: (step) => (startupStep = step),
     startGrpc,

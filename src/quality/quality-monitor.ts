@@ -8,8 +8,9 @@ import type { Row } from '../core/tensors.ts';
 import type { Item } from '../pipeline/request.ts';
 import { compareFeature, datasetDrift, type FeatureDrift } from './drift.ts';
 import { addValue, newWindow, windowCount, type FeatureWindow } from './feature-window.ts';
-import type { Feature } from './features.ts';
-import type { ReferenceProfile } from './reference-profile.ts';
+import type { Feature, FeatureValue } from './features.ts';
+import { MAX_REFERENCE_ROWS, type ReferenceProfile } from './reference-profile.ts';
+import { RowSample } from './row-sample.ts';
 import type { RequestFailure } from '../core/errors.ts';
 import { SchemaCounters, type SchemaReport } from './schema-counters.ts';
 
@@ -38,6 +39,19 @@ interface Window {
   items: number;
   readonly features: Map<string, FeatureWindow>;
   readonly schema: SchemaCounters;
+  /** The reference in force when the window opened: a new one applies from the next window. */
+  readonly reference: ReferenceProfile | undefined;
+  /** A uniform sample of its rows' feature values (in `features` order), for a reference captured from it. */
+  readonly sample: RowSample<ReadonlyArray<FeatureValue | undefined>>;
+}
+
+/** A window's sampled rows, for a reference captured from live traffic. */
+export interface WindowSample {
+  readonly start: number;
+  readonly end: number;
+  readonly count: number;
+  readonly features: readonly Pick<Feature, 'name' | 'kind'>[];
+  readonly rows: ReadonlyArray<ReadonlyArray<FeatureValue | undefined>>;
 }
 
 export interface QualityReport {
@@ -72,7 +86,8 @@ export class QualityMonitor {
   constructor(
     readonly model: ModelRef,
     private readonly features: readonly Feature[],
-    private readonly reference: ReferenceProfile | undefined,
+    /** The reference of the windows opened from now on. */
+    private reference: ReferenceProfile | undefined,
     private readonly options: QualityMonitorOptions,
   ) {
     this.current = this.openWindow();
@@ -81,11 +96,18 @@ export class QualityMonitor {
   observe(items: readonly Item[], rows: readonly Row[] | undefined): void {
     const now = this.options.now();
     if (this.current.items > 0 && now - this.current.start >= this.options.windowMs) this.close(now);
+    const { sample } = this.current;
     items.forEach((item, index) => {
       const row = rows?.[index];
+      // Most items past a window's first 1,000 are not sampled: only a kept one's values are copied.
+      const slot = sample.slot();
+      const kept: Array<FeatureValue | undefined> | undefined = slot === undefined ? undefined : [];
       for (const feature of this.features) {
-        addValue(this.current.features.get(feature.name) as FeatureWindow, feature.read(item, row));
+        const value = feature.read(item, row);
+        addValue(this.current.features.get(feature.name) as FeatureWindow, value);
+        kept?.push(value);
       }
+      if (slot !== undefined && kept !== undefined) sample.put(slot, kept);
     });
     this.current.items += items.length;
     this.current.schema.accepted(items.length);
@@ -98,6 +120,19 @@ export class QualityMonitor {
     const now = this.options.now();
     this.current.schema.rejected(failures, now);
     this.current.end = now;
+  }
+
+  /** The windows opened from now on are tested against `reference`; the open one keeps its own. */
+  useReference(reference: ReferenceProfile): void {
+    this.reference = reference;
+  }
+
+  /** The rows sampled from the last closed window or the open one; undefined when none has closed. */
+  sampleOf(which: 'last_closed' | 'current'): WindowSample | undefined {
+    const window = which === 'current' ? this.current : this.closed?.window;
+    if (window === undefined) return undefined;
+    const { start, end, items: count, sample } = window;
+    return { start, end, count, features: this.features, rows: sample.rows };
   }
 
   /** The last closed window's report, or the open one's while none has closed. */
@@ -126,9 +161,9 @@ export class QualityMonitor {
   }
 
   private test(window: Window): FeatureDrift[] {
-    if (this.reference === undefined) return [];
+    if (window.reference === undefined) return [];
     return this.features.flatMap((feature) => {
-      const reference = this.reference?.features[feature.name];
+      const reference = window.reference?.features[feature.name];
       const live = window.features.get(feature.name);
       if (reference === undefined || live === undefined || windowCount(live) === 0) return [];
       return [compareFeature(feature.name, reference, live)];
@@ -136,7 +171,7 @@ export class QualityMonitor {
   }
 
   private reportOf(window: Window, drift: readonly FeatureDrift[], closed: boolean): QualityReport {
-    const dataset = this.reference === undefined || drift.length === 0 ? null : datasetDrift(drift);
+    const dataset = window.reference === undefined || drift.length === 0 ? null : datasetDrift(drift);
     return {
       model: this.model.name,
       version: this.model.version,
@@ -146,7 +181,8 @@ export class QualityMonitor {
         count: window.items,
         closed,
       },
-      reference: this.reference === undefined ? null : { source: this.reference.source, rows: this.reference.rows },
+      reference:
+        window.reference === undefined ? null : { source: window.reference.source, rows: window.reference.rows },
       schema: window.schema.report(),
       features: drift,
       dataset_drift: dataset,
@@ -158,7 +194,7 @@ export class QualityMonitor {
     const live = window.features.get('confidence');
     if (live?.kind !== 'numeric' || live.sketch.count === 0) return null;
     const mean = meanOf(live.sketch.weightedValues());
-    const reference = this.reference?.features['confidence'];
+    const reference = window.reference?.features['confidence'];
     const referenceMean =
       reference?.kind === 'numeric' && reference.values.length > 0
         ? reference.values.reduce((sum, value) => sum + value, 0) / reference.values.length
@@ -175,7 +211,9 @@ export class QualityMonitor {
 
   private openWindow(start = this.options.now()): Window {
     const features = new Map(this.features.map((feature) => [feature.name, newWindow(feature.kind)]));
-    return { start, end: start, items: 0, features, schema: new SchemaCounters() };
+    const sample = new RowSample<ReadonlyArray<FeatureValue | undefined>>(MAX_REFERENCE_ROWS);
+    const { reference } = this;
+    return { start, end: start, items: 0, features, schema: new SchemaCounters(), reference, sample };
   }
 }
 

@@ -44,6 +44,11 @@ export class QualityMonitors {
     return this.monitorOf(name, version)?.report();
   }
 
+  /** A version's monitor (a reference captured from its traffic), or undefined when sluice does not monitor it. */
+  monitor(name: string, version: string): QualityMonitor | undefined {
+    return this.monitorOf(name, version);
+  }
+
   private monitorOf(name: string, version: string): QualityMonitor | undefined {
     const key = `${name}\u0000${version}`;
     let monitor = this.monitors.get(key);

@@ -5,12 +5,12 @@
  * rows are what Evidently's small-reference tests (KS, chi-squared) compare against.
  * Stored as `reference-profile.json` next to the model's ONNX file.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Row } from '../core/tensors.ts';
 import { createRng } from '../core/seeded-rng.ts';
 import type { Item } from '../pipeline/request.ts';
-import type { Feature, FeatureKind } from './features.ts';
+import type { Feature, FeatureKind, FeatureValue } from './features.ts';
 
 export const PROFILE_FILE = 'reference-profile.json';
 /** Evidently switches from tests on rows to distances above this many reference rows. */
@@ -43,19 +43,23 @@ export function buildProfile(
   options: { readonly source: string; readonly maxRows?: number; readonly seed?: number },
 ): ReferenceProfile {
   const sample = reservoir(observations, options.maxRows ?? MAX_REFERENCE_ROWS, options.seed ?? 1);
+  const rows = sample.map(({ item, row }) => features.map((feature) => feature.read(item, row)));
+  return profileOfRows(model, features, rows, options.source);
+}
+
+/** A profile of rows already read into features: `rows[i][f]` is row i's value of `features[f]`. */
+export function profileOfRows(
+  model: { readonly name: string; readonly version: string },
+  features: readonly Pick<Feature, 'name' | 'kind'>[],
+  rows: ReadonlyArray<ReadonlyArray<FeatureValue | undefined>>,
+  source: string,
+): ReferenceProfile {
   const profile: Record<string, ReferenceFeature> = {};
-  for (const feature of features) {
-    const values = sample.map(({ item, row }) => feature.read(item, row)).filter((value) => value !== undefined);
+  features.forEach((feature, index) => {
+    const values = rows.map((row) => row[index]).filter((value) => value !== undefined);
     profile[feature.name] = summarise(feature.kind, values);
-  }
-  return {
-    format: 1,
-    model: model.name,
-    version: model.version,
-    source: options.source,
-    rows: sample.length,
-    features: profile,
-  };
+  });
+  return { format: 1, model: model.name, version: model.version, source, rows: rows.length, features: profile };
 }
 
 function summarise(kind: FeatureKind, values: ReadonlyArray<number | string>): ReferenceFeature {
@@ -80,9 +84,20 @@ function reservoir<T>(items: Iterable<T>, size: number, seed: number): T[] {
   return kept;
 }
 
+/**
+ * Writes the profile beside the model, atomically: a reader (a starting server, a monitor
+ * made on first use) sees the old file or the new one, never half of one.
+ */
 export function writeProfile(modelDir: string, profile: ReferenceProfile): string {
   const file = join(modelDir, PROFILE_FILE);
-  writeFileSync(file, `${JSON.stringify(profile)}\n`);
+  const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    writeFileSync(temporary, `${JSON.stringify(profile)}\n`);
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
   return file;
 }
 

@@ -36,6 +36,7 @@ export async function startTestSluice(options: TestSluiceOptions = {}): Promise<
     ...(options.replaceBackoffMs === undefined ? {} : { replaceBackoffMs: options.replaceBackoffMs }),
     ...(options.slots === undefined ? {} : { slots: options.slots }),
     ...(options.store === undefined ? {} : { store: options.store }),
+    ...(options.wallClock === undefined ? {} : { wallClock: options.wallClock }),
   };
   const sluice = createSluice(config, pino({ level: process.env['SLUICE_TEST_LOG'] ?? 'silent' }), overrides);
   await sluice.openState();
