@@ -6,8 +6,9 @@
  *   authenticate      TenantDirectory.identify of a bearer key (parse, salted SHA-256, constant-time compare)
  *   audit record      what the edge does per audited inference: the entry, buffered (record())
  *   audit write       the batches of those entries: sealing (hash chain) and the SQLite insert, one transaction per 256
- *   SQLite insert     sealed records into the audit table a statement a row, then 32 rows a statement (as the
- *                     store writes them), then a row a statement without the four secondary indexes
+ *   SQLite insert     sealed records into the audit table 32 rows a statement, as the store writes them; then
+ *                     what other layouts would cost: a row a statement, without the actor and action indexes,
+ *                     without any secondary index, and with wal_autocheckpoint at 10000 pages
  *
  *   taskset -c 0 node --import tsx benchmarks/compliance-stages.ts
  *
@@ -145,15 +146,26 @@ function sealedBatches(): SealedRecord[][] {
   return batches;
 }
 
-/** CPU µs per record of inserting `batches` into a fresh audit table, `rowsPerStatement` rows a statement. */
-function insert(batches: readonly SealedRecord[][], rowsPerStatement: number, indexes: boolean): number {
+/** How the audit table is laid out for one insert measurement. */
+interface InsertLayout {
+  readonly rowsPerStatement: number;
+  /** Secondary indexes left out, by column. */
+  readonly without?: readonly string[];
+  readonly pragmas?: readonly string[];
+}
+
+/** CPU µs per record of inserting `batches` into a fresh audit table laid out as `layout` says. */
+function insert(batches: readonly SealedRecord[][], layout: InsertLayout): number {
+  const { rowsPerStatement, without = [], pragmas = [] } = layout;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-compliance-insert-'));
   const db = new Database(join(dir, 'audit.db'));
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    for (const pragma of pragmas) db.pragma(pragma);
     const schema = MIGRATIONS[0]?.sqlite ?? [];
-    for (const statement of schema) if (indexes || !statement.startsWith('CREATE INDEX audit_')) db.exec(statement);
+    const skipped = without.map((column) => `CREATE INDEX audit_records_${column} `);
+    for (const statement of schema) if (!skipped.some((prefix) => statement.startsWith(prefix))) db.exec(statement);
     const values = (rows: number) => Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
     const many = db.prepare(`INSERT INTO audit_records (${AUDIT_COLUMNS}) VALUES ${values(rowsPerStatement)}`);
     const one = db.prepare(`INSERT INTO audit_records (${AUDIT_COLUMNS}) VALUES ${values(1)}`);
@@ -183,7 +195,10 @@ for (let repeat = 1; repeat <= REPEATS; repeat += 1) {
   console.log(
     `run ${repeat}: log line ${plain.toFixed(2)} µs, redacted ${redacted.toFixed(2)} µs; ` +
       `authenticate ${auth.toFixed(2)} µs; audit record ${audited.record.toFixed(2)} µs + write ${audited.write.toFixed(2)} µs; ` +
-      `SQLite insert ${insert(batches, 1, true).toFixed(2)} µs a record, 32 rows a statement ${insert(batches, 32, true).toFixed(2)} µs, ` +
-      `without the secondary indexes ${insert(batches, 1, false).toFixed(2)} µs`,
+      `SQLite insert ${insert(batches, { rowsPerStatement: 32 }).toFixed(2)} µs a record; ` +
+      `a row a statement ${insert(batches, { rowsPerStatement: 1 }).toFixed(2)} µs, ` +
+      `without the actor and action indexes ${insert(batches, { rowsPerStatement: 32, without: ['actor', 'action'] }).toFixed(2)} µs, ` +
+      `without secondary indexes ${insert(batches, { rowsPerStatement: 32, without: ['time', 'actor', 'action', 'tenant'] }).toFixed(2)} µs, ` +
+      `wal_autocheckpoint 10000 ${insert(batches, { rowsPerStatement: 32, pragmas: ['wal_autocheckpoint = 10000'] }).toFixed(2)} µs`,
   );
 }
