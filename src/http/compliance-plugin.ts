@@ -85,7 +85,7 @@ export function createCompliance(config: Readonly<Config>, store: Store, logger:
     },
     start: async () => {
       await sync.refresh();
-      sync.start(config.auth.key_refresh_ms);
+      await sync.start(config.auth.key_refresh_ms);
       if (config.audit.retention_days === 0) return;
       await prune();
       retention = setInterval(
@@ -95,7 +95,7 @@ export function createCompliance(config: Readonly<Config>, store: Store, logger:
       retention.unref();
     },
     close: async () => {
-      sync.stop();
+      await sync.stop();
       if (retention !== undefined) clearInterval(retention);
       await audit.close();
     },

@@ -6,6 +6,7 @@
  * tenant's deletion locks the tenant, which holds off a key being inserted for it.
  */
 import pg from 'pg';
+import { KEYS_CHANNEL, listenForKeyChanges } from './postgres-keys-listener.ts';
 import { migratePostgres, type Queryable } from './postgres-migrate.ts';
 import {
   AUDIT_COLUMNS,
@@ -55,28 +56,34 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new Error(`"${schema}" is not a schema name sluice uses: lowercase letters, digits and _, not first a digit`);
   }
-  const pool = new pg.Pool({
+  const connection: pg.ClientConfig = {
     connectionString: url,
     connectionTimeoutMillis: 10_000,
     // Set at connection start, so every pooled connection sees only this schema's tables.
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
-  });
+  };
+  const pool = new pg.Pool(connection);
   // A pooled connection that drops while idle is discarded; the next query opens another.
   pool.on('error', () => {});
   try {
     await migratePostgres(pool, url, schema);
+    const { rows } = await pool.query<{ schema: string }>('SELECT current_schema() AS schema');
+    return new PostgresStore(pool, connection, rows[0]?.schema ?? 'public');
   } catch (error) {
     await pool.end();
     throw error;
   }
-  return new PostgresStore(pool);
 }
 
 class PostgresStore implements Store {
   readonly kind = 'postgres';
   private readonly quarantine;
 
-  constructor(private readonly pool: pg.Pool) {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly connection: pg.ClientConfig,
+    private readonly schema: string,
+  ) {
     this.quarantine = postgresQuarantine(pool, (work) => this.transaction(work));
   }
 
@@ -223,6 +230,10 @@ class PostgresStore implements Store {
     return this.quarantine.pruneQuarantine(before);
   }
 
+  watchKeys(onChange: () => void): Promise<() => Promise<void>> {
+    return listenForKeyChanges({ connection: this.connection, schema: this.schema, onChange });
+  }
+
   async close(): Promise<void> {
     if (!this.pool.ended) await this.pool.end();
   }
@@ -272,8 +283,10 @@ async function markRevoked(client: Queryable, key: KeyRecord, at: string): Promi
   return { ...key, revokedAt: at };
 }
 
+/** Inside the writing transaction: the notice reaches listeners only once the change is committed. */
 async function bumpKeysVersion(client: Queryable): Promise<void> {
   await client.query('UPDATE keys_version SET version = version + 1 WHERE id = 1');
+  await client.query('SELECT pg_notify($1, current_schema())', [KEYS_CHANNEL]);
 }
 
 async function chainHead(client: Queryable): Promise<ChainHead | undefined> {

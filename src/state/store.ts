@@ -181,6 +181,12 @@ export interface Store {
    * revoked keys), never on a read: replicas poll it to see another replica's revocation at once.
    */
   keysVersion(): Promise<string>;
+  /**
+   * Where the database can tell (PostgreSQL's LISTEN/NOTIFY): calls `onChange` soon after any
+   * process commits a key change; resolves to the function that stops listening. Absent on
+   * SQLite, where polling keysVersion is the only way to hear another process.
+   */
+  watchKeys?(onChange: () => void): Promise<() => Promise<void>>;
 
   /** Appends in one transaction with the chain locked; returns the records written. */
   appendAudit(seal: SealEntries): Promise<readonly SealedRecord[]>;

@@ -1,7 +1,9 @@
 /**
  * Keeps the tenant directory in step with its sources: the tenants and keys of the config
  * file (fixed) and those of the store (changed by the admin API, the CLI, other replicas).
- * The store's `keysVersion` is polled every `auth.key_refresh_ms`; a change reloads all.
+ * A store that can announce changes (PostgreSQL) reloads on each announcement; the store's
+ * `keysVersion` is also polled every `auth.key_refresh_ms`, for SQLite shared between
+ * processes and for announcements lost while a connection was down. A change reloads all.
  */
 import type { Config } from '../config/schema.ts';
 import type { KeyRecord, Store, TenantRecord } from '../state/store.ts';
@@ -43,6 +45,7 @@ export class KeySync {
   readonly declared: KeySnapshot;
   private version: string | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private unwatch: (() => Promise<void>) | undefined;
   private polling = false;
   private queue: Promise<void> = Promise.resolve();
 
@@ -74,14 +77,18 @@ export class KeySync {
     this.version = version;
   }
 
-  /** Polls for changes made elsewhere; a store that fails keeps the last keys and is logged. */
-  start(intervalMs: number): void {
+  /** Watches for changes made elsewhere; a store that fails keeps the last keys and is logged. */
+  async start(intervalMs: number): Promise<void> {
     this.timer = setInterval(() => void this.poll(), intervalMs);
     this.timer.unref();
+    // Without announcements the poll still sees every change, a little later.
+    const listening = this.store.watchKeys?.(() => void this.refresh().catch(this.onError));
+    this.unwatch = await listening?.catch((error: unknown) => void this.onError(error));
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
+    await this.unwatch?.();
   }
 
   private async poll(): Promise<void> {
