@@ -10,6 +10,7 @@ import type { SluiceError } from '../core/errors.ts';
 import type { Row } from '../core/tensors.ts';
 import type { Ticket } from '../core/ticket.ts';
 import type { Writable } from 'node:stream';
+import type { ModelAdjustments } from './adjustments.ts';
 import type { TicketScheduling } from './admit.ts';
 import type { ModelDescription } from './model-description.ts';
 import type { InferenceRequest, Item } from './request.ts';
@@ -50,6 +51,8 @@ export interface PreparedCall {
   run(dispatch: Dispatch): Promise<Answer>;
   /** The items as the model reads them, once decoded and checked (local models): what data quality watches. */
   readonly items?: readonly Item[];
+  /** What validation changed in them (normalised, filled, sent to a fallback), per model; undefined: nothing. */
+  readonly adjustments?: readonly ModelAdjustments[];
 }
 
 /** What the dispatch stage hands a prepared call. */

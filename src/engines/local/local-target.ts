@@ -5,10 +5,12 @@
  */
 import { SluiceError } from '../../core/errors.ts';
 import type { TicketScheduling } from '../../pipeline/admit.ts';
-import type { InferenceRequest } from '../../pipeline/request.ts';
+import type { InferenceRequest, ItemLabel } from '../../pipeline/request.ts';
 import type { Answer, PreparedCall, ProbeContext, Readiness, Target } from '../../pipeline/target.ts';
 import { v2DatatypeOf, type Row } from '../../core/tensors.ts';
 import type { Ticket } from '../../core/ticket.ts';
+import type { ModelDescription } from '../../pipeline/model-description.ts';
+import type { CheckedItems } from './models/item-checker.ts';
 import type { ModelSpec } from './models/model-spec.ts';
 import type { ServedModel } from './models/served-model.ts';
 import { modelStatistics } from './model-statistics.ts';
@@ -22,6 +24,8 @@ export class LocalTarget implements Target {
   constructor(
     private readonly model: ServedModel,
     private readonly onQueued: QueueObserver,
+    /** The newest version of another local model: the partial-data policy's fallback. */
+    private readonly localModel: (name: string) => Target | undefined = () => undefined,
   ) {}
 
   get name(): string {
@@ -57,9 +61,48 @@ export class LocalTarget implements Target {
         { field: 'model' },
       );
     }
-    const decoded = items.decode(this.model.spec);
-    const rows = await this.model.prepare(decoded, items.label);
-    return { run: ({ ticket }) => this.run(rows, ticket), items: decoded };
+    const checked = this.model.check(items.decode(this.model.spec), items.label);
+    if (checked.kind === 'fallback') return this.fallBack(request, items.label, checked);
+    const rows = await this.model.prepare(checked.items, items.label);
+    const adjustments = checked.adjustments === undefined ? {} : { adjustments: [checked.adjustments] };
+    return { run: ({ ticket }) => this.run(rows, ticket), items: checked.items, ...adjustments };
+  }
+
+  /**
+   * Items lacking fields, sent whole to the partial-data fallback model: each item keeps
+   * the fields that model declares, it validates them its own way, and it is asked with a
+   * ticket of its own scheduling. The answer's route says so: `partial-data-fallback:<model>`.
+   */
+  private async fallBack(
+    request: InferenceRequest,
+    label: ItemLabel,
+    checked: CheckedItems & { kind: 'fallback' },
+  ): Promise<PreparedCall> {
+    const target = this.localModel(checked.model);
+    if (target === undefined)
+      throw new SluiceError(
+        'ERR_MODEL_NOT_FOUND',
+        `model "${this.name}" falls back to "${checked.model}", which is not served`,
+      );
+    const decode = (model: ModelDescription) =>
+      checked.items.map((item) =>
+        Object.fromEntries(model.inputs.flatMap(({ name }) => (name in item ? [[name, item[name]]] : []))),
+      );
+    const prepared = await target.prepare({
+      ...request,
+      model: target.name,
+      version: undefined,
+      items: { decode, label },
+    });
+    const route = `partial-data-fallback:${target.name}`;
+    return {
+      run: async (dispatch) => {
+        const answer = await prepared.run({ ...dispatch, ticket: dispatch.ticketFor(target.scheduling) });
+        return { ...answer, provenance: { ...answer.provenance, route } };
+      },
+      ...(prepared.items === undefined ? {} : { items: prepared.items }),
+      adjustments: [checked.adjustments, ...(prepared.adjustments ?? [])],
+    };
   }
 
   async metadata(_context: ProbeContext, known: { readonly versions: readonly string[] }): Promise<Answer> {

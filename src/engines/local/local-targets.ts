@@ -23,7 +23,7 @@ export class LocalTargets implements TargetSource {
     if (models === undefined) return undefined;
     let targets = this.targets.get(models);
     if (targets === undefined) {
-      targets = models.map((model) => new LocalTarget(model, this.onQueued));
+      targets = models.map((model) => new LocalTarget(model, this.onQueued, (other) => this.versions(other)?.[0]));
       this.targets.set(models, targets);
     }
     return targets;

@@ -16,10 +16,21 @@ import { SluiceError, type ErrorCode, type RequestFailure } from '../../../core/
 import { nestArray, type RowTensor } from '../../../core/tensors.ts';
 import { isRowTensor } from '../preprocess/index.ts';
 import type { ModelSpec } from './model-spec.ts';
+import { fieldSchema } from '../normalize/field-normalizer.ts';
+import type { NormalizeFailure } from '../normalize/item-normalizer.ts';
 import type { Item, ItemLabel } from '../../../pipeline/request.ts';
 
 export interface ItemValidator {
   validate(items: readonly Item[], label: ItemLabel): void;
+  /**
+   * Every failure of every item, in item order: each item's `earlier` ones (its
+   * normalisation's) first, then its schema's on the fields those did not concern.
+   */
+  failures(
+    items: readonly Item[],
+    label: ItemLabel,
+    earlier?: ReadonlyMap<number, readonly NormalizeFailure[]>,
+  ): ItemFailure[];
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -30,29 +41,49 @@ export function makeItemValidator(spec: ModelSpec, maxItems: number): ItemValida
   const schema = {
     type: 'object',
     required: spec.inputs.map((input) => input.name),
-    properties: Object.fromEntries(spec.inputs.map((input) => [input.name, input.schema ?? {}])),
+    properties: Object.fromEntries(spec.inputs.map((input) => [input.name, fieldSchema(input.schema, input.normalize)])),
     additionalProperties: false,
   };
   const check: ValidateFunction = ajv.compile(schema);
-  const constrained = spec.inputs.filter((input) => input.schema !== undefined).map((input) => input.name);
-  return {
-    validate(items, label) {
-      if (items.length === 0) throw new SluiceError('ERR_REQUEST_EMPTY_INPUT', 'the request holds no items to infer');
-      if (items.length > maxItems) {
-        throw new SluiceError(
-          'ERR_REQUEST_INVALID',
-          `the request holds ${items.length} items; at most ${maxItems} are accepted per request`,
-        );
+  const constrained = spec.inputs
+    .filter((input) => input.schema !== undefined || input.normalize?.range?.out_of_range === 'reject')
+    .map((input) => input.name);
+  const failures = (
+    items: readonly Item[],
+    label: ItemLabel,
+    earlier?: ReadonlyMap<number, readonly NormalizeFailure[]>,
+  ): ItemFailure[] => {
+    checkItemCount(items, maxItems);
+    const found: ItemFailure[] = [];
+    items.forEach((item, index) => {
+      const before = earlier?.get(index);
+      if (before !== undefined) for (const failure of before) found.push(normalizeFailure(failure, label(index)));
+      if (check(asJson(item, constrained))) return;
+      for (const error of check.errors ?? []) {
+        const failure = itemFailure(error, label(index));
+        if (before === undefined || !before.some((done) => done.input === failure.input)) found.push(failure);
       }
-      const failures: ItemFailure[] = [];
-      items.forEach((item, index) => {
-        if (!check(asJson(item, constrained))) {
-          for (const error of check.errors ?? []) failures.push(itemFailure(error, label(index)));
-        }
-      });
-      if (failures.length > 0) throw requestError(failures);
+    });
+    return found;
+  };
+  return {
+    failures,
+    validate(items, label) {
+      const found = failures(items, label);
+      if (found.length > 0) throw requestError(found);
     },
   };
+}
+
+/** A request holds at least one item and at most `maxItems`. */
+export function checkItemCount(items: readonly Item[], maxItems: number): void {
+  if (items.length === 0) throw new SluiceError('ERR_REQUEST_EMPTY_INPUT', 'the request holds no items to infer');
+  if (items.length > maxItems) {
+    throw new SluiceError(
+      'ERR_REQUEST_INVALID',
+      `the request holds ${items.length} items; at most ${maxItems} are accepted per request`,
+    );
+  }
 }
 
 /** The item with each tensor value of a constrained field as nested arrays; the item itself when there is none. */
@@ -74,7 +105,7 @@ function nestedValues(tensor: RowTensor): unknown {
   return nestArray(flat, tensor.dims);
 }
 
-type ItemFailure = RequestFailure & {
+export type ItemFailure = RequestFailure & {
   readonly code: ErrorCode;
   readonly input: string | undefined;
   readonly kind: 'missing' | 'unknown' | 'invalid';
@@ -100,8 +131,15 @@ function itemFailure(error: ErrorObject, where: string): ItemFailure {
   return { field, rule, code: 'ERR_REQUEST_INVALID', input: path[0], kind: 'invalid', line: `${field}: ${rule}` };
 }
 
+/** A value normalisation refused (a unit not accepted): an invalid value of its field. */
+function normalizeFailure(failure: NormalizeFailure, where: string): ItemFailure {
+  const field = `${where}.${failure.path}`;
+  const { input, rule } = failure;
+  return { field, rule, code: 'ERR_REQUEST_INVALID', input, kind: 'invalid', line: `${field}: ${rule}` };
+}
+
 /** All the failures in one error: the first one's code (or ERR_REQUEST_INVALID when they differ) and field. */
-function requestError(failures: readonly ItemFailure[]): SluiceError {
+export function requestError(failures: readonly ItemFailure[]): SluiceError {
   const first = failures[0] as ItemFailure;
   const code = failures.every((failure) => failure.code === first.code) ? first.code : 'ERR_REQUEST_INVALID';
   const listed = failures.slice(0, LISTED_FAILURES).map((failure) => failure.line);

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { V2_DATATYPES } from '../../../core/tensors.ts';
+import { fieldRuleIssues, FillSpec, ModelQualitySpec, NormalizeSpec } from '../normalize/field-rules-spec.ts';
 
 /** The highest word n-gram order a text model may use. */
 export const MAX_WORD_NGRAM = 4;
@@ -26,6 +27,10 @@ export const RequestInputSpec = z.strictObject({
   shape: z.array(dimension).default([]),
   /** JSON schema of one item's value for this field (validated with ajv). */
   schema: z.record(z.string(), z.unknown()).optional(),
+  /** Applied before the schema is checked (docs/model-yaml.md#normalisation-and-partial-data). */
+  normalize: NormalizeSpec.optional(),
+  /** The value of the field when an item lacks it, under `quality.partial_data.policy: impute`. */
+  fill: FillSpec.optional(),
 });
 export type RequestInputSpec = z.infer<typeof RequestInputSpec>;
 
@@ -155,8 +160,11 @@ export const ModelSpec = z
     cost: z.strictObject({ per_item: z.number().min(0), unit: z.string().default('compute-units') }).default({ per_item: 0, unit: 'compute-units' }),
     /** Free-form model card facts (accuracy on the golden set, training seed, sizes). */
     card: z.record(z.string(), z.unknown()).default({}),
+    /** Data quality rules of the model: what happens to items with fields missing. */
+    quality: ModelQualitySpec.prefault({}),
   })
   .superRefine((spec, ctx) => {
+    for (const issue of fieldRuleIssues(spec)) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
     if (spec.scheduling.default_priority_level > spec.scheduling.priority_levels) {
       ctx.addIssue({ code: 'custom', path: ['scheduling', 'default_priority_level'], message: `exceeds priority_levels ${spec.scheduling.priority_levels}` });
     }

@@ -6,12 +6,16 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { readProfile } from '../../../quality/reference-profile.ts';
+import { resolveFills, type Fill } from '../normalize/fill-values.ts';
 import { ModelSpec } from './model-spec.ts';
 
 export interface ModelVersionEntry {
   readonly spec: ModelSpec;
   readonly dir: string;
   readonly onnxPath: string;
+  /** The value of each field declaring `fill`, settled at load (from its reference profile for `from: reference`). */
+  readonly fills: ReadonlyMap<string, Fill>;
 }
 
 export class ModelRepositoryError extends Error {
@@ -27,7 +31,32 @@ export function readModelRepository(root: string): ModelVersionEntry[] {
       if (existsSync(join(dir, 'model.yaml'))) entries.push(readModelVersion(dir, name, version));
     }
   }
+  checkFallbacks(entries);
   return entries;
+}
+
+/** Every partial-data fallback names another model of the repository, and no chain of them comes back round. */
+function checkFallbacks(entries: readonly ModelVersionEntry[]): void {
+  const names = [...new Set(entries.map((entry) => entry.spec.name))];
+  const fallbackOf = new Map<string, string>();
+  for (const entry of entries) {
+    const fallback = entry.spec.quality.partial_data.fallback_model;
+    if (fallback === undefined) continue;
+    const key = `${join(entry.dir, 'model.yaml')}: quality.partial_data.fallback_model`;
+    if (!names.includes(fallback))
+      throw new ModelRepositoryError(`${key}: "${fallback}" is not a model of this repository (models: ${names.join(', ')})`);
+    fallbackOf.set(entry.spec.name, fallback);
+  }
+  for (const entry of entries) {
+    const seen = [entry.spec.name];
+    for (let next = fallbackOf.get(entry.spec.name); next !== undefined; next = fallbackOf.get(next)) {
+      if (seen.includes(next)) {
+        const key = `${join(entry.dir, 'model.yaml')}: quality.partial_data.fallback_model`;
+        throw new ModelRepositoryError(`${key}: fallbacks go round: ${[...seen, next].join(' → ')}`);
+      }
+      seen.push(next);
+    }
+  }
 }
 
 export function readModelVersion(dir: string, expectedName?: string, expectedVersion?: string): ModelVersionEntry {
@@ -52,7 +81,12 @@ export function readModelVersion(dir: string, expectedName?: string, expectedVer
   }
   const onnxPath = join(dir, spec.onnx);
   if (!existsSync(onnxPath)) throw new ModelRepositoryError(`${file}: onnx file ${spec.onnx} not found in ${dir}`);
-  return { spec, dir, onnxPath };
+  const { fills, issues } = resolveFills(spec.inputs, () => readProfile(dir));
+  if (issues.length > 0) {
+    const problems = issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ModelRepositoryError(`${file}:\n  ${problems.join('\n  ')}`);
+  }
+  return { spec, dir, onnxPath, fills };
 }
 
 function subdirectories(dir: string): string[] {

@@ -11,7 +11,7 @@ import { SluiceError } from '../../../core/errors.ts';
 import { makePreprocessor, type Item, type Preprocessor } from '../preprocess/index.ts';
 import { shouldOffload } from '../preprocess/offload-policy.ts';
 import { PreprocessError, type PreprocessPool } from '../preprocess/preprocess-pool.ts';
-import { makeItemValidator, type ItemValidator } from './item-validator.ts';
+import { makeItemChecker, type CheckedItems, type ItemChecker } from './item-checker.ts';
 import type { ItemLabel } from '../../../pipeline/request.ts';
 import type { Row } from '../../../core/tensors.ts';
 import type { ExecutionSlots } from './execution-slots.ts';
@@ -67,7 +67,7 @@ export class ServedModel {
   private stateValue: ModelState = 'loading';
   private failure: string | undefined;
   private readonly preprocess: Preprocessor;
-  private readonly validator: ItemValidator;
+  private readonly checker: ItemChecker;
   private readonly limit: AdaptiveLimit | undefined;
   private readonly pool: InstancePool;
   private batcher: DynamicBatcher | undefined;
@@ -81,7 +81,7 @@ export class ServedModel {
     this.dir = entry.dir;
     this.onnxPath = entry.onnxPath;
     this.preprocess = makePreprocessor(entry.spec);
-    this.validator = makeItemValidator(entry.spec, options.maxItemsPerRequest);
+    this.checker = makeItemChecker(entry.spec, options.maxItemsPerRequest, entry.fills);
     const observer = options.observer;
     this.limit = adaptiveLimitOf(entry.spec, options.loadControl, (limit, previous, reason) => observer?.limit?.(this.spec, { limit, previous, reason }));
     this.pool = new InstancePool({
@@ -130,11 +130,19 @@ export class ServedModel {
   }
 
   /**
-   * Checks the items and turns them into rows; throws a SluiceError naming the item and
-   * field. Work heavy enough to stall the event loop runs in the preprocessing pool.
+   * Normalises and checks the items (item-checker.ts): the items the model reads, or the
+   * model its partial-data policy falls back to; throws a SluiceError naming every item
+   * and field that breaks a rule.
+   */
+  check(items: readonly Item[], label: ItemLabel): CheckedItems {
+    return this.checker.check(items, label);
+  }
+
+  /**
+   * Turns checked items into rows; throws a SluiceError naming the item. Work heavy
+   * enough to stall the event loop runs in the preprocessing pool.
    */
   async prepare(items: readonly Item[], label: ItemLabel): Promise<Row[]> {
-    this.validator.validate(items, label);
     const pool = this.options.preprocessPool;
     if (pool !== undefined && shouldOffload(this.spec, items)) {
       try {
