@@ -6,7 +6,7 @@ import { postgresForTests, type PostgresForTests } from '../../test/support/post
 import { KEYS_LISTENER_NAME } from '../state/postgres-keys-listener.ts';
 import { openPostgresStore } from '../state/postgres-store.ts';
 import type { Store } from '../state/store.ts';
-import { generateApiKey, type GeneratedKey } from './api-keys.ts';
+import { generateApiKey, type NewApiKey } from './api-keys.ts';
 import { KeySync } from './key-sync.ts';
 import { TenantDirectory } from './tenant-directory.ts';
 
@@ -18,7 +18,7 @@ let postgres: Promise<PostgresForTests> | undefined;
 const server = (): Promise<PostgresForTests> => (postgres ??= postgresForTests());
 after(async () => (await postgres?.catch(() => undefined))?.stop());
 
-async function insertKey(store: Store, made: GeneratedKey): Promise<void> {
+async function insertKey(store: Store, made: NewApiKey): Promise<void> {
   const record = { tenant: 'clinic', scopes: ['infer' as const], models: null, createdAt: AT };
   await store.insertKey({ ...record, id: made.id, hash: made.hash, expiresAt: null, revokedAt: null });
 }
@@ -46,7 +46,7 @@ async function replicas(t: { after: (fn: () => Promise<unknown>) => void }) {
   return { url, writer, directory, made, errors };
 }
 
-function accepted(directory: TenantDirectory, made: GeneratedKey): boolean {
+function accepted(directory: TenantDirectory, made: NewApiKey): boolean {
   try {
     directory.identify({ authorization: `Bearer ${made.key}` });
     return true;
