@@ -15,6 +15,7 @@ import { isLoopback } from '../config/schema.ts';
 import { openConfiguredStore } from './state-store.ts';
 import { serveConfig, type ServeOptions } from './serve-config.ts';
 import { checkSegmentModels } from '../quality/segments/segment-spec.ts';
+import { checkCacheModels } from '../cost/cache/cache-config.ts';
 
 export type { ServeOptions } from './serve-config.ts';
 
@@ -70,6 +71,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     // Local model names are known only now: a segment naming a model nobody serves is a config mistake.
     const served = new Set([...sluice.models.names(), ...sluice.remote.all().map((model) => model.name)]);
     checkSegmentModels(config.quality.segments, served);
+    checkCacheModels(config.cache, served);
     sluice.setStartupStep(undefined);
     logger.info(
       { models: sluice.models.all().map((model) => `${model.spec.name}:${model.spec.version}`) },

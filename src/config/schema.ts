@@ -5,6 +5,7 @@ import { DEFAULT_SEED } from '../offline/training/default-seed.ts';
 import { KEY_HASH_PATTERN, KEY_ID_PATTERN } from '../tenancy/api-keys.ts';
 import { SCOPES } from '../state/store.ts';
 import { SegmentsSchema } from '../quality/segments/segment-spec.ts';
+import { CacheSchema } from '../cost/cache/cache-config.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -188,6 +189,8 @@ export const ConfigSchema = z
     state: z
       .strictObject({
         directory: z.string().min(1).default('data'),
+        /** Redis for state replicas share (the response cache and its flights, docs/cost.md); absent: in each process's memory. */
+        redis_url: z.url({ protocol: /^rediss?$/ }).optional(),
       })
       .prefault({}),
     database: z
@@ -369,6 +372,8 @@ export const ConfigSchema = z
         segments: SegmentsSchema,
       })
       .prefault({}),
+    /** Reused answers: the response and per-item caches and request coalescing (docs/cost.md). */
+    cache: CacheSchema,
     logging: z
       .strictObject({
         level: z.enum(LOG_LEVELS).default('info'),

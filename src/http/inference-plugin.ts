@@ -14,6 +14,7 @@ import type { TargetDirectory } from '../pipeline/target-directory.ts';
 import type { Inflight } from '../core/inflight.ts';
 import { ANONYMOUS } from '../tenancy/tenant-directory.ts';
 import type { FinishedInference } from '../observe/inference-audit.ts';
+import { readCacheDirectives } from '../cost/cache/cache-control.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -84,6 +85,7 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
         return abort.signal;
       },
       log: request.log,
+      cacheDirectives: readCacheDirectives(request.headers['cache-control'], request.headers['x-sluice-cache']),
     };
     const context = createContext(call, inference, request.caller ?? ANONYMOUS);
     request.pipelineContext = context;

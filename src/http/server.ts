@@ -37,7 +37,7 @@ import { registerReferenceRoutes } from './reference-plugin.ts';
 import { createQualityMonitors, qualityExporter, registerQualityRoutes } from './quality-plugin.ts';
 import type { QualityMonitors } from '../quality/quality-monitors.ts';
 import type { TrafficMonitors } from '../quality/traffic-monitors.ts';
-import { createTrafficMonitors, registerTrafficRoutes } from './traffic-quality-plugin.ts';
+import { createTrafficMonitors } from './traffic-quality-plugin.ts';
 import { registerAdmissionGate, type Admission } from './admission-plugin.ts';
 import { ConnectionDrain } from './connection-drain.ts';
 import { createEngines, type EngineOverrides, type Engines } from './engines.ts';
@@ -45,6 +45,7 @@ import { registerErrorHandling, replyWithError } from './error-plugin.ts';
 import { clientSignal, registerInferenceEdge } from './inference-plugin.ts';
 import type { ProbeContext } from '../pipeline/target.ts';
 import { Inflight } from '../core/inflight.ts';
+import { createCaches, type Caches } from '../cost/cache/cache-setup.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -109,7 +110,8 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     : undefined;
   const slots = withQuarantine(overrides.slots, quarantine, config.quality.quarantine.enabled);
   const quality = config.quality.enabled ? createQuality(config, engines, logger) : undefined;
-  const pipeline = createPipeline(config, engines, draining, withQuality(slots, quality));
+  const caches = createCaches(config.cache, config.state.redis_url, metrics.registry, logger);
+  const pipeline = createPipeline(config, engines, draining, withCache(withQuality(slots, quality), caches));
   const inflight = new Inflight<FastifyReply>();
 
   // The admission screen answers refusals before fastify routes a request; it is set once
@@ -137,10 +139,16 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   }
   if (quality !== undefined) {
     registerQualityRoutes(app, quality.monitors, targets, quality.traffic);
-    registerTrafficRoutes(app, quality.traffic, targets, compliance.audit);
   }
   if (quality !== undefined) {
-    registerReferenceRoutes(app, { monitors: quality.monitors, models, targets, audit: compliance.audit, now });
+    registerReferenceRoutes(app, {
+      monitors: quality.monitors,
+      traffic: quality.traffic,
+      models,
+      targets,
+      audit: compliance.audit,
+      now,
+    });
   }
   const infer = registerInferenceEdge(app, {
     pipeline,
@@ -184,6 +192,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     await engines.close();
     // Audit records a failed database could not take are logged, and the store still closes.
     await quarantine?.close(); // its last rejections, before the store closes
+    await caches?.close();
     await compliance
       .close()
       .catch((error: unknown) => logger.error({ err: error }, 'audit log: records lost at shutdown'));
@@ -199,6 +208,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     openState: async () => {
       await compliance.start();
       quarantine?.start();
+      await caches?.start();
     },
     ready,
     setStartupStep: (step) => (startupStep = step),
@@ -281,6 +291,13 @@ function withQuality(slots: PipelineSlots | undefined, quality: Quality | undefi
   const base = slots ?? EMPTY_SLOTS;
   const traffic = quality.traffic.watching ? [quality.traffic.stage] : [];
   return { ...base, observe: [...base.observe, quality.monitors.stage, ...traffic] };
+}
+
+/** The cache stage in the cache slot, when a model is cached. */
+function withCache(slots: PipelineSlots | undefined, caches: Caches | undefined): PipelineSlots | undefined {
+  if (caches === undefined) return slots;
+  const base = slots ?? EMPTY_SLOTS;
+  return { ...base, cache: [...base.cache, caches.stage] };
 }
 
 /** The pipeline over the engines' targets, counting what it dispatches in `sluice_inflight_requests`. */

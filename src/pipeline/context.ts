@@ -24,6 +24,15 @@ export interface RequestContext {
   ticket?: Ticket;
   /** Set by dispatch, or by a stage before it that answers on its own (a cache hit). */
   answer?: Answer;
+  /** What the request's headers asked of caches; undefined: nothing (src/cost/cache). */
+  readonly cacheDirectives?: CacheDirectives;
+}
+
+/** `Cache-Control: no-cache` / `no-store`, and `x-sluice-cache: allow` (a sampled answer may be reused). */
+export interface CacheDirectives {
+  readonly noCache: boolean;
+  readonly noStore: boolean;
+  readonly allowSampled: boolean;
 }
 
 /** The API a request came in on (a metric label). */
@@ -37,6 +46,7 @@ export interface CallInfo {
   readonly receivedAt: number;
   readonly signal: AbortSignal;
   readonly log: TargetLog;
+  readonly cacheDirectives?: CacheDirectives;
 }
 
 /** `call.signal` may be a getter that makes the signal on first use: it is read through, not copied. */
@@ -49,6 +59,7 @@ export function createContext(call: CallInfo, request: InferenceRequest, caller:
       return call.signal;
     },
     log: call.log,
+    cacheDirectives: call.cacheDirectives,
     request,
     tenant: caller.tenant,
     caller,

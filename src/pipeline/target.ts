@@ -53,6 +53,8 @@ export interface PreparedCall {
   readonly items?: readonly Item[];
   /** What validation changed in them (normalised, filled, sent to a fallback), per model; undefined: nothing. */
   readonly adjustments?: readonly ModelAdjustments[];
+  /** The same call on some of the items only, rows in the order given (a per-item cache runs its misses). */
+  forItems?(indices: readonly number[]): PreparedCall;
 }
 
 /** What the dispatch stage hands a prepared call. */

@@ -65,7 +65,11 @@ export class LocalTarget implements Target {
     if (checked.kind === 'fallback') return this.fallBack(request, items.label, checked);
     const rows = await this.model.prepare(checked.items, items.label);
     const adjustments = checked.adjustments === undefined ? {} : { adjustments: [checked.adjustments] };
-    return { run: ({ ticket }) => this.run(rows, ticket), items: checked.items, ...adjustments };
+    const forItems = (indices: readonly number[]): PreparedCall => {
+      const some = indices.map((index) => rows[index] as Row);
+      return { run: ({ ticket }) => this.run(some, ticket) };
+    };
+    return { run: ({ ticket }) => this.run(rows, ticket), items: checked.items, forItems, ...adjustments };
   }
 
   /**
