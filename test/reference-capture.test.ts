@@ -84,10 +84,14 @@ describe('a reference captured from live traffic', () => {
       assert.equal(response.statusCode, status, `${JSON.stringify(payload)}: ${response.body}`);
       if (param !== '') assert.equal(response.json<{ error: { param: string } }>().error.param, param);
     }
+    // A remote model's reference is a closed window of its traffic, pinned (test/traffic-quality.test.ts).
     const remote = await capture({ window: 'current' }, 'chat');
     assert.equal(remote.statusCode, 400, remote.body);
-    assert.equal(remote.headers['x-sluice-error-code'], 'ERR_MODEL_UNSUPPORTED_OPERATION');
-    assert.match(remote.body, /not a local model/);
+    assert.equal(remote.headers['x-sluice-error-code'], 'ERR_ADMIN_INVALID');
+    assert.match(remote.body, /a remote model's reference is a closed window/);
+    const unclosed = await capture({}, 'chat');
+    assert.equal(unclosed.statusCode, 409, unclosed.body);
+    assert.equal(unclosed.headers['x-sluice-error-code'], 'ERR_QUALITY_WINDOW_EMPTY');
   });
 
   test('is made of the last closed window, written beside the model, audited, and tested from the window after the open one', async () => {

@@ -167,6 +167,14 @@ test('a larger max_tokens in streamed answers is flagged on completion_tokens by
   );
 });
 
+function pin(model: string, payload?: object) {
+  return sluice.app.inject({
+    method: 'POST',
+    url: `/admin/models/${model}/reference`,
+    ...(payload ? { payload } : {}),
+  });
+}
+
 test('a finish_reason mix of many "length" is flagged by chi-squared', async () => {
   const ask = (reason: string) =>
     client.chat.completions.create({ model: 'finishes', messages: [{ role: 'user', content: reason }] });
@@ -176,18 +184,22 @@ test('a finish_reason mix of many "length" is flagged by chi-squared', async () 
   await send(WINDOW, mix(3, 6));
   const shifted = await report('finishes');
   assert.deepEqual(flagged(shifted), ['finish_reason:chisquare'], JSON.stringify(shifted.features));
-  const pinned = await sluice.app.inject({ method: 'POST', url: '/admin/models/finishes/quality/reference' });
-  assert.equal(pinned.statusCode, 200, pinned.body);
-  assert.match(pinned.json<{ reference: { source: string } }>().reference.source, /^pinned by an operator at /);
+  const current = await pin('finishes', { window: 'current' });
+  assert.equal(current.statusCode, 400, 'a remote reference is a closed window');
+  assert.equal(current.json<{ error: { param: string } }>().error.param, 'window');
+  const pinned = await pin('finishes');
+  assert.equal(pinned.statusCode, 201, pinned.body);
+  assert.match(pinned.json<{ source: string }>().source, /^pinned by an operator at /);
   assert.deepEqual((await report('finishes')).features, [], 'the pinned window is the reference now');
-  const audit = await sluice.app.inject({ url: '/admin/audit?action=quality.reference.pin' });
+  const audit = await sluice.app.inject({ url: '/admin/audit?action=quality.reference.capture' });
   const records = audit.json<{ records: Array<{ details: unknown }> }>().records;
   assert.deepEqual(
     records.map((record) => record.details),
-    [{ model: 'finishes', version: '1', rows: WINDOW }],
+    [{ model: 'finishes', version: '1', window: 'last_closed', rows: WINDOW }],
   );
-  const local = await sluice.app.inject({ method: 'POST', url: '/admin/models/lengths/quality/reference' });
+  const local = await pin('lengths');
   assert.equal(local.statusCode, 409, 'no closed window of that model yet');
+  assert.equal(local.headers['x-sluice-error-code'], 'ERR_QUALITY_WINDOW_EMPTY');
 });
 
 test('errors concentrated on long messages show in the long bucket of the segment, in the report and /metrics', async () => {

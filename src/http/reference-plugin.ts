@@ -1,6 +1,8 @@
 /**
- * `POST /admin/models/{model}/reference` (scope `admin`, audited): a local model version's
- * reference profile captured from a window of its live traffic (src/quality/reference-capture.ts).
+ * `POST /admin/models/{model}/reference` (scope `admin`, audited): the reference drift is
+ * tested against, taken from live traffic. A local model version's profile is captured from
+ * a window's sampled rows and written beside the model (src/quality/reference-capture.ts); a
+ * remote model's last closed window of traffic is pinned (src/quality/traffic-monitors.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -8,6 +10,7 @@ import { SluiceError } from '../core/errors.ts';
 import type { ModelRegistry } from '../engines/local/models/registry.ts';
 import type { TargetDirectory } from '../pipeline/target-directory.ts';
 import type { QualityMonitors } from '../quality/quality-monitors.ts';
+import type { TrafficMonitors } from '../quality/traffic-monitors.ts';
 import { CAPTURE_WINDOWS, captureReference } from '../quality/reference-capture.ts';
 import type { AuditEntry } from '../state/store.ts';
 
@@ -19,6 +22,7 @@ const CaptureSchema = z.strictObject({
 
 export interface ReferenceRouteDeps {
   readonly monitors: QualityMonitors;
+  readonly traffic: TrafficMonitors;
   readonly models: ModelRegistry;
   readonly targets: TargetDirectory;
   readonly audit: { record(entry: AuditEntry): void; flush(): Promise<void> };
@@ -36,15 +40,18 @@ export function registerReferenceRoutes(app: FastifyInstance, deps: ReferenceRou
       const local = deps.models.versionsOf(model.name)?.find((served) => served.spec.version === model.version);
       const actor = request.caller?.key?.id ?? 'anonymous';
       const at = deps.now();
-      const { profile } = captureReference({
-        model,
-        // A remote model has no local directory and no monitor: refused, named, by the capture.
-        monitor: local === undefined ? undefined : deps.monitors.monitor(model.name, model.version),
-        modelDir: local?.dir ?? '',
-        window: body.window,
-        actor,
-        at,
-      });
+      const profile =
+        local === undefined && deps.traffic.watchesRemote(model.name)
+          ? pinRemoteWindow(deps.traffic, model.name, body.window)
+          : captureReference({
+              model,
+              // Neither local nor a watched remote model: refused, named, by the capture.
+              monitor: local === undefined ? undefined : deps.monitors.monitor(model.name, model.version),
+              modelDir: local?.dir ?? '',
+              window: body.window,
+              actor,
+              at,
+            }).profile;
       const details = { model: model.name, version: model.version, window: body.window, rows: profile.rows };
       deps.audit.record({
         time: new Date(at).toISOString(),
@@ -58,6 +65,26 @@ export function registerReferenceRoutes(app: FastifyInstance, deps: ReferenceRou
       return reply.code(201).send({ ...details, source: profile.source, applies_to: applies });
     },
   );
+}
+
+/** A remote model's reference is a whole closed window of its traffic, pinned in memory. */
+function pinRemoteWindow(traffic: TrafficMonitors, name: string, window: string): { source: string; rows: number } {
+  if (window !== 'last_closed') {
+    throw new SluiceError(
+      'ERR_ADMIN_INVALID',
+      `window: model "${name}" is remote, and a remote model's reference is a closed window ("last_closed")`,
+      { field: 'window' },
+    );
+  }
+  const reference = traffic.pinReference(name);
+  if (reference === null || reference === undefined) {
+    throw new SluiceError(
+      'ERR_QUALITY_WINDOW_EMPTY',
+      `model "${name}": no window has closed yet (a window closes after quality.window_items requests or quality.window_seconds)`,
+      { field: 'window' },
+    );
+  }
+  return reference;
 }
 
 function parse(body: unknown): z.infer<typeof CaptureSchema> {

@@ -43,7 +43,6 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteAccess>> = {
   'DELETE /admin/models/:model/quarantine': 'admin',
   'POST /admin/models/:model/reference': 'admin',
   'GET /admin/models/:model/quality': 'read',
-  'POST /admin/models/:model/quality/reference': 'admin',
 };
 
 /** The access a route declares; undefined: not in the table (denied). HEAD is GET's. */

@@ -1,21 +1,17 @@
 /**
  * Traffic quality on the HTTP edge: the monitors of remote models' tokens, finish reasons
  * and errors, and of every declared input segment (src/quality/traffic-monitors.ts); the
- * segments' counters and latency histograms in /metrics; and the route that pins a remote
- * model's last closed window as its reference. Drift of remote models goes to the same
+ * segments' counters and latency histograms in /metrics (a remote model's reference is
+ * pinned through reference-plugin.ts). Drift of remote models goes to the same
  * gauges and log lines as local models' (`onWindowClosed` from quality-plugin.ts).
  */
-import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config/schema.ts';
-import { SluiceError } from '../core/errors.ts';
 import type { RemoteModels } from '../engines/remote/remote-models.ts';
 import { LATENCY_BUCKETS_SECONDS } from '../observe/metrics.ts';
-import type { TargetDirectory } from '../pipeline/target-directory.ts';
 import type { QualityMonitorOptions } from '../quality/quality-monitor.ts';
 import type { SegmentSeries } from '../quality/segments/segment-tracker.ts';
 import { TrafficMonitors } from '../quality/traffic-monitors.ts';
-import type { AuditEntry } from '../state/store.ts';
 
 export function createTrafficMonitors(
   config: Readonly<Config>,
@@ -61,41 +57,4 @@ export function createTrafficMonitors(
     segments: config.quality.segments,
     series,
   });
-}
-
-/**
- * `POST /admin/models/{model}/quality/reference` (scope admin, audited): a remote model's last
- * closed window becomes its reference. A local model's reference is its profile, captured by
- * `POST /admin/models/{model}/reference` (reference-plugin.ts).
- */
-export function registerTrafficRoutes(
-  app: FastifyInstance,
-  traffic: TrafficMonitors,
-  targets: TargetDirectory,
-  audit: { record(entry: AuditEntry): void; flush(): Promise<void> },
-): void {
-  app.post<{ Params: { model: string } }>(
-    '/admin/models/:model/quality/reference',
-    { config: { protocol: 'admin' } },
-    async (request) => {
-      const target = targets.resolve(request.params.model, undefined);
-      const reference = traffic.pinReference(target.name);
-      if (reference === undefined)
-        throw new SluiceError(
-          'ERR_MODEL_UNSUPPORTED_OPERATION',
-          `model "${target.name}" is not a remote OpenAI-compatible model: its reference is its profile (docs/quality.md)`,
-          { field: 'model' },
-        );
-      if (reference === null)
-        throw new SluiceError(
-          'ERR_ADMIN_CONFLICT',
-          `model "${target.name}" has no closed window yet to pin (a window closes after quality.window_items requests or quality.window_seconds)`,
-        );
-      const actor = request.caller?.key?.id ?? 'anonymous';
-      const details = { model: target.name, version: target.version, rows: reference.rows };
-      audit.record({ time: new Date().toISOString(), actor, action: 'quality.reference.pin', tenant: null, details });
-      await audit.flush();
-      return { model: target.name, version: target.version, reference };
-    },
-  );
 }

@@ -82,6 +82,11 @@ export class TrafficMonitors {
     return this.watched.get(name)?.segments?.report() ?? [];
   }
 
+  /** Whether a remote model's traffic (tokens, finish reasons, errors) is watched. */
+  watchesRemote(name: string): boolean {
+    return this.watched.get(name)?.remote !== undefined;
+  }
+
   /** Pins a remote model's last closed window as its reference; undefined when its traffic is not watched. */
   pinReference(name: string): QualityReport['reference'] | undefined {
     return this.watched.get(name)?.remote?.pinReference();
