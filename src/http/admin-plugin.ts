@@ -3,7 +3,7 @@
  * `admin` scope (route-scopes.ts) and the same error envelope and codes as the rest.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SluiceError } from '../core/errors.ts';
+import { invalidParameter, onlyParameters, wholeParameter } from './admin-query.ts';
 import type { AuditQuery, AuditRecord } from '../state/store.ts';
 import type { TenantAdmin } from '../tenancy/tenant-admin.ts';
 
@@ -65,12 +65,10 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
 }
 
 function auditQuery(query: Record<string, string | undefined>): AuditQuery {
-  const known = new Set(['from', 'to', 'actor', 'action', 'tenant', 'after', 'limit']);
-  const unknown = Object.keys(query).find((name) => !known.has(name));
-  if (unknown !== undefined) invalid(unknown, `unknown parameter; use ${[...known].join(', ')}`);
+  onlyParameters(query, ['from', 'to', 'actor', 'action', 'tenant', 'after', 'limit']);
   const time = (name: 'from' | 'to') => {
     const value = query[name];
-    if (value !== undefined && Number.isNaN(Date.parse(value))) invalid(name, 'an ISO 8601 time');
+    if (value !== undefined && Number.isNaN(Date.parse(value))) invalidParameter(name, 'an ISO 8601 time');
     return value === undefined ? {} : { [name]: new Date(value).toISOString() };
   };
   const text = (name: 'actor' | 'action' | 'tenant') => (query[name] === undefined ? {} : { [name]: query[name] });
@@ -80,19 +78,9 @@ function auditQuery(query: Record<string, string | undefined>): AuditQuery {
     ...text('actor'),
     ...text('action'),
     ...text('tenant'),
-    ...(query['after'] === undefined ? {} : { afterSeq: whole('after', query['after'], 0) }),
-    limit: query['limit'] === undefined ? 100 : whole('limit', query['limit'], 1, MAX_AUDIT_PAGE),
+    ...(query['after'] === undefined ? {} : { afterSeq: wholeParameter('after', query['after'], 0) }),
+    limit: query['limit'] === undefined ? 100 : wholeParameter('limit', query['limit'], 1, MAX_AUDIT_PAGE),
   };
-}
-
-function whole(field: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) invalid(field, `a whole number from ${min} to ${max}`);
-  return value;
-}
-
-function invalid(field: string, message: string): never {
-  throw new SluiceError('ERR_ADMIN_INVALID', `${field}: ${message}`, { field });
 }
 
 function recordView(record: AuditRecord) {

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../config/schema.ts';
 import { SluiceError } from '../core/errors.ts';
+import { onlyParameters, wholeParameter } from './admin-query.ts';
 import { EMPTY_SLOTS, type PipelineSlots } from '../pipeline/pipeline.ts';
 import type { TargetDirectory } from '../pipeline/target-directory.ts';
 import { Quarantine } from '../quality/quarantine/quarantine.ts';
@@ -97,29 +98,9 @@ function pageOf(query: Record<string, string | undefined>): { version?: string; 
   const { version, before, limit } = onlyParameters(query, ['version', 'before', 'limit']);
   return {
     ...(version === undefined ? {} : { version }),
-    ...(before === undefined ? {} : { beforeId: whole('before', before, 1) }),
-    limit: limit === undefined ? 100 : whole('limit', limit, 1, MAX_PAGE),
+    ...(before === undefined ? {} : { beforeId: wholeParameter('before', before, 1) }),
+    limit: limit === undefined ? 100 : wholeParameter('limit', limit, 1, MAX_PAGE),
   };
-}
-
-function onlyParameters<Name extends string>(
-  query: Record<string, string | undefined>,
-  known: readonly Name[],
-): Partial<Record<Name, string>> {
-  const unknown = Object.keys(query).find((name) => !(known as readonly string[]).includes(name));
-  if (unknown !== undefined) invalid(unknown, `unknown parameter; use ${known.join(', ')}`);
-  for (const name of known) if (query[name] === '') invalid(name, 'must not be empty');
-  return query as Partial<Record<Name, string>>;
-}
-
-function whole(field: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) invalid(field, `a whole number from ${min} to ${max}`);
-  return value;
-}
-
-function invalid(field: string, message: string): never {
-  throw new SluiceError('ERR_ADMIN_INVALID', `${field}: ${message}`, { field });
 }
 
 async function stored<T>(operation: () => Promise<T>): Promise<T> {
