@@ -14,6 +14,7 @@ import { tenantFloodScenario } from './tenant-flood.ts';
 import { pipelineSlotsScenario } from './pipeline-slots.ts';
 import { realModelsScenario } from './real-models.ts';
 import { complianceScenario } from './compliance.ts';
+import { reuseScenario } from './reuse.ts';
 
 /** Every scenario, by name; a new one is one more entry here. */
 const SCENARIOS: readonly Scenario[] = [
@@ -26,6 +27,7 @@ const SCENARIOS: readonly Scenario[] = [
   pipelineSlotsScenario,
   realModelsScenario,
   complianceScenario,
+  reuseScenario,
 ];
 
 function usage(): string {
