@@ -16,6 +16,7 @@ import { QualityMonitors } from '../quality/quality-monitors.ts';
 import type { QualityMonitorOptions } from '../quality/quality-monitor.ts';
 import type { TrafficMonitors } from '../quality/traffic-monitors.ts';
 import { readProfile } from '../quality/reference-profile.ts';
+import { adjustmentExporter } from './adjustment-metrics.ts';
 
 export function createQualityMonitors(
   config: Readonly<Config>,
@@ -30,9 +31,12 @@ export function createQualityMonitors(
     now: Date.now,
     modelOf: (name, version) => {
       const model = models.versionsOf(name)?.find((candidate) => candidate.spec.version === version);
-      return model === undefined ? undefined : { spec: model.spec, reference: () => referenceOf(model.dir, logger) };
+      if (model === undefined) return undefined;
+      const partialDataPolicy = model.spec.quality.partial_data.policy;
+      return { spec: model.spec, reference: () => referenceOf(model.dir, logger), partialDataPolicy };
     },
     onWindowClosed,
+    onAdjusted: adjustmentExporter(registry),
   });
 }
 

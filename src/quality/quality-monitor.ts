@@ -13,6 +13,8 @@ import { MAX_REFERENCE_ROWS, type ReferenceProfile } from './reference-profile.t
 import { RowSample } from './row-sample.ts';
 import type { RequestFailure } from '../core/errors.ts';
 import { SchemaCounters, type SchemaReport } from './schema-counters.ts';
+import { AdjustmentCounters, type AdjustmentsReport } from './adjustment-counters.ts';
+import type { ModelAdjustments } from '../pipeline/adjustments.ts';
 
 export interface QualityMonitorOptions {
   readonly windowItems: number;
@@ -39,6 +41,7 @@ interface Window {
   items: number;
   readonly features: Map<string, FeatureWindow>;
   readonly schema: SchemaCounters;
+  readonly adjustments: AdjustmentCounters;
   /** The reference in force when the window opened: a new one applies from the next window. */
   readonly reference: ReferenceProfile | undefined;
   /** A uniform sample of its rows' feature values (in `features` order), for a reference captured from it. */
@@ -61,6 +64,8 @@ export interface QualityReport {
   readonly reference: { readonly source: string; readonly rows: number } | null;
   /** Per request field: items that broke its rule (missing, unknown, invalid), flagged above the band. */
   readonly schema: SchemaReport;
+  /** Local models: per request field, values imputed, defaulted, clamped, converted, normalised; items with fields missing by outcome. */
+  readonly adjustments?: AdjustmentsReport;
   readonly features: readonly FeatureDrift[];
   readonly dataset_drift: { readonly drifted: boolean; readonly share: number; readonly threshold: number } | null;
   readonly confidence: ConfidenceReport | null;
@@ -89,6 +94,8 @@ export class QualityMonitor {
     /** The reference of the windows opened from now on. */
     private reference: ReferenceProfile | undefined,
     private readonly options: QualityMonitorOptions,
+    /** The model's partial-data policy, which the report names. */
+    readonly partialDataPolicy = 'reject',
   ) {
     this.current = this.openWindow();
   }
@@ -115,11 +122,17 @@ export class QualityMonitor {
     if (this.current.items >= this.options.windowItems) this.close(now);
   }
 
-  /** A refused request's rule failures, counted in the open window's schema drift. */
-  rejected(failures: readonly RequestFailure[]): void {
+  /** What validation changed in an answered request's items (counted once the request is answered). */
+  adjusted(adjustments: ModelAdjustments): void {
+    this.current.adjustments.adjusted(adjustments);
+  }
+
+  /** A refused request's rule failures, counted in the open window's schema drift; the items it rejected for fields missing. */
+  rejected(failures: readonly RequestFailure[]): number {
     const now = this.options.now();
     this.current.schema.rejected(failures, now);
     this.current.end = now;
+    return this.current.adjustments.rejected(failures);
   }
 
   /** The windows opened from now on are tested against `reference`; the open one keeps its own. */
@@ -184,6 +197,7 @@ export class QualityMonitor {
       reference:
         window.reference === undefined ? null : { source: window.reference.source, rows: window.reference.rows },
       schema: window.schema.report(),
+      adjustments: window.adjustments.report(),
       features: drift,
       dataset_drift: dataset,
       confidence: this.confidenceOf(window, drift),
@@ -211,9 +225,10 @@ export class QualityMonitor {
 
   private openWindow(start = this.options.now()): Window {
     const features = new Map(this.features.map((feature) => [feature.name, newWindow(feature.kind)]));
+    const adjustments = new AdjustmentCounters(this.partialDataPolicy);
     const sample = new RowSample<ReadonlyArray<FeatureValue | undefined>>(MAX_REFERENCE_ROWS);
     const { reference } = this;
-    return { start, end: start, items: 0, features, schema: new SchemaCounters(), reference, sample };
+    return { start, end: start, items: 0, features, schema: new SchemaCounters(), adjustments, reference, sample };
   }
 }
 

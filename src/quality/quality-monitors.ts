@@ -7,16 +7,21 @@ import type { PipelineStage } from '../pipeline/pipeline.ts';
 import { featuresOf, type FeatureSpec } from './features.ts';
 import { QualityMonitor, type QualityMonitorOptions, type QualityReport } from './quality-monitor.ts';
 import type { ReferenceProfile } from './reference-profile.ts';
+import type { ModelAdjustments } from '../pipeline/adjustments.ts';
 
 /** What the local engine knows of a model version: its spec and reference profile. */
 export interface MonitoredModel {
   readonly spec: FeatureSpec & { readonly name: string; readonly version: string };
   readonly reference: () => ReferenceProfile | undefined;
+  /** `quality.partial_data.policy` of its model.yaml. */
+  readonly partialDataPolicy?: string;
 }
 
 export interface QualityMonitorsOptions extends QualityMonitorOptions {
   /** The model version, when it is a local one sluice can read features of. */
   readonly modelOf: (name: string, version: string) => MonitoredModel | undefined;
+  /** Hears what validation changed in an answered request, and the items a refused one lacked fields in (metrics). */
+  readonly onAdjusted?: (adjustments: ModelAdjustments) => void;
 }
 
 export class QualityMonitors {
@@ -30,14 +35,26 @@ export class QualityMonitors {
     run: (context) => {
       const { answer, prepared } = context;
       if (answer?.kind !== 'rows' || prepared?.items === undefined) return;
+      if (prepared.adjustments !== undefined) this.adjusted(prepared.adjustments);
       this.monitorOf(answer.provenance.model, answer.provenance.version)?.observe(prepared.items, answer.rows);
     },
     rejected: (context, failure) => {
       const { target } = context;
       if (failure.failures === undefined || target === undefined) return;
-      this.monitorOf(target.name, target.version)?.rejected(failure.failures);
+      const monitor = this.monitorOf(target.name, target.version);
+      const items = monitor?.rejected(failure.failures) ?? 0;
+      if (monitor === undefined || items === 0) return;
+      const partial = { policy: monitor.partialDataPolicy, outcome: 'rejected' as const, items };
+      this.options.onAdjusted?.({ model: target.name, version: target.version, fields: new Map(), partial });
     },
   };
+
+  private adjusted(adjustments: readonly ModelAdjustments[]): void {
+    for (const adjusted of adjustments) {
+      this.monitorOf(adjusted.model, adjusted.version)?.adjusted(adjusted);
+      this.options.onAdjusted?.(adjusted);
+    }
+  }
 
   /** The current report of a version, or undefined when sluice does not monitor it. */
   report(name: string, version: string): QualityReport | undefined {
@@ -57,7 +74,13 @@ export class QualityMonitors {
       monitor =
         model === undefined
           ? null
-          : new QualityMonitor({ name, version }, featuresOf(model.spec), model.reference(), this.options);
+          : new QualityMonitor(
+              { name, version },
+              featuresOf(model.spec),
+              model.reference(),
+              this.options,
+              model.partialDataPolicy,
+            );
       this.monitors.set(key, monitor);
     }
     return monitor ?? undefined;
