@@ -1,8 +1,8 @@
 /**
  * reuse: what the response/per-item cache and request coalescing (issue 16) save. Two
- * sluice servers, each a process pinned to the server CPUs, serve triage-small over KServe
- * v2 JSON, one text per request: `off` with no cache, `on` with `cache.models.triage-small`
- * (coalescing on, as by default). Each round runs two rows a side, the sides' order
+ * sluice servers, each a process pinned to the server CPUs, serve a text classifier
+ * (`--reuse-model`, triage-large by default) over KServe v2 JSON, one text per request: `off`
+ * with no cache, `on` with the model in `cache.models` (coalescing on, as by default). Each round runs two rows a side, the sides' order
  * swapped every round:
  *
  *   zipf  a closed loop drawing its texts from a pool of distinct ones by Zipf's law
@@ -28,11 +28,11 @@ import { ProgressBar } from './lib/progress.ts';
 import { scrapeMetrics } from './lib/prometheus-scrape.ts';
 import { environmentFacts, writeResults } from './lib/report.ts';
 import { REUSE_SIDES, reuseTable, type ReuseMix, type ReuseRecord, type ReuseSide } from './lib/reuse-report.ts';
-import { numberOption, type Scenario, type ScenarioContext } from './lib/scenario.ts';
+import { numberOption, stringOption, type Scenario, type ScenarioContext } from './lib/scenario.ts';
 import { freePort, startNodeServer, type SluiceProcess } from './lib/server-process.ts';
 import { zipfSequence } from './lib/zipf.ts';
 
-const MODEL = 'triage-small';
+const DEFAULT_MODEL = 'triage-large';
 const HOT_TEXTS = 8;
 const SEQUENCE_LENGTH = 1_000_000;
 const IDLE_TIMEOUT_MS = 30_000;
@@ -49,17 +49,20 @@ interface Settings {
   readonly exponent: number;
   readonly seed: number;
   readonly pinning: CpuPinning | undefined;
+  /** A text classifier of the bench models (`--reuse-model`). */
+  readonly model: string;
 }
 
 export const reuseScenario: Scenario = {
   name: 'reuse',
-  summary: `${MODEL} with the cache and coalescing off and on, under a Zipf mix of repeated requests and a hot set`,
+  summary: `${DEFAULT_MODEL} with the cache and coalescing off and on, under a Zipf mix of repeated requests and a hot set`,
   options: {
     'reuse-rounds': { type: 'string' },
     'reuse-duration-s': { type: 'string' },
     'reuse-users': { type: 'string' },
     'reuse-distinct': { type: 'string' },
     'reuse-exponent': { type: 'string' },
+    'reuse-model': { type: 'string' },
     ...PIN_OPTIONS,
   },
   run: async (context) => runReuse(settingsOf(context)),
@@ -75,6 +78,7 @@ function settingsOf({ quick, values }: ScenarioContext): Settings {
     exponent: numberOption(values, 'reuse-exponent', 1),
     seed: 1,
     pinning: values['no-pin'] === true ? undefined : pinningOf(values),
+    model: stringOption(values, 'reuse-model') ?? DEFAULT_MODEL,
   };
 }
 
@@ -89,14 +93,14 @@ interface Side {
 async function runReuse(settings: Settings): Promise<void> {
   const started = new Date().toISOString();
   const modelsDir = await ensureBenchModels(BENCH_MODELS_DIR);
-  const pool = distinctTexts(await goldenTexts(modelsDir, MODEL), settings.distinct);
+  const pool = distinctTexts(await goldenTexts(modelsDir, settings.model), settings.distinct);
   const bodies = pool.map((text) =>
     JSON.stringify({ inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: [text] }] }),
   );
   const sequence = zipfSequence(pool.length, settings.exponent, SEQUENCE_LENGTH, settings.seed);
   const scratch = await mkdtemp(join(tmpdir(), 'sluice-bench-reuse-'));
   const repository = join(scratch, 'models');
-  await cp(join(modelsDir, MODEL), join(repository, MODEL), { recursive: true });
+  await cp(join(modelsDir, settings.model), join(repository, settings.model), { recursive: true });
   if (settings.pinning !== undefined) pinThisProcess(settings.pinning.client);
   const sides: Side[] = [];
   try {
@@ -104,7 +108,11 @@ async function runReuse(settings: Settings): Promise<void> {
     for (const result of starts) if (result.status === 'fulfilled') sides.push(result.value);
     const failed = starts.find((result) => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    const requests = { zipf: (side: Side) => zipfRequests(bodies, sequence, side), hot: () => hotRequests(bodies) };
+    const inferPath = `/v2/models/${encodeURIComponent(settings.model)}/infer`;
+    const requests = {
+      zipf: (side: Side) => zipfRequests(inferPath, bodies, sequence, side),
+      hot: () => hotRequests(inferPath, bodies),
+    };
     const records = await runRounds(settings, sides, requests);
     console.log(`## reuse\n\n- ${describe(settings, pool.length)}\n`);
     console.log(
@@ -128,7 +136,7 @@ async function runReuse(settings: Settings): Promise<void> {
 
 /** `count` distinct texts: the golden set, then its texts again with a numbered note, as users vary a message. */
 function distinctTexts(golden: readonly string[], count: number): string[] {
-  if (golden.length === 0) throw new Error(`${MODEL} has no golden texts`);
+  if (golden.length === 0) throw new Error('the model has no golden texts');
   return Array.from({ length: count }, (_, index) => {
     const text = golden[index % golden.length] ?? '';
     const copy = Math.floor(index / golden.length);
@@ -141,7 +149,7 @@ async function startSide(settings: Settings, key: ReuseSide, scratch: string, re
   const config = {
     models: { build_defaults: false },
     state: { directory: join(scratch, `${key}-state`) },
-    ...(key === 'on' ? { cache: { models: { [MODEL]: {} } } } : {}),
+    ...(key === 'on' ? { cache: { models: { [settings.model]: {} } } } : {}),
   };
   await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
   const port = await freePort();
@@ -158,18 +166,16 @@ async function startSide(settings: Settings, key: ReuseSide, scratch: string, re
   return { key, server, client, cursor: 0 };
 }
 
-const PATH = `/v2/models/${MODEL}/infer`;
-
-function zipfRequests(bodies: readonly string[], sequence: Uint32Array, side: Side): RequestSource {
+function zipfRequests(path: string, bodies: readonly string[], sequence: Uint32Array, side: Side): RequestSource {
   const start = side.cursor;
   return (index) => {
     side.cursor = start + index + 1;
-    return { method: 'POST', path: PATH, body: bodies[sequence[(start + index) % sequence.length] ?? 0] ?? '' };
+    return { method: 'POST', path, body: bodies[sequence[(start + index) % sequence.length] ?? 0] ?? '' };
   };
 }
 
-function hotRequests(bodies: readonly string[]): RequestSource {
-  return (index) => ({ method: 'POST', path: PATH, body: bodies[index % HOT_TEXTS] ?? '' });
+function hotRequests(path: string, bodies: readonly string[]): RequestSource {
+  return (index) => ({ method: 'POST', path, body: bodies[index % HOT_TEXTS] ?? '' });
 }
 
 type Requests = Readonly<Record<ReuseMix, (side: Side) => RequestSource>>;
@@ -208,7 +214,10 @@ async function runRow(
     sides.map((each) => each.server.pid),
     IDLE_TIMEOUT_MS,
   );
-  const [batchesBefore, cacheBefore] = [await readBatchCounts(side.server.origin, MODEL), await cacheCounters(side)];
+  const [batchesBefore, cacheBefore] = [
+    await readBatchCounts(side.server.origin, settings.model),
+    await cacheCounters(side),
+  ];
   const summary = await runClosedLoop({
     client: side.client,
     request,
@@ -216,7 +225,10 @@ async function runRow(
     durationMs,
     sloMs: SLO_MS,
   });
-  const [batchesAfter, cacheAfter] = [await readBatchCounts(side.server.origin, MODEL), await cacheCounters(side)];
+  const [batchesAfter, cacheAfter] = [
+    await readBatchCounts(side.server.origin, settings.model),
+    await cacheCounters(side),
+  ];
   const ok = summary.outcomes.ok;
   const delta = (index: number) => (cacheAfter[index] ?? 0) - (cacheBefore[index] ?? 0);
   return {
@@ -246,7 +258,7 @@ async function cacheCounters(side: Side): Promise<number[]> {
 function describe(settings: Settings, distinct: number): string {
   const pinning = settings.pinning;
   return [
-    `${MODEL} over KServe v2 JSON, one text per request; off: no cache; on: cache.models.${MODEL} (TTL 300 s, coalescing on, 64 MiB)`,
+    `${settings.model} over KServe v2 JSON, one text per request; off: no cache; on: cache.models.${settings.model} (TTL 300 s, coalescing on, 64 MiB)`,
     `closed loop of ${settings.users} users; ${settings.rounds} rounds of ${settings.rowMs / 1000} s rows per mix, after a ${settings.warmupMs / 1000} s warm-up row of each; ${distinct} distinct texts, Zipf s = ${settings.exponent}`,
     pinning === undefined ? 'CPUs not pinned' : `servers on CPU ${pinning.server}, generator on ${pinning.client}`,
   ].join('; ');
