@@ -57,3 +57,24 @@ test('writing a key again replaces its value and its bytes', async () => {
   assert.deepEqual(await cache.get(['a']), ['second!']);
   assert.deepEqual(cache.size, { entries: 1, bytes: 8 });
 });
+
+test('entries read lately outlive those not read, across many entries, expiries and replacements', async () => {
+  const { cache, advance } = store(1_000 * 10); // 1,000 entries of 10 bytes
+  const key = (i: number) => `k${String(i).padStart(4, '0')}`;
+  await cache.set(
+    Array.from({ length: 1_000 }, (_, i) => entry(key(i), 'v'.repeat(5))),
+    60_000,
+  );
+  await cache.set([entry(key(500), 'short', 'm')], 1); // replaced: now the newest, expiring first
+  advance(2);
+  assert.deepEqual(await cache.get([key(500)]), [undefined], 'expired and removed from the middle of the order');
+  await cache.get([key(0), key(1), key(2)]); // the three oldest become the newest
+  await cache.set(
+    Array.from({ length: 600 }, (_, i) => entry(`n${String(i).padStart(4, '0')}`, 'v'.repeat(5))),
+    60_000,
+  );
+  // 599 evicted, oldest first: k0003–k0499, then k0501–k0602.
+  const kept = await cache.get([key(0), key(1), key(2), key(3), key(602), key(603)]);
+  assert.deepEqual(kept, ['vvvvv', 'vvvvv', 'vvvvv', undefined, undefined, 'vvvvv']);
+  assert.equal(cache.size.bytes, 10_000);
+});

@@ -1,16 +1,23 @@
 /**
- * The in-process cache: a map in least-recently-used order (a hit moves its entry to the
- * end, eviction takes from the front) bounded by bytes, with a deadline per entry. Bytes
- * are the key's and the value's lengths: the values are ASCII (JSON, base64), one byte a
- * character in V8. Flights are held in a map with their waiters.
+ * The in-process cache: entries by key in a map, and in least-recently-used order in a
+ * doubly linked list through the entries (a hit moves its entry to the newest end, eviction
+ * takes from the oldest), bounded by bytes, with a deadline per entry. The order is not
+ * kept by deleting and re-inserting map keys: on a map of ten thousand entries V8 makes
+ * that about 5 µs a hit (its hash table rehashes as deletions pile up) against tens of ns.
+ * Bytes are the key's and the value's lengths: the values are ASCII (JSON, base64), one
+ * byte a character in V8. Flights are held in a map with their waiters.
  */
 import type { CacheEntry, CacheStore } from './cache-store.ts';
 
 interface StoredEntry {
+  readonly key: string;
   readonly value: string;
   readonly model: string;
   readonly bytes: number;
   readonly expiresAt: number;
+  /** Neighbours in recency order; undefined at either end. */
+  older: StoredEntry | undefined;
+  newer: StoredEntry | undefined;
 }
 
 interface HeldFlight {
@@ -28,6 +35,8 @@ export interface MemoryCacheOptions {
 
 export class MemoryCacheStore implements CacheStore {
   private readonly entries = new Map<string, StoredEntry>();
+  private oldest: StoredEntry | undefined;
+  private newest: StoredEntry | undefined;
   private readonly flights = new Map<string, HeldFlight>();
   private bytes = 0;
   private readonly now: () => number;
@@ -46,12 +55,12 @@ export class MemoryCacheStore implements CacheStore {
     return keys.map((key) => {
       const entry = this.entries.get(key);
       if (entry === undefined) return undefined;
-      this.entries.delete(key);
       if (entry.expiresAt <= now) {
-        this.bytes -= entry.bytes;
+        this.remove(key);
         return undefined;
       }
-      this.entries.set(key, entry); // most recently used: last
+      this.unlink(entry);
+      this.append(entry);
       return entry.value;
     });
   }
@@ -62,7 +71,9 @@ export class MemoryCacheStore implements CacheStore {
       const bytes = key.length + value.length;
       this.remove(key);
       if (bytes > this.options.maxBytes) continue; // never fits: storing it would only empty the cache
-      this.entries.set(key, { value, model, bytes, expiresAt });
+      const stored: StoredEntry = { key, value, model, bytes, expiresAt, older: undefined, newer: undefined };
+      this.entries.set(key, stored);
+      this.append(stored);
       this.bytes += bytes;
       this.evictOverBound();
     }
@@ -102,6 +113,7 @@ export class MemoryCacheStore implements CacheStore {
 
   async close(): Promise<void> {
     this.entries.clear();
+    this.oldest = this.newest = undefined;
     this.bytes = 0;
   }
 
@@ -109,17 +121,33 @@ export class MemoryCacheStore implements CacheStore {
     const entry = this.entries.get(key);
     if (entry === undefined) return;
     this.entries.delete(key);
+    this.unlink(entry);
     this.bytes -= entry.bytes;
   }
 
   /** Least recently used first; expired entries met on the way go without counting as evictions. */
   private evictOverBound(): void {
     const now = this.now();
-    for (const [key, entry] of this.entries) {
-      if (this.bytes <= this.options.maxBytes) return;
-      this.entries.delete(key);
-      this.bytes -= entry.bytes;
+    while (this.bytes > this.options.maxBytes && this.oldest !== undefined) {
+      const entry = this.oldest;
+      this.remove(entry.key);
       if (entry.expiresAt > now) this.options.onEvict?.(entry.model);
     }
+  }
+
+  private append(entry: StoredEntry): void {
+    entry.older = this.newest;
+    entry.newer = undefined;
+    if (this.newest === undefined) this.oldest = entry;
+    else this.newest.newer = entry;
+    this.newest = entry;
+  }
+
+  private unlink(entry: StoredEntry): void {
+    if (entry.older === undefined) this.oldest = entry.newer;
+    else entry.older.newer = entry.newer;
+    if (entry.newer === undefined) this.newest = entry.older;
+    else entry.newer.older = entry.older;
+    entry.older = entry.newer = undefined;
   }
 }
