@@ -9,6 +9,7 @@ import { simCommand } from './sim.ts';
 import { registerAuditCommands } from './audit-command.ts';
 import { registerKeyCommands } from './keys-command.ts';
 import { profileCommand } from './profile-command.ts';
+import { evalCommand } from './eval-command.ts';
 
 function integer(value: string): number {
   const parsed = Number(value);
@@ -41,6 +42,7 @@ program
 
 program.addCommand(simCommand());
 program.addCommand(profileCommand());
+program.addCommand(evalCommand());
 registerKeyCommands(program);
 registerAuditCommands(program);
 

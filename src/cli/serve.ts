@@ -11,11 +11,13 @@ import type { Logger } from 'pino';
 import { buildMissingDefaultModelsInWorker } from '../offline/training/build-models.ts';
 import { warmEncoding } from '../engines/remote/tokens/index.ts';
 import { planRepository } from './repository-plan.ts';
-import { isLoopback } from '../config/schema.ts';
+import { DEFAULT_MODEL_REPOSITORY, isLoopback } from '../config/schema.ts';
 import { openConfiguredStore } from './state-store.ts';
 import { serveConfig, type ServeOptions } from './serve-config.ts';
 import { checkSegmentModels } from '../quality/segments/segment-spec.ts';
 import { checkCacheModels } from '../cost/cache/cache-config.ts';
+import { servedRoutes } from '../cost/routing/route-config.ts';
+import { checkRoutes, modelFinder } from '../cost/routing/route-checks.ts';
 
 export type { ServeOptions } from './serve-config.ts';
 
@@ -72,6 +74,8 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     const served = new Set([...sluice.models.names(), ...sluice.remote.all().map((model) => model.name)]);
     checkSegmentModels(config.quality.segments, served);
     checkCacheModels(config.cache, served);
+    const routes = servedRoutes(config.routes, config.models, DEFAULT_MODEL_REPOSITORY);
+    checkRoutes(routes, modelFinder(sluice.targets));
     sluice.setStartupStep(undefined);
     logger.info(
       { models: sluice.models.all().map((model) => `${model.spec.name}:${model.spec.version}`) },

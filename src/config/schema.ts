@@ -6,6 +6,7 @@ import { KEY_HASH_PATTERN, KEY_ID_PATTERN } from '../tenancy/api-keys.ts';
 import { SCOPES } from '../state/store.ts';
 import { SegmentsSchema } from '../quality/segments/segment-spec.ts';
 import { CacheSchema } from '../cost/cache/cache-config.ts';
+import { RoutesSchema } from '../cost/routing/route-config.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -374,6 +375,8 @@ export const ConfigSchema = z
       .prefault({}),
     /** Reused answers: the response and per-item caches and request coalescing (docs/cost.md). */
     cache: CacheSchema,
+    /** Names clients call that choose models: cascades and rules (docs/cost.md#cascades-and-rules). */
+    routes: RoutesSchema,
     logging: z
       .strictObject({
         level: z.enum(LOG_LEVELS).default('info'),

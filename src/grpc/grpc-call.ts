@@ -93,7 +93,7 @@ export class GrpcCall<Request, Response> {
       probe: { signal, requestId, log },
       infer: (inference) => {
         this.context = createContext(
-          { requestId, protocol: GRPC_PROTOCOL, receivedAt, signal, log },
+          { requestId, protocol: GRPC_PROTOCOL, receivedAt, signal, log, headers: this.headers },
           inference,
           this.caller,
         );

@@ -17,6 +17,9 @@ import { RemoteTargets } from '../engines/remote/remote-targets.ts';
 import { Metrics } from '../observe/metrics.ts';
 import { modelObserver } from '../observe/model-observer.ts';
 import { TargetDirectory } from '../pipeline/target-directory.ts';
+import { DEFAULT_MODEL_REPOSITORY } from '../config/schema.ts';
+import { servedRoutes } from '../cost/routing/route-config.ts';
+import { RouteTargets } from '../cost/routing/route-targets.ts';
 
 export const MAX_ITEMS_PER_REQUEST = 2048;
 
@@ -46,7 +49,13 @@ export function createEngines(config: Readonly<Config>, logger: Logger, override
       queueMs / 1000,
     ),
   );
-  const targets = new TargetDirectory([localTargets, new RemoteTargets(remote, remoteMetrics)]);
+  const modelSources = [localTargets, new RemoteTargets(remote, remoteMetrics)];
+  // Routes come last: a route's name that is also a model's is refused at start (checkRoutes).
+  const routes = new RouteTargets(
+    servedRoutes(config.routes, config.models, DEFAULT_MODEL_REPOSITORY),
+    new TargetDirectory(modelSources),
+  );
+  const targets = new TargetDirectory([...modelSources, routes]);
   return {
     models,
     metrics,

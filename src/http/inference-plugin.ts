@@ -86,6 +86,7 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
       },
       log: request.log,
       cacheDirectives: readCacheDirectives(request.headers['cache-control'], request.headers['x-sluice-cache']),
+      headers: request.headers,
     };
     const context = createContext(call, inference, request.caller ?? ANONYMOUS);
     request.pipelineContext = context;

@@ -26,7 +26,11 @@ export interface RequestContext {
   answer?: Answer;
   /** What the request's headers asked of caches; undefined: nothing (src/cost/cache). */
   readonly cacheDirectives?: CacheDirectives;
+  /** The request's headers, names in lower case, for a route's rules (src/cost/routing). */
+  readonly headers?: RequestHeaders;
 }
+
+export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 /** `Cache-Control: no-cache` / `no-store`, and `x-sluice-cache: allow` (a sampled answer may be reused). */
 export interface CacheDirectives {
@@ -47,6 +51,7 @@ export interface CallInfo {
   readonly signal: AbortSignal;
   readonly log: TargetLog;
   readonly cacheDirectives?: CacheDirectives;
+  readonly headers?: RequestHeaders;
 }
 
 /** `call.signal` may be a getter that makes the signal on first use: it is read through, not copied. */
@@ -60,6 +65,7 @@ export function createContext(call: CallInfo, request: InferenceRequest, caller:
     },
     log: call.log,
     cacheDirectives: call.cacheDirectives,
+    headers: call.headers,
     request,
     tenant: caller.tenant,
     caller,

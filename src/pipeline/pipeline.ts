@@ -56,7 +56,7 @@ export class InferencePipeline {
   async run(context: RequestContext): Promise<AnsweredContext> {
     try {
       const target = this.resolve(context);
-      context.prepared = await target.prepare(context.request); // validate
+      context.prepared = await target.prepare(context.request, context); // validate
       if (this.slots.quality.length > 0) await runUntilAnswered(this.slots.quality, context);
       if (this.slots.cache.length > 0) await runUntilAnswered(this.slots.cache, context);
       if (context.answer === undefined) {

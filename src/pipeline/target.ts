@@ -33,8 +33,11 @@ export interface Target {
   readonly state: string;
   /** The model's fields and outputs, when sluice knows them (local models). */
   readonly description: ModelDescription | undefined;
-  /** Checks the request and does the work that needs no slot (decoding, preprocessing). */
-  prepare(request: InferenceRequest): Promise<PreparedCall>;
+  /**
+   * Checks the request and does the work that needs no slot (decoding, preprocessing).
+   * `asker` is for targets that choose by who asks (a route's rules); others ignore it.
+   */
+  prepare(request: InferenceRequest, asker?: Asker): Promise<PreparedCall>;
   /**
    * The model's metadata in the Open Inference Protocol's schema (name, versions, platform,
    * inputs, outputs, parameters): sluice's own for a model it knows the inside of, the
@@ -45,6 +48,13 @@ export interface Target {
   probeReady(context: ProbeContext): Promise<Readiness>;
   /** Load statistics (batches, queues, sheds, instances), when the target keeps them. */
   statistics(): Readonly<Record<string, unknown>> | undefined;
+}
+
+/** Who sends a request, as a route's rules read it (a RequestContext is one). */
+export interface Asker {
+  readonly tenant: { readonly name: string };
+  /** The request's headers (gRPC: its text metadata), names in lower case; undefined where there are none. */
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export interface PreparedCall {
@@ -82,7 +92,7 @@ export interface Readiness {
 export interface Provenance {
   readonly model: string;
   readonly version: string;
-  /** The route decision: `direct`, `fallback:<model>`; later `cache-hit`, `cascade:<n>`, `canary:<arm>`. */
+  /** The route decision: `direct`, `fallback:<model>`, `cache-hit`, `cascade:<n>`, `rule:<n>`; later `canary:<arm>`. */
   readonly route: string;
   /** Time spent in the model or the upstream, the part of the total that is not sluice's. */
   readonly engineMs: number;
@@ -98,7 +108,11 @@ export interface RowsAnswer {
   readonly rows: readonly Row[];
   /** Longest wait in the batch queue among the request's items. */
   readonly queueMs: number;
+  /** Who answered each item, in item order, when items of one request may be answered by different models (a cascade). */
+  readonly itemProvenance?: readonly ItemProvenance[];
 }
+
+export type ItemProvenance = Pick<Provenance, 'model' | 'version' | 'route'>;
 
 /** A JSON answer in the request's own API family (a remote model's). */
 export interface DocumentAnswer {

@@ -7,6 +7,7 @@ import type { RowsAnswer } from '../pipeline/target.ts';
 import { sendAnswer, type AnswerFormat } from './answers.ts';
 import type { ProtocolDeps } from './deps.ts';
 import { toPrediction } from './predictions.ts';
+import { itemRoutes } from './provenance.ts';
 import { limitsFromHeaders, pinnedVersion } from './requested-limits.ts';
 
 const predictBodySchema = {
@@ -17,7 +18,11 @@ const predictBodySchema = {
 
 const PREDICT_FORMAT: AnswerFormat = {
   protocol: 'kserve-v1',
-  rows: (answer: RowsAnswer) => ({ predictions: answer.rows.map((row) => toPrediction(row, answer.model)) }),
+  rows: (answer: RowsAnswer) => {
+    const routes = itemRoutes(answer);
+    const predictions = answer.rows.map((row) => toPrediction(row, answer.model));
+    return routes === undefined ? { predictions } : { predictions, item_routes: routes };
+  },
   passThroughError: () => undefined,
 };
 

@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { SluiceError } from '../core/errors.ts';
 import type { OutputTensor } from '../pipeline/model-description.ts';
 import type { RowsAnswer } from '../pipeline/target.ts';
+import { itemRoutes } from './provenance.ts';
 import {
   BINARY_CONTENT_TYPE,
   encodeBinaryInferResponse,
@@ -159,10 +160,13 @@ export function inferAnswerBody(
   selected: readonly OutputTensor[],
 ): unknown {
   const id = wire.header.id;
+  const routes = itemRoutes(answer);
   const header = {
     model_name: answer.model.name,
     model_version: answer.model.version,
     ...(id === undefined ? {} : { id }),
+    // Open Inference parameters are scalars: one string, an item's route per comma.
+    ...(routes === undefined ? {} : { parameters: { item_routes: routes.join(',') } }),
   };
   if (!selected.some((output) => wire.binaryOutput(output.name)))
     return { ...header, outputs: rowsToV2Outputs(answer.rows, selected) };

@@ -78,6 +78,8 @@ export interface ModelInferResponse {
   readonly id: string;
   readonly outputs: readonly InferOutputTensor[];
   readonly raw_output_contents: readonly Buffer[];
+  /** Sluice sets `item_routes` when a cascade answered items by different models (docs/api.md). */
+  readonly parameters?: InferParameters;
 }
 
 /** ModelReadyRequest and ModelMetadataRequest. */

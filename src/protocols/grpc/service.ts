@@ -23,6 +23,7 @@ import type {
 import { rejectionFailure } from './status.ts';
 import { documentToRawOutputs, jsonInferRequest, plainParameters } from './json-bridge.ts';
 import { decodeInputs, rowsToRawOutputs } from './tensors.ts';
+import { itemRoutes } from '../provenance.ts';
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -128,12 +129,14 @@ function inferResponse(answer: Answer, id: string, selected: readonly OutputTens
   switch (answer.kind) {
     case 'rows': {
       const { outputs, raw } = rowsToRawOutputs(answer.rows, selected);
+      const routes = itemRoutes(answer);
       return {
         model_name: answer.model.name,
         model_version: answer.model.version,
         id,
         outputs,
         raw_output_contents: raw,
+        ...(routes === undefined ? {} : { parameters: { item_routes: { string_param: routes.join(',') } } }),
       };
     }
     case 'document': {
