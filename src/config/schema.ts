@@ -7,6 +7,7 @@ import { SCOPES } from '../state/store.ts';
 import { SegmentsSchema } from '../quality/segments/segment-spec.ts';
 import { CacheSchema } from '../cost/cache/cache-config.ts';
 import { RoutesSchema } from '../cost/routing/route-config.ts';
+import { LedgerSchema, PriceSchema, refinePrices } from '../cost/ledger/ledger-config.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -345,6 +346,8 @@ export const ConfigSchema = z
                  * sheds before any byte reached the client.
                  */
                 fallbacks: z.array(z.string().min(1)).default([]),
+                /** What its tokens cost (docs/cost.md#cost-ledger); absent: its usage is recorded at no cost ("unpriced"). */
+                price: PriceSchema.optional(),
               }),
             )
             .min(1),
@@ -377,6 +380,8 @@ export const ConfigSchema = z
     cache: CacheSchema,
     /** Names clients call that choose models: cascades and rules (docs/cost.md#cascades-and-rules). */
     routes: RoutesSchema,
+    /** Every request's cost, summed per tenant, key, model, version and day, and written in batches (docs/cost.md#cost-ledger). */
+    ledger: LedgerSchema,
     logging: z
       .strictObject({
         level: z.enum(LOG_LEVELS).default('info'),
@@ -414,6 +419,7 @@ export const ConfigSchema = z
         }),
       ),
     );
+    refinePrices(config.backends, ctx);
   });
 
 /** Only this machine can connect: 127.0.0.0/8, ::1 or "localhost". */

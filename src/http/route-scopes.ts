@@ -38,6 +38,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteAccess>> = {
   'POST /admin/keys/:id/rotate': 'admin',
   'GET /admin/audit': 'admin',
   'GET /admin/audit/verify': 'admin',
+  'GET /admin/usage': 'admin',
   // Redacted payloads are still clients' data: admin, not read.
   'GET /admin/models/:model/quarantine': 'admin',
   'DELETE /admin/models/:model/quarantine': 'admin',

@@ -46,6 +46,8 @@ import { clientSignal, registerInferenceEdge } from './inference-plugin.ts';
 import type { ProbeContext } from '../pipeline/target.ts';
 import { Inflight } from '../core/inflight.ts';
 import { createCaches, type Caches } from '../cost/cache/cache-setup.ts';
+import { createLedger, type Ledger } from '../cost/ledger/ledger-setup.ts';
+import { registerUsageRoutes } from './usage-plugin.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -111,7 +113,9 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   const slots = withQuarantine(overrides.slots, quarantine, config.quality.quarantine.enabled);
   const quality = config.quality.enabled ? createQuality(config, engines, logger) : undefined;
   const caches = createCaches(config.cache, config.state.redis_url, metrics.registry, logger);
-  const pipeline = createPipeline(config, engines, draining, withCache(withQuality(slots, quality), caches));
+  const ledger = createLedger(config, store, metrics.registry, logger);
+  const withStages = withLedger(withCache(withQuality(slots, quality), caches), ledger);
+  const pipeline = createPipeline(config, engines, draining, withStages);
   const inflight = new Inflight<FastifyReply>();
 
   // The admission screen answers refusals before fastify routes a request; it is set once
@@ -150,6 +154,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
       now,
     });
   }
+  registerUsageRoutes(app, ledger);
   const infer = registerInferenceEdge(app, {
     pipeline,
     metrics,
@@ -193,6 +198,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     // Audit records a failed database could not take are logged, and the store still closes.
     await quarantine?.close(); // its last rejections, before the store closes
     await caches?.close();
+    await ledger?.close().catch((error: unknown) => logger.error({ err: error }, 'cost ledger: sums lost at shutdown'));
     await compliance
       .close()
       .catch((error: unknown) => logger.error({ err: error }, 'audit log: records lost at shutdown'));
@@ -209,6 +215,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
       await compliance.start();
       quarantine?.start();
       await caches?.start();
+      ledger?.start();
     },
     ready,
     setStartupStep: (step) => (startupStep = step),
@@ -298,6 +305,13 @@ function withCache(slots: PipelineSlots | undefined, caches: Caches | undefined)
   if (caches === undefined) return slots;
   const base = slots ?? EMPTY_SLOTS;
   return { ...base, cache: [...base.cache, caches.stage] };
+}
+
+/** The cost ledger's stage, last in the observe slot (it charges what the stages before let through). */
+function withLedger(slots: PipelineSlots | undefined, ledger: Ledger | undefined): PipelineSlots | undefined {
+  if (ledger === undefined) return slots;
+  const base = slots ?? EMPTY_SLOTS;
+  return { ...base, observe: [...base.observe, ledger.stage] };
 }
 
 /** The pipeline over the engines' targets, counting what it dispatches in `sluice_inflight_requests`. */

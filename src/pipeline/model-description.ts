@@ -28,5 +28,6 @@ export interface ModelDescription {
   readonly tensors: { readonly outputs: readonly OutputTensor[] };
   readonly labels?: readonly string[] | undefined;
   readonly batching: { readonly max_batch_size: number };
-  readonly cost: { readonly per_item: number };
+  /** Declared per item, in `unit` (absent: compute-units): what the cost ledger charges. */
+  readonly cost: { readonly per_item: number; readonly unit?: string };
 }

@@ -108,6 +108,8 @@ export interface RowsAnswer {
   readonly rows: readonly Row[];
   /** Longest wait in the batch queue among the request's items. */
   readonly queueMs: number;
+  /** Rows read from the per-item cache, not run by the model (src/cost/cache); absent: none. */
+  readonly cachedItems?: number;
   /** Who answered each item, in item order, when items of one request may be answered by different models (a cascade). */
   readonly itemProvenance?: readonly ItemProvenance[];
 }

@@ -28,6 +28,18 @@ const QUARANTINE_INDEXES = [
   `CREATE INDEX quality_quarantine_time ON quality_quarantine (time)`,
 ];
 
+/** One row per tenant, key, model, version, day and unit, its sums added into by every replica's flushes. */
+function usageTable(whole: string): string {
+  const sums = ['requests', 'items', 'input_tokens', 'output_tokens', 'cost_nanos', 'cache_hits'];
+  return `CREATE TABLE usage_ledger (
+    tenant TEXT NOT NULL, key_id TEXT NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL, day TEXT NOT NULL,
+    unit TEXT NOT NULL, ${sums.map((sum) => `${sum} ${whole} NOT NULL`).join(', ')},
+    PRIMARY KEY (tenant, key_id, model, version, day, unit))`;
+}
+
+// The primary key serves filters by tenant; a range of days (every tenant) reads this one.
+const USAGE_DAY_INDEX = `CREATE INDEX usage_ledger_day ON usage_ledger (day)`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -85,6 +97,12 @@ export const MIGRATIONS: readonly Migration[] = [
         payload TEXT NOT NULL)`,
       ...QUARANTINE_INDEXES,
     ],
+  },
+  {
+    version: 3,
+    name: 'the cost ledger',
+    sqlite: [usageTable('INTEGER'), USAGE_DAY_INDEX],
+    postgres: [usageTable('BIGINT'), USAGE_DAY_INDEX],
   },
 ];
 

@@ -26,6 +26,7 @@ import {
   type TenantRow,
 } from './rows.ts';
 import { postgresQuarantine } from './postgres-quarantine.ts';
+import { postgresUsage } from './postgres-usage.ts';
 import { checkPrune, checkSealed, tenantHasKeys } from './store-rules.ts';
 import { StoreConflictError } from './store.ts';
 import type {
@@ -41,6 +42,9 @@ import type {
   SealedRecord,
   Store,
   TenantRecord,
+  UsageQuery,
+  UsageRow,
+  UsageTotal,
 } from './store.ts';
 
 export interface PostgresStoreOptions {
@@ -78,6 +82,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 class PostgresStore implements Store {
   readonly kind = 'postgres';
   private readonly quarantine;
+  private readonly usage;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -85,6 +90,7 @@ class PostgresStore implements Store {
     private readonly schema: string,
   ) {
     this.quarantine = postgresQuarantine(pool, (work) => this.transaction(work));
+    this.usage = postgresUsage(pool, (work) => this.transaction(work));
   }
 
   async createTenant(tenant: TenantRecord): Promise<void> {
@@ -228,6 +234,14 @@ class PostgresStore implements Store {
 
   pruneQuarantine(before: string): Promise<number> {
     return this.quarantine.pruneQuarantine(before);
+  }
+
+  addUsage(rows: readonly UsageRow[]): Promise<void> {
+    return this.usage.addUsage(rows);
+  }
+
+  queryUsage(query: UsageQuery): Promise<UsageTotal[]> {
+    return this.usage.queryUsage(query);
   }
 
   watchKeys(onChange: () => void): Promise<() => Promise<void>> {

@@ -28,6 +28,7 @@ import {
   type TenantRow,
 } from './rows.ts';
 import { sqliteQuarantine } from './sqlite-quarantine.ts';
+import { sqliteUsage } from './sqlite-usage.ts';
 import { StoreConflictError } from './store.ts';
 import type {
   AuditCheckpoint,
@@ -42,6 +43,9 @@ import type {
   SealedRecord,
   Store,
   TenantRecord,
+  UsageQuery,
+  UsageRow,
+  UsageTotal,
 } from './store.ts';
 
 /** How long a write waits for another process's write to finish before it fails. */
@@ -98,6 +102,10 @@ class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly statements = new Map<string, Database.Statement>();
   private readonly quarantine = sqliteQuarantine(
+    (work) => this.write(work),
+    (text) => this.sql(text),
+  );
+  private readonly usage = sqliteUsage(
     (work) => this.write(work),
     (text) => this.sql(text),
   );
@@ -233,6 +241,14 @@ class SqliteStore implements Store {
 
   pruneQuarantine(before: string): Promise<number> {
     return this.quarantine.pruneQuarantine(before);
+  }
+
+  addUsage(rows: readonly UsageRow[]): Promise<void> {
+    return this.usage.addUsage(rows);
+  }
+
+  queryUsage(query: UsageQuery): Promise<UsageTotal[]> {
+    return this.usage.queryUsage(query);
   }
 
   async close(): Promise<void> {

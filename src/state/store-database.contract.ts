@@ -7,6 +7,7 @@ import { it, type TestContext } from 'node:test';
 import { LATEST_SCHEMA_VERSION } from './migrations.ts';
 import { assertChain, chainSeal, entry, tenant } from './store-fixtures.contract.ts';
 import { rejection } from './store-quarantine.contract.ts';
+import { usage } from './store-usage.contract.ts';
 import type { AuditRecord, Store } from './store.ts';
 
 export interface StoreDatabase {
@@ -81,7 +82,27 @@ export function runDatabaseContract(newDatabase: () => Promise<StoreDatabase>): 
     const versions = await database.query('SELECT version FROM schema_migrations ORDER BY version');
     assert.deepEqual(
       versions.map((row) => Number(row['version'])),
-      [1, 2],
+      Array.from({ length: LATEST_SCHEMA_VERSION }, (_, n) => n + 1),
+    );
+  });
+
+  it('upgrades a database at schema version 2 to the cost ledger, keeping its state', async (t) => {
+    const database = await newDatabase();
+    const first = await database.open();
+    await first.addQuarantine([rejection(1)], 10);
+    await first.close();
+    // What a sluice before the ledger left: no table, versions 1 and 2 only.
+    await database.query('DROP TABLE usage_ledger');
+    await database.query('DELETE FROM schema_migrations WHERE version = 3');
+    const upgraded = await openOn(t, database);
+    const since = '2000-01-01T00:00:00.000Z';
+    assert.equal((await upgraded.listQuarantine({ model: rejection(1).model, since, limit: 10 })).length, 1);
+    await upgraded.addUsage([usage({ items: 4 })]);
+    assert.equal((await upgraded.queryUsage({ groupBy: [] }))[0]?.items, 4);
+    const versions = await database.query('SELECT version FROM schema_migrations ORDER BY version');
+    assert.deepEqual(
+      versions.map((row) => Number(row['version'])),
+      [1, 2, 3],
     );
   });
 

@@ -1,6 +1,6 @@
 /**
  * The state that lasts (tenants, API keys, the audit log, the quarantine of rejected
- * payloads) behind one interface: SQLite by default (a file under `state.directory`),
+ * payloads, the cost ledger's sums) behind one interface: SQLite by default (a file under `state.directory`),
  * PostgreSQL when `database.url` is set.
  * Every method is async so that both implementations fit; each write is one transaction,
  * so a failure leaves nothing half-applied. One contract suite (store.contract.ts) runs
@@ -137,6 +137,49 @@ export interface QuarantineQuery {
   readonly limit: number;
 }
 
+/** What the cost ledger sums by (src/cost/ledger): one row per tenant, key, model, version, day and unit. */
+export interface UsageKey {
+  readonly tenant: string;
+  /** The API key's id; "anonymous" for a caller without one (auth off). */
+  readonly key: string;
+  readonly model: string;
+  readonly version: string;
+  /** The UTC day, YYYY-MM-DD: compared as text. */
+  readonly day: string;
+  /** The cost's unit: a local model's `cost.unit`, a remote model's price currency, or "unpriced". */
+  readonly unit: string;
+}
+
+export interface UsageSums {
+  readonly requests: number;
+  readonly items: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  /** Billionths of the unit, whole: sums are exact whatever order replicas add them in. */
+  readonly costNanos: number;
+  readonly cacheHits: number;
+}
+
+export type UsageRow = UsageKey & UsageSums;
+
+/** What usage may be grouped by; the unit always is (costs in different units never add up). */
+export const USAGE_DIMENSIONS = ['tenant', 'key', 'model', 'version', 'day'] as const;
+export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
+
+export interface UsageQuery {
+  readonly tenant?: string;
+  readonly key?: string;
+  readonly model?: string;
+  /** Days, YYYY-MM-DD, both inclusive. */
+  readonly from?: string;
+  readonly to?: string;
+  /** In the order given; the rows come sorted by them, then by unit. */
+  readonly groupBy: readonly UsageDimension[];
+}
+
+/** One group's sums: the values of the dimensions grouped by, and its unit. */
+export type UsageTotal = Partial<Pick<UsageKey, UsageDimension>> & Pick<UsageKey, 'unit'> & UsageSums;
+
 /**
  * Thrown by a write that would break a rule of the data: a tenant or key that exists, a key
  * whose tenant does not, the deletion of a tenant that still has live keys.
@@ -214,6 +257,11 @@ export interface Store {
   clearQuarantine(model: string, version?: string): Promise<number>;
   /** Deletes every entry older than `before` (ISO 8601); returns how many went. */
   pruneQuarantine(before: string): Promise<number>;
+
+  /** In one transaction: adds each row's sums into the stored row of its key (made at zero when missing). */
+  addUsage(rows: readonly UsageRow[]): Promise<void>;
+  /** The sums of the rows the filters keep, one per group (groupBy and unit), sorted by them. */
+  queryUsage(query: UsageQuery): Promise<UsageTotal[]>;
 
   close(): Promise<void>;
 }

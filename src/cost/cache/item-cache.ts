@@ -42,6 +42,7 @@ export async function cacheItems(
     model: description,
     rows,
     queueMs,
+    cachedItems: keys.length - missing.length,
   });
   if (missing.length === 0) {
     const provenance = { model, version: target.version, route: 'cache-hit', engineMs: 0 };

@@ -1,0 +1,107 @@
+/**
+ * The cost ledger as a stage of the pipeline's observe slot: each answered request is
+ * charged to its tenant, key, model, version and day (ledger.add, a map update). A local
+ * model's rows are charged at once; a remote answer whose usage must be counted, and a
+ * stream (whose usage is known only once relayed, to its end or to where its client left),
+ * are charged on a later turn, off the request's path. Refused and failed requests cost
+ * nothing. An answer is charged to the model and version its provenance names (the one
+ * that answered, after a fallback), at that model's declared cost or prices.
+ */
+import type { PipelineStage } from '../../pipeline/pipeline.ts';
+import type { RequestContext } from '../../pipeline/context.ts';
+import type { DocumentAnswer, RowsAnswer, StreamAnswer, StreamEnd, TargetLog } from '../../pipeline/target.ts';
+import { DEFAULT_ITEM_UNIT, UNPRICED, hitCharge, itemCharge, tokenCharge, type Charge } from './charge.ts';
+import type { Price } from './ledger-config.ts';
+import { answerTokens, reportedTokens, streamTokens, type Tokens } from './remote-tokens.ts';
+import type { ChargeKey, UsageLedger } from './usage-ledger.ts';
+
+export interface LedgerStageDeps {
+  readonly ledger: Pick<UsageLedger, 'add'>;
+  /** Remote models' prices, by sluice name; a model not here is unpriced. */
+  readonly prices: ReadonlyMap<string, Price>;
+  /** The UTC day now, YYYY-MM-DD. */
+  readonly day: () => string;
+  readonly log: Pick<TargetLog, 'warn'>;
+}
+
+/** The key's id for a caller without one (auth off). */
+export const ANONYMOUS_KEY = 'anonymous';
+
+/** Routes of answers no model ran for this request. */
+const NOT_RUN = new Set(['cache-hit', 'coalesced']);
+
+export function ledgerStage(deps: LedgerStageDeps): PipelineStage {
+  return {
+    name: 'cost-ledger',
+    run: (context) => {
+      const { answer } = context;
+      if (answer?.kind === 'rows') settle(deps, context, answer, rowsCharge(answer));
+      else if (answer?.kind === 'document') chargeDocument(deps, context, answer);
+      else if (answer?.kind === 'stream') context.answer = chargedStream(deps, context, answer);
+    },
+  };
+}
+
+function rowsCharge(answer: RowsAnswer): Charge {
+  const items = answer.rows.length;
+  const { cost } = answer.model;
+  if (NOT_RUN.has(answer.provenance.route)) return hitCharge(cost.unit ?? DEFAULT_ITEM_UNIT, items);
+  return itemCharge(cost, items, answer.cachedItems ?? 0);
+}
+
+function chargeDocument(deps: LedgerStageDeps, context: RequestContext, answer: DocumentAnswer): void {
+  if (answer.status >= 400) return;
+  const { model, route } = answer.provenance;
+  const price = deps.prices.get(model);
+  if (NOT_RUN.has(route)) return settle(deps, context, answer, hitCharge(price?.currency ?? UNPRICED, 0));
+  // An Open Inference upstream has no tokens: the request is counted, at no cost.
+  if (context.request.family !== 'openai') return settle(deps, context, answer, tokenCharge(undefined, 0, 0));
+  const reported = reportedTokens(context.request, answer.document);
+  if (reported !== undefined) return settle(deps, context, answer, charged(price, reported));
+  later(deps, context, answer, async () => charged(price, await answerTokens(context.request, answer.document)));
+}
+
+/** The stream, charged once relayed: complete, failed midway, or cut off by its client, for what was sent. */
+function chargedStream(deps: LedgerStageDeps, context: RequestContext, stream: StreamAnswer): StreamAnswer {
+  const price = deps.prices.get(stream.provenance.model);
+  const ended = (end: StreamEnd | undefined) =>
+    later(deps, context, stream, async () => charged(price, await streamTokens(context.request, end?.summary)));
+  return {
+    ...stream,
+    relay: (sink, control) =>
+      stream.relay(sink, control).then(
+        (end) => (ended(end), end),
+        (error: unknown) => {
+          ended(undefined);
+          throw error;
+        },
+      ),
+  };
+}
+
+function charged(price: Price | undefined, tokens: Tokens): Charge {
+  return tokenCharge(price, tokens.input, tokens.output);
+}
+
+type Answered = Pick<RowsAnswer, 'provenance'>;
+
+function settle(deps: LedgerStageDeps, context: RequestContext, answer: Answered, charge: Charge): void {
+  deps.ledger.add(chargeKey(deps, context, answer), charge);
+}
+
+/** Counting yields to the event loop: it starts on the next turn, after the answer is on its way. */
+function later(deps: LedgerStageDeps, context: RequestContext, answer: Answered, charge: () => Promise<Charge>): void {
+  setImmediate(() => {
+    charge()
+      .then((made) => settle(deps, context, answer, made))
+      .catch((error: unknown) =>
+        deps.log.warn({ err: error, model: answer.provenance.model }, 'cost ledger: usage not counted'),
+      );
+  });
+}
+
+function chargeKey(deps: LedgerStageDeps, context: RequestContext, answer: Answered): ChargeKey {
+  const { caller } = context;
+  const { model, version } = answer.provenance;
+  return { tenant: caller.tenant.name, key: caller.key?.id ?? ANONYMOUS_KEY, model, version, day: deps.day() };
+}
