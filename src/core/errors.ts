@@ -105,12 +105,28 @@ export function isShedding(code: ErrorCode, status: number): boolean {
   return status === 429 || (status >= 500 && BY_DESIGN_CODES.has(code));
 }
 
+/**
+ * How an item's field broke its rule, as schema drift counts it: absent, not declared by the
+ * model, null, of another type, outside its declared range, a category not declared, or
+ * another rule of its schema (a pattern, a length, a unit not accepted).
+ */
+export const SCHEMA_FAILURE_KINDS = [
+  'missing',
+  'unknown',
+  'null',
+  'type_mismatch',
+  'out_of_range',
+  'new_category',
+  'invalid',
+] as const;
+export type SchemaFailureKind = (typeof SCHEMA_FAILURE_KINDS)[number];
+
 /** One rule a request breaks: the field path as the protocol writes it (`messages[2].content`) and the rule. */
 export interface RequestFailure {
   readonly field: string;
   readonly rule: string;
   /** For a local model's items: the request field it concerns and how it broke, which data quality counts. */
-  readonly schema?: { readonly input: string; readonly kind: 'missing' | 'unknown' | 'invalid' };
+  readonly schema?: { readonly input: string; readonly kind: SchemaFailureKind };
 }
 
 export class SluiceError extends Error {

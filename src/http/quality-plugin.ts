@@ -60,10 +60,18 @@ export function qualityExporter(
   });
   const schemaRate = new Gauge({
     name: 'sluice_quality_schema_failure_rate',
-    help: "Share of the last closed window's items that broke the field's rule (missing, unknown or invalid).",
+    help: "Share of the last closed window's items whose field broke its rule (missing, unknown, null, a wrong type, out of range, a new category, another rule) or was missing and filled in.",
     labelNames: ['model', 'version', 'field'] as const,
     registers: [registry],
   });
+  const schemaFlagged = new Gauge({
+    name: 'sluice_quality_schema_flagged',
+    help: "Whether the field's rate in the last closed window was above its band from the reference (1) or not (0).",
+    labelNames: ['model', 'version', 'field'] as const,
+    registers: [registry],
+  });
+  /** Per model version, the fields its last window reported: one that stops failing goes back to 0. */
+  const schemaFields = new Map<string, ReadonlySet<string>>();
   const dataset = new Gauge({
     name: 'sluice_quality_dataset_drift_share',
     help: 'Share of the features that drifted in the last closed window (dataset drift at 0.5 or more).',
@@ -71,8 +79,17 @@ export function qualityExporter(
     registers: [registry],
   });
   return (model, drift, changed, schema) => {
+    const key = `${model.name}\u0000${model.version}`;
+    const reported = new Set(schema.fields.map((field) => field.field));
+    for (const field of schemaFields.get(key) ?? []) {
+      if (reported.has(field)) continue;
+      schemaRate.set({ model: model.name, version: model.version, field }, 0);
+      schemaFlagged.set({ model: model.name, version: model.version, field }, 0);
+    }
+    schemaFields.set(key, new Set([...(schemaFields.get(key) ?? []), ...reported]));
     for (const field of schema.fields) {
       schemaRate.set({ model: model.name, version: model.version, field: field.field }, field.rate);
+      schemaFlagged.set({ model: model.name, version: model.version, field: field.field }, field.flagged ? 1 : 0);
       if (field.flagged)
         logger.warn(
           { model: model.name, version: model.version, ...field },

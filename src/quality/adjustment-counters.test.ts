@@ -17,7 +17,7 @@ test('adjustments add up per field and kind, and items with fields missing per o
     { field: 'instances[0].age', rule: 'missing', schema: { input: 'age', kind: 'missing' } },
     { field: 'instances[0].channel', rule: 'missing', schema: { input: 'channel', kind: 'missing' } },
     { field: 'instances[2].channel', rule: 'missing', schema: { input: 'channel', kind: 'missing' } },
-    { field: 'instances[3].age', rule: 'must be <= 120', schema: { input: 'age', kind: 'invalid' } },
+    { field: 'instances[3].age', rule: 'must be <= 120', schema: { input: 'age', kind: 'out_of_range' } },
   ]);
   assert.equal(rejected, 2, 'two items lacked a field; the invalid one is not partial data');
   assert.deepEqual(counters.report(), {

@@ -125,6 +125,9 @@ export class QualityMonitor {
   /** What validation changed in an answered request's items (counted once the request is answered). */
   adjusted(adjustments: ModelAdjustments): void {
     this.current.adjustments.adjusted(adjustments);
+    const now = this.options.now();
+    for (const [field, counts] of adjustments.fields)
+      this.current.schema.filled(field, counts.imputed + counts.defaulted, now);
   }
 
   /** A refused request's rule failures, counted in the open window's schema drift; the items it rejected for fields missing. */
@@ -228,7 +231,8 @@ export class QualityMonitor {
     const adjustments = new AdjustmentCounters(this.partialDataPolicy);
     const sample = new RowSample<ReadonlyArray<FeatureValue | undefined>>(MAX_REFERENCE_ROWS);
     const { reference } = this;
-    return { start, end: start, items: 0, features, schema: new SchemaCounters(), adjustments, reference, sample };
+    const schema = new SchemaCounters(reference?.schema);
+    return { start, end: start, items: 0, features, schema, adjustments, reference, sample };
   }
 }
 

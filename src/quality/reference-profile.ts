@@ -11,6 +11,7 @@ import type { Row } from '../core/tensors.ts';
 import { createRng } from '../core/seeded-rng.ts';
 import type { Item } from '../pipeline/request.ts';
 import type { Feature, FeatureKind, FeatureValue } from './features.ts';
+import type { SchemaBaseline } from './schema-counters.ts';
 
 export const PROFILE_FILE = 'reference-profile.json';
 /** Evidently switches from tests on rows to distances above this many reference rows. */
@@ -28,6 +29,8 @@ export interface ReferenceProfile {
   readonly source: string;
   readonly rows: number;
   readonly features: Readonly<Record<string, ReferenceFeature>>;
+  /** How often the reference data lacked each request field: schema drift's bands. Absent: it never did. */
+  readonly schema?: SchemaBaseline;
 }
 
 export interface Observation {
@@ -40,11 +43,18 @@ export function buildProfile(
   model: { readonly name: string; readonly version: string },
   features: readonly Feature[],
   observations: Iterable<Observation>,
-  options: { readonly source: string; readonly maxRows?: number; readonly seed?: number },
+  options: {
+    readonly source: string;
+    readonly maxRows?: number;
+    readonly seed?: number;
+    /** How often the data lacked each field (before any default or imputation filled it in). */
+    readonly schema?: SchemaBaseline;
+  },
 ): ReferenceProfile {
   const sample = reservoir(observations, options.maxRows ?? MAX_REFERENCE_ROWS, options.seed ?? 1);
   const rows = sample.map(({ item, row }) => features.map((feature) => feature.read(item, row)));
-  return profileOfRows(model, features, rows, options.source);
+  const profile = profileOfRows(model, features, rows, options.source);
+  return options.schema === undefined ? profile : { ...profile, schema: options.schema };
 }
 
 /** A profile of rows already read into features: `rows[i][f]` is row i's value of `features[f]`. */
@@ -108,5 +118,11 @@ export function readProfile(modelDir: string): ReferenceProfile | undefined {
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<ReferenceProfile>;
   if (parsed.format !== 1 || typeof parsed.features !== 'object' || parsed.features === null)
     throw new Error(`${file} is not a sluice reference profile (format 1)`);
+  const { schema } = parsed;
+  if (
+    schema !== undefined &&
+    !(typeof schema?.items === 'number' && typeof schema.missing === 'object' && schema.missing !== null)
+  )
+    throw new Error(`${file}: "schema" must be {"items": <number>, "missing": {<field>: <number>}}`);
   return parsed as ReferenceProfile;
 }

@@ -42,6 +42,7 @@ export async function profileModelVersion(
     const fields = model.spec.inputs.map((input) => input.name);
     let batch: Array<Record<string, unknown>> = [];
     let sent = 0;
+    const missing: Record<string, number> = {};
     const flush = async () => {
       if (batch.length === 0) return;
       const response = await sluice.app.inject({
@@ -55,11 +56,14 @@ export async function profileModelVersion(
       batch = [];
     };
     for (const item of items) {
-      batch.push(Object.fromEntries(fields.filter((field) => field in item).map((field) => [field, item[field]])));
+      const present = fields.filter((field) => item[field] !== undefined && item[field] !== null);
+      for (const field of fields) if (!present.includes(field)) missing[field] = (missing[field] ?? 0) + 1;
+      batch.push(Object.fromEntries(present.map((field) => [field, item[field]])));
       if (batch.length === BATCH) await flush();
     }
     await flush();
-    return buildProfile(model.spec, featuresOf(model.spec), capture.observations, options);
+    const schema = { items: sent, missing };
+    return buildProfile(model.spec, featuresOf(model.spec), capture.observations, { ...options, schema });
   } finally {
     await sluice.close();
   }

@@ -31,11 +31,11 @@ test('every failure of every item is reported at once, each with its item, field
   assert.equal(error.status, 400);
   assert.equal(error.code, 'ERR_REQUEST_INVALID', 'failures of different kinds');
   assert.deepEqual(error.failures, [
-    { field: 'instances[1].age', rule: 'must be <= 120', schema: { input: 'age', kind: 'invalid' } },
+    { field: 'instances[1].age', rule: 'must be <= 120', schema: { input: 'age', kind: 'out_of_range' } },
     {
       field: 'instances[1].channel',
       rule: 'must be equal to one of the allowed values',
-      schema: { input: 'channel', kind: 'invalid' },
+      schema: { input: 'channel', kind: 'new_category' },
     },
     { field: 'instances[2].age', rule: 'missing required field "age"', schema: { input: 'age', kind: 'missing' } },
     { field: 'instances[2].colour', rule: 'unknown field "colour"', schema: { input: 'colour', kind: 'unknown' } },
@@ -59,4 +59,15 @@ test('good items pass; no items, or too many, are refused as before', () => {
   assert.doesNotThrow(() => validator.validate([{ age: 1, channel: 'phone' }], label));
   assert.throws(() => validator.validate([], label), { code: 'ERR_REQUEST_EMPTY_INPUT' });
   assert.throws(() => makeItemValidator(spec, 1).validate([{}, {}], label), /at most 1 are accepted/);
+});
+
+test('a failure says how the value broke its field, as schema drift counts it', () => {
+  const kinds = (item: Record<string, unknown>) =>
+    (failure([item]).failures ?? []).map((broken) => `${broken.schema?.input}:${broken.schema?.kind}`);
+  assert.deepEqual(kinds({ age: null, channel: 'web' }), ['age:null']);
+  assert.deepEqual(kinds({ age: 'forty', channel: 'web' }), ['age:type_mismatch']);
+  assert.deepEqual(kinds({ age: -1, channel: 'web' }), ['age:out_of_range']);
+  assert.deepEqual(kinds({ age: 40, channel: 'fax' }), ['channel:new_category']);
+  assert.deepEqual(kinds({ age: 40, channel: 7 }), ['channel:type_mismatch', 'channel:new_category']);
+  assert.deepEqual(kinds({ channel: 'web', colour: 'red' }), ['age:missing', 'colour:unknown']);
 });

@@ -12,7 +12,7 @@
  * its JSON form would be, so its constraints still hold (slower, and only for such fields).
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { SluiceError, type ErrorCode, type RequestFailure } from '../../../core/errors.ts';
+import { SluiceError, type ErrorCode, type RequestFailure, type SchemaFailureKind } from '../../../core/errors.ts';
 import { nestArray, type RowTensor } from '../../../core/tensors.ts';
 import { isRowTensor } from '../preprocess/index.ts';
 import type { ModelSpec } from './model-spec.ts';
@@ -33,7 +33,8 @@ export interface ItemValidator {
   ): ItemFailure[];
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// verbose: a failure carries the value that broke the rule (a null is counted apart from a wrong type).
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 /** A message lists this many failures; the error's `failures` holds them all. */
 const LISTED_FAILURES = 10;
 
@@ -108,7 +109,7 @@ function nestedValues(tensor: RowTensor): unknown {
 export type ItemFailure = RequestFailure & {
   readonly code: ErrorCode;
   readonly input: string | undefined;
-  readonly kind: 'missing' | 'unknown' | 'invalid';
+  readonly kind: SchemaFailureKind;
   /** How the message lists it. */
   readonly line: string;
 };
@@ -128,7 +129,17 @@ function itemFailure(error: ErrorObject, where: string): ItemFailure {
   const path = error.instancePath.split('/').filter(Boolean);
   const field = path.length === 0 ? where : `${where}.${path.join('.')}`;
   const rule = error.message ?? 'is invalid';
-  return { field, rule, code: 'ERR_REQUEST_INVALID', input: path[0], kind: 'invalid', line: `${field}: ${rule}` };
+  return { field, rule, code: 'ERR_REQUEST_INVALID', input: path[0], kind: kindOf(error), line: `${field}: ${rule}` };
+}
+
+const RANGE_KEYWORDS = new Set(['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum']);
+
+/** How a value broke its field's schema, by the JSON-schema keyword it failed. */
+function kindOf(error: ErrorObject): SchemaFailureKind {
+  if (error.keyword === 'type') return error.data === null ? 'null' : 'type_mismatch';
+  if (RANGE_KEYWORDS.has(error.keyword)) return 'out_of_range';
+  if (error.keyword === 'enum' || error.keyword === 'const') return 'new_category';
+  return 'invalid';
 }
 
 /** A value normalisation refused (a unit not accepted): an invalid value of its field. */
