@@ -1,12 +1,19 @@
 /**
  * Data quality end to end on the default models and their reference profiles (built from
  * their training data): the golden set replayed flags nothing; each shifted stream is
- * flagged on the right feature with the right test, and no other input feature.
+ * flagged on the right feature with the right test, and no other input feature. The embed
+ * model's output vectors likewise: its golden texts flag nothing, text from another domain
+ * flags the embedding alone.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { qualityExporter } from '../src/http/quality-plugin.ts';
+import { profileModelVersion } from '../src/offline/profile/profile-model.ts';
+import { readProfile } from '../src/quality/reference-profile.ts';
 import type { Sluice } from '../src/http/server.ts';
 import type { QualityReport } from '../src/quality/quality-monitor.ts';
 import { defaultModelsDir } from './support/models.ts';
@@ -157,5 +164,102 @@ describe('data quality against the reference profile', () => {
     assert.match(metrics, /sluice_quality_dataset_drift_share\{model="triage-small",version="1"\}/);
     const missing = await sluice.app.inject({ url: '/admin/models/nope/quality' });
     assert.equal(missing.statusCode, 404);
+  });
+});
+
+/**
+ * Text from another domain, each as long as the golden text it stands for, so the text
+ * lengths (the embed model's input feature) are the golden set's exactly and only what the
+ * texts say has moved.
+ */
+const ELSEWHERE =
+  'Preheat the oven to two hundred degrees and line a baking tray with parchment paper. Whisk the eggs with ' +
+  'sugar until pale, then fold in the sifted flour and a pinch of salt. The home side pressed high from the ' +
+  'kick-off and scored twice before half time, but the visitors levelled with a header from a corner and a ' +
+  'late penalty. Rain is expected across the northern hills tonight, clearing by morning with a light westerly ' +
+  'breeze and temperatures around twelve degrees. The compiler rejected the generic constraint because the ' +
+  'trait bound was not satisfied for the borrowed iterator, so we rewrote the adapter to own its buffer. ' +
+  "Stocks closed slightly higher on Friday as investors weighed the central bank's remarks on inflation " +
+  'against weaker retail figures. Water the tomato seedlings every other morning and pinch out the side ' +
+  'shoots once the first truss has set. Our train left the coast at dawn and climbed slowly through ' +
+  'vineyards and olive groves towards the old mountain town. ';
+
+function elsewhere(items: ReadonlyArray<Record<string, unknown>>): Array<Record<string, unknown>> {
+  const pool = ELSEWHERE.repeat(4);
+  return items.map((item, index) => {
+    const length = String(item['text']).length;
+    const start = (index * 97) % ELSEWHERE.length;
+    return { text: pool.slice(start, start + length) };
+  });
+}
+
+describe('embedding drift against the embed model’s reference', () => {
+  let sluice: Sluice;
+  before(async () => (sluice = await monitored()));
+  after(async () => sluice.close());
+
+  test("the embed model's golden texts replayed: the embedding is tested and nothing is flagged", async () => {
+    await replay(sluice, 'embed', golden('embed').slice(0, WINDOW));
+    const result = await report(sluice, 'embed');
+    assert.equal(result.window.count, WINDOW);
+    const embedding = result.features.find((feature) => feature.name === 'embedding');
+    assert.equal(embedding?.kind, 'embedding');
+    assert.equal(embedding?.test, 'mean_distance');
+    assert.equal(embedding?.live_count, WINDOW);
+    assert.equal(embedding?.reference_count, 1000);
+    assert.ok(embedding.statistic < embedding.threshold / 2, JSON.stringify(embedding));
+    assert.deepEqual(drifted(result), []);
+  });
+
+  test('text from another domain, as long as the golden texts, is flagged on the embedding and nothing else', async () => {
+    const shifted = elsewhere(golden('embed').slice(0, WINDOW));
+    assert.deepEqual(
+      shifted.map((item) => String(item['text']).length),
+      golden('embed')
+        .slice(0, WINDOW)
+        .map((item) => String(item['text']).length),
+    );
+    await replay(sluice, 'embed', shifted);
+    const result = await report(sluice, 'embed');
+    assert.deepEqual(drifted(result), ['embedding:mean_distance'], JSON.stringify(result.features));
+    const metrics = (await sluice.app.inject('/metrics')).body;
+    assert.match(metrics, /sluice_quality_feature_drift\{model="embed",version="1",feature="embedding"\} 1/);
+    assert.match(metrics, /sluice_quality_feature_drift\{model="embed",version="1",feature="text.length"\} 0/);
+  });
+
+  test('the embedding flag turning on is logged as any feature’s is, with its figures', async () => {
+    const lines: Array<{ level: number; msg: string; statistic?: number; threshold?: number }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    // The last window's drift, with the features whose flag turned on since the golden window.
+    const { features } = await report(sluice, 'embed');
+    const turnedOn = features.filter((feature) => feature.drifted);
+    qualityExporter(new Registry(), logger)({ name: 'embed', version: '1' }, features, turnedOn, {
+      items: 0,
+      fields: [],
+    });
+    assert.deepEqual(
+      lines.map((line) => [line.level, line.msg]),
+      [[40, 'data drift: embed:1 feature "embedding" drifted']],
+    );
+    assert.ok((lines[0]?.statistic ?? 0) > (lines[0]?.threshold ?? Infinity));
+  });
+
+  test('the built profile and `sluice profile` both record the reference vectors’ mean and spread', async () => {
+    const built = readProfile(join(repository, 'embed', '1'));
+    assert.equal(built?.embedding?.dimensions, 64);
+    assert.equal(built.embedding.count, 1000);
+    assert.ok(Math.abs(built.embedding.mean_norm - 1) < 1e-6, 'the embed model writes unit vectors');
+    const items = golden('embed').slice(0, 200);
+    const profiled = await profileModelVersion(join(repository, 'embed', '1'), items, { source: 'test' });
+    assert.equal(profiled.embedding?.count, 200);
+    assert.equal(profiled.embedding.mean.length, 64);
+    assert.ok(profiled.embedding.variance.every((variance) => variance > 0));
+    assert.equal(readProfile(join(repository, 'triage-small', '1'))?.embedding, undefined);
+  });
+
+  test('a model with no embedding output reports no embedding feature', async () => {
+    await replay(sluice, 'triage-small', golden('triage-small').slice(0, WINDOW));
+    const names = (await report(sluice, 'triage-small')).features.map((feature) => feature.name);
+    assert.ok(!names.includes('embedding'), names.join());
   });
 });

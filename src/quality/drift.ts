@@ -12,8 +12,9 @@ import type { ReferenceFeature } from './reference-profile.ts';
 
 export interface FeatureDrift {
   readonly name: string;
-  readonly kind: FeatureKind;
-  readonly test: DriftTestName;
+  /** `embedding`: a model's output vectors, tested by `mean_distance` (embedding-drift.ts). */
+  readonly kind: FeatureKind | 'embedding';
+  readonly test: DriftTestName | 'mean_distance';
   readonly statistic: number;
   readonly p_value: number | null;
   readonly threshold: number;

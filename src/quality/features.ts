@@ -44,6 +44,11 @@ export function featuresOf(spec: FeatureSpec): Feature[] {
   return [...inputFeatures(spec), ...outputFeatures(spec)];
 }
 
+/** The output tensor holding an embedding model's vectors (embedding drift reads it); undefined for any other model. */
+export function embeddingOutputOf(spec: Pick<FeatureSpec, 'task' | 'tensors'>): string | undefined {
+  return spec.task === 'text-embedding' ? spec.tensors.outputs[0]?.name : undefined;
+}
+
 function inputFeatures(spec: FeatureSpec): Feature[] {
   const { preprocessing } = spec;
   if (preprocessing.kind === 'text-hash' && preprocessing.input !== undefined) {

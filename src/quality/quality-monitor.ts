@@ -7,6 +7,8 @@
 import type { Row } from '../core/tensors.ts';
 import type { Item } from '../pipeline/request.ts';
 import { compareFeature, datasetDrift, type FeatureDrift } from './drift.ts';
+import { embeddingDrift, embeddingReferenceOf, type EmbeddingReference } from './embedding-drift.ts';
+import { EmbeddingWindow } from './embedding-window.ts';
 import { addValue, newWindow, windowCount, type FeatureWindow } from './feature-window.ts';
 import type { Feature, FeatureValue } from './features.ts';
 import { MAX_REFERENCE_ROWS, type ReferenceProfile } from './reference-profile.ts';
@@ -46,6 +48,8 @@ interface Window {
   readonly reference: ReferenceProfile | undefined;
   /** A uniform sample of its rows' feature values (in `features` order), for a reference captured from it. */
   readonly sample: RowSample<ReadonlyArray<FeatureValue | undefined>>;
+  /** An embedding model's output vectors; undefined for any other model. */
+  readonly embedding: EmbeddingWindow | undefined;
 }
 
 /** A window's sampled rows, for a reference captured from live traffic. */
@@ -55,6 +59,8 @@ export interface WindowSample {
   readonly count: number;
   readonly features: readonly Pick<Feature, 'name' | 'kind'>[];
   readonly rows: ReadonlyArray<ReadonlyArray<FeatureValue | undefined>>;
+  /** The window's embedding statistics (all its vectors, not a sample); undefined without one. */
+  readonly embedding: EmbeddingReference | undefined;
 }
 
 export interface QualityReport {
@@ -96,6 +102,8 @@ export class QualityMonitor {
     private readonly options: QualityMonitorOptions,
     /** The model's partial-data policy, which the report names. */
     readonly partialDataPolicy = 'reject',
+    /** The output tensor of an embedding model's vectors, watched for embedding drift. */
+    private readonly embeddingOutput: string | undefined = undefined,
   ) {
     this.current = this.openWindow();
   }
@@ -116,6 +124,8 @@ export class QualityMonitor {
       }
       if (slot !== undefined && kept !== undefined) sample.put(slot, kept);
     });
+    const { embedding } = this.current;
+    if (embedding !== undefined) for (const row of rows ?? []) embedding.add(row);
     this.current.items += items.length;
     this.current.schema.accepted(items.length);
     this.current.end = now;
@@ -148,7 +158,9 @@ export class QualityMonitor {
     const window = which === 'current' ? this.current : this.closed?.window;
     if (window === undefined) return undefined;
     const { start, end, items: count, sample } = window;
-    return { start, end, count, features: this.features, rows: sample.rows };
+    const vectors = window.embedding?.vectors;
+    const embedding = vectors === undefined || vectors.count === 0 ? undefined : embeddingReferenceOf(vectors);
+    return { start, end, count, features: this.features, rows: sample.rows, embedding };
   }
 
   /** The last closed window's report, or the open one's while none has closed. */
@@ -178,12 +190,13 @@ export class QualityMonitor {
 
   private test(window: Window): FeatureDrift[] {
     if (window.reference === undefined) return [];
-    return this.features.flatMap((feature) => {
+    const features = this.features.flatMap((feature) => {
       const reference = window.reference?.features[feature.name];
       const live = window.features.get(feature.name);
       if (reference === undefined || live === undefined || windowCount(live) === 0) return [];
       return [compareFeature(feature.name, reference, live)];
     });
+    return [...features, ...embeddingDrift(window.reference.embedding, window.embedding)];
   }
 
   private reportOf(window: Window, drift: readonly FeatureDrift[], closed: boolean): QualityReport {
@@ -231,8 +244,9 @@ export class QualityMonitor {
     const adjustments = new AdjustmentCounters(this.partialDataPolicy);
     const sample = new RowSample<ReadonlyArray<FeatureValue | undefined>>(MAX_REFERENCE_ROWS);
     const { reference } = this;
+    const embedding = this.embeddingOutput === undefined ? undefined : new EmbeddingWindow(this.embeddingOutput);
     const schema = new SchemaCounters(reference?.schema);
-    return { start, end: start, items: 0, features, schema, adjustments, reference, sample };
+    return { start, end: start, items: 0, features, schema, adjustments, reference, sample, embedding };
   }
 }
 

@@ -4,7 +4,7 @@
  * use from the model's spec (its features) and its reference profile.
  */
 import type { PipelineStage } from '../pipeline/pipeline.ts';
-import { featuresOf, type FeatureSpec } from './features.ts';
+import { embeddingOutputOf, featuresOf, type FeatureSpec } from './features.ts';
 import { QualityMonitor, type QualityMonitorOptions, type QualityReport } from './quality-monitor.ts';
 import type { ReferenceProfile } from './reference-profile.ts';
 import type { ModelAdjustments } from '../pipeline/adjustments.ts';
@@ -80,6 +80,7 @@ export class QualityMonitors {
               model.reference(),
               this.options,
               model.partialDataPolicy,
+              embeddingOutputOf(model.spec),
             );
       this.monitors.set(key, monitor);
     }

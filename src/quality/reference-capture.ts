@@ -61,7 +61,8 @@ export function captureReference(request: CaptureRequest): Captured {
   const source =
     `live traffic of window ${span} (${window}), ${sample.rows.length} of its ${sample.count} items, ` +
     `captured through the admin API by ${request.actor} at ${new Date(request.at).toISOString()}`;
-  const profile = profileOfRows(model, sample.features, sample.rows, source);
+  const rows = profileOfRows(model, sample.features, sample.rows, source);
+  const profile = sample.embedding === undefined ? rows : { ...rows, embedding: sample.embedding };
   const file = writeProfile(request.modelDir, profile);
   monitor.useReference(profile);
   return { profile, file };

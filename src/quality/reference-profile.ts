@@ -11,6 +11,7 @@ import type { Row } from '../core/tensors.ts';
 import { createRng } from '../core/seeded-rng.ts';
 import type { Item } from '../pipeline/request.ts';
 import type { Feature, FeatureKind, FeatureValue } from './features.ts';
+import { embeddingOfRows, parseEmbeddingReference, type EmbeddingReference } from './embedding-drift.ts';
 import type { SchemaBaseline } from './schema-counters.ts';
 
 export const PROFILE_FILE = 'reference-profile.json';
@@ -29,6 +30,8 @@ export interface ReferenceProfile {
   readonly source: string;
   readonly rows: number;
   readonly features: Readonly<Record<string, ReferenceFeature>>;
+  /** An embedding model's output vectors: their mean and spread (embedding-drift.ts). Absent for other models, and in older profiles. */
+  readonly embedding?: EmbeddingReference;
   /** How often the reference data lacked each request field: schema drift's bands. Absent: it never did. */
   readonly schema?: SchemaBaseline;
 }
@@ -47,14 +50,24 @@ export function buildProfile(
     readonly source: string;
     readonly maxRows?: number;
     readonly seed?: number;
+    /** An embedding model's output tensor: the sampled rows' vectors are summarised as `embedding`. */
+    readonly embeddingOutput?: string | undefined;
     /** How often the data lacked each field (before any default or imputation filled it in). */
     readonly schema?: SchemaBaseline;
   },
 ): ReferenceProfile {
   const sample = reservoir(observations, options.maxRows ?? MAX_REFERENCE_ROWS, options.seed ?? 1);
   const rows = sample.map(({ item, row }) => features.map((feature) => feature.read(item, row)));
+  const embedding = embeddingOfRows(
+    options.embeddingOutput,
+    sample.map(({ row }) => row),
+  );
   const profile = profileOfRows(model, features, rows, options.source);
-  return options.schema === undefined ? profile : { ...profile, schema: options.schema };
+  return {
+    ...profile,
+    ...(options.schema === undefined ? {} : { schema: options.schema }),
+    ...(embedding === undefined ? {} : { embedding }),
+  };
 }
 
 /** A profile of rows already read into features: `rows[i][f]` is row i's value of `features[f]`. */
@@ -124,5 +137,12 @@ export function readProfile(modelDir: string): ReferenceProfile | undefined {
     !(typeof schema?.items === 'number' && typeof schema.missing === 'object' && schema.missing !== null)
   )
     throw new Error(`${file}: "schema" must be {"items": <number>, "missing": {<field>: <number>}}`);
+  if (parsed.embedding !== undefined) {
+    try {
+      parseEmbeddingReference(parsed.embedding);
+    } catch (error) {
+      throw new Error(`${file}: ${(error as Error).message}`);
+    }
+  }
   return parsed as ReferenceProfile;
 }

@@ -7,7 +7,7 @@
 import { pino } from 'pino';
 import { loadConfig } from '../../config/load.ts';
 import { createSluice } from '../../http/server.ts';
-import { featuresOf } from '../../quality/features.ts';
+import { embeddingOutputOf, featuresOf } from '../../quality/features.ts';
 import { ProfileCapture } from '../../quality/profile-capture.ts';
 import { buildProfile, type ReferenceProfile } from '../../quality/reference-profile.ts';
 
@@ -63,7 +63,12 @@ export async function profileModelVersion(
     }
     await flush();
     const schema = { items: sent, missing };
-    return buildProfile(model.spec, featuresOf(model.spec), capture.observations, { ...options, schema });
+    const embeddingOutput = embeddingOutputOf(model.spec);
+    return buildProfile(model.spec, featuresOf(model.spec), capture.observations, {
+      ...options,
+      schema,
+      embeddingOutput,
+    });
   } finally {
     await sluice.close();
   }

@@ -133,7 +133,7 @@ export interface DatasetDrift {
 }
 
 /** Dataset drift when at least `share` of the features drifted (Evidently's drift_share, 0.5). */
-export function datasetDrift(features: readonly FeatureDrift[], share = 0.5): DatasetDrift {
+export function datasetDrift(features: ReadonlyArray<Pick<FeatureDrift, 'drifted'>>, share = 0.5): DatasetDrift {
   const driftedFeatures = features.filter((feature) => feature.drifted).length;
   const driftedShare = features.length === 0 ? 0 : driftedFeatures / features.length;
   return {
