@@ -10,6 +10,7 @@
  *   auth      auth.enabled, one key declared by hash (scope infer), sent on every request
  *   all       the three together
  *   quality-off  the baseline with the data-quality stage off (issue 15; only with --compliance-variants)
+ *   ledger-off   the baseline with the cost ledger off (issue 16; only with --compliance-variants)
  *
  * Every round runs each variant once, the order rotated a place a round; every server is
  * quiet before a row. Each figure is compared with the baseline of the same round. After
@@ -82,7 +83,7 @@ interface Settings {
   readonly profileDir: string | undefined;
   /** `SLUICE_*` overrides for every server (`--compliance-env KEY=VALUE`); none by default. */
   readonly env: Readonly<Record<string, string>>;
-  /** The variants run (`--compliance-variants audit,all`): the baseline and those named; all but `quality-off` by default. */
+  /** The variants run (`--compliance-variants audit,all`): the baseline and those named; all but `quality-off` and `ledger-off` by default. */
   readonly variants: readonly VariantKey[];
 }
 

@@ -173,6 +173,7 @@ test('each variant turns on its own stage, all turns on the three, and every ser
       audit: { inferences: string };
       auth: { enabled: boolean };
       quality: { enabled: boolean };
+      ledger: { enabled: boolean };
       tenants: ReadonlyArray<{ keys: ReadonlyArray<{ scopes: readonly string[] }> }>;
     };
     return {
@@ -181,10 +182,11 @@ test('each variant turns on its own stage, all turns on the three, and every ser
       redact: config.logging.redact,
       auth: config.auth.enabled,
       quality: config.quality.enabled,
+      ledger: config.ledger.enabled,
       keys: config.tenants.flatMap((tenant) => tenant.keys.map((each) => each.scopes.join())),
     };
   };
-  const off = { audit: 'none', redact: false, auth: false, keys: [] };
+  const off = { audit: 'none', redact: false, auth: false, keys: [], ledger: true };
   assert.deepEqual(stages('baseline'), { state: '/tmp/baseline', ...off, quality: true });
   assert.deepEqual(stages('audit'), { state: '/tmp/audit', ...off, audit: 'all', quality: true });
   assert.deepEqual(stages('redact'), { state: '/tmp/redact', ...off, redact: true, quality: true });
@@ -193,4 +195,5 @@ test('each variant turns on its own stage, all turns on the three, and every ser
   assert.deepEqual(stages('auth'), auth);
   assert.deepEqual(stages('all'), { ...auth, state: '/tmp/all', audit: 'all', redact: true });
   assert.deepEqual(stages('quality-off'), { state: '/tmp/quality-off', ...off, quality: false });
+  assert.deepEqual(stages('ledger-off'), { state: '/tmp/ledger-off', ...off, quality: true, ledger: false });
 });

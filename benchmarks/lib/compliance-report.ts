@@ -13,14 +13,16 @@ import { formatMs, formatRate, markdownTable, type Column } from './report.ts';
 import { formatSpread, spreadOf, type Spread } from './slots-report.ts';
 
 export const BASELINE = 'baseline';
-export const VARIANTS = [BASELINE, 'audit', 'redact', 'auth', 'all', 'quality-off'] as const;
+export const VARIANTS = [BASELINE, 'audit', 'redact', 'auth', 'all', 'quality-off', 'ledger-off'] as const;
 export type VariantKey = (typeof VARIANTS)[number];
-/** The variants run when none are named: issue 14's; `quality-off` (issue 15) only when asked for. */
-export const DEFAULT_VARIANTS: readonly VariantKey[] = VARIANTS.filter((variant) => variant !== 'quality-off');
+/** The variants run when none are named: issue 14's; `quality-off` (issue 15) and `ledger-off` (issue 16) only when asked for. */
+export const DEFAULT_VARIANTS: readonly VariantKey[] = VARIANTS.filter(
+  (variant) => variant !== 'quality-off' && variant !== 'ledger-off',
+);
 
 /**
  * What each variant turns on over the baseline (auth off, `audit.inferences: none`, `logging.redact: false`,
- * the data-quality stage on as by default); `quality-off` turns that stage off.
+ * the data-quality stage and the cost ledger on as by default); `quality-off` and `ledger-off` turn one off.
  */
 export const VARIANT_SETTINGS: Readonly<Record<VariantKey, string>> = {
   baseline: 'auth off, audit none, redact off',
@@ -29,6 +31,7 @@ export const VARIANT_SETTINGS: Readonly<Record<VariantKey, string>> = {
   auth: 'auth.enabled, one key (scope infer)',
   all: 'audit all + redact + auth',
   'quality-off': 'as baseline, quality.enabled: false',
+  'ledger-off': 'as baseline, ledger.enabled: false',
 };
 
 /** Issue 14: "auditing every inference costs at most 5% of throughput". */
@@ -260,6 +263,7 @@ export function variantConfig(variant: VariantKey, stateDir: string, keys: Decla
     audit: { inferences: on('audit') ? 'all' : 'none' },
     auth: { enabled: on('auth') },
     quality: { enabled: variant !== 'quality-off' },
+    ledger: { enabled: variant !== 'ledger-off' },
     tenants: on('auth')
       ? [
           {
