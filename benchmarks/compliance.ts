@@ -47,7 +47,7 @@ import { pinThisProcess, type CpuPinning } from './lib/cpu-pinning.ts';
 import { PIN_OPTIONS, pinningOf } from './lib/gateway-rows.ts';
 import { LoadClient, type RequestSource } from './lib/http-target.ts';
 import { v2TextInferRequests } from './lib/infer-requests.ts';
-import { runClosedLoop } from './lib/open-loop.ts';
+import { runClosedLoop, runOpenLoop } from './lib/open-loop.ts';
 import { waitUntilQuiet } from './lib/process-quiet.ts';
 import { readCpuSeconds, startCpuMeter } from './lib/process-usage.ts';
 import { ProgressBar } from './lib/progress.ts';
@@ -69,6 +69,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 /** Only 2xx answers count; the recorder needs an SLO all the same. */
 const SLO_MS = 1_000;
 const TENANT = 'bench';
+const OPEN_LOOP_CONNECTIONS = 512;
 
 interface Settings {
   readonly quick: boolean;
@@ -85,6 +86,11 @@ interface Settings {
   readonly env: Readonly<Record<string, string>>;
   /** The variants run (`--compliance-variants audit,all`): the baseline and those named; all but `quality-off` and `ledger-off` by default. */
   readonly variants: readonly VariantKey[];
+  /**
+   * Rows offer open-loop Poisson arrivals at this share of the baseline's closed-loop rate,
+   * measured once after the warm-ups (`--compliance-open-load 0.8`); undefined: closed loop.
+   */
+  readonly openLoad: number | undefined;
 }
 
 export const complianceScenario: Scenario = {
@@ -99,6 +105,7 @@ export const complianceScenario: Scenario = {
     'compliance-cpu-prof': { type: 'string' },
     'compliance-env': { type: 'string', multiple: true },
     'compliance-variants': { type: 'string' },
+    'compliance-open-load': { type: 'string' },
     ...PIN_OPTIONS,
   },
   run: async (context) => runCompliance(settingsOf(context)),
@@ -122,7 +129,16 @@ function settingsOf({ quick, values }: ScenarioContext): Settings {
     profileDir: stringOption(values, 'compliance-cpu-prof'),
     env: parseEnvPairs(listOption(values, 'compliance-env') ?? []),
     variants: variantsOf(stringOption(values, 'compliance-variants')),
+    openLoad: openLoadOf(stringOption(values, 'compliance-open-load')),
   };
+}
+
+function openLoadOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const share = Number(text);
+  if (!(share > 0 && share <= 1))
+    throw new Error(`--compliance-open-load must be a share of capacity in (0, 1], got "${text}"`);
+  return share;
 }
 
 function variantsOf(text: string | undefined): VariantKey[] {
@@ -236,7 +252,9 @@ async function startVariant(settings: Settings, variant: VariantKey, shared: Sha
     authOn ? { authorization: `Bearer ${infer.key}` } : undefined,
   );
   const statsHeaders: Record<string, string> = authOn ? { authorization: `Bearer ${read.key}` } : {};
-  const client = new LoadClient(server.origin, { connections: settings.users, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+  // Open loop: room for the arrivals a slow moment leaves outstanding, so the client drops none.
+  const connections = settings.openLoad === undefined ? settings.users : OPEN_LOOP_CONNECTIONS;
+  const client = new LoadClient(server.origin, { connections, requestTimeoutMs: REQUEST_TIMEOUT_MS });
   return { key: variant, server, client, request, statsHeaders, stateDir, answered2xx: 0 };
 }
 
@@ -248,7 +266,7 @@ function announce(settings: Settings, servers: readonly VariantServer[]): void {
     `- every server: ${settings.model} alone in its repository, KServe v2 JSON, one golden text per request, logging at ${settings.logLevel} (to a pipe this generator reads), its own SQLite state directory, gRPC off; ${envText(settings.env)}`,
   );
   console.log(
-    `- load: closed loop of ${settings.users} users per row; ${settings.rounds} rounds of ${settings.rowMs / 1000} s rows, the variants' order rotated each round; ${settings.warmupMs / 1000} s warm-up per server first`,
+    `- load: ${settings.openLoad === undefined ? `closed loop of ${settings.users} users` : `open-loop Poisson arrivals at ${settings.openLoad} of the baseline's closed-loop rate (${settings.users} users), the same schedule for every variant of a round`} per row; ${settings.rounds} rounds of ${settings.rowMs / 1000} s rows, the variants' order rotated each round; ${settings.warmupMs / 1000} s warm-up per server first`,
   );
   console.log(
     `- machine: ${machine['cpus']} CPUs (${machine['cpuModel']}), load average ${machine['loadAverage1m']} at the start; ${
@@ -270,13 +288,14 @@ async function runRounds(settings: Settings, servers: readonly VariantServer[]):
   try {
     for (const side of servers) {
       progress.start(`${side.key}: warm-up`);
-      await runRow(settings, servers, side, settings.warmupMs, 0);
+      await runRow(settings, servers, side, settings.warmupMs, 0, CLOSED);
       progress.finish(`${side.key}: warm-up done`);
     }
+    const load = await loadOf(settings, servers);
     for (let round = 1; round <= settings.rounds; round += 1) {
       for (const side of roundOrder(servers, round)) {
         progress.start(`round ${round} ${side.key}`);
-        const record = await runRow(settings, servers, side, settings.rowMs, round);
+        const record = await runRow(settings, servers, side, settings.rowMs, round, load);
         records.push(record);
         progress.finish(
           `round ${round} ${side.key}: ${record.okPerS.toFixed(0)} req/s, p99 ${record.p99Ms?.toFixed(1) ?? '-'} ms`,
@@ -289,8 +308,24 @@ async function runRounds(settings: Settings, servers: readonly VariantServer[]):
   return records;
 }
 
+/** A row's load: a closed loop of `settings.users`, or Poisson arrivals at a fixed rate (the same schedule for every variant of a round). */
+type Load = { readonly kind: 'closed' } | { readonly kind: 'open'; readonly ratePerS: number };
+const CLOSED: Load = { kind: 'closed' };
+
+/** With --compliance-open-load: that share of the baseline's closed-loop rate, measured over one row now. */
+async function loadOf(settings: Settings, servers: readonly VariantServer[]): Promise<Load> {
+  const baseline = servers.find((side) => side.key === BASELINE);
+  if (settings.openLoad === undefined || baseline === undefined) return CLOSED;
+  const capacity = await runRow(settings, servers, baseline, settings.rowMs, 0, CLOSED);
+  const ratePerS = settings.openLoad * capacity.okPerS;
+  console.log(
+    `capacity (the baseline, closed loop): ${capacity.okPerS.toFixed(0)} req/s; rows offer ${ratePerS.toFixed(0)} req/s`,
+  );
+  return { kind: 'open', ratePerS };
+}
+
 /**
- * A closed loop against one server, every server quiet first. The server's CPU is read from
+ * A closed loop (or open-loop arrivals) against one server, every server quiet first. The server's CPU is read from
  * the start of the row until it is quiet again after it, so work the row left behind (the
  * last audit batch, a collection) is charged to the row.
  */
@@ -300,6 +335,7 @@ async function runRow(
   side: VariantServer,
   durationMs: number,
   round: number,
+  load: Load,
 ): Promise<ComplianceRecord> {
   const { pid } = side.server;
   const idle = await waitUntilQuiet(
@@ -309,13 +345,17 @@ async function runRow(
   const batchesBefore = await readBatchCounts(side.server.origin, settings.model, side.statsHeaders);
   const cpuBefore = readCpuSeconds(pid) ?? 0;
   const meter = startCpuMeter(pid);
-  const summary = await runClosedLoop({
-    client: side.client,
-    request: side.request,
-    users: settings.users,
-    durationMs,
-    sloMs: SLO_MS,
-  });
+  const { client, request } = side;
+  const summary =
+    load.kind === 'open'
+      ? await runOpenLoop({
+          client,
+          request,
+          durationMs,
+          sloMs: SLO_MS,
+          arrivals: { kind: 'poisson', ratePerS: load.ratePerS, seed: round },
+        })
+      : await runClosedLoop({ client, request, users: settings.users, durationMs, sloMs: SLO_MS });
   const cpu = meter.read();
   await waitUntilQuiet([pid], IDLE_TIMEOUT_MS);
   const cpuAfter = readCpuSeconds(pid) ?? cpuBefore;
