@@ -8,6 +8,7 @@ import { SegmentsSchema } from '../quality/segments/segment-spec.ts';
 import { CacheSchema } from '../cost/cache/cache-config.ts';
 import { RoutesSchema } from '../cost/routing/route-config.ts';
 import { LedgerSchema, PriceSchema, refinePrices } from '../cost/ledger/ledger-config.ts';
+import { LimitSettingsSchema, LimitsSchema } from '../cost/limits/limits-config.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -159,6 +160,8 @@ export const ConfigSchema = z
                 /** Models the key may call; absent: every model. */
                 models: z.array(z.string().min(1)).min(1).optional(),
                 expires_at: z.iso.datetime({ offset: true }).optional(),
+                /** This key's own rate limits and budgets, on top of its tenant's (docs/cost.md#budgets-and-rate-limits). */
+                limits: LimitsSchema.optional(),
               }),
             )
             .default([]),
@@ -166,6 +169,8 @@ export const ConfigSchema = z
           priority: z.number().int().min(1).optional(),
           /** Share of capacity under contention, relative to other tenants (weighted fair queueing). */
           weight: z.number().positive().default(1),
+          /** Rate limits and budgets of all the tenant's keys together (docs/cost.md#budgets-and-rate-limits). */
+          limits: LimitsSchema.optional(),
         }),
       )
       .default([])
@@ -382,6 +387,8 @@ export const ConfigSchema = z
     routes: RoutesSchema,
     /** Every request's cost, summed per tenant, key, model, version and day, and written in batches (docs/cost.md#cost-ledger). */
     ledger: LedgerSchema,
+    /** How rate limits and budgets estimate requests and where their counters live (docs/cost.md#budgets-and-rate-limits). */
+    limits: LimitSettingsSchema,
     logging: z
       .strictObject({
         level: z.enum(LOG_LEVELS).default('info'),

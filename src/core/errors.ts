@@ -47,6 +47,12 @@ export const ERROR_CODES = {
   /** Refused at the HTTP layer, before the body was read: the server as a whole is overloaded. */
   ERR_ADMISSION_OVERLOADED: 429,
   ERR_DEADLINE_EXCEEDED: 504,
+  /** A tenant's or key's requests or tokens per minute are used up (src/cost/limits); Retry-After at the window's end. */
+  ERR_RATE_LIMITED: 429,
+  /** A tenant's or key's spend per day or per month is used up (src/cost/limits); Retry-After at the window's end. */
+  ERR_BUDGET_EXCEEDED: 429,
+  /** The shared limits store (Redis) is unreachable and the limit is fail_closed. */
+  ERR_LIMITS_UNAVAILABLE: 503,
   ERR_INFERENCE_FAILED: 500,
   /** Remote backends (src/engines/remote): every replica tried failed to connect or answered 5xx. */
   ERR_UPSTREAM_UNAVAILABLE: 502,

@@ -91,10 +91,16 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
     const context = createContext(call, inference, request.caller ?? ANONYMOUS);
     request.pipelineContext = context;
     // A failure after dispatch (a later stage) must not leave an upstream call or stream open.
-    return deps.pipeline.run(context).catch((error: unknown) => {
-      if (context.answer !== undefined) abort.abort();
-      throw error;
-    });
+    return deps.pipeline.run(context).then(
+      (answered) => {
+        if (answered.budgetWarning !== undefined) reply.header('x-sluice-budget-warning', answered.budgetWarning);
+        return answered;
+      },
+      (error: unknown) => {
+        if (context.answer !== undefined) abort.abort();
+        throw error;
+      },
+    );
   };
 }
 

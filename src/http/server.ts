@@ -47,6 +47,7 @@ import type { ProbeContext } from '../pipeline/target.ts';
 import { Inflight } from '../core/inflight.ts';
 import { createCaches, type Caches } from '../cost/cache/cache-setup.ts';
 import { createLedger, type Ledger } from '../cost/ledger/ledger-setup.ts';
+import { createLimits, withLimits } from '../cost/limits/limits-setup.ts';
 import { registerUsageRoutes } from './usage-plugin.ts';
 
 declare module 'fastify' {
@@ -114,7 +115,8 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   const quality = config.quality.enabled ? createQuality(config, engines, logger) : undefined;
   const caches = createCaches(config.cache, config.state.redis_url, metrics.registry, logger);
   const ledger = createLedger(config, store, metrics.registry, logger);
-  const withStages = withLedger(withCache(withQuality(slots, quality), caches), ledger);
+  const limits = createLimits(config, metrics.registry, logger, now);
+  const withStages = withLimits(withLedger(withCache(withQuality(slots, quality), caches), ledger), limits);
   const pipeline = createPipeline(config, engines, draining, withStages);
   const inflight = new Inflight<FastifyReply>();
 
@@ -165,7 +167,11 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
 
   let startupStep: string | undefined = 'loading models';
   const ready = () => models.ready && !draining();
-  const readiness = () => readinessOf(models, draining(), startupStep);
+  const readiness = () => {
+    const limitsDown = limits?.unavailableReason();
+    const ofModels = readinessOf(models, draining(), startupStep);
+    return limitsDown !== undefined && ofModels.ready ? { ready: false, reason: limitsDown } : ofModels;
+  };
   const startedAt = Math.floor(Date.now() / 1000);
   const deps: ProtocolDeps = { infer, targets, readiness, probeContext, serverVersion: SLUICE_VERSION, startedAt };
   registerKServeV2(app, deps);
@@ -198,6 +204,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     // Audit records a failed database could not take are logged, and the store still closes.
     await quarantine?.close(); // its last rejections, before the store closes
     await caches?.close();
+    await limits?.close();
     await ledger?.close().catch((error: unknown) => logger.error({ err: error }, 'cost ledger: sums lost at shutdown'));
     await compliance
       .close()
@@ -215,6 +222,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
       await compliance.start();
       quarantine?.start();
       await caches?.start();
+      await limits?.start();
       ledger?.start();
     },
     ready,

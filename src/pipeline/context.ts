@@ -24,6 +24,8 @@ export interface RequestContext {
   ticket?: Ticket;
   /** Set by dispatch, or by a stage before it that answers on its own (a cache hit). */
   answer?: Answer;
+  /** Set by the limits stage: the limits past their soft ratio, sent as `x-sluice-budget-warning` (src/cost/limits). */
+  budgetWarning?: string;
   /** What the request's headers asked of caches; undefined: nothing (src/cost/cache). */
   readonly cacheDirectives?: CacheDirectives;
   /** The request's headers, names in lower case, for a route's rules (src/cost/routing). */

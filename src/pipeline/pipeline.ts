@@ -2,7 +2,7 @@
  * The request pipeline, the one path every inference request takes, local model or
  * remote, streamed or not (docs/lifecycle.md draws it):
  *
- *   resolve → validate → (quality) → (cache) → route → admit → dispatch → (observe)
+ *   resolve → validate → (quality) → (limits) → (cache) → route → admit → dispatch → (observe)
  *
  * The stages in brackets are slots for platform stages; an empty slot costs one length
  * check. A slot stage may answer on its own (a cache hit sets `context.answer`), and then
@@ -27,6 +27,8 @@ export interface PipelineStage {
 
 export interface PipelineSlots {
   readonly quality: readonly PipelineStage[];
+  /** Rate limits and budgets (src/cost/limits): before the cache, so every request counts. */
+  readonly limits?: readonly PipelineStage[];
   readonly cache: readonly PipelineStage[];
   readonly observe: readonly PipelineStage[];
 }
@@ -58,6 +60,7 @@ export class InferencePipeline {
       const target = this.resolve(context);
       context.prepared = await target.prepare(context.request, context); // validate
       if (this.slots.quality.length > 0) await runUntilAnswered(this.slots.quality, context);
+      if (this.slots.limits !== undefined) await runUntilAnswered(this.slots.limits, context);
       if (this.slots.cache.length > 0) await runUntilAnswered(this.slots.cache, context);
       if (context.answer === undefined) {
         this.route(target);

@@ -56,7 +56,7 @@ export function createLedger(
   };
 }
 
-function pricesOf(backends: Config['backends']): Map<string, Price> {
+export function pricesOf(backends: Config['backends']): Map<string, Price> {
   const priced = backends.flatMap((backend) => backend.models.flatMap((model) => (model.price ? [model] : [])));
   return new Map(priced.map((model) => [model.name, model.price as Price]));
 }

@@ -15,14 +15,21 @@ import type { Price } from './ledger-config.ts';
 import { answerTokens, reportedTokens, streamTokens, type Tokens } from './remote-tokens.ts';
 import type { ChargeKey, UsageLedger } from './usage-ledger.ts';
 
-export interface LedgerStageDeps {
-  readonly ledger: Pick<UsageLedger, 'add'>;
+/** What charging needs: prices, and where a charge that could not be counted is logged. */
+export interface ChargeDeps {
   /** Remote models' prices, by sluice name; a model not here is unpriced. */
   readonly prices: ReadonlyMap<string, Price>;
-  /** The UTC day now, YYYY-MM-DD. */
-  readonly day: () => string;
   readonly log: Pick<TargetLog, 'warn'>;
 }
+
+export interface LedgerStageDeps extends ChargeDeps {
+  readonly ledger: Pick<UsageLedger, 'add'>;
+  /** The UTC day now, YYYY-MM-DD. */
+  readonly day: () => string;
+}
+
+/** Hears an answered request's charge, at once or on a later turn (streams, counted usage). */
+export type ChargeListener = (context: RequestContext, answer: Answered, charge: Charge) => void;
 
 /** The key's id for a caller without one (auth off). */
 export const ANONYMOUS_KEY = 'anonymous';
@@ -31,16 +38,21 @@ export const ANONYMOUS_KEY = 'anonymous';
 const NOT_RUN = new Set(['cache-hit', 'coalesced']);
 
 export function ledgerStage(deps: LedgerStageDeps): PipelineStage {
-  return {
-    name: 'cost-ledger',
-    run: (context) => {
-      const { answer } = context;
-      if (answer?.kind === 'rows') settle(deps, context, answer, rowsCharge(answer));
-      else if (answer?.kind === 'document') chargeDocument(deps, context, answer);
-      else if (answer?.kind === 'stream') context.answer = chargedStream(deps, context, answer);
-    },
-  };
+  const add: ChargeListener = (context, answer, charge) =>
+    deps.ledger.add(chargeKey(deps.day, context, answer), charge);
+  return { name: 'cost-ledger', run: (context) => chargeAnswer(deps, context, add) };
 }
+
+/** The request's charge, handed to `charged` once known; a stream's answer is replaced by one that tells it when relayed. */
+export function chargeAnswer(deps: ChargeDeps, context: RequestContext, charged: ChargeListener): void {
+  const { answer } = context;
+  const settle = (made: Answered, charge: Charge) => charged(context, made, charge);
+  if (answer?.kind === 'rows') settle(answer, rowsCharge(answer));
+  else if (answer?.kind === 'document') chargeDocument(deps, context, answer, settle);
+  else if (answer?.kind === 'stream') context.answer = chargedStream(deps, context, answer, settle);
+}
+
+type Settle = (answer: Answered, charge: Charge) => void;
 
 function rowsCharge(answer: RowsAnswer): Charge {
   const items = answer.rows.length;
@@ -49,23 +61,23 @@ function rowsCharge(answer: RowsAnswer): Charge {
   return itemCharge(cost, items, answer.cachedItems ?? 0);
 }
 
-function chargeDocument(deps: LedgerStageDeps, context: RequestContext, answer: DocumentAnswer): void {
+function chargeDocument(deps: ChargeDeps, context: RequestContext, answer: DocumentAnswer, settle: Settle): void {
   if (answer.status >= 400) return;
   const { model, route } = answer.provenance;
   const price = deps.prices.get(model);
-  if (NOT_RUN.has(route)) return settle(deps, context, answer, hitCharge(price?.currency ?? UNPRICED, 0));
+  if (NOT_RUN.has(route)) return settle(answer, hitCharge(price?.currency ?? UNPRICED, 0));
   // An Open Inference upstream has no tokens: the request is counted, at no cost.
-  if (context.request.family !== 'openai') return settle(deps, context, answer, tokenCharge(undefined, 0, 0));
+  if (context.request.family !== 'openai') return settle(answer, tokenCharge(undefined, 0, 0));
   const reported = reportedTokens(context.request, answer.document);
-  if (reported !== undefined) return settle(deps, context, answer, charged(price, reported));
-  later(deps, context, answer, async () => charged(price, await answerTokens(context.request, answer.document)));
+  if (reported !== undefined) return settle(answer, charged(price, reported));
+  later(deps, answer, settle, async () => charged(price, await answerTokens(context.request, answer.document)));
 }
 
 /** The stream, charged once relayed: complete, failed midway, or cut off by its client, for what was sent. */
-function chargedStream(deps: LedgerStageDeps, context: RequestContext, stream: StreamAnswer): StreamAnswer {
+function chargedStream(deps: ChargeDeps, context: RequestContext, stream: StreamAnswer, settle: Settle): StreamAnswer {
   const price = deps.prices.get(stream.provenance.model);
   const ended = (end: StreamEnd | undefined) =>
-    later(deps, context, stream, async () => charged(price, await streamTokens(context.request, end?.summary)));
+    later(deps, stream, settle, async () => charged(price, await streamTokens(context.request, end?.summary)));
   return {
     ...stream,
     relay: (sink, control) =>
@@ -83,25 +95,21 @@ function charged(price: Price | undefined, tokens: Tokens): Charge {
   return tokenCharge(price, tokens.input, tokens.output);
 }
 
-type Answered = Pick<RowsAnswer, 'provenance'>;
-
-function settle(deps: LedgerStageDeps, context: RequestContext, answer: Answered, charge: Charge): void {
-  deps.ledger.add(chargeKey(deps, context, answer), charge);
-}
+export type Answered = Pick<RowsAnswer, 'provenance'>;
 
 /** Counting yields to the event loop: it starts on the next turn, after the answer is on its way. */
-function later(deps: LedgerStageDeps, context: RequestContext, answer: Answered, charge: () => Promise<Charge>): void {
+function later(deps: ChargeDeps, answer: Answered, settle: Settle, charge: () => Promise<Charge>): void {
   setImmediate(() => {
     charge()
-      .then((made) => settle(deps, context, answer, made))
+      .then((made) => settle(answer, made))
       .catch((error: unknown) =>
         deps.log.warn({ err: error, model: answer.provenance.model }, 'cost ledger: usage not counted'),
       );
   });
 }
 
-function chargeKey(deps: LedgerStageDeps, context: RequestContext, answer: Answered): ChargeKey {
+function chargeKey(day: () => string, context: RequestContext, answer: Answered): ChargeKey {
   const { caller } = context;
   const { model, version } = answer.provenance;
-  return { tenant: caller.tenant.name, key: caller.key?.id ?? ANONYMOUS_KEY, model, version, day: deps.day() };
+  return { tenant: caller.tenant.name, key: caller.key?.id ?? ANONYMOUS_KEY, model, version, day: day() };
 }

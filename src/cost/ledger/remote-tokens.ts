@@ -48,7 +48,8 @@ export async function streamTokens(request: InferenceRequest, summary: StreamSum
   return { input, output: summary?.completionTokens ?? 0 };
 }
 
-function promptTokens(request: InferenceRequest): Promise<number> {
+/** The prompt's tokens by sluice's tokenizer (also what rate limits reserve before a request is sent). */
+export function promptTokens(request: InferenceRequest): Promise<number> {
   const { document } = request;
   if (request.operation === 'chat') return countChatPromptTokens(document['messages']);
   return countCompletionPromptTokens(request.operation === 'embed' ? document['input'] : document['prompt']);
