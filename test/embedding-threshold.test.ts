@@ -13,7 +13,8 @@ import { generateIntentExamples } from '../src/offline/training/data/intent-gene
 import { EMBED_HASHING } from '../src/offline/training/models/embed.ts';
 import { runTextModel } from '../src/offline/training/models/text-eval.ts';
 import { textHashSpec } from '../src/offline/training/models/text-spec.ts';
-import { embeddingThreshold, meanDistance, type EmbeddingReference } from '../src/quality/embedding-drift.ts';
+import { embeddingThreshold, meanDistance } from '../src/quality/embedding-drift.ts';
+import type { EmbeddingReference } from '../src/quality/embedding-reference.ts';
 import { readProfile } from '../src/quality/reference-profile.ts';
 import { VectorMoments } from '../src/quality/sketches/moments.ts';
 import { defaultModelsDir } from './support/models.ts';

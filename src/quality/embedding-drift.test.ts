@@ -2,14 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Row } from '../core/tensors.ts';
 import { createRng } from '../core/seeded-rng.ts';
-import {
-  embeddingDrift,
-  embeddingOfRows,
-  embeddingThreshold,
-  meanDistance,
-  parseEmbeddingReference,
-  type EmbeddingReference,
-} from './embedding-drift.ts';
+import { embeddingDrift, embeddingThreshold, meanDistance } from './embedding-drift.ts';
+import { embeddingOfRows, parseEmbeddingReference, type EmbeddingReference } from './embedding-reference.ts';
 import { EmbeddingWindow } from './embedding-window.ts';
 import type { Feature } from './features.ts';
 import { QualityMonitor } from './quality-monitor.ts';

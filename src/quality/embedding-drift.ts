@@ -13,10 +13,9 @@
  * vectors, whatever the covariance. The threshold is therefore the larger of a fixed distance
  * and a multiple of that sampling noise, so a short window is not flagged for being short.
  */
-import type { Row } from '../core/tensors.ts';
 import type { FeatureDrift } from './drift.ts';
-import { EmbeddingWindow } from './embedding-window.ts';
-import type { VectorMoments } from './sketches/moments.ts';
+import type { EmbeddingReference } from './embedding-reference.ts';
+import type { EmbeddingWindow } from './embedding-window.ts';
 
 export const EMBEDDING_FEATURE = 'embedding';
 /** Drift at a mean moved by at least this share of the reference's spread (docs/quality.md: how it was chosen). */
@@ -24,32 +23,11 @@ export const EMBEDDING_MIN_DISTANCE = 0.15;
 /** ... or by this many times the distance sampling alone gives, √(1/n + 1/m), when that is larger. */
 export const EMBEDDING_NOISE_MULTIPLE = 3;
 
-/** The reference's statistics of a model's output vectors, as a profile stores them. */
-export interface EmbeddingReference {
-  readonly dimensions: number;
-  readonly count: number;
-  readonly mean: readonly number[];
-  /** Per-dimension population variance. */
-  readonly variance: readonly number[];
-  /** The mean of the vectors' L2 norms. */
-  readonly mean_norm: number;
-}
-
 /** The embedding feature's drift, with the mean norms beside it for an operator to read. */
 export interface EmbeddingDrift extends FeatureDrift {
   readonly dimensions: number;
   readonly mean_norm: number;
   readonly reference_mean_norm: number;
-}
-
-export function embeddingReferenceOf(vectors: VectorMoments): EmbeddingReference {
-  return {
-    dimensions: vectors.dimensions,
-    count: vectors.count,
-    mean: [...vectors.mean()],
-    variance: [...vectors.variance()],
-    mean_norm: vectors.norms.mean,
-  };
 }
 
 /** ‖live − reference‖ / √(Σ spread); 0 for equal means, ∞ when they differ around a reference with no spread. */
@@ -96,32 +74,4 @@ export function embeddingDrift(
       reference_mean_norm: reference.mean_norm,
     },
   ];
-}
-
-/** An embedding reference read from a profile file; throws naming what is wrong. */
-export function parseEmbeddingReference(value: unknown): EmbeddingReference {
-  const candidate = (typeof value === 'object' && value !== null ? value : {}) as Partial<EmbeddingReference>;
-  const { dimensions, count, mean, variance, mean_norm: meanNorm } = candidate;
-  const numbers = (array: unknown): array is number[] =>
-    Array.isArray(array) && array.length === dimensions && array.every((x) => typeof x === 'number');
-  if (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions < 1)
-    throw new Error('embedding.dimensions must be a positive integer');
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
-    throw new Error('embedding.count must be a whole number');
-  if (!numbers(mean) || !numbers(variance))
-    throw new Error(`embedding.mean and .variance must hold ${dimensions} numbers`);
-  if (typeof meanNorm !== 'number') throw new Error('embedding.mean_norm must be a number');
-  return { dimensions, count, mean, variance, mean_norm: meanNorm };
-}
-
-/** The statistics of the embeddings in `rows` (a profile's reference rows); undefined when none holds one. */
-export function embeddingOfRows(
-  output: string | undefined,
-  rows: Iterable<Row | undefined>,
-): EmbeddingReference | undefined {
-  if (output === undefined) return undefined;
-  const window = new EmbeddingWindow(output);
-  for (const row of rows) window.add(row);
-  const vectors = window.vectors;
-  return vectors === undefined || vectors.count === 0 ? undefined : embeddingReferenceOf(vectors);
 }

@@ -7,7 +7,8 @@
 import type { Row } from '../core/tensors.ts';
 import type { Item } from '../pipeline/request.ts';
 import { compareFeature, datasetDrift, type FeatureDrift } from './drift.ts';
-import { embeddingDrift, embeddingReferenceOf, type EmbeddingReference } from './embedding-drift.ts';
+import { embeddingDrift } from './embedding-drift.ts';
+import { embeddingReferenceOf, type EmbeddingReference } from './embedding-reference.ts';
 import { EmbeddingWindow } from './embedding-window.ts';
 import { addValue, newWindow, windowCount, type FeatureWindow } from './feature-window.ts';
 import type { Feature, FeatureValue } from './features.ts';

@@ -11,7 +11,7 @@ import type { Row } from '../core/tensors.ts';
 import { createRng } from '../core/seeded-rng.ts';
 import type { Item } from '../pipeline/request.ts';
 import type { Feature, FeatureKind, FeatureValue } from './features.ts';
-import { embeddingOfRows, parseEmbeddingReference, type EmbeddingReference } from './embedding-drift.ts';
+import { embeddingOfRows, parseEmbeddingReference, type EmbeddingReference } from './embedding-reference.ts';
 import type { SchemaBaseline } from './schema-counters.ts';
 
 export const PROFILE_FILE = 'reference-profile.json';

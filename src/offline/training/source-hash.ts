@@ -13,7 +13,7 @@ const SOURCES = [
   'offline/profile',
   'quality/features.ts',
   'quality/reference-profile.ts',
-  'quality/embedding-drift.ts',
+  'quality/embedding-reference.ts',
   'quality/embedding-window.ts',
   'quality/sketches/moments.ts',
   'engines/local/preprocess',
