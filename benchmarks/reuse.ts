@@ -9,7 +9,10 @@
  *         (rank k ∝ 1/k^s), each side continuing its own copy of one seeded sequence
  *   hot   a closed loop over the few most popular texts: on `on`, every answer is a hit
  *
- * Per row: 2xx/s, p50/p99, the items the model ran per answer (its stats API; at a fixed
+ * Per row: 2xx/s, p50/p99, the server's CPU per answer (all its threads, until it is quiet
+ * after the row: on a shared machine a process with two busy threads, the event loop and the
+ * model's, gets more of a contended CPU than one with one, so throughput alone flatters the
+ * uncached side), the items the model ran per answer (its stats API; at a fixed
  * cost per item, the cost per request), and the cache's hits, misses and coalesced waits
  * (/metrics). Both caches start cold; the warm-up rows warm `on`'s.
  */
@@ -24,6 +27,7 @@ import { PIN_OPTIONS, pinningOf } from './lib/gateway-rows.ts';
 import { LoadClient, type RequestSource } from './lib/http-target.ts';
 import { runClosedLoop } from './lib/open-loop.ts';
 import { waitUntilQuiet } from './lib/process-quiet.ts';
+import { readCpuSeconds } from './lib/process-usage.ts';
 import { ProgressBar } from './lib/progress.ts';
 import { scrapeMetrics } from './lib/prometheus-scrape.ts';
 import { environmentFacts, writeResults } from './lib/report.ts';
@@ -218,6 +222,7 @@ async function runRow(
     await readBatchCounts(side.server.origin, settings.model),
     await cacheCounters(side),
   ];
+  const cpuBefore = readCpuSeconds(side.server.pid) ?? 0;
   const summary = await runClosedLoop({
     client: side.client,
     request,
@@ -225,6 +230,8 @@ async function runRow(
     durationMs,
     sloMs: SLO_MS,
   });
+  await waitUntilQuiet([side.server.pid], IDLE_TIMEOUT_MS);
+  const cpuAfter = readCpuSeconds(side.server.pid) ?? cpuBefore;
   const [batchesAfter, cacheAfter] = [
     await readBatchCounts(side.server.origin, settings.model),
     await cacheCounters(side),
@@ -243,6 +250,7 @@ async function runRow(
     hits: delta(0),
     misses: delta(1),
     coalesced: delta(2),
+    serverCpuSeconds: cpuAfter - cpuBefore,
     failures: Object.values(summary.failureKinds).reduce((sum, count) => sum + count, 0),
   };
 }

@@ -28,6 +28,8 @@ export interface ReuseRecord extends Measured {
   /** Requests that waited for an identical one in flight instead of running. */
   readonly coalesced: number;
   readonly failures: number;
+  /** CPU-seconds of the server process (all its threads) from the row's start until it was quiet after it. */
+  readonly serverCpuSeconds: number;
 }
 
 /** Items the model ran per 2xx answer: what a request costs at a declared cost per item. */
@@ -50,6 +52,11 @@ const FIGURES: readonly Figure[] = [
   { label: 'req/s', value: (record) => record.okPerS, unit: formatRate },
   { label: 'p50', value: (record) => record.p50Ms, unit: formatMs },
   { label: 'p99', value: (record) => record.p99Ms, unit: formatMs },
+  {
+    label: 'server CPU per answer',
+    value: (record) => (record.ok === 0 ? undefined : (record.serverCpuSeconds / record.ok) * 1e6),
+    unit: (value) => `${value.toFixed(0)} µs`,
+  },
   { label: 'model items per answer', value: itemsPerAnswer, unit: (value) => value.toFixed(3) },
   { label: 'cache hit ratio', value: hitRatio, unit: (value) => `${(value * 100).toFixed(1)}%` },
 ];
