@@ -29,6 +29,8 @@ export interface LimitStore {
   /** Checks every counter and adds to all of them, or to none, in one atomic step. */
   reserve(checks: readonly CounterCheck[]): Promise<ReserveVerdict>;
   settle(deltas: readonly CounterDelta[]): Promise<void>;
+  /** Stores that can fail (Redis): resolves when reachable. */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -76,7 +76,7 @@ export function createLimits(
   return {
     ...stages,
     unavailableReason: () =>
-      store.unavailable && failClosed ? 'limits store (Redis) unreachable and a limit is fail_closed' : undefined,
+      store.unavailable() && failClosed ? 'limits store (Redis) unreachable and a limit is fail_closed' : undefined,
     start: async () => {
       if (redis !== undefined && !(await redis.connected(2_000)))
         log.warn({}, 'limits: Redis not reachable at start; limits follow on_store_failure until it is');

@@ -79,6 +79,10 @@ export class RedisLimitStore implements LimitStore {
     await this.client.eval(SETTLE, keys.length, ...keys, ...deltas.map((delta) => whole(delta.delta)));
   }
 
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
   async close(): Promise<void> {
     this.client.disconnect();
   }

@@ -26,17 +26,33 @@ export interface OutageHooks {
   readonly log: OutageLog;
 }
 
+/** While failing, readiness asks again in the background at most this often. */
+const PROBE_MS = 1000;
+
 export class ResilientLimitStore {
   private failing = false;
+  private probedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly shared: LimitStore,
     private readonly hooks: OutageHooks,
     private readonly local: LimitStore = new MemoryLimitStore(),
+    private readonly now: () => number = Date.now,
   ) {}
 
-  /** True from a failed operation until one succeeds again: readiness reports it. */
-  get unavailable(): boolean {
+  /**
+   * True from a failed operation until one succeeds again: readiness reports it. A replica
+   * not ready gets no traffic to find out it recovered, so while failing this pings the
+   * shared store in the background (once a second at most), and the next call sees the answer.
+   */
+  unavailable(): boolean {
+    if (this.failing && this.shared.ping !== undefined && this.now() - this.probedAt >= PROBE_MS) {
+      this.probedAt = this.now();
+      this.shared.ping().then(
+        () => this.recovered(),
+        () => {},
+      );
+    }
     return this.failing;
   }
 
