@@ -158,7 +158,7 @@ describe('budgets across replicas on one Redis', () => {
     const acme = testKey({ scopes: ['infer'] });
     const shared = config(
       { acme: { key: acme, limits: budget(50) } },
-      { state: { redis_url: redis.url }, limits: { redis_prefix: redis.prefix() } },
+      { state: { redis_url: redis.url }, limits: { redis_prefix: redis.prefix(), redis_timeout_ms: 5_000 } },
     );
     const [a, b] = await Promise.all([startTestSluice({ config: shared }), startTestSluice({ config: shared })]);
     try {
