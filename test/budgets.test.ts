@@ -178,6 +178,29 @@ describe('budgets across replicas on one Redis', () => {
   });
 });
 
+describe('Redis unreachable from the start', () => {
+  test('fail_open limits answer within this process’s share, and readiness stays ready saying why', async () => {
+    const acme = testKey({ scopes: ['infer'] });
+    const limits = budget(4, { on_store_failure: 'fail_open', fail_open_share: 0.5 });
+    const sluice = await startTestSluice({
+      config: config({ acme: { key: acme, limits } }, { state: { redis_url: 'redis://127.0.0.1:1' } }),
+    });
+    try {
+      const codes = [];
+      for (let index = 0; index < 3; index++) codes.push((await predict(sluice, acme, `q${index}`)).statusCode);
+      assert.deepEqual(codes, [200, 200, 429]);
+      const ready = await sluice.app.inject('/v2/health/ready');
+      assert.equal(ready.statusCode, 200);
+      assert.deepEqual(ready.json(), {
+        ready: true,
+        reason: 'limits store (Redis) unreachable; fail_open limits counted in each process alone',
+      });
+    } finally {
+      await sluice.close();
+    }
+  });
+});
+
 describe('Redis stopped mid-run', () => {
   let redis: RedisForTests;
   let sluice: Sluice;

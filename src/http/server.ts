@@ -168,9 +168,8 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
   let startupStep: string | undefined = 'loading models';
   const ready = () => models.ready && !draining();
   const readiness = () => {
-    const limitsDown = limits?.unavailableReason();
     const ofModels = readinessOf(models, draining(), startupStep);
-    return limitsDown !== undefined && ofModels.ready ? { ready: false, reason: limitsDown } : ofModels;
+    return (ofModels.ready ? limits?.health() : undefined) ?? ofModels;
   };
   const startedAt = Math.floor(Date.now() / 1000);
   const deps: ProtocolDeps = { infer, targets, readiness, probeContext, serverVersion: SLUICE_VERSION, startedAt };

@@ -21,8 +21,11 @@ import { ResilientLimitStore } from './resilient-limit-store.ts';
 export interface Limits {
   readonly reserve: PipelineStage;
   readonly settle: PipelineStage;
-  /** Why the server cannot take limited requests now (the store is down and a limit is fail_closed); undefined when it can. */
-  unavailableReason(): string | undefined;
+  /**
+   * Readiness while the shared store is unreachable (undefined while it answers): not ready
+   * when a limit is fail_closed, else ready, with the reason that limits are counted apart.
+   */
+  health(): { ready: boolean; reason: string } | undefined;
   /** Waits (a bounded time) for Redis to connect; a Redis still down then follows on_store_failure, not fatal. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -75,8 +78,12 @@ export function createLimits(
   });
   return {
     ...stages,
-    unavailableReason: () =>
-      store.unavailable() && failClosed ? 'limits store (Redis) unreachable and a limit is fail_closed' : undefined,
+    health: () => {
+      if (!store.unavailable()) return undefined;
+      return failClosed
+        ? { ready: false, reason: 'limits store (Redis) unreachable and a limit is fail_closed' }
+        : { ready: true, reason: 'limits store (Redis) unreachable; fail_open limits counted in each process alone' };
+    },
     start: async () => {
       if (redis !== undefined && !(await redis.connected(2_000)))
         log.warn({}, 'limits: Redis not reachable at start; limits follow on_store_failure until it is');
