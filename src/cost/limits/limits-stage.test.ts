@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { SluiceError } from '../../core/errors.ts';
+import { createContext, type RequestContext } from '../../pipeline/context.ts';
+import { NO_REQUESTED_LIMITS } from '../../pipeline/request.ts';
+import type { StreamAnswer, Target } from '../../pipeline/target.ts';
+import { LimitSettingsSchema, LimitsSchema } from './limits-config.ts';
+import { limitMetrics } from './limits-metrics.ts';
+import { limitsStages } from './limits-stage.ts';
+import { MemoryLimitStore } from './memory-limit-store.ts';
+import { ResilientLimitStore } from './resilient-limit-store.ts';
+import { windowOf } from './windows.ts';
+
+const NOW = Date.parse('2026-12-07T18:00:30Z');
+const MINUTE = windowOf('minute', NOW).startMs;
+const quiet = { info: () => {}, warn: () => {} };
+
+function setup(limits: Record<string, unknown>) {
+  const shared = new MemoryLimitStore(() => NOW);
+  const store = new ResilientLimitStore(shared, { onFailure: () => {}, onLocal: () => {}, log: quiet });
+  const scope = { kind: 'tenant' as const, id: 'acme', limits: LimitsSchema.parse(limits) };
+  const stages = limitsStages({
+    scopesOf: () => [scope],
+    store,
+    settings: LimitSettingsSchema.parse({}),
+    prices: new Map(),
+    metrics: limitMetrics(new Registry()),
+    log: quiet,
+    now: () => NOW,
+  });
+  /** A counter's value now (a reservation of nothing reports it). */
+  const counter = async (name: string) => {
+    const check = { key: `tenant:acme:${name}:${MINUTE}`, amount: 0, limit: 1e12, expiresAtMs: NOW + 60_000 };
+    const verdict = await shared.reserve([check]);
+    return verdict.admitted ? verdict.used[0] : undefined;
+  };
+  return { stages, counter };
+}
+
+/** A streamed chat to a remote model (no description: priced by tokens) with max_tokens 100. */
+function chatContext(): RequestContext {
+  const request = {
+    operation: 'chat' as const,
+    model: 'chat',
+    version: undefined,
+    limits: NO_REQUESTED_LIMITS,
+    stream: true,
+    family: 'openai' as const,
+    document: { messages: [{ role: 'user', content: 'hello there' }], max_tokens: 100 },
+    items: undefined,
+  };
+  const call = {
+    requestId: 'r',
+    protocol: 'openai' as const,
+    receivedAt: 0,
+    signal: new AbortController().signal,
+    log: quiet,
+  };
+  const caller = { tenant: { name: 'acme', priority: undefined, weight: 1 }, key: null };
+  const context = createContext(call, request, caller);
+  context.target = { name: 'chat', description: undefined } as unknown as Target;
+  return context;
+}
+
+const cutOff = (sent: number): StreamAnswer => ({
+  kind: 'stream',
+  provenance: { model: 'chat', version: '1', route: 'direct', engineMs: 1 },
+  discard: () => {},
+  relay: async () => ({
+    completed: false,
+    clientGone: true,
+    summary: { promptTokens: 5, completionTokens: sent, finishReasons: [], failure: undefined },
+  }),
+});
+
+async function until(read: () => Promise<number | undefined>, expected: number): Promise<number | undefined> {
+  const deadline = Date.now() + 5000;
+  let value = await read();
+  while (value !== expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    value = await read();
+  }
+  return value;
+}
+
+describe('the limits stages', () => {
+  it('reserve a stream’s prompt and max_tokens, and settle it, cut off, to what was sent', async () => {
+    const { stages, counter } = setup({ tokens_per_minute: 10_000 });
+    const context = chatContext();
+    await stages.reserve.run(context);
+    const reserved = (await counter('tokens_per_minute')) ?? 0;
+    assert.ok(reserved > 100, `the prompt and 100 completion tokens reserved (${reserved})`);
+    context.answer = cutOff(7);
+    await stages.settle.run(context);
+    const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+    assert.ok(context.answer.kind === 'stream');
+    await context.answer.relay(sink, { signal: new AbortController().signal, errorEvent: () => ({}) });
+    assert.equal(await until(() => counter('tokens_per_minute'), 12), 12);
+  });
+
+  it('give back a failed request’s tokens, and keep it counted as a request', async () => {
+    const { stages, counter } = setup({ tokens_per_minute: 10_000, requests_per_minute: 10 });
+    const context = chatContext();
+    await stages.reserve.run(context);
+    stages.settle.rejected?.(context, new SluiceError('ERR_UPSTREAM_UNAVAILABLE', 'down'));
+    assert.equal(await until(() => counter('tokens_per_minute'), 0), 0);
+    assert.equal(await counter('requests_per_minute'), 1);
+  });
+
+  it('refuse a request whose estimate is over the limit before it is sent, reserving nothing', async () => {
+    const { stages, counter } = setup({ tokens_per_minute: 50, requests_per_minute: 10 });
+    const error = await Promise.resolve(stages.reserve.run(chatContext())).catch((thrown: unknown) => thrown);
+    assert.ok(error instanceof SluiceError);
+    assert.equal(error.code, 'ERR_RATE_LIMITED');
+    assert.match(
+      error.message,
+      /tenant "acme" is over its tokens_per_minute limit of 50; this request alone \(\d+\) exceeds it/,
+    );
+    assert.equal(await counter('requests_per_minute'), 0);
+  });
+});
