@@ -26,6 +26,7 @@ const WARM_UP = 60;
 interface Setup {
   readonly hedging?: boolean;
   readonly headersMs?: number;
+  readonly budgetRatio?: number;
 }
 
 async function twoReplicas(setup: Setup = {}) {
@@ -35,7 +36,7 @@ async function twoReplicas(setup: Setup = {}) {
     dialect: 'openai',
     load_balancing: 'round_robin',
     replicas: sims.map((sim) => ({ url: sim.url })),
-    hedging: { enabled: setup.hedging ?? true },
+    hedging: { enabled: setup.hedging ?? true, budget_ratio: setup.budgetRatio ?? 0.1 },
     ...(setup.headersMs === undefined ? {} : { timeouts: { headers_ms: setup.headersMs } }),
     models: [{ name: 'chat', upstream: 'sim-small' }],
   };
@@ -79,8 +80,14 @@ const eventually = (check: () => boolean): Promise<boolean> =>
     () => false,
   );
 
+/**
+ * A fifth of requests: when CI runs test files side by side, warm-up answers starved of CPU
+ * pass the p95 and are hedged too (six seen), which at 10% left no budget for the slowdown.
+ */
+const BUDGET_RATIO = 0.2;
+
 test('a slow replica is hedged: the other answers, the loser is cancelled, and hedges stay within the budget', async () => {
-  const { sims, backend, attempts, close } = await twoReplicas();
+  const { sims, backend, attempts, close } = await twoReplicas({ budgetRatio: BUDGET_RATIO });
   const [slow] = sims;
   try {
     assert.deepEqual(await callMany(backend, WARM_UP), Array(WARM_UP).fill(200));
@@ -88,7 +95,7 @@ test('a slow replica is hedged: the other answers, the loser is cancelled, and h
     slow.setFaults({ slow_factor: HEDGED_SLOW_FACTOR });
     const cancelledBefore = slow.stats().cancelled;
     const wonBefore = backend.stats().hedging?.won ?? 0;
-    // Few enough that every slow first attempt fits in the hedge budget (10% of ~66).
+    // Few enough that every slow first attempt fits in the hedge budget (20% of ~66).
     const requests = 6;
     assert.deepEqual(await callMany(backend, requests), Array(requests).fill(200));
     const hedging = backend.stats().hedging;
@@ -103,8 +110,8 @@ test('a slow replica is hedged: the other answers, the loser is cancelled, and h
       `the losers were cancelled upstream (${slow.stats().cancelled - cancelledBefore} of ${wonAfterSlowdown})`,
     );
     assert.ok(
-      hedging.sent <= Math.ceil(0.1 * (WARM_UP + requests)) + 1,
-      `hedges stayed within 10% of requests (${hedging.sent})`,
+      hedging.sent <= Math.ceil(BUDGET_RATIO * (WARM_UP + requests)) + 1,
+      `hedges stayed within ${BUDGET_RATIO * 100}% of requests (${hedging.sent})`,
     );
     const calls = WARM_UP + requests;
     assert.ok(
