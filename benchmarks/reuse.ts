@@ -25,6 +25,7 @@ import { roundOrder } from './lib/compliance-report.ts';
 import { pinThisProcess, type CpuPinning } from './lib/cpu-pinning.ts';
 import { PIN_OPTIONS, pinningOf } from './lib/gateway-rows.ts';
 import { LoadClient, type RequestSource } from './lib/http-target.ts';
+import { v2TextInferRequests } from './lib/infer-requests.ts';
 import { runClosedLoop } from './lib/open-loop.ts';
 import { waitUntilQuiet } from './lib/process-quiet.ts';
 import { readCpuSeconds } from './lib/process-usage.ts';
@@ -98,9 +99,8 @@ async function runReuse(settings: Settings): Promise<void> {
   const started = new Date().toISOString();
   const modelsDir = await ensureBenchModels(BENCH_MODELS_DIR);
   const pool = distinctTexts(await goldenTexts(modelsDir, settings.model), settings.distinct);
-  const bodies = pool.map((text) =>
-    JSON.stringify({ inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: [text] }] }),
-  );
+  // One serialised request per text, made before the run (infer-requests.ts); the Zipf mix picks by rank.
+  const byRank = v2TextInferRequests(settings.model, pool);
   const sequence = zipfSequence(pool.length, settings.exponent, SEQUENCE_LENGTH, settings.seed);
   const scratch = await mkdtemp(join(tmpdir(), 'sluice-bench-reuse-'));
   const repository = join(scratch, 'models');
@@ -112,11 +112,8 @@ async function runReuse(settings: Settings): Promise<void> {
     for (const result of starts) if (result.status === 'fulfilled') sides.push(result.value);
     const failed = starts.find((result) => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    const inferPath = `/v2/models/${encodeURIComponent(settings.model)}/infer`;
-    const requests = {
-      zipf: (side: Side) => zipfRequests(inferPath, bodies, sequence, side),
-      hot: () => hotRequests(inferPath, bodies),
-    };
+    const hot = v2TextInferRequests(settings.model, pool.slice(0, HOT_TEXTS));
+    const requests = { zipf: (side: Side) => zipfRequests(byRank, sequence, side), hot: () => hot };
     const records = await runRounds(settings, sides, requests);
     console.log(`## reuse\n\n- ${describe(settings, pool.length)}\n`);
     console.log(
@@ -170,16 +167,13 @@ async function startSide(settings: Settings, key: ReuseSide, scratch: string, re
   return { key, server, client, cursor: 0 };
 }
 
-function zipfRequests(path: string, bodies: readonly string[], sequence: Uint32Array, side: Side): RequestSource {
+/** The side's next requests in the Zipf sequence, from where its last row stopped. */
+function zipfRequests(byRank: RequestSource, sequence: Uint32Array, side: Side): RequestSource {
   const start = side.cursor;
   return (index) => {
     side.cursor = start + index + 1;
-    return { method: 'POST', path, body: bodies[sequence[(start + index) % sequence.length] ?? 0] ?? '' };
+    return byRank(sequence[(start + index) % sequence.length] ?? 0);
   };
-}
-
-function hotRequests(path: string, bodies: readonly string[]): RequestSource {
-  return (index) => ({ method: 'POST', path, body: bodies[index % HOT_TEXTS] ?? '' });
 }
 
 type Requests = Readonly<Record<ReuseMix, (side: Side) => RequestSource>>;

@@ -18,7 +18,10 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config/load.ts';
 import { createSluice, type Sluice } from '../src/http/server.ts';
 import { BENCH_MODELS_DIR, ensureBenchModels, goldenTexts } from './lib/bench-models.ts';
-import { median } from './lib/ratios.ts';
+import { roundOrder } from './lib/compliance-report.ts';
+import type { RequestSource } from './lib/http-target.ts';
+import { v2TextInferRequests } from './lib/infer-requests.ts';
+import { formatSpread, spreadOf } from './lib/slots-report.ts';
 
 const MODEL = 'triage-small';
 const CONCURRENT = 16;
@@ -57,14 +60,16 @@ async function start(variant: Variant, repository: string): Promise<Sluice> {
 }
 
 /** CPU µs per request over `count` requests, CONCURRENT at a time. */
-async function measure(sluice: Sluice, bodies: readonly string[], count: number): Promise<number> {
-  const send = (index: number) =>
-    sluice.app.inject({
+async function measure(sluice: Sluice, request: RequestSource, count: number): Promise<number> {
+  const send = (index: number) => {
+    const { path, body } = request(index);
+    return sluice.app.inject({
       method: 'POST',
-      url: `/v2/models/${MODEL}/infer`,
+      url: path,
       headers: { 'content-type': 'application/json' },
-      payload: bodies[index % bodies.length],
+      payload: body,
     });
+  };
   const started = cpuMicroseconds();
   for (let sent = 0; sent < count; sent += CONCURRENT) {
     const answers = await Promise.all(Array.from({ length: CONCURRENT }, (_, offset) => send(sent + offset)));
@@ -76,19 +81,19 @@ async function measure(sluice: Sluice, bodies: readonly string[], count: number)
 
 const modelsDir = await ensureBenchModels(BENCH_MODELS_DIR);
 const texts = await goldenTexts(modelsDir, MODEL);
-const body = (text: string) =>
-  JSON.stringify({ inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: [text] }] });
-const bodies = { all: texts.map(body), hot: texts.slice(0, HOT_TEXTS).map(body) };
+const requests = {
+  all: v2TextInferRequests(MODEL, texts),
+  hot: v2TextInferRequests(MODEL, texts.slice(0, HOT_TEXTS)),
+};
 const names = Object.keys(VARIANTS) as Variant[];
 const servers = new Map<Variant, Sluice>();
 for (const name of names) servers.set(name, await start(name, modelsDir));
 const perRequest = new Map<Variant, number[]>(names.map((name) => [name, []]));
 try {
-  for (const name of names) await measure(servers.get(name) as Sluice, bodies.all, 500); // warm-up
+  for (const name of names) await measure(servers.get(name) as Sluice, requests.all, 500); // warm-up
   for (let round = 0; round < rounds; round += 1) {
-    const order = names.map((_, index) => names[(index + round) % names.length] as Variant);
-    for (const name of order) {
-      const sent = name === 'cache-hits' ? bodies.hot : bodies.all;
+    for (const name of roundOrder(names, round)) {
+      const sent = name === 'cache-hits' ? requests.hot : requests.all;
       perRequest.get(name)?.push(await measure(servers.get(name) as Sluice, sent, perRound));
     }
   }
@@ -100,10 +105,8 @@ console.log(`| variant | CPU µs per request, median (min to max) | ÷ baseline,
 console.log(`| --- | ---: | ---: |`);
 for (const name of names) {
   const values = perRequest.get(name) ?? [];
-  const sorted = [...values].sort((a, b) => a - b);
-  const ratios = values.map((value, round) => value / (baseline[round] ?? NaN)).sort((a, b) => a - b);
-  const spread = (list: number[], digits: number) =>
-    `${median(list)?.toFixed(digits)} (${list[0]?.toFixed(digits)} to ${list.at(-1)?.toFixed(digits)})`;
-  console.log(`| ${name} | ${spread(sorted, 0)} | ${spread(ratios, 3)} |`);
+  const ratios = values.map((value, round) => value / (baseline[round] ?? NaN));
+  const cpu = formatSpread(spreadOf(values), (value) => value.toFixed(0));
+  console.log(`| ${name} | ${cpu} | ${formatSpread(spreadOf(ratios), (value) => value.toFixed(3))} |`);
 }
 process.exit(0);
