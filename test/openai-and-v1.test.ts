@@ -196,6 +196,16 @@ describe('HTTP-level bad input', () => {
     assert.match(v1.json().error, /not valid JSON/);
   });
 
+  test('a body that would poison a prototype is a 400 in each protocol envelope, escaped or not', async () => {
+    const openai = await raw('/v1/embeddings', '{"model": "embed", "input": "hi", "__proto__": {"admin": true}}');
+    assert.equal(openai.statusCode, 400);
+    assert.equal(openai.json().error.code, 'err_request_malformed_json');
+    assert.match(openai.json().error.message, /forbidden prototype property/);
+    const v2 = await raw('/v2/models/embed/infer', '{"inputs": [], "\\u0063onstructor": {"prototype": {"x": 1}}}');
+    assert.equal(v2.statusCode, 400);
+    assert.match(v2.json().error, /forbidden prototype property/);
+  });
+
   test('empty body and non-JSON content types', async () => {
     const empty = await raw('/v1/embeddings', '');
     assert.equal(empty.statusCode, 400);

@@ -42,6 +42,7 @@ import { registerAdmissionGate, type Admission } from './admission-plugin.ts';
 import { ConnectionDrain } from './connection-drain.ts';
 import { createEngines, type EngineOverrides, type Engines } from './engines.ts';
 import { registerErrorHandling, replyWithError } from './error-plugin.ts';
+import { useJsonBodyParser } from './json-body.ts';
 import { clientSignal, registerInferenceEdge } from './inference-plugin.ts';
 import type { ProbeContext } from '../pipeline/target.ts';
 import { Inflight } from '../core/inflight.ts';
@@ -366,6 +367,7 @@ function createFastify(
   });
   // JSON only: fastify's default text/plain parser would hand routes a string body.
   app.removeContentTypeParser('text/plain');
+  useJsonBodyParser(app);
   return app;
 }
 
