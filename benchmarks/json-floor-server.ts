@@ -1,18 +1,25 @@
 /**
- * The floor for serving a model over KServe v2 JSON: a `node:http` server with nothing in it
- * but what any server of this model must do. It reads the body, `JSON.parse`s it, builds a
- * typed array per item (the strings of a text input as they are), runs sluice's own
- * preprocessing and batch stacking, runs the model in ONNX Runtime in-process with the
- * threads sluice's configuration gives, and writes the JSON answer sluice writes. No
- * validation, no queue limits, no admission, no metrics, no logging.
+ * The floor for serving a model over KServe v2 HTTP: a `node:http` server with nothing in it
+ * but what any server of this model must do. It reads the body and decodes it the bare way,
+ * runs sluice's own preprocessing and batch stacking, runs the model in ONNX Runtime
+ * in-process with the threads sluice's configuration gives, and writes the answer sluice
+ * writes. No validation, no queue limits, no admission, no metrics, no logging.
  *
- *   request ─► JSON.parse ─► items ─► preprocess ─► waiting ─┐
- *                 ┌──────────────────────────────────────────┘
+ *   JSON          JSON.parse, a typed array per item (a text input's strings as they are)
+ *   binary        (an Inference-Header-Content-Length header: the binary tensor extension)
+ *                 JSON.parse of the header, each binary input's bytes viewed as a typed
+ *                 array of its datatype (copied only if unaligned), each item a view of its
+ *                 slice, no finiteness checks
+ *
+ *   request ─► decode ─► items ─► preprocess ─► waiting ─┐
+ *                 ┌──────────────────────────────────────┘
  *                 └► the session is free: every waiting request, up to max_batch_size
- *                    items ─► stackRows ─► ORT ─► split ─► each request's JSON answer
+ *                    items ─► stackRows ─► ORT ─► split ─► each request's answer (JSON, or
+ *                    binary outputs when it asks for them, as sluice answers)
  *
  * Batches are ideal for a server that never waits: whatever queued while the last batch
- * ran. `real-models` compares sluice with it on image-small and on triage-large.
+ * ran. `real-models` compares sluice with it on dense-heavy, image-small (JSON and binary)
+ * and triage-large.
  *
  *   node --import tsx benchmarks/json-floor-server.ts <port> <model version dir>
  *
@@ -28,7 +35,8 @@ import { openOnnxSession } from '../src/engines/local/models/onnx-session.ts';
 import { readModelVersion } from '../src/engines/local/models/repository.ts';
 import { makePreprocessor } from '../src/engines/local/preprocess/index.ts';
 import type { Item } from '../src/pipeline/request.ts';
-import { answerBody, decodeItems, takeRequests } from './lib/json-floor.ts';
+import { INFERENCE_HEADER_CONTENT_LENGTH } from '../src/protocols/v2-binary.ts';
+import { answerOf, decodeRequest, takeRequests } from './lib/json-floor.ts';
 
 const [portText, versionDir] = process.argv.slice(2);
 const port = Number(portText ?? '');
@@ -45,6 +53,7 @@ const maxBatch = spec.batching.max_batch_size;
 
 interface Waiting {
   readonly rows: readonly Row[];
+  readonly binaryOutput: (name: string) => boolean;
   readonly response: ServerResponse;
 }
 const waiting: Waiting[] = [];
@@ -69,8 +78,9 @@ async function drain(): Promise<void> {
     for (const entry of taken) {
       const own = outputs.slice(next, next + entry.rows.length);
       next += entry.rows.length;
-      entry.response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-      entry.response.end(answerBody(spec, own));
+      const answer = answerOf(spec, own, entry.binaryOutput);
+      entry.response.writeHead(200, answer.headers);
+      entry.response.end(answer.body);
     }
   }
   running = false;
@@ -122,15 +132,20 @@ const server = createServer({ keepAliveTimeout: 72_000 }, (request, response) =>
   const chunks: Buffer[] = [];
   request.on('data', (chunk: Buffer) => chunks.push(chunk));
   request.on('end', () => {
-    let rows: Row[];
+    let entry: Waiting;
     try {
-      const items = decodeItems(JSON.parse(Buffer.concat(chunks).toString('utf8')), spec);
-      rows = items.map((item) => preprocess(item as Item));
+      const header = request.headers[INFERENCE_HEADER_CONTENT_LENGTH];
+      const decoded = decodeRequest(Buffer.concat(chunks), typeof header === 'string' ? header : undefined, spec);
+      entry = {
+        rows: decoded.items.map((item) => preprocess(item as Item)),
+        binaryOutput: decoded.binaryOutput,
+        response,
+      };
     } catch (error) {
       response.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
       return response.end(JSON.stringify({ error: (error as Error).message }));
     }
-    waiting.push({ rows, response });
+    waiting.push(entry);
     void drain();
   });
 });

@@ -5,10 +5,12 @@
  * bounds it on the same CPU, measured in the same round:
  *
  *   dense-heavy  sluice JSON ÷ raw ORT at its best batch; (sluice ÷ sluice max_batch_size 1) ÷ raw gain
- *   image-small  sluice gRPC, binary HTTP ÷ raw ORT at its best batch; sluice JSON ÷ JSON floor server
+ *   image-small  sluice gRPC, binary HTTP ÷ raw ORT at its best batch; sluice JSON ÷ JSON floor server;
+ *                binary floor server ÷ raw ORT and sluice binary ÷ binary floor (diagnostics)
  *   triage-large sluice JSON ÷ JSON floor server (sluice's preprocessing, ideal batches)
  *
- * Raw ORT is the `batching` benchmark's ceiling process; the floors are json-floor-server.ts.
+ * Raw ORT is the `batching` benchmark's ceiling process; the floors are json-floor-server.ts
+ * (JSON requests, or binary ones for the binary floor).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -157,7 +159,7 @@ async function setUp(settings: Settings, scratch: string, bench: Bench): Promise
   const floor = async (model: string, versionDir: string) => {
     const port = await freePort();
     const server = await startNodeServer({
-      label: `JSON floor (${model})`,
+      label: `floor server (${model})`,
       entry: ['--import', 'tsx', 'benchmarks/json-floor-server.ts'],
       args: [String(port), versionDir],
       port,
@@ -199,7 +201,7 @@ async function setUp(settings: Settings, scratch: string, bench: Bench): Promise
     sideOf({ ...plan, side: SIDES.floor, client: denseFloorClient, server: denseFloor, fullBatch: dense.maxBatch }),
   );
 
-  // image-small: gRPC, binary HTTP and JSON to sluice, JSON to its floor.
+  // image-small: gRPC, binary HTTP and JSON to sluice, JSON and binary HTTP to its floor.
   const image = await tensorModel(realDir, IMAGE);
   const imageServers = [real, imageFloor];
   const imageJson = cycle(image.floats.map((floats) => v2JsonTensorRequest(IMAGE, image.input, floats)));
@@ -212,12 +214,21 @@ async function setUp(settings: Settings, scratch: string, bench: Bench): Promise
     : 'the server does not list binary_tensor_data in GET /v2';
   if (binaryProblem === undefined)
     bench.sides.push(sideOf({ ...imageBase, side: SIDES.binary, client: realClient, request: binary, server: real }));
-  else bench.notRun['image-binary-vs-raw'] = `binary HTTP not served: ${binaryProblem}`;
+  else
+    for (const key of ['image-binary-vs-raw', 'image-binary-floor-vs-raw', 'image-binary-vs-floor'])
+      bench.notRun[key] = `binary HTTP not served: ${binaryProblem}`;
   bench.sides.push(sideOf({ ...imageBase, side: SIDES.json, client: realClient, request: imageJson, server: real }));
   const floorClient = http(imageFloor);
   bench.sides.push(
     sideOf({ ...imageBase, side: SIDES.floor, client: floorClient, request: imageJson, server: imageFloor }),
   );
+  // The binary floor is measured only once it answers the binary request as sluice does.
+  if (binaryProblem === undefined) {
+    bench.notes.push(`${IMAGE} binary floor: ${await sameAnswer(real, imageFloor, binary(0))}`);
+    bench.sides.push(
+      sideOf({ ...imageBase, side: SIDES.binaryFloor, client: floorClient, request: binary, server: imageFloor }),
+    );
+  }
 
   // triage-large: JSON to sluice and to its floor.
   const tinyEntry = readModelVersion(join(tinyDir, TINY, '1'));

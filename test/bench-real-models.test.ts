@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RowRecord } from '../benchmarks/lib/batching-report.ts';
 import { outcomeOfGrpcStatus } from '../benchmarks/lib/grpc-target.ts';
-import { answerBody, decodeItems, takeRequests } from '../benchmarks/lib/json-floor.ts';
+import { answerBody, answerOf, decodeItems, decodeRequest, takeRequests } from '../benchmarks/lib/json-floor.ts';
 import { rawRow } from '../benchmarks/lib/real-models-ceiling.ts';
 import {
   figureOf,
@@ -25,7 +25,7 @@ import {
   v2BinaryTensorRequest,
   v2JsonTensorRequest,
 } from '../benchmarks/lib/tensor-requests.ts';
-import { parseBinaryInferRequest } from '../src/protocols/v2-binary.ts';
+import { parseBinaryInferRequest, parseBinaryInferResponse } from '../src/protocols/v2-binary.ts';
 
 const record = (model: string, side: string, round: number, itemsPerS: number): RowRecord => ({
   model,
@@ -191,6 +191,51 @@ test("the floor's answer is sluice's KServe v2 answer: model name and version, e
   });
 });
 
+test("the floor decodes a binary request from v2BinaryTensorRequest into each item's view of the body's floats", () => {
+  const spec = { inputs: [{ name: 'image', datatype: 'FP32', shape: [2, 2] }] } as unknown as Parameters<
+    typeof decodeRequest
+  >[2];
+  const request = v2BinaryTensorRequest(
+    'm',
+    { name: 'image', shape: [2, 2] },
+    new Float32Array([0.5, -1, 2, Infinity]),
+  );
+  const bytes = request.body as Uint8Array;
+  const body = Buffer.alloc(bytes.length); // unpooled: offset 0, as a large body's Buffer.concat gives
+  body.set(bytes);
+  const decoded = decodeRequest(body, request.headers?.['inference-header-content-length'], spec);
+  assert.equal(decoded.items.length, 1);
+  const tensor = decoded.items[0]?.['image'] as { dtype: string; data: Float32Array; dims: readonly number[] };
+  assert.deepEqual([tensor.dtype, Array.from(tensor.data), tensor.dims], ['float32', [0.5, -1, 2, Infinity], [2, 2]]);
+  assert.ok(tensor.data instanceof Float32Array);
+  assert.equal(tensor.data.buffer, body.buffer, 'an aligned body is viewed, not copied');
+  const unaligned = Buffer.alloc(bytes.length + 1).subarray(1);
+  unaligned.set(bytes);
+  const copied = decodeRequest(unaligned, request.headers?.['inference-header-content-length'], spec).items[0]?.[
+    'image'
+  ] as { data: Float32Array };
+  assert.deepEqual(Array.from(copied.data), [0.5, -1, 2, Infinity], 'an unaligned body is copied once');
+  assert.equal(decoded.binaryOutput('y'), true, 'v2BinaryTensorRequest asks for binary outputs');
+  const json = v2JsonTensorRequest('m', { name: 'image', shape: [2, 2] }, new Float32Array(4));
+  assert.equal(decodeRequest(Buffer.from(json.body as string), undefined, spec).binaryOutput('y'), false);
+});
+
+test("the floor answers a request for binary outputs as sluice does: the JSON header, then each output's bytes", () => {
+  const rows = [
+    { y: { dtype: 'float32', dims: [1], data: new Float32Array([0.25]) } },
+    { y: { dtype: 'float32', dims: [1], data: new Float32Array([-3]) } },
+  ] as const;
+  const answer = answerOf(floorSpec, rows, () => true);
+  assert.equal(answer.headers['content-type'], 'application/octet-stream');
+  const parsed = parseBinaryInferResponse(answer.body as Buffer, answer.headers['inference-header-content-length']);
+  assert.deepEqual(
+    [parsed.header.model_name, parsed.header.model_version, parsed.outputs[0]?.shape],
+    ['m', '1', [2, 1]],
+  );
+  assert.deepEqual(Array.from(parsed.outputs[0]?.data as Float32Array), [0.25, -3]);
+  assert.deepEqual(JSON.parse(answerOf(floorSpec, rows, () => false).body as string).outputs[0].data, [0.25, -3]);
+});
+
 test('a raw ORT measurement becomes a ceiling row with items/s, time per batch and CPU per item', () => {
   const row = rawRow(8, 100, 1000, 0.5);
   assert.deepEqual(row, { batchSize: 8, batches: 100, itemsPerS: 800, batchMs: 10, itemMs: 1.25, cpuItemMs: 0.625 });
@@ -202,4 +247,21 @@ test('a diagnostic figure reads a miss and is never judged met or missed', () =>
   const result = figureOf(floorVsRaw!, records);
   assert.equal(figureRange(result), '40%');
   assert.equal(verdictOf(result), 'diagnostic');
+});
+
+test('the binary floor diagnostics read the image model: floor ÷ raw ORT best, sluice binary ÷ floor', () => {
+  const specs = figureSpecs('dense', 'image', 'tiny');
+  const records = [
+    record('image', SIDES.rawBest, 1, 2000),
+    record('image', SIDES.binaryFloor, 1, 1000),
+    record('image', SIDES.binary, 1, 800),
+  ];
+  const read = (key: string) =>
+    figureRange(
+      figureOf(
+        specs.find((spec) => spec.key === key)!,
+        records,
+      ),
+    );
+  assert.deepEqual([read('image-binary-floor-vs-raw'), read('image-binary-vs-floor')], ['50%', '80%']);
 });

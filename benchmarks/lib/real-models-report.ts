@@ -18,6 +18,7 @@ export const SIDES = {
   grpc: 'sluice gRPC',
   binary: 'sluice binary HTTP',
   floor: 'JSON floor',
+  binaryFloor: 'binary floor',
 } as const;
 
 export interface SideRef {
@@ -107,13 +108,13 @@ export function figureSpecs(compute: string, image: string, tiny: string): Figur
       numerator: [at(tiny, SIDES.json)],
       denominator: [at(tiny, SIDES.floor)],
     },
-    ...diagnostics(compute),
+    ...diagnostics(compute, image),
   ];
 }
 
-/** No targets: what the misses of the compute-heavy figures are made of. */
-function diagnostics(compute: string): FigureSpec[] {
-  const at = (side: string): SideRef => ({ model: compute, side });
+/** No targets: what the misses of the compute-heavy and binary image figures are made of. */
+function diagnostics(compute: string, image: string): FigureSpec[] {
+  const at = (side: string, model = compute): SideRef => ({ model, side });
   const diagnostic = { target: '(reading)', threshold: undefined, asPercent: true } as const;
   return [
     {
@@ -136,6 +137,20 @@ function diagnostics(compute: string): FigureSpec[] {
       figure: `${compute}: sluice max_batch_size 1 ÷ raw ORT at batch 1`,
       numerator: [at(SIDES.unbatched)],
       denominator: [at(SIDES.rawOne)],
+    },
+    {
+      ...diagnostic,
+      key: 'image-binary-floor-vs-raw',
+      figure: `${image}: the binary floor server ÷ raw ORT at its best batch (what one item per binary request reaches at all on this CPU)`,
+      numerator: [at(SIDES.binaryFloor, image)],
+      denominator: [at(SIDES.rawBest, image)],
+    },
+    {
+      ...diagnostic,
+      key: 'image-binary-vs-floor',
+      figure: `${image}: sluice binary HTTP ÷ the binary floor server`,
+      numerator: [at(SIDES.binary, image)],
+      denominator: [at(SIDES.binaryFloor, image)],
     },
   ];
 }

@@ -9,6 +9,7 @@ import { mkdir, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
 import { readModelVersion } from '../../src/engines/local/models/repository.ts';
+import { INFERENCE_HEADER_CONTENT_LENGTH, parseBinaryInferResponse } from '../../src/protocols/v2-binary.ts';
 import { goldenItems } from './golden-items.ts';
 import { itemFloats } from './tensor-requests.ts';
 import { bestPoint, measureCapacity } from './capacity.ts';
@@ -60,15 +61,20 @@ export function grpcPortEnv(port: number | undefined): Record<string, string> {
   return servesGrpc() ? { SLUICE_SERVER__GRPC_PORT: String(port ?? 0) } : {};
 }
 
+/** One request as the load client sends it: its method, headers and body, JSON by default. */
+function send(origin: string, spec: RequestSpec): Promise<Response> {
+  return fetch(`${origin}${spec.path}`, {
+    method: spec.method,
+    headers: { 'content-type': 'application/json', ...spec.headers },
+    body: typeof spec.body === 'string' || spec.body === undefined ? (spec.body ?? null) : new Uint8Array(spec.body),
+    signal: AbortSignal.timeout(30_000),
+  });
+}
+
 /** Sends one request; undefined when it answered 200, else why not. */
 export async function probe(origin: string, spec: RequestSpec): Promise<string | undefined> {
   try {
-    const response = await fetch(`${origin}${spec.path}`, {
-      method: spec.method,
-      headers: { 'content-type': 'application/json', ...spec.headers },
-      body: typeof spec.body === 'string' || spec.body === undefined ? (spec.body ?? null) : new Uint8Array(spec.body),
-      signal: AbortSignal.timeout(30_000),
-    });
+    const response = await send(origin, spec);
     const text = await response.text();
     return response.status === 200 ? undefined : `status ${response.status}: ${text.slice(0, 200)}`;
   } catch (error) {
@@ -85,10 +91,33 @@ export async function servesBinary(server: SluiceProcess): Promise<boolean> {
   return Array.isArray(extensions) && extensions.includes('binary_tensor_data');
 }
 
+interface AnsweredOutput {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly data: readonly number[];
+}
+
+/** An infer answer's outputs, read from JSON or from the binary tensor extension (by its header). */
+async function answerOf(server: SluiceProcess, spec: RequestSpec) {
+  const response = await send(server.origin, spec);
+  const body = Buffer.from(await response.arrayBuffer());
+  const headerLength = response.headers.get(INFERENCE_HEADER_CONTENT_LENGTH);
+  if (headerLength === null) {
+    const parsed = JSON.parse(body.toString('utf8')) as { outputs?: AnsweredOutput[] };
+    return { form: 'JSON', outputs: parsed.outputs ?? [] };
+  }
+  const outputs = parseBinaryInferResponse(body, headerLength).outputs.map((output) => ({
+    name: output.name,
+    shape: output.shape,
+    data: Array.from(output.data as ArrayLike<number | bigint>, Number),
+  }));
+  return { form: 'binary', outputs };
+}
+
 /**
- * The same request to sluice and to a floor server: their outputs must agree (names,
- * shapes, values within `tolerance`). Returns a line for the report, or throws: a floor
- * that answers something else would be the floor of another job.
+ * The same request to sluice and to a floor server: their answers must agree (JSON or
+ * binary alike; output names, shapes, values within `tolerance`). Returns a line for the
+ * report, or throws: a floor that answers something else would be the floor of another job.
  */
 export async function sameAnswer(
   sluice: SluiceProcess,
@@ -96,19 +125,11 @@ export async function sameAnswer(
   spec: RequestSpec,
   tolerance = 1e-4,
 ): Promise<string> {
-  const answer = async (server: SluiceProcess) => {
-    const response = await fetch(`${server.origin}${spec.path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: typeof spec.body === 'string' ? spec.body : null,
-      signal: AbortSignal.timeout(30_000),
-    });
-    return (await response.json()) as { outputs?: Array<{ name: string; shape: number[]; data: number[] }> };
-  };
-  const [a, b] = [await answer(sluice), await answer(floor)];
-  const [outA, outB] = [a.outputs ?? [], b.outputs ?? []];
+  const [a, b] = [await answerOf(sluice, spec), await answerOf(floor, spec)];
+  const [outA, outB] = [a.outputs, b.outputs];
   let worst = 0;
   const same =
+    a.form === b.form &&
     outA.length > 0 &&
     outA.length === outB.length &&
     outA.every((output, index) => {
@@ -118,8 +139,8 @@ export async function sameAnswer(
       return output.data.length === other.data.length;
     });
   if (!same || !(worst <= tolerance))
-    throw new Error(`${floor.label} and ${sluice.label} answer differently (max |Δ| ${worst})`);
-  return `same outputs as sluice (max |Δ| ${worst.toExponential(1)})`;
+    throw new Error(`${floor.label} (${b.form}) and ${sluice.label} (${a.form}) answer differently (max |Δ| ${worst})`);
+  return `same ${a.form} outputs as sluice (max |Δ| ${worst.toExponential(1)})`;
 }
 
 /** A repository of one model: its version directory, each file a symlink (sluice reads no symlinked directories). */
