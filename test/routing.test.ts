@@ -18,6 +18,7 @@ import { startTestSluice } from './support/server.ts';
 
 const GOLD = testKey();
 const BASIC = testKey();
+const ADMIN = testKey({ scopes: ['admin'] });
 const THRESHOLD = 0.9;
 const LONG = 'I have been waiting for two weeks to hear back about the results of my blood test';
 
@@ -85,6 +86,7 @@ before(async () => {
       tenants: [
         { name: 'gold', keys: [GOLD.entry] },
         { name: 'basic', keys: [BASIC.entry] },
+        { name: 'ops', keys: [ADMIN.entry] },
       ],
       routes: ROUTES,
     },
@@ -140,6 +142,26 @@ describe('a cascade', () => {
     assert.deepEqual(
       routed.predictions,
       batch.map((_text, index) => (sentOn.has(index) ? large : small).predictions[index]),
+    );
+  });
+
+  test('the ledger charges each model of a cascade for the items it ran, at its own cost', async () => {
+    const batch = [...sure.slice(0, 7), ...unsure.slice(0, 3)];
+    await predict('triage', batch, BASIC.bearer);
+    const cost = (model: string) => sluice.models.resolve(model).spec.cost.per_item;
+    const expected = [
+      { model: 'triage-large', requests: 1, items: 3, cost: 3 * cost('triage-large') },
+      { model: 'triage-small', requests: 1, items: 10, cost: 10 * cost('triage-small') },
+    ];
+    const response = await sluice.app.inject({
+      url: '/admin/usage?tenant=basic&group_by=model',
+      headers: ADMIN.bearer,
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    const rows = (response.json() as { usage: Array<Record<string, unknown>> }).usage;
+    assert.deepEqual(
+      rows.map(({ model, requests, items, cost: spent }) => ({ model, requests, items, cost: spent })),
+      expected,
     );
   });
 

@@ -65,6 +65,11 @@ export interface PreparedCall {
   readonly adjustments?: readonly ModelAdjustments[];
   /** The same call on some of the items only, rows in the order given (a per-item cache runs its misses). */
   forItems?(indices: readonly number[]): PreparedCall;
+  /**
+   * The models this call may run, when it is not simply its target: a rule's chosen model,
+   * or every stage of a cascade (an item may reach each). Budgets reserve what they may cost.
+   */
+  readonly mayRun?: readonly Target[];
 }
 
 /** What the dispatch stage hands a prepared call. */
@@ -112,9 +117,20 @@ export interface RowsAnswer {
   readonly cachedItems?: number;
   /** Who answered each item, in item order, when items of one request may be answered by different models (a cascade). */
   readonly itemProvenance?: readonly ItemProvenance[];
+  /** Each model that ran for the answer and on how many items, when more than one did (a cascade): what each is charged. */
+  readonly runs?: readonly ModelRun[];
 }
 
 export type ItemProvenance = Pick<Provenance, 'model' | 'version' | 'route'>;
+
+export interface ModelRun {
+  readonly model: string;
+  readonly version: string;
+  readonly cost: ModelDescription['cost'];
+  /** Items the model was given, and how many of them its per-item cache answered. */
+  readonly items: number;
+  readonly cachedItems: number;
+}
 
 /** A JSON answer in the request's own API family (a remote model's). */
 export interface DocumentAnswer {

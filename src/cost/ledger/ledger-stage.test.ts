@@ -94,6 +94,25 @@ describe('the cost ledger stage', () => {
     assert.equal(charge.costNanos, 2e9);
   });
 
+  it('charges a cascade’s answer to each model that ran, for the items it ran at its own cost', async () => {
+    const run = (model: string, version: string, items: number, perItem: number, cachedItems = 0) => ({
+      model,
+      version,
+      cost: { per_item: perItem, unit: 'gpu-ms' },
+      items,
+      cachedItems,
+    });
+    const answer = { ...rows(10, 'cascade:2'), runs: [run('small', '1', 10, 1, 2), run('large', '4', 3, 6)] };
+    const added = await charged(answer);
+    assert.deepEqual(
+      added.map(([key, charge]) => [key.model, key.version, charge.requests, charge.items, charge.costNanos]),
+      [
+        ['small', '1', 1, 10, 8e9],
+        ['large', '4', 1, 3, 18e9],
+      ],
+    );
+  });
+
   it('charges a partly cached answer for the items run, and cache hits or coalesced answers nothing', async () => {
     const costs = async (answer: Answer) => (await charged(answer)).map(([, c]) => [c.items, c.costNanos, c.cacheHits]);
     assert.deepEqual(await costs(rows(10, 'cache-partial', 8)), [[10, 1e9, 0]]);

@@ -5,7 +5,8 @@
  * stream (whose usage is known only once relayed, to its end or to where its client left),
  * are charged on a later turn, off the request's path. Refused and failed requests cost
  * nothing. An answer is charged to the model and version its provenance names (the one
- * that answered, after a fallback), at that model's declared cost or prices.
+ * that answered, after a fallback), at that model's declared cost or prices; a cascade's,
+ * to each model that ran, for the items it ran (one charge each, on the same turn).
  */
 import type { PipelineStage } from '../../pipeline/pipeline.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
@@ -47,18 +48,24 @@ export function ledgerStage(deps: LedgerStageDeps): PipelineStage {
 export function chargeAnswer(deps: ChargeDeps, context: RequestContext, charged: ChargeListener): void {
   const { answer } = context;
   const settle = (made: Answered, charge: Charge) => charged(context, made, charge);
-  if (answer?.kind === 'rows') settle(answer, rowsCharge(answer));
+  if (answer?.kind === 'rows') for (const [made, charge] of rowsCharges(answer)) settle(made, charge);
   else if (answer?.kind === 'document') chargeDocument(deps, context, answer, settle);
   else if (answer?.kind === 'stream') context.answer = chargedStream(deps, context, answer, settle);
 }
 
 type Settle = (answer: Answered, charge: Charge) => void;
 
-function rowsCharge(answer: RowsAnswer): Charge {
+/** A rows answer's charges: one, or one for each model that ran for it (a cascade), to that model and version. */
+function rowsCharges(answer: RowsAnswer): Array<[Answered, Charge]> {
   const items = answer.rows.length;
   const { cost } = answer.model;
-  if (NOT_RUN.has(answer.provenance.route)) return hitCharge(cost.unit ?? DEFAULT_ITEM_UNIT, items);
-  return itemCharge(cost, items, answer.cachedItems ?? 0);
+  const { provenance, runs } = answer;
+  if (NOT_RUN.has(provenance.route)) return [[answer, hitCharge(cost.unit ?? DEFAULT_ITEM_UNIT, items)]];
+  if (runs === undefined) return [[answer, itemCharge(cost, items, answer.cachedItems ?? 0)]];
+  return runs.map((run) => [
+    { provenance: { ...provenance, model: run.model, version: run.version } },
+    itemCharge(run.cost, run.items, run.cachedItems),
+  ]);
 }
 
 function chargeDocument(deps: ChargeDeps, context: RequestContext, answer: DocumentAnswer, settle: Settle): void {

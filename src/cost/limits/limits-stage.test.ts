@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { SluiceError } from '../../core/errors.ts';
 import { createContext, type RequestContext } from '../../pipeline/context.ts';
-import { NO_REQUESTED_LIMITS } from '../../pipeline/request.ts';
+import { NO_REQUESTED_LIMITS, type InferenceRequest } from '../../pipeline/request.ts';
 import type { StreamAnswer, Target } from '../../pipeline/target.ts';
 import { LimitSettingsSchema, LimitsSchema } from './limits-config.ts';
 import { limitMetrics } from './limits-metrics.ts';
@@ -31,8 +31,8 @@ function setup(limits: Record<string, unknown>) {
     now: () => NOW,
   });
   /** A counter's value now (a reservation of nothing reports it). */
-  const counter = async (name: string) => {
-    const check = { key: `tenant:acme:${name}:${MINUTE}`, amount: 0, limit: 1e12, expiresAtMs: NOW + 60_000 };
+  const counter = async (name: string, windowStartMs = MINUTE) => {
+    const check = { key: `tenant:acme:${name}:${windowStartMs}`, amount: 0, limit: 1e21, expiresAtMs: NOW + 60_000 };
     const verdict = await shared.reserve([check]);
     return verdict.admitted ? verdict.used[0] : undefined;
   };
@@ -40,8 +40,8 @@ function setup(limits: Record<string, unknown>) {
 }
 
 /** A streamed chat to a remote model (no description: priced by tokens) with max_tokens 100. */
-function chatContext(): RequestContext {
-  const request = {
+function chatContext(overrides: Partial<InferenceRequest> = {}): RequestContext {
+  const request: InferenceRequest = {
     operation: 'chat' as const,
     model: 'chat',
     version: undefined,
@@ -50,6 +50,7 @@ function chatContext(): RequestContext {
     family: 'openai' as const,
     document: { messages: [{ role: 'user', content: 'hello there' }], max_tokens: 100 },
     items: undefined,
+    ...overrides,
   };
   const call = {
     requestId: 'r',
@@ -85,7 +86,48 @@ async function until(read: () => Promise<number | undefined>, expected: number):
   return value;
 }
 
+/** A local classifier's target as a route sees it: its name and declared cost. */
+function localModel(name: string, perItem: number): Target {
+  return { name, description: { cost: { per_item: perItem, unit: 'gpu-ms' } } } as unknown as Target;
+}
+
+/** A request of `items` items to `route`, prepared to run `mayRun`. */
+function routedContext(items: number, mayRun: readonly Target[]): RequestContext {
+  const context = chatContext({ operation: 'predict', family: 'kserve-v1', stream: false });
+  context.target = { name: 'route', description: mayRun[0]?.description } as unknown as Target;
+  context.prepared = { run: () => Promise.reject(new Error('not run')), items: Array(items).fill({}), mayRun };
+  return context;
+}
+
 describe('the limits stages', () => {
+  it('reserve every stage of a cascade for every item, and settle to what each model ran', async () => {
+    const { stages, counter } = setup({ spend_per_day: 1_000, spend_unit: 'gpu-ms' });
+    const spent = () => counter('spend_per_day:gpu-ms', windowOf('day', NOW).startMs);
+    const context = routedContext(10, [localModel('small', 1), localModel('large', 6)]);
+    await stages.reserve.run(context);
+    assert.equal(await spent(), 70e9, 'each of 10 items may reach both models: 10 × (1 + 6)');
+    const cost = (per_item: number) => ({ per_item, unit: 'gpu-ms' });
+    context.answer = {
+      kind: 'rows',
+      provenance: { model: 'large', version: '1', route: 'cascade:2', engineMs: 1 },
+      model: { cost: cost(6) } as never,
+      rows: Array(10).fill([]),
+      queueMs: 0,
+      runs: [
+        { model: 'small', version: '1', cost: cost(1), items: 10, cachedItems: 0 },
+        { model: 'large', version: '1', cost: cost(6), items: 3, cachedItems: 0 },
+      ],
+    };
+    await stages.settle.run(context);
+    assert.equal(await until(spent, 28e9), 28e9, 'settled to 10 × 1 + 3 × 6');
+  });
+
+  it('reserve a rule route’s chosen model at its own cost', async () => {
+    const { stages, counter } = setup({ spend_per_day: 1_000, spend_unit: 'gpu-ms' });
+    await stages.reserve.run(routedContext(4, [localModel('large', 6)]));
+    assert.equal(await counter('spend_per_day:gpu-ms', windowOf('day', NOW).startMs), 24e9);
+  });
+
   it('reserve a stream’s prompt and max_tokens, and settle it, cut off, to what was sent', async () => {
     const { stages, counter } = setup({ tokens_per_minute: 10_000 });
     const context = chatContext();

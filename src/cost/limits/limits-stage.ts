@@ -11,7 +11,7 @@ import type { PipelineStage } from '../../pipeline/pipeline.ts';
 import type { Caller } from '../../tenancy/tenant-directory.ts';
 import type { Price } from '../ledger/ledger-config.ts';
 import { chargeAnswer, type ChargeDeps } from '../ledger/ledger-stage.ts';
-import { estimateUsage, usageOf } from './estimate.ts';
+import { addUsage, estimateUsage, usageOf } from './estimate.ts';
 import type { LimitSettings } from './limits-config.ts';
 import type { LimitMetrics } from './limits-metrics.ts';
 import {
@@ -67,7 +67,14 @@ export function limitsStages(deps: LimitsStageDeps): { reserve: PipelineStage; s
         const { answer } = context;
         // An upstream's refusal passed through costs nothing: the ledger charges no such answer.
         if (answer?.kind === 'document' && answer.status >= 400) return reservation.settle(NOTHING);
-        chargeAnswer(deps, context, (_context, _answer, charge) => reservation.settle(usageOf(charge)));
+        // A cascade's models are charged one by one on this turn: the reservation settles to their sum.
+        const sameTurn: Usage[] = [];
+        let later = false;
+        chargeAnswer(deps, context, (_context, _answer, charge) =>
+          later ? reservation.settle(usageOf(charge)) : sameTurn.push(usageOf(charge)),
+        );
+        later = true;
+        if (sameTurn.length > 0) reservation.settle(sameTurn.reduce(addUsage));
       },
       rejected: (context) => taken(context)?.settle(NOTHING),
     },

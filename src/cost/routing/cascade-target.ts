@@ -10,7 +10,7 @@
  *                                       └──► unsure ─► …
  *
  * The answer's route names the last model any item reached (`cascade:<n>`); each item's
- * own is in `itemProvenance`.
+ * own is in `itemProvenance`, and each model's work in `runs`, which the ledger charges.
  */
 import type { Row } from '../../core/tensors.ts';
 import type { InferenceRequest } from '../../pipeline/request.ts';
@@ -18,6 +18,7 @@ import type {
   Answer,
   Dispatch,
   ItemProvenance,
+  ModelRun,
   PreparedCall,
   ProbeContext,
   Readiness,
@@ -64,7 +65,10 @@ export class CascadeTarget implements Target {
     // Versions are fixed for the request's whole run: a version loaded midway does not answer half of it.
     const stages = this.stages.map((stage) => ({ ...stage, target: this.models.target(stage.model) }));
     const first = await (stages[0] as Stage).target.prepare(request);
-    return { run: (dispatch) => runCascade(request, stages, first, dispatch) };
+    return {
+      run: (dispatch) => runCascade(request, stages, first, dispatch),
+      mayRun: stages.map((stage) => stage.target),
+    };
   }
 
   metadata(context: ProbeContext): Promise<Answer> {
@@ -96,6 +100,7 @@ async function runCascade(
   dispatch: Dispatch,
 ): Promise<RowsAnswer> {
   const parts: Array<PlacedRows<ItemProvenance>> = [];
+  const runs: ModelRun[] = [];
   let pending: number[] | undefined; // undefined: every item, before the first model counted them
   let reached: RowsAnswer | undefined;
   let engineMs = 0;
@@ -111,6 +116,7 @@ async function runCascade(
     const confidences = answer.rows.map((row) => topConfidence(row, answer.model));
     const { kept, escalated } = splitByConfidence(confidences, stage.minConfidence);
     const { model, version } = answer.provenance;
+    runs.push({ model, version, cost: answer.model.cost, items: items.length, cachedItems: answer.cachedItems ?? 0 });
     const tag = { model, version, route: `cascade:${position + 1}` };
     parts.push({ items: kept.map((at) => items[at] as number), rows: kept.map((at) => answer.rows[at] as Row), tag });
     pending = escalated.map((at) => items[at] as number);
@@ -121,7 +127,7 @@ async function runCascade(
   const { rows, tags } = assembleInOrder(count, parts);
   const route = `cascade:${parts.length}`;
   const provenance = { ...reached.provenance, route, engineMs };
-  return { kind: 'rows', provenance, model: reached.model, rows, queueMs, itemProvenance: tags };
+  return { kind: 'rows', provenance, model: reached.model, rows, queueMs, itemProvenance: tags, runs };
 }
 
 /** The request narrowed to some of its items, decoded from the wire again for the next model's own inputs. */

@@ -2,11 +2,13 @@
  * The models a route names, checked once they are known (after the repository loaded): each
  * is served and is a model, not a route or a model a route shadows; a cascade's are local
  * classifiers that answer in the same terms (labels and outputs), since their rows are
- * weighed against each other and returned side by side. The first problem is thrown,
+ * weighed against each other and returned side by side, and that declare their cost in one
+ * unit, since a request's charges and its budget reservation add their costs. The first problem is thrown,
  * named by its key (`routes.0.cascade.1.model`).
  */
 import type { ModelDescription } from '../../pipeline/model-description.ts';
 import type { Target } from '../../pipeline/target.ts';
+import { DEFAULT_ITEM_UNIT } from '../ledger/charge.ts';
 import { CLASSIFIER_TASKS } from './escalation.ts';
 import type { RouteSpec } from './route-config.ts';
 import { isRouteTarget } from './route-targets.ts';
@@ -45,6 +47,11 @@ export function checkRoutes(routes: readonly RouteSpec[], findModel: ModelFinder
       const differs = differentTerms(terms, description);
       if (differs !== undefined)
         throw new Error(`${at}: "${stage.model}" answers with other ${differs} than "${first}"`);
+      const [unit, firstUnit] = [costUnit(description), costUnit(terms)];
+      if (unit !== firstUnit)
+        throw new Error(
+          `${at}: "${stage.model}" declares its cost in ${unit}, "${first}" in ${firstUnit}; a cascade's charges add up in one unit`,
+        );
     });
   });
 }
@@ -56,6 +63,10 @@ export function differentTerms(a: ModelDescription, b: ModelDescription): string
   const outputs = (model: ModelDescription) =>
     JSON.stringify(model.tensors.outputs.map((output) => [output.name, output.dtype, output.shape.slice(1)]));
   return outputs(a) === outputs(b) ? undefined : 'outputs';
+}
+
+function costUnit(description: ModelDescription): string {
+  return description.cost.unit ?? DEFAULT_ITEM_UNIT;
 }
 
 /** The newest version of each model a directory serves, leaving its routes out. */

@@ -51,7 +51,12 @@ export class RulesTarget implements Target {
     };
     // The items and what validation changed in them stay: data quality watches the model that answers.
     const { items, adjustments } = prepared;
-    return { run, ...(items === undefined ? {} : { items }), ...(adjustments === undefined ? {} : { adjustments }) };
+    return {
+      run,
+      mayRun: [target],
+      ...(items === undefined ? {} : { items }),
+      ...(adjustments === undefined ? {} : { adjustments }),
+    };
   }
 
   metadata(context: ProbeContext): Promise<Answer> {
