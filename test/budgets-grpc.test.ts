@@ -1,4 +1,7 @@
-/** A budget over gRPC: the same reservation as over HTTP, refused as RESOURCE_EXHAUSTED with its code and retry info. */
+/**
+ * A budget over gRPC: the same reservation as over HTTP, past its soft ratio warned in the
+ * answer's metadata, refused as RESOURCE_EXHAUSTED with its code and retry info.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
@@ -8,7 +11,7 @@ import { startTestSluice } from './support/server.ts';
 
 const acme = testKey({ scopes: ['infer'] });
 
-test('a ModelInfer call past its tenant’s budget is RESOURCE_EXHAUSTED with ERR_BUDGET_EXCEEDED and retry-after-ms', async () => {
+test('a ModelInfer call past its soft ratio carries x-sluice-budget-warning; past its budget it is RESOURCE_EXHAUSTED with ERR_BUDGET_EXCEEDED and retry-after-ms', async () => {
   const limits = { spend_per_day: 2, spend_unit: 'compute-units' };
   const sluice = await startTestSluice({
     config: { auth: { enabled: true }, tenants: [{ name: 'acme', keys: [acme.entry], limits }] },
@@ -19,8 +22,10 @@ test('a ModelInfer call past its tenant’s budget is RESOURCE_EXHAUSTED with ER
       model_name: 'triage-small',
       inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], contents: { bytes_contents: [Buffer.from(text)] } }],
     });
-    await client.call('ModelInfer', request('first'), { metadata: acme.bearer });
-    await client.call('ModelInfer', request('second'), { metadata: acme.bearer });
+    const first = await client.call('ModelInfer', request('first'), { metadata: acme.bearer });
+    assert.equal(first.headers['x-sluice-budget-warning'], undefined, 'half the budget: under the soft ratio of 0.8');
+    const second = await client.call('ModelInfer', request('second'), { metadata: acme.bearer });
+    assert.equal(second.headers['x-sluice-budget-warning'], 'tenant=acme; limit=spend_per_day; used=100%');
     const refused = await client.call('ModelInfer', request('third'), { metadata: acme.bearer }).then(
       () => assert.fail('the third call was answered'),
       (error: ServiceError) => error,

@@ -148,10 +148,12 @@ export class GrpcCall<Request, Response> {
     return { status: errorStatus(failure), httpStatus: failure.status, code: failure.code };
   }
 
-  /** x-request-id on every call; the provenance of an answer (docs/api.md#how-an-answer-was-made). */
+  /** x-request-id on every call; the provenance of an answer (docs/api.md#how-an-answer-was-made); a budget's warning. */
   private responseMetadata(): Metadata {
     const metadata = new Metadata();
     metadata.set('x-request-id', this.requestId);
+    const warning = this.context?.budgetWarning;
+    if (warning !== undefined) metadata.set('x-sluice-budget-warning', warning);
     const answer = this.context?.answer;
     if (answer !== undefined) {
       const elapsedMs = performance.now() - this.receivedAt;
