@@ -114,7 +114,10 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     : undefined;
   const slots = withQuarantine(overrides.slots, quarantine, config.quality.quarantine.enabled);
   const quality = config.quality.enabled ? createQuality(config, engines, logger) : undefined;
-  const caches = createCaches(config.cache, config.state.redis_url, metrics.registry, logger);
+  const caches = createCaches(config.cache, config.state.redis_url, metrics.registry, logger, {
+    resolve: (name) => targets.resolve(name),
+    loadControl: config.load_control.enabled,
+  });
   const ledger = createLedger(config, store, metrics.registry, logger);
   const limits = createLimits(config, metrics.registry, logger, now);
   const withStages = withLimits(withLedger(withCache(withQuality(slots, quality), caches), ledger), limits);
@@ -308,11 +311,11 @@ function withQuality(slots: PipelineSlots | undefined, quality: Quality | undefi
   return { ...base, observe: [...base.observe, quality.monitors.stage, ...traffic] };
 }
 
-/** The cache stage in the cache slot, when a model is cached. */
+/** The cache stages in the cache slot, when a model is cached. */
 function withCache(slots: PipelineSlots | undefined, caches: Caches | undefined): PipelineSlots | undefined {
   if (caches === undefined) return slots;
   const base = slots ?? EMPTY_SLOTS;
-  return { ...base, cache: [...base.cache, caches.stage] };
+  return { ...base, cache: [...base.cache, ...caches.stages] };
 }
 
 /** The cost ledger's stage, last in the observe slot (it charges what the stages before let through). */

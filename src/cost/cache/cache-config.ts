@@ -1,10 +1,34 @@
 /**
  * `cache` in the configuration (docs/cost.md): the in-memory bound, how long a flight may
  * hold identical requests, and the models whose answers are cached, each with its TTL,
- * whether its answers are shared across tenants, and whether identical requests coalesce.
- * Model names are checked once the models are known (`checkCacheModels`).
+ * whether its answers are shared across tenants, whether identical requests coalesce, and
+ * (remote chat models) a semantic cache. Model names are checked once the models are known
+ * (`checkCacheModels`).
  */
 import { z } from 'zod';
+
+/**
+ * A chat whose prompt is close enough to an earlier one (cosine similarity of their
+ * embeddings) gets that one's answer. The default threshold is the one measured by
+ * `sluice eval --semantic-cache` on the project's labelled pairs (docs/cost.md).
+ */
+export const SemanticCacheSchema = z.strictObject({
+  /** A local text-embedding model, or a remote OpenAI-compatible embeddings model, by its sluice name. */
+  embedding_model: z.string().min(1).default('embed'),
+  /** Cosine similarity a stored prompt needs to answer (1: the same direction only). */
+  min_similarity: z.number().min(-1).max(1).default(0.99),
+  /**
+   * Longer prompts are not looked up nor stored: an embedding model that reads only the
+   * beginning of a text (`embed`: its first 256 hashed features, some 170 characters at
+   * worst) would make two long prompts that start alike identical. Raise it for a model
+   * that reads whole prompts.
+   */
+  max_prompt_chars: z.number().int().min(1).default(160),
+  /** Prompts kept per tenant and model, the oldest dropped first; each lookup compares against all of them. */
+  max_entries: z.number().int().min(1).max(100_000).default(1000),
+  /** Seconds a prompt answers others; absent: the model's ttl_s. */
+  ttl_s: z.number().positive().max(604_800).optional(),
+});
 
 export const CacheModelSchema = z.strictObject({
   /** Seconds an answer is served from the cache (at most a week). */
@@ -13,6 +37,8 @@ export const CacheModelSchema = z.strictObject({
   shared: z.boolean().default(false),
   /** Identical requests in flight at once run once and share the answer. */
   coalesce: z.boolean().default(true),
+  /** Chat completions answered from a similar earlier prompt of the same tenant; absent: off. */
+  semantic: SemanticCacheSchema.optional(),
 });
 
 export const CacheSchema = z
@@ -36,11 +62,20 @@ export const CacheSchema = z
 
 export type CacheConfig = z.infer<typeof CacheSchema>;
 
-/** Every cached model is served; else the first key that names one that is not, as `cache.models.<model>`. */
+/**
+ * Every cached model, and every semantic cache's embedding model, is served; else the
+ * first key that names one that is not (`cache.models.<model>`, `...semantic.embedding_model`).
+ */
 export function checkCacheModels(cache: Pick<CacheConfig, 'models'>, served: ReadonlySet<string>): void {
-  const unknown = Object.keys(cache.models).find((model) => !served.has(model));
+  const named = Object.entries(cache.models).flatMap(([model, settings]) => [
+    { key: `cache.models.${model}`, model },
+    ...(settings.semantic === undefined
+      ? []
+      : [{ key: `cache.models.${model}.semantic.embedding_model`, model: settings.semantic.embedding_model }]),
+  ]);
+  const unknown = named.find(({ model }) => !served.has(model));
   if (unknown === undefined) return;
   throw new Error(
-    `cache.models.${unknown}: no model "${unknown}" is served (served: ${[...served].sort().join(', ') || 'none'})`,
+    `${unknown.key}: no model "${unknown.model}" is served (served: ${[...served].sort().join(', ') || 'none'})`,
   );
 }

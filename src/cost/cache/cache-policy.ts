@@ -10,6 +10,9 @@ export interface ModelCachePolicy {
   readonly coalesce: boolean;
 }
 
+/** Routes of answers no model ran for the request: reused from a cache, or from an identical request's run. */
+export const REUSED_ROUTES: ReadonlySet<string> = new Set(['cache-hit', 'coalesced', 'semantic-hit']);
+
 /**
  * Why a request's answer may not be cached, or undefined when it may. A stream is never
  * cached (its events are not replayed); a chat or completion samples unless it asks for

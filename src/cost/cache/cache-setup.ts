@@ -2,6 +2,7 @@
  * The caches of a server, from its configuration: in this process's memory, or in Redis
  * when `state.redis_url` is set (then every replica on that Redis shares answers and
  * flights). Either way behind ResilientCacheStore, so a failing Redis only skips caching.
+ * The semantic cache's stage follows the response cache's, when a model declares one.
  */
 import type { Registry } from 'prom-client';
 import type { CacheConfig } from './cache-config.ts';
@@ -12,10 +13,13 @@ import type { CacheStore } from './cache-store.ts';
 import { Coalescer } from './coalescer.ts';
 import { MemoryCacheStore } from './memory-cache-store.ts';
 import { RedisCacheStore } from './redis-cache-store.ts';
-import { ResilientCacheStore, type OutageLog } from './resilient-cache-store.ts';
+import { OutageGuard, ResilientCacheStore, type OutageLog } from './resilient-cache-store.ts';
+import { createSemanticStage, type EmbeddingModels } from './semantic/semantic-setup.ts';
+import type { PipelineStage } from '../../pipeline/pipeline.ts';
 
 export interface Caches {
-  readonly stage: CacheStage;
+  /** The response cache's stage, then the semantic cache's when a model has one. */
+  readonly stages: readonly PipelineStage[];
   readonly metrics: CacheMetrics;
   /** Waits (a bounded time) for Redis to connect; a Redis still down then is skipped, not fatal. */
   start(): Promise<void>;
@@ -28,6 +32,7 @@ export function createCaches(
   redisUrl: string | undefined,
   registry: Registry,
   log: OutageLog,
+  embedding: EmbeddingModels,
 ): Caches | undefined {
   const models = Object.entries(cache.models);
   if (models.length === 0) return undefined;
@@ -43,7 +48,8 @@ export function createCaches(
         });
   const inner: CacheStore =
     redis ?? new MemoryCacheStore({ maxBytes: cache.max_bytes, onEvict: (model) => metrics.evictions.inc({ model }) });
-  const store = new ResilientCacheStore(inner, (operation) => metrics.backendErrors.inc({ operation }), log);
+  const guard = new OutageGuard((operation) => metrics.backendErrors.inc({ operation }), log);
+  const store = new ResilientCacheStore(inner, guard);
   const policies = new Map<string, ModelCachePolicy>(
     models.map(([name, model]) => [
       name,
@@ -51,13 +57,21 @@ export function createCaches(
     ]),
   );
   const coalescer = new Coalescer(store, metrics, cache.flight_hold_ms);
+  const semantic = createSemanticStage({ cache, redisUrl, registry, log, guard, embedding });
   return {
-    stage: new CacheStage({ store, coalescer, metrics, policies }),
+    stages: [
+      new CacheStage({ store, coalescer, metrics, policies }),
+      ...(semantic === undefined ? [] : [semantic.stage]),
+    ],
     metrics,
     start: async () => {
-      if (redis !== undefined && !(await redis.connected(2_000)))
+      const connected = await Promise.all([redis?.connected(2_000) ?? true, semantic?.connected(2_000) ?? true]);
+      if (connected.includes(false))
         log.warn({}, 'cache: Redis not reachable at start; requests skip the cache until it is');
     },
-    close: () => store.close(),
+    close: async () => {
+      await store.close();
+      await semantic?.close();
+    },
   };
 }

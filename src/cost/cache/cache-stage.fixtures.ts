@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { performance } from 'node:perf_hooks';
 import type { Row } from '../../core/tensors.ts';
 import { createContext, type CacheDirectives, type RequestContext } from '../../pipeline/context.ts';
+import type { PipelineStage } from '../../pipeline/pipeline.ts';
 import { NO_REQUESTED_LIMITS, type InferenceRequest, type Item } from '../../pipeline/request.ts';
 import type { Answer, Dispatch, PreparedCall, Target } from '../../pipeline/target.ts';
 import type { ModelDescription } from '../../pipeline/model-description.ts';
@@ -116,7 +117,7 @@ export function documentRequest(
 
 /** The request through resolve, validate and the cache stage, then dispatched unless the stage answered. */
 export async function serve(
-  stage: CacheStage,
+  stage: PipelineStage,
   target: Target,
   request: InferenceRequest,
   options: { directives?: CacheDirectives; deadlineMs?: number; signal?: AbortSignal; tenant?: string } = {},

@@ -24,7 +24,7 @@ export async function cacheResponse(
   const model = target.name;
   const lookup = async (): Promise<Answer | undefined> => {
     const [text] = await deps.store.get([key]);
-    return text === undefined ? undefined : hitAnswer(decodeDocument(text), request);
+    return text === undefined ? undefined : hitAnswer(decodeDocument(text), request, 'cache-hit');
   };
   if (directives?.noCache !== true) {
     const hit = await lookup();
@@ -50,9 +50,9 @@ export async function cacheResponse(
   context.prepared = { ...prepared, run };
 }
 
-/** The stored answer as this request's: an Open Inference answer carries the asker's own id. */
-function hitAnswer(stored: StoredDocument, request: InferenceRequest): DocumentAnswer {
-  const provenance = { model: stored.model, version: stored.version, route: 'cache-hit', engineMs: 0 };
+/** The stored answer as this request's, by `route`: an Open Inference answer carries the asker's own id. */
+export function hitAnswer(stored: StoredDocument, request: InferenceRequest, route: string): DocumentAnswer {
+  const provenance = { model: stored.model, version: stored.version, route, engineMs: 0 };
   let { document } = stored;
   if (request.family === 'open-inference') {
     const rest = Object.fromEntries(Object.entries(document).filter(([name]) => name !== 'id'));

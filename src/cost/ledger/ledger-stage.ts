@@ -9,6 +9,7 @@
  * to each model that ran, for the items it ran (one charge each, on the same turn).
  */
 import type { PipelineStage } from '../../pipeline/pipeline.ts';
+import { REUSED_ROUTES } from '../cache/cache-policy.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import type { DocumentAnswer, RowsAnswer, StreamAnswer, StreamEnd, TargetLog } from '../../pipeline/target.ts';
 import { DEFAULT_ITEM_UNIT, UNPRICED, hitCharge, itemCharge, tokenCharge, type Charge } from './charge.ts';
@@ -35,9 +36,6 @@ export type ChargeListener = (context: RequestContext, answer: Answered, charge:
 /** The key's id for a caller without one (auth off). */
 export const ANONYMOUS_KEY = 'anonymous';
 
-/** Routes of answers no model ran for this request. */
-const NOT_RUN = new Set(['cache-hit', 'coalesced']);
-
 export function ledgerStage(deps: LedgerStageDeps): PipelineStage {
   const add: ChargeListener = (context, answer, charge) =>
     deps.ledger.add(chargeKey(deps.day, context, answer), charge);
@@ -60,7 +58,7 @@ function rowsCharges(answer: RowsAnswer): Array<[Answered, Charge]> {
   const items = answer.rows.length;
   const { cost } = answer.model;
   const { provenance, runs } = answer;
-  if (NOT_RUN.has(provenance.route)) return [[answer, hitCharge(cost.unit ?? DEFAULT_ITEM_UNIT, items)]];
+  if (REUSED_ROUTES.has(provenance.route)) return [[answer, hitCharge(cost.unit ?? DEFAULT_ITEM_UNIT, items)]];
   if (runs === undefined) return [[answer, itemCharge(cost, items, answer.cachedItems ?? 0)]];
   return runs.map((run) => [
     { provenance: { ...provenance, model: run.model, version: run.version } },
@@ -72,7 +70,7 @@ function chargeDocument(deps: ChargeDeps, context: RequestContext, answer: Docum
   if (answer.status >= 400) return;
   const { model, route } = answer.provenance;
   const price = deps.prices.get(model);
-  if (NOT_RUN.has(route)) return settle(answer, hitCharge(price?.currency ?? UNPRICED, 0));
+  if (REUSED_ROUTES.has(route)) return settle(answer, hitCharge(price?.currency ?? UNPRICED, 0));
   // An Open Inference upstream has no tokens: the request is counted, at no cost.
   if (context.request.family !== 'openai') return settle(answer, tokenCharge(undefined, 0, 0));
   const reported = reportedTokens(context.request, answer.document);
