@@ -3,6 +3,7 @@
  * alone and of the cascade at a sweep of thresholds, on the first model's golden set,
  * through an in-process server's real serving path (KServe v1 requests to the models and
  * to one cascade route per threshold). Prints a markdown table (docs/cost.md#cascades).
+ * `sluice eval --semantic-cache`: the semantic cache's thresholds instead (semantic-eval.ts).
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -20,8 +21,8 @@ import {
   type Predictions,
 } from '../cost/routing/route-eval.ts';
 import { createSluice, type Sluice } from '../http/server.ts';
-import { buildMissingDefaultModels } from '../offline/training/build-models.ts';
-import { planRepository } from './repository-plan.ts';
+import { ensureModels } from './eval-models.ts';
+import { runSemanticEval } from './semantic-eval.ts';
 
 export const DEFAULT_THRESHOLDS = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99];
 const BATCH = 64;
@@ -34,26 +35,35 @@ export interface EvalOptions {
   readonly thresholds?: readonly number[];
   readonly golden?: string;
   readonly limit?: number;
+  readonly semanticCache?: boolean;
+  readonly embeddingModel?: string;
+  readonly pairs?: string;
 }
 
 export function evalCommand(): Command {
   return new Command('eval')
     .description(
-      "a cascade's accuracy and cost against each of its models alone, on the golden set, at a sweep of thresholds",
+      "a cascade's accuracy and cost against each of its models alone, on the golden set, at a sweep of thresholds; with --semantic-cache, the semantic cache's hit and false-hit rates on labelled prompt pairs",
     )
     .option('-c, --config <file>', 'YAML configuration file (its routes and model repository)')
     .option('-r, --route <name>', 'a cascade route of the configuration (the default: triage)')
     .option('--models <names>', 'the cascade, cheapest first, instead of a route: small,large', list)
     .option('-m, --repository <dir>', 'model repository (overrides models.repository)')
-    .option('-t, --thresholds <list>', 'min_confidence values to sweep', thresholds, DEFAULT_THRESHOLDS)
+    .option('-t, --thresholds <list>', 'min_confidence (or min_similarity) values to sweep', thresholds)
     .option(
       '-g, --golden <file>',
       "golden items, one JSON object of request fields and a label per line (default: the first model's golden.jsonl)",
     )
     .option('-n, --limit <n>', 'the first n golden items only', wholeNumber)
+    .option('--semantic-cache', 'measure the semantic cache on labelled paraphrase and non-paraphrase pairs')
+    .option('--embedding-model <name>', 'the model that embeds prompts (--semantic-cache; default: embed)')
+    .option(
+      '--pairs <file>',
+      'labelled pairs, {"a", "b", "paraphrase"} per line (--semantic-cache; default: the project\'s)',
+    )
     .action(async (options: EvalOptions) => {
       try {
-        console.log(await runEval(options));
+        console.log(options.semanticCache === true ? await runSemanticEval(options) : await runEval(options));
       } catch (error) {
         console.error(`sluice eval: ${(error as Error).message}`);
         process.exitCode = 1;
@@ -117,13 +127,6 @@ function cascadeModels(options: EvalOptions, routes: ReturnType<typeof servedRou
       `--route: no cascade route "${name}" is configured (routes: ${routes.map((each) => each.name).join(', ') || 'none'}); or name the models with --models`,
     );
   return route.stages.map((stage) => stage.model);
-}
-
-async function ensureModels(config: ReturnType<typeof loadConfig>): Promise<void> {
-  const plan = planRepository(config.models);
-  if (plan.kind === 'refuse') throw new Error(plan.message);
-  if (plan.kind === 'build')
-    await buildMissingDefaultModels(config.models.repository, { seed: config.models.build_seed, models: plan.models });
 }
 
 function evalModel(sluice: Sluice, name: string): EvalModel {
