@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { profileModelVersion } from '../offline/profile/profile-model.ts';
 import { MAX_REFERENCE_ROWS, writeProfile } from '../quality/reference-profile.ts';
+import { DEFAULT_VOCABULARY_SIZE } from '../quality/text-reference.ts';
 
 function wholeNumber(value: string): number {
   const parsed = Number(value);
@@ -22,21 +23,39 @@ export function profileCommand(): Command {
     .requiredOption('-d, --data <file>', 'items, one JSON object of request fields per line')
     .option('--rows <n>', 'reference rows kept (a seeded sample)', wholeNumber, MAX_REFERENCE_ROWS)
     .option('--seed <n>', "the sample's seed", wholeNumber, 1)
-    .action(async (options: { model: string; data: string; rows: number; seed: number }) => {
+    .option(
+      '--vocabulary <n>',
+      "a text field's vocabulary: its most frequent tokens in half the items",
+      wholeNumber,
+      DEFAULT_VOCABULARY_SIZE,
+    )
+    .action(async (options: { model: string; data: string; rows: number; seed: number; vocabulary: number }) => {
       try {
         const items = readItems(options.data);
         const profile = await profileModelVersion(options.model, items, {
           source: `sluice profile --data ${options.data}`,
           maxRows: options.rows,
           seed: options.seed,
+          vocabularySize: options.vocabulary,
         });
         const file = writeProfile(options.model, profile);
-        console.log(`${file}: ${profile.rows} rows, features ${Object.keys(profile.features).join(', ')}`);
+        const texts = Object.entries(profile.text ?? {}).map(
+          ([field, text]) =>
+            `; "${field}": a vocabulary of ${text.vocabulary.length} tokens, ` +
+            `${percent(text.held_out.oov_tokens / text.held_out.tokens)} of held-out tokens outside it`,
+        );
+        console.log(
+          `${file}: ${profile.rows} rows, features ${Object.keys(profile.features).join(', ')}${texts.join('')}`,
+        );
       } catch (error) {
         console.error(`sluice profile: ${(error as Error).message}`);
         process.exitCode = 1;
       }
     });
+}
+
+function percent(share: number): string {
+  return Number.isFinite(share) ? `${(share * 100).toFixed(1)}%` : 'none';
 }
 
 function readItems(file: string): Array<Record<string, unknown>> {

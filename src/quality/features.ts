@@ -1,8 +1,9 @@
 /**
  * What drift is measured on, per model: one feature per request field a model declares
  * (a number, a category, a text's length) and its outputs' confidence (top-class
- * probability and predicted class) for classifiers. Read from the model's spec alone, so
- * a user's own model gets its features without configuration.
+ * probability and predicted class) for classifiers; and the text fields whose tokens are
+ * counted against the reference's vocabulary. Read from the model's spec alone, so a user's
+ * own model gets its features without configuration.
  */
 import type { Item } from '../pipeline/request.ts';
 import type { Row, RowTensor } from '../core/tensors.ts';
@@ -49,6 +50,14 @@ export function embeddingOutputOf(spec: Pick<FeatureSpec, 'task' | 'tensors'>): 
   return spec.task === 'text-embedding' ? spec.tensors.outputs[0]?.name : undefined;
 }
 
+/** The free-text fields (the ones with a `.length` feature), whose out-of-vocabulary rate is watched. */
+export function textFieldsOf(spec: Pick<FeatureSpec, 'inputs' | 'preprocessing'>): string[] {
+  const { preprocessing } = spec;
+  if (preprocessing.kind === 'text-hash' && preprocessing.input !== undefined) return [preprocessing.input];
+  if (preprocessing.kind === 'tabular' && preprocessing.fields !== undefined) return [];
+  return spec.inputs.filter((input) => isFreeText(input.schema)).map((input) => input.name);
+}
+
 function inputFeatures(spec: FeatureSpec): Feature[] {
   const { preprocessing } = spec;
   if (preprocessing.kind === 'text-hash' && preprocessing.input !== undefined) {
@@ -71,8 +80,13 @@ function schemaFeature(name: string, schema: Readonly<Record<string, unknown>> |
   if (type === 'number' || type === 'integer') return [numeric(name, 'input', (item) => finite(item[name]))];
   if (type === 'boolean' || Array.isArray(schema?.['enum']))
     return [categorical(name, 'input', (item) => category(item[name]))];
-  if (type === 'string') return [numeric(`${name}.length`, 'input', (item) => textLength(item[name]))];
+  if (isFreeText(schema)) return [numeric(`${name}.length`, 'input', (item) => textLength(item[name]))];
   return [];
+}
+
+/** A string field that lists no values: a category when it does. */
+function isFreeText(schema: Readonly<Record<string, unknown>> | undefined): boolean {
+  return schema?.['type'] === 'string' && !Array.isArray(schema['enum']);
 }
 
 function outputFeatures(spec: FeatureSpec): Feature[] {

@@ -13,6 +13,13 @@ import type { Item } from '../pipeline/request.ts';
 import type { Feature, FeatureKind, FeatureValue } from './features.ts';
 import { embeddingOfRows, parseEmbeddingReference, type EmbeddingReference } from './embedding-reference.ts';
 import type { SchemaBaseline } from './schema-counters.ts';
+import {
+  DEFAULT_VOCABULARY_SIZE,
+  parseTextReferences,
+  textReferencesOf,
+  tokensOf,
+  type TextReference,
+} from './text-reference.ts';
 
 export const PROFILE_FILE = 'reference-profile.json';
 /** Evidently switches from tests on rows to distances above this many reference rows. */
@@ -34,6 +41,8 @@ export interface ReferenceProfile {
   readonly embedding?: EmbeddingReference;
   /** How often the reference data lacked each request field: schema drift's bands. Absent: it never did. */
   readonly schema?: SchemaBaseline;
+  /** Per text field, a vocabulary and the OOV counts of held-out texts (text-reference.ts). Absent in older profiles: no OOV test. */
+  readonly text?: Readonly<Record<string, TextReference>>;
 }
 
 export interface Observation {
@@ -41,11 +50,14 @@ export interface Observation {
   readonly row: Row | undefined;
 }
 
-/** A seeded uniform sample of at most `maxRows` observations (reservoir), read into features. */
+/**
+ * A seeded uniform sample of at most `maxRows` observations (reservoir), read into features;
+ * the text fields' vocabularies and held-out rates from every observation.
+ */
 export function buildProfile(
   model: { readonly name: string; readonly version: string },
   features: readonly Feature[],
-  observations: Iterable<Observation>,
+  observations: readonly Observation[],
   options: {
     readonly source: string;
     readonly maxRows?: number;
@@ -54,6 +66,9 @@ export function buildProfile(
     readonly embeddingOutput?: string | undefined;
     /** How often the data lacked each field (before any default or imputation filled it in). */
     readonly schema?: SchemaBaseline;
+    /** Free-text fields: each gets a vocabulary of at most `vocabularySize` tokens. */
+    readonly textFields?: readonly string[];
+    readonly vocabularySize?: number;
   },
 ): ReferenceProfile {
   const sample = reservoir(observations, options.maxRows ?? MAX_REFERENCE_ROWS, options.seed ?? 1);
@@ -63,10 +78,14 @@ export function buildProfile(
     sample.map(({ row }) => row),
   );
   const profile = profileOfRows(model, features, rows, options.source);
+  const textFields = options.textFields ?? [];
+  const texts = observations.map(({ item }) => textFields.map((field) => tokensOf(item[field])));
+  const text = textReferencesOf(textFields, texts, options.vocabularySize ?? DEFAULT_VOCABULARY_SIZE);
   return {
     ...profile,
     ...(options.schema === undefined ? {} : { schema: options.schema }),
     ...(embedding === undefined ? {} : { embedding }),
+    ...(Object.keys(text).length === 0 ? {} : { text }),
   };
 }
 
@@ -137,12 +156,11 @@ export function readProfile(modelDir: string): ReferenceProfile | undefined {
     !(typeof schema?.items === 'number' && typeof schema.missing === 'object' && schema.missing !== null)
   )
     throw new Error(`${file}: "schema" must be {"items": <number>, "missing": {<field>: <number>}}`);
-  if (parsed.embedding !== undefined) {
-    try {
-      parseEmbeddingReference(parsed.embedding);
-    } catch (error) {
-      throw new Error(`${file}: ${(error as Error).message}`);
-    }
+  try {
+    if (parsed.embedding !== undefined) parseEmbeddingReference(parsed.embedding);
+    if (parsed.text !== undefined) parseTextReferences(parsed.text);
+  } catch (error) {
+    throw new Error(`${file}: ${(error as Error).message}`);
   }
   return parsed as ReferenceProfile;
 }

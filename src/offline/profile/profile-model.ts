@@ -7,7 +7,7 @@
 import { pino } from 'pino';
 import { loadConfig } from '../../config/load.ts';
 import { createSluice } from '../../http/server.ts';
-import { embeddingOutputOf, featuresOf } from '../../quality/features.ts';
+import { embeddingOutputOf, featuresOf, textFieldsOf } from '../../quality/features.ts';
 import { ProfileCapture } from '../../quality/profile-capture.ts';
 import { buildProfile, type ReferenceProfile } from '../../quality/reference-profile.ts';
 
@@ -17,6 +17,8 @@ export interface ProfileOptions {
   readonly source: string;
   readonly maxRows?: number;
   readonly seed?: number;
+  /** A text field's vocabulary keeps at most this many tokens (DEFAULT_VOCABULARY_SIZE). */
+  readonly vocabularySize?: number;
 }
 
 export async function profileModelVersion(
@@ -68,6 +70,7 @@ export async function profileModelVersion(
       ...options,
       schema,
       embeddingOutput,
+      textFields: textFieldsOf(model.spec),
     });
   } finally {
     await sluice.close();

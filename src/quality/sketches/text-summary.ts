@@ -1,6 +1,6 @@
 /**
  * A text feature's live window: how long texts are (characters and tokens, each in a KLL
- * sketch) and how many tokens fall outside a vocabulary (two counters, exact under merge).
+ * sketch) and how many tokens fall outside a vocabulary (`OovCounts`, exact under merge).
  *
  * Tokens are the words sluice's text models see: `normalizeText` (NFKC, lowercase, anything
  * not a letter, combining mark or digit separates words, apostrophes kept inside words), split
@@ -9,6 +9,7 @@
  */
 import { fnv1a32 } from '../../core/fnv.ts';
 import { normalizeText } from '../../core/text.ts';
+import { OovCounts, type OovCountsJson } from './oov-counts.ts';
 import { QuantileSketch, type QuantileSketchJson } from './quantile-sketch.ts';
 import { z } from 'zod';
 
@@ -41,20 +42,18 @@ export class Vocabulary {
 
 const summaryJson = z.object({
   kind: z.literal('text-summary'),
-  version: z.literal(1),
+  version: z.literal(2),
   vocabulary: z.object({ size: z.number().int().min(0), fingerprint: z.string() }),
-  tokens: z.number().int().min(0),
-  oovTokens: z.number().int().min(0),
+  oov: z.unknown(),
   characters: z.unknown(),
   tokensPerText: z.unknown(),
 });
 
 export interface TextSummaryJson {
   readonly kind: 'text-summary';
-  readonly version: 1;
+  readonly version: 2;
   readonly vocabulary: { readonly size: number; readonly fingerprint: string };
-  readonly tokens: number;
-  readonly oovTokens: number;
+  readonly oov: OovCountsJson;
   readonly characters: QuantileSketchJson;
   readonly tokensPerText: QuantileSketchJson;
 }
@@ -69,8 +68,7 @@ export class TextSummary {
   readonly characters: QuantileSketch;
   /** Tokens per text. */
   readonly tokensPerText: QuantileSketch;
-  private tokenTotal = 0;
-  private oovTotal = 0;
+  private oov = new OovCounts();
 
   constructor(
     readonly vocabulary: Vocabulary,
@@ -86,24 +84,23 @@ export class TextSummary {
   }
 
   get tokens(): number {
-    return this.tokenTotal;
+    return this.oov.tokens;
   }
 
   get oovTokens(): number {
-    return this.oovTotal;
+    return this.oov.oovTokens;
   }
 
   /** Out-of-vocabulary tokens over all tokens; NaN before the first token. */
   get oovRate(): number {
-    return this.tokenTotal === 0 ? NaN : this.oovTotal / this.tokenTotal;
+    return this.oov.rate;
   }
 
   add(text: string): void {
     const tokens = tokenize(text);
     this.characters.add(text.length);
     this.tokensPerText.add(tokens.length);
-    this.tokenTotal += tokens.length;
-    for (const token of tokens) if (!this.vocabulary.has(token)) this.oovTotal++;
+    this.oov.add(tokens, this.vocabulary);
   }
 
   merge(other: TextSummary): void {
@@ -112,17 +109,15 @@ export class TextSummary {
     }
     this.characters.merge(other.characters);
     this.tokensPerText.merge(other.tokensPerText);
-    this.tokenTotal += other.tokenTotal;
-    this.oovTotal += other.oovTotal;
+    this.oov.merge(other.oov);
   }
 
   toJSON(): TextSummaryJson {
     return {
       kind: 'text-summary',
-      version: 1,
+      version: 2,
       vocabulary: { size: this.vocabulary.size, fingerprint: this.vocabulary.fingerprint },
-      tokens: this.tokenTotal,
-      oovTokens: this.oovTotal,
+      oov: this.oov.toJSON(),
       characters: this.characters.toJSON(),
       tokensPerText: this.tokensPerText.toJSON(),
     };
@@ -134,13 +129,12 @@ export class TextSummary {
     if (json.vocabulary.fingerprint !== vocabulary.fingerprint) {
       throw new RangeError(`text summary was kept against vocabulary ${json.vocabulary.fingerprint}`);
     }
-    if (json.oovTokens > json.tokens) throw new RangeError('text summary counts more OOV tokens than tokens');
+    const oov = OovCounts.fromJSON(json.oov);
     const characters = QuantileSketch.fromJSON(json.characters);
     const summary = new TextSummary(vocabulary, { k: characters.k });
     summary.characters.merge(characters);
     summary.tokensPerText.merge(QuantileSketch.fromJSON(json.tokensPerText));
-    summary.tokenTotal = json.tokens;
-    summary.oovTotal = json.oovTokens;
+    summary.oov = oov;
     return summary;
   }
 }
