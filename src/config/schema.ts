@@ -5,6 +5,7 @@ import { DEFAULT_SEED } from '../offline/training/default-seed.ts';
 import { KEY_HASH_PATTERN, KEY_ID_PATTERN } from '../tenancy/api-keys.ts';
 import { SCOPES } from '../state/store.ts';
 import { SegmentsSchema } from '../quality/segments/segment-spec.ts';
+import { DEFAULT_VOCABULARY_SIZE } from '../quality/text-reference.ts';
 import { CacheSchema } from '../cost/cache/cache-config.ts';
 import { RoutesSchema } from '../cost/routing/route-config.ts';
 import { LedgerSchema, PriceSchema, refinePrices } from '../cost/ledger/ledger-config.ts';
@@ -377,6 +378,8 @@ export const ConfigSchema = z
         window_items: z.number().int().min(10).default(1000),
         /** …or this many seconds, whichever comes first. */
         window_seconds: z.number().int().min(1).default(300),
+        /** Tokens a text field's vocabulary keeps in a reference captured from live traffic (its most frequent). */
+        vocabulary_size: z.number().int().min(1).max(1_000_000).default(DEFAULT_VOCABULARY_SIZE),
         /** Per model: the input segments its errors and latencies are broken down by (docs/quality.md#segments). */
         segments: SegmentsSchema,
       })

@@ -12,6 +12,7 @@ import { SluiceError } from '../core/errors.ts';
 import type { ModelRegistry } from '../engines/local/models/registry.ts';
 import type { TargetDirectory } from '../pipeline/target-directory.ts';
 import type { FeatureDrift } from '../quality/drift.ts';
+import { isOovDrift } from '../quality/oov-drift.ts';
 import { QualityMonitors } from '../quality/quality-monitors.ts';
 import type { QualityMonitorOptions } from '../quality/quality-monitor.ts';
 import type { TrafficMonitors } from '../quality/traffic-monitors.ts';
@@ -72,6 +73,12 @@ export function qualityExporter(
   });
   /** Per model version, the fields its last window reported: one that stops failing goes back to 0. */
   const schemaFields = new Map<string, ReadonlySet<string>>();
+  const oovRate = new Gauge({
+    name: 'sluice_quality_text_oov_rate',
+    help: "Share of the last closed window's tokens of a text field outside its reference's vocabulary (feature <field>.oov_rate).",
+    labelNames: labels,
+    registers: [registry],
+  });
   const dataset = new Gauge({
     name: 'sluice_quality_dataset_drift_share',
     help: 'Share of the features that drifted in the last closed window (dataset drift at 0.5 or more).',
@@ -100,6 +107,7 @@ export function qualityExporter(
       const at = { model: model.name, version: model.version, feature: feature.name };
       drifted.set(at, feature.drifted ? 1 : 0);
       statistic.set(at, feature.p_value ?? feature.statistic);
+      if (isOovDrift(feature)) oovRate.set(at, feature.rate);
     }
     const share = drift.length === 0 ? 0 : drift.filter((feature) => feature.drifted).length / drift.length;
     dataset.set({ model: model.name, version: model.version }, share);

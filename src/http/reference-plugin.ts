@@ -27,6 +27,8 @@ export interface ReferenceRouteDeps {
   readonly targets: TargetDirectory;
   readonly audit: { record(entry: AuditEntry): void; flush(): Promise<void> };
   readonly now: () => number;
+  /** `quality.vocabulary_size`: a captured text field's vocabulary keeps at most this many tokens. */
+  readonly vocabularySize: number;
 }
 
 export function registerReferenceRoutes(app: FastifyInstance, deps: ReferenceRouteDeps): void {
@@ -51,6 +53,7 @@ export function registerReferenceRoutes(app: FastifyInstance, deps: ReferenceRou
               window: body.window,
               actor,
               at,
+              vocabularySize: deps.vocabularySize,
             }).profile;
       const details = { model: model.name, version: model.version, window: body.window, rows: profile.rows };
       deps.audit.record({

@@ -158,6 +158,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
       targets,
       audit: compliance.audit,
       now,
+      vocabularySize: config.quality.vocabulary_size,
     });
   }
   registerUsageRoutes(app, ledger);

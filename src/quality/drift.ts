@@ -12,9 +12,9 @@ import type { ReferenceFeature } from './reference-profile.ts';
 
 export interface FeatureDrift {
   readonly name: string;
-  /** `embedding`: a model's output vectors, tested by `mean_distance` (embedding-drift.ts). */
-  readonly kind: FeatureKind | 'embedding';
-  readonly test: DriftTestName | 'mean_distance';
+  /** `embedding`: a model's output vectors, tested by `mean_distance` (embedding-drift.ts); `text_oov`: a text field's out-of-vocabulary rate, by `oov_band` (oov-drift.ts). */
+  readonly kind: FeatureKind | 'embedding' | 'text_oov';
+  readonly test: DriftTestName | 'mean_distance' | 'oov_band';
   readonly statistic: number;
   readonly p_value: number | null;
   readonly threshold: number;

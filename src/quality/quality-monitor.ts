@@ -2,7 +2,8 @@
  * Data quality of one model version, online: each answered request's items and outputs
  * go into the current window's sketches; a window closes after `windowItems` items or
  * `windowMs`, and its features are tested against the version's reference profile with
- * Evidently's default tests (drift.ts). A flag that turns on or off is reported once.
+ * Evidently's default tests (drift.ts), its text fields' out-of-vocabulary rates against the
+ * reference's (oov-drift.ts). A flag that turns on or off is reported once.
  */
 import type { Row } from '../core/tensors.ts';
 import type { Item } from '../pipeline/request.ts';
@@ -18,6 +19,9 @@ import type { RequestFailure } from '../core/errors.ts';
 import { SchemaCounters, type SchemaReport } from './schema-counters.ts';
 import { AdjustmentCounters, type AdjustmentsReport } from './adjustment-counters.ts';
 import type { ModelAdjustments } from '../pipeline/adjustments.ts';
+import type { TokenLists } from './text-reference.ts';
+import { TextWindow, vocabulariesOf, type UntestedFeature } from './text-window.ts';
+import type { Vocabulary } from './sketches/text-summary.ts';
 
 export interface QualityMonitorOptions {
   readonly windowItems: number;
@@ -47,10 +51,18 @@ interface Window {
   readonly adjustments: AdjustmentCounters;
   /** The reference in force when the window opened: a new one applies from the next window. */
   readonly reference: ReferenceProfile | undefined;
-  /** A uniform sample of its rows' feature values (in `features` order), for a reference captured from it. */
-  readonly sample: RowSample<ReadonlyArray<FeatureValue | undefined>>;
+  /** A uniform sample of its rows, for a reference captured from it. */
+  readonly sample: RowSample<SampledRow>;
+  /** Per text field, tokens and tokens outside the reference's vocabulary. */
+  readonly text: TextWindow;
   /** An embedding model's output vectors; undefined for any other model. */
   readonly embedding: EmbeddingWindow | undefined;
+}
+
+/** A sampled row: its feature values (in `features` order) and its texts' tokens (in `textFields` order). */
+interface SampledRow {
+  readonly values: ReadonlyArray<FeatureValue | undefined>;
+  readonly tokens: TokenLists;
 }
 
 /** A window's sampled rows, for a reference captured from live traffic. */
@@ -60,6 +72,9 @@ export interface WindowSample {
   readonly count: number;
   readonly features: readonly Pick<Feature, 'name' | 'kind'>[];
   readonly rows: ReadonlyArray<ReadonlyArray<FeatureValue | undefined>>;
+  /** The free-text fields, and per sampled row their tokens: a captured reference's vocabularies. */
+  readonly textFields: readonly string[];
+  readonly texts: ReadonlyArray<TokenLists>;
   /** The window's embedding statistics (all its vectors, not a sample); undefined without one. */
   readonly embedding: EmbeddingReference | undefined;
 }
@@ -74,6 +89,8 @@ export interface QualityReport {
   /** Local models: per request field, values imputed, defaulted, clamped, converted, normalised; items with fields missing by outcome. */
   readonly adjustments?: AdjustmentsReport;
   readonly features: readonly FeatureDrift[];
+  /** Features the reference gives no test for (a text field's OOV rate under a profile without a vocabulary). */
+  readonly untested: readonly UntestedFeature[];
   readonly dataset_drift: { readonly drifted: boolean; readonly share: number; readonly threshold: number } | null;
   readonly confidence: ConfidenceReport | null;
 }
@@ -94,6 +111,8 @@ export class QualityMonitor {
   /** The last closed window; its drift once tested (after the request that closed it, or by a report). */
   private closed: { readonly window: Window; drift: readonly FeatureDrift[] | undefined } | undefined;
   private readonly flags = new Map<string, boolean>();
+  /** The reference's vocabularies, made once per reference. */
+  private vocabularies: ReadonlyMap<string, Vocabulary>;
 
   constructor(
     readonly model: ModelRef,
@@ -105,14 +124,17 @@ export class QualityMonitor {
     readonly partialDataPolicy = 'reject',
     /** The output tensor of an embedding model's vectors, watched for embedding drift. */
     private readonly embeddingOutput: string | undefined = undefined,
+    /** Free-text fields, watched for their out-of-vocabulary rate. */
+    private readonly textFields: readonly string[] = [],
   ) {
+    this.vocabularies = vocabulariesOf(reference);
     this.current = this.openWindow();
   }
 
   observe(items: readonly Item[], rows: readonly Row[] | undefined): void {
     const now = this.options.now();
     if (this.current.items > 0 && now - this.current.start >= this.options.windowMs) this.close(now);
-    const { sample } = this.current;
+    const { sample, text } = this.current;
     items.forEach((item, index) => {
       const row = rows?.[index];
       // Most items past a window's first 1,000 are not sampled: only a kept one's values are copied.
@@ -123,7 +145,8 @@ export class QualityMonitor {
         addValue(this.current.features.get(feature.name) as FeatureWindow, value);
         kept?.push(value);
       }
-      if (slot !== undefined && kept !== undefined) sample.put(slot, kept);
+      const tokens = text.observe(item, slot !== undefined);
+      if (slot !== undefined && kept !== undefined) sample.put(slot, { values: kept, tokens: tokens ?? [] });
     });
     const { embedding } = this.current;
     if (embedding !== undefined) for (const row of rows ?? []) embedding.add(row);
@@ -152,6 +175,7 @@ export class QualityMonitor {
   /** The windows opened from now on are tested against `reference`; the open one keeps its own. */
   useReference(reference: ReferenceProfile): void {
     this.reference = reference;
+    this.vocabularies = vocabulariesOf(reference);
   }
 
   /** The rows sampled from the last closed window or the open one; undefined when none has closed. */
@@ -161,7 +185,9 @@ export class QualityMonitor {
     const { start, end, items: count, sample } = window;
     const vectors = window.embedding?.vectors;
     const embedding = vectors === undefined || vectors.count === 0 ? undefined : embeddingReferenceOf(vectors);
-    return { start, end, count, features: this.features, rows: sample.rows, embedding };
+    const rows = sample.rows.map((row) => row.values);
+    const texts = sample.rows.map((row) => row.tokens);
+    return { start, end, count, features: this.features, rows, textFields: this.textFields, texts, embedding };
   }
 
   /** The last closed window's report, or the open one's while none has closed. */
@@ -197,7 +223,11 @@ export class QualityMonitor {
       if (reference === undefined || live === undefined || windowCount(live) === 0) return [];
       return [compareFeature(feature.name, reference, live)];
     });
-    return [...features, ...embeddingDrift(window.reference.embedding, window.embedding)];
+    return [
+      ...features,
+      ...window.text.test(window.reference),
+      ...embeddingDrift(window.reference.embedding, window.embedding),
+    ];
   }
 
   private reportOf(window: Window, drift: readonly FeatureDrift[], closed: boolean): QualityReport {
@@ -216,6 +246,7 @@ export class QualityMonitor {
       schema: window.schema.report(),
       adjustments: window.adjustments.report(),
       features: drift,
+      untested: window.reference === undefined ? [] : window.text.untested(window.reference),
       dataset_drift: dataset,
       confidence: this.confidenceOf(window, drift),
     };
@@ -243,11 +274,12 @@ export class QualityMonitor {
   private openWindow(start = this.options.now()): Window {
     const features = new Map(this.features.map((feature) => [feature.name, newWindow(feature.kind)]));
     const adjustments = new AdjustmentCounters(this.partialDataPolicy);
-    const sample = new RowSample<ReadonlyArray<FeatureValue | undefined>>(MAX_REFERENCE_ROWS);
+    const sample = new RowSample<SampledRow>(MAX_REFERENCE_ROWS);
     const { reference } = this;
     const embedding = this.embeddingOutput === undefined ? undefined : new EmbeddingWindow(this.embeddingOutput);
     const schema = new SchemaCounters(reference?.schema);
-    return { start, end: start, items: 0, features, schema, adjustments, reference, sample, embedding };
+    const text = new TextWindow(this.textFields, this.vocabularies);
+    return { start, end: start, items: 0, features, schema, adjustments, reference, sample, embedding, text };
   }
 }
 

@@ -4,7 +4,7 @@
  * use from the model's spec (its features) and its reference profile.
  */
 import type { PipelineStage } from '../pipeline/pipeline.ts';
-import { embeddingOutputOf, featuresOf, type FeatureSpec } from './features.ts';
+import { embeddingOutputOf, featuresOf, textFieldsOf, type FeatureSpec } from './features.ts';
 import { QualityMonitor, type QualityMonitorOptions, type QualityReport } from './quality-monitor.ts';
 import type { ReferenceProfile } from './reference-profile.ts';
 import type { ModelAdjustments } from '../pipeline/adjustments.ts';
@@ -81,6 +81,7 @@ export class QualityMonitors {
               this.options,
               model.partialDataPolicy,
               embeddingOutputOf(model.spec),
+              textFieldsOf(model.spec),
             );
       this.monitors.set(key, monitor);
     }

@@ -35,7 +35,8 @@ const items = (count: number, from = 0): Item[] =>
   Array.from({ length: count }, (_, n) => ({ age: from + n, channel: n % 2 === 0 ? 'sms' : 'email' }));
 
 function request(monitor: QualityMonitor | undefined, overrides: Partial<CaptureRequest> = {}): CaptureRequest {
-  return { model: MODEL, monitor, modelDir: directory, window: 'last_closed', actor: 'k-admin', at: 0, ...overrides };
+  const base = { model: MODEL, monitor, modelDir: directory, window: 'last_closed', actor: 'k-admin', at: 0 } as const;
+  return { ...base, vocabularySize: 10_000, ...overrides };
 }
 
 function refusal(code: string, field: string): (error: unknown) => boolean {

@@ -8,6 +8,7 @@
 import { SluiceError } from '../core/errors.ts';
 import type { ModelRef, QualityMonitor } from './quality-monitor.ts';
 import { profileOfRows, writeProfile, type ReferenceProfile } from './reference-profile.ts';
+import { textReferencesOf } from './text-reference.ts';
 
 export const CAPTURE_WINDOWS = ['last_closed', 'current'] as const;
 export type CaptureWindow = (typeof CAPTURE_WINDOWS)[number];
@@ -23,6 +24,8 @@ export interface CaptureRequest {
   readonly actor: string;
   /** Milliseconds since the epoch. */
   readonly at: number;
+  /** A text field's vocabulary keeps at most this many tokens (`quality.vocabulary_size`). */
+  readonly vocabularySize: number;
 }
 
 export interface Captured {
@@ -62,7 +65,13 @@ export function captureReference(request: CaptureRequest): Captured {
     `live traffic of window ${span} (${window}), ${sample.rows.length} of its ${sample.count} items, ` +
     `captured through the admin API by ${request.actor} at ${new Date(request.at).toISOString()}`;
   const rows = profileOfRows(model, sample.features, sample.rows, source);
-  const profile = sample.embedding === undefined ? rows : { ...rows, embedding: sample.embedding };
+  // The sampled texts split in two as a built profile's: a vocabulary, and a held-out rate.
+  const text = textReferencesOf(sample.textFields, sample.texts, request.vocabularySize);
+  const profile: ReferenceProfile = {
+    ...rows,
+    ...(sample.embedding === undefined ? {} : { embedding: sample.embedding }),
+    ...(Object.keys(text).length === 0 ? {} : { text }),
+  };
   const file = writeProfile(request.modelDir, profile);
   monitor.useReference(profile);
   return { profile, file };

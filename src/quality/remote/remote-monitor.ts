@@ -158,6 +158,7 @@ export class RemoteQualityMonitor {
       reference: this.referenceSummary(),
       schema: { items: window.requests, fields: [] },
       features: drift,
+      untested: [],
       dataset_drift: drift.length === 0 ? null : datasetDrift(drift),
       confidence: null,
     };
