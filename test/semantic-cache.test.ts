@@ -70,7 +70,7 @@ describe('one server in front of the simulator', () => {
     await sim.close();
   });
 
-  test('a rewording is answered semantic-hit with the first answer and no upstream call, at no cost', async () => {
+  test('a rewording is answered semantic-hit with the first answer and no upstream call, at the embedding’s cost', async () => {
     const first = await chat(sluice, acme, 'How do I reset my password?');
     const sent = sim.stats().completed;
     const reworded = await chat(sluice, acme, 'How can I reset my password?');
@@ -81,6 +81,14 @@ describe('one server in front of the simulator', () => {
     assert.equal(await metric(sluice, 'sluice_cache_semantic_hits_total{model="sim-chat"}'), 1);
     assert.equal(await metric(sluice, 'sluice_cache_semantic_similarity_count{model="sim-chat"}'), 1);
     assert.equal(await metric(sluice, 'sluice_usage_cache_hits_total{tenant="acme",model="sim-chat"}'), 1);
+    // Each prompt was embedded once, the miss's and the hit's: the tenant pays the embedding model for both.
+    const { per_item: perItem, unit } = sluice.models.resolve('embed').spec.cost;
+    assert.equal(await metric(sluice, 'sluice_usage_requests_total{tenant="acme",model="embed"}'), 2);
+    assert.equal(await metric(sluice, 'sluice_usage_items_total{tenant="acme",model="embed"}'), 2);
+    assert.equal(
+      await metric(sluice, `sluice_cost_total{tenant="acme",model="embed",unit="${unit ?? 'compute-units'}"}`),
+      2 * perItem,
+    );
   });
 
   test("another tenant's identical prompt is not answered from the first tenant's entries", async () => {

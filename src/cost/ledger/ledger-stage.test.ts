@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createContext, type RequestContext } from '../../pipeline/context.ts';
 import { NO_REQUESTED_LIMITS, type InferenceRequest } from '../../pipeline/request.ts';
-import type { Answer, RowsAnswer, StreamAnswer } from '../../pipeline/target.ts';
+import type { Answer, ModelRun, RowsAnswer, StreamAnswer } from '../../pipeline/target.ts';
 import { ANONYMOUS } from '../../tenancy/tenant-directory.ts';
 import type { Charge } from './charge.ts';
 import { ledgerStage } from './ledger-stage.ts';
@@ -30,6 +30,7 @@ async function charged(
   answer: Answer,
   inferenceRequest = request(),
   expectCharge = true,
+  sideRuns?: ModelRun[],
 ): Promise<Array<[ChargeKey, Charge]>> {
   const added: Array<[ChargeKey, Charge]> = [];
   const stage = ledgerStage({
@@ -52,6 +53,7 @@ async function charged(
   };
   const context: RequestContext = createContext(call, inferenceRequest, caller);
   context.answer = answer;
+  if (sideRuns !== undefined) context.sideRuns = sideRuns;
   await stage.run(context);
   if (context.answer.kind === 'stream') {
     const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
@@ -109,6 +111,31 @@ describe('the cost ledger stage', () => {
       [
         ['small', '1', 1, 10, 8e9],
         ['large', '4', 1, 3, 18e9],
+      ],
+    );
+  });
+
+  it('charges a model run beside the answer (a semantic lookup’s embedding) to that model, a cache hit too', async () => {
+    const embedding = { model: 'embed', version: '1', cost: { per_item: 0.25 }, items: 1, cachedItems: 0 };
+    const hit = {
+      kind: 'document' as const,
+      status: 200,
+      provenance: provenance('semantic-hit', 'chat'),
+      document: {},
+    };
+    const added = await charged(hit, request(), true, [embedding]);
+    assert.deepEqual(
+      added.map(([key, charge]) => [
+        key.model,
+        key.version,
+        charge.unit,
+        charge.items,
+        charge.costNanos,
+        charge.cacheHits,
+      ]),
+      [
+        ['embed', '1', 'compute-units', 1, 0.25e9, 0],
+        ['chat', '3', 'USD', 0, 0, 1],
       ],
     );
   });

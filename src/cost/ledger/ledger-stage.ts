@@ -11,7 +11,15 @@
 import type { PipelineStage } from '../../pipeline/pipeline.ts';
 import { REUSED_ROUTES } from '../cache/cache-policy.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
-import type { DocumentAnswer, RowsAnswer, StreamAnswer, StreamEnd, TargetLog } from '../../pipeline/target.ts';
+import type {
+  DocumentAnswer,
+  ModelRun,
+  Provenance,
+  RowsAnswer,
+  StreamAnswer,
+  StreamEnd,
+  TargetLog,
+} from '../../pipeline/target.ts';
 import { DEFAULT_ITEM_UNIT, UNPRICED, hitCharge, itemCharge, tokenCharge, type Charge } from './charge.ts';
 import type { Price } from './ledger-config.ts';
 import { answerTokens, reportedTokens, streamTokens, type Tokens } from './remote-tokens.ts';
@@ -39,16 +47,26 @@ export const ANONYMOUS_KEY = 'anonymous';
 export function ledgerStage(deps: LedgerStageDeps): PipelineStage {
   const add: ChargeListener = (context, answer, charge) =>
     deps.ledger.add(chargeKey(deps.day, context, answer), charge);
-  return { name: 'cost-ledger', run: (context) => chargeAnswer(deps, context, add) };
+  return { name: 'cost-ledger', run: (context) => void chargeAnswer(deps, context, add) };
 }
 
-/** The request's charge, handed to `charged` once known; a stream's answer is replaced by one that tells it when relayed. */
-export function chargeAnswer(deps: ChargeDeps, context: RequestContext, charged: ChargeListener): void {
+/**
+ * The request's charges, handed to `charged` once known: a charge per model that ran (the
+ * answer's; a cascade's stages; models run beside it), on this turn, and for a remote answer
+ * whose tokens must be counted, or a stream (replaced by one that tells it when relayed),
+ * one more on a later turn. Returns whether that later charge is to come.
+ */
+export function chargeAnswer(deps: ChargeDeps, context: RequestContext, charged: ChargeListener): boolean {
   const { answer } = context;
   const settle = (made: Answered, charge: Charge) => charged(context, made, charge);
+  for (const run of context.sideRuns ?? []) settle(...runCharge(answer?.provenance, run));
   if (answer?.kind === 'rows') for (const [made, charge] of rowsCharges(answer)) settle(made, charge);
-  else if (answer?.kind === 'document') chargeDocument(deps, context, answer, settle);
-  else if (answer?.kind === 'stream') context.answer = chargedStream(deps, context, answer, settle);
+  else if (answer?.kind === 'document') return chargeDocument(deps, context, answer, settle);
+  else if (answer?.kind === 'stream') {
+    context.answer = chargedStream(deps, context, answer, settle);
+    return true;
+  }
+  return false;
 }
 
 type Settle = (answer: Answered, charge: Charge) => void;
@@ -60,22 +78,31 @@ function rowsCharges(answer: RowsAnswer): Array<[Answered, Charge]> {
   const { provenance, runs } = answer;
   if (REUSED_ROUTES.has(provenance.route)) return [[answer, hitCharge(cost.unit ?? DEFAULT_ITEM_UNIT, items)]];
   if (runs === undefined) return [[answer, itemCharge(cost, items, answer.cachedItems ?? 0)]];
-  return runs.map((run) => [
-    { provenance: { ...provenance, model: run.model, version: run.version } },
-    itemCharge(run.cost, run.items, run.cachedItems),
-  ]);
+  return runs.map((run) => runCharge(provenance, run));
 }
 
-function chargeDocument(deps: ChargeDeps, context: RequestContext, answer: DocumentAnswer, settle: Settle): void {
-  if (answer.status >= 400) return;
+/** One model's run, charged to that model and version: a cascade's stage, or a model run beside the answer. */
+function runCharge(provenance: Provenance | undefined, run: ModelRun): [Answered, Charge] {
+  const route = provenance?.route ?? 'direct';
+  const made = { provenance: { route, engineMs: 0, ...provenance, model: run.model, version: run.version } };
+  return [made, itemCharge(run.cost, run.items, run.cachedItems)];
+}
+
+/** Charges a document answer; true when its charge comes on a later turn (its tokens counted there). */
+function chargeDocument(deps: ChargeDeps, context: RequestContext, answer: DocumentAnswer, settle: Settle): boolean {
+  if (answer.status >= 400) return false;
   const { model, route } = answer.provenance;
   const price = deps.prices.get(model);
-  if (REUSED_ROUTES.has(route)) return settle(answer, hitCharge(price?.currency ?? UNPRICED, 0));
-  // An Open Inference upstream has no tokens: the request is counted, at no cost.
-  if (context.request.family !== 'openai') return settle(answer, tokenCharge(undefined, 0, 0));
   const reported = reportedTokens(context.request, answer.document);
-  if (reported !== undefined) return settle(answer, charged(price, reported));
-  later(deps, answer, settle, async () => charged(price, await answerTokens(context.request, answer.document)));
+  if (REUSED_ROUTES.has(route)) settle(answer, hitCharge(price?.currency ?? UNPRICED, 0));
+  // An Open Inference upstream has no tokens: the request is counted, at no cost.
+  else if (context.request.family !== 'openai') settle(answer, tokenCharge(undefined, 0, 0));
+  else if (reported !== undefined) settle(answer, charged(price, reported));
+  else {
+    later(deps, answer, settle, async () => charged(price, await answerTokens(context.request, answer.document)));
+    return true;
+  }
+  return false;
 }
 
 /** The stream, charged once relayed: complete, failed midway, or cut off by its client, for what was sent. */

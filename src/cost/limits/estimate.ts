@@ -7,11 +7,11 @@
 import type { RequestContext } from '../../pipeline/context.ts';
 import type { InferenceRequest } from '../../pipeline/request.ts';
 import type { Target } from '../../pipeline/target.ts';
-import { UNPRICED, itemCharge, tokenCharge, type Charge } from '../ledger/charge.ts';
+import { itemCharge, tokenCharge, type Charge } from '../ledger/charge.ts';
 import type { Price } from '../ledger/ledger-config.ts';
 import { promptTokens } from '../ledger/remote-tokens.ts';
 import type { LimitSettings } from './limits-config.ts';
-import type { Usage } from './limit-plan.ts';
+import { addUsage, NO_USAGE, type Usage } from './limit-plan.ts';
 
 type Estimated = Pick<RequestContext, 'request' | 'target' | 'prepared'>;
 
@@ -21,14 +21,14 @@ export async function estimateUsage(
   prices: ReadonlyMap<string, Price>,
 ): Promise<Usage> {
   const { target, prepared, request } = context;
-  if (target === undefined) return { tokens: 0, costNanos: 0, unit: UNPRICED };
+  if (target === undefined) return NO_USAGE;
   // A route estimates the models it may run: the rule's choice, or every stage of a cascade.
   let estimate: Usage | undefined;
   for (const model of prepared?.mayRun ?? [target]) {
     const usage = await modelEstimate(model, request, prepared?.items?.length ?? 0, settings, prices);
     estimate = estimate === undefined ? usage : addUsage(estimate, usage);
   }
-  return estimate ?? { tokens: 0, costNanos: 0, unit: UNPRICED };
+  return estimate ?? NO_USAGE;
 }
 
 async function modelEstimate(
@@ -40,16 +40,10 @@ async function modelEstimate(
 ): Promise<Usage> {
   const { description } = target;
   if (description !== undefined) return usageOf(itemCharge(description.cost, items, 0));
-  if (request.family !== 'openai') return { tokens: 0, costNanos: 0, unit: UNPRICED };
+  if (request.family !== 'openai') return NO_USAGE;
   const input = await promptTokens(request);
   const output = completionTokens(request, settings, target.name);
   return usageOf(tokenCharge(prices.get(target.name), input, output));
-}
-
-/** Two usages together; a cost in another unit than the first's is left out (a cascade's models share one, checked at start). */
-export function addUsage(a: Usage, b: Usage): Usage {
-  const costNanos = a.unit === b.unit ? a.costNanos + b.costNanos : a.costNanos;
-  return { tokens: a.tokens + b.tokens, costNanos, unit: a.unit };
 }
 
 /** The most completion tokens the request may be answered with: `max_completion_tokens` or `max_tokens`, times `n`. */
@@ -66,7 +60,7 @@ export function completionTokens(
 }
 
 export function usageOf(charge: Charge): Usage {
-  return { tokens: charge.inputTokens + charge.outputTokens, costNanos: charge.costNanos, unit: charge.unit };
+  return { tokens: charge.inputTokens + charge.outputTokens, costNanos: { [charge.unit]: charge.costNanos } };
 }
 
 function count(value: unknown): number | undefined {

@@ -16,7 +16,7 @@ const acme = scope('tenant', 'acme', {
   spend_per_month: 30,
   spend_unit: 'USD',
 });
-const usd = (tokens: number, dollars: number) => ({ tokens, costNanos: dollars * 1e9, unit: 'USD' });
+const usd = (tokens: number, dollars: number) => ({ tokens, costNanos: { USD: dollars * 1e9 } });
 
 describe('limit plans', () => {
   test('a request reserves one request, its estimated tokens and its cost in the budget unit, each in its window', () => {
@@ -53,7 +53,7 @@ describe('limit plans', () => {
   });
 
   test('a cost in another unit does not count against a budget, and a request without tokens reserves none', () => {
-    const checks = planChecks([acme], { tokens: 0, costNanos: 7e9, unit: 'compute-units' }, NOW);
+    const checks = planChecks([acme], { tokens: 0, costNanos: { 'compute-units': 7e9 } }, NOW);
     assert.deepEqual(
       checks.map((check) => check.name),
       ['requests_per_minute'],
@@ -112,7 +112,7 @@ describe('limit plans', () => {
     );
     assert.deepEqual(settlement(checks, usd(300, 0.5)), []);
     assert.deepEqual(
-      settlement(checks, { tokens: 0, costNanos: 0, unit: '' }).map(({ delta }) => delta),
+      settlement(checks, { tokens: 0, costNanos: {} }).map(({ delta }) => delta),
       [-300, -5e8, -5e8],
     );
   });

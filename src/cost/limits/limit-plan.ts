@@ -19,11 +19,20 @@ export interface LimitScope {
   readonly limits: LimitsConfig;
 }
 
-/** A request's usage, estimated before it runs or real once it ended. */
+/** A request's usage, estimated before it runs or real once it ended: its cost in each unit it was charged in. */
 export interface Usage {
   readonly tokens: number;
-  readonly costNanos: number;
-  readonly unit: string;
+  /** Billionths of each unit; a budget counts only its own (a model may cost compute-units, another USD). */
+  readonly costNanos: Readonly<Record<string, number>>;
+}
+
+export const NO_USAGE: Usage = Object.freeze({ tokens: 0, costNanos: Object.freeze({}) });
+
+/** Two usages together, each unit's cost summed. */
+export function addUsage(a: Usage, b: Usage): Usage {
+  const costNanos: Record<string, number> = { ...a.costNanos };
+  for (const [unit, nanos] of Object.entries(b.costNanos)) costNanos[unit] = (costNanos[unit] ?? 0) + nanos;
+  return { tokens: a.tokens + b.tokens, costNanos };
 }
 
 export interface PlannedCheck extends CounterCheck {
@@ -62,9 +71,10 @@ export function planChecks(scopes: readonly LimitScope[], estimate: Usage, nowMs
     };
     add('requests_per_minute', limits.requests_per_minute, 1);
     if (estimate.tokens > 0) add('tokens_per_minute', limits.tokens_per_minute, estimate.tokens);
-    if (estimate.unit === limits.spend_unit) {
-      add('spend_per_day', nanos(limits.spend_per_day), estimate.costNanos);
-      add('spend_per_month', nanos(limits.spend_per_month), estimate.costNanos);
+    const cost = limits.spend_unit === undefined ? undefined : estimate.costNanos[limits.spend_unit];
+    if (cost !== undefined) {
+      add('spend_per_day', nanos(limits.spend_per_day), cost);
+      add('spend_per_month', nanos(limits.spend_per_month), cost);
     }
   }
   return checks;
@@ -123,7 +133,8 @@ export function settlement(checks: readonly PlannedCheck[], actual: Usage): Coun
 function actualAmount(check: PlannedCheck, actual: Usage): number {
   if (check.name === 'requests_per_minute') return 1;
   if (check.name === 'tokens_per_minute') return actual.tokens;
-  return actual.unit === check.scope.limits.spend_unit ? actual.costNanos : 0;
+  const unit = check.scope.limits.spend_unit;
+  return unit === undefined ? 0 : (actual.costNanos[unit] ?? 0);
 }
 
 function nanos(amount: number | undefined): number | undefined {

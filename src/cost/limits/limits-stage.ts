@@ -11,10 +11,12 @@ import type { PipelineStage } from '../../pipeline/pipeline.ts';
 import type { Caller } from '../../tenancy/tenant-directory.ts';
 import type { Price } from '../ledger/ledger-config.ts';
 import { chargeAnswer, type ChargeDeps } from '../ledger/ledger-stage.ts';
-import { addUsage, estimateUsage, usageOf } from './estimate.ts';
+import { estimateUsage, usageOf } from './estimate.ts';
 import type { LimitSettings } from './limits-config.ts';
 import type { LimitMetrics } from './limits-metrics.ts';
 import {
+  addUsage,
+  NO_USAGE,
   planChecks,
   refusal,
   settlement,
@@ -42,8 +44,6 @@ interface Reservation {
   readonly settle: (usage: Usage) => void;
 }
 
-const NOTHING: Usage = { tokens: 0, costNanos: 0, unit: '' };
-
 export function limitsStages(deps: LimitsStageDeps): { reserve: PipelineStage; settle: PipelineStage } {
   const reservations = new WeakMap<RequestContext, Reservation>();
   const taken = (context: RequestContext) => {
@@ -64,19 +64,18 @@ export function limitsStages(deps: LimitsStageDeps): { reserve: PipelineStage; s
       run: (context) => {
         const reservation = taken(context);
         if (reservation === undefined) return;
-        const { answer } = context;
-        // An upstream's refusal passed through costs nothing: the ledger charges no such answer.
-        if (answer?.kind === 'document' && answer.status >= 400) return reservation.settle(NOTHING);
-        // A cascade's models are charged one by one on this turn: the reservation settles to their sum.
-        const sameTurn: Usage[] = [];
-        let later = false;
-        chargeAnswer(deps, context, (_context, _answer, charge) =>
-          later ? reservation.settle(usageOf(charge)) : sameTurn.push(usageOf(charge)),
-        );
-        later = true;
-        if (sameTurn.length > 0) reservation.settle(sameTurn.reduce(addUsage));
+        // Each model that ran is charged on its own (a cascade's stages, an embedding beside the
+        // answer), some on a later turn: the reservation settles once, to their sum.
+        const charges: Usage[] = [];
+        let counting = true;
+        const deferred = chargeAnswer(deps, context, (_context, _answer, charge) => {
+          charges.push(usageOf(charge));
+          if (!counting) reservation.settle(charges.reduce(addUsage, NO_USAGE));
+        });
+        counting = false;
+        if (!deferred) reservation.settle(charges.reduce(addUsage, NO_USAGE));
       },
-      rejected: (context) => taken(context)?.settle(NOTHING),
+      rejected: (context) => taken(context)?.settle(NO_USAGE),
     },
   };
 }

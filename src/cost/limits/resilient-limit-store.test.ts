@@ -25,11 +25,7 @@ class FlakyStore implements LimitStore {
 
 const NOW = Date.parse('2026-12-07T18:00:30Z');
 const checksFor = (limits: Record<string, unknown>) =>
-  planChecks(
-    [{ kind: 'tenant', id: 'acme', limits: LimitsSchema.parse(limits) }],
-    { tokens: 0, costNanos: 0, unit: '' },
-    NOW,
-  );
+  planChecks([{ kind: 'tenant', id: 'acme', limits: LimitsSchema.parse(limits) }], { tokens: 0, costNanos: {} }, NOW);
 
 function resilient(shared: FlakyStore, clock = { now: NOW }) {
   const counted = { failures: [] as string[], local: 0, warned: 0, recovered: 0 };

@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { armTicket } from '../../../pipeline/admit.ts';
 import type { InferenceRequest, RequestedLimits } from '../../../pipeline/request.ts';
-import type { Answer, Dispatch, Target, TargetLog } from '../../../pipeline/target.ts';
+import type { Answer, Dispatch, ModelRun, RowsAnswer, Target, TargetLog } from '../../../pipeline/target.ts';
 import type { Tenant } from '../../../tenancy/tenant-directory.ts';
 import { unitVector } from './semantic-index.ts';
 
@@ -20,6 +20,8 @@ export interface EmbedCaller {
   readonly signal: AbortSignal;
   readonly requestId: string;
   readonly log: TargetLog;
+  /** Told of a local embedding model's run, so the request is charged for it. */
+  readonly ran?: (run: ModelRun) => void;
 }
 
 export class EmbeddingFailed extends Error {
@@ -44,7 +46,10 @@ export class Embedder {
     try {
       const target = this.resolve(model);
       const prepared = await target.prepare(embeddingRequest(model, text));
-      return unitVector(vectorOf(await prepared.run(this.dispatch(target, caller))));
+      const answer = await prepared.run(this.dispatch(target, caller));
+      const vector = unitVector(vectorOf(answer));
+      if (answer.kind === 'rows') caller.ran?.(runOf(answer));
+      return vector;
     } catch (error) {
       throw error instanceof EmbeddingFailed ? error : new EmbeddingFailed(model, reasonOf(error));
     }
@@ -89,6 +94,11 @@ function vectorOf(answer: Answer): ArrayLike<number> {
     if (Array.isArray(embedding) && embedding.every((value) => typeof value === 'number')) return embedding;
   }
   throw new EmbeddingFailed(answer.provenance.model, `answered ${answer.kind} without an embedding`);
+}
+
+function runOf(answer: RowsAnswer): ModelRun {
+  const { model, version } = answer.provenance;
+  return { model, version, cost: answer.model.cost, items: answer.rows.length, cachedItems: answer.cachedItems ?? 0 };
 }
 
 /** A registry code or an error's class name: never its message, which may quote the input. */

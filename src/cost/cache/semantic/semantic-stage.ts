@@ -115,5 +115,6 @@ function callerOf(context: RequestContext): EmbedCaller {
     get signal() {
       return context.signal;
     },
+    ran: (run) => (context.sideRuns ??= []).push(run),
   };
 }
