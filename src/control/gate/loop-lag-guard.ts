@@ -17,9 +17,10 @@
  * Why each condition, and why a timer: docs/design-notes.md.
  */
 import type { Clock } from '../../core/clock.ts';
+import { threadCpuClock } from './thread-cpu.ts';
 
 export interface LoopLagOptions {
-  /** The process's CPU time in ms (user + system), read once a turn; `process.cpuUsage()` by default. */
+  /** The event loop thread's CPU time in ms, read once a turn; its own (thread-cpu.ts) by default. */
   readonly cpuMs?: () => number;
   /**
    * The main thread's garbage collection pauses so far, in ms (`startGcPauseMeter`), read
@@ -38,13 +39,8 @@ type LoopLagTimings = Required<Omit<LoopLagOptions, 'cpuMs' | 'gcMs'>>;
 
 export const DEFAULT_LOOP_LAG: LoopLagTimings = Object.freeze({ targetMs: 20, intervalMs: 100, tickMs: 5 });
 
-/** A late turn is the loop's own backlog only if the process spent at least this share of it on the CPU. */
+/** A late turn is the loop's own backlog only if the loop's thread spent at least this share of it on the CPU. */
 const BUSY_SHARE = 0.5;
-
-function processCpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
 
 /** CoDel's "more than one packet queued": the fewest requests in a turn that make a queue. */
 const QUEUED_REQUESTS = 2;
@@ -79,7 +75,7 @@ export class LoopLagGuard {
     private readonly clock: Clock,
     options: LoopLagOptions = {},
   ) {
-    const { cpuMs = processCpuMs, gcMs = noGcPauses, ...timings } = options;
+    const { cpuMs = threadCpuClock().read, gcMs = noGcPauses, ...timings } = options;
     this.settings = validate({ ...DEFAULT_LOOP_LAG, ...timings });
     this.cpuMs = cpuMs;
     this.gcMs = gcMs;
