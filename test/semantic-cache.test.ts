@@ -114,6 +114,39 @@ describe('one server in front of the simulator', () => {
     assert.equal((await chat(sluice, acme, 'Do you take Aetna insurance?')).route, 'semantic-hit');
   });
 
+  test('a remote embedding model’s run is charged its tokens at its price', async () => {
+    const embedPrice = { input_per_million_tokens: 100, output_per_million_tokens: 0, currency: 'USD' };
+    const remote = await startTestSluice({
+      config: configFor(sim, {
+        backends: [
+          {
+            name: 'sim',
+            dialect: 'openai',
+            replicas: [{ url: sim.url }],
+            models: [
+              { name: 'sim-chat', upstream: 'sim-small', price: PRICE },
+              { name: 'sim-embed', upstream: 'sim-small', price: embedPrice },
+            ],
+          },
+        ],
+        cache: { models: { 'sim-chat': { ttl_s: 60, semantic: { embedding_model: 'sim-embed' } } } },
+      }),
+    });
+    try {
+      await chat(remote, acme, 'Where do I find my lab results?');
+      const input = 'sluice_usage_tokens_total{tenant="acme",model="sim-embed",direction="input"}';
+      const deadline = Date.now() + 5000;
+      while ((await metric(remote, input)) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const tokens = await metric(remote, input);
+      assert.ok(tokens > 0, 'the embedding’s prompt tokens are counted');
+      assert.equal(await metric(remote, 'sluice_usage_requests_total{tenant="acme",model="sim-embed"}'), 1);
+      const cost = await metric(remote, 'sluice_cost_total{tenant="acme",model="sim-embed",unit="USD"}');
+      assert.ok(Math.abs(cost - (tokens * 100) / 1e6) < 1e-9, `${tokens} tokens at 100 a million cost ${cost}`);
+    } finally {
+      await remote.close();
+    }
+  });
+
   test('a stream is never answered from the semantic cache', async () => {
     await chat(sluice, acme, 'Is the flu shot available yet?');
     const response = await sluice.app.inject({

@@ -2,7 +2,7 @@
 import type { Ticket } from '../core/ticket.ts';
 import type { Caller, Tenant } from '../tenancy/tenant-directory.ts';
 import type { InferenceRequest } from './request.ts';
-import type { Answer, ModelRun, PreparedCall, Target, TargetLog } from './target.ts';
+import type { Answer, PreparedCall, SideRun, Target, TargetLog } from './target.ts';
 
 export interface RequestContext {
   readonly requestId: string;
@@ -24,8 +24,8 @@ export interface RequestContext {
   ticket?: Ticket;
   /** Set by dispatch, or by a stage before it that answers on its own (a cache hit). */
   answer?: Answer;
-  /** Local models run for the request besides its target (the semantic cache's embedding): charged with its answer. */
-  sideRuns?: ModelRun[];
+  /** Models run for the request besides its target (the semantic cache's embedding): charged with its answer. */
+  sideRuns?: SideRun[];
   /** Set by the limits stage: the limits past their soft ratio, sent as `x-sluice-budget-warning` (src/cost/limits). */
   budgetWarning?: string;
   /** What the request's headers asked of caches; undefined: nothing (src/cost/cache). */

@@ -123,6 +123,16 @@ export interface RowsAnswer {
 
 export type ItemProvenance = Pick<Provenance, 'model' | 'version' | 'route'>;
 
+/** A model run beside a request's answer (the semantic cache's embedding): a local model's items, or a remote one's tokens. */
+export type SideRun = ModelRun | TokenRun;
+
+export interface TokenRun {
+  readonly model: string;
+  readonly version: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
 export interface ModelRun {
   readonly model: string;
   readonly version: string;

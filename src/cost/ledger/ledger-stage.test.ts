@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createContext, type RequestContext } from '../../pipeline/context.ts';
 import { NO_REQUESTED_LIMITS, type InferenceRequest } from '../../pipeline/request.ts';
-import type { Answer, ModelRun, RowsAnswer, StreamAnswer } from '../../pipeline/target.ts';
+import type { Answer, RowsAnswer, SideRun, StreamAnswer } from '../../pipeline/target.ts';
 import { ANONYMOUS } from '../../tenancy/tenant-directory.ts';
 import type { Charge } from './charge.ts';
 import { ledgerStage } from './ledger-stage.ts';
@@ -30,7 +30,7 @@ async function charged(
   answer: Answer,
   inferenceRequest = request(),
   expectCharge = true,
-  sideRuns?: ModelRun[],
+  sideRuns?: SideRun[],
 ): Promise<Array<[ChargeKey, Charge]>> {
   const added: Array<[ChargeKey, Charge]> = [];
   const stage = ledgerStage({
@@ -138,6 +138,18 @@ describe('the cost ledger stage', () => {
         ['chat', '3', 'USD', 0, 0, 1],
       ],
     );
+  });
+
+  it('charges a remote model run beside the answer its tokens at that model’s price', async () => {
+    const embedding = { model: 'chat', version: '2', inputTokens: 1000, outputTokens: 0 };
+    const hit = {
+      kind: 'document' as const,
+      status: 200,
+      provenance: provenance('semantic-hit', 'chat'),
+      document: {},
+    };
+    const [[key, charge]] = (await charged(hit, request(), true, [embedding])) as [[ChargeKey, Charge]];
+    assert.deepEqual([key.model, key.version, charge.inputTokens, charge.costNanos], ['chat', '2', 1000, 1e6]);
   });
 
   it('charges a partly cached answer for the items run, and cache hits or coalesced answers nothing', async () => {

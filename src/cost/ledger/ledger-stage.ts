@@ -16,6 +16,7 @@ import type {
   ModelRun,
   Provenance,
   RowsAnswer,
+  SideRun,
   StreamAnswer,
   StreamEnd,
   TargetLog,
@@ -59,7 +60,7 @@ export function ledgerStage(deps: LedgerStageDeps): PipelineStage {
 export function chargeAnswer(deps: ChargeDeps, context: RequestContext, charged: ChargeListener): boolean {
   const { answer } = context;
   const settle = (made: Answered, charge: Charge) => charged(context, made, charge);
-  for (const run of context.sideRuns ?? []) settle(...runCharge(answer?.provenance, run));
+  for (const run of context.sideRuns ?? []) settle(...sideCharge(deps, answer?.provenance, run));
   if (answer?.kind === 'rows') for (const [made, charge] of rowsCharges(answer)) settle(made, charge);
   else if (answer?.kind === 'document') return chargeDocument(deps, context, answer, settle);
   else if (answer?.kind === 'stream') {
@@ -81,11 +82,23 @@ function rowsCharges(answer: RowsAnswer): Array<[Answered, Charge]> {
   return runs.map((run) => runCharge(provenance, run));
 }
 
-/** One model's run, charged to that model and version: a cascade's stage, or a model run beside the answer. */
-function runCharge(provenance: Provenance | undefined, run: ModelRun): [Answered, Charge] {
+/** One model's run, charged to that model and version: a cascade's stage. */
+function runCharge(provenance: Provenance, run: ModelRun): [Answered, Charge] {
+  return [chargedTo(provenance, run), itemCharge(run.cost, run.items, run.cachedItems)];
+}
+
+/** A model run beside the answer: a local model's items at its cost, a remote one's tokens at its price. */
+function sideCharge(deps: ChargeDeps, provenance: Provenance | undefined, run: SideRun): [Answered, Charge] {
+  const charge =
+    'cost' in run
+      ? itemCharge(run.cost, run.items, run.cachedItems)
+      : tokenCharge(deps.prices.get(run.model), run.inputTokens, run.outputTokens);
+  return [chargedTo(provenance, run), charge];
+}
+
+function chargedTo(provenance: Provenance | undefined, run: Pick<ModelRun, 'model' | 'version'>): Answered {
   const route = provenance?.route ?? 'direct';
-  const made = { provenance: { route, engineMs: 0, ...provenance, model: run.model, version: run.version } };
-  return [made, itemCharge(run.cost, run.items, run.cachedItems)];
+  return { provenance: { route, engineMs: 0, ...provenance, model: run.model, version: run.version } };
 }
 
 /** Charges a document answer; true when its charge comes on a later turn (its tokens counted there). */

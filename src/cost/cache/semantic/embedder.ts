@@ -9,7 +9,18 @@
 import { performance } from 'node:perf_hooks';
 import { armTicket } from '../../../pipeline/admit.ts';
 import type { InferenceRequest, RequestedLimits } from '../../../pipeline/request.ts';
-import type { Answer, Dispatch, ModelRun, RowsAnswer, Target, TargetLog } from '../../../pipeline/target.ts';
+import type {
+  Answer,
+  Dispatch,
+  DocumentAnswer,
+  ModelRun,
+  RowsAnswer,
+  SideRun,
+  Target,
+  TargetLog,
+  TokenRun,
+} from '../../../pipeline/target.ts';
+import { answerTokens, reportedTokens } from '../../ledger/remote-tokens.ts';
 import type { Tenant } from '../../../tenancy/tenant-directory.ts';
 import { unitVector } from './semantic-index.ts';
 
@@ -20,8 +31,8 @@ export interface EmbedCaller {
   readonly signal: AbortSignal;
   readonly requestId: string;
   readonly log: TargetLog;
-  /** Told of a local embedding model's run, so the request is charged for it. */
-  readonly ran?: (run: ModelRun) => void;
+  /** Told of the embedding model's run (a local one's item, a remote one's tokens), so the request is charged for it. */
+  readonly ran?: (run: SideRun) => void;
 }
 
 export class EmbeddingFailed extends Error {
@@ -45,10 +56,12 @@ export class Embedder {
   async embed(model: string, text: string, caller: EmbedCaller): Promise<Float32Array> {
     try {
       const target = this.resolve(model);
-      const prepared = await target.prepare(embeddingRequest(model, text));
+      const request = embeddingRequest(model, text);
+      const prepared = await target.prepare(request);
       const answer = await prepared.run(this.dispatch(target, caller));
       const vector = unitVector(vectorOf(answer));
-      if (answer.kind === 'rows') caller.ran?.(runOf(answer));
+      if (answer.kind === 'rows') caller.ran?.(itemsRun(answer));
+      else if (answer.kind === 'document') caller.ran?.(await tokensRun(request, answer));
       return vector;
     } catch (error) {
       throw error instanceof EmbeddingFailed ? error : new EmbeddingFailed(model, reasonOf(error));
@@ -96,9 +109,16 @@ function vectorOf(answer: Answer): ArrayLike<number> {
   throw new EmbeddingFailed(answer.provenance.model, `answered ${answer.kind} without an embedding`);
 }
 
-function runOf(answer: RowsAnswer): ModelRun {
+function itemsRun(answer: RowsAnswer): ModelRun {
   const { model, version } = answer.provenance;
   return { model, version, cost: answer.model.cost, items: answer.rows.length, cachedItems: answer.cachedItems ?? 0 };
+}
+
+/** A remote embedding's prompt tokens: the upstream's `usage`, else counted as the ledger counts them. */
+async function tokensRun(request: InferenceRequest, answer: DocumentAnswer): Promise<TokenRun> {
+  const { model, version } = answer.provenance;
+  const tokens = reportedTokens(request, answer.document) ?? (await answerTokens(request, answer.document));
+  return { model, version, inputTokens: tokens.input, outputTokens: 0 };
 }
 
 /** A registry code or an error's class name: never its message, which may quote the input. */
