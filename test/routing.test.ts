@@ -20,12 +20,21 @@ const GOLD = testKey();
 const BASIC = testKey();
 const ADMIN = testKey({ scopes: ['admin'] });
 const THRESHOLD = 0.9;
+/** The label a cascade's first model must have confirmed by the next, whatever its confidence. */
+const CHECKED_LABEL = 'urgent_symptoms';
 const LONG = 'I have been waiting for two weeks to hear back about the results of my blood test';
 
 const ROUTES: RouteConfig[] = [
   { name: 'triage', cascade: [{ model: 'triage-small', min_confidence: THRESHOLD }, { model: 'triage-large' }] },
   { name: 'never-on', cascade: [{ model: 'triage-small', min_confidence: 0 }, { model: 'triage-large' }] },
   { name: 'always-on', cascade: [{ model: 'triage-small', min_confidence: 1.01 }, { model: 'triage-large' }] },
+  {
+    name: 'checked',
+    cascade: [
+      { model: 'triage-small', min_confidence: 0, escalate_labels: [CHECKED_LABEL] },
+      { model: 'triage-large' },
+    ],
+  },
   {
     name: 'by-request',
     rules: [
@@ -175,6 +184,18 @@ describe('a cascade', () => {
     assert.deepEqual(answer.body['parameters'], { item_routes: 'cascade:1,cascade:2,cascade:1' });
     const outputs = answer.body['outputs'] as Array<{ shape: number[] }>;
     assert.deepEqual(outputs[0]?.shape, [3, 8]);
+  });
+
+  test('an item the small model labels with an escalate_labels label goes on however sure, the others stay', async () => {
+    const { predictions } = await predict('triage-small', sure);
+    const flagged = sure.filter((_text, index) => predictions[index]?.label === CHECKED_LABEL).slice(0, 2);
+    const others = sure.filter((_text, index) => predictions[index]?.label !== CHECKED_LABEL).slice(0, 3);
+    assert.ok(flagged.length === 2, `two golden items triage-small labels ${CHECKED_LABEL}`);
+    const batch = [...others, ...flagged];
+    const routed = await predict('checked', batch);
+    assert.deepEqual(routed.itemRoutes, ['cascade:1', 'cascade:1', 'cascade:1', 'cascade:2', 'cascade:2']);
+    const large = await predict('triage-large', flagged);
+    assert.deepEqual(routed.predictions.slice(3), large.predictions);
   });
 
   test('a threshold of 0 never sends an item on, and 1.01 always does', async () => {

@@ -27,13 +27,14 @@ import type {
 } from '../../pipeline/target.ts';
 import type { TicketScheduling } from '../../pipeline/admit.ts';
 import type { ModelDescription } from '../../pipeline/model-description.ts';
-import { assembleInOrder, splitByConfidence, topConfidence, type PlacedRows } from './escalation.ts';
+import { assembleInOrder, splitByConfidence, topConfidence, topLabel, type PlacedRows } from './escalation.ts';
 import type { CascadeStageSpec } from './route-config.ts';
 import { ROUTE_VERSION, type RouteModels } from './route-models.ts';
 
 interface Stage {
   readonly target: Target;
   readonly minConfidence: number | undefined;
+  readonly escalateLabels?: readonly string[];
 }
 
 export class CascadeTarget implements Target {
@@ -72,7 +73,11 @@ export class CascadeTarget implements Target {
   }
 
   metadata(context: ProbeContext): Promise<Answer> {
-    const cascade = this.stages.map((stage) => ({ model: stage.model, min_confidence: stage.minConfidence }));
+    const cascade = this.stages.map((stage) => ({
+      model: stage.model,
+      min_confidence: stage.minConfidence,
+      ...(stage.escalateLabels === undefined ? {} : { escalate_labels: stage.escalateLabels }),
+    }));
     return this.models.metadata(this.names()[0] as string, context, { kind: 'cascade', cascade });
   }
 
@@ -114,7 +119,10 @@ async function runCascade(
     queueMs += answer.queueMs;
     reached = answer;
     const confidences = answer.rows.map((row) => topConfidence(row, answer.model));
-    const { kept, escalated } = splitByConfidence(confidences, stage.minConfidence);
+    const checked = new Set(stage.escalateLabels);
+    const failsCheck = (at: number) =>
+      checked.size > 0 && checked.has(topLabel(answer.rows[at] as Row, answer.model) ?? '');
+    const { kept, escalated } = splitByConfidence(confidences, stage.minConfidence, failsCheck);
     const { model, version } = answer.provenance;
     runs.push({ model, version, cost: answer.model.cost, items: items.length, cachedItems: answer.cachedItems ?? 0 });
     const tag = { model, version, route: `cascade:${position + 1}` };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Row } from '../../core/tensors.ts';
 import type { ModelDescription } from '../../pipeline/model-description.ts';
-import { assembleInOrder, splitByConfidence, topConfidence } from './escalation.ts';
+import { assembleInOrder, splitByConfidence, topConfidence, topLabel } from './escalation.ts';
 
 const textClassifier: ModelDescription = {
   name: 'small',
@@ -38,6 +38,27 @@ describe('topConfidence', () => {
     assert.throws(
       () => topConfidence(row(0.1), { ...textClassifier, task: 'text-embedding' }),
       /no class probabilities/,
+    );
+  });
+});
+
+describe('topLabel', () => {
+  test('is a text classifier’s most probable label, and nothing for a model without labels', () => {
+    assert.equal(topLabel(row(0.2, 0.5, 0.3), textClassifier), 'b');
+    assert.equal(topLabel(row(0.7), binaryClassifier), undefined);
+  });
+});
+
+describe('splitByConfidence with a check of the answer', () => {
+  test('sends on an item whose answer fails the check however sure, and keeps the others as the threshold says', () => {
+    const fails = (position: number) => position === 0 || position === 3;
+    assert.deepEqual(splitByConfidence([0.99, 0.95, 0.4, 0.97], 0.9, fails), { kept: [1], escalated: [0, 2, 3] });
+  });
+
+  test('the last model keeps every item, its check or not', () => {
+    assert.deepEqual(
+      splitByConfidence([0.1, 0.99], undefined, () => true),
+      { kept: [0, 1], escalated: [] },
     );
   });
 });

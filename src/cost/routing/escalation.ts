@@ -28,20 +28,31 @@ export function topConfidence(row: Row, model: ModelDescription): number {
   return values.reduce((best, value) => Math.max(best, value), -Infinity);
 }
 
+/** The label a text classifier answers an item with (its most probable class); undefined for other models. */
+export function topLabel(row: Row, model: ModelDescription): string | undefined {
+  const output = model.tensors.outputs[0];
+  const tensor = output === undefined ? undefined : row[output.name];
+  if (tensor === undefined || model.task !== 'text-classification' || model.labels === undefined) return undefined;
+  const values = Array.from(tensor.data as ArrayLike<number>, Number);
+  const best = values.reduce((top, value, index) => (value > (values[top] ?? -Infinity) ? index : top), 0);
+  return model.labels[best];
+}
+
 /**
  * Which of a model's items it keeps and which go on: an item whose confidence is under
- * `minConfidence` goes on; undefined (the last model) keeps every one. Positions are
- * indices into `confidences`.
+ * `minConfidence`, or whose answer `failsCheck` (its position), goes on; undefined (the
+ * last model) keeps every one. Positions are indices into `confidences`.
  */
 export function splitByConfidence(
   confidences: readonly number[],
   minConfidence: number | undefined,
+  failsCheck: (position: number) => boolean = () => false,
 ): { readonly kept: number[]; readonly escalated: number[] } {
   const kept: number[] = [];
   const escalated: number[] = [];
   confidences.forEach((confidence, position) => {
     // NaN is never "sure enough": a model that lost its numbers is asked no further.
-    const sure = minConfidence === undefined || confidence >= minConfidence;
+    const sure = minConfidence === undefined || (confidence >= minConfidence && !failsCheck(position));
     (sure ? kept : escalated).push(position);
   });
   return { kept, escalated };

@@ -26,6 +26,24 @@ const cascade: RouteSpec = {
 } as unknown as RouteSpec;
 
 describe('checkRoutes', () => {
+  it('refuses a cascade that escalates on a label its model does not answer, naming the key and the labels', () => {
+    const models = new Map([
+      ['small', classifier('small')],
+      ['large', classifier('large')],
+    ]);
+    const checked = {
+      ...cascade,
+      stages: [
+        { model: 'small', minConfidence: 0.5, escalateLabels: ['a', 'urgent'] },
+        { model: 'large', minConfidence: undefined },
+      ],
+    } as unknown as RouteSpec;
+    assert.throws(
+      () => checkRoutes([checked], (name) => models.get(name)),
+      /^Error: routes\.0\.cascade\.0\.escalate_labels: "urgent" is not a label of "small" \(labels: a, b\)$/,
+    );
+  });
+
   it('refuses a cascade whose models declare their cost in different units, naming the key', () => {
     const models = new Map([
       ['small', classifier('small')],

@@ -44,6 +44,19 @@ describe('routes in the configuration', () => {
       message: /routes\.0\.cascade\.1\.min_confidence: the last model answers every item/,
     },
     {
+      name: 'the last model with escalate_labels',
+      routes: cascade([
+        { model: 'small', min_confidence: 0.5 },
+        { model: 'large', escalate_labels: ['urgent'] },
+      ]),
+      message: /routes\.0\.cascade\.1\.escalate_labels: the last model answers every item/,
+    },
+    {
+      name: 'an empty escalate_labels',
+      routes: cascade([{ model: 'small', min_confidence: 0.5, escalate_labels: [] }, { model: 'large' }]),
+      message: /routes\.0\.cascade\.0\.escalate_labels/,
+    },
+    {
       name: 'a negative threshold',
       routes: cascade([{ model: 'small', min_confidence: -0.1 }, { model: 'large' }]),
       message: /routes\.0\.cascade\.0\.min_confidence/,

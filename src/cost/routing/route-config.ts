@@ -22,6 +22,8 @@ const CascadeStageSchema = z.strictObject({
   model: z.string().min(1),
   /** An item whose top class is less probable than this goes on to the next model; the last model has none. */
   min_confidence: z.number().min(0).optional(),
+  /** An item this model labels with one of these goes on however sure it is (its answer fails the check). */
+  escalate_labels: z.array(z.string().min(1)).min(1).optional(),
 });
 
 /** Every condition given must hold; a rule without any is refused. */
@@ -92,6 +94,12 @@ function checkCascade(stages: ReadonlyArray<z.infer<typeof CascadeStageSchema>>,
         path: [...path, 'min_confidence'],
         message: 'the last model answers every item it is given: it has no min_confidence',
       });
+    if (last && stage.escalate_labels !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'escalate_labels'],
+        message: 'the last model answers every item it is given: it has no escalate_labels',
+      });
   });
 }
 
@@ -110,10 +118,14 @@ export const RoutesSchema = z
 export type RouteConfig = z.infer<typeof RouteSchema>;
 export type RuleConditions = z.infer<typeof WhenSchema>;
 
-/** A cascade's model: an item it is less sure of than `minConfidence` goes on (undefined: the last, answers all). */
+/**
+ * A cascade's model: an item it is less sure of than `minConfidence`, or labels with one of
+ * `escalateLabels`, goes on (the last model has neither and answers all).
+ */
 export interface CascadeStageSpec {
   readonly model: string;
   readonly minConfidence: number | undefined;
+  readonly escalateLabels?: readonly string[];
 }
 
 export interface RuleSpec {
@@ -151,7 +163,11 @@ export function toSpec(route: RouteConfig): RouteSpec {
     return {
       kind: 'cascade',
       name: route.name,
-      stages: route.cascade.map((stage) => ({ model: stage.model, minConfidence: stage.min_confidence })),
+      stages: route.cascade.map((stage) => ({
+        model: stage.model,
+        minConfidence: stage.min_confidence,
+        ...(stage.escalate_labels === undefined ? {} : { escalateLabels: stage.escalate_labels }),
+      })),
     };
   if (route.rules === undefined || route.default === undefined)
     throw new Error(`route "${route.name}" has neither a cascade nor rules with a default (the schema checks it)`);
