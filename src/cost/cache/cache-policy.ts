@@ -1,7 +1,8 @@
 /** Which requests a cache may answer or keep, and whose entries they are. */
 import type { CacheDirectives, RequestContext } from '../../pipeline/context.ts';
 import type { InferenceRequest } from '../../pipeline/request.ts';
-import type { Target } from '../../pipeline/target.ts';
+import type { PreparedCall, Target } from '../../pipeline/target.ts';
+import { NO_DIRECTIVES } from './cache-control.ts';
 import type { KeyScope } from './cache-key.ts';
 
 export interface ModelCachePolicy {
@@ -28,4 +29,21 @@ export function uncacheable(request: InferenceRequest, directives: CacheDirectiv
 /** A model not declared shared keeps each tenant's entries apart: its answers may differ by tenant. */
 export function scopeOf(context: RequestContext, target: Target, policy: ModelCachePolicy): KeyScope {
   return { model: target.name, version: target.version, tenant: policy.shared ? undefined : context.tenant.name };
+}
+
+/**
+ * What a cache stage may work on: a resolved and validated request to a model with a
+ * policy in `policies`, that its directives and parameters let a cache answer; else undefined.
+ */
+export function cacheableCall<Policy>(
+  context: RequestContext,
+  policies: ReadonlyMap<string, Policy>,
+): { target: Target; prepared: PreparedCall; policy: Policy; directives: CacheDirectives } | undefined {
+  const { target, prepared } = context;
+  if (target === undefined || prepared === undefined) return undefined;
+  const policy = policies.get(target.name);
+  if (policy === undefined) return undefined;
+  const directives = context.cacheDirectives ?? NO_DIRECTIVES;
+  if (directives.noStore || uncacheable(context.request, directives) !== undefined) return undefined;
+  return { target, prepared, policy, directives };
 }

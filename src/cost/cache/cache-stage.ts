@@ -8,10 +8,9 @@
 import type { RequestContext } from '../../pipeline/context.ts';
 import type { PipelineStage } from '../../pipeline/pipeline.ts';
 import type { CacheDeps } from './cache-deps.ts';
-import { uncacheable } from './cache-policy.ts';
+import { cacheableCall } from './cache-policy.ts';
 import { cacheItems } from './item-cache.ts';
 import { cacheResponse } from './response-cache.ts';
-import { NO_DIRECTIVES } from './cache-control.ts';
 
 export class CacheStage implements PipelineStage {
   readonly name = 'cache';
@@ -19,12 +18,9 @@ export class CacheStage implements PipelineStage {
   constructor(private readonly deps: CacheDeps) {}
 
   async run(context: RequestContext): Promise<void> {
-    const { target, prepared } = context;
-    if (target === undefined || prepared === undefined) return;
-    const policy = this.deps.policies.get(target.name);
-    if (policy === undefined) return;
-    const directives = context.cacheDirectives ?? NO_DIRECTIVES;
-    if (directives.noStore || uncacheable(context.request, directives) !== undefined) return;
+    const call = cacheableCall(context, this.deps.policies);
+    if (call === undefined) return;
+    const { target, prepared, policy } = call;
     const { items, forItems } = prepared;
     const { description } = target;
     if (items !== undefined && forItems !== undefined && description !== undefined) {

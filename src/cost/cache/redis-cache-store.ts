@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { openRedis, redisReady } from '../../state/redis-connection.ts';
 import type { CacheEntry, CacheStore } from './cache-store.ts';
 
 /** Deletes the lock only while it still holds this process's token (its hold may have run out and passed on). */
@@ -36,27 +37,17 @@ export class RedisCacheStore implements CacheStore {
   constructor(private readonly options: RedisCacheOptions) {
     const { url, commandTimeoutMs, onError } = options;
     this.channel = `${options.prefix}landed`;
-    this.client = new Redis(url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: commandTimeoutMs,
-    });
+    this.client = openRedis({ url, commandTimeoutMs, onError });
     // The subscriber keeps its queue: its SUBSCRIBE waits for a connection and is renewed on reconnect.
     this.subscriber = new Redis(url, { maxRetriesPerRequest: null });
-    this.client.on('error', onError);
     this.subscriber.on('error', onError);
     this.subscriber.on('message', (_channel: string, key: string) => this.wake(key));
     void this.subscriber.subscribe(this.channel).catch(onError);
   }
 
   /** Resolves once both connections are up, or after `timeoutMs` (then the cache is skipped until they are). */
-  async connected(timeoutMs: number): Promise<boolean> {
-    const up = (client: Redis) =>
-      client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', resolve));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-    const ready = Promise.all([up(this.client), up(this.subscriber)]).then(() => true);
-    return Promise.race([ready, timeout]).finally(() => clearTimeout(timer));
+  connected(timeoutMs: number): Promise<boolean> {
+    return redisReady([this.client, this.subscriber], timeoutMs);
   }
 
   async get(keys: readonly string[]): Promise<ReadonlyArray<string | undefined>> {

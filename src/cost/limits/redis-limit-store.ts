@@ -8,7 +8,8 @@
  * Commands fail at once while Redis is unreachable (no offline queue, no retries), so a
  * request never waits for an outage: ResilientLimitStore applies on_store_failure.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { openRedis, redisReady } from '../../state/redis-connection.ts';
 import type { CounterCheck, CounterDelta, LimitStore, ReserveVerdict } from './limit-store.ts';
 
 // ARGV: amount, limit, expiry (ms since the epoch) for each key in turn.
@@ -43,21 +44,12 @@ export class RedisLimitStore implements LimitStore {
   private readonly client: Redis;
 
   constructor(private readonly options: RedisLimitOptions) {
-    this.client = new Redis(options.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs,
-    });
-    this.client.on('error', options.onError);
+    this.client = openRedis(options);
   }
 
   /** Resolves once connected, or false after `timeoutMs` (then on_store_failure applies until it is). */
-  async connected(timeoutMs: number): Promise<boolean> {
-    if (this.client.status === 'ready') return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-    const ready = new Promise<true>((resolve) => this.client.once('ready', () => resolve(true)));
-    return Promise.race([ready, timeout]).finally(() => clearTimeout(timer));
+  connected(timeoutMs: number): Promise<boolean> {
+    return redisReady([this.client], timeoutMs);
   }
 
   async reserve(checks: readonly CounterCheck[]): Promise<ReserveVerdict> {

@@ -14,7 +14,8 @@
  * caller (ResilientSemanticIndex) then answers a miss.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { openRedis, redisReady } from '../../../state/redis-connection.ts';
 import {
   bestMatch,
   type SemanticBounds,
@@ -60,21 +61,12 @@ export class RedisSemanticIndex implements SemanticIndex {
 
   constructor(private readonly options: RedisSemanticOptions) {
     this.now = options.now ?? Date.now;
-    this.client = new Redis(options.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs,
-    });
-    this.client.on('error', options.onError);
+    this.client = openRedis(options);
   }
 
   /** Resolves once connected, or false after `timeoutMs`. */
-  async connected(timeoutMs: number): Promise<boolean> {
-    if (this.client.status === 'ready') return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-    const ready = new Promise<true>((resolve) => this.client.once('ready', () => resolve(true)));
-    return Promise.race([ready, timeout]).finally(() => clearTimeout(timer));
+  connected(timeoutMs: number): Promise<boolean> {
+    return redisReady([this.client], timeoutMs);
   }
 
   async nearest(

@@ -14,8 +14,7 @@ import type { RequestContext } from '../../../pipeline/context.ts';
 import type { PipelineStage } from '../../../pipeline/pipeline.ts';
 import type { Answer, PreparedCall } from '../../../pipeline/target.ts';
 import { decodeDocument, encodeDocument } from '../answer-codec.ts';
-import { NO_DIRECTIVES } from '../cache-control.ts';
-import { REUSED_ROUTES, uncacheable } from '../cache-policy.ts';
+import { cacheableCall, REUSED_ROUTES } from '../cache-policy.ts';
 import type { OutageGuard } from '../resilient-cache-store.ts';
 import { hitAnswer } from '../response-cache.ts';
 import type { Embedder, EmbedCaller } from './embedder.ts';
@@ -49,12 +48,9 @@ export class SemanticCacheStage implements PipelineStage {
   constructor(private readonly deps: SemanticDeps) {}
 
   async run(context: RequestContext): Promise<void> {
-    const { target, prepared } = context;
-    if (target === undefined || prepared === undefined) return;
-    const policy = this.deps.policies.get(target.name);
-    if (policy === undefined) return;
-    const directives = context.cacheDirectives ?? NO_DIRECTIVES;
-    if (directives.noStore || uncacheable(context.request, directives) !== undefined) return;
+    const call = cacheableCall(context, this.deps.policies);
+    if (call === undefined) return;
+    const { target, prepared, policy, directives } = call;
     const model = target.name;
     const scope = { model, version: target.version, tenant: context.tenant.name };
     const prompt = semanticPrompt(context.request, scope);
