@@ -27,3 +27,26 @@ export function normalizeText(text: string): string {
     .replace(WHITESPACE, ' ')
     .trim();
 }
+
+/** Texts whose words were split lately, kept so a text read twice in one request is split once. */
+const RECENT_TEXTS = 256;
+/** Longer texts are split again rather than kept: the cache stays under ~1 MB of text. */
+const MAX_KEPT_CHARS = 4_096;
+const recentWords = new Map<string, readonly string[]>();
+
+/**
+ * A text's words, normalised: what the text models hash and what data quality counts
+ * against a vocabulary. The model's preprocessing and the quality window read the same
+ * request's texts a few milliseconds apart, so the last few hundred texts' words are kept
+ * (by the string, whose hash V8 keeps) and shared: callers must not change the array.
+ */
+export function textWords(text: string): readonly string[] {
+  const known = recentWords.get(text);
+  if (known !== undefined) return known;
+  const normal = normalizeText(text);
+  const words: readonly string[] = normal === '' ? [] : normal.split(' ');
+  if (text.length > MAX_KEPT_CHARS) return words;
+  if (recentWords.size >= RECENT_TEXTS) recentWords.delete(recentWords.keys().next().value as string);
+  recentWords.set(text, words);
+  return words;
+}

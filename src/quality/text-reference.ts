@@ -25,7 +25,7 @@ export interface TextReference {
 export type TokenLists = ReadonlyArray<readonly string[] | undefined>;
 
 /** A field value's tokens; undefined when it is not a text. */
-export function tokensOf(value: unknown): string[] | undefined {
+export function tokensOf(value: unknown): readonly string[] | undefined {
   return typeof value === 'string' ? tokenize(value) : undefined;
 }
 

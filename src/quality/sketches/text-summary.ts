@@ -8,15 +8,13 @@
  * model itself meets, not one of another tokeniser.
  */
 import { fnv1a32 } from '../../core/fnv.ts';
-import { normalizeText } from '../../core/text.ts';
+import { textWords } from '../../core/text.ts';
 import { OovCounts, type OovCountsJson } from './oov-counts.ts';
 import { QuantileSketch, type QuantileSketchJson } from './quantile-sketch.ts';
 import { z } from 'zod';
 
-export function tokenize(text: string): string[] {
-  const normal = normalizeText(text);
-  return normal === '' ? [] : normal.split(' ');
-}
+/** The words sluice's text models see (core/text.ts), shared with the model's preprocessing of the same text. */
+export const tokenize = textWords;
 
 /** A set of known tokens, normalised like the text, with a fingerprint so merges can check both sides used it. */
 export class Vocabulary {

@@ -10,19 +10,14 @@
 import { MAX_WORD_NGRAM, type TextHashPreprocessing } from '../models/model-spec.ts';
 import type { Row } from '../../../core/tensors.ts';
 import { FNV_OFFSET, fnv1a32, fnvCodePoint } from '../../../core/fnv.ts';
-import { normalizeText } from '../../../core/text.ts';
+import { normalizeText, textWords } from '../../../core/text.ts';
 
-export { fnv1a32, normalizeText };
+export { fnv1a32, normalizeText, textWords };
 
 /** Stands for a text with no words, so that every row has at least one token. */
 const EMPTY_TEXT_KEY = '\u0000empty';
 /** Prefix of character n-gram keys; normalisation removes "#", so no word n-gram can collide. */
 const CHAR_GRAM_PREFIX = '#';
-
-export function textWords(text: string): string[] {
-  const normalized = normalizeText(text);
-  return normalized === '' ? [] : normalized.split(' ');
-}
 
 const SPACE = 0x20;
 const WORD_START = 0x3c; // "<"
