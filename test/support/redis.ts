@@ -15,6 +15,20 @@ export interface RedisForTests {
   stop(): Promise<void>;
 }
 
+/** A shared-state store's Redis options for tests: this server, a fresh prefix, a 1 s command timeout, errors ignored. */
+export function storeOptions(redis: RedisForTests) {
+  return { url: redis.url, prefix: redis.prefix(), commandTimeoutMs: 1_000, onError: () => {} };
+}
+
+/** The store once it is connected to `redis`; an error naming the server if not within 5 s. */
+export async function connectedStore<T extends { connected(timeoutMs: number): Promise<boolean> }>(
+  redis: RedisForTests,
+  store: T,
+): Promise<T> {
+  if (!(await store.connected(5_000))) throw new Error(`Redis at ${redis.url} did not connect in 5 s`);
+  return store;
+}
+
 export async function redisForTests(): Promise<RedisForTests> {
   const fromEnv = process.env['REDIS_URL'];
   const server = fromEnv ? { url: fromEnv, stop: async () => {} } : await startThrowawayServer();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NO_REQUESTED_LIMITS, type InferenceRequest } from '../../pipeline/request.ts';
+import { openAiRequest } from '../../pipeline/context.fixtures.ts';
+import type { InferenceRequest } from '../../pipeline/request.ts';
 import { canonicalJson, itemKey, responseKey, type KeyScope } from './cache-key.ts';
 
 const SCOPE: KeyScope = { model: 'chat', version: '1', tenant: 'acme' };
@@ -11,19 +12,7 @@ const CHAT = {
   max_tokens: 16,
 };
 
-function chat(document: Record<string, unknown>, overrides: Partial<InferenceRequest> = {}): InferenceRequest {
-  return {
-    operation: 'chat',
-    model: 'chat',
-    version: undefined,
-    limits: NO_REQUESTED_LIMITS,
-    stream: false,
-    family: 'openai',
-    document,
-    items: undefined,
-    ...overrides,
-  };
-}
+const chat = openAiRequest;
 
 const base = responseKey(SCOPE, chat(CHAT));
 

@@ -2,9 +2,10 @@
 import { Registry } from 'prom-client';
 import { performance } from 'node:perf_hooks';
 import type { Row } from '../../core/tensors.ts';
-import { createContext, type CacheDirectives, type RequestContext } from '../../pipeline/context.ts';
+import type { CacheDirectives, RequestContext } from '../../pipeline/context.ts';
+import { openAiRequest, quietContext } from '../../pipeline/context.fixtures.ts';
 import type { PipelineStage } from '../../pipeline/pipeline.ts';
-import { NO_REQUESTED_LIMITS, type InferenceRequest, type Item } from '../../pipeline/request.ts';
+import type { InferenceRequest, Item } from '../../pipeline/request.ts';
 import type { Answer, Dispatch, PreparedCall, Target } from '../../pipeline/target.ts';
 import type { ModelDescription } from '../../pipeline/model-description.ts';
 import { ANONYMOUS } from '../../tenancy/tenant-directory.ts';
@@ -103,16 +104,7 @@ export function documentRequest(
   document: Record<string, unknown>,
   operation: InferenceRequest['operation'] = 'embed',
 ): InferenceRequest {
-  return {
-    operation,
-    model: 'fake',
-    version: undefined,
-    limits: NO_REQUESTED_LIMITS,
-    stream: false,
-    family: 'openai',
-    document,
-    items: undefined,
-  };
+  return openAiRequest(document, { operation, model: 'fake' });
 }
 
 /** The request through resolve, validate and the cache stage, then dispatched unless the stage answered. */
@@ -122,19 +114,21 @@ export async function serve(
   request: InferenceRequest,
   options: { directives?: CacheDirectives; deadlineMs?: number; signal?: AbortSignal; tenant?: string } = {},
 ): Promise<RequestContext> {
-  const signal = options.signal ?? new AbortController().signal;
-  const log = { info: () => {}, warn: () => {} };
-  const call = { requestId: 'r', protocol: 'openai' as const, receivedAt: performance.now(), signal, log };
   const caller =
     options.tenant === undefined
       ? ANONYMOUS
       : { tenant: { name: options.tenant, priority: undefined, weight: 1 }, key: null };
-  const context = createContext({ ...call, cacheDirectives: options.directives }, request, caller);
+  const context = quietContext(request, caller, {
+    receivedAt: performance.now(),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.directives === undefined ? {} : { cacheDirectives: options.directives }),
+  });
   context.target = target;
   context.prepared = await target.prepare(request);
   await stage.run(context);
   if (context.answer !== undefined) return context;
   const ticket = { priority: 0, tenant: 'default', weight: 1, deadlineMs: options.deadlineMs };
+  const { signal, log } = context;
   const dispatch: Dispatch = { ticket, signal, requestId: 'r', log, receivedAt: 0, ticketFor: () => ticket };
   context.answer = await context.prepared.run(dispatch);
   return context;

@@ -1,5 +1,5 @@
 import { after, before, describe } from 'node:test';
-import { redisForTests, type RedisForTests } from '../../../test/support/redis.ts';
+import { connectedStore, redisForTests, storeOptions, type RedisForTests } from '../../../test/support/redis.ts';
 import { cacheStoreContract } from './cache-store.contract.ts';
 import { MemoryCacheStore } from './memory-cache-store.ts';
 import { RedisCacheStore } from './redis-cache-store.ts';
@@ -15,15 +15,6 @@ describe('the Redis cache store', () => {
   });
   after(() => redis.stop());
   cacheStoreContract('redis', {
-    make: async () => {
-      const store = new RedisCacheStore({
-        url: redis.url,
-        prefix: redis.prefix(),
-        commandTimeoutMs: 1_000,
-        onError: () => {},
-      });
-      if (!(await store.connected(5_000))) throw new Error(`Redis at ${redis.url} did not connect in 5 s`);
-      return store;
-    },
+    make: () => connectedStore(redis, new RedisCacheStore(storeOptions(redis))),
   });
 });

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createContext, type RequestContext } from '../../pipeline/context.ts';
-import { NO_REQUESTED_LIMITS, type InferenceRequest } from '../../pipeline/request.ts';
+import { openAiRequest, quietContext } from '../../pipeline/context.fixtures.ts';
+import type { InferenceRequest } from '../../pipeline/request.ts';
 import type { Answer, RowsAnswer, SideRun, StreamAnswer } from '../../pipeline/target.ts';
-import { ANONYMOUS } from '../../tenancy/tenant-directory.ts';
 import type { Charge } from './charge.ts';
 import { ledgerStage } from './ledger-stage.ts';
 import type { ChargeKey } from './usage-ledger.ts';
@@ -12,17 +11,7 @@ import type { ChargeKey } from './usage-ledger.ts';
 const PRICE = { input_per_million_tokens: 1, output_per_million_tokens: 2, currency: 'USD' };
 
 function request(overrides: Partial<InferenceRequest> = {}): InferenceRequest {
-  return {
-    operation: 'chat',
-    model: 'chat',
-    version: undefined,
-    limits: NO_REQUESTED_LIMITS,
-    stream: false,
-    family: 'openai',
-    document: { messages: [{ role: 'user', content: 'hello there' }] },
-    items: undefined,
-    ...overrides,
-  };
+  return openAiRequest({ messages: [{ role: 'user', content: 'hello there' }] }, overrides);
 }
 
 /** The stage run on a request answered by `answer`; resolves to what it charged, once it has. */
@@ -39,19 +28,11 @@ async function charged(
     day: () => '2026-03-01',
     log: { warn: () => {} },
   });
-  const log = { info: () => {}, warn: () => {} };
-  const call = {
-    requestId: 'r',
-    protocol: 'openai' as const,
-    receivedAt: 0,
-    signal: new AbortController().signal,
-    log,
-  };
   const caller = {
     tenant: { name: 'acme', priority: undefined, weight: 1 },
     key: { id: 'k1', scopes: new Set<never>(), models: null },
   };
-  const context: RequestContext = createContext(call, inferenceRequest, caller);
+  const context = quietContext(inferenceRequest, caller);
   context.answer = answer;
   if (sideRuns !== undefined) context.sideRuns = sideRuns;
   await stage.run(context);
@@ -215,15 +196,7 @@ describe('the cost ledger stage', () => {
       day: () => 'd',
       log: { warn: () => {} },
     });
-    const log = { info: () => {}, warn: () => {} };
-    const call = {
-      requestId: 'r',
-      protocol: 'openai' as const,
-      receivedAt: 0,
-      signal: new AbortController().signal,
-      log,
-    };
-    const context = createContext(call, request(), ANONYMOUS);
+    const context = quietContext(request());
     context.answer = rows(1, 'direct');
     await stage.run(context);
     assert.deepEqual([added[0]?.tenant, added[0]?.key], ['default', 'anonymous']);

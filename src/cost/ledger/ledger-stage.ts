@@ -60,8 +60,8 @@ export function ledgerStage(deps: LedgerStageDeps): PipelineStage {
 export function chargeAnswer(deps: ChargeDeps, context: RequestContext, charged: ChargeListener): boolean {
   const { answer } = context;
   const settle = (made: Answered, charge: Charge) => charged(context, made, charge);
-  for (const run of context.sideRuns ?? []) settle(...sideCharge(deps, answer?.provenance, run));
-  if (answer?.kind === 'rows') for (const [made, charge] of rowsCharges(answer)) settle(made, charge);
+  for (const run of context.sideRuns ?? []) settle(chargedTo(answer?.provenance, run), runCharge(deps, run));
+  if (answer?.kind === 'rows') chargeRows(deps, answer, settle);
   else if (answer?.kind === 'document') return chargeDocument(deps, context, answer, settle);
   else if (answer?.kind === 'stream') {
     context.answer = chargedStream(deps, context, answer, settle);
@@ -72,28 +72,21 @@ export function chargeAnswer(deps: ChargeDeps, context: RequestContext, charged:
 
 type Settle = (answer: Answered, charge: Charge) => void;
 
-/** A rows answer's charges: one, or one for each model that ran for it (a cascade), to that model and version. */
-function rowsCharges(answer: RowsAnswer): Array<[Answered, Charge]> {
+/** A rows answer's charge, or one for each model that ran for it (a cascade), to that model and version. */
+function chargeRows(deps: ChargeDeps, answer: RowsAnswer, settle: Settle): void {
   const items = answer.rows.length;
   const { cost } = answer.model;
   const { provenance, runs } = answer;
-  if (REUSED_ROUTES.has(provenance.route)) return [[answer, hitCharge(cost.unit ?? DEFAULT_ITEM_UNIT, items)]];
-  if (runs === undefined) return [[answer, itemCharge(cost, items, answer.cachedItems ?? 0)]];
-  return runs.map((run) => runCharge(provenance, run));
+  if (REUSED_ROUTES.has(provenance.route)) return settle(answer, hitCharge(cost.unit ?? DEFAULT_ITEM_UNIT, items));
+  if (runs === undefined) return settle(answer, itemCharge(cost, items, answer.cachedItems ?? 0));
+  for (const run of runs) settle(chargedTo(provenance, run), runCharge(deps, run));
 }
 
-/** One model's run, charged to that model and version: a cascade's stage. */
-function runCharge(provenance: Provenance, run: ModelRun): [Answered, Charge] {
-  return [chargedTo(provenance, run), itemCharge(run.cost, run.items, run.cachedItems)];
-}
-
-/** A model run beside the answer: a local model's items at its cost, a remote one's tokens at its price. */
-function sideCharge(deps: ChargeDeps, provenance: Provenance | undefined, run: SideRun): [Answered, Charge] {
-  const charge =
-    'cost' in run
-      ? itemCharge(run.cost, run.items, run.cachedItems)
-      : tokenCharge(deps.prices.get(run.model), run.inputTokens, run.outputTokens);
-  return [chargedTo(provenance, run), charge];
+/** One model's run: a local model's items at its cost (a cascade's stage, an embedding), a remote one's tokens at its price. */
+function runCharge(deps: ChargeDeps, run: SideRun): Charge {
+  return 'cost' in run
+    ? itemCharge(run.cost, run.items, run.cachedItems)
+    : tokenCharge(deps.prices.get(run.model), run.inputTokens, run.outputTokens);
 }
 
 function chargedTo(provenance: Provenance | undefined, run: Pick<ModelRun, 'model' | 'version'>): Answered {

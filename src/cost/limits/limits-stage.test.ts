@@ -3,8 +3,9 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { SluiceError } from '../../core/errors.ts';
-import { createContext, type RequestContext } from '../../pipeline/context.ts';
-import { NO_REQUESTED_LIMITS, type InferenceRequest } from '../../pipeline/request.ts';
+import type { RequestContext } from '../../pipeline/context.ts';
+import { openAiRequest, quietContext } from '../../pipeline/context.fixtures.ts';
+import type { InferenceRequest } from '../../pipeline/request.ts';
 import type { StreamAnswer, Target } from '../../pipeline/target.ts';
 import { LimitSettingsSchema, LimitsSchema } from './limits-config.ts';
 import { limitMetrics } from './limits-metrics.ts';
@@ -41,26 +42,10 @@ function setup(limits: Record<string, unknown>) {
 
 /** A streamed chat to a remote model (no description: priced by tokens) with max_tokens 100. */
 function chatContext(overrides: Partial<InferenceRequest> = {}): RequestContext {
-  const request: InferenceRequest = {
-    operation: 'chat' as const,
-    model: 'chat',
-    version: undefined,
-    limits: NO_REQUESTED_LIMITS,
-    stream: true,
-    family: 'openai' as const,
-    document: { messages: [{ role: 'user', content: 'hello there' }], max_tokens: 100 },
-    items: undefined,
-    ...overrides,
-  };
-  const call = {
-    requestId: 'r',
-    protocol: 'openai' as const,
-    receivedAt: 0,
-    signal: new AbortController().signal,
-    log: quiet,
-  };
+  const document = { messages: [{ role: 'user', content: 'hello there' }], max_tokens: 100 };
+  const request = openAiRequest(document, { stream: true, ...overrides });
   const caller = { tenant: { name: 'acme', priority: undefined, weight: 1 }, key: null };
-  const context = createContext(call, request, caller);
+  const context = quietContext(request, caller);
   context.target = { name: 'chat', description: undefined } as unknown as Target;
   return context;
 }

@@ -34,7 +34,7 @@ import { ROUTE_VERSION, type RouteModels } from './route-models.ts';
 interface Stage {
   readonly target: Target;
   readonly minConfidence: number | undefined;
-  readonly escalateLabels?: readonly string[];
+  readonly escalateLabels?: ReadonlySet<string>;
 }
 
 export class CascadeTarget implements Target {
@@ -76,7 +76,7 @@ export class CascadeTarget implements Target {
     const cascade = this.stages.map((stage) => ({
       model: stage.model,
       min_confidence: stage.minConfidence,
-      ...(stage.escalateLabels === undefined ? {} : { escalate_labels: stage.escalateLabels }),
+      ...(stage.escalateLabels === undefined ? {} : { escalate_labels: [...stage.escalateLabels] }),
     }));
     return this.models.metadata(this.names()[0] as string, context, { kind: 'cascade', cascade });
   }
@@ -119,9 +119,9 @@ async function runCascade(
     queueMs += answer.queueMs;
     reached = answer;
     const confidences = answer.rows.map((row) => topConfidence(row, answer.model));
-    const checked = new Set(stage.escalateLabels);
+    const checked = stage.escalateLabels;
     const failsCheck = (at: number) =>
-      checked.size > 0 && checked.has(topLabel(answer.rows[at] as Row, answer.model) ?? '');
+      checked !== undefined && checked.has(topLabel(answer.rows[at] as Row, answer.model) ?? '');
     const { kept, escalated } = splitByConfidence(confidences, stage.minConfidence, failsCheck);
     const { model, version } = answer.provenance;
     runs.push({ model, version, cost: answer.model.cost, items: items.length, cachedItems: answer.cachedItems ?? 0 });

@@ -34,7 +34,7 @@ describe('checkRoutes', () => {
     const checked = {
       ...cascade,
       stages: [
-        { model: 'small', minConfidence: 0.5, escalateLabels: ['a', 'urgent'] },
+        { model: 'small', minConfidence: 0.5, escalateLabels: new Set(['a', 'urgent']) },
         { model: 'large', minConfidence: undefined },
       ],
     } as unknown as RouteSpec;

@@ -47,7 +47,7 @@ export function checkRoutes(routes: readonly RouteSpec[], findModel: ModelFinder
       const differs = differentTerms(terms, description);
       if (differs !== undefined)
         throw new Error(`${at}: "${stage.model}" answers with other ${differs} than "${first}"`);
-      const unknown = stage.escalateLabels?.find((label) => !(description.labels ?? []).includes(label));
+      const unknown = [...(stage.escalateLabels ?? [])].find((label) => !(description.labels ?? []).includes(label));
       if (unknown !== undefined)
         throw new Error(
           `routes.${index}.cascade.${s}.escalate_labels: "${unknown}" is not a label of "${stage.model}" (labels: ${(description.labels ?? []).join(', ') || 'none'})`,

@@ -125,7 +125,7 @@ export type RuleConditions = z.infer<typeof WhenSchema>;
 export interface CascadeStageSpec {
   readonly model: string;
   readonly minConfidence: number | undefined;
-  readonly escalateLabels?: readonly string[];
+  readonly escalateLabels?: ReadonlySet<string>;
 }
 
 export interface RuleSpec {
@@ -166,7 +166,7 @@ export function toSpec(route: RouteConfig): RouteSpec {
       stages: route.cascade.map((stage) => ({
         model: stage.model,
         minConfidence: stage.min_confidence,
-        ...(stage.escalate_labels === undefined ? {} : { escalateLabels: stage.escalate_labels }),
+        ...(stage.escalate_labels === undefined ? {} : { escalateLabels: new Set(stage.escalate_labels) }),
       })),
     };
   if (route.rules === undefined || route.default === undefined)

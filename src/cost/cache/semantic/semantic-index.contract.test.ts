@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { redisForTests, type RedisForTests } from '../../../../test/support/redis.ts';
+import { connectedStore, redisForTests, storeOptions, type RedisForTests } from '../../../../test/support/redis.ts';
 import { MemorySemanticIndex } from './memory-semantic-index.ts';
 import { RedisSemanticIndex } from './redis-semantic-index.ts';
 import { semanticIndexContract } from './semantic-index.contract.ts';
@@ -17,11 +17,9 @@ describe('the Redis semantic index', () => {
     redis = await redisForTests();
   });
   after(() => redis.stop());
-  const connect = async (prefix: string, now?: () => number) => {
-    const options = { url: redis.url, prefix, commandTimeoutMs: 1_000, onError: () => {} };
-    const index = new RedisSemanticIndex(now === undefined ? options : { ...options, now });
-    if (!(await index.connected(5_000))) throw new Error(`Redis at ${redis.url} did not connect in 5 s`);
-    return index;
+  const connect = (prefix: string, now?: () => number) => {
+    const options = { ...storeOptions(redis), prefix };
+    return connectedStore(redis, new RedisSemanticIndex(now === undefined ? options : { ...options, now }));
   };
   semanticIndexContract('redis', { make: (now) => connect(redis.prefix(), now) });
 
