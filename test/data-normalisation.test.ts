@@ -7,34 +7,15 @@
  * the fallback policy is answered by the fallback model, which its route says.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parse, stringify } from 'yaml';
 import type { Sluice } from '../src/http/server.ts';
 import type { QualityReport } from '../src/quality/quality-monitor.ts';
-import type { ReferenceProfile } from '../src/quality/reference-profile.ts';
 import { defaultModelsDir } from './support/models.ts';
+import { copyModel, input, referenceMedianAge, type Spec } from './support/noshow-copies.ts';
 import { startTestSluice } from './support/server.ts';
-
-type Spec = Record<string, unknown> & { inputs: Array<Record<string, unknown>> };
-
-/** `noshow-risk` under another name, its inputs' rules and its partial-data policy changed. */
-function copyModel(from: string, root: string, name: string, change: (spec: Spec) => void): void {
-  const source = join(from, 'noshow-risk', '1');
-  const dir = join(root, name, '1');
-  mkdirSync(dir, { recursive: true });
-  for (const file of ['model.onnx', 'reference-profile.json']) copyFileSync(join(source, file), join(dir, file));
-  const spec = parse(readFileSync(join(source, 'model.yaml'), 'utf8')) as Spec;
-  spec['name'] = name;
-  change(spec);
-  writeFileSync(join(dir, 'model.yaml'), stringify(spec));
-}
-
-function input(spec: Spec, name: string): Record<string, unknown> {
-  return spec.inputs.find((field) => field['name'] === name) as Record<string, unknown>;
-}
 
 /** Clamp ages, lead times in days or weeks, channel and weekday folded to lower-case NFKC. */
 function normalising(spec: Spec): void {
@@ -65,11 +46,7 @@ before(async () => {
     spec['quality'] = { partial_data: { policy: 'fallback', fallback_model: 'risk-impute' } };
   });
   sluice = await startTestSluice({ repository: root });
-  // The lower median of the reference's ages, computed here from the file.
-  const profile = JSON.parse(readFileSync(join(root, 'risk-impute', '1', 'reference-profile.json'), 'utf8'));
-  const ages = (profile as ReferenceProfile).features['age'];
-  const sorted = ages?.kind === 'numeric' ? [...ages.values].sort((a, b) => a - b) : [];
-  medianAge = sorted[Math.floor((sorted.length - 1) / 2)] as number;
+  medianAge = referenceMedianAge(root, 'risk-impute');
 });
 
 after(async () => {

@@ -212,7 +212,8 @@ describe('KServe v2 infer', () => {
     assert.equal(fraction.headers['x-sluice-error-code'], 'ERR_TENSOR_DATA');
     const missing = await send([base.age, base.lead, base.prior, base.reminder]);
     assert.equal(missing.statusCode, 400);
-    assert.match(missing.json().error, /missing input "weekday"/);
+    assert.equal(missing.headers['x-sluice-error-code'], 'ERR_TENSOR_MISSING_INPUT');
+    assert.equal(missing.json().error, 'inputs (item 0): missing required field "weekday"');
   });
 
   test('batch dimensions that disagree between inputs are a 400', async () => {

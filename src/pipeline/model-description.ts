@@ -30,4 +30,14 @@ export interface ModelDescription {
   readonly batching: { readonly max_batch_size: number };
   /** Declared per item, in `unit` (absent: compute-units): what the cost ledger charges. */
   readonly cost: { readonly per_item: number; readonly unit?: string };
+  /** What becomes of an item lacking a field (docs/model-yaml.md); absent: `reject`. */
+  readonly quality?: { readonly partial_data: { readonly policy: string } };
+}
+
+/**
+ * Under a partial-data policy other than `reject` (`impute`, `fallback`) an item's null is
+ * a missing value, as an absent field is; under `reject` it is a value its schema refuses.
+ */
+export function nullsAreMissing(policy: string | undefined): boolean {
+  return policy !== undefined && policy !== 'reject';
 }

@@ -4,7 +4,7 @@
  * client wrote it; its metadata and readiness are its server's.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ModelDescription, OutputTensor } from '../pipeline/model-description.ts';
+import type { ModelDescription } from '../pipeline/model-description.ts';
 import type { RowsAnswer, Target } from '../pipeline/target.ts';
 import { parseJsonObject } from '../core/json.ts';
 import { sendAnswer, type AnswerFormat } from './answers.ts';
@@ -117,9 +117,9 @@ function registerRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
         const { params } = request;
         const wire = inferWire(request.body, checkBinaryHeader);
         const body = wire.header;
-        let selected: readonly OutputTensor[] = [];
         const decode = (model: ModelDescription) => {
-          selected = selectOutputs(model, body.outputs);
+          // An output the model lacks is refused before it runs; the answer reads them again from the model that answered.
+          selectOutputs(model, body.outputs);
           return v2TensorsToItems(wire.inputs, model);
         };
         const done = await deps.infer(request, reply, 'kserve-v2', {
@@ -134,19 +134,18 @@ function registerRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
           },
           items: { decode, label: (index) => `inputs (item ${index})` },
         });
-        return sendAnswer(
-          reply,
-          done,
-          inferFormat(reply, wire, () => selected),
-        );
+        return sendAnswer(reply, done, inferFormat(reply, wire));
       },
     );
   }
   app.get('/v2/models/stats', { config }, async () => ({ model_stats: statisticsOf(targets.all()) }));
 }
 
-function inferFormat(reply: FastifyReply, wire: V2InferWire, selected: () => readonly OutputTensor[]): AnswerFormat {
-  return { ...V2_FORMAT, rows: (answer: RowsAnswer) => inferAnswerBody(reply, answer, wire, selected()) };
+/** The outputs of the model that answered: a partial-data fallback answers with its own. */
+function inferFormat(reply: FastifyReply, wire: V2InferWire): AnswerFormat {
+  const rows = (answer: RowsAnswer) =>
+    inferAnswerBody(reply, answer, wire, selectOutputs(answer.model, wire.header.outputs));
+  return { ...V2_FORMAT, rows };
 }
 
 /** Metadata and errors: nothing a local model answers with rows. */

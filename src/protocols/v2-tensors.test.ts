@@ -140,6 +140,58 @@ describe('v2TensorsToItems', () => {
   });
 });
 
+describe("v2TensorsToItems: partial data is left to the model's policy", () => {
+  const age: RequestField = { name: 'age', datatype: 'FP32', shape: [] };
+  const channel: RequestField = { name: 'channel', datatype: 'BYTES', shape: [] };
+  const codes: RequestField = { name: 'codes', datatype: 'BYTES', shape: [2] };
+  const withPolicy = (policy: string, ...inputs: RequestField[]) => ({
+    ...model(...inputs),
+    quality: { partial_data: { policy } },
+  });
+
+  test('an input left out is absent from every item, under any policy', () => {
+    for (const policy of ['reject', 'impute', 'fallback']) {
+      const items = v2TensorsToItems([json('age', 'FP32', [2], [30, 40])], withPolicy(policy, age, channel));
+      assert.deepEqual(items, [{ age: 30 }, { age: 40 }], policy);
+    }
+  });
+
+  test('with no input at all there is no batch size: refused naming the first input', () => {
+    assert.throws(() => v2TensorsToItems([], withPolicy('impute', age, channel)), {
+      code: 'ERR_TENSOR_MISSING_INPUT',
+      message: 'missing input "age"',
+    });
+  });
+
+  test("a null element of a one-value field is that item's null where the policy reads it as missing", () => {
+    for (const policy of ['impute', 'fallback']) {
+      const items = v2TensorsToItems(
+        [json('age', 'FP32', [3], [30, null, 50]), json('channel', 'BYTES', [3, 1], [['web'], [null], ['']])],
+        withPolicy(policy, age, channel),
+      );
+      assert.deepEqual(items, [
+        { age: 30, channel: 'web' },
+        { age: null, channel: null },
+        { age: 50, channel: '' },
+      ]);
+    }
+  });
+
+  test('a null element is refused under reject, and inside an item of several values under any policy', () => {
+    const nulls = json('channel', 'BYTES', [2], ['web', null]);
+    for (const description of [model(channel), withPolicy('reject', channel)])
+      assert.throws(() => v2TensorsToItems([nulls], description), {
+        code: 'ERR_TENSOR_DATA',
+        message: 'input "channel" data[1]: null is not a valid BYTES value',
+      });
+    const hole = json('codes', 'BYTES', [1, 2], ['a', null]);
+    assert.throws(() => v2TensorsToItems([hole], withPolicy('impute', codes)), {
+      code: 'ERR_TENSOR_DATA',
+      message: 'input "codes" data[1]: null is not a valid BYTES value',
+    });
+  });
+});
+
 describe('rowsToV2Tensors', () => {
   test('stacks rows into one typed tensor per output, a single row without a copy', () => {
     const row = (values: number[]) => ({ y: { dtype: 'float32' as const, dims: [2], data: new Float32Array(values) } });

@@ -8,6 +8,12 @@
  * one pass over the JSON `data`), and each item holds a RowTensor viewing its slice,
  * which the `none` preprocessor hands on as it is. Scalar and BYTES fields hold JS values,
  * which the text and tabular preprocessors read.
+ *
+ * Partial data: a declared input the request leaves out is absent from every item, and a
+ * null element of a one-value-per-item field's JSON data is that item's null, so the
+ * model's partial-data policy decides what becomes of them, as it does for KServe v1
+ * instances (docs/model-yaml.md#normalisation-and-partial-data). A null is let through only
+ * where the policy reads it as missing; binary and gRPC data have no way to write one.
  */
 import { SluiceError } from '../core/errors.ts';
 import {
@@ -21,7 +27,12 @@ import {
   type TensorDType,
   type V2Datatype,
 } from '../core/tensors.ts';
-import type { ModelDescription, OutputTensor, RequestField } from '../pipeline/model-description.ts';
+import {
+  nullsAreMissing,
+  type ModelDescription,
+  type OutputTensor,
+  type RequestField,
+} from '../pipeline/model-description.ts';
 import type { Item } from '../pipeline/request.ts';
 import type { DecodedTensor, EncodableTensor } from './v2-binary.ts';
 import type { FixedTensorData } from './v2-binary-datatypes.ts';
@@ -58,24 +69,18 @@ export function v2InputsToItems(inputs: readonly V2InputTensor[], model: ModelDe
  */
 export function v2TensorsToItems(inputs: readonly DecodedTensor[], model: ModelDescription): Item[] {
   const declared = new Map(model.inputs.map((input) => [input.name, input]));
+  const holes = nullsAreMissing(model.quality?.partial_data.policy);
   const seen = new Set<string>();
   let itemCount: number | undefined;
   const columns: Array<{ name: string; values: unknown[] }> = [];
   for (const [index, input] of inputs.entries()) {
-    const field = declared.get(input.name);
-    if (field === undefined) {
-      throw new SluiceError(
-        'ERR_TENSOR_UNKNOWN_INPUT',
-        `inputs[${index}]: model "${model.name}" has no input "${input.name}" (inputs: ${[...declared.keys()].join(', ')})`,
-        { field: input.name },
-      );
-    }
+    const field = declaredField(declared, input, index, model.name);
     if (seen.has(input.name))
       throw new SluiceError('ERR_REQUEST_INVALID', `inputs[${index}]: input "${input.name}" is given twice`, {
         field: input.name,
       });
     seen.add(input.name);
-    const values = splitItems(input, field);
+    const values = splitItems(input, field, holes && field.shape.length === 0);
     if (itemCount !== undefined && values.length !== itemCount) {
       throw new SluiceError(
         'ERR_TENSOR_SHAPE',
@@ -86,14 +91,30 @@ export function v2TensorsToItems(inputs: readonly DecodedTensor[], model: ModelD
     itemCount = values.length;
     columns.push({ name: input.name, values });
   }
-  for (const name of declared.keys()) {
-    if (!seen.has(name)) throw new SluiceError('ERR_TENSOR_MISSING_INPUT', `missing input "${name}"`, { field: name });
-  }
+  // Only the inputs' first dimension says how many items there are: with none, no policy can fill them.
+  const first = declared.keys().next();
+  if (columns.length === 0 && first.done !== true)
+    throw new SluiceError('ERR_TENSOR_MISSING_INPUT', `missing input "${first.value}"`, { field: first.value });
   return Array.from({ length: itemCount ?? 0 }, (_, item) => {
     const entries: Record<string, unknown> = {};
     for (const column of columns) entries[column.name] = column.values[item];
     return entries;
   });
+}
+
+function declaredField(
+  declared: ReadonlyMap<string, RequestField>,
+  input: DecodedTensor,
+  index: number,
+  model: string,
+): RequestField {
+  const field = declared.get(input.name);
+  if (field !== undefined) return field;
+  throw new SluiceError(
+    'ERR_TENSOR_UNKNOWN_INPUT',
+    `inputs[${index}]: model "${model}" has no input "${input.name}" (inputs: ${[...declared.keys()].join(', ')})`,
+    { field: input.name },
+  );
 }
 
 const DTYPE_OF: Partial<Record<V2Datatype, TensorDType>> = {
@@ -104,7 +125,8 @@ const DTYPE_OF: Partial<Record<V2Datatype, TensorDType>> = {
   BOOL: 'bool',
 };
 
-function splitItems(input: DecodedTensor, field: RequestField): unknown[] {
+/** `nullable`: a JSON null element is the item's value (a one-value-per-item field whose policy reads it as missing). */
+function splitItems(input: DecodedTensor, field: RequestField, nullable: boolean): unknown[] {
   const where = `input "${input.name}"`;
   if (input.datatype !== field.datatype) {
     throw new SluiceError(
@@ -116,7 +138,7 @@ function splitItems(input: DecodedTensor, field: RequestField): unknown[] {
   const itemShape = normaliseShape(input, field);
   const dtype = DTYPE_OF[field.datatype];
   if (dtype !== undefined && itemShape.length > 0) return tensorItems(input, field.datatype, dtype, itemShape);
-  const flat = input.binary ? binaryElements(input, field.datatype) : jsonElements(input, field.datatype);
+  const flat = input.binary ? binaryElements(input, field.datatype) : jsonElements(input, field.datatype, nullable);
   const perItem = elementCount(itemShape);
   const batch = input.shape[0] ?? 0;
   return Array.from({ length: batch }, (_, item) =>
@@ -144,7 +166,7 @@ function tensorItems(input: DecodedTensor, datatype: V2Datatype, dtype: TensorDT
 }
 
 /** The JSON data's elements, flattened, counted against the shape and each checked. */
-function jsonElements(input: DecodedTensor, datatype: V2Datatype): unknown[] {
+function jsonElements(input: DecodedTensor, datatype: V2Datatype, nullable = false): unknown[] {
   const where = `input "${input.name}"`;
   const flat = Array.isArray(input.data) ? (input.data as unknown[]).flat(Infinity) : [input.data];
   const expected = elementCount(input.shape);
@@ -155,7 +177,9 @@ function jsonElements(input: DecodedTensor, datatype: V2Datatype): unknown[] {
       { field: input.name },
     );
   }
-  flat.forEach((element, index) => checkElement(element, datatype, `${where} data[${index}]`, input.name));
+  flat.forEach((element, index) => {
+    if (element !== null || !nullable) checkElement(element, datatype, `${where} data[${index}]`, input.name);
+  });
   return flat;
 }
 

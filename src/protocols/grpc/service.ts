@@ -5,7 +5,7 @@
  * gRPC edge (src/grpc), and returns the response message or throws.
  */
 import type { AnsweredContext } from '../../pipeline/context.ts';
-import type { ModelDescription, OutputTensor } from '../../pipeline/model-description.ts';
+import type { ModelDescription } from '../../pipeline/model-description.ts';
 import type { InferenceRequest, RequestedLimits } from '../../pipeline/request.ts';
 import type { Answer, ProbeContext } from '../../pipeline/target.ts';
 import type { TargetDirectory } from '../../pipeline/target-directory.ts';
@@ -93,7 +93,6 @@ export function inferenceService(deps: GrpcServiceDeps): InferenceService {
 async function modelInfer(request: ModelInferRequest, scope: CallScope): Promise<ModelInferResponse> {
   let decoded: DecodedTensor[] | undefined;
   let document: Readonly<Record<string, unknown>> | undefined;
-  let selected: readonly OutputTensor[] = [];
   const inputs = () => (decoded ??= decodeInputs(request));
   const inference: InferenceRequest = {
     operation: 'predict',
@@ -108,14 +107,15 @@ async function modelInfer(request: ModelInferRequest, scope: CallScope): Promise
     },
     items: {
       decode: (model: ModelDescription) => {
-        selected = selectOutputs(model, request.outputs);
+        // An output the model lacks is refused before it runs; the answer reads them again from the model that answered.
+        selectOutputs(model, request.outputs);
         return v2TensorsToItems(inputs(), model);
       },
       label: (index) => `inputs (item ${index})`,
     },
   };
   const { answer } = await scope.infer(inference);
-  return inferResponse(answer, request.id, selected);
+  return inferResponse(answer, request);
 }
 
 /** The call's deadline shortens the request's timeout, so a request is dropped from its queue when its caller stops waiting. */
@@ -125,10 +125,11 @@ function withDeadline(limits: RequestedLimits, deadlineMs: number | undefined): 
   return { ...limits, timeoutMs: Math.min(limits.timeoutMs ?? fromDeadline, fromDeadline) };
 }
 
-function inferResponse(answer: Answer, id: string, selected: readonly OutputTensor[]): ModelInferResponse {
+/** Rows are answered with the outputs of the model that answered: a partial-data fallback's own. */
+function inferResponse(answer: Answer, { id, outputs: requested }: ModelInferRequest): ModelInferResponse {
   switch (answer.kind) {
     case 'rows': {
-      const { outputs, raw } = rowsToRawOutputs(answer.rows, selected);
+      const { outputs, raw } = rowsToRawOutputs(answer.rows, selectOutputs(answer.model, requested));
       const routes = itemRoutes(answer);
       return {
         model_name: answer.model.name,

@@ -6,6 +6,7 @@
  * value changes. A model declaring none of it gets no normaliser at all.
  */
 import { noAdjustments, type AdjustmentKind, type FieldAdjustments } from '../../../pipeline/adjustments.ts';
+import { nullsAreMissing } from '../../../pipeline/model-description.ts';
 import type { Item } from '../../../pipeline/request.ts';
 import { compileField, type FieldNormalizer } from './field-normalizer.ts';
 import type { NormalizeSpec, PartialDataPolicy } from './field-rules-spec.ts';
@@ -48,7 +49,7 @@ export function makeItemNormalizer(
   policy: PartialDataPolicy,
   fills: ReadonlyMap<string, Fill>,
 ): ItemNormalizer | undefined {
-  const nullIsMissing = policy !== 'reject';
+  const nullIsMissing = nullsAreMissing(policy);
   const plans: FieldPlan[] = inputs
     .map((input) => ({
       name: input.name,
