@@ -139,7 +139,10 @@ async function runBatching(settings: Settings): Promise<void> {
       const server = await startSluice({
         label: key === 'baseline' ? key : `batching ${key === 'batched' ? 'on' : 'off'}`,
         modelsDir: dir,
-        env: settings.env,
+        env:
+          key === 'batched' && settings.baseline !== undefined
+            ? { ...settings.env, ...settings.baseline.currentEnv }
+            : settings.env,
         ...(root === undefined ? {} : { root }),
         ...(cpus === undefined ? {} : { cpus }),
       });

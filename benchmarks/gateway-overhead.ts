@@ -123,7 +123,7 @@ async function startServers(
   const sim = run.track(await startSim(common, 'sim', OVERHEAD_SIM_ARGS));
   const floor = run.track(await startPassthrough(FLOOR, sim.origin, cpus));
   const config = await writeGatewayConfig(run.dir, 'overhead', [sim], 'p2c_peak_ewma');
-  const sluice = run.track(await startGateway(common, run.dir, SLUICE, config));
+  const sluice = run.track(await startGateway(common, run.dir, SLUICE, config, undefined, baseline?.currentEnv));
   const before =
     baseline === undefined
       ? undefined

@@ -146,7 +146,7 @@ export function sidesOf(
       { key: 'off', label: 'load control off', env: offEnv },
     ];
   return [
-    { key: 'on', label: baseline.currentLabel, env: onEnv },
+    { key: 'on', label: baseline.currentLabel, env: { ...onEnv, ...baseline.currentEnv } },
     { key: 'off', label: baseline.label, env: onEnv, root: baseline.root },
   ];
 }

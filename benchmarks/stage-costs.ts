@@ -1,7 +1,8 @@
 /**
  * What each platform stage costs a request, as CPU of the one process that serves it: one
- * in-process sluice per variant on the default models (triage-small, one golden text per
- * KServe v2 request through `inject`, 16 at a time so the model batches), the variants
+ * in-process sluice per variant on the default models (triage-small unless named, one golden
+ * text per KServe v2 request through `inject`, 16 at a time so the model batches), each
+ * logging its request lines at info into a stream that drops them, the variants
  * taking turns in rounds, the order rotated each round. CPU is the process's (all threads,
  * the model's worker included) per request; each variant's figure is divided by the
  * baseline's of the same round. Unlike the HTTP benchmarks it does not depend on how a
@@ -10,32 +11,40 @@
  *   baseline      the default configuration (data quality on, the cost ledger on, no cache)
  *   quality-off   quality.enabled: false
  *   ledger-off    ledger.enabled: false
- *   cache-hits    triage-small in cache.models, and every request a hit (a hot set of 8 texts)
+ *   redact-off    logging.redact: false
+ *   platform-off  the three above off: what afc8385, before the platform stages, ran
+ *   cache-hits    the model in cache.models, and every request a hit (a hot set of 8 texts)
  *
- *   taskset -c 0 node --import tsx benchmarks/stage-costs.ts [rounds] [requests-per-round]
+ *   taskset -c 0 node --import tsx benchmarks/stage-costs.ts [rounds] [requests-per-round] [model]
  */
-import { pino } from 'pino';
+import { Writable } from 'node:stream';
 import { loadConfig } from '../src/config/load.ts';
 import { createSluice, type Sluice } from '../src/http/server.ts';
+import { createLogger } from '../src/observe/log.ts';
 import { BENCH_MODELS_DIR, ensureBenchModels, goldenTexts } from './lib/bench-models.ts';
 import { roundOrder } from './lib/compliance-report.ts';
 import type { RequestSource } from './lib/http-target.ts';
 import { v2TextInferRequests } from './lib/infer-requests.ts';
 import { formatSpread, spreadOf } from './lib/slots-report.ts';
 
-const MODEL = 'triage-small';
+const MODEL = process.argv[4] ?? 'triage-small';
 const CONCURRENT = 16;
 const HOT_TEXTS = 8;
 const VARIANTS = {
   baseline: {},
   'quality-off': { quality: { enabled: false } },
   'ledger-off': { ledger: { enabled: false } },
+  'redact-off': { logging: { redact: false } },
+  'platform-off': { quality: { enabled: false }, ledger: { enabled: false }, logging: { redact: false } },
   'cache-hits': { cache: { models: { [MODEL]: {} } } },
 } as const;
 type Variant = keyof typeof VARIANTS;
 
 const rounds = Number(process.argv[2] ?? 10);
 const perRound = Number(process.argv[3] ?? 3_000);
+
+/** Log lines are formatted (and redacted, where on) as a server's would be, then dropped. */
+const DROPPED_LINES = new Writable({ write: (_chunk, _encoding, done) => done() });
 
 function cpuMicroseconds(): number {
   const used = process.cpuUsage();
@@ -53,7 +62,7 @@ async function start(variant: Variant, repository: string): Promise<Sluice> {
       routes: [],
     },
   });
-  const sluice = createSluice(config, pino({ level: 'silent' }));
+  const sluice = createSluice(config, createLogger(config, DROPPED_LINES));
   await sluice.openState();
   await sluice.models.loadRepository(repository);
   return sluice;

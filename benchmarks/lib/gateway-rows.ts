@@ -153,6 +153,7 @@ export async function startGateway(
   label: string,
   config: string,
   root?: string,
+  env?: Readonly<Record<string, string>>,
 ): Promise<SluiceProcess> {
   const cpus = common.pinning?.server;
   return startSluice({
@@ -160,6 +161,7 @@ export async function startGateway(
     modelsDir: dir,
     config,
     ...(root === undefined ? {} : { root }),
+    ...(env === undefined ? {} : { env }),
     ...(cpus === undefined ? {} : { cpus }),
   });
 }
