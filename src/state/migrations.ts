@@ -40,6 +40,10 @@ function usageTable(whole: string): string {
 // The primary key serves filters by tenant; a range of days (every tenant) reads this one.
 const USAGE_DAY_INDEX = `CREATE INDEX usage_ledger_day ON usage_ledger (day)`;
 
+const REFERENCES_TABLE = `CREATE TABLE quality_references (
+  model TEXT NOT NULL, version TEXT NOT NULL, pinned_at TEXT NOT NULL, pinned_by TEXT NOT NULL, profile TEXT NOT NULL,
+  PRIMARY KEY (model, version))`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -103,6 +107,13 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'the cost ledger',
     sqlite: [usageTable('INTEGER'), USAGE_DAY_INDEX],
     postgres: [usageTable('BIGINT'), USAGE_DAY_INDEX],
+  },
+  {
+    version: 4,
+    name: "remote models' pinned references",
+    // One row per model version: a pin replaces the one before. The profile is JSON text, as details are.
+    sqlite: [REFERENCES_TABLE],
+    postgres: [REFERENCES_TABLE],
   },
 ];
 

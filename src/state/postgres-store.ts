@@ -26,6 +26,7 @@ import {
   type TenantRow,
 } from './rows.ts';
 import { postgresQuarantine } from './postgres-quarantine.ts';
+import { postgresReferences } from './store-references.ts';
 import { postgresUsage } from './postgres-usage.ts';
 import { checkPrune, checkSealed, tenantHasKeys } from './store-rules.ts';
 import { StoreConflictError } from './store.ts';
@@ -35,6 +36,7 @@ import type {
   AuditRecord,
   ChainHead,
   KeyRecord,
+  PinnedReference,
   QuarantineEntry,
   QuarantineQuery,
   QuarantineRecord,
@@ -83,6 +85,7 @@ class PostgresStore implements Store {
   readonly kind = 'postgres';
   private readonly quarantine;
   private readonly usage;
+  private readonly references;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -91,6 +94,7 @@ class PostgresStore implements Store {
   ) {
     this.quarantine = postgresQuarantine(pool, (work) => this.transaction(work));
     this.usage = postgresUsage(pool, (work) => this.transaction(work));
+    this.references = postgresReferences(pool);
   }
 
   async createTenant(tenant: TenantRecord): Promise<void> {
@@ -246,6 +250,14 @@ class PostgresStore implements Store {
 
   watchKeys(onChange: () => void): Promise<() => Promise<void>> {
     return listenForKeyChanges({ connection: this.connection, schema: this.schema, onChange });
+  }
+
+  putReference(reference: PinnedReference): Promise<void> {
+    return this.references.putReference(reference);
+  }
+
+  getReference(model: string, version: string): Promise<PinnedReference | undefined> {
+    return this.references.getReference(model, version);
   }
 
   async close(): Promise<void> {

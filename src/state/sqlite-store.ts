@@ -28,6 +28,7 @@ import {
   type TenantRow,
 } from './rows.ts';
 import { sqliteQuarantine } from './sqlite-quarantine.ts';
+import { sqliteReferences } from './store-references.ts';
 import { sqliteUsage } from './sqlite-usage.ts';
 import { StoreConflictError } from './store.ts';
 import type {
@@ -36,6 +37,7 @@ import type {
   AuditRecord,
   ChainHead,
   KeyRecord,
+  PinnedReference,
   QuarantineEntry,
   QuarantineQuery,
   QuarantineRecord,
@@ -106,6 +108,10 @@ class SqliteStore implements Store {
     (text) => this.sql(text),
   );
   private readonly usage = sqliteUsage(
+    (work) => this.write(work),
+    (text) => this.sql(text),
+  );
+  private readonly references = sqliteReferences(
     (work) => this.write(work),
     (text) => this.sql(text),
   );
@@ -249,6 +255,14 @@ class SqliteStore implements Store {
 
   queryUsage(query: UsageQuery): Promise<UsageTotal[]> {
     return this.usage.queryUsage(query);
+  }
+
+  putReference(reference: PinnedReference): Promise<void> {
+    return this.references.putReference(reference);
+  }
+
+  getReference(model: string, version: string): Promise<PinnedReference | undefined> {
+    return this.references.getReference(model, version);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * What every `Store` promises, as one suite each database runs (`store.contract.test.ts`):
  * tenants and keys here, the audit log in store-audit.contract.ts, the quarantine of rejected
- * payloads in store-quarantine.contract.ts, the cost ledger in store-usage.contract.ts, and what only a
+ * payloads in store-quarantine.contract.ts, the cost ledger in store-usage.contract.ts, remote
+ * models' pinned references in store-references.contract.ts, and what only a
  * database that outlives a store can show (re-opening, migrations, two stores appending
  * at once) in store-database.contract.ts. Every store a case opens is closed when it ends.
  */
@@ -11,6 +12,7 @@ import { runAuditContract } from './store-audit.contract.ts';
 import { runDatabaseContract, type StoreDatabase } from './store-database.contract.ts';
 import { conflict, key, tenant, type OpenForTest } from './store-fixtures.contract.ts';
 import { runQuarantineContract } from './store-quarantine.contract.ts';
+import { runReferenceContract, runReferenceDatabaseContract } from './store-references.contract.ts';
 import { runUsageContract, runUsageDatabaseContract } from './store-usage.contract.ts';
 import type { Store } from './store.ts';
 
@@ -36,8 +38,10 @@ export function runStoreContract(
     runAuditContract(open);
     runQuarantineContract(open);
     runUsageContract(open);
+    runReferenceContract(open);
     if (newDatabase !== undefined) runDatabaseContract(newDatabase);
     if (newDatabase !== undefined) runUsageDatabaseContract(newDatabase);
+    if (newDatabase !== undefined) runReferenceDatabaseContract(newDatabase);
   });
 }
 

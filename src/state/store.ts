@@ -1,6 +1,6 @@
 /**
  * The state that lasts (tenants, API keys, the audit log, the quarantine of rejected
- * payloads, the cost ledger's sums) behind one interface: SQLite by default (a file under `state.directory`),
+ * payloads, the cost ledger's sums, remote models' pinned references) behind one interface: SQLite by default (a file under `state.directory`),
  * PostgreSQL when `database.url` is set.
  * Every method is async so that both implementations fit; each write is one transaction,
  * so a failure leaves nothing half-applied. One contract suite (store.contract.ts) runs
@@ -181,6 +181,21 @@ export interface UsageQuery {
 export type UsageTotal = Partial<Pick<UsageKey, UsageDimension>> & Pick<UsageKey, 'unit'> & UsageSums;
 
 /**
+ * A remote model's reference, pinned by an operator (src/quality/remote/remote-monitor.ts),
+ * kept so that it outlasts a restart and, on PostgreSQL, reaches every replica when it starts.
+ */
+export interface PinnedReference {
+  readonly model: string;
+  readonly version: string;
+  /** ISO 8601 with milliseconds, UTC. */
+  readonly pinnedAt: string;
+  /** Who pinned it: a key id, or "anonymous" (auth off). */
+  readonly pinnedBy: string;
+  /** The reference profile (src/quality/reference-profile.ts's format) as plain JSON: the store does not read it. */
+  readonly profile: unknown;
+}
+
+/**
  * Thrown by a write that would break a rule of the data: a tenant or key that exists, a key
  * whose tenant does not, the deletion of a tenant that still has live keys.
  */
@@ -262,6 +277,11 @@ export interface Store {
   addUsage(rows: readonly UsageRow[]): Promise<void>;
   /** The sums of the rows the filters keep, one per group (groupBy and unit), sorted by them. */
   queryUsage(query: UsageQuery): Promise<UsageTotal[]>;
+
+  /** Keeps a remote model version's pinned reference in place of any it had. */
+  putReference(reference: PinnedReference): Promise<void>;
+  /** A remote model version's pinned reference; undefined when none was pinned. */
+  getReference(model: string, version: string): Promise<PinnedReference | undefined>;
 
   close(): Promise<void>;
 }
