@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Sluice } from '../src/http/server.ts';
 import type { QualityReport } from '../src/quality/quality-monitor.ts';
+import type { ReferenceSummary } from '../src/quality/reference-summary.ts';
 import { fakeBackendConfig, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.ts';
 import { defaultModelsDir } from './support/models.ts';
 import { repositoryWith } from './support/repository.ts';
@@ -61,6 +62,13 @@ async function replay(items: ReadonlyArray<Record<string, unknown>>): Promise<vo
 const capture = (payload?: object, model = 'noshow-risk') =>
   sluice.app.inject({ method: 'POST', url: `/admin/models/${model}/reference`, ...(payload ? { payload } : {}) });
 
+/** `GET /admin/models/noshow-risk/reference`: the reference windows opened from now on are tested against. */
+async function inForce(): Promise<ReferenceSummary | null> {
+  const response = await sluice.app.inject({ url: '/admin/models/noshow-risk/reference' });
+  assert.equal(response.statusCode, 200, response.body);
+  return response.json<{ reference: ReferenceSummary | null }>().reference;
+}
+
 async function report(): Promise<QualityReport> {
   const response = await sluice.app.inject({ url: '/admin/models/noshow-risk/quality' });
   assert.equal(response.statusCode, 200, response.body);
@@ -76,7 +84,8 @@ describe('a reference captured from live traffic', () => {
     const cases: Array<[object, number, string]> = [
       [{ window: 'yesterday' }, 400, 'window'],
       [{ version: 1 }, 400, 'version'],
-      [{ colour: 'red' }, 400, ''],
+      [{ colour: 'red' }, 400, 'colour'],
+      [{ version: '' }, 400, 'version'],
       [{ version: '9' }, 404, 'version'],
     ];
     for (const [payload, status, param] of cases) {
@@ -97,6 +106,8 @@ describe('a reference captured from live traffic', () => {
   test('is made of the last closed window, written beside the model, audited, and tested from the window after the open one', async () => {
     await replay(golden.slice(0, WINDOW));
     assert.match((await report()).reference?.source ?? '', /data generator/, 'the built profile first');
+    const built = await inForce();
+    assert.deepEqual([built?.origin, built?.made_at, built?.made_by], ['profile', null, null]);
     const made = await capture({ version: '1', window: 'last_closed' });
     assert.equal(made.statusCode, 201, made.body);
     const body = made.json<{ source: string; rows: number; window: string }>();
@@ -114,9 +125,16 @@ describe('a reference captured from live traffic', () => {
     await replay(golden.slice(2 * WINDOW, 3 * WINDOW));
     const next = await report();
     assert.equal(next.window.closed, true);
-    assert.deepEqual(next.reference, { source: body.source, rows: WINDOW });
+    assert.deepEqual(next.reference, {
+      source: body.source,
+      rows: WINDOW,
+      origin: 'captured',
+      made_at: file.captured.at,
+      made_by: 'anonymous',
+    });
     assert.ok(next.features.length >= 3, JSON.stringify(next.features));
     assert.ok(next.features.every((feature) => feature.reference_count <= WINDOW));
+    assert.deepEqual(await inForce(), next.reference, 'GET names the reference in force');
     const audit = await sluice.app.inject({ url: '/admin/audit?action=quality.reference.capture' });
     const [record] = audit.json<{ records: Array<{ details: Record<string, unknown> }> }>().records;
     assert.deepEqual(record?.details, { model: 'noshow-risk', version: '1', window: 'last_closed', rows: WINDOW });

@@ -189,7 +189,7 @@ test('a finish_reason mix of many "length" is flagged by chi-squared', async () 
   assert.equal(current.json<{ error: { param: string } }>().error.param, 'window');
   const pinned = await pin('finishes');
   assert.equal(pinned.statusCode, 201, pinned.body);
-  assert.match(pinned.json<{ source: string }>().source, /^pinned by an operator at /);
+  assert.match(pinned.json<{ source: string }>().source, /^pinned through the admin API by anonymous at /);
   assert.deepEqual((await report('finishes')).features, [], 'the pinned window is the reference now');
   const audit = await sluice.app.inject({ url: '/admin/audit?action=quality.reference.capture' });
   const records = audit.json<{ records: Array<{ details: unknown }> }>().records;

@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   ERR_MODEL_UNSUPPORTED_OPERATION: 400,
   /** A reference was asked of a window of live traffic that holds no answered items yet. */
   ERR_QUALITY_WINDOW_EMPTY: 409,
+  /** A reference captured from live traffic cannot give a field the model fills from its reference: nothing was changed. */
+  ERR_QUALITY_REFERENCE_UNUSABLE: 409,
   ERR_TENSOR_UNKNOWN_INPUT: 400,
   ERR_TENSOR_MISSING_INPUT: 400,
   ERR_TENSOR_DATATYPE: 400,

@@ -43,6 +43,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteAccess>> = {
   'GET /admin/models/:model/quarantine': 'admin',
   'DELETE /admin/models/:model/quarantine': 'admin',
   'POST /admin/models/:model/reference': 'admin',
+  'GET /admin/models/:model/reference': 'read',
   'GET /admin/models/:model/quality': 'read',
 };
 

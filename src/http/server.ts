@@ -37,7 +37,7 @@ import { registerReferenceRoutes } from './reference-plugin.ts';
 import { createQualityMonitors, qualityExporter, registerQualityRoutes } from './quality-plugin.ts';
 import type { QualityMonitors } from '../quality/quality-monitors.ts';
 import type { TrafficMonitors } from '../quality/traffic-monitors.ts';
-import { createTrafficMonitors } from './traffic-quality-plugin.ts';
+import { createTrafficMonitors, loadPins } from './traffic-quality-plugin.ts';
 import { registerAdmissionGate, type Admission } from './admission-plugin.ts';
 import { ConnectionDrain } from './connection-drain.ts';
 import { createEngines, type EngineOverrides, type Engines } from './engines.ts';
@@ -157,6 +157,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
       models,
       targets,
       audit: compliance.audit,
+      references: store,
       now,
       vocabularySize: config.quality.vocabulary_size,
     });
@@ -224,6 +225,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     compliance,
     openState: async () => {
       await compliance.start();
+      if (quality !== undefined) await loadPins(quality.traffic, store, logger);
       quarantine?.start();
       await caches?.start();
       await limits?.start();

@@ -2,14 +2,17 @@
  * Traffic quality on the HTTP edge: the monitors of remote models' tokens, finish reasons
  * and errors, and of every declared input segment (src/quality/traffic-monitors.ts); the
  * segments' counters and latency histograms in /metrics (a remote model's reference is
- * pinned through reference-plugin.ts). Drift of remote models goes to the same
+ * pinned through reference-plugin.ts, and read back from the state store at start by
+ * `loadPins`). Drift of remote models goes to the same
  * gauges and log lines as local models' (`onWindowClosed` from quality-plugin.ts).
  */
+import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config/schema.ts';
 import type { RemoteModels } from '../engines/remote/remote-models.ts';
 import { LATENCY_BUCKETS_SECONDS } from '../observe/metrics.ts';
 import type { QualityMonitorOptions } from '../quality/quality-monitor.ts';
+import { loadPinnedReferences, type ReferenceKeeper } from '../quality/remote/pinned-reference.ts';
 import type { SegmentSeries } from '../quality/segments/segment-tracker.ts';
 import { TrafficMonitors } from '../quality/traffic-monitors.ts';
 
@@ -57,4 +60,15 @@ export function createTrafficMonitors(
     segments: config.quality.segments,
     series,
   });
+}
+
+/** Remote models' references pinned before this start, read from the store; one that cannot be read is logged and skipped. */
+export async function loadPins(traffic: TrafficMonitors, store: ReferenceKeeper, logger: Logger): Promise<void> {
+  const unreadable = (model: string, error: Error) =>
+    logger.warn(
+      { err: error, model },
+      `data quality: the pinned reference of ${model} cannot be read; its first window closed will be the reference`,
+    );
+  const loaded = await loadPinnedReferences(traffic.remoteMonitors(), store, unreadable);
+  if (loaded > 0) logger.info({ loaded }, "data quality: remote models' pinned references read from the state store");
 }

@@ -14,6 +14,7 @@ import { EmbeddingWindow } from './embedding-window.ts';
 import { addValue, newWindow, windowCount, type FeatureWindow } from './feature-window.ts';
 import type { Feature, FeatureValue } from './features.ts';
 import { MAX_REFERENCE_ROWS, type ReferenceProfile } from './reference-profile.ts';
+import { summaryOfProfile, type ReferenceSummary } from './reference-summary.ts';
 import { RowSample } from './row-sample.ts';
 import type { RequestFailure } from '../core/errors.ts';
 import { SchemaCounters, type SchemaReport } from './schema-counters.ts';
@@ -83,7 +84,7 @@ export interface QualityReport {
   readonly model: string;
   readonly version: string;
   readonly window: { readonly start: string; readonly end: string; readonly count: number; readonly closed: boolean };
-  readonly reference: { readonly source: string; readonly rows: number } | null;
+  readonly reference: ReferenceSummary | null;
   /** Per request field: items that broke its rule (missing, unknown, invalid), flagged above the band. */
   readonly schema: SchemaReport;
   /** Local models: per request field, values imputed, defaulted, clamped, converted, normalised; items with fields missing by outcome. */
@@ -178,6 +179,11 @@ export class QualityMonitor {
     this.vocabularies = vocabulariesOf(reference);
   }
 
+  /** The reference of the windows opened from now on (the open one may still be tested against the one before). */
+  referenceSummary(): ReferenceSummary | null {
+    return this.reference === undefined ? null : summaryOfProfile(this.reference);
+  }
+
   /** The rows sampled from the last closed window or the open one; undefined when none has closed. */
   sampleOf(which: 'last_closed' | 'current'): WindowSample | undefined {
     const window = which === 'current' ? this.current : this.closed?.window;
@@ -241,8 +247,7 @@ export class QualityMonitor {
         count: window.items,
         closed,
       },
-      reference:
-        window.reference === undefined ? null : { source: window.reference.source, rows: window.reference.rows },
+      reference: window.reference === undefined ? null : summaryOfProfile(window.reference),
       schema: window.schema.report(),
       adjustments: window.adjustments.report(),
       features: drift,

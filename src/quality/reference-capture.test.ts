@@ -61,6 +61,14 @@ describe('captureReference', () => {
       profile.source,
       /^live traffic of window .* \(last_closed\), 10 of its 10 items, captured through the admin API by k-admin at 1970-01-01T00:00:00.000Z$/,
     );
+    assert.deepEqual(profile.captured, { at: '1970-01-01T00:00:00.000Z', by: 'k-admin' });
+    assert.deepEqual(monitor.referenceSummary(), {
+      source: profile.source,
+      rows: 10,
+      origin: 'captured',
+      made_at: '1970-01-01T00:00:00.000Z',
+      made_by: 'k-admin',
+    });
     assert.equal(file, join(directory, PROFILE_FILE));
     assert.deepEqual(readProfile(directory), profile, 'it lasts: the file holds it');
     assert.deepEqual(readdirSync(directory), [PROFILE_FILE], 'no temporary file is left beside it');
@@ -86,6 +94,31 @@ describe('captureReference', () => {
     assert.equal(sample?.rows.length, 1000);
     const late = sample?.rows.filter((row) => Number(row[0]) >= 2_500).length ?? 0;
     assert.ok(late > 400 && late < 600, `${late} of the 1,000 rows come from the window's second half`);
+  });
+
+  test('puts the fills in force once the profile is written, and changes nothing when they cannot be taken from it', () => {
+    const modelDir = mkdtempSync(join(directory, 'fills-'));
+    const monitor = monitorOf(10);
+    monitor.observe(items(10), undefined);
+    const unusable = new SluiceError('ERR_QUALITY_REFERENCE_UNUSABLE', 'cannot fill field "age"', { field: 'window' });
+    const refusing = () => {
+      throw unusable;
+    };
+    assert.throws(() => captureReference(request(monitor, { modelDir, fillsFrom: refusing })), unusable);
+    assert.deepEqual(readdirSync(modelDir), [], 'no profile written');
+    assert.equal(monitor.referenceSummary()?.source, 'the build', 'the monitor keeps its reference');
+    const seen: string[] = [];
+    const { profile } = captureReference(
+      request(monitor, {
+        modelDir,
+        fillsFrom: (next) => {
+          seen.push(`checked ${next.rows} rows`);
+          return () => seen.push(`in force, ${readdirSync(modelDir).join()} written`);
+        },
+      }),
+    );
+    assert.deepEqual(seen, ['checked 10 rows', `in force, ${PROFILE_FILE} written`]);
+    assert.equal(monitor.referenceSummary()?.source, profile.source);
   });
 
   test('refuses a model sluice does not monitor, one without features, and an empty window, naming each', () => {

@@ -4,6 +4,10 @@
  * last closed one, or the open one so far) become the version's profile, written beside the
  * model so it outlasts a restart, and the monitor tests every window opened after it
  * against it. The window open at the capture keeps the reference it opened with.
+ *
+ * The fields that fill from the reference take their new values at once: they are checked
+ * before anything is written (a profile that cannot fill a field changes nothing), and the
+ * file, the monitor and the fills change in one synchronous step, between two requests.
  */
 import { SluiceError } from '../core/errors.ts';
 import type { ModelRef, QualityMonitor } from './quality-monitor.ts';
@@ -26,6 +30,11 @@ export interface CaptureRequest {
   readonly at: number;
   /** A text field's vocabulary keeps at most this many tokens (`quality.vocabulary_size`). */
   readonly vocabularySize: number;
+  /**
+   * The version's fills from the new profile, checked (throws a SluiceError naming the field
+   * it cannot fill); the function returned puts them in force. Absent: nothing fills from it.
+   */
+  readonly fillsFrom?: (profile: ReferenceProfile) => () => void;
 }
 
 export interface Captured {
@@ -71,8 +80,11 @@ export function captureReference(request: CaptureRequest): Captured {
     ...rows,
     ...(sample.embedding === undefined ? {} : { embedding: sample.embedding }),
     ...(Object.keys(text).length === 0 ? {} : { text }),
+    captured: { at: new Date(request.at).toISOString(), by: request.actor },
   };
+  const useFills = request.fillsFrom?.(profile);
   const file = writeProfile(request.modelDir, profile);
   monitor.useReference(profile);
+  useFills?.();
   return { profile, file };
 }

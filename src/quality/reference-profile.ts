@@ -43,6 +43,8 @@ export interface ReferenceProfile {
   readonly schema?: SchemaBaseline;
   /** Per text field, a vocabulary and the OOV counts of held-out texts (text-reference.ts). Absent in older profiles: no OOV test. */
   readonly text?: Readonly<Record<string, TextReference>>;
+  /** A profile captured from live traffic through the admin API: when (ISO 8601) and by whom. Absent in a built one. */
+  readonly captured?: { readonly at: string; readonly by: string };
 }
 
 export interface Observation {
@@ -147,20 +149,27 @@ export function writeProfile(modelDir: string, profile: ReferenceProfile): strin
 export function readProfile(modelDir: string): ReferenceProfile | undefined {
   const file = join(modelDir, PROFILE_FILE);
   if (!existsSync(file)) return undefined;
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<ReferenceProfile>;
+  return parseProfile(JSON.parse(readFileSync(file, 'utf8')), file);
+}
+
+/** A profile read back from JSON (a file, or a remote model's pin in the state store); `where` names it in errors. */
+export function parseProfile(json: unknown, where: string): ReferenceProfile {
+  const parsed = (typeof json === 'object' && json !== null ? json : {}) as Partial<ReferenceProfile>;
   if (parsed.format !== 1 || typeof parsed.features !== 'object' || parsed.features === null)
-    throw new Error(`${file} is not a sluice reference profile (format 1)`);
-  const { schema } = parsed;
+    throw new Error(`${where} is not a sluice reference profile (format 1)`);
+  const { schema, captured } = parsed;
   if (
     schema !== undefined &&
     !(typeof schema?.items === 'number' && typeof schema.missing === 'object' && schema.missing !== null)
   )
-    throw new Error(`${file}: "schema" must be {"items": <number>, "missing": {<field>: <number>}}`);
+    throw new Error(`${where}: "schema" must be {"items": <number>, "missing": {<field>: <number>}}`);
+  if (captured !== undefined && !(typeof captured?.at === 'string' && typeof captured.by === 'string'))
+    throw new Error(`${where}: "captured" must be {"at": <ISO 8601 time>, "by": <key id>}`);
   try {
     if (parsed.embedding !== undefined) parseEmbeddingReference(parsed.embedding);
     if (parsed.text !== undefined) parseTextReferences(parsed.text);
   } catch (error) {
-    throw new Error(`${file}: ${(error as Error).message}`);
+    throw new Error(`${where}: ${(error as Error).message}`);
   }
   return parsed as ReferenceProfile;
 }

@@ -87,9 +87,14 @@ export class TrafficMonitors {
     return this.watched.get(name)?.remote !== undefined;
   }
 
-  /** Pins a remote model's last closed window as its reference; undefined when its traffic is not watched. */
-  pinReference(name: string): QualityReport['reference'] | undefined {
-    return this.watched.get(name)?.remote?.pinReference();
+  /** A remote model's monitor (its reference pinned, read, or loaded at start); undefined when its traffic is not watched. */
+  remoteMonitor(name: string): RemoteQualityMonitor | undefined {
+    return this.watched.get(name)?.remote;
+  }
+
+  /** Every remote model's monitor. */
+  remoteMonitors(): RemoteQualityMonitor[] {
+    return [...this.watched.values()].flatMap((watched) => (watched.remote === undefined ? [] : [watched.remote]));
   }
 
   private answered(watched: Watched, context: RequestContext): void {

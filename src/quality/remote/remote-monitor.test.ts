@@ -97,18 +97,58 @@ test('errors appearing shift the error mix; failed requests have no tokens', () 
   assert.ok(prompt !== undefined && prompt.live_count < WINDOW && prompt.live_count > WINDOW * 0.7);
 });
 
-test('an operator pins the last closed window: later windows are tested against it', () => {
+test('an operator pins the last closed window: in force once used, and later windows are tested against it', () => {
   const { remote, clock } = monitor();
-  assert.equal(remote.pinReference(), null, 'nothing to pin before a window closes');
+  assert.equal(remote.candidateOfLastClosed('k1', clock.now), undefined, 'nothing to pin before a window closes');
   traffic(remote, 1, { prompt: 100, completion: 50, reasons: MIX });
+  assert.deepEqual(remote.referenceSummary(), {
+    source: `the first window closed after start: 300 requests from 2025-01-01T00:00:00.000Z to 2025-01-01T00:00:00.000Z`,
+    rows: WINDOW,
+    origin: 'first_window',
+    made_at: '2025-01-01T00:00:00.000Z',
+    made_by: null,
+  });
   traffic(remote, 2, { prompt: 160, completion: 50, reasons: MIX });
   assert.deepEqual(flagged(remote.report().features), ['prompt_tokens:ks']);
   clock.now += 1000;
-  const pinned = remote.pinReference();
-  assert.match(pinned?.source ?? '', /^pinned by an operator at 2025-01-01T00:00:01.000Z: 300 requests/);
+  const candidate = remote.candidateOfLastClosed('k1', clock.now);
+  assert.match(candidate?.profile.source ?? '', /^pinned through the admin API by k1 at 2025-01-01T00:00:01.000Z: 300/);
+  assert.deepEqual(flagged(remote.report().features), ['prompt_tokens:ks'], 'not in force before it is used');
+  candidate?.use();
+  assert.deepEqual(remote.referenceSummary(), candidate?.summary);
+  assert.deepEqual(
+    [candidate?.summary.origin, candidate?.summary.made_at, candidate?.summary.made_by],
+    ['pinned', '2025-01-01T00:00:01.000Z', 'k1'],
+  );
   assert.deepEqual(remote.report().features, []);
   traffic(remote, 3, { prompt: 160, completion: 50, reasons: MIX });
   assert.deepEqual(flagged(remote.report().features), []);
+});
+
+test('a reference pinned before start is in force from the first window, which is tested against it', () => {
+  const before = monitor();
+  traffic(before.remote, 1, { prompt: 100, completion: 50, reasons: MIX });
+  const stored = before.remote.candidateOfLastClosed('k1', before.clock.now);
+  assert.ok(stored !== undefined);
+  const { remote } = monitor();
+  remote.useStored(JSON.parse(JSON.stringify(stored.profile)), '2024-12-31T00:00:00.000Z', 'k1');
+  assert.deepEqual(remote.referenceSummary(), { ...stored.summary, made_at: '2024-12-31T00:00:00.000Z' });
+  traffic(remote, 2, { prompt: 160, completion: 50, reasons: MIX });
+  assert.deepEqual(
+    flagged(remote.report().features),
+    ['prompt_tokens:ks'],
+    'the first window is tested, not made the reference',
+  );
+  assert.equal(remote.referenceSummary()?.origin, 'pinned');
+});
+
+test('a pin made in this process is not replaced by a stored one read late', () => {
+  const { remote, clock } = monitor();
+  traffic(remote, 1, { prompt: 100, completion: 50, reasons: MIX });
+  const pinned = remote.candidateOfLastClosed('k2', clock.now);
+  pinned?.use();
+  remote.useStored(pinned?.profile ?? assert.fail(), '2024-01-01T00:00:00.000Z', 'k1');
+  assert.equal(remote.referenceSummary()?.made_by, 'k2');
 });
 
 test('an embeddings model has prompt tokens and errors only: the other features are not tested', () => {

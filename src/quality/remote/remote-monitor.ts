@@ -4,8 +4,9 @@
  * or the error's code) as categories, in windows that close after `windowItems` requests or
  * `windowMs`. A closed window is tested against the model's reference window with the same
  * tests as a local model's features (drift.ts): the first window closed after start, unless
- * an operator pins a later one (`pinReference`). Observing costs a few sketch updates and
- * no allocation beyond them.
+ * an operator pins a later one (`candidateOfLastClosed`, kept in the state store by
+ * pinned-reference.ts) or pinned one before this process started (`useStored`). Observing
+ * costs a few sketch updates and no allocation beyond them.
  */
 import type { SchemaReport } from '../schema-counters.ts';
 import { compareFeature, datasetDrift, type FeatureDrift } from '../drift.ts';
@@ -13,6 +14,7 @@ import { addValue, newWindow, windowCount, type FeatureWindow } from '../feature
 import type { FeatureKind } from '../features.ts';
 import type { ModelRef, QualityMonitorOptions, QualityReport } from '../quality-monitor.ts';
 import type { ReferenceProfile } from '../reference-profile.ts';
+import type { ReferenceSummary } from '../reference-summary.ts';
 import { profileOfWindow } from '../window-profile.ts';
 
 export const REMOTE_FEATURES: ReadonlyArray<{ readonly name: RemoteFeature; readonly kind: FeatureKind }> = [
@@ -37,10 +39,24 @@ interface Closed {
   drift: readonly FeatureDrift[] | undefined;
 }
 
+interface Reference {
+  readonly profile: ReferenceProfile;
+  /** The window it was made of; undefined for one pinned before this process started. */
+  readonly window: Window | undefined;
+  readonly summary: ReferenceSummary;
+}
+
+/** A window made a reference but not yet in force: `use()` puts it in force (once it is kept). */
+export interface ReferenceCandidate {
+  readonly profile: ReferenceProfile;
+  readonly summary: ReferenceSummary;
+  use(): void;
+}
+
 export class RemoteQualityMonitor {
   private current: Window;
   private closed: Closed | undefined;
-  private reference: { readonly profile: ReferenceProfile; readonly window: Window } | undefined;
+  private reference: Reference | undefined;
   private readonly flags = new Map<string, boolean>();
 
   constructor(
@@ -77,14 +93,30 @@ export class RemoteQualityMonitor {
     this.after(now);
   }
 
-  /** The last closed window becomes the reference; undefined while none has closed. */
-  pinReference(): QualityReport['reference'] {
-    const closed = this.closed;
-    if (closed === undefined) return null;
-    const at = new Date(this.options.now()).toISOString();
-    this.setReference(closed.window, `pinned by an operator at ${at}: ${describe(closed.window)}`);
-    closed.drift = undefined;
-    return this.referenceSummary();
+  /** The last closed window as a reference pinned by `by` at `at`, not yet in force; undefined while none has closed. */
+  candidateOfLastClosed(by: string, at: number): ReferenceCandidate | undefined {
+    const window = this.closed?.window;
+    if (window === undefined) return undefined;
+    const madeAt = new Date(at).toISOString();
+    const source = `pinned through the admin API by ${by} at ${madeAt}: ${describe(window)}`;
+    const reference = this.referenceOf(window, source, { origin: 'pinned', made_at: madeAt, made_by: by });
+    return { profile: reference.profile, summary: reference.summary, use: () => this.useReference(reference) };
+  }
+
+  /**
+   * A reference pinned before this process started (read from the state store) is in force
+   * from now on, unless this process has had one pinned since.
+   */
+  useStored(profile: ReferenceProfile, pinnedAt: string, pinnedBy: string): void {
+    if (this.reference?.summary.origin === 'pinned') return;
+    const { source, rows } = profile;
+    const summary: ReferenceSummary = { source, rows, origin: 'pinned', made_at: pinnedAt, made_by: pinnedBy };
+    this.useReference({ profile, window: undefined, summary });
+  }
+
+  /** The reference in force; null before the first window has closed. */
+  referenceSummary(): ReferenceSummary | null {
+    return this.reference?.summary ?? null;
   }
 
   /** The last closed window's report, or the open one's while none has closed. */
@@ -111,13 +143,27 @@ export class RemoteQualityMonitor {
     this.closed = closed;
     this.current = this.openWindow(now);
     if (this.reference === undefined) {
-      this.setReference(closed.window, `the first window closed after start: ${describe(closed.window)}`);
+      const { window } = closed;
+      const source = `the first window closed after start: ${describe(window)}`;
+      const made = { origin: 'first_window', made_at: new Date(window.end).toISOString(), made_by: null } as const;
+      this.reference = this.referenceOf(window, source, made);
       closed.drift = [];
     } else setImmediate(() => this.evaluate(closed));
   }
 
-  private setReference(window: Window, source: string): void {
-    this.reference = { profile: profileOfWindow(this.model, window.features, window.requests, source), window };
+  private referenceOf(
+    window: Window,
+    source: string,
+    made: Pick<ReferenceSummary, 'origin' | 'made_at' | 'made_by'>,
+  ): Reference {
+    const profile = profileOfWindow(this.model, window.features, window.requests, source);
+    return { profile, window, summary: { source, rows: profile.rows, ...made } };
+  }
+
+  /** In force at once: the last closed window is tested again against it (the pinned window itself: against nothing). */
+  private useReference(reference: Reference): void {
+    this.reference = reference;
+    if (this.closed !== undefined) this.closed.drift = undefined;
   }
 
   private evaluate(closed: Closed): readonly FeatureDrift[] {
@@ -162,11 +208,6 @@ export class RemoteQualityMonitor {
       dataset_drift: drift.length === 0 ? null : datasetDrift(drift),
       confidence: null,
     };
-  }
-
-  private referenceSummary(): QualityReport['reference'] {
-    const profile = this.reference?.profile;
-    return profile === undefined ? null : { source: profile.source, rows: profile.rows };
   }
 
   private openWindow(start: number): Window {

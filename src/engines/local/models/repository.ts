@@ -14,7 +14,7 @@ export interface ModelVersionEntry {
   readonly spec: ModelSpec;
   readonly dir: string;
   readonly onnxPath: string;
-  /** The value of each field declaring `fill`, settled at load (from its reference profile for `from: reference`). */
+  /** The value of each field declaring `fill`, settled at load (from its reference profile for `from: reference`); a capture replaces them in the served model. */
   readonly fills: ReadonlyMap<string, Fill>;
 }
 

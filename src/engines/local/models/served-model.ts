@@ -12,6 +12,8 @@ import { makePreprocessor, type Item, type Preprocessor } from '../preprocess/in
 import { shouldOffload } from '../preprocess/offload-policy.ts';
 import { PreprocessError, type PreprocessPool } from '../preprocess/preprocess-pool.ts';
 import { makeItemChecker, type CheckedItems, type ItemChecker } from './item-checker.ts';
+import type { ReferenceProfile } from '../../../quality/reference-profile.ts';
+import { resolveFills } from '../normalize/fill-values.ts';
 import type { ItemLabel } from '../../../pipeline/request.ts';
 import type { Row } from '../../../core/tensors.ts';
 import type { ExecutionSlots } from './execution-slots.ts';
@@ -67,7 +69,8 @@ export class ServedModel {
   private stateValue: ModelState = 'loading';
   private failure: string | undefined;
   private readonly preprocess: Preprocessor;
-  private readonly checker: ItemChecker;
+  /** Swapped whole when a new reference changes the fills (`fillsFrom`). */
+  private checker: ItemChecker;
   private readonly limit: AdaptiveLimit | undefined;
   private readonly pool: InstancePool;
   private batcher: DynamicBatcher | undefined;
@@ -136,6 +139,29 @@ export class ServedModel {
    */
   check(items: readonly Item[], label: ItemLabel): CheckedItems {
     return this.checker.check(items, label);
+  }
+
+  /**
+   * The fills of a new reference profile (captured from live traffic), checked as at load; the
+   * function returned puts them in force for the next request. A request's items are checked in
+   * one synchronous call to one checker, swapped whole: filled from one profile, never from two.
+   */
+  fillsFrom(profile: ReferenceProfile): () => void {
+    if (!this.spec.inputs.some((input) => input.fill !== undefined && 'from' in input.fill)) return () => {};
+    const { fills, issues } = resolveFills(this.spec.inputs, () => profile);
+    const issue = issues[0];
+    if (issue !== undefined) {
+      const field = this.spec.inputs[Number(issue.path[1])]?.name ?? issue.path.join('.');
+      throw new SluiceError(
+        'ERR_QUALITY_REFERENCE_UNUSABLE',
+        `model ${this.spec.name}:${this.spec.version}: the captured reference cannot fill field "${field}" (${issue.message}); nothing was changed`,
+        { field: 'window' },
+      );
+    }
+    const checker = makeItemChecker(this.spec, this.options.maxItemsPerRequest, fills);
+    return () => {
+      this.checker = checker;
+    };
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
- * The value each field declaring `fill` takes when an item lacks it, settled once when
- * the model loads: a constant (counted as `defaulted`), or the version's reference
+ * The value each field declaring `fill` takes when an item lacks it, settled when the
+ * model loads, and again when a reference is captured from live traffic (ServedModel's
+ * `fillsFrom`): a constant (counted as `defaulted`), or the version's reference
  * profile's lower median for a number and most frequent value for a category (counted as
  * `imputed`). The lower median is a value the reference holds, so an integer field gets
  * an integer. Every fill must pass its field's schema, or the model does not load.

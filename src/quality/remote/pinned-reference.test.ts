@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import { SluiceError } from '../../core/errors.ts';
+import { openSqliteStore } from '../../state/sqlite-store.ts';
+import type { Store } from '../../state/store.ts';
+import { loadPinnedReferences, pinLastClosedWindow, type ReferenceKeeper } from './pinned-reference.ts';
+import { RemoteQualityMonitor } from './remote-monitor.ts';
+
+const WINDOW = 50;
+const START = Date.UTC(2026, 2, 1);
+
+function monitor(clock = { now: START }): RemoteQualityMonitor {
+  return new RemoteQualityMonitor(
+    { name: 'chat', version: '1' },
+    { windowItems: WINDOW, windowMs: 3_600_000, now: () => clock.now },
+  );
+}
+
+/** A window of answers whose prompts are about `prompt` tokens. */
+function window(remote: RemoteQualityMonitor, prompt: number): void {
+  for (let i = 0; i < WINDOW; i += 1) remote.answered(prompt + (i % 11), 20 + (i % 5), ['stop']);
+}
+
+function store(t: TestContext): Store {
+  const opened = openSqliteStore(':memory:');
+  t.after(() => opened.close());
+  return opened;
+}
+
+const noWarnings = (model: string, error: Error) => assert.fail(`${model}: ${error.message}`);
+
+test('a pin is kept in the store, and a new monitor reading it tests its first window against it', async (t) => {
+  const keeper = store(t);
+  const before = monitor();
+  window(before, 100);
+  window(before, 300);
+  const summary = await pinLastClosedWindow(before, keeper, 'k1', START + 5_000);
+  assert.deepEqual(before.referenceSummary(), summary);
+  const stored = await keeper.getReference('chat', '1');
+  assert.deepEqual([stored?.pinnedAt, stored?.pinnedBy, summary?.origin], ['2026-03-01T00:00:05.000Z', 'k1', 'pinned']);
+  const after = monitor();
+  assert.equal(await loadPinnedReferences([after], keeper, noWarnings), 1);
+  assert.deepEqual(after.referenceSummary(), summary, 'the same reference, source, time and actor');
+  window(after, 300);
+  const report = after.report();
+  assert.equal(report.window.closed, true);
+  assert.deepEqual(report.reference, summary);
+  assert.ok(report.features.length > 0 && report.features.every((feature) => !feature.drifted));
+});
+
+test('a pin the store refuses is answered ERR_STORE_UNAVAILABLE and leaves the reference as it was', async (t) => {
+  const keeper = store(t);
+  const failing: ReferenceKeeper = {
+    putReference: async () => Promise.reject(new Error('disk full')),
+    getReference: (model, version) => keeper.getReference(model, version),
+  };
+  const remote = monitor();
+  window(remote, 100);
+  window(remote, 300);
+  const first = remote.referenceSummary();
+  await assert.rejects(pinLastClosedWindow(remote, failing, 'k1', START), (error: unknown) => {
+    assert.ok(error instanceof SluiceError);
+    assert.equal(error.code, 'ERR_STORE_UNAVAILABLE');
+    assert.match(error.message, /disk full; the reference is unchanged/);
+    return true;
+  });
+  assert.deepEqual(remote.referenceSummary(), first);
+  assert.equal(first?.origin, 'first_window');
+  const next = await pinLastClosedWindow(remote, keeper, 'k2', START);
+  assert.equal(next?.made_by, 'k2', 'a failed pin does not hold up the next');
+});
+
+test('two pins at once end with the same reference in the store and in force', async (t) => {
+  const keeper = store(t);
+  const remote = monitor();
+  window(remote, 100);
+  const pins = [pinLastClosedWindow(remote, keeper, 'k1', START), pinLastClosedWindow(remote, keeper, 'k2', START)];
+  await Promise.all(pins);
+  assert.equal(remote.referenceSummary()?.made_by, 'k2');
+  assert.equal((await keeper.getReference('chat', '1'))?.pinnedBy, 'k2');
+});
+
+test('nothing is pinned or stored before a window has closed', async (t) => {
+  const keeper = store(t);
+  assert.equal(await pinLastClosedWindow(monitor(), keeper, 'k1', START), undefined);
+  assert.equal(await keeper.getReference('chat', '1'), undefined);
+});
+
+test('a stored pin that cannot be read is reported and skipped: the first window is the reference', async (t) => {
+  const keeper = store(t);
+  await keeper.putReference({ model: 'chat', version: '1', pinnedAt: '', pinnedBy: 'k1', profile: { format: 2 } });
+  const remote = monitor();
+  const unreadable: string[] = [];
+  const loaded = await loadPinnedReferences([remote], keeper, (model, error) =>
+    unreadable.push(`${model}: ${error.message}`),
+  );
+  assert.equal(loaded, 0);
+  assert.deepEqual(unreadable, [
+    'chat: the pinned reference of chat:1 in the state store is not a sluice reference profile (format 1)',
+  ]);
+  window(remote, 100);
+  assert.equal(remote.referenceSummary()?.origin, 'first_window');
+});
