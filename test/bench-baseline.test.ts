@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { baselineOf } from '../benchmarks/lib/baseline.ts';
+import { baselineLine, baselineOf, type Baseline } from '../benchmarks/lib/baseline.ts';
 import { modelRatios, ratiosTable, type BatchingRecord, type SideKey } from '../benchmarks/lib/batching-report.ts';
 import { rateRatios, type AddedRecord } from '../benchmarks/lib/overhead-report.ts';
 import { BASELINE_NAMES, ratioTable, type OverloadRow } from '../benchmarks/overload-report.ts';
@@ -42,15 +42,28 @@ test('a baseline root without bin/sluice.js is refused, named', async () => {
     assert.equal(baseline?.root, dir);
     assert.match(baseline?.label ?? '', /^baseline /);
     assert.match(baseline?.currentLabel ?? '', /^current /);
+    assert.deepEqual(baseline?.currentEnv, {});
+    const withEnv = baselineOf({ 'baseline-root': dir, 'current-env': ['SLUICE_LEDGER__ENABLED=false'] });
+    assert.deepEqual(withEnv?.currentEnv, { SLUICE_LEDGER__ENABLED: 'false' });
+    assert.match(baselineLine(withEnv as Baseline), /which alone has SLUICE_LEDGER__ENABLED=false/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });
 
 test('overload with a baseline: this checkout against the baseline, both with the on side config', () => {
-  const baseline = { root: '/tmp/before', label: 'baseline abc1234', currentLabel: 'current def5678' };
+  const baseline = {
+    root: '/tmp/before',
+    label: 'baseline abc1234',
+    currentLabel: 'current def5678',
+    currentEnv: { SLUICE_QUALITY__ENABLED: 'false' },
+  };
   const [current, before] = sidesOf(baseline, { SLUICE_A: '1' }, { SLUICE_LOAD_CONTROL__ENABLED: 'false' });
-  assert.deepEqual(current, { key: 'on', label: 'current def5678', env: { SLUICE_A: '1' } });
+  assert.deepEqual(current, {
+    key: 'on',
+    label: 'current def5678',
+    env: { SLUICE_A: '1', SLUICE_QUALITY__ENABLED: 'false' },
+  });
   assert.deepEqual(before, { key: 'off', label: 'baseline abc1234', env: { SLUICE_A: '1' }, root: '/tmp/before' });
   const row = (side: 'on' | 'off', goodput: number) =>
     ({
