@@ -5,9 +5,10 @@
  *   log line          the per-request info line through pino to a sink that drops it, logging.redact off and on
  *   authenticate      TenantDirectory.identify of a bearer key (parse, salted SHA-256, constant-time compare)
  *   audit record      what the edge does per audited inference: the entry, buffered (record())
- *   audit write       the batches of those entries: sealing (hash chain) and the SQLite insert, one transaction per 256
- *   SQLite insert     sealed records into the audit table 32 rows a statement, as the store writes them; then
- *                     what other layouts would cost: a row a statement, without the actor and action indexes,
+ *   audit write       the batches of those entries: sealing (hash chain) and the store's append, one transaction per 256
+ *   segment append    sealed batches of 256 appended to a SQLite store as it writes them: a segment row and its keys each
+ *   row insert        the layout before segments, for comparison: a row per record in the audit table and its four
+ *                     indexes, 32 rows a statement; then a row a statement, without the actor and action indexes,
  *                     without any secondary index, and with wal_autocheckpoint at 10000 pages
  *
  *   taskset -c 0 node --import tsx benchmarks/compliance-stages.ts
@@ -26,7 +27,6 @@ import { inferenceAuditor, type FinishedInference } from '../src/observe/inferen
 import { createLogger } from '../src/observe/log.ts';
 import type { RequestContext } from '../src/pipeline/context.ts';
 import { MIGRATIONS } from '../src/state/migrations.ts';
-import { AUDIT_COLUMNS, auditParams } from '../src/state/rows.ts';
 import { openSqliteStore } from '../src/state/sqlite-store.ts';
 import type { AuditEntry, ChainHead, SealedRecord } from '../src/state/store.ts';
 import { generateApiKey } from '../src/tenancy/api-keys.ts';
@@ -146,6 +146,28 @@ function sealedBatches(): SealedRecord[][] {
   return batches;
 }
 
+/** CPU µs per record of appending `batches` to a fresh SQLite store: one segment a batch. */
+async function segmentAppend(batches: readonly SealedRecord[][]): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-compliance-segments-'));
+  const store = openSqliteStore(join(dir, 'sluice.db'));
+  try {
+    const started = cpuMicroseconds();
+    for (const records of batches) await store.appendAudit(() => records);
+    return (cpuMicroseconds() - started) / (batches.length * BATCH);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The audit table before segments (schema step 1): a row per record, these columns in this order. */
+const ROW_COLUMNS = 'seq, time, actor, action, tenant, details, prev_hash, hash';
+
+function rowParams(record: SealedRecord): Array<string | number | null> {
+  const { seq, time, actor, action, tenant, detailsJson, prevHash, hash } = record;
+  return [seq, time, actor, action, tenant, detailsJson, prevHash, hash];
+}
+
 /** How the audit table is laid out for one insert measurement. */
 interface InsertLayout {
   readonly rowsPerStatement: number;
@@ -154,7 +176,7 @@ interface InsertLayout {
   readonly pragmas?: readonly string[];
 }
 
-/** CPU µs per record of inserting `batches` into a fresh audit table laid out as `layout` says. */
+/** CPU µs per record of inserting `batches` into a fresh audit table (the layout before segments) laid out as `layout` says. */
 function insert(batches: readonly SealedRecord[][], layout: InsertLayout): number {
   const { rowsPerStatement, without = [], pragmas = [] } = layout;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-compliance-insert-'));
@@ -167,8 +189,8 @@ function insert(batches: readonly SealedRecord[][], layout: InsertLayout): numbe
     const skipped = without.map((column) => `CREATE INDEX audit_records_${column} `);
     for (const statement of schema) if (!skipped.some((prefix) => statement.startsWith(prefix))) db.exec(statement);
     const values = (rows: number) => Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-    const many = db.prepare(`INSERT INTO audit_records (${AUDIT_COLUMNS}) VALUES ${values(rowsPerStatement)}`);
-    const one = db.prepare(`INSERT INTO audit_records (${AUDIT_COLUMNS}) VALUES ${values(1)}`);
+    const many = db.prepare(`INSERT INTO audit_records (${ROW_COLUMNS}) VALUES ${values(rowsPerStatement)}`);
+    const one = db.prepare(`INSERT INTO audit_records (${ROW_COLUMNS}) VALUES ${values(1)}`);
     const head = db.prepare('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1');
     const started = cpuMicroseconds();
     for (const records of batches) {
@@ -176,8 +198,8 @@ function insert(batches: readonly SealedRecord[][], layout: InsertLayout): numbe
         head.get();
         let index = 0;
         for (; index + rowsPerStatement <= records.length; index += rowsPerStatement)
-          many.run(records.slice(index, index + rowsPerStatement).flatMap(auditParams));
-        for (; index < records.length; index += 1) one.run(...auditParams(records[index] as SealedRecord));
+          many.run(records.slice(index, index + rowsPerStatement).flatMap(rowParams));
+        for (; index < records.length; index += 1) one.run(...rowParams(records[index] as SealedRecord));
       }).immediate();
     }
     return (cpuMicroseconds() - started) / (batches.length * BATCH);
@@ -192,10 +214,12 @@ for (let repeat = 1; repeat <= REPEATS; repeat += 1) {
   const [plain, redacted] = [logLine(false), logLine(true)];
   const auth = authenticate();
   const audited = await audit();
+  const segments = await segmentAppend(batches);
   console.log(
     `run ${repeat}: log line ${plain.toFixed(2)} µs, redacted ${redacted.toFixed(2)} µs; ` +
       `authenticate ${auth.toFixed(2)} µs; audit record ${audited.record.toFixed(2)} µs + write ${audited.write.toFixed(2)} µs; ` +
-      `SQLite insert ${insert(batches, { rowsPerStatement: 32 }).toFixed(2)} µs a record; ` +
+      `segment append ${segments.toFixed(2)} µs a record; ` +
+      `before segments: row insert ${insert(batches, { rowsPerStatement: 32 }).toFixed(2)} µs a record, ` +
       `a row a statement ${insert(batches, { rowsPerStatement: 1 }).toFixed(2)} µs, ` +
       `without the actor and action indexes ${insert(batches, { rowsPerStatement: 32, without: ['actor', 'action'] }).toFixed(2)} µs, ` +
       `without secondary indexes ${insert(batches, { rowsPerStatement: 32, without: ['time', 'actor', 'action', 'tenant'] }).toFixed(2)} µs, ` +

@@ -1,7 +1,8 @@
 /**
  * The audit log end to end on every store: what the writer seals verifies after the round
  * trip through the database, two writers sharing one database never fork the chain,
- * tampering with SQL is named, and pruning keeps the chain verifiable.
+ * tampering with a segment's records through SQL is named, and pruning keeps the chain
+ * verifiable, also when it cuts a segment.
  */
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
@@ -22,7 +23,7 @@ import { verifyAuditChain, type ChainVerdict } from './verify.ts';
 /** Two connections to one fresh database (as two replicas would hold), and plain SQL on it. */
 interface SharedDatabase {
   open(): Promise<Store>;
-  sql(statement: string): Promise<void>;
+  sql(statement: string): Promise<Array<Record<string, unknown>>>;
 }
 
 const directory = mkdtempSync(join(tmpdir(), 'sluice-audit-stores-'));
@@ -36,7 +37,8 @@ function sqliteFile(): SharedDatabase {
     sql: async (statement) => {
       const db = new Database(path);
       try {
-        db.exec(statement);
+        const prepared = db.prepare(statement);
+        return prepared.reader ? (prepared.all() as Array<Record<string, unknown>>) : (prepared.run(), []);
       } finally {
         db.close();
       }
@@ -57,7 +59,7 @@ async function postgresSchema(): Promise<SharedDatabase> {
       const client = new pg.Client({ connectionString: url, options: `-c search_path=${name}` });
       await client.connect();
       try {
-        await client.query(statement);
+        return (await client.query<Record<string, unknown>>(statement)).rows;
       } finally {
         await client.end();
       }
@@ -131,17 +133,36 @@ for (const [name, fresh] of backends) {
       assert.deepEqual(verdict.ok && [verdict.records, verdict.lastSeq], [400, 400]);
     });
 
-    const tampering: [string, string, [number, string]][] = [
-      ['an edited record', `UPDATE audit_records SET actor = 'k9' WHERE seq = 12`, [12, 'edited']],
-      ['a deleted record', 'DELETE FROM audit_records WHERE seq = 12', [12, 'gap']],
+    // Twenty records in two segments, seq 1–16 and 17–20 (batches of 16).
+    const tampering: [string, (database: SharedDatabase) => Promise<unknown>, [number, string]][] = [
       [
-        'two records reordered',
-        'UPDATE audit_records SET seq = -seq WHERE seq IN (12, 13); UPDATE audit_records SET seq = CASE seq WHEN -12 THEN 13 ELSE 12 END WHERE seq < 0',
+        'an edited record',
+        (db) => editLines(db, 12, (lines) => changeRecord(lines, 12, { actor: 'k9' })),
         [12, 'edited'],
       ],
+      [
+        'a deleted record',
+        (db) => editLines(db, 12, (lines) => lines.filter((_, n) => n !== lineOf(lines, 12))),
+        [12, 'gap'],
+      ],
+      ['two records moved', (db) => editLines(db, 12, (lines) => swap(lines, 12, 13)), [13, 'out-of-order']],
+      [
+        'two records renumbered in place',
+        (db) => editLines(db, 12, (lines) => changeRecord(changeRecord(lines, 12, { seq: 13 }), 13, { seq: 12 }, 1)),
+        [13, 'out-of-order'],
+      ],
+      [
+        "two records' contents swapped, their seqs left in order",
+        (db) =>
+          editLines(db, 12, (lines) =>
+            changeRecord(changeRecord(swap(lines, 12, 13), 13, { seq: 12 }), 12, { seq: 13 }, 1),
+          ),
+        [12, 'edited'],
+      ],
+      ['a deleted segment', (db) => db.sql('DELETE FROM audit_segments WHERE first_seq = 1'), [1, 'gap']],
     ];
-    for (const [what, sql, [seq, fault]] of tampering) {
-      test(`names the first bad record after ${what} with SQL`, async (t) => {
+    for (const [what, tamper, [seq, fault]] of tampering) {
+      test(`names the first bad record after ${what} in a segment, with SQL`, async (t) => {
         const database = await fresh();
         const store = await database.open();
         t.after(() => store.close());
@@ -149,14 +170,15 @@ for (const [name, fresh] of backends) {
           store,
           Array.from({ length: 20 }, (_, n) => entry(n)),
         );
-        await database.sql(sql);
+        await tamper(database);
         const verdict = await verify(store);
         assert.deepEqual(!verdict.ok && [verdict.seq, verdict.fault], [seq, fault]);
       });
     }
 
-    test('pruning keeps the chain verifiable as it grows', async (t) => {
-      const store = await (await fresh()).open();
+    test('pruning keeps the chain verifiable as it grows, cutting a segment', async (t) => {
+      const database = await fresh();
+      const store = await database.open();
       t.after(() => store.close());
       await write(
         store,
@@ -164,6 +186,12 @@ for (const [name, fresh] of backends) {
       );
       const { pruned, checkpoint } = await pruneAudit(store, { before: new Date(entry(20).time), signingKey });
       assert.deepEqual([pruned, checkpoint?.seq], [20, 20]);
+      const segments = await database.sql('SELECT first_seq, last_seq FROM audit_segments ORDER BY first_seq');
+      assert.deepEqual(
+        segments.map((row) => [Number(row['first_seq']), Number(row['last_seq'])]),
+        [[21, 30]],
+        'seq 17–30 cut after 20',
+      );
       await write(
         store,
         Array.from({ length: 5 }, (_, n) => entry(30 + n)),
@@ -172,4 +200,35 @@ for (const [name, fresh] of backends) {
       assert.deepEqual(verdict.ok && [verdict.records, verdict.lastSeq], [15, 35]);
     });
   });
+}
+
+/** Rewrites the lines of the segment holding `seq`, as someone with write access to the database could. */
+async function editLines(database: SharedDatabase, seq: number, change: (lines: string[]) => string[]) {
+  const [row] = await database.sql(
+    `SELECT first_seq, records FROM audit_segments WHERE first_seq <= ${seq} ORDER BY first_seq DESC LIMIT 1`,
+  );
+  const text = change(String(row?.['records']).split('\n')).join('\n');
+  const firstSeq = Number(row?.['first_seq']);
+  await database.sql(
+    `UPDATE audit_segments SET records = '${text.replaceAll("'", "''")}' WHERE first_seq = ${firstSeq}`,
+  );
+}
+
+/** The index of the `nth` line holding seq `seq`. */
+function lineOf(lines: readonly string[], seq: number, nth = 0): number {
+  const at = lines.flatMap((line, index) => (line.startsWith(`{"seq":${seq},`) ? [index] : []))[nth];
+  assert.ok(at !== undefined, `a line for seq ${seq}`);
+  return at;
+}
+
+function changeRecord(lines: readonly string[], seq: number, change: Record<string, unknown>, nth = 0): string[] {
+  const at = lineOf(lines, seq, nth);
+  return lines.map((line, index) =>
+    index === at ? JSON.stringify({ ...(JSON.parse(line) as Record<string, unknown>), ...change }) : line,
+  );
+}
+
+function swap(lines: readonly string[], a: number, b: number): string[] {
+  const [at, bt] = [lineOf(lines, a), lineOf(lines, b)];
+  return lines.map((line, index) => (index === at ? lines[bt] : index === bt ? lines[at] : line) ?? line);
 }

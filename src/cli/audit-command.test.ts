@@ -1,6 +1,6 @@
 /**
  * `sluice audit` against a real SQLite file, tampered with the way someone with write access
- * to the database would: plain SQL on the audit table.
+ * to the database would: SQL rewriting the records' lines in their segment.
  */
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
@@ -61,13 +61,36 @@ function quiet(command: Command): void {
   for (const sub of command.commands) quiet(sub);
 }
 
-function tamper(sql: string): void {
+/** Rewrites the lines of the one segment the ten records were appended as. */
+function tamper(change: (lines: string[]) => string[]): void {
   const db = new Database(databaseFile);
   try {
-    db.exec(sql);
+    const text = db.prepare('SELECT records FROM audit_segments WHERE first_seq = 1').pluck().get() as string;
+    db.prepare('UPDATE audit_segments SET records = ? WHERE first_seq = 1').run(change(text.split('\n')).join('\n'));
   } finally {
     db.close();
   }
+}
+
+/** The lines with the record at `seq` changed by `change`. */
+function changed(lines: readonly string[], seq: number, change: Record<string, unknown>): string[] {
+  return lines.map((line) => {
+    const record = JSON.parse(line) as Record<string, unknown>;
+    return record['seq'] === seq ? JSON.stringify({ ...record, ...change }) : line;
+  });
+}
+
+/** Every line's seq set to its place in the segment (its first seq is 1). */
+function numberedInOrder(lines: readonly string[]): string[] {
+  return lines.map((line, index) =>
+    JSON.stringify({ ...(JSON.parse(line) as Record<string, unknown>), seq: index + 1 }),
+  );
+}
+
+/** The lines with the records at seq `a` and `b` in each other's place. */
+function swapped(lines: readonly string[], a: number, b: number): string[] {
+  const at = (seq: number) => lines.findIndex((line) => line.startsWith(`{"seq":${seq},`));
+  return lines.map((line, index) => (index === at(a) ? lines[at(b)] : index === at(b) ? lines[at(a)] : line) ?? line);
 }
 
 describe('sluice audit verify', () => {
@@ -77,36 +100,48 @@ describe('sluice audit verify', () => {
     assert.match(out[0] ?? '', /^audit chain ok: 10 records from the start; head 10:[0-9a-f]{64}$/);
   });
 
-  const tampering: [name: string, sql: string, line: RegExp][] = [
+  const tampering: [name: string, change: (lines: string[]) => string[], line: RegExp][] = [
     [
       'an edited record',
-      `UPDATE audit_records SET details = '{"daysAgo":99}' WHERE seq = 7`,
+      (lines) => changed(lines, 7, { details: { daysAgo: 99 } }),
       /^audit chain BROKEN at seq 7 \(edited\): seq 7's hash does not match its content$/,
     ],
     [
       'a deleted record',
-      'DELETE FROM audit_records WHERE seq = 4',
+      (lines) => lines.filter((line) => !line.startsWith('{"seq":4,')),
       /^audit chain BROKEN at seq 4 \(gap\): seq 4 is missing/,
     ],
     [
-      'two records reordered (their seqs swapped)',
-      'UPDATE audit_records SET seq = -seq WHERE seq IN (3, 4); UPDATE audit_records SET seq = CASE seq WHEN -3 THEN 4 ELSE 3 END WHERE seq < 0',
+      'two records moved in the segment',
+      (lines) => swapped(lines, 3, 4),
+      /^audit chain BROKEN at seq 4 \(out-of-order\): seq 4 comes before seq 3$/,
+    ],
+    [
+      'two records swapped, their seqs left in order',
+      (lines) => numberedInOrder(swapped(lines, 3, 4)),
       /^audit chain BROKEN at seq 3 \(edited\)/,
     ],
   ];
-  for (const [name, sql, line] of tampering) {
+  for (const [name, change, line] of tampering) {
     test(`names the first bad record after ${name}, and exits 1`, async () => {
-      tamper(sql);
+      tamper(change);
       const { code, out } = await sluice('audit', 'verify', '-c', configFile);
       assert.equal(code, 1);
       assert.match(out[0] ?? '', line);
     });
   }
 
+  test('exits 2 naming the segment and line when a line is not a record at all', async () => {
+    tamper((lines) => lines.map((line, index) => (index === 5 ? line.slice(0, 40) : line)));
+    const { code, err } = await sluice('audit', 'verify', '-c', configFile);
+    assert.equal(code, 2);
+    assert.match(err[0] ?? '', /^sluice audit: line 6 of the audit segment from seq 1 is not JSON/);
+  });
+
   test('catches a cut-off end only against a head kept from before', async () => {
     const head = (await sluice('audit', 'head', '-c', configFile)).out[0] ?? '';
     assert.deepEqual(parseHead(head).seq, 10);
-    tamper('DELETE FROM audit_records WHERE seq >= 9');
+    tamper((lines) => lines.slice(0, 8));
     assert.equal((await sluice('audit', 'verify', '-c', configFile)).code, 0);
     const { code, out } = await sluice('audit', 'verify', '-c', configFile, '--expect-head', head);
     assert.equal(code, 1);
@@ -167,7 +202,7 @@ describe('sluice audit prune', () => {
   });
 
   test('prunes nothing over a tampered prefix, and exits 1 naming the record', async () => {
-    tamper(`UPDATE audit_records SET actor = 'someone-else' WHERE seq = 2`);
+    tamper((lines) => changed(lines, 2, { actor: 'someone-else' }));
     const { code, out } = await sluice('audit', 'prune', '-c', configFile, '--older-than', '30d');
     assert.equal(code, 1);
     assert.match(out[0] ?? '', /^audit chain BROKEN at seq 2 \(edited\).*; nothing pruned$/);

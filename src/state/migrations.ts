@@ -9,6 +9,7 @@
  * over the entry as written, and `jsonb` or `timestamptz` would hand back a different
  * spelling (keys reordered, another time format) than the one that was sealed.
  */
+import { auditSegmentSteps } from './audit-segment-migration.ts';
 
 export interface Migration {
   readonly version: number;
@@ -114,6 +115,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // One row per model version: a pin replaces the one before. The profile is JSON text, as details are.
     sqlite: [REFERENCES_TABLE],
     postgres: [REFERENCES_TABLE],
+  },
+  {
+    version: 5,
+    name: 'the audit log in segments',
+    sqlite: auditSegmentSteps('sqlite'),
+    postgres: auditSegmentSteps('postgres'),
   },
 ];
 

@@ -1,34 +1,26 @@
 /**
- * The Store on PostgreSQL, for replicas that share their state. Appends and prunes take
- * `LOCK TABLE audit_records IN EXCLUSIVE MODE` inside their transaction: it queues every
- * other writer of the chain (readers go on) until commit, so two replicas never read the
- * same head and fork the chain. Key writes lock the rows they read (FOR UPDATE), and a
- * tenant's deletion locks the tenant, which holds off a key being inserted for it.
+ * The Store on PostgreSQL, for replicas that share their state. The audit chain's writes
+ * lock its table (postgres-audit.ts), so two replicas never read the same head and fork
+ * the chain. Key writes lock the rows they read (FOR UPDATE), and a tenant's deletion
+ * locks the tenant, which holds off a key being inserted for it.
  */
 import pg from 'pg';
 import { KEYS_CHANNEL, listenForKeyChanges } from './postgres-keys-listener.ts';
 import { migratePostgres, type Queryable } from './postgres-migrate.ts';
+import { postgresAudit } from './postgres-audit.ts';
 import {
-  AUDIT_COLUMNS,
   KEY_COLUMNS,
-  auditFromRow,
-  auditPages,
-  auditParams,
-  auditQuerySql,
-  checkpointFromRow,
   keyFromRow,
   keyParams,
   tenantFromRow,
   tenantParams,
-  type AuditRow,
-  type CheckpointRow,
   type KeyRow,
   type TenantRow,
 } from './rows.ts';
 import { postgresQuarantine } from './postgres-quarantine.ts';
 import { postgresReferences } from './store-references.ts';
 import { postgresUsage } from './postgres-usage.ts';
-import { checkPrune, checkSealed, tenantHasKeys } from './store-rules.ts';
+import { tenantHasKeys } from './store-rules.ts';
 import { StoreConflictError } from './store.ts';
 import type {
   AuditCheckpoint,
@@ -55,7 +47,6 @@ export interface PostgresStoreOptions {
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-const AUDIT_TYPES = ['bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text'];
 
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
   const { schema } = options;
@@ -83,6 +74,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 
 class PostgresStore implements Store {
   readonly kind = 'postgres';
+  private readonly audit;
   private readonly quarantine;
   private readonly usage;
   private readonly references;
@@ -92,6 +84,7 @@ class PostgresStore implements Store {
     private readonly connection: pg.ClientConfig,
     private readonly schema: string,
   ) {
+    this.audit = postgresAudit(pool, (work) => this.transaction(work));
     this.quarantine = postgresQuarantine(pool, (work) => this.transaction(work));
     this.usage = postgresUsage(pool, (work) => this.transaction(work));
     this.references = postgresReferences(pool);
@@ -172,56 +165,28 @@ class PostgresStore implements Store {
     return String(rows[0]?.version);
   }
 
-  async appendAudit(seal: SealEntries): Promise<readonly SealedRecord[]> {
-    return this.transaction(async (client) => {
-      await client.query('LOCK TABLE audit_records IN EXCLUSIVE MODE');
-      const head = await chainHead(client);
-      const records = seal(head);
-      checkSealed(head, records);
-      if (records.length === 0) return records;
-      // One statement for any number of records: a column of values per parameter.
-      const rows = records.map(auditParams);
-      const columns = AUDIT_TYPES.map((_, index) => rows.map((row) => row[index]));
-      const unnest = AUDIT_TYPES.map((type, index) => `$${index + 1}::${type}[]`).join(', ');
-      await client.query(`INSERT INTO audit_records (${AUDIT_COLUMNS}) SELECT * FROM unnest(${unnest})`, columns);
-      return records;
-    });
+  appendAudit(seal: SealEntries): Promise<readonly SealedRecord[]> {
+    return this.audit.appendAudit(seal);
   }
 
-  async queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
-    const { sql, params } = auditQuerySql(query, (index) => `$${index}`);
-    const { rows } = await this.pool.query<AuditRow>(sql, params);
-    return rows.map(auditFromRow);
+  queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    return this.audit.queryAudit(query);
   }
 
   scanAudit(pageSize: number): AsyncIterable<AuditRecord> {
-    return auditPages((query) => this.queryAudit(query), pageSize);
+    return this.audit.scanAudit(pageSize);
   }
 
-  async auditCheckpoint(): Promise<AuditCheckpoint | undefined> {
-    return checkpointOf(this.pool);
+  auditCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    return this.audit.auditCheckpoint();
   }
 
-  async pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
-    return this.transaction(async (client) => {
-      await client.query('LOCK TABLE audit_records IN EXCLUSIVE MODE');
-      const at = await client.query<{ hash: string }>('SELECT hash FROM audit_records WHERE seq = $1', [
-        checkpoint.seq,
-      ]);
-      checkPrune(checkpoint, await checkpointOf(client), await chainHead(client), at.rows[0]?.hash);
-      const deleted = await client.query('DELETE FROM audit_records WHERE seq <= $1', [checkpoint.seq]);
-      await client.query(
-        `INSERT INTO audit_checkpoint (id, seq, hash, pruned_at, signature) VALUES (1, $1, $2, $3, $4)
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
-           pruned_at = excluded.pruned_at, signature = excluded.signature`,
-        [checkpoint.seq, checkpoint.hash, checkpoint.prunedAt, checkpoint.signature],
-      );
-      return deleted.rowCount ?? 0;
-    });
+  pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
+    return this.audit.pruneAudit(checkpoint);
   }
 
-  async auditHead(): Promise<ChainHead | undefined> {
-    return chainHead(this.pool);
+  auditHead(): Promise<ChainHead | undefined> {
+    return this.audit.auditHead();
   }
 
   addQuarantine(entries: readonly QuarantineEntry[], maxPerModel: number): Promise<void> {
@@ -313,21 +278,4 @@ async function markRevoked(client: Queryable, key: KeyRecord, at: string): Promi
 async function bumpKeysVersion(client: Queryable): Promise<void> {
   await client.query('UPDATE keys_version SET version = version + 1 WHERE id = 1');
   await client.query('SELECT pg_notify($1, current_schema())', [KEYS_CHANNEL]);
-}
-
-async function chainHead(client: Queryable): Promise<ChainHead | undefined> {
-  const last = await client.query<{ seq: string; hash: string }>(
-    'SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1',
-  );
-  const row = last.rows[0];
-  if (row !== undefined) return { seq: Number(row.seq), hash: row.hash };
-  const checkpoint = await checkpointOf(client);
-  return checkpoint === undefined ? undefined : { seq: checkpoint.seq, hash: checkpoint.hash };
-}
-
-async function checkpointOf(client: Queryable): Promise<AuditCheckpoint | undefined> {
-  const { rows } = await client.query<CheckpointRow>(
-    'SELECT seq, hash, pruned_at, signature FROM audit_checkpoint WHERE id = 1',
-  );
-  return rows[0] === undefined ? undefined : checkpointFromRow(rows[0]);
 }

@@ -3,16 +3,7 @@
  * returns BIGINT columns as strings (they may pass 2^53), hence `number | string`; a seq
  * never gets that far, so `Number` is exact.
  */
-import {
-  SCOPES,
-  type AuditCheckpoint,
-  type AuditQuery,
-  type AuditRecord,
-  type KeyRecord,
-  type Scope,
-  type SealedRecord,
-} from './store.ts';
-import type { TenantRecord } from './store.ts';
+import { SCOPES, type AuditCheckpoint, type KeyRecord, type Scope, type TenantRecord } from './store.ts';
 
 export interface TenantRow {
   readonly name: string;
@@ -32,17 +23,6 @@ export interface KeyRow {
   readonly revoked_at: string | null;
 }
 
-export interface AuditRow {
-  readonly seq: number | string;
-  readonly time: string;
-  readonly actor: string;
-  readonly action: string;
-  readonly tenant: string | null;
-  readonly details: string;
-  readonly prev_hash: string;
-  readonly hash: string;
-}
-
 export interface CheckpointRow {
   readonly seq: number | string;
   readonly hash: string;
@@ -51,7 +31,6 @@ export interface CheckpointRow {
 }
 
 export const KEY_COLUMNS = 'id, tenant, scopes, models, hash, created_at, expires_at, revoked_at';
-export const AUDIT_COLUMNS = 'seq, time, actor, action, tenant, details, prev_hash, hash';
 
 export function tenantFromRow(row: TenantRow): TenantRecord {
   return { name: row.name, priority: row.priority, weight: row.weight, createdAt: row.created_at };
@@ -89,71 +68,8 @@ export function keyParams(key: KeyRecord): Array<string | null> {
   ];
 }
 
-export function auditFromRow(row: AuditRow): AuditRecord {
-  return {
-    seq: Number(row.seq),
-    time: row.time,
-    actor: row.actor,
-    action: row.action,
-    tenant: row.tenant,
-    details: parseDetails(row.details, row.seq),
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
-}
-
-/** In AUDIT_COLUMNS order; the details as the text that was hashed, so a reader gets back exactly what was sealed. */
-export function auditParams(record: SealedRecord): Array<string | number | null> {
-  const { seq, time, actor, action, tenant, detailsJson, prevHash, hash } = record;
-  return [seq, time, actor, action, tenant, detailsJson, prevHash, hash];
-}
-
 export function checkpointFromRow(row: CheckpointRow): AuditCheckpoint {
   return { seq: Number(row.seq), hash: row.hash, prunedAt: row.pruned_at, signature: row.signature };
-}
-
-/**
- * The WHERE clause, order and limit of an audit query, with `placeholder(n)` spelling the
- * n-th parameter (`?` for SQLite, `$n` for PostgreSQL).
- */
-export function auditQuerySql(
-  query: AuditQuery,
-  placeholder: (index: number) => string,
-): { sql: string; params: Array<string | number> } {
-  const conditions: string[] = [];
-  const params: Array<string | number> = [];
-  const add = (condition: string, value: string | number | undefined): void => {
-    if (value === undefined) return;
-    params.push(value);
-    conditions.push(`${condition} ${placeholder(params.length)}`);
-  };
-  add('time >=', query.from);
-  add('time <', query.to);
-  add('actor =', query.actor);
-  add('action =', query.action);
-  add('tenant =', query.tenant);
-  add('seq >', query.afterSeq);
-  const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
-  params.push(Math.max(0, Math.floor(query.limit)));
-  const sql = `SELECT ${AUDIT_COLUMNS} FROM audit_records${where} ORDER BY seq LIMIT ${placeholder(params.length)}`;
-  return { sql, params };
-}
-
-/** Every record in seq order, `pageSize` at a time: a long chain is never held whole. */
-export async function* auditPages(
-  queryAudit: (query: AuditQuery) => Promise<AuditRecord[]>,
-  pageSize: number,
-): AsyncIterable<AuditRecord> {
-  if (!Number.isInteger(pageSize) || pageSize < 1)
-    throw new RangeError(`a page holds 1 record or more, not ${pageSize}`);
-  let afterSeq = -1;
-  for (;;) {
-    const page = await queryAudit({ afterSeq, limit: pageSize });
-    yield* page;
-    const last = page.at(-1);
-    if (last === undefined || page.length < pageSize) return;
-    afterSeq = last.seq;
-  }
 }
 
 function parseScopes(text: string, keyId: string): Scope[] {
@@ -170,12 +86,4 @@ function parseStrings(text: string, what: string): string[] {
     throw new Error(`the ${what} in the store are not a JSON array of strings: ${text}`);
   }
   return value;
-}
-
-function parseDetails(text: string, seq: number | string): Record<string, unknown> {
-  const value: unknown = JSON.parse(text);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Error(`the details of audit record ${seq} are not a JSON object: ${text}`);
-  }
-  return { ...value };
 }

@@ -8,25 +8,18 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { checkPrune, checkSealed, tenantHasKeys } from './store-rules.ts';
+import { tenantHasKeys } from './store-rules.ts';
 import { pendingMigrations } from './migrations.ts';
 import {
-  AUDIT_COLUMNS,
   KEY_COLUMNS,
-  auditFromRow,
-  auditPages,
-  auditParams,
-  auditQuerySql,
-  checkpointFromRow,
   keyFromRow,
   keyParams,
   tenantFromRow,
   tenantParams,
-  type AuditRow,
-  type CheckpointRow,
   type KeyRow,
   type TenantRow,
 } from './rows.ts';
+import { sqliteAudit } from './sqlite-audit.ts';
 import { sqliteQuarantine } from './sqlite-quarantine.ts';
 import { sqliteReferences } from './store-references.ts';
 import { sqliteUsage } from './sqlite-usage.ts';
@@ -52,18 +45,6 @@ import type {
 
 /** How long a write waits for another process's write to finish before it fails. */
 const BUSY_TIMEOUT_MS = 5_000;
-
-/** Audit records a statement: a quarter less per record than a statement each (docs/benchmarks.md). */
-const ROWS_PER_INSERT = 32;
-const INSERT_AUDIT_ROWS = Array.from(
-  { length: ROWS_PER_INSERT + 1 },
-  (_, rows) =>
-    `INSERT INTO audit_records (${AUDIT_COLUMNS}) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-);
-
-function insertAuditRows(rows: number): string {
-  return INSERT_AUDIT_ROWS[rows] as string;
-}
 
 export function openSqliteStore(path: string): Store {
   const inMemory = path === ':memory:';
@@ -103,6 +84,10 @@ function migrate(db: Database.Database, path: string): void {
 class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly audit = sqliteAudit(
+    (work) => this.write(work),
+    (text) => this.sql(text),
+  );
   private readonly quarantine = sqliteQuarantine(
     (work) => this.write(work),
     (text) => this.sql(text),
@@ -189,48 +174,28 @@ class SqliteStore implements Store {
     return String(this.sql('SELECT version FROM keys_version WHERE id = 1').pluck().get());
   }
 
-  async appendAudit(seal: SealEntries): Promise<readonly SealedRecord[]> {
-    return this.write(() => {
-      const head = this.head();
-      const records = seal(head);
-      checkSealed(head, records);
-      for (let start = 0; start < records.length; start += ROWS_PER_INSERT) {
-        const rows = records.slice(start, start + ROWS_PER_INSERT);
-        this.sql(insertAuditRows(rows.length)).run(rows.flatMap(auditParams));
-      }
-      return records;
-    });
+  appendAudit(seal: SealEntries): Promise<readonly SealedRecord[]> {
+    return this.audit.appendAudit(seal);
   }
 
-  async queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
-    const { sql, params } = auditQuerySql(query, () => '?');
-    return (this.sql(sql).all(...params) as AuditRow[]).map(auditFromRow);
+  queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    return this.audit.queryAudit(query);
   }
 
   scanAudit(pageSize: number): AsyncIterable<AuditRecord> {
-    return auditPages((query) => this.queryAudit(query), pageSize);
+    return this.audit.scanAudit(pageSize);
   }
 
-  async auditCheckpoint(): Promise<AuditCheckpoint | undefined> {
-    return this.checkpoint();
+  auditCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    return this.audit.auditCheckpoint();
   }
 
-  async pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
-    return this.write(() => {
-      const hashAtSeq = this.sql('SELECT hash FROM audit_records WHERE seq = ?').pluck().get(checkpoint.seq);
-      checkPrune(checkpoint, this.checkpoint(), this.head(), hashAtSeq as string | undefined);
-      const deleted = this.sql('DELETE FROM audit_records WHERE seq <= ?').run(checkpoint.seq).changes;
-      this.sql(
-        `INSERT INTO audit_checkpoint (id, seq, hash, pruned_at, signature) VALUES (1, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
-           pruned_at = excluded.pruned_at, signature = excluded.signature`,
-      ).run(checkpoint.seq, checkpoint.hash, checkpoint.prunedAt, checkpoint.signature);
-      return deleted;
-    });
+  pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
+    return this.audit.pruneAudit(checkpoint);
   }
 
-  async auditHead(): Promise<ChainHead | undefined> {
-    return this.head();
+  auditHead(): Promise<ChainHead | undefined> {
+    return this.audit.auditHead();
   }
 
   addQuarantine(entries: readonly QuarantineEntry[], maxPerModel: number): Promise<void> {
@@ -307,20 +272,6 @@ class SqliteStore implements Store {
 
   private bumpKeysVersion(): void {
     this.sql('UPDATE keys_version SET version = version + 1 WHERE id = 1').run();
-  }
-
-  private head(): ChainHead | undefined {
-    const last = this.sql('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1').get() as
-      ChainHead | undefined;
-    if (last !== undefined) return { seq: last.seq, hash: last.hash };
-    const checkpoint = this.checkpoint();
-    return checkpoint === undefined ? undefined : { seq: checkpoint.seq, hash: checkpoint.hash };
-  }
-
-  private checkpoint(): AuditCheckpoint | undefined {
-    const row = this.sql('SELECT seq, hash, pruned_at, signature FROM audit_checkpoint WHERE id = 1').get() as
-      CheckpointRow | undefined;
-    return row === undefined ? undefined : checkpointFromRow(row);
   }
 }
 

@@ -1,13 +1,16 @@
 /**
  * What every `Store` promises, as one suite each database runs (`store.contract.test.ts`):
- * tenants and keys here, the audit log in store-audit.contract.ts, the quarantine of rejected
- * payloads in store-quarantine.contract.ts, the cost ledger in store-usage.contract.ts, remote
- * models' pinned references in store-references.contract.ts, and what only a
- * database that outlives a store can show (re-opening, migrations, two stores appending
- * at once) in store-database.contract.ts. Every store a case opens is closed when it ends.
+ * tenants and keys here, the audit log in store-audit.contract.ts (across many segments in
+ * store-audit-segments.contract.ts, its move into segments in store-audit-migration.contract.ts),
+ * the quarantine of rejected payloads in store-quarantine.contract.ts, the cost ledger in
+ * store-usage.contract.ts, remote models' pinned references in store-references.contract.ts,
+ * and what only a database that outlives a store can show (re-opening, migrations, two stores
+ * appending at once) in store-database.contract.ts. Every store a case opens is closed when it ends.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { runAuditMigrationContract } from './store-audit-migration.contract.ts';
+import { runAuditSegmentContract } from './store-audit-segments.contract.ts';
 import { runAuditContract } from './store-audit.contract.ts';
 import { runDatabaseContract, type StoreDatabase } from './store-database.contract.ts';
 import { conflict, key, tenant, type OpenForTest } from './store-fixtures.contract.ts';
@@ -36,10 +39,12 @@ export function runStoreContract(
     runTenantCases(open);
     runKeyCases(open);
     runAuditContract(open);
+    runAuditSegmentContract(open);
     runQuarantineContract(open);
     runUsageContract(open);
     runReferenceContract(open);
     if (newDatabase !== undefined) runDatabaseContract(newDatabase);
+    if (newDatabase !== undefined) runAuditMigrationContract(newDatabase);
     if (newDatabase !== undefined) runUsageDatabaseContract(newDatabase);
     if (newDatabase !== undefined) runReferenceDatabaseContract(newDatabase);
   });

@@ -249,7 +249,10 @@ export interface Store {
   /** Appends in one transaction with the chain locked; returns the records written. */
   appendAudit(seal: SealEntries): Promise<readonly SealedRecord[]>;
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
-  /** Every record in seq order, in pages (verification of a long chain without holding it in memory). */
+  /**
+   * Every record in the order stored, which is seq order unless the database was tampered
+   * with, about `pageSize` a read (verification of a long chain without holding it in memory).
+   */
   scanAudit(pageSize: number): AsyncIterable<AuditRecord>;
   auditCheckpoint(): Promise<AuditCheckpoint | undefined>;
   /**

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { sealEntries } from '../audit/chain.ts';
+import { cutSegment, matchesQuery, recordsOf, segmentOf } from './audit-segments.ts';
+import type { AuditEntry, AuditRecord, SealedRecord } from './store.ts';
+
+function entry(n: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    time: new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString(),
+    actor: n % 2 === 0 ? 'k-even' : 'k-odd',
+    action: 'inference',
+    tenant: n === 3 ? null : 'acme',
+    details: { n, text: 'naïve "quoted" \\ and a\nline break', big: 1e21, tiny: 1e-7, nested: { b: [1, null], a: {} } },
+    ...overrides,
+  };
+}
+
+const sealed: readonly SealedRecord[] = sealEntries([0, 1, 2, 3, 4].map((n) => entry(n)))(undefined);
+const read = (records: readonly SealedRecord[]): AuditRecord[] =>
+  records.map(({ detailsJson: _written, ...record }) => JSON.parse(JSON.stringify(record)) as AuditRecord);
+
+describe('a segment of audit records', () => {
+  test('holds one line a record, each the whole record with its details as they were hashed', () => {
+    const segment = segmentOf(sealed);
+    const lines = segment.text.split('\n');
+    assert.equal(lines.length, 5);
+    lines.forEach((line, index) => {
+      const record = sealed[index] as SealedRecord;
+      assert.ok(line.includes(`"details":${record.detailsJson},`), `line ${index + 1} holds the hashed details text`);
+    });
+    assert.deepEqual(recordsOf(segment.text, 1), read(sealed));
+  });
+
+  test('says its seqs, time range, last hash and the distinct actors, actions and tenants in it', () => {
+    const late = sealEntries([entry(9), entry(2, { actor: 'k-odd', action: 'key.create' })])(sealed.at(-1));
+    const segment = segmentOf(late);
+    assert.deepEqual(
+      [segment.firstSeq, segment.lastSeq, segment.minTime, segment.maxTime, segment.lastHash],
+      [6, 7, entry(2).time, entry(9).time, late.at(-1)?.hash],
+    );
+    assert.deepEqual(segmentOf(sealed).keys, [
+      { kind: 'actor', value: 'k-even' },
+      { kind: 'actor', value: 'k-odd' },
+      { kind: 'action', value: 'inference' },
+      { kind: 'tenant', value: 'acme' },
+    ]);
+  });
+
+  test('is cut after a seq keeping the later lines byte for byte', () => {
+    const { text } = segmentOf(sealed);
+    const cut = cutSegment(text, 1, 2);
+    assert.equal(cut.hashAtSeq, sealed[1]?.hash);
+    assert.equal(cut.rest?.text, text.split('\n').slice(2).join('\n'));
+    assert.deepEqual([cut.rest?.firstSeq, cut.rest?.lastSeq, cut.rest?.minTime], [3, 5, entry(2).time]);
+    assert.deepEqual(cutSegment(text, 1, 5), { hashAtSeq: sealed[4]?.hash, rest: undefined });
+  });
+
+  test('refuses a line that is not a record, naming the segment and the line', () => {
+    const lines = segmentOf(sealed).text.split('\n');
+    const broken = (line: string): string => [lines[0], line, ...lines.slice(2)].join('\n');
+    assert.throws(
+      () => recordsOf(broken('{"seq":2,'), 1),
+      /^Error: line 2 of the audit segment from seq 1 is not JSON/,
+    );
+    assert.throws(
+      () => recordsOf(broken('{"seq":"2"}'), 1),
+      /line 2 of the audit segment from seq 1 is not an audit record/,
+    );
+    const noDetails = JSON.stringify({ ...(JSON.parse(lines[1] ?? '') as object), details: [] });
+    assert.throws(() => recordsOf(broken(noDetails), 1), /not an audit record/);
+  });
+
+  test('refuses details written on more than one line', () => {
+    const indented = sealed.map((record) => ({ ...record, detailsJson: JSON.stringify(record.details, null, 2) }));
+    assert.throws(() => segmentOf(indented), /audit record 1's details are not JSON on one line/);
+  });
+
+  test("a query's filters keep what the store's SQL would", () => {
+    const records = read(sealed);
+    const kept = (query: Parameters<typeof matchesQuery>[0]) => records.filter(matchesQuery(query)).map((r) => r.seq);
+    assert.deepEqual(kept({ limit: 9 }), [1, 2, 3, 4, 5]);
+    assert.deepEqual(kept({ from: entry(1).time, to: entry(3).time, limit: 9 }), [2, 3]);
+    assert.deepEqual(kept({ actor: 'k-odd', afterSeq: 2, limit: 9 }), [4]);
+    assert.deepEqual(kept({ tenant: 'acme', action: 'inference', limit: 9 }), [1, 2, 3, 5]);
+  });
+});

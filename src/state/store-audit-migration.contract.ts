@@ -1,0 +1,125 @@
+/**
+ * The move of the audit log from a row per record into segments (schema step 5,
+ * audit-segment-migration.ts), on a database left by the sluice before it: records
+ * written as that sluice wrote them, after a checkpoint, still verify once moved.
+ * Run from store.contract.ts for every database that outlives a store.
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { it, type TestContext } from 'node:test';
+import { sealEntries } from '../audit/chain.ts';
+import { signCheckpoint } from '../audit/checkpoint.ts';
+import { verifyAuditChain } from '../audit/verify.ts';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
+import type { StoreDatabase } from './store-database.contract.ts';
+import type { AuditEntry, AuditRecord, SealedRecord, Store } from './store.ts';
+
+const SEGMENT_STEP = 5;
+const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+
+/** Details as an older sluice wrote them: keys in the order made, not sorted; quotes, unicode, big numbers. */
+function oldEntry(n: number): AuditEntry {
+  return {
+    time: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
+    actor: n % 7 === 0 ? 'unknown' : `k${n % 3}`,
+    action: n % 7 === 0 ? 'auth.failure' : 'inference',
+    tenant: n % 7 === 0 ? null : "clinic-ñ's",
+    details: { z: n, a: { y: [0.1, 1e21, -0, null], b: `é😀"'\\\n` }, empty: {}, model: 'triage' },
+  };
+}
+
+function literal(value: string | number | null): string {
+  if (value === null) return 'NULL';
+  return typeof value === 'number' ? String(value) : `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A row of the old audit_records table, its details as JSON.stringify wrote them. */
+function oldRow(record: SealedRecord): string {
+  const { seq, time, actor, action, tenant, details, prevHash, hash } = record;
+  const values = [seq, time, actor, action, tenant, JSON.stringify(details), prevHash, hash];
+  return `(${values.map(literal).join(', ')})`;
+}
+
+/** Takes a database at the newest schema back to step 4's audit table, rows and all. */
+async function asBeforeSegments(database: StoreDatabase, kind: string, records: readonly SealedRecord[]) {
+  await database.query('DROP TABLE audit_segment_keys');
+  await database.query('DROP TABLE audit_segments');
+  const first = MIGRATIONS.find((migration) => migration.version === 1);
+  const steps = (kind === 'postgres' ? first?.postgres : first?.sqlite) ?? [];
+  for (const step of steps.filter((sql) => sql.includes('audit_records'))) await database.query(step);
+  for (let start = 0; start < records.length; start += 100) {
+    const rows = records.slice(start, start + 100).map(oldRow);
+    await database.query(
+      `INSERT INTO audit_records (seq, time, actor, action, tenant, details, prev_hash, hash) VALUES ${rows.join(', ')}`,
+    );
+  }
+  await database.query(`DELETE FROM schema_migrations WHERE version = ${SEGMENT_STEP}`);
+}
+
+async function scan(store: Store): Promise<AuditRecord[]> {
+  const records: AuditRecord[] = [];
+  for await (const record of store.scanAudit(64)) records.push(record);
+  return records;
+}
+
+export function runAuditMigrationContract(newDatabase: () => Promise<StoreDatabase>): void {
+  it('moves an older database’s audit records into segments of 256, and the chain still verifies', async (t) => {
+    const database = await newDatabase();
+    const fresh = await database.open();
+    const kind = fresh.kind;
+    await fresh.close();
+    // 700 records, the first 100 pruned behind a signed checkpoint.
+    const sealed = sealEntries(Array.from({ length: 700 }, (_, n) => oldEntry(n)))(undefined);
+    const kept = sealed.slice(100);
+    const at100 = sealed[99] as SealedRecord;
+    const checkpoint = signCheckpoint({ seq: 100, hash: at100.hash, prunedAt: '2026-02-01T00:00:00.000Z' }, privateKey);
+    await asBeforeSegments(database, kind, kept);
+    await database.query(
+      `INSERT INTO audit_checkpoint (id, seq, hash, pruned_at, signature)
+       VALUES (1, 100, ${literal(checkpoint.hash)}, ${literal(checkpoint.prunedAt)}, ${literal(checkpoint.signature)})`,
+    );
+
+    const store = await openClosing(t, database);
+    const segments = await database.query('SELECT first_seq, last_seq FROM audit_segments ORDER BY first_seq');
+    assert.deepEqual(
+      segments.map((row) => [Number(row['first_seq']), Number(row['last_seq'])]),
+      [
+        [101, 256],
+        [257, 512],
+        [513, 700],
+      ],
+    );
+    const versions = await database.query('SELECT version FROM schema_migrations ORDER BY version');
+    assert.deepEqual(
+      versions.map((row) => Number(row['version'])),
+      Array.from({ length: LATEST_SCHEMA_VERSION }, (_, n) => n + 1),
+    );
+    const last = kept.at(-1) as SealedRecord;
+    assert.deepEqual(await verifyAuditChain(store.scanAudit(64), await store.auditCheckpoint(), publicKey), {
+      ok: true,
+      records: 600,
+      lastSeq: 700,
+      lastHash: last.hash,
+    });
+    const asRead = kept.map(({ detailsJson: _written, ...record }) => JSON.parse(JSON.stringify(record)) as unknown);
+    assert.deepEqual(await scan(store), asRead, 'every record as it was, details included');
+    assert.deepEqual(await store.auditHead(), { seq: 700, hash: last.hash });
+    const unknown = await store.queryAudit({ actor: 'unknown', limit: 1000 });
+    assert.deepEqual(
+      unknown.map((record) => record.seq),
+      kept.filter((record) => record.actor === 'unknown').map((record) => record.seq),
+    );
+    assert.equal((await store.queryAudit({ tenant: "clinic-ñ's", afterSeq: 690, limit: 1000 })).length, 9);
+
+    const [next] = await store.appendAudit(sealEntries([oldEntry(700)]));
+    assert.deepEqual([next?.seq, next?.prevHash], [701, last.hash], 'appends go on from the moved chain');
+    const verdict = await verifyAuditChain(store.scanAudit(64), await store.auditCheckpoint(), publicKey);
+    assert.deepEqual(verdict.ok && [verdict.records, verdict.lastSeq], [601, 701]);
+  });
+}
+
+async function openClosing(t: TestContext, database: StoreDatabase): Promise<Store> {
+  const store = await database.open();
+  t.after(() => store.close());
+  return store;
+}
