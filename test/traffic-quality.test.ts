@@ -1,8 +1,9 @@
 /**
  * Traffic quality end to end on loopback: the official openai client → sluice → the
  * simulator, or a small upstream of the test's own that answers each chat with the
- * finish_reason its user message names and refuses user messages over 2,000 characters.
- * Each remote model's first closed window is its reference; the next window, shifted, is
+ * finish_reason its user message's last word names and refuses user messages over 2,000
+ * characters. Each remote model's first closed window is its reference; the next window,
+ * shifted (in length, completion budget, finish reasons, or the words of its prompts), is
  * flagged on the right feature by the right test. A segment on message length shows the
  * errors in the long bucket, in the report and in /metrics.
  */
@@ -15,6 +16,7 @@ import { loadConfig } from '../src/config/load.ts';
 import type { Sluice } from '../src/http/server.ts';
 import { startSimulator, type Simulator } from '../src/offline/sim/sim-server.ts';
 import { createRng } from '../src/core/seeded-rng.ts';
+import { isOovDrift } from '../src/quality/oov-drift.ts';
 import type { QualityReport } from '../src/quality/quality-monitor.ts';
 import type { SegmentReport } from '../src/quality/segments/segment-tracker.ts';
 import { startTestSluice } from './support/server.ts';
@@ -22,13 +24,15 @@ import { startTestSluice } from './support/server.ts';
 const WINDOW = 60;
 const LONGEST_ACCEPTED = 2000;
 const WORDS = ['the', 'lab', 'result', 'is', 'ready', 'for', 'my', 'visit', 'next', 'week', 'please', 'call'];
+const FOREIGN = ['el', 'resultado', 'listo', 'para', 'mi', 'cita', 'semana', 'por', 'favor', 'llame', 'gracias', 'hoy'];
+const REASONS = ['stop', 'length', 'tool_calls', 'content_filter'];
 
 let sim: Simulator;
 let upstream: Server;
 let sluice: Sluice;
 let client: OpenAI;
 
-/** Chat only: finish_reason is the last user message when it names one, else "stop"; long messages are refused. */
+/** Chat only: finish_reason is the last user message's last word when it names one, else "stop"; long messages are refused. */
 function answer(response: ServerResponse, body: Record<string, unknown>): void {
   const messages = body.messages as Array<{ role: string; content: string }>;
   const last = messages.at(-1)?.content ?? '';
@@ -41,7 +45,8 @@ function answer(response: ServerResponse, body: Record<string, unknown>): void {
     response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
     return;
   }
-  const finish = ['length', 'tool_calls', 'content_filter'].includes(last) ? last : 'stop';
+  const named = last.split(' ').at(-1) ?? '';
+  const finish = REASONS.includes(named) ? named : 'stop';
   const choice = { index: 0, message: { role: 'assistant', content: 'fine' }, finish_reason: finish };
   const usage = { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 };
   response
@@ -70,7 +75,7 @@ before(async () => {
       name: 'sim',
       dialect: 'openai',
       replicas: [{ url: sim.url }],
-      models: models(['prompts', 'budgets'], 'sim-small'),
+      models: models(['prompts', 'budgets', 'words'], 'sim-small'),
     },
     { name: 'own', dialect: 'openai', replicas: [{ url: upstreamUrl }], models: models(['finishes', 'lengths']) },
   ];
@@ -137,10 +142,37 @@ test('longer prompts are flagged on prompt_tokens by KS against the first window
   assert.deepEqual(flagged(shifted), ['prompt_tokens:ks'], JSON.stringify(shifted.features));
   assert.deepEqual(
     shifted.features.map((feature) => feature.name),
-    ['prompt_tokens', 'completion_tokens', 'finish_reason', 'error'],
+    ['prompt_tokens', 'completion_tokens', 'finish_reason', 'error', 'prompt.oov_rate'],
   );
   assert.equal(await metric('sluice_quality_feature_drift', { model: 'prompts', feature: 'prompt_tokens' }), 1);
   assert.equal(await metric('sluice_quality_feature_drift', { model: 'prompts', feature: 'completion_tokens' }), 0);
+});
+
+test('prompts of the same lengths, every other word from another language, are flagged on prompt.oov_rate alone', async () => {
+  const rng = createRng(3);
+  // Prompt i has 6 + i % 10 words in both windows and every answer 16 tokens: only the words change.
+  const ask = (foreign: boolean) => (i: number) => {
+    const words = Array.from({ length: 6 + (i % 10) }, (_, k) => {
+      const from = foreign && k % 2 === 1 ? FOREIGN : WORDS;
+      return from[rng.int(from.length)];
+    });
+    const messages = [{ role: 'user' as const, content: words.join(' ') }];
+    return client.chat.completions.create({ model: 'words', messages, max_tokens: 16 });
+  };
+  await send(WINDOW, ask(false));
+  await send(WINDOW, ask(true));
+  const shifted = await report('words');
+  assert.deepEqual(flagged(shifted), ['prompt.oov_rate:oov_band'], JSON.stringify(shifted.features));
+  const oov = shifted.features.find(isOovDrift);
+  assert.ok(oov !== undefined && oov.name === 'prompt.oov_rate');
+  assert.equal(oov.live_count, WINDOW);
+  // Of each window's 630 words (6 to 15 a prompt, six times), the 300 at odd places are foreign.
+  assert.equal(oov.rate, 300 / 630);
+  assert.equal(oov.reference_rate, 0, "the first window's held-out prompts use its vocabulary's words");
+  const at = { model: 'words', feature: 'prompt.oov_rate' };
+  assert.equal(await metric('sluice_quality_feature_drift', at), 1);
+  assert.equal(await metric('sluice_quality_text_oov_rate', at), oov.rate);
+  assert.equal(await metric('sluice_quality_feature_drift', { model: 'words', feature: 'prompt_tokens' }), 0);
 });
 
 test('a larger max_tokens in streamed answers is flagged on completion_tokens by KS, read when each stream ends', async () => {
@@ -176,8 +208,10 @@ function pin(model: string, payload?: object) {
 }
 
 test('a finish_reason mix of many "length" is flagged by chi-squared', async () => {
+  // Every prompt names every reason, so only the last word, the one the upstream answers with, changes.
+  const content = (reason: string) => `finish with one of ${REASONS.join(' ')}: ${reason}`;
   const ask = (reason: string) =>
-    client.chat.completions.create({ model: 'finishes', messages: [{ role: 'user', content: reason }] });
+    client.chat.completions.create({ model: 'finishes', messages: [{ role: 'user', content: content(reason) }] });
   const mix = (stop: number, length: number) => (i: number) =>
     ask(i % 10 < stop ? 'stop' : i % 10 < stop + length ? 'length' : 'tool_calls');
   await send(WINDOW, mix(8, 1));

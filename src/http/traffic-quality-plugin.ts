@@ -54,6 +54,7 @@ export function createTrafficMonitors(
   return new TrafficMonitors({
     windowItems: config.quality.window_items,
     windowMs: config.quality.window_seconds * 1000,
+    vocabularySize: config.quality.vocabulary_size,
     now: Date.now,
     ...(onWindowClosed === undefined ? {} : { onWindowClosed }),
     remote: openai.map((model) => ({ name: model.name, version: model.version })),

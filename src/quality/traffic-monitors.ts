@@ -15,13 +15,14 @@ import type { PipelineStage } from '../pipeline/pipeline.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import type { Item } from '../pipeline/request.ts';
 import type { StreamAnswer, StreamEnd } from '../pipeline/target.ts';
-import type { ModelRef, QualityMonitorOptions, QualityReport } from './quality-monitor.ts';
-import { RemoteQualityMonitor } from './remote/remote-monitor.ts';
+import type { ModelRef, QualityReport } from './quality-monitor.ts';
+import { promptWords } from './remote/prompt-words.ts';
+import { RemoteQualityMonitor, type RemoteMonitorOptions } from './remote/remote-monitor.ts';
 import type { SegmentSpec } from './segments/segment-spec.ts';
 import { SegmentTracker, type SegmentReport, type SegmentSeries } from './segments/segment-tracker.ts';
 import { segmentReader, type SegmentSource } from './segments/segment-value.ts';
 
-export interface TrafficMonitorsOptions extends QualityMonitorOptions {
+export interface TrafficMonitorsOptions extends RemoteMonitorOptions {
   /** The remote OpenAI-compatible models: their tokens, finish reasons and errors are watched. */
   readonly remote: readonly ModelRef[];
   /** `quality.segments`: per model name, its segments. */
@@ -107,7 +108,13 @@ export class TrafficMonitors {
     const remote = this.watched.get(answer.provenance.model)?.remote;
     if (answer.kind === 'document') {
       const usage = answer.document.usage as { prompt_tokens?: unknown; completion_tokens?: unknown } | undefined;
-      remote?.answered(count(usage?.prompt_tokens), count(usage?.completion_tokens), answer.document.choices);
+      // An optional call's arguments are not evaluated without a monitor: no other model's prompt is split.
+      remote?.answered(
+        count(usage?.prompt_tokens),
+        count(usage?.completion_tokens),
+        answer.document.choices,
+        promptWords(context.request.document),
+      );
     } else if (answer.kind === 'rejection') remote?.failed(`${answer.failure.code}:${answer.status}`);
     const ok = answer.kind !== 'rejection';
     watched.segments?.record(sourceOf(context, false), ok, performance.now() - context.receivedAt);
@@ -121,7 +128,13 @@ export class TrafficMonitors {
       const failed = failure ?? end?.summary?.failure;
       const summary = end?.summary;
       if (failed !== undefined) remote?.failed(failed.code);
-      else remote?.answered(summary?.promptTokens, summary?.completionTokens, summary?.finishReasons);
+      else
+        remote?.answered(
+          summary?.promptTokens,
+          summary?.completionTokens,
+          summary?.finishReasons,
+          promptWords(context.request.document),
+        );
       const latency = performance.now() - context.receivedAt;
       watched.segments?.record(sourceOf(context, false), failed === undefined, latency);
     };

@@ -13,7 +13,7 @@
  * it was counted with.
  */
 import { oovDrift, oovFeatureName, type OovDrift } from '../oov-drift.ts';
-import { MAX_REFERENCE_ROWS } from '../reference-profile.ts';
+import { MAX_REFERENCE_ROWS, type ReferenceProfile } from '../reference-profile.ts';
 import { RowSample } from '../row-sample.ts';
 import { OovCounts } from '../sketches/oov-counts.ts';
 import { Vocabulary } from '../sketches/text-summary.ts';
@@ -65,6 +65,16 @@ export class PromptWindow {
       "prompts): pin a newer window to test the prompts' out-of-vocabulary rate";
     return [{ name: oovFeatureName(PROMPT_FIELD), reason }];
   }
+}
+
+/** `profile` with the window's prompts as `text.prompt`; the profile as it is when the window had fewer than four. */
+export function withPromptVocabulary(
+  profile: ReferenceProfile,
+  prompts: PromptWindow,
+  vocabularySize: number,
+): ReferenceProfile {
+  const text = prompts.reference(vocabularySize);
+  return text === undefined ? profile : { ...profile, text: { ...profile.text, [PROMPT_FIELD]: text } };
 }
 
 /** A reference's vocabulary as a set, made once per reference (a store's copy is another reference). */

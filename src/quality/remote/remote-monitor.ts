@@ -6,7 +6,9 @@
  * tests as a local model's features (drift.ts): the first window closed after start, unless
  * an operator pins a later one (`candidateOfLastClosed`, kept in the state store by
  * pinned-reference.ts) or pinned one before this process started (`useStored`). Observing
- * costs a few sketch updates and no allocation beyond them.
+ * costs a few sketch updates and no allocation beyond them. Prompts' words, when given, are
+ * counted against the reference's vocabulary of prompts and sampled for a reference made of
+ * the window (prompt-window.ts): the out-of-vocabulary rate `prompt.oov_rate`.
  */
 import type { SchemaReport } from '../schema-counters.ts';
 import { compareFeature, datasetDrift, type FeatureDrift } from '../drift.ts';
@@ -15,7 +17,10 @@ import type { FeatureKind } from '../features.ts';
 import type { ModelRef, QualityMonitorOptions, QualityReport } from '../quality-monitor.ts';
 import type { ReferenceProfile } from '../reference-profile.ts';
 import type { ReferenceSummary } from '../reference-summary.ts';
+import { DEFAULT_VOCABULARY_SIZE, type TextReference } from '../text-reference.ts';
+import type { UntestedFeature } from '../text-window.ts';
 import { profileOfWindow } from '../window-profile.ts';
+import { PromptWindow, withPromptVocabulary, PROMPT_FIELD } from './prompt-window.ts';
 
 export const REMOTE_FEATURES: ReadonlyArray<{ readonly name: RemoteFeature; readonly kind: FeatureKind }> = [
   { name: 'prompt_tokens', kind: 'numeric' },
@@ -27,11 +32,17 @@ export type RemoteFeature = 'prompt_tokens' | 'completion_tokens' | 'finish_reas
 /** The `error` category of an answered request. */
 export const NO_ERROR = 'ok';
 
+export interface RemoteMonitorOptions extends QualityMonitorOptions {
+  /** Words a reference's vocabulary of prompts keeps (`quality.vocabulary_size`). */
+  readonly vocabularySize?: number;
+}
+
 interface Window {
   readonly start: number;
   end: number;
   requests: number;
   readonly features: Map<string, FeatureWindow>;
+  readonly prompts: PromptWindow;
 }
 
 interface Closed {
@@ -61,18 +72,25 @@ export class RemoteQualityMonitor {
 
   constructor(
     readonly model: ModelRef,
-    private readonly options: QualityMonitorOptions,
+    private readonly options: RemoteMonitorOptions,
   ) {
     this.current = this.openWindow(options.now());
   }
 
   /**
-   * An answered request: the tokens its upstream reported (undefined: not reported) and its
-   * choices (an answer's `choices`, each with its `finish_reason`, or the reasons themselves).
+   * An answered request: the tokens its upstream reported (undefined: not reported), its
+   * choices (an answer's `choices`, each with its `finish_reason`, or the reasons themselves)
+   * and its prompt's words (prompt-words.ts; undefined: it had no user text).
    */
-  answered(promptTokens: number | undefined, completionTokens: number | undefined, choices: unknown): void {
+  answered(
+    promptTokens: number | undefined,
+    completionTokens: number | undefined,
+    choices: unknown,
+    promptWords?: readonly string[],
+  ): void {
     const now = this.before();
-    const { features } = this.current;
+    const { features, prompts } = this.current;
+    if (promptWords !== undefined) prompts.observe(promptWords, this.promptReference());
     addValue(features.get('prompt_tokens') as FeatureWindow, promptTokens);
     addValue(features.get('completion_tokens') as FeatureWindow, completionTokens);
     const finish = features.get('finish_reason') as FeatureWindow;
@@ -156,8 +174,15 @@ export class RemoteQualityMonitor {
     source: string,
     made: Pick<ReferenceSummary, 'origin' | 'made_at' | 'made_by'>,
   ): Reference {
-    const profile = profileOfWindow(this.model, window.features, window.requests, source);
+    const vocabularySize = this.options.vocabularySize ?? DEFAULT_VOCABULARY_SIZE;
+    const features = profileOfWindow(this.model, window.features, window.requests, source);
+    const profile = withPromptVocabulary(features, window.prompts, vocabularySize);
     return { profile, window, summary: { source, rows: profile.rows, ...made } };
+  }
+
+  /** The vocabulary of prompts of the reference in force, whether made here or read from a store. */
+  private promptReference(): TextReference | undefined {
+    return this.reference?.profile.text?.[PROMPT_FIELD];
   }
 
   /** In force at once: the last closed window is tested again against it (the pinned window itself: against nothing). */
@@ -181,7 +206,7 @@ export class RemoteQualityMonitor {
   private test(window: Window): FeatureDrift[] {
     const reference = this.reference;
     if (reference === undefined || reference.window === window) return [];
-    return REMOTE_FEATURES.flatMap(({ name }) => {
+    const features = REMOTE_FEATURES.flatMap(({ name }) => {
       const expected = reference.profile.features[name];
       const live = window.features.get(name);
       if (expected === undefined || live === undefined || windowCount(live) === 0) return [];
@@ -189,6 +214,14 @@ export class RemoteQualityMonitor {
         expected.kind === 'numeric' ? expected.values.length === 0 : Object.keys(expected.counts).length === 0;
       return empty ? [] : [compareFeature(name, expected, live)];
     });
+    return [...features, ...window.prompts.test(this.promptReference())];
+  }
+
+  /** The prompts' OOV rate, when the window is tested but its reference has no vocabulary of prompts. */
+  private untested(window: Window): UntestedFeature[] {
+    const reference = this.reference;
+    if (reference === undefined || reference.window === window) return [];
+    return window.prompts.untested(this.promptReference());
   }
 
   private reportOf(window: Window, drift: readonly FeatureDrift[], closed: boolean): QualityReport {
@@ -204,7 +237,7 @@ export class RemoteQualityMonitor {
       reference: this.referenceSummary(),
       schema: { items: window.requests, fields: [] },
       features: drift,
-      untested: [],
+      untested: this.untested(window),
       dataset_drift: drift.length === 0 ? null : datasetDrift(drift),
       confidence: null,
     };
@@ -212,7 +245,7 @@ export class RemoteQualityMonitor {
 
   private openWindow(start: number): Window {
     const features = new Map(REMOTE_FEATURES.map(({ name, kind }) => [name, newWindow(kind)] as const));
-    return { start, end: start, requests: 0, features };
+    return { start, end: start, requests: 0, features, prompts: new PromptWindow() };
   }
 }
 
