@@ -7,7 +7,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import type { Metrics } from '../observe/metrics.ts';
-import { createContext, type RequestContext } from '../pipeline/context.ts';
+import {
+  createContext,
+  type CacheDirectives,
+  type CallInfo,
+  type Protocol,
+  type RequestContext,
+  type RequestHeaders,
+} from '../pipeline/context.ts';
+import type { TargetLog } from '../pipeline/target.ts';
 import type { InferencePipeline } from '../pipeline/pipeline.ts';
 import type { Infer } from '../protocols/deps.ts';
 import type { TargetDirectory } from '../pipeline/target-directory.ts';
@@ -24,6 +32,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The request's pipeline context, once its route has built it. */
     pipelineContext: RequestContext | null;
+  }
+  interface FastifyReply {
+    /** Set once the inference is counted in the metrics (and audited), which happens once whichever hook comes first. */
+    inferenceCounted: boolean;
   }
 }
 
@@ -43,7 +55,7 @@ const CLIENT_CLOSED_REQUEST = 499;
 export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeDeps): Infer {
   const { metrics, inflight } = deps;
   app.decorateRequest('pipelineContext', null);
-  const counted = new WeakSet<FastifyReply>();
+  app.decorateReply('inferenceCounted', false);
   // Callback style, not async: no promise and no extra microtask on every request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -63,8 +75,8 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
 
   /** A response cut off (the client left mid-answer, a stream included) is a 499. */
   function countOnce(request: FastifyRequest, reply: FastifyReply): void {
-    if (counted.has(reply)) return;
-    counted.add(reply);
+    if (reply.inferenceCounted) return;
+    reply.inferenceCounted = true;
     inflight.delete(reply);
     const protocol = request.routeOptions.config.protocol;
     if (protocol === undefined || protocol === 'admin') return;
@@ -77,18 +89,11 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
 
   return (request, reply, protocol, inference) => {
     const abort = new ClientAbort(reply);
-    const call = {
-      requestId: request.id,
-      protocol,
-      receivedAt: performance.now() - reply.elapsedTime,
-      get signal() {
-        return abort.signal;
-      },
-      log: request.log,
-      cacheDirectives: readCacheDirectives(request.headers['cache-control'], request.headers['x-sluice-cache']),
-      headers: request.headers,
-    };
-    const context = createContext(call, inference, request.caller ?? ANONYMOUS);
+    const context = createContext(
+      new HttpCall(request, reply, protocol, abort),
+      inference,
+      request.caller ?? ANONYMOUS,
+    );
     request.pipelineContext = context;
     // A failure after dispatch (a later stage) must not leave an upstream call or stream open.
     return deps.pipeline.run(context).then(
@@ -102,6 +107,32 @@ export function registerInferenceEdge(app: FastifyInstance, deps: InferenceEdgeD
       },
     );
   };
+}
+
+/** What the HTTP edge knows of a call; the signal is read through, so it is made only when asked for. */
+class HttpCall implements CallInfo {
+  readonly requestId: string;
+  readonly receivedAt: number;
+  readonly log: TargetLog;
+  readonly cacheDirectives: CacheDirectives | undefined;
+  readonly headers: RequestHeaders;
+
+  constructor(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    readonly protocol: Protocol,
+    private readonly abort: ClientAbort,
+  ) {
+    this.requestId = request.id;
+    this.receivedAt = performance.now() - reply.elapsedTime;
+    this.log = request.log;
+    this.cacheDirectives = readCacheDirectives(request.headers['cache-control'], request.headers['x-sluice-cache']);
+    this.headers = request.headers;
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
 }
 
 /**

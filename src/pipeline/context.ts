@@ -58,22 +58,47 @@ export interface CallInfo {
   readonly headers?: RequestHeaders;
 }
 
-/** `call.signal` may be a getter that makes the signal on first use: it is read through, not copied. */
+/**
+ * `call.signal` may be a getter that makes the signal on first use: it is read through, not
+ * copied. A class, not a literal: its getter lives on the prototype, and every field is set
+ * at construction, so contexts share one shape and no closure is made per request.
+ */
+class PipelineContext implements RequestContext {
+  readonly requestId: string;
+  readonly protocol: Protocol;
+  readonly receivedAt: number;
+  readonly log: TargetLog;
+  readonly cacheDirectives: CacheDirectives | undefined;
+  readonly headers: RequestHeaders | undefined;
+  readonly tenant: Tenant;
+  target: Target | undefined = undefined;
+  prepared: PreparedCall | undefined = undefined;
+  ticket: Ticket | undefined = undefined;
+  answer: Answer | undefined = undefined;
+  sideRuns: SideRun[] | undefined = undefined;
+  budgetWarning: string | undefined = undefined;
+
+  constructor(
+    private readonly call: CallInfo,
+    readonly request: InferenceRequest,
+    readonly caller: Caller,
+  ) {
+    this.requestId = call.requestId;
+    this.protocol = call.protocol;
+    this.receivedAt = call.receivedAt;
+    this.log = call.log;
+    this.cacheDirectives = call.cacheDirectives;
+    this.headers = call.headers;
+    this.tenant = caller.tenant;
+  }
+
+  get signal(): AbortSignal {
+    return this.call.signal;
+  }
+}
+
 export function createContext(call: CallInfo, request: InferenceRequest, caller: Caller): RequestContext {
-  return {
-    requestId: call.requestId,
-    protocol: call.protocol,
-    receivedAt: call.receivedAt,
-    get signal() {
-      return call.signal;
-    },
-    log: call.log,
-    cacheDirectives: call.cacheDirectives,
-    headers: call.headers,
-    request,
-    tenant: caller.tenant,
-    caller,
-  };
+  return new PipelineContext(call, request, caller);
 }
 
 export type AnsweredContext = RequestContext & { readonly target: Target; readonly answer: Answer };

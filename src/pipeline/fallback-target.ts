@@ -10,6 +10,7 @@ import { isUpstreamUnavailable, SluiceError } from '../core/errors.ts';
 import type { TicketScheduling } from './admit.ts';
 import type { InferenceRequest } from './request.ts';
 import type { Answer, Dispatch, PreparedCall, ProbeContext, Readiness, Target } from './target.ts';
+import { dispatchWith } from './target.ts';
 
 const TOO_MANY_REQUESTS = 429;
 
@@ -70,7 +71,7 @@ export class FallbackTarget implements Target {
       try {
         const prepared = position === 0 ? first : await target.prepare(request);
         const ticket = position === 0 ? dispatch.ticket : dispatch.ticketFor(target.scheduling);
-        const answer = await prepared.run({ ...dispatch, ticket });
+        const answer = await prepared.run(dispatchWith(dispatch, { ticket }));
         if (answer.kind === 'rejection' && answer.status === TOO_MANY_REQUESTS && !last) {
           earlierEngineMs += answer.provenance.engineMs;
           dispatch.log.info({ model: target.name, next }, 'model is shedding (429): falling back');

@@ -14,7 +14,7 @@ import { SluiceError, toSluiceError } from '../core/errors.ts';
 import { armTicket, makeTicket, type TicketScheduling } from './admit.ts';
 import type { AnsweredContext, RequestContext } from './context.ts';
 import type { Ticket } from '../core/ticket.ts';
-import type { Answer, Dispatch, PreparedCall, StreamAnswer, Target } from './target.ts';
+import type { Answer, Dispatch, PreparedCall, StreamAnswer, Target, TargetLog } from './target.ts';
 import type { TargetDirectory } from './target-directory.ts';
 
 /** A platform stage in one of the pipeline's slots. */
@@ -104,21 +104,7 @@ export class InferencePipeline {
 
   /** Counted in flight until its answer is complete: a stream until it is relayed or discarded. */
   private async dispatch(context: RequestContext, prepared: PreparedCall, ticket: Ticket): Promise<void> {
-    const { requestId, log, receivedAt, tenant, request } = context;
-    const admittedAt = performance.now();
-    const { loadControl } = this.options;
-    const dispatch: Dispatch = {
-      ticket,
-      // Read through: a transport may make the signal only when a target asks for it.
-      get signal() {
-        return context.signal;
-      },
-      requestId,
-      log,
-      receivedAt,
-      ticketFor: (scheduling: TicketScheduling) =>
-        armTicket(scheduling, tenant, request.limits, admittedAt, loadControl),
-    };
+    const dispatch = new PipelineDispatch(context, ticket, performance.now(), this.options.loadControl);
     const done = this.options.onDispatch?.(context) ?? noop;
     let answer: Answer;
     try {
@@ -128,6 +114,34 @@ export class InferencePipeline {
       throw error;
     }
     context.answer = answer.kind === 'stream' ? untilRelayed(answer, done) : (done(), answer);
+  }
+}
+
+/** What a target is handed to run a request: a class, so its getter and method are shared, not made per request. */
+class PipelineDispatch implements Dispatch {
+  readonly requestId: string;
+  readonly log: TargetLog;
+  readonly receivedAt: number;
+
+  constructor(
+    private readonly context: RequestContext,
+    readonly ticket: Ticket,
+    private readonly admittedAt: number,
+    private readonly loadControl: boolean,
+  ) {
+    this.requestId = context.requestId;
+    this.log = context.log;
+    this.receivedAt = context.receivedAt;
+  }
+
+  /** Read through: a transport may make the signal only when a target asks for it. */
+  get signal(): AbortSignal {
+    return this.context.signal;
+  }
+
+  ticketFor(scheduling: TicketScheduling): Ticket {
+    const { tenant, request } = this.context;
+    return armTicket(scheduling, tenant, request.limits, this.admittedAt, this.loadControl);
   }
 }
 

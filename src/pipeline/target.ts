@@ -85,6 +85,24 @@ export interface Dispatch {
   ticketFor(scheduling: TicketScheduling): Ticket;
 }
 
+/**
+ * The same dispatch with another ticket or signal (a composition's arm, a shared run). Read
+ * through, not spread: a dispatch's signal may be a getter that makes it on first use.
+ */
+export function dispatchWith(dispatch: Dispatch, change: { ticket?: Ticket; signal?: AbortSignal }): Dispatch {
+  const { ticket = dispatch.ticket, signal } = change;
+  return {
+    ticket,
+    get signal() {
+      return signal ?? dispatch.signal;
+    },
+    requestId: dispatch.requestId,
+    log: dispatch.log,
+    receivedAt: dispatch.receivedAt,
+    ticketFor: (scheduling) => dispatch.ticketFor(scheduling),
+  };
+}
+
 export type ProbeContext = Pick<Dispatch, 'signal' | 'requestId' | 'log'>;
 
 export interface Readiness {

@@ -132,13 +132,18 @@ function registerRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
           get document() {
             return wire.document;
           },
-          items: { decode, label: (index) => `inputs (item ${index})` },
+          items: { decode, label: itemLabel },
         });
         return sendAnswer(reply, done, inferFormat(reply, wire));
       },
     );
   }
   app.get('/v2/models/stats', { config }, async () => ({ model_stats: statisticsOf(targets.all()) }));
+}
+
+/** Where an item's failure is: its place in the input tensors. */
+function itemLabel(index: number): string {
+  return `inputs (item ${index})`;
 }
 
 /** The outputs of the model that answered: a partial-data fallback answers with its own. */

@@ -11,6 +11,7 @@ import type { Answer, Dispatch } from '../../pipeline/target.ts';
 import type { CacheMetrics } from './cache-metrics.ts';
 import type { CacheStore } from './cache-store.ts';
 import { CallerLeft, Flights } from './flights.ts';
+import { dispatchWith } from '../../pipeline/target.ts';
 
 export interface SharedRun {
   readonly flightKey: string;
@@ -34,7 +35,7 @@ export class Coalescer {
   async run(shared: SharedRun, dispatch: Dispatch): Promise<Answer> {
     const waiter = { signal: dispatch.signal, deadlineMs: dispatch.ticket.deadlineMs };
     const { leader, result } = this.flights.join(shared.flightKey, waiter, (signal) =>
-      this.acrossProcesses(shared, { ...dispatch, signal }),
+      this.acrossProcesses(shared, dispatchWith(dispatch, { signal })),
     );
     if (!leader) this.metrics.coalesced.inc({ model: shared.model });
     try {

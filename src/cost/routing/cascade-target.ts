@@ -30,6 +30,7 @@ import type { ModelDescription } from '../../pipeline/model-description.ts';
 import { assembleInOrder, splitByConfidence, topConfidence, topLabel, type PlacedRows } from './escalation.ts';
 import type { CascadeStageSpec } from './route-config.ts';
 import { ROUTE_VERSION, type RouteModels } from './route-models.ts';
+import { dispatchWith } from '../../pipeline/target.ts';
 
 interface Stage {
   readonly target: Target;
@@ -113,7 +114,7 @@ async function runCascade(
   for (const [position, stage] of stages.entries()) {
     const prepared = position === 0 ? first : await stage.target.prepare(someItems(request, pending ?? []));
     const ticket = position === 0 ? dispatch.ticket : dispatch.ticketFor(stage.target.scheduling);
-    const answer = rowsOf(await prepared.run({ ...dispatch, ticket }), stage.target.name);
+    const answer = rowsOf(await prepared.run(dispatchWith(dispatch, { ticket })), stage.target.name);
     const items = pending ?? answer.rows.map((_row, index) => index);
     engineMs += answer.provenance.engineMs;
     queueMs += answer.queueMs;

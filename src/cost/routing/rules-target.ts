@@ -11,6 +11,7 @@ import type { Answer, Asker, PreparedCall, ProbeContext, Readiness, Target } fro
 import type { RuleSpec } from './route-config.ts';
 import { ROUTE_VERSION, type RouteModels } from './route-models.ts';
 import { documentChars, firstMatch, longestItemChars, type RequestFeatures } from './rule-match.ts';
+import { dispatchWith } from '../../pipeline/target.ts';
 
 export class RulesTarget implements Target {
   readonly owner = 'sluice';
@@ -46,7 +47,7 @@ export class RulesTarget implements Target {
     const route = position === undefined ? 'rule:default' : `rule:${position + 1}`;
     const prepared = await target.prepare({ ...request, model: target.name, version: undefined }, asker);
     const run: PreparedCall['run'] = async (dispatch) => {
-      const answer = await prepared.run({ ...dispatch, ticket: dispatch.ticketFor(target.scheduling) });
+      const answer = await prepared.run(dispatchWith(dispatch, { ticket: dispatch.ticketFor(target.scheduling) }));
       return { ...answer, provenance: { ...answer.provenance, route } };
     };
     // The items and what validation changed in them stay: data quality watches the model that answers.

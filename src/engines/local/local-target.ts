@@ -14,6 +14,7 @@ import type { CheckedItems } from './models/item-checker.ts';
 import type { ModelSpec } from './models/model-spec.ts';
 import type { ServedModel } from './models/served-model.ts';
 import { modelStatistics } from './model-statistics.ts';
+import { dispatchWith } from '../../pipeline/target.ts';
 
 /** Hears how long each item of a request waited in the batch queue (metrics). */
 export type QueueObserver = (spec: ModelSpec, priority: number, queueMs: number) => void;
@@ -101,7 +102,7 @@ export class LocalTarget implements Target {
     const route = `partial-data-fallback:${target.name}`;
     return {
       run: async (dispatch) => {
-        const answer = await prepared.run({ ...dispatch, ticket: dispatch.ticketFor(target.scheduling) });
+        const answer = await prepared.run(dispatchWith(dispatch, { ticket: dispatch.ticketFor(target.scheduling) }));
         return { ...answer, provenance: { ...answer.provenance, route } };
       },
       ...(prepared.items === undefined ? {} : { items: prepared.items }),
