@@ -10,9 +10,10 @@
  *
  *   baseline      the default configuration (data quality on, the cost ledger on, no cache)
  *   quality-off   quality.enabled: false
+ *   quality-every-item  quality.sample_per_second: 0 (every item into the windows, as before sampling)
  *   ledger-off    ledger.enabled: false
  *   redact-off    logging.redact: false
- *   platform-off  the three above off: what afc8385, before the platform stages, ran
+ *   platform-off  quality, the ledger and redaction off: what afc8385, before the platform stages, ran
  *   cache-hits    the model in cache.models, and every request a hit (a hot set of 8 texts)
  *
  *   taskset -c 0 node --import tsx benchmarks/stage-costs.ts [rounds] [requests-per-round] [model]
@@ -33,6 +34,7 @@ const HOT_TEXTS = 8;
 const VARIANTS = {
   baseline: {},
   'quality-off': { quality: { enabled: false } },
+  'quality-every-item': { quality: { sample_per_second: 0 } },
   'ledger-off': { ledger: { enabled: false } },
   'redact-off': { logging: { redact: false } },
   'platform-off': { quality: { enabled: false }, ledger: { enabled: false }, logging: { redact: false } },

@@ -378,6 +378,11 @@ export const ConfigSchema = z
         window_items: z.number().int().min(10).default(1000),
         /** …or this many seconds, whichever comes first. */
         window_seconds: z.number().int().min(1).default(300),
+        /**
+         * Items a second of a model version above which its items are sampled into its windows
+         * (every n-th), so monitoring costs the same at any traffic; 0: every item.
+         */
+        sample_per_second: z.number().int().min(0).default(500),
         /** Tokens a text field's vocabulary keeps in a reference captured from live traffic, and a remote model's of its prompts (its most frequent). */
         vocabulary_size: z.number().int().min(1).max(1_000_000).default(DEFAULT_VOCABULARY_SIZE),
         /** Per model: the input segments its errors and latencies are broken down by (docs/quality.md#segments). */

@@ -29,6 +29,7 @@ export function createQualityMonitors(
   return new QualityMonitors({
     windowItems: config.quality.window_items,
     windowMs: config.quality.window_seconds * 1000,
+    samplePerSecond: config.quality.sample_per_second,
     now: Date.now,
     modelOf: (name, version) => {
       const model = models.versionsOf(name)?.find((candidate) => candidate.spec.version === version);

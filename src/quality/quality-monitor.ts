@@ -16,6 +16,7 @@ import type { Feature, FeatureValue } from './features.ts';
 import { MAX_REFERENCE_ROWS, type ReferenceProfile } from './reference-profile.ts';
 import { summaryOfProfile, type ReferenceSummary } from './reference-summary.ts';
 import { RowSample } from './row-sample.ts';
+import { RateSampler } from './rate-sampler.ts';
 import type { RequestFailure } from '../core/errors.ts';
 import { SchemaCounters, type SchemaReport } from './schema-counters.ts';
 import { AdjustmentCounters, type AdjustmentsReport } from './adjustment-counters.ts';
@@ -27,6 +28,8 @@ import type { Vocabulary } from './sketches/text-summary.ts';
 export interface QualityMonitorOptions {
   readonly windowItems: number;
   readonly windowMs: number;
+  /** Items a second above which a version's items are sampled into its windows (rate-sampler.ts); 0: every item. */
+  readonly samplePerSecond?: number;
   /** Milliseconds since the epoch (Date.now). */
   readonly now: () => number;
   /** A window closed with these results; `changed` are the features whose flag turned on or off. */
@@ -46,7 +49,10 @@ export interface ModelRef {
 interface Window {
   readonly start: number;
   end: number;
+  /** Items observed into its sketches. */
   items: number;
+  /** Items answered while it was open, sampled or not. */
+  seen: number;
   readonly features: Map<string, FeatureWindow>;
   readonly schema: SchemaCounters;
   readonly adjustments: AdjustmentCounters;
@@ -83,7 +89,14 @@ export interface WindowSample {
 export interface QualityReport {
   readonly model: string;
   readonly version: string;
-  readonly window: { readonly start: string; readonly end: string; readonly count: number; readonly closed: boolean };
+  /** `count` items observed of the `seen` answered while it was open (more when items are sampled: `quality.sample_per_second`). */
+  readonly window: {
+    readonly start: string;
+    readonly end: string;
+    readonly count: number;
+    readonly seen: number;
+    readonly closed: boolean;
+  };
   readonly reference: ReferenceSummary | null;
   /** Per request field: items that broke its rule (missing, unknown, invalid), flagged above the band. */
   readonly schema: SchemaReport;
@@ -114,6 +127,7 @@ export class QualityMonitor {
   private readonly flags = new Map<string, boolean>();
   /** The reference's vocabularies, made once per reference. */
   private vocabularies: ReadonlyMap<string, Vocabulary>;
+  private readonly sampler: RateSampler;
 
   constructor(
     readonly model: ModelRef,
@@ -129,14 +143,18 @@ export class QualityMonitor {
     private readonly textFields: readonly string[] = [],
   ) {
     this.vocabularies = vocabulariesOf(reference);
+    this.sampler = new RateSampler(options.samplePerSecond ?? 0, options.now);
     this.current = this.openWindow();
   }
 
   observe(items: readonly Item[], rows: readonly Row[] | undefined): void {
     const now = this.options.now();
     if (this.current.items > 0 && now - this.current.start >= this.options.windowMs) this.close(now);
-    const { sample, text } = this.current;
+    const { sample, text, embedding } = this.current;
+    let observed = 0;
     items.forEach((item, index) => {
+      if (!this.sampler.take()) return;
+      observed += 1;
       const row = rows?.[index];
       // Most items past a window's first 1,000 are not sampled: only a kept one's values are copied.
       const slot = sample.slot();
@@ -148,10 +166,10 @@ export class QualityMonitor {
       }
       const tokens = text.observe(item, slot !== undefined);
       if (slot !== undefined && kept !== undefined) sample.put(slot, { values: kept, tokens: tokens ?? [] });
+      if (embedding !== undefined && row !== undefined) embedding.add(row);
     });
-    const { embedding } = this.current;
-    if (embedding !== undefined) for (const row of rows ?? []) embedding.add(row);
-    this.current.items += items.length;
+    this.current.items += observed;
+    this.current.seen += items.length;
     this.current.schema.accepted(items.length);
     this.current.end = now;
     if (this.current.items >= this.options.windowItems) this.close(now);
@@ -245,6 +263,7 @@ export class QualityMonitor {
         start: new Date(window.start).toISOString(),
         end: new Date(window.end).toISOString(),
         count: window.items,
+        seen: window.seen,
         closed,
       },
       reference: window.reference === undefined ? null : summaryOfProfile(window.reference),
@@ -284,7 +303,7 @@ export class QualityMonitor {
     const embedding = this.embeddingOutput === undefined ? undefined : new EmbeddingWindow(this.embeddingOutput);
     const schema = new SchemaCounters(reference?.schema);
     const text = new TextWindow(this.textFields, this.vocabularies);
-    return { start, end: start, items: 0, features, schema, adjustments, reference, sample, embedding, text };
+    return { start, end: start, items: 0, seen: 0, features, schema, adjustments, reference, sample, embedding, text };
   }
 }
 

@@ -232,6 +232,7 @@ export class RemoteQualityMonitor {
         start: new Date(window.start).toISOString(),
         end: new Date(window.end).toISOString(),
         count: window.requests,
+        seen: window.requests,
         closed,
       },
       reference: this.referenceSummary(),
