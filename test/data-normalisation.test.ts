@@ -7,7 +7,7 @@
  * the fallback policy is answered by the fallback model, which its route says.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -203,6 +203,27 @@ describe('a bad partial-data declaration stops startup naming the file and key',
           error.message,
           `${join(bad, 'risk-fallback', '1', 'model.yaml')}: quality.partial_data.fallback_model: "risk-lite" ` +
             'is not a model of this repository (models: risk-fallback)',
+        );
+        return true;
+      });
+    } finally {
+      rmSync(bad, { recursive: true, force: true });
+    }
+  });
+
+  test("a fallback lacking one of the model's outputs, which a KServe v2 request may ask for", async () => {
+    const bad = mkdtempSync(join(tmpdir(), 'sluice-normalisation-bad-'));
+    try {
+      copyModel(from, bad, 'risk-fallback', (spec) => {
+        spec['quality'] = { partial_data: { policy: 'fallback', fallback_model: 'triage-small' } };
+      });
+      cpSync(join(from, 'triage-small'), join(bad, 'triage-small'), { recursive: true });
+      await assert.rejects(startsWith(bad), (error: Error) => {
+        assert.equal(
+          error.message,
+          `${join(bad, 'risk-fallback', '1', 'model.yaml')}: quality.partial_data.fallback_model: "triage-small" ` +
+            '(version 1, the one a fallback asks) has no output "probability", an output of "risk-fallback" ' +
+            'a request may ask for (its outputs: probabilities)',
         );
         return true;
       });

@@ -35,7 +35,10 @@ export function readModelRepository(root: string): ModelVersionEntry[] {
   return entries;
 }
 
-/** Every partial-data fallback names another model of the repository, and no chain of them comes back round. */
+/**
+ * Every partial-data fallback names another model of the repository that has all of the
+ * model's outputs, and no chain of them comes back round.
+ */
 function checkFallbacks(entries: readonly ModelVersionEntry[]): void {
   const names = [...new Set(entries.map((entry) => entry.spec.name))];
   const fallbackOf = new Map<string, string>();
@@ -45,6 +48,7 @@ function checkFallbacks(entries: readonly ModelVersionEntry[]): void {
     const key = `${join(entry.dir, 'model.yaml')}: quality.partial_data.fallback_model`;
     if (!names.includes(fallback))
       throw new ModelRepositoryError(`${key}: "${fallback}" is not a model of this repository (models: ${names.join(', ')})`);
+    checkFallbackOutputs(entry, newestOf(entries, fallback), key);
     fallbackOf.set(entry.spec.name, fallback);
   }
   for (const entry of entries) {
@@ -57,6 +61,28 @@ function checkFallbacks(entries: readonly ModelVersionEntry[]): void {
       seen.push(next);
     }
   }
+}
+
+/**
+ * A KServe v2 or gRPC request's `outputs` are checked against the model it names before it
+ * runs, and read again from the model that answered: a fallback lacking one of them would
+ * refuse the request after the work ran.
+ */
+function checkFallbackOutputs(entry: ModelVersionEntry, fallback: ModelVersionEntry, key: string): void {
+  const has = new Set(fallback.spec.tensors.outputs.map((output) => output.name));
+  const missing = entry.spec.tensors.outputs.find((output) => !has.has(output.name));
+  if (missing === undefined) return;
+  const { name, version } = fallback.spec;
+  throw new ModelRepositoryError(
+    `${key}: "${name}" (version ${version}, the one a fallback asks) has no output "${missing.name}", an output of ` +
+      `"${entry.spec.name}" a request may ask for (its outputs: ${[...has].join(', ')})`,
+  );
+}
+
+/** The version of `name` a fallback asks: its highest. */
+function newestOf(entries: readonly ModelVersionEntry[], name: string): ModelVersionEntry {
+  const versions = entries.filter((entry) => entry.spec.name === name);
+  return versions.reduce((newest, entry) => (Number(entry.spec.version) > Number(newest.spec.version) ? entry : newest));
 }
 
 export function readModelVersion(dir: string, expectedName?: string, expectedVersion?: string): ModelVersionEntry {
