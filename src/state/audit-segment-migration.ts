@@ -1,9 +1,19 @@
 /**
- * The schema step that moves the audit log from a row per record (`audit_records` and its
- * four indexes) into segments (audit-segments.ts), for both dialects. Existing records move
- * in SQL, 256 to a segment, each line built from the row's columns with its details as they
+ * Schema step 5: moves the audit log from a row per record (`audit_records` and its four
+ * indexes) into segments (audit-segments.ts), for both dialects. Existing records move in
+ * SQL, 256 to a segment, each line built from the row's columns with its details as they
  * were written (the text that was hashed, whatever its key order), so the chain verifies
  * as it did, from its checkpoint if it had one.
+ *
+ * Frozen: a released step is never edited (migrations.ts), so this one spells a line as the
+ * format was at step 5 and does not follow later changes to recordLine; a change to the
+ * segments is a new step.
+ *
+ * Replicas of an earlier sluice may still be appending to audit_records while it runs. On
+ * SQLite the step's IMMEDIATE transaction already keeps every other writer of the file out.
+ * On PostgreSQL its first statement takes the lock those replicas append under: it waits for
+ * a batch being written to commit, keeps later ones out until the table is dropped (they then
+ * fail, loudly, for want of the table), and both copies below read the same rows.
  */
 
 type Dialect = 'sqlite' | 'postgres';
@@ -29,7 +39,7 @@ function segmentTables(dialect: Dialect): string[] {
   ];
 }
 
-/** A row of audit_records as its segment line (audit-segments.ts's recordLine, in SQL). */
+/** A row of audit_records as its segment line, in the record format of step 5. */
 function recordLineSql(dialect: Dialect): string {
   const quote = (column: string): string =>
     dialect === 'sqlite' ? `json_quote(${column})` : `coalesce(to_json(${column})::text, 'null')`;
@@ -64,6 +74,10 @@ function moveRecords(dialect: Dialect): string[] {
   ];
 }
 
+/** The lock an earlier sluice's appends and prunes take on PostgreSQL (it conflicts with itself). */
+const OLD_WRITERS_LOCK = 'LOCK TABLE audit_records IN EXCLUSIVE MODE';
+
 export function auditSegmentSteps(dialect: Dialect): readonly string[] {
-  return [...segmentTables(dialect), ...moveRecords(dialect)];
+  const lock = dialect === 'postgres' ? [OLD_WRITERS_LOCK] : [];
+  return [...lock, ...segmentTables(dialect), ...moveRecords(dialect)];
 }

@@ -18,7 +18,7 @@ const SEGMENT_STEP = 5;
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 
 /** Details as an older sluice wrote them: keys in the order made, not sorted; quotes, unicode, big numbers. */
-function oldEntry(n: number): AuditEntry {
+export function oldEntry(n: number): AuditEntry {
   return {
     time: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
     actor: n % 7 === 0 ? 'unknown' : `k${n % 3}`,
@@ -40,18 +40,25 @@ function oldRow(record: SealedRecord): string {
   return `(${values.map(literal).join(', ')})`;
 }
 
+/** The records as an older sluice inserted them into its audit table. */
+export function insertOldRows(records: readonly SealedRecord[]): string {
+  const columns = 'seq, time, actor, action, tenant, details, prev_hash, hash';
+  return `INSERT INTO audit_records (${columns}) VALUES ${records.map(oldRow).join(', ')}`;
+}
+
 /** Takes a database at the newest schema back to step 4's audit table, rows and all. */
-async function asBeforeSegments(database: StoreDatabase, kind: string, records: readonly SealedRecord[]) {
+export async function asBeforeSegments(
+  database: Pick<StoreDatabase, 'query'>,
+  kind: string,
+  records: readonly SealedRecord[],
+): Promise<void> {
   await database.query('DROP TABLE audit_segment_keys');
   await database.query('DROP TABLE audit_segments');
   const first = MIGRATIONS.find((migration) => migration.version === 1);
   const steps = (kind === 'postgres' ? first?.postgres : first?.sqlite) ?? [];
   for (const step of steps.filter((sql) => sql.includes('audit_records'))) await database.query(step);
   for (let start = 0; start < records.length; start += 100) {
-    const rows = records.slice(start, start + 100).map(oldRow);
-    await database.query(
-      `INSERT INTO audit_records (seq, time, actor, action, tenant, details, prev_hash, hash) VALUES ${rows.join(', ')}`,
-    );
+    await database.query(insertOldRows(records.slice(start, start + 100)));
   }
   await database.query(`DELETE FROM schema_migrations WHERE version = ${SEGMENT_STEP}`);
 }
