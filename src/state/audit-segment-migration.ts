@@ -52,6 +52,8 @@ function recordLineSql(dialect: Dialect): string {
 
 function moveRecords(dialect: Dialect): string[] {
   const segment = `(seq - 1) / ${MOVED_PER_SEGMENT}`;
+  // An ORDER BY inside an aggregate needs SQLite 3.44 or later (better-sqlite3 12 bundles a
+  // newer one); an older SQLite refuses the statement, and the step rolls back whole.
   const lines =
     dialect === 'sqlite'
       ? `group_concat(${recordLineSql(dialect)}, char(10) ORDER BY seq)`
