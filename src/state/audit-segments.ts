@@ -1,9 +1,9 @@
 /**
  * How a store keeps the audit chain: each append is one **segment**, a row holding its
  * records as text, one JSON object a line, with the details written as they were hashed.
- * A row per record in five B-trees (the table and its time, actor, action and tenant
- * indexes) cost an inference a tenth of a server's throughput (docs/benchmarks.md); a
- * segment is one row and a handful of key rows per batch of up to 512 records.
+ * A segment is one row and a handful of key rows per batch of up to 512 records, where a
+ * row per record was five B-tree inserts (the table and its time, actor, action and tenant
+ * indexes); what that cost is in docs/benchmarks.md.
  *
  *   audit_segments      first_seq │ last_seq │ min_time │ max_time │ last_hash │ records (NDJSON)
  *   audit_segment_keys  kind (actor | action | tenant) │ value │ first_seq   — which segments hold a value
@@ -15,12 +15,9 @@
  */
 import type { AuditQuery, AuditRecord, SealedRecord } from './store.ts';
 
-export const SEGMENT_KEY_KINDS = ['actor', 'action', 'tenant'] as const;
-export type SegmentKeyKind = (typeof SEGMENT_KEY_KINDS)[number];
-
 /** A value some record of the segment holds, for queries to find the segment by. */
 export interface SegmentKey {
-  readonly kind: SegmentKeyKind;
+  readonly kind: 'actor' | 'action' | 'tenant';
   readonly value: string;
 }
 
