@@ -75,7 +75,7 @@ describe('a segment of audit records', () => {
     assert.throws(() => segmentOf(indented), /audit record 1's details are not JSON on one line/);
   });
 
-  test("a query's filters keep what the store's SQL would", () => {
+  test("a query's filters keep the records matching all of them: from inclusive, to exclusive, after a seq", () => {
     const records = read(sealed);
     const kept = (query: Parameters<typeof matchesQuery>[0]) => records.filter(matchesQuery(query)).map((r) => r.seq);
     assert.deepEqual(kept({ limit: 9 }), [1, 2, 3, 4, 5]);
