@@ -86,13 +86,16 @@ export async function queryRecords(query: AuditQuery, select: Select, p: Placeho
   const page = segmentPageSql(query, p);
   const keep = matchesQuery(query);
   const found: AuditRecord[] = [];
-  let [cursor, count] = [start, FIRST_QUERY_PAGE];
+  let [cursor, count, lastFound] = [start, FIRST_QUERY_PAGE, BEFORE_EVERY_SEQ];
   for (;;) {
     const rows = await select<SegmentRow>(page.sql, [...page.params, cursor, count]);
     for (const row of rows) {
       for (const record of recordsOf(row.records, row.first_seq)) {
-        if (!keep(record)) continue;
+        // The reads share no snapshot: a prune between two rewrites the segment it cuts from a
+        // later first_seq, which the cursor reaches again, and its records must not come twice.
+        if (record.seq <= lastFound || !keep(record)) continue;
         found.push(record);
+        lastFound = record.seq;
         if (found.length === limit) return found;
       }
     }
