@@ -1,6 +1,7 @@
 /** Remote models' pinned references, the Store contract's part (run from store.contract.ts). */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import type { StoreDatabase } from './store-database.contract.ts';
 import { tenant, type OpenForTest } from './store-fixtures.contract.ts';
 import type { PinnedReference } from './store.ts';
@@ -54,16 +55,70 @@ export function runReferenceDatabaseContract(newDatabase: () => Promise<StoreDat
 
   it('upgrades a database at schema version 3 to pinned references, keeping its state', async (t) => {
     const database = await newDatabase();
-    const first = await database.open();
-    await first.createTenant(tenant('acme'));
-    await first.close();
-    // What a sluice before pinned references were kept left: no table, versions 1 to 3.
-    await database.query('DROP TABLE quality_references');
-    await database.query('DELETE FROM schema_migrations WHERE version = 4');
+    const dialect = await asAtVersion3(database);
+    assert.deepEqual(
+      await tables(database, dialect),
+      V3_TABLES,
+      'the tables a sluice at version 3 made, and no others',
+    );
     const upgraded = await database.open();
     t.after(() => upgraded.close());
     assert.deepEqual(await upgraded.getTenant('acme'), tenant('acme'));
     await upgraded.putReference(pinned('chat', 1));
     assert.deepEqual(await upgraded.getReference('chat', '1'), pinned('chat', 1));
+    const versions = await database.query('SELECT version FROM schema_migrations ORDER BY version');
+    assert.deepEqual(
+      versions.map((row) => Number(row['version'])),
+      Array.from({ length: LATEST_SCHEMA_VERSION }, (_, n) => n + 1),
+    );
   });
+}
+
+/** The tables schema steps 1 to 3 make (the cost ledger's was the last before pinned references). */
+const V3_TABLES = [
+  'api_keys',
+  'audit_checkpoint',
+  'audit_records',
+  'keys_version',
+  'quality_quarantine',
+  'schema_migrations',
+  'tenants',
+  'usage_ledger',
+];
+
+type Dialect = 'sqlite' | 'postgres';
+
+async function tables(database: StoreDatabase, dialect: Dialect): Promise<string[]> {
+  const rows = await database.query(
+    dialect === 'sqlite'
+      ? `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
+      : `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`,
+  );
+  return rows.map((row) => String(row['name'])).sort();
+}
+
+/**
+ * Makes `database` what a sluice at schema version 3 left: every table dropped, then steps 1
+ * to 3 run as that sluice ran them, a tenant written by SQL, and versions 1 to 3 recorded.
+ * (A store opened first makes the database, and PostgreSQL's schema, and says its dialect.) The
+ * dialect is returned.
+ */
+async function asAtVersion3(database: StoreDatabase): Promise<Dialect> {
+  const fresh = await database.open();
+  const dialect: Dialect = fresh.kind === 'postgres' ? 'postgres' : 'sqlite';
+  await fresh.close();
+  // Children before the tables they reference.
+  const existing = (await tables(database, dialect)).filter((name) => name !== 'schema_migrations');
+  for (const name of existing.sort((a, b) => Number(b === 'api_keys') - Number(a === 'api_keys')))
+    await database.query(`DROP TABLE ${name}${dialect === 'postgres' ? ' CASCADE' : ''}`);
+  await database.query('DELETE FROM schema_migrations');
+  for (const migration of MIGRATIONS.filter((step) => step.version <= 3))
+    for (const statement of migration[dialect]) await database.query(statement);
+  await database.query(
+    `INSERT INTO schema_migrations (version, applied_at) VALUES ${[1, 2, 3].map((n) => `(${n}, '2026-01-0${n}T00:00:00.000Z')`).join(', ')}`,
+  );
+  await database.query(
+    `INSERT INTO tenants (name, priority, weight, created_at) VALUES ('acme', NULL, 1, '2026-01-01T00:00:00.000Z')`,
+  );
+  return dialect;
 }

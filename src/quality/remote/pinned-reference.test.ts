@@ -70,14 +70,24 @@ test('a pin the store refuses is answered ERR_STORE_UNAVAILABLE and leaves the r
   assert.equal(next?.made_by, 'k2', 'a failed pin does not hold up the next');
 });
 
-test('two pins at once end with the same reference in the store and in force', async (t) => {
-  const keeper = store(t);
+test('two pins at once end with the same reference in the store and in force, the first write being the slower', async (t) => {
+  const stored = store(t);
+  let puts = 0;
+  // The first write lands 20 ms late: unless the second waits for it, it lands last and the first pin is put in force last.
+  const keeper: ReferenceKeeper = {
+    putReference: async (reference) => {
+      if ((puts += 1) === 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      await stored.putReference(reference);
+    },
+    getReference: (model, version) => stored.getReference(model, version),
+  };
   const remote = monitor();
   window(remote, 100);
   const pins = [pinLastClosedWindow(remote, keeper, 'k1', START), pinLastClosedWindow(remote, keeper, 'k2', START)];
   await Promise.all(pins);
+  assert.equal(puts, 2);
   assert.equal(remote.referenceSummary()?.made_by, 'k2');
-  assert.equal((await keeper.getReference('chat', '1'))?.pinnedBy, 'k2');
+  assert.equal((await stored.getReference('chat', '1'))?.pinnedBy, 'k2');
 });
 
 test('nothing is pinned or stored before a window has closed', async (t) => {
