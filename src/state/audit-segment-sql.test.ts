@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { queryRecords, type Select } from './audit-segment-sql.ts';
+import { unnumbered } from './sql-placeholders.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 import { chainSeal, entry } from './store-fixtures.contract.ts';
 import type { SealedRecord } from './store.ts';
@@ -41,7 +42,7 @@ describe('a query over audit segments', () => {
       }
       return rows;
     };
-    const found = await queryRecords({ limit: 100 }, select, () => '?');
+    const found = await queryRecords({ limit: 100 }, select, unnumbered);
     assert.deepEqual(
       found.map((record) => record.seq),
       Array.from({ length: 18 }, (_, n) => n + 1),

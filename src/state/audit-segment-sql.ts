@@ -9,10 +9,11 @@
  * before the one holding the next seq. The records themselves are filtered after parsing.
  */
 import { cutSegment, matchesQuery, recordsOf, type Segment, type SegmentCut } from './audit-segments.ts';
+import type { Placeholder } from './sql-placeholders.ts';
 import type { AuditQuery, AuditRecord } from './store.ts';
 
-export type Placeholder = (index: number) => string;
-export type SqlValue = string | number;
+/** A parameter: text, a number, or (PostgreSQL's unnest) an array of text. */
+export type SqlValue = string | number | readonly string[];
 /** Runs a SELECT with its parameters: a prepared SQLite statement, or the PostgreSQL pool. */
 export type Select = <Row>(sql: string, params: readonly SqlValue[]) => Promise<Row[]>;
 
@@ -48,9 +49,10 @@ export function segmentParams(segment: Segment): SqlValue[] {
 export const HEAD_SQL = 'SELECT last_seq, last_hash FROM audit_segments ORDER BY first_seq DESC LIMIT 1';
 
 /** The segment a seq falls in, if any: the last to start at or before it. */
-export const SEGMENT_AT_SQL = (p: Placeholder): string =>
-  `SELECT first_seq, last_seq, last_hash, records FROM audit_segments
-   WHERE first_seq <= ${p(1)} ORDER BY first_seq DESC LIMIT 1`;
+const segmentAt = (columns: string, p: Placeholder): string =>
+  `SELECT ${columns} FROM audit_segments WHERE first_seq <= ${p(1)} ORDER BY first_seq DESC LIMIT 1`;
+
+export const SEGMENT_AT_SQL = (p: Placeholder): string => segmentAt('first_seq, last_seq, last_hash, records', p);
 
 /** How many records the segments starting at or before a seq hold (each segment's seqs run without a gap). */
 export const RECORDS_UP_TO_SQL = (p: Placeholder): string =>
@@ -134,10 +136,7 @@ export async function* scanRecords(select: Select, p: Placeholder, pageSize: num
 async function firstSegmentToRead(query: AuditQuery, select: Select, p: Placeholder): Promise<number | undefined> {
   let start = BEFORE_EVERY_SEQ;
   if (query.afterSeq !== undefined) {
-    const holding = await select<{ first_seq: number | string }>(
-      `SELECT first_seq FROM audit_segments WHERE first_seq <= ${p(1)} ORDER BY first_seq DESC LIMIT 1`,
-      [query.afterSeq + 1],
-    );
+    const holding = await select<{ first_seq: number | string }>(segmentAt('first_seq', p), [query.afterSeq + 1]);
     start = Math.max(start, Number(holding[0]?.first_seq ?? BEFORE_EVERY_SEQ));
   }
   if (query.from !== undefined) {

@@ -5,6 +5,7 @@
  * locks the tenant, which holds off a key being inserted for it.
  */
 import pg from 'pg';
+import type { AuditMethods } from './audit-segment-store.ts';
 import { KEYS_CHANNEL, listenForKeyChanges } from './postgres-keys-listener.ts';
 import { migratePostgres, type Queryable } from './postgres-migrate.ts';
 import { postgresAudit } from './postgres-audit.ts';
@@ -23,17 +24,11 @@ import { postgresUsage } from './postgres-usage.ts';
 import { tenantHasKeys } from './store-rules.ts';
 import { StoreConflictError } from './store.ts';
 import type {
-  AuditCheckpoint,
-  AuditQuery,
-  AuditRecord,
-  ChainHead,
   KeyRecord,
   PinnedReference,
   QuarantineEntry,
   QuarantineQuery,
   QuarantineRecord,
-  SealEntries,
-  SealedRecord,
   Store,
   TenantRecord,
   UsageQuery,
@@ -74,7 +69,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 
 class PostgresStore implements Store {
   readonly kind = 'postgres';
-  private readonly audit;
+  readonly appendAudit: AuditMethods['appendAudit'];
+  readonly queryAudit: AuditMethods['queryAudit'];
+  readonly scanAudit: AuditMethods['scanAudit'];
+  readonly auditCheckpoint: AuditMethods['auditCheckpoint'];
+  readonly pruneAudit: AuditMethods['pruneAudit'];
+  readonly auditHead: AuditMethods['auditHead'];
   private readonly quarantine;
   private readonly usage;
   private readonly references;
@@ -84,7 +84,15 @@ class PostgresStore implements Store {
     private readonly connection: pg.ClientConfig,
     private readonly schema: string,
   ) {
-    this.audit = postgresAudit(pool, (work) => this.transaction(work));
+    // The audit methods are the segment core's (audit-segment-store.ts), on this database.
+    ({
+      appendAudit: this.appendAudit,
+      queryAudit: this.queryAudit,
+      scanAudit: this.scanAudit,
+      auditCheckpoint: this.auditCheckpoint,
+      pruneAudit: this.pruneAudit,
+      auditHead: this.auditHead,
+    } = postgresAudit(pool, (work) => this.transaction(work)));
     this.quarantine = postgresQuarantine(pool, (work) => this.transaction(work));
     this.usage = postgresUsage(pool, (work) => this.transaction(work));
     this.references = postgresReferences(pool);
@@ -163,30 +171,6 @@ class PostgresStore implements Store {
   async keysVersion(): Promise<string> {
     const { rows } = await this.pool.query<{ version: string }>('SELECT version FROM keys_version WHERE id = 1');
     return String(rows[0]?.version);
-  }
-
-  appendAudit(seal: SealEntries): Promise<readonly SealedRecord[]> {
-    return this.audit.appendAudit(seal);
-  }
-
-  queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
-    return this.audit.queryAudit(query);
-  }
-
-  scanAudit(pageSize: number): AsyncIterable<AuditRecord> {
-    return this.audit.scanAudit(pageSize);
-  }
-
-  auditCheckpoint(): Promise<AuditCheckpoint | undefined> {
-    return this.audit.auditCheckpoint();
-  }
-
-  pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
-    return this.audit.pruneAudit(checkpoint);
-  }
-
-  auditHead(): Promise<ChainHead | undefined> {
-    return this.audit.auditHead();
   }
 
   addQuarantine(entries: readonly QuarantineEntry[], maxPerModel: number): Promise<void> {

@@ -25,17 +25,11 @@ import { sqliteReferences } from './store-references.ts';
 import { sqliteUsage } from './sqlite-usage.ts';
 import { StoreConflictError } from './store.ts';
 import type {
-  AuditCheckpoint,
-  AuditQuery,
-  AuditRecord,
-  ChainHead,
   KeyRecord,
   PinnedReference,
   QuarantineEntry,
   QuarantineQuery,
   QuarantineRecord,
-  SealEntries,
-  SealedRecord,
   Store,
   TenantRecord,
   UsageQuery,
@@ -84,10 +78,17 @@ function migrate(db: Database.Database, path: string): void {
 class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly statements = new Map<string, Database.Statement>();
+  // The audit methods are the segment core's (audit-segment-store.ts), on this database.
   private readonly audit = sqliteAudit(
     (work) => this.write(work),
     (text) => this.sql(text),
   );
+  readonly appendAudit = this.audit.appendAudit;
+  readonly queryAudit = this.audit.queryAudit;
+  readonly scanAudit = this.audit.scanAudit;
+  readonly auditCheckpoint = this.audit.auditCheckpoint;
+  readonly pruneAudit = this.audit.pruneAudit;
+  readonly auditHead = this.audit.auditHead;
   private readonly quarantine = sqliteQuarantine(
     (work) => this.write(work),
     (text) => this.sql(text),
@@ -172,30 +173,6 @@ class SqliteStore implements Store {
 
   async keysVersion(): Promise<string> {
     return String(this.sql('SELECT version FROM keys_version WHERE id = 1').pluck().get());
-  }
-
-  appendAudit(seal: SealEntries): Promise<readonly SealedRecord[]> {
-    return this.audit.appendAudit(seal);
-  }
-
-  queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
-    return this.audit.queryAudit(query);
-  }
-
-  scanAudit(pageSize: number): AsyncIterable<AuditRecord> {
-    return this.audit.scanAudit(pageSize);
-  }
-
-  auditCheckpoint(): Promise<AuditCheckpoint | undefined> {
-    return this.audit.auditCheckpoint();
-  }
-
-  pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
-    return this.audit.pruneAudit(checkpoint);
-  }
-
-  auditHead(): Promise<ChainHead | undefined> {
-    return this.audit.auditHead();
   }
 
   addQuarantine(entries: readonly QuarantineEntry[], maxPerModel: number): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Queryable } from './postgres-migrate.ts';
+import { numbered, unnumbered, type Placeholder } from './sql-placeholders.ts';
 import type { PinnedReference, Store } from './store.ts';
 
 export type ReferenceMethods = Pick<Store, 'putReference' | 'getReference'>;
@@ -16,8 +17,6 @@ interface ReferenceRow {
   readonly pinned_by: string;
   readonly profile: string;
 }
-
-type Placeholder = (index: number) => string;
 
 const PUT_SQL = (placeholder: Placeholder): string =>
   `INSERT INTO quality_references (model, version, pinned_at, pinned_by, profile)
@@ -43,9 +42,6 @@ function referenceFromRow(row: ReferenceRow): PinnedReference {
     profile: JSON.parse(row.profile) as unknown,
   };
 }
-
-const unnumbered = (): string => '?';
-const numbered = (index: number): string => `$${index}`;
 
 export function sqliteReferences(
   write: <T>(work: () => T) => T,

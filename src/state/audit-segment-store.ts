@@ -1,0 +1,123 @@
+/**
+ * A store's audit methods over segments (audit-segments.ts), written once for both databases.
+ * A dialect gives how it reads, how it writes a segment and its transaction; the chain's
+ * logic (seal from the head, prune through a segment) is here.
+ *
+ * The writes are generators of statements, each resumed with the rows its statement read, so
+ * one body runs synchronously inside a better-sqlite3 transaction (which cannot await) and a
+ * round trip at a time inside a PostgreSQL one:
+ *
+ *   pruneSteps ──yield { sql, params }──▶ dialect.write ──runs it──▶ rows ──next(rows)──▶ pruneSteps …
+ */
+import {
+  CHECKPOINT_SQL,
+  DELETE_KEYS_UP_TO_SQL,
+  DELETE_SEGMENTS_UP_TO_SQL,
+  HEAD_SQL,
+  RECORDS_UP_TO_SQL,
+  SAVE_CHECKPOINT_SQL,
+  SEGMENT_AT_SQL,
+  cutAt,
+  queryRecords,
+  scanRecords,
+  type SegmentEndRow,
+  type Select,
+  type SqlValue,
+} from './audit-segment-sql.ts';
+import { segmentOf, type Segment } from './audit-segments.ts';
+import { checkpointFromRow, type CheckpointRow } from './rows.ts';
+import type { Placeholder } from './sql-placeholders.ts';
+import { checkPrune, checkSealed } from './store-rules.ts';
+import type { AuditCheckpoint, ChainHead, SealEntries, SealedRecord, Store } from './store.ts';
+
+export type AuditMethods = Pick<
+  Store,
+  'appendAudit' | 'queryAudit' | 'scanAudit' | 'auditCheckpoint' | 'pruneAudit' | 'auditHead'
+>;
+
+export interface Statement {
+  readonly sql: string;
+  readonly params: readonly SqlValue[];
+}
+
+type Rows = readonly object[];
+
+/** Statements run in order, each resumed with the rows it read (none for a write), returning T. */
+export type Steps<T> = Generator<Statement, T, Rows>;
+
+export interface AuditDialect {
+  readonly placeholder: Placeholder;
+  /** A read outside any transaction. */
+  readonly select: Select;
+  /** Runs the steps in one transaction that holds the chain's lock from its first read to its commit. */
+  readonly write: <T>(steps: Steps<T>) => Promise<T>;
+  /** The statements that insert a segment's row and its key rows. */
+  readonly insertSegment: (segment: Segment) => readonly Statement[];
+}
+
+/** Runs steps synchronously: SQLite's transactions. */
+export function runSteps<T>(steps: Steps<T>, run: (statement: Statement) => Rows): T {
+  let step = steps.next([]);
+  while (step.done !== true) step = steps.next(run(step.value));
+  return step.value;
+}
+
+/** Runs steps one statement at a time: PostgreSQL's, and reads outside a transaction. */
+export async function runStepsAsync<T>(steps: Steps<T>, run: (statement: Statement) => Promise<Rows>): Promise<T> {
+  let step = steps.next([]);
+  while (step.done !== true) step = steps.next(await run(step.value));
+  return step.value;
+}
+
+export function segmentAudit(dialect: AuditDialect): AuditMethods {
+  const { placeholder: p, select, write } = dialect;
+  const read = <T>(steps: Steps<T>): Promise<T> => runStepsAsync(steps, (s) => select(s.sql, s.params));
+  return {
+    appendAudit: (seal) => write(appendSteps(seal, dialect)),
+    queryAudit: (query) => queryRecords(query, select, p),
+    scanAudit: (pageSize) => scanRecords(select, p, pageSize),
+    auditCheckpoint: () => read(checkpointSteps()),
+    pruneAudit: (next) => write(pruneSteps(next, dialect)),
+    auditHead: () => read(headSteps()),
+  };
+}
+
+function* rowsOf<Row>(sql: string, params: readonly SqlValue[] = []): Steps<Row[]> {
+  return (yield { sql, params }) as Row[];
+}
+
+function* checkpointSteps(): Steps<AuditCheckpoint | undefined> {
+  const [row] = yield* rowsOf<CheckpointRow>(CHECKPOINT_SQL);
+  return row === undefined ? undefined : checkpointFromRow(row);
+}
+
+/** The last segment's end, read without its records; else the checkpoint's. */
+function* headSteps(): Steps<ChainHead | undefined> {
+  const [last] = yield* rowsOf<Pick<SegmentEndRow, 'last_seq' | 'last_hash'>>(HEAD_SQL);
+  if (last !== undefined) return { seq: Number(last.last_seq), hash: last.last_hash };
+  const start = yield* checkpointSteps();
+  return start === undefined ? undefined : { seq: start.seq, hash: start.hash };
+}
+
+function* appendSteps(seal: SealEntries, dialect: AuditDialect): Steps<readonly SealedRecord[]> {
+  const before = yield* headSteps();
+  const records = seal(before);
+  checkSealed(before, records);
+  if (records.length > 0) for (const statement of dialect.insertSegment(segmentOf(records))) yield statement;
+  return records;
+}
+
+/** Deletes the segments up to the checkpoint, writes the rest of the one it cuts, and keeps the checkpoint. */
+function* pruneSteps(next: AuditCheckpoint, dialect: AuditDialect): Steps<number> {
+  const { placeholder: p } = dialect;
+  const [at] = yield* rowsOf<SegmentEndRow>(SEGMENT_AT_SQL(p), [next.seq]);
+  const cut = cutAt(at, next.seq);
+  checkPrune(next, yield* checkpointSteps(), yield* headSteps(), cut.hashAtSeq);
+  const [upTo] = yield* rowsOf<{ records: number | string }>(RECORDS_UP_TO_SQL(p), [next.seq]);
+  yield { sql: DELETE_KEYS_UP_TO_SQL(p), params: [next.seq] };
+  yield { sql: DELETE_SEGMENTS_UP_TO_SQL(p), params: [next.seq] };
+  for (const statement of cut.rest === undefined ? [] : dialect.insertSegment(cut.rest)) yield statement;
+  yield { sql: SAVE_CHECKPOINT_SQL(p), params: [next.seq, next.hash, next.prunedAt, next.signature] };
+  const kept = cut.rest === undefined ? 0 : cut.rest.lastSeq - cut.rest.firstSeq + 1;
+  return Number(upTo?.records ?? 0) - kept;
+}
