@@ -12,7 +12,7 @@
 import { SluiceError } from '../core/errors.ts';
 import type { ModelRef, QualityMonitor } from './quality-monitor.ts';
 import { profileOfRows, writeProfile, type ReferenceProfile } from './reference-profile.ts';
-import { textReferencesOf } from './text-reference.ts';
+import { textReferencesOf, TRAFFIC_VOCABULARY } from './text-reference.ts';
 
 export const CAPTURE_WINDOWS = ['last_closed', 'current'] as const;
 export type CaptureWindow = (typeof CAPTURE_WINDOWS)[number];
@@ -74,8 +74,9 @@ export function captureReference(request: CaptureRequest): Captured {
     `live traffic of window ${span} (${window}), ${sample.rows.length} of its ${sample.count} items, ` +
     `captured through the admin API by ${request.actor} at ${new Date(request.at).toISOString()}`;
   const rows = profileOfRows(model, sample.features, sample.rows, source);
-  // The sampled texts split in two as a built profile's: a vocabulary, and a held-out rate.
-  const text = textReferencesOf(sample.textFields, sample.texts, request.vocabularySize);
+  // The sampled texts split in two as a built profile's: a vocabulary, and a held-out rate. Clients' texts: the
+  // vocabulary keeps words that five of them hold, none with a digit or an `@` (no identifier in the file).
+  const text = textReferencesOf(sample.textFields, sample.texts, request.vocabularySize, TRAFFIC_VOCABULARY);
   const profile: ReferenceProfile = {
     ...rows,
     ...(sample.embedding === undefined ? {} : { embedding: sample.embedding }),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Feature } from './features.ts';
 import { buildProfile, PROFILE_FILE, readProfile, writeProfile } from './reference-profile.ts';
-import { textReferenceOf, tokensOf } from './text-reference.ts';
+import { textReferenceOf, tokensOf, TRAFFIC_VOCABULARY } from './text-reference.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'sluice-text-reference-'));
 after(() => rmSync(directory, { recursive: true, force: true }));
@@ -41,6 +41,25 @@ describe('a text field’s reference', () => {
     const reference = textReferenceOf(texts, 2);
     assert.deepEqual(reference?.vocabulary, ['a', 'b']);
     assert.equal(reference.held_out.oov_tokens, 1);
+  });
+
+  test('made of live traffic, keeps only tokens five texts of its half hold, and none with a digit or an @', () => {
+    // The vocabulary half (every other text): "knee" and "jane" in five of its texts, "marsh" in four, "0142" and "x@y" in six.
+    const vocabularyHalf = [
+      'helen marsh knee 0142 x@y jane',
+      'marsh knee 0142 x@y',
+      'marsh knee 0142 x@y jane',
+      'marsh knee 0142 x@y jane',
+      'knee 0142 x@y jane',
+      '0142 x@y jane jane jane jane jane jane jane jane',
+    ];
+    const texts = vocabularyHalf.flatMap((text) => [words(text), words('knee marsh 0142')]);
+    assert.deepEqual(textReferenceOf(texts, 100, TRAFFIC_VOCABULARY)?.vocabulary, ['jane', 'knee']);
+    assert.deepEqual(
+      textReferenceOf(texts, 100)?.vocabulary,
+      ['jane', '0142', 'x@y', 'knee', 'marsh', 'helen'],
+      "a model's data keeps every token",
+    );
   });
 
   test('is not made from fewer than four texts: no spread to test against', () => {

@@ -5,6 +5,7 @@
  * sorted by topic say, feeds both halves alike): the first half's most frequent tokens are the
  * vocabulary, and the rate is measured on the second. Measured on the texts the vocabulary
  * came from, the rate would be 0 by construction and any live window would read as drift.
+ * A vocabulary made of live traffic keeps only words many texts share (`TRAFFIC_VOCABULARY`).
  */
 import { OovCounts, type OovCountsJson } from './sketches/oov-counts.ts';
 import { tokenize } from './sketches/text-summary.ts';
@@ -32,21 +33,65 @@ export function tokensOf(value: unknown): readonly string[] | undefined {
 /** Fewer texts than this give no spread to test against (two per half). */
 const MIN_TEXTS = 4;
 
+/**
+ * Which tokens a vocabulary may keep. One made of live traffic (a local capture, a remote
+ * model's prompts) is kept in a file or the state store, so it must not keep what identifies
+ * a person: a token enters only when `minTexts` distinct texts hold it (a name, an address,
+ * a piece of an e-mail address is in one person's few texts), and never when it holds a digit
+ * or an `@` (phone, record, card and ID numbers, dates, e-mail addresses) (docs/security.md).
+ */
+export interface VocabularyRule {
+  readonly minTexts: number;
+  readonly identifiersOut: boolean;
+}
+
+/** A vocabulary made of live traffic: words of five texts at least, none with a digit or an `@`. */
+export const TRAFFIC_VOCABULARY: VocabularyRule = { minTexts: 5, identifiersOut: true };
+/** A vocabulary made offline from a model's data (a build, `sluice profile`): every word. */
+export const DATA_VOCABULARY: VocabularyRule = { minTexts: 1, identifiersOut: false };
+
+const IDENTIFYING = /[\p{N}@]/u;
+
 /** A field's reference from its texts' tokens; undefined with fewer than four texts. */
-export function textReferenceOf(texts: TokenLists, vocabularySize: number): TextReference | undefined {
+export function textReferenceOf(
+  texts: TokenLists,
+  vocabularySize: number,
+  rule: VocabularyRule = DATA_VOCABULARY,
+): TextReference | undefined {
   const present = texts.filter((tokens) => tokens !== undefined);
   if (present.length < MIN_TEXTS) return undefined;
-  const frequency = new Map<string, number>();
-  for (let index = 0; index < present.length; index += 2)
-    for (const token of present[index] ?? []) frequency.set(token, (frequency.get(token) ?? 0) + 1);
-  const vocabulary = [...frequency]
-    .sort(([a, m], [b, n]) => n - m || (a < b ? -1 : a > b ? 1 : 0))
-    .slice(0, vocabularySize)
-    .map(([token]) => token);
+  const vocabulary = vocabularyOf(
+    present.filter((_, index) => index % 2 === 0),
+    vocabularySize,
+    rule,
+  );
   const known = new Set(vocabulary);
   const heldOut = new OovCounts();
   for (let index = 1; index < present.length; index += 2) heldOut.add(present[index] ?? [], known);
   return { vocabulary, vocabulary_items: Math.ceil(present.length / 2), held_out: heldOut.toJSON() };
+}
+
+/** The `size` most frequent tokens of `texts` the rule lets in, most frequent first (ties by code unit order). */
+function vocabularyOf(texts: ReadonlyArray<readonly string[]>, size: number, rule: VocabularyRule): string[] {
+  const frequency = new Map<string, number>();
+  // Per token, the texts holding it, and the last one counted.
+  const holders = new Map<string, number>();
+  const last = new Map<string, number>();
+  texts.forEach((tokens, text) => {
+    for (const token of tokens) {
+      frequency.set(token, (frequency.get(token) ?? 0) + 1);
+      if (last.get(token) === text) continue;
+      last.set(token, text);
+      holders.set(token, (holders.get(token) ?? 0) + 1);
+    }
+  });
+  const allowed = ([token]: [string, number]): boolean =>
+    (holders.get(token) ?? 0) >= rule.minTexts && !(rule.identifiersOut && IDENTIFYING.test(token));
+  return [...frequency]
+    .filter(allowed)
+    .sort(([a, m], [b, n]) => n - m || (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, size)
+    .map(([token]) => token);
 }
 
 /** Every text field's reference; `rows[i][f]` is text i's tokens of `fields[f]`. Fields with too few texts are left out. */
@@ -54,12 +99,14 @@ export function textReferencesOf(
   fields: readonly string[],
   rows: ReadonlyArray<TokenLists>,
   vocabularySize: number,
+  rule: VocabularyRule = DATA_VOCABULARY,
 ): Record<string, TextReference> {
   const references: Record<string, TextReference> = {};
   fields.forEach((field, index) => {
     const reference = textReferenceOf(
       rows.map((row) => row[index]),
       vocabularySize,
+      rule,
     );
     if (reference !== undefined) references[field] = reference;
   });

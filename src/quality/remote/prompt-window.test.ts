@@ -26,19 +26,16 @@ function windowOf(texts: readonly string[][], reference = new PromptWindow().ref
 }
 
 describe('PromptWindow', () => {
-  test("a reference made of a window: every other prompt's words, the rate on the prompts in between", () => {
-    const window = windowOf([
-      ['a', 'b'],
-      ['a', 'c'],
-      ['b', 'd'],
-      ['e', 'a'],
-    ]);
+  test('a reference made of a window: words five of every other prompt hold, none with a digit; the rate on the prompts in between', () => {
+    // The vocabulary half: "a" and "d" in six prompts, "b" in four, "0142" in six (a digit: never kept).
+    const half = [...Array.from({ length: 4 }, () => ['a', 'b', 'd', '0142']), ['a', 'd', '0142'], ['d', 'a', '0142']];
+    const window = windowOf(half.flatMap((words) => [words, ['a', 'b']]));
     assert.deepEqual(window.reference(100), {
-      vocabulary: ['b', 'a', 'd'],
-      vocabulary_items: 2,
-      held_out: { items: 2, tokens: 4, oov_tokens: 2, tokens_squared: 8, oov_squared: 2, tokens_oov: 4 },
+      vocabulary: ['a', 'd'],
+      vocabulary_items: 6,
+      held_out: { items: 6, tokens: 12, oov_tokens: 6, tokens_squared: 24, oov_squared: 6, tokens_oov: 12 },
     });
-    assert.deepEqual(window.reference(1)?.vocabulary, ['b'], 'bounded by vocabulary_size, most frequent first');
+    assert.deepEqual(window.reference(1)?.vocabulary, ['a'], 'bounded by vocabulary_size, most frequent first');
     assert.equal(windowOf([['a'], ['b'], ['c']]).reference(100), undefined, 'fewer than four prompts');
   });
 

@@ -5,7 +5,8 @@
  * a uniform sample of them kept (at most 1,000 prompts of at most 128 words) so that a
  * reference made of this window has a vocabulary of its own: every other sampled prompt's
  * most frequent words, the rate measured on the prompts in between (text-reference.ts), as a
- * local text field's reference is made.
+ * local text field's reference is captured. Only words that five of those prompts hold, and
+ * none with a digit or an `@`, enter it: a pin keeps it in the state store.
  *
  * The reference is JSON (a profile's `text.prompt`), so one read back from a store serves
  * as well as one made here. A reference put in force while the window is open restarts the
@@ -17,7 +18,7 @@ import { MAX_REFERENCE_ROWS, type ReferenceProfile } from '../reference-profile.
 import { RowSample } from '../row-sample.ts';
 import { OovCounts } from '../sketches/oov-counts.ts';
 import { Vocabulary } from '../sketches/text-summary.ts';
-import { textReferenceOf, type TextReference } from '../text-reference.ts';
+import { textReferenceOf, TRAFFIC_VOCABULARY, type TextReference } from '../text-reference.ts';
 import { MAX_SAMPLED_TOKENS, type UntestedFeature } from '../text-window.ts';
 
 /** The field a remote model's prompt vocabulary is kept under (`text.prompt`), reported as `prompt.oov_rate`. */
@@ -46,9 +47,9 @@ export class PromptWindow {
     return this.sample.seen;
   }
 
-  /** This window's prompts as a reference; undefined with fewer than four of them. */
+  /** This window's prompts as a reference (words of five prompts at least, none with a digit or an `@`); undefined with fewer than four. */
   reference(vocabularySize: number): TextReference | undefined {
-    return textReferenceOf(this.sample.rows, vocabularySize);
+    return textReferenceOf(this.sample.rows, vocabularySize, TRAFFIC_VOCABULARY);
   }
 
   /** The OOV entry against `reference`, when it is the one this window counted against and both hold words. */
