@@ -1,8 +1,8 @@
 /**
  * The audit log end to end on every store: what the writer seals verifies after the round
  * trip through the database, two writers sharing one database never fork the chain,
- * tampering with a segment's records through SQL is named, and pruning keeps the chain
- * verifiable, also when it cuts a segment.
+ * tampering through SQL with a segment's records, its columns or its key rows is named, and
+ * pruning keeps the chain verifiable, also when it cuts a segment.
  */
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
@@ -160,9 +160,44 @@ for (const [name, fresh] of backends) {
         [12, 'edited'],
       ],
       ['a deleted segment', (db) => db.sql('DELETE FROM audit_segments WHERE first_seq = 1'), [1, 'gap']],
+      [
+        'lines cut from the last segment’s end',
+        (db) => editLines(db, 20, (lines) => lines.slice(0, 2)),
+        [19, 'bad-segment'],
+      ],
+      [
+        'lines cut from a segment’s end before another',
+        (db) => editLines(db, 12, (lines) => lines.slice(0, 14)),
+        [15, 'bad-segment'],
+      ],
+      [
+        'a segment’s first seq moved',
+        (db) => db.sql('UPDATE audit_segments SET first_seq = 18 WHERE first_seq = 17'),
+        [18, 'bad-segment'],
+      ],
+      [
+        'a segment’s last hash changed',
+        (db) => db.sql(`UPDATE audit_segments SET last_hash = '${'0'.repeat(64)}' WHERE first_seq = 17`),
+        [20, 'bad-segment'],
+      ],
+      [
+        'a segment’s time range narrowed',
+        (db) => db.sql('UPDATE audit_segments SET max_time = min_time WHERE first_seq = 1'),
+        [1, 'bad-segment'],
+      ],
+      [
+        'a segment’s key rows deleted',
+        (db) => db.sql("DELETE FROM audit_segment_keys WHERE first_seq = 17 AND kind = 'actor'"),
+        [17, 'bad-segment'],
+      ],
+      [
+        'a key row added to a segment',
+        (db) => db.sql("INSERT INTO audit_segment_keys (kind, value, first_seq) VALUES ('tenant', 'other', 17)"),
+        [17, 'bad-segment'],
+      ],
     ];
     for (const [what, tamper, [seq, fault]] of tampering) {
-      test(`names the first bad record after ${what} in a segment, with SQL`, async (t) => {
+      test(`names the first bad record after ${what}, with SQL`, async (t) => {
         const database = await fresh();
         const store = await database.open();
         t.after(() => store.close());

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { AuditCheckpoint, AuditRecord, ChainHead } from '../state/store.ts';
+import { AuditSegmentError, type AuditCheckpoint, type AuditRecord, type ChainHead } from '../state/store.ts';
 import { hashRecord, sealEntries } from './chain.ts';
 import { signCheckpoint } from './checkpoint.ts';
 import { verifyAuditChain, type ChainFault } from './verify.ts';
@@ -249,6 +249,28 @@ describe('verifyAuditChain', () => {
       }
     });
   }
+
+  test("names a bad segment the store finds after the segment's records", async () => {
+    async function* scanned(): AsyncGenerator<AuditRecord> {
+      yield* chain.slice(0, 4);
+      throw new AuditSegmentError(5, 'the audit segment from seq 1 says it ends at seq 6; its last line is seq 4');
+    }
+    assert.deepEqual(await verifyAuditChain(scanned(), undefined, keys.publicKey), {
+      ok: false,
+      seq: 5,
+      fault: 'bad-segment',
+      reason: 'the audit segment from seq 1 says it ends at seq 6; its last line is seq 4',
+    });
+  });
+
+  test('names a gap found before a bad segment further on', async () => {
+    async function* scanned(): AsyncGenerator<AuditRecord> {
+      yield* without(3).slice(0, 4);
+      throw new AuditSegmentError(6, 'the audit segment from seq 4 says it ends at seq 6; its last line is seq 5');
+    }
+    const verdict = await verifyAuditChain(scanned(), undefined, keys.publicKey);
+    assert.deepEqual(!verdict.ok && [verdict.seq, verdict.fault], [3, 'gap']);
+  });
 
   test('stops reading at an edited record', async () => {
     let read = 0;

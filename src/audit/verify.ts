@@ -2,12 +2,15 @@
  * Verifies an audit chain record by record, in one pass and constant memory (a store's
  * `scanAudit` pages through it), and names the first bad record with the reason.
  *
- * What a chain alone cannot show: records cut off its end. The rest still links, so the
- * verifier needs the head as it was seen earlier (`expectedHead`, kept outside the
- * database: `sluice audit head`) to tell a truncated chain from a short one.
+ * A store that keeps records in segments checks each segment's own columns as it scans
+ * (AuditSegmentError, named here as a `bad-segment`): lines cut from a segment's end show
+ * against its last seq. What a chain alone cannot show: records cut off its end with the
+ * columns made to match, or whole segments. The rest still links, so the verifier needs the
+ * head as it was seen earlier (`expectedHead`, kept outside the database: `sluice audit
+ * head`) to tell a truncated chain from a short one.
  */
 import type { KeyObject } from 'node:crypto';
-import type { AuditCheckpoint, AuditRecord, ChainHead } from '../state/store.ts';
+import { AuditSegmentError, type AuditCheckpoint, type AuditRecord, type ChainHead } from '../state/store.ts';
 import { GENESIS_HEAD, hashRecord } from './chain.ts';
 import { verifyCheckpoint } from './checkpoint.ts';
 
@@ -22,6 +25,8 @@ export type ChainFault =
   | 'out-of-order'
   /** The checkpoint's signature does not check with the public key, or there is no key to check it. */
   | 'bad-checkpoint'
+  /** A segment's own columns or key rows disagree with its records (a store's AuditSegmentError). */
+  | 'bad-segment'
   /** The chain ends before, or differs at, the head given as expected. */
   | 'truncated'
   | 'head-mismatch';
@@ -57,14 +62,19 @@ export async function verifyAuditChain(
   let previous: ChainHead = start.head;
   let count = 0;
   const stream = inOrder(records);
-  for await (const record of stream) {
-    const bad = checkRecord(record, previous, checkpoint !== undefined && count === 0);
-    if (bad?.fault === 'gap') return (await movedRecord(record, bad.seq, stream)) ?? bad;
-    if (bad) return bad;
-    const anchor = checkAnchor(record, options.expectedHead);
-    if (anchor) return anchor;
-    previous = record;
-    count += 1;
+  try {
+    for await (const record of stream) {
+      const bad = checkRecord(record, previous, checkpoint !== undefined && count === 0);
+      if (bad?.fault === 'gap') return (await movedRecord(record, bad.seq, stream)) ?? bad;
+      if (bad) return bad;
+      const anchor = checkAnchor(record, options.expectedHead);
+      if (anchor) return anchor;
+      previous = record;
+      count += 1;
+    }
+  } catch (error) {
+    if (error instanceof AuditSegmentError) return fault(error.seq, 'bad-segment', error.message);
+    throw error;
   }
   const end = checkEnd(previous, options.expectedHead);
   return end ?? { ok: true, records: count, lastSeq: previous.seq, lastHash: previous.hash };
@@ -138,10 +148,15 @@ async function movedRecord(
   firstMissing: number,
   rest: AsyncIterable<AuditRecord>,
 ): Promise<Fault | undefined> {
-  for await (const later of rest) {
-    if (later.seq >= firstMissing && later.seq < record.seq) {
-      return fault(record.seq, 'out-of-order', `seq ${record.seq} comes before seq ${later.seq}`);
+  try {
+    for await (const later of rest) {
+      if (later.seq >= firstMissing && later.seq < record.seq) {
+        return fault(record.seq, 'out-of-order', `seq ${record.seq} comes before seq ${later.seq}`);
+      }
     }
+  } catch (error) {
+    // A bad segment further on: the gap came first.
+    if (!(error instanceof AuditSegmentError)) throw error;
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 /**
  * `sluice audit` against a real SQLite file, tampered with the way someone with write access
- * to the database would: SQL rewriting the records' lines in their segment.
+ * to the database would: SQL rewriting the records' lines in their segment, the segment's
+ * own columns, or its key rows.
  */
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
 import { sealEntries } from '../audit/chain.ts';
 import { openSqliteStore } from '../state/sqlite-store.ts';
-import type { AuditEntry } from '../state/store.ts';
+import type { AuditEntry, AuditQuery } from '../state/store.ts';
 import { parseHead, registerAuditCommands } from './audit-command.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'sluice-audit-cli-'));
@@ -67,6 +68,16 @@ function tamper(change: (lines: string[]) => string[]): void {
   try {
     const text = db.prepare('SELECT records FROM audit_segments WHERE first_seq = 1').pluck().get() as string;
     db.prepare('UPDATE audit_segments SET records = ? WHERE first_seq = 1').run(change(text.split('\n')).join('\n'));
+  } finally {
+    db.close();
+  }
+}
+
+/** Runs SQL on the database as someone with write access to it could. */
+function sql(statement: string, ...params: unknown[]): void {
+  const db = new Database(databaseFile);
+  try {
+    db.prepare(statement).run(...params);
   } finally {
     db.close();
   }
@@ -138,15 +149,72 @@ describe('sluice audit verify', () => {
     assert.match(err[0] ?? '', /^sluice audit: line 6 of the audit segment from seq 1 is not JSON/);
   });
 
-  test('catches a cut-off end only against a head kept from before', async () => {
+  test("names lines cut off a segment's end, and a cut its columns were made to match only against a head", async () => {
     const head = (await sluice('audit', 'head', '-c', configFile)).out[0] ?? '';
     assert.deepEqual(parseHead(head).seq, 10);
-    tamper((lines) => lines.slice(0, 8));
+    let kept: string[] = [];
+    tamper((lines) => {
+      kept = lines.slice(0, 8);
+      return kept;
+    });
+    const cut = await sluice('audit', 'verify', '-c', configFile);
+    assert.equal(cut.code, 1);
+    assert.equal(
+      cut.out[0],
+      'audit chain BROKEN at seq 9 (bad-segment): the audit segment from seq 1 says it ends at seq 10; its last line is seq 8',
+    );
+    // The segment's end and time range set to its last line's: a shorter chain, whole.
+    const last = JSON.parse(kept.at(-1) ?? '') as { seq: number; hash: string; time: string };
+    sql('UPDATE audit_segments SET last_seq = ?, last_hash = ?, max_time = ?', last.seq, last.hash, last.time);
     assert.equal((await sluice('audit', 'verify', '-c', configFile)).code, 0);
     const { code, out } = await sluice('audit', 'verify', '-c', configFile, '--expect-head', head);
     assert.equal(code, 1);
     assert.match(out[0] ?? '', /^audit chain BROKEN at seq 9 \(truncated\): the chain ends at seq 8/);
   });
+
+  // What a query finds records by: edited, they would hide records from GET /admin/audit.
+  const columnTampering: [name: string, statement: string, line: RegExp, hidden?: AuditQuery][] = [
+    [
+      'its time range narrowed',
+      'UPDATE audit_segments SET max_time = min_time',
+      /^audit chain BROKEN at seq 1 \(bad-segment\): the audit segment from seq 1 says its records' times run from /,
+      { from: new Date(Date.now() - 10 * DAY_MS).toISOString(), limit: 100 },
+    ],
+    [
+      'its tenant key row deleted',
+      "DELETE FROM audit_segment_keys WHERE kind = 'tenant'",
+      /^audit chain BROKEN at seq 1 \(bad-segment\): the audit segment from seq 1 has no key row for tenant "acme", which its records hold$/,
+      { tenant: 'acme', limit: 100 },
+    ],
+    [
+      'a key row added',
+      "INSERT INTO audit_segment_keys (kind, value, first_seq) VALUES ('actor', 'someone', 1)",
+      /^audit chain BROKEN at seq 1 \(bad-segment\): the audit segment from seq 1 has a key row for actor "someone", which none of its records hold$/,
+    ],
+    [
+      'its last hash changed',
+      `UPDATE audit_segments SET last_hash = '${'0'.repeat(64)}'`,
+      /^audit chain BROKEN at seq 10 \(bad-segment\): the audit segment from seq 1's last hash is not the hash of seq 10$/,
+    ],
+    [
+      'its first seq changed',
+      'UPDATE audit_segments SET first_seq = 2',
+      /^audit chain BROKEN at seq 2 \(bad-segment\): the audit segment from seq 2 holds records from seq 1$/,
+    ],
+  ];
+  for (const [name, statement, line, hidden] of columnTampering) {
+    test(`names the segment after ${name}, and exits 1`, async () => {
+      sql(statement);
+      if (hidden !== undefined) {
+        const store = openSqliteStore(databaseFile);
+        const found = await store.queryAudit(hidden).finally(() => store.close());
+        assert.deepEqual(found, [], 'the edit hides the records from a query');
+      }
+      const { code, out } = await sluice('audit', 'verify', '-c', configFile);
+      assert.equal(code, 1);
+      assert.match(out[0] ?? '', line);
+    });
+  }
 
   test('refuses a head that is not one', async () => {
     await assert.rejects(sluice('audit', 'verify', '-c', configFile, '--expect-head', '10:abc'), /is not a head/);

@@ -8,9 +8,17 @@
  * per segment); with `from`, none whose records are all older; with `afterSeq`, none
  * before the one holding the next seq. The records themselves are filtered after parsing.
  */
-import { cutSegment, matchesQuery, recordsOf, type Segment, type SegmentCut } from './audit-segments.ts';
+import {
+  cutSegment,
+  matchesQuery,
+  recordsOf,
+  segmentMismatch,
+  type Segment,
+  type SegmentColumns,
+  type SegmentCut,
+} from './audit-segments.ts';
 import type { Placeholder } from './sql-placeholders.ts';
-import type { AuditQuery, AuditRecord } from './store.ts';
+import { AuditSegmentError, type AuditQuery, type AuditRecord } from './store.ts';
 
 /** A parameter: text, a number, or (PostgreSQL's unnest) an array of text. */
 export type SqlValue = string | number | readonly string[];
@@ -26,6 +34,21 @@ export interface SegmentRow {
 export interface SegmentEndRow extends SegmentRow {
   readonly last_seq: number | string;
   readonly last_hash: string;
+}
+
+interface ScannedRow extends SegmentEndRow {
+  readonly min_time: string;
+  readonly max_time: string;
+  /** Its key rows as JSON text, `[[kind, value], …]`. */
+  readonly keys: string;
+}
+
+/** How a store reads segments: its parameters, its SELECT, and how its SQL spells key rows as JSON. */
+export interface SegmentReader {
+  readonly placeholder: Placeholder;
+  readonly select: Select;
+  /** An aggregate over `audit_segment_keys k`: `[[kind, value], …]` as text, `[]` for no rows. */
+  readonly keysJson: string;
 }
 
 /** Below every seq, as a starting point for reads in seq order. */
@@ -109,20 +132,28 @@ export async function queryRecords(query: AuditQuery, select: Select, p: Placeho
 
 /**
  * Every record, segment after segment and in each as stored (a line moved inside a segment
- * comes out moved, for verification to name), about `pageSize` records a round trip.
+ * comes out moved, for verification to name), about `pageSize` records a round trip. After
+ * a segment's records, throws AuditSegmentError if its columns or key rows disagree with
+ * them: read after, so that a record's own fault is named first. A segment and its key rows
+ * are read in one statement, so a prune committing meanwhile cannot part them.
  */
-export async function* scanRecords(select: Select, p: Placeholder, pageSize: number): AsyncGenerator<AuditRecord> {
+export async function* scanRecords(reader: SegmentReader, pageSize: number): AsyncGenerator<AuditRecord> {
   if (!Number.isInteger(pageSize) || pageSize < 1) {
     throw new RangeError(`a page holds 1 record or more, not ${pageSize}`);
   }
-  const sql = `SELECT first_seq, records FROM audit_segments WHERE first_seq >= ${p(1)} ORDER BY first_seq LIMIT ${p(2)}`;
+  const { placeholder: p, select, keysJson } = reader;
+  const sql = `SELECT s.first_seq, s.last_seq, s.min_time, s.max_time, s.last_hash, s.records,
+      (SELECT ${keysJson} FROM audit_segment_keys k WHERE k.first_seq = s.first_seq) AS keys
+    FROM audit_segments s WHERE s.first_seq >= ${p(1)} ORDER BY s.first_seq LIMIT ${p(2)}`;
   let [cursor, count, segmentsRead, recordsRead] = [BEFORE_EVERY_SEQ, 1, 0, 0];
   for (;;) {
-    const rows = await select<SegmentRow>(sql, [cursor, count]);
+    const rows = await select<ScannedRow>(sql, [cursor, count]);
     for (const row of rows) {
       const records = recordsOf(row.records, row.first_seq);
       [segmentsRead, recordsRead] = [segmentsRead + 1, recordsRead + records.length];
       yield* records;
+      const mismatch = segmentMismatch(columnsOf(row), records);
+      if (mismatch !== undefined) throw new AuditSegmentError(mismatch.seq, mismatch.reason);
     }
     const last = rows.at(-1);
     if (last === undefined || rows.length < count) return;
@@ -130,6 +161,21 @@ export async function* scanRecords(select: Select, p: Placeholder, pageSize: num
     // As many segments as hold about a page, judged by the segments read so far.
     count = Math.min(pageSize, Math.max(1, Math.round((pageSize * segmentsRead) / Math.max(1, recordsRead))));
   }
+}
+
+function columnsOf(row: ScannedRow): SegmentColumns {
+  const keys: unknown = JSON.parse(row.keys);
+  return {
+    firstSeq: Number(row.first_seq),
+    lastSeq: Number(row.last_seq),
+    minTime: row.min_time,
+    maxTime: row.max_time,
+    lastHash: row.last_hash,
+    keys: (Array.isArray(keys) ? keys : []).map((pair: unknown) => {
+      const [kind, value]: unknown[] = Array.isArray(pair) ? pair : [];
+      return { kind: String(kind), value: String(value) };
+    }),
+  };
 }
 
 /** The first_seq to read from, or undefined when no segment can hold a record the query keeps. */

@@ -21,12 +21,11 @@ import {
   queryRecords,
   scanRecords,
   type SegmentEndRow,
-  type Select,
+  type SegmentReader,
   type SqlValue,
 } from './audit-segment-sql.ts';
 import { segmentOf, type Segment } from './audit-segments.ts';
 import { checkpointFromRow, type CheckpointRow } from './rows.ts';
-import type { Placeholder } from './sql-placeholders.ts';
 import { checkPrune, checkSealed } from './store-rules.ts';
 import type { AuditCheckpoint, ChainHead, SealEntries, SealedRecord, Store } from './store.ts';
 
@@ -45,10 +44,8 @@ type Rows = readonly object[];
 /** Statements run in order, each resumed with the rows it read (none for a write), returning T. */
 export type Steps<T> = Generator<Statement, T, Rows>;
 
-export interface AuditDialect {
-  readonly placeholder: Placeholder;
-  /** A read outside any transaction. */
-  readonly select: Select;
+/** A database's side: how it reads (outside any transaction), writes a segment, and runs a write. */
+export interface AuditDialect extends SegmentReader {
   /** Runs the steps in one transaction that holds the chain's lock from its first read to its commit. */
   readonly write: <T>(steps: Steps<T>) => Promise<T>;
   /** The statements that insert a segment's row and its key rows. */
@@ -75,7 +72,7 @@ export function segmentAudit(dialect: AuditDialect): AuditMethods {
   return {
     appendAudit: (seal) => write(appendSteps(seal, dialect)),
     queryAudit: (query) => queryRecords(query, select, p),
-    scanAudit: (pageSize) => scanRecords(select, p, pageSize),
+    scanAudit: (pageSize) => scanRecords(dialect, pageSize),
     auditCheckpoint: () => read(checkpointSteps()),
     pruneAudit: (next) => write(pruneSteps(next, dialect)),
     auditHead: () => read(headSteps()),

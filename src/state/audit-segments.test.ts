@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sealEntries } from '../audit/chain.ts';
-import { cutSegment, matchesQuery, recordsOf, segmentOf } from './audit-segments.ts';
+import {
+  cutSegment,
+  matchesQuery,
+  recordsOf,
+  segmentMismatch,
+  segmentOf,
+  type SegmentColumns,
+} from './audit-segments.ts';
 import type { AuditEntry, AuditRecord, SealedRecord } from './store.ts';
 
 function entry(n: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
@@ -82,5 +89,47 @@ describe('a segment of audit records', () => {
     assert.deepEqual(kept({ from: entry(1).time, to: entry(3).time, limit: 9 }), [2, 3]);
     assert.deepEqual(kept({ actor: 'k-odd', afterSeq: 2, limit: 9 }), [4]);
     assert.deepEqual(kept({ tenant: 'acme', action: 'inference', limit: 9 }), [1, 2, 3, 5]);
+  });
+
+  test("names where a segment's own columns and key rows disagree with its records", () => {
+    const segment = segmentOf(sealed);
+    const records = recordsOf(segment.text, 1);
+    const asWritten: SegmentColumns = segment;
+    const cases: [string, Partial<SegmentColumns>, readonly AuditRecord[], [number, RegExp] | undefined][] = [
+      ['as written', {}, records, undefined],
+      ['a first seq moved', { firstSeq: 2 }, records, [2, /^the audit segment from seq 2 holds records from seq 1$/]],
+      [
+        'lines cut from its end',
+        {},
+        records.slice(0, 3),
+        [4, /from seq 1 says it ends at seq 5; its last line is seq 3$/],
+      ],
+      ['a last seq cut short', { lastSeq: 4 }, records, [5, /says it ends at seq 4; its last line is seq 5$/]],
+      [
+        'another last hash',
+        { lastHash: 'f'.repeat(64) },
+        records,
+        [5, /from seq 1's last hash is not the hash of seq 5$/],
+      ],
+      ['a narrower time range', { maxTime: entry(3).time }, records, [1, /times run from .* to .*; they run from/]],
+      ['a wider time range', { minTime: entry(-1).time }, records, [1, /times run from/]],
+      [
+        'a key row missing',
+        { keys: segment.keys.filter((key) => key.kind !== 'tenant') },
+        records,
+        [1, /^the audit segment from seq 1 has no key row for tenant "acme", which its records hold$/],
+      ],
+      [
+        'a key row too many',
+        { keys: [...segment.keys, { kind: 'actor', value: 'k-none' }] },
+        records,
+        [1, /has a key row for actor "k-none", which none of its records hold$/],
+      ],
+    ];
+    for (const [name, change, held, expected] of cases) {
+      const mismatch = segmentMismatch({ ...asWritten, ...change }, held);
+      assert.equal(mismatch?.seq, expected?.[0], name);
+      if (expected !== undefined) assert.match(mismatch?.reason ?? '', expected[1], name);
+    }
   });
 });

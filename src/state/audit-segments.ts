@@ -107,6 +107,54 @@ export function matchesQuery(query: AuditQuery): (record: AuditRecord) => boolea
     (afterSeq === undefined || record.seq > afterSeq);
 }
 
+/** A segment's own columns as stored, its key rows with them, to check against its lines. */
+export interface SegmentColumns {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly minTime: string;
+  readonly maxTime: string;
+  readonly lastHash: string;
+  /** Any kind, once the database was edited. */
+  readonly keys: readonly { readonly kind: string; readonly value: string }[];
+}
+
+/** Where a segment's columns disagree with its records: the seq to name, and why. */
+export interface SegmentMismatch {
+  readonly seq: number;
+  readonly reason: string;
+}
+
+/**
+ * Checks a segment's columns against the records its lines hold, as stored. Queries find
+ * records by the columns and key rows, and the head is the last segment's end: edited, they
+ * would hide records from a query, or hide lines cut from the end, while every line verifies.
+ */
+export function segmentMismatch(stored: SegmentColumns, records: readonly AuditRecord[]): SegmentMismatch | undefined {
+  const held = describeSegment(records, '');
+  const [name, at] = [`the audit segment from seq ${stored.firstSeq}`, stored.firstSeq];
+  if (held.firstSeq !== stored.firstSeq) return { seq: at, reason: `${name} holds records from seq ${held.firstSeq}` };
+  if (held.lastSeq !== stored.lastSeq) {
+    const reason = `${name} says it ends at seq ${stored.lastSeq}; its last line is seq ${held.lastSeq}`;
+    return { seq: Math.min(held.lastSeq, stored.lastSeq) + 1, reason };
+  }
+  if (held.lastHash !== stored.lastHash) {
+    return { seq: stored.lastSeq, reason: `${name}'s last hash is not the hash of seq ${stored.lastSeq}` };
+  }
+  if (held.minTime !== stored.minTime || held.maxTime !== stored.maxTime) {
+    const says = `says its records' times run from ${stored.minTime} to ${stored.maxTime}`;
+    return { seq: at, reason: `${name} ${says}; they run from ${held.minTime} to ${held.maxTime}` };
+  }
+  const spell = (key: { kind: string; value: string }): string => `${key.kind} ${JSON.stringify(key.value)}`;
+  const [rows, holds] = [new Set(stored.keys.map(spell)), new Set(held.keys.map(spell))];
+  const missing = [...holds].find((key) => !rows.has(key));
+  if (missing !== undefined)
+    return { seq: at, reason: `${name} has no key row for ${missing}, which its records hold` };
+  const extra = [...rows].find((key) => !holds.has(key));
+  if (extra !== undefined)
+    return { seq: at, reason: `${name} has a key row for ${extra}, which none of its records hold` };
+  return undefined;
+}
+
 function describeSegment(records: readonly AuditRecord[], text: string): Segment {
   const first = records[0];
   const last = records.at(-1);

@@ -26,6 +26,7 @@ export function postgresAudit(
   return segmentAudit({
     placeholder: numbered,
     select,
+    keysJson: `coalesce(json_agg(json_build_array(k.kind, k.value))::text, '[]')`,
     write: (steps) =>
       transaction(async (client) => {
         await client.query(LOCK_CHAIN);

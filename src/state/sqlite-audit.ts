@@ -20,6 +20,7 @@ export function sqliteAudit(write: <T>(work: () => T) => T, sql: (text: string) 
   return segmentAudit({
     placeholder: unnumbered,
     select,
+    keysJson: 'json_group_array(json_array(k.kind, k.value))',
     write: async (steps) => write(() => runSteps(steps, run)),
     insertSegment: (segment) => [
       { sql: INSERT_SEGMENT_SQL(unnumbered), params: segmentParams(segment) },

@@ -206,6 +206,20 @@ export class StoreConflictError extends Error {
   }
 }
 
+/**
+ * Thrown by scanAudit after the records of a segment whose own columns (seq range, last hash,
+ * time range, key rows) disagree with them: `seq` is where, the message names the segment.
+ */
+export class AuditSegmentError extends Error {
+  constructor(
+    readonly seq: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuditSegmentError';
+  }
+}
+
 export interface Store {
   /** "sqlite" or "postgres", for logs and /admin. */
   readonly kind: string;
@@ -252,6 +266,8 @@ export interface Store {
   /**
    * Every record in the order stored, which is seq order unless the database was tampered
    * with, about `pageSize` a read (verification of a long chain without holding it in memory).
+   * After a segment's records, throws AuditSegmentError when the segment's own columns
+   * disagree with them.
    */
   scanAudit(pageSize: number): AsyncIterable<AuditRecord>;
   auditCheckpoint(): Promise<AuditCheckpoint | undefined>;
