@@ -277,4 +277,15 @@ describe('sluice audit prune', () => {
     const head = await sluice('audit', 'head', '-c', configFile);
     assert.match(head.out[0] ?? '', /^10:/);
   });
+
+  test('prunes nothing over a segment whose key rows were edited, and exits 1 naming it', async () => {
+    sql("DELETE FROM audit_segment_keys WHERE kind = 'tenant'");
+    const { code, out } = await sluice('audit', 'prune', '-c', configFile, '--older-than', '0h');
+    assert.equal(code, 1);
+    assert.match(
+      out[0] ?? '',
+      /^audit chain BROKEN at seq 1 \(bad-segment\): the audit segment from seq 1 .*; nothing pruned$/,
+    );
+    assert.match((await sluice('audit', 'head', '-c', configFile)).out[0] ?? '', /^10:/);
+  });
 });
