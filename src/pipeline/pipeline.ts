@@ -59,15 +59,20 @@ export class InferencePipeline {
     try {
       const target = this.resolve(context);
       context.prepared = await target.prepare(context.request, context); // validate
-      if (this.slots.quality.length > 0) await runUntilAnswered(this.slots.quality, context);
-      if (this.slots.limits !== undefined) await runUntilAnswered(this.slots.limits, context);
-      if (this.slots.cache.length > 0) await runUntilAnswered(this.slots.cache, context);
+      // `await` only what waits: an empty slot, or one of synchronous stages, costs no microtask.
+      let waiting = runStages(this.slots.quality, context, UNTIL_ANSWERED);
+      if (waiting !== undefined) await waiting;
+      waiting = runStages(this.slots.limits ?? NO_STAGES, context, UNTIL_ANSWERED);
+      if (waiting !== undefined) await waiting;
+      waiting = runStages(this.slots.cache, context, UNTIL_ANSWERED);
+      if (waiting !== undefined) await waiting;
       if (context.answer === undefined) {
         this.route(target);
         const ticket = this.admit(context, target);
         await this.dispatch(context, context.prepared, ticket);
       }
-      if (this.slots.observe.length > 0) await runAll(this.slots.observe, context);
+      waiting = runStages(this.slots.observe, context, EVERY_STAGE);
+      if (waiting !== undefined) await waiting;
       return context as AnsweredContext;
     } catch (error) {
       // A stream not relayed is closed, so its upstream call and slot are freed.
@@ -163,15 +168,27 @@ function untilRelayed(stream: StreamAnswer, done: () => void): StreamAnswer {
   };
 }
 
-async function runAll(stages: readonly PipelineStage[], context: RequestContext): Promise<void> {
-  for (const stage of stages) await stage.run(context);
-}
+const NO_STAGES: readonly PipelineStage[] = [];
+const UNTIL_ANSWERED = true;
+const EVERY_STAGE = false;
 
-async function runUntilAnswered(stages: readonly PipelineStage[], context: RequestContext): Promise<void> {
-  for (const stage of stages) {
-    if (context.answer !== undefined) return;
-    await stage.run(context);
+/**
+ * Runs the stages in order, the rest skipped once one answers (`untilAnswered`). A stage that
+ * finishes at once returns nothing and is not awaited, so a slot of synchronous stages (data
+ * quality, the ledger) costs no promise and no microtask; undefined when none waited.
+ */
+function runStages(
+  stages: readonly PipelineStage[],
+  context: RequestContext,
+  untilAnswered: boolean,
+  from = 0,
+): Promise<void> | undefined {
+  for (let index = from; index < stages.length; index += 1) {
+    if (untilAnswered && context.answer !== undefined) return undefined;
+    const pending = stages[index]?.run(context);
+    if (pending !== undefined) return pending.then(() => runStages(stages, context, untilAnswered, index + 1));
   }
+  return undefined;
 }
 
 function noop(): void {}
