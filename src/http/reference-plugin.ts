@@ -58,7 +58,8 @@ export function registerReferenceRoutes(app: FastifyInstance, deps: ReferenceRou
         actor: request.caller?.key?.id ?? 'anonymous',
         at: deps.now(),
       };
-      const reference = isLocal(deps, made.model) ? captureLocal(deps, made) : await pinRemote(deps, made);
+      const local = isLocal(deps, made.model);
+      const reference = local ? captureLocal(deps, made) : await pinRemote(deps, made);
       const details = {
         model: made.model.name,
         version: made.model.version,
@@ -73,7 +74,8 @@ export function registerReferenceRoutes(app: FastifyInstance, deps: ReferenceRou
         details,
       });
       await deps.audit.flush();
-      const applies = 'every window opened after this one';
+      // A local window open keeps the reference it opened with; a remote one's prompts are counted against the pin from now.
+      const applies = local ? 'every window opened after this one' : 'the window open now and every one after it';
       return reply.code(201).send({ ...details, source: reference.source, reference, applies_to: applies });
     },
   );

@@ -38,6 +38,7 @@ import { createQualityMonitors, qualityExporter, registerQualityRoutes } from '.
 import type { QualityMonitors } from '../quality/quality-monitors.ts';
 import type { TrafficMonitors } from '../quality/traffic-monitors.ts';
 import { createTrafficMonitors, loadPins } from './traffic-quality-plugin.ts';
+import type { StoredPins } from '../quality/remote/stored-pins.ts';
 import { registerAdmissionGate, type Admission } from './admission-plugin.ts';
 import { ConnectionDrain } from './connection-drain.ts';
 import { createEngines, type EngineOverrides, type Engines } from './engines.ts';
@@ -201,7 +202,9 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     return grpc.listen(config.server.host, port);
   };
 
+  let pins: StoredPins | undefined;
   const closeEngines = async () => {
+    pins?.close();
     await remote.close(); // streams still open end with an error event, so their connections can close
     await grpc?.close();
     await app.close();
@@ -225,7 +228,7 @@ export function createSluice(config: Readonly<Config>, logger: Logger, overrides
     compliance,
     openState: async () => {
       await compliance.start();
-      if (quality !== undefined) await loadPins(quality.traffic, store, logger);
+      if (quality !== undefined) pins = await loadPins(quality.traffic, store, logger, now);
       quarantine?.start();
       await caches?.start();
       await limits?.start();

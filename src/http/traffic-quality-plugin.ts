@@ -2,8 +2,8 @@
  * Traffic quality on the HTTP edge: the monitors of remote models' tokens, finish reasons
  * and errors, and of every declared input segment (src/quality/traffic-monitors.ts); the
  * segments' counters and latency histograms in /metrics (a remote model's reference is
- * pinned through reference-plugin.ts, and read back from the state store at start by
- * `loadPins`). Drift of remote models goes to the same
+ * pinned through reference-plugin.ts, and read back from the state store at start and as
+ * windows close by `loadPins`). Drift of remote models goes to the same
  * gauges and log lines as local models' (`onWindowClosed` from quality-plugin.ts).
  */
 import type { Logger } from 'pino';
@@ -12,7 +12,8 @@ import type { Config } from '../config/schema.ts';
 import type { RemoteModels } from '../engines/remote/remote-models.ts';
 import { LATENCY_BUCKETS_SECONDS } from '../observe/metrics.ts';
 import type { QualityMonitorOptions } from '../quality/quality-monitor.ts';
-import { loadPinnedReferences, type ReferenceKeeper } from '../quality/remote/pinned-reference.ts';
+import type { ReferenceKeeper } from '../quality/remote/pinned-reference.ts';
+import { StoredPins, type PinEvent } from '../quality/remote/stored-pins.ts';
 import type { SegmentSeries } from '../quality/segments/segment-tracker.ts';
 import { TrafficMonitors } from '../quality/traffic-monitors.ts';
 
@@ -63,13 +64,42 @@ export function createTrafficMonitors(
   });
 }
 
-/** Remote models' references pinned before this start, read from the store; one that cannot be read is logged and skipped. */
-export async function loadPins(traffic: TrafficMonitors, store: ReferenceKeeper, logger: Logger): Promise<void> {
-  const unreadable = (model: string, error: Error) =>
-    logger.warn(
-      { err: error, model },
-      `data quality: the pinned reference of ${model} cannot be read; its first window closed will be the reference`,
-    );
-  const loaded = await loadPinnedReferences(traffic.remoteMonitors(), store, unreadable);
+/**
+ * Remote models' references pinned before this start, read from the store, and read again as
+ * windows close (pins made on other replicas); the reads are logged. Close the result at
+ * shutdown.
+ */
+export async function loadPins(
+  traffic: TrafficMonitors,
+  store: ReferenceKeeper,
+  logger: Logger,
+  now: () => number,
+): Promise<StoredPins> {
+  const pins = new StoredPins(store, { now, onEvent: (event) => logPinEvent(logger, event) });
+  const loaded = await pins.load(traffic.remoteMonitors());
   if (loaded > 0) logger.info({ loaded }, "data quality: remote models' pinned references read from the state store");
+  return pins;
+}
+
+function logPinEvent(logger: Logger, event: PinEvent): void {
+  const { model } = event;
+  const of = `data quality: the pinned reference of ${model}`;
+  switch (event.kind) {
+    case 'unreadable':
+      return logger.warn({ err: event.error, model }, `${of} cannot be read; it is skipped`);
+    case 'retrying':
+      return logger.warn(
+        { err: event.error, model, retry_in_ms: event.inMs },
+        `${of}: the state store failed; read again in ${event.inMs} ms, the first window held untested until then`,
+      );
+    case 'gave_up':
+      return logger.error(
+        { err: event.error, model, attempts: event.attempts },
+        `${of}: the state store failed ${event.attempts} reads; the first window closed is the reference`,
+      );
+    case 'refresh_failed':
+      return logger.warn({ err: event.error, model }, `${of}: the state store failed; read again at a later window`);
+    case 'taken':
+      return logger.info({ model, reference: event.reference }, `${of}: a pin made on another replica is in force`);
+  }
 }

@@ -3,7 +3,8 @@ import { test, type TestContext } from 'node:test';
 import { SluiceError } from '../../core/errors.ts';
 import { openSqliteStore } from '../../state/sqlite-store.ts';
 import type { Store } from '../../state/store.ts';
-import { loadPinnedReferences, pinLastClosedWindow, type ReferenceKeeper } from './pinned-reference.ts';
+import { pinLastClosedWindow, type ReferenceKeeper } from './pinned-reference.ts';
+import { StoredPins } from './stored-pins.ts';
 import { RemoteQualityMonitor } from './remote-monitor.ts';
 
 const WINDOW = 50;
@@ -27,7 +28,7 @@ function store(t: TestContext): Store {
   return opened;
 }
 
-const noWarnings = (model: string, error: Error) => assert.fail(`${model}: ${error.message}`);
+const noEvents = { now: () => START, onEvent: (event: unknown) => assert.fail(JSON.stringify(event)) };
 
 test('a pin is kept in the store, and a new monitor reading it tests its first window against it', async (t) => {
   const keeper = store(t);
@@ -39,7 +40,7 @@ test('a pin is kept in the store, and a new monitor reading it tests its first w
   const stored = await keeper.getReference('chat', '1');
   assert.deepEqual([stored?.pinnedAt, stored?.pinnedBy, summary?.origin], ['2026-03-01T00:00:05.000Z', 'k1', 'pinned']);
   const after = monitor();
-  assert.equal(await loadPinnedReferences([after], keeper, noWarnings), 1);
+  assert.equal(await new StoredPins(keeper, noEvents).load([after]), 1);
   assert.deepEqual(after.referenceSummary(), summary, 'the same reference, source, time and actor');
   window(after, 300);
   const report = after.report();
@@ -94,20 +95,4 @@ test('nothing is pinned or stored before a window has closed', async (t) => {
   const keeper = store(t);
   assert.equal(await pinLastClosedWindow(monitor(), keeper, 'k1', START), undefined);
   assert.equal(await keeper.getReference('chat', '1'), undefined);
-});
-
-test('a stored pin that cannot be read is reported and skipped: the first window is the reference', async (t) => {
-  const keeper = store(t);
-  await keeper.putReference({ model: 'chat', version: '1', pinnedAt: '', pinnedBy: 'k1', profile: { format: 2 } });
-  const remote = monitor();
-  const unreadable: string[] = [];
-  const loaded = await loadPinnedReferences([remote], keeper, (model, error) =>
-    unreadable.push(`${model}: ${error.message}`),
-  );
-  assert.equal(loaded, 0);
-  assert.deepEqual(unreadable, [
-    'chat: the pinned reference of chat:1 in the state store is not a sluice reference profile (format 1)',
-  ]);
-  window(remote, 100);
-  assert.equal(remote.referenceSummary()?.origin, 'first_window');
 });

@@ -142,13 +142,17 @@ test('a reference pinned before start is in force from the first window, which i
   assert.equal(remote.referenceSummary()?.origin, 'pinned');
 });
 
-test('a pin made in this process is not replaced by a stored one read late', () => {
+test('a stored pin is put in force unless it is the one in force: the same time and key', () => {
   const { remote, clock } = monitor();
   traffic(remote, 1, { prompt: 100, completion: 50, reasons: MIX });
   const pinned = remote.candidateOfLastClosed('k2', clock.now);
   pinned?.use();
-  remote.useStored(pinned?.profile ?? assert.fail(), '2024-01-01T00:00:00.000Z', 'k1');
-  assert.equal(remote.referenceSummary()?.made_by, 'k2');
+  const profile = pinned?.profile ?? assert.fail();
+  assert.equal(remote.useStored(profile, new Date(clock.now).toISOString(), 'k2'), false, 'the pin in force');
+  assert.equal(remote.referenceSummary(), pinned?.summary);
+  // Read late, an older pin would replace it: stored-pins.ts reads one at a time with the pins (serially).
+  assert.equal(remote.useStored(profile, '2024-01-01T00:00:00.000Z', 'k1'), true, 'another pin');
+  assert.equal(remote.referenceSummary()?.made_by, 'k1');
 });
 
 test('an embeddings model has prompt tokens and errors only: the other features are not tested', () => {

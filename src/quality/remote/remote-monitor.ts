@@ -1,19 +1,19 @@
 /**
  * Data quality of one remote (OpenAI-compatible) model's traffic: per request its prompt
  * and completion tokens (KLL sketches), its answer's `finish_reason`s and its outcome (`ok`
- * or the error's code) as categories, in windows that close after `windowItems` requests or
- * `windowMs`. A closed window is tested against the model's reference window with the same
- * tests as a local model's features (drift.ts): the first window closed after start, unless
- * an operator pins a later one (`candidateOfLastClosed`, kept in the state store by
- * pinned-reference.ts) or pinned one before this process started (`useStored`). Observing
- * costs a few sketch updates and no allocation beyond them. Prompts' words, when given, are
- * counted against the reference's vocabulary of prompts and sampled for a reference made of
- * the window (prompt-window.ts): the out-of-vocabulary rate `prompt.oov_rate`.
+ * or the error's code) as categories, in windows of `windowItems` requests or `windowMs`,
+ * each tested as a local model's features are (drift.ts) against the reference: the first
+ * window closed after start, unless an operator pins a later one (`candidateOfLastClosed`,
+ * pinned-reference.ts) or the state store holds a pin (`useStored`, stored-pins.ts); while
+ * that store cannot be read at start, the first window closed is held untested. Observing
+ * costs a few sketch updates. Prompts' words, when given, are counted against the
+ * reference's vocabulary of prompts (prompt-window.ts): the rate `prompt.oov_rate`.
  */
 import type { SchemaReport } from '../schema-counters.ts';
 import { compareFeature, datasetDrift, type FeatureDrift } from '../drift.ts';
 import { addValue, newWindow, windowCount, type FeatureWindow } from '../feature-window.ts';
 import type { FeatureKind } from '../features.ts';
+import { oovFeatureName } from '../oov-drift.ts';
 import type { ModelRef, QualityMonitorOptions, QualityReport } from '../quality-monitor.ts';
 import type { ReferenceProfile } from '../reference-profile.ts';
 import type { ReferenceSummary } from '../reference-summary.ts';
@@ -69,6 +69,10 @@ export class RemoteQualityMonitor {
   private closed: Closed | undefined;
   private reference: Reference | undefined;
   private readonly flags = new Map<string, boolean>();
+  /** The stored pin is still to be read: no window is made the reference; the first one closed is held. */
+  private awaiting = false;
+  private held: Window | undefined;
+  private closeListener: (() => void) | undefined;
 
   constructor(
     readonly model: ModelRef,
@@ -122,14 +126,37 @@ export class RemoteQualityMonitor {
   }
 
   /**
-   * A reference pinned before this process started (read from the state store) is in force
-   * from now on, unless this process has had one pinned since.
+   * The pin the state store holds (made before this process started, or on another replica)
+   * is in force from now on, the window open included, unless it is the one in force already
+   * (the same time and key). Whether it was put in force.
    */
-  useStored(profile: ReferenceProfile, pinnedAt: string, pinnedBy: string): void {
-    if (this.reference?.summary.origin === 'pinned') return;
+  useStored(profile: ReferenceProfile, pinnedAt: string, pinnedBy: string): boolean {
+    const inForce = this.reference?.summary;
+    if (inForce?.origin === 'pinned' && inForce.made_at === pinnedAt && inForce.made_by === pinnedBy) return false;
     const { source, rows } = profile;
     const summary: ReferenceSummary = { source, rows, origin: 'pinned', made_at: pinnedAt, made_by: pinnedBy };
     this.useReference({ profile, window: undefined, summary });
+    return true;
+  }
+
+  /** The stored pin cannot be read yet: the first window closed is held untested, not made the reference. */
+  awaitStored(): void {
+    if (this.reference === undefined) this.awaiting = true;
+  }
+
+  /** The store holds no pin, or cannot be read: the window held (if one closed) is the reference after all. */
+  stopAwaiting(): void {
+    const held = this.held;
+    this.awaiting = false;
+    this.held = undefined;
+    if (this.reference !== undefined || held === undefined) return;
+    this.reference = this.firstReference(held);
+    if (this.closed !== undefined && this.closed.window !== held) this.closed.drift = undefined;
+  }
+
+  /** `listener` is called after each window closes (stored-pins.ts reads the stored pin again). */
+  onClose(listener: () => void): void {
+    this.closeListener = listener;
   }
 
   /** The reference in force; null before the first window has closed. */
@@ -155,18 +182,24 @@ export class RemoteQualityMonitor {
     if (this.current.requests >= this.options.windowItems) this.close(now);
   }
 
-  /** The first closed window is the reference; later ones are tested after the request that closed them. */
+  /** The first closed window is the reference (or held); later ones are tested after the request that closed them. */
   private close(now: number): void {
     const closed: Closed = { window: this.current, drift: undefined };
     this.closed = closed;
     this.current = this.openWindow(now);
-    if (this.reference === undefined) {
-      const { window } = closed;
-      const source = `the first window closed after start: ${describe(window)}`;
-      const made = { origin: 'first_window', made_at: new Date(window.end).toISOString(), made_by: null } as const;
-      this.reference = this.referenceOf(window, source, made);
+    if (this.reference !== undefined) setImmediate(() => this.evaluate(closed));
+    else {
       closed.drift = [];
-    } else setImmediate(() => this.evaluate(closed));
+      if (!this.awaiting) this.reference = this.firstReference(closed.window);
+      else this.held ??= closed.window;
+    }
+    this.closeListener?.();
+  }
+
+  private firstReference(window: Window): Reference {
+    const source = `the first window closed after start: ${describe(window)}`;
+    const made = { origin: 'first_window', made_at: new Date(window.end).toISOString(), made_by: null } as const;
+    return this.referenceOf(window, source, made);
   }
 
   private referenceOf(
@@ -188,6 +221,8 @@ export class RemoteQualityMonitor {
   /** In force at once: the last closed window is tested again against it (the pinned window itself: against nothing). */
   private useReference(reference: Reference): void {
     this.reference = reference;
+    this.awaiting = false;
+    this.held = undefined;
     if (this.closed !== undefined) this.closed.drift = undefined;
   }
 
@@ -217,9 +252,10 @@ export class RemoteQualityMonitor {
     return [...features, ...window.prompts.test(this.promptReference())];
   }
 
-  /** The prompts' OOV rate, when the window is tested but its reference has no vocabulary of prompts. */
+  /** The prompts' OOV rate, when the window is tested but its reference has no vocabulary of prompts; every feature while the stored pin is awaited. */
   private untested(window: Window): UntestedFeature[] {
     const reference = this.reference;
+    if (reference === undefined && this.awaiting && window.requests > 0) return awaitedFeatures();
     if (reference === undefined || reference.window === window) return [];
     return window.prompts.untested(this.promptReference());
   }
@@ -248,6 +284,13 @@ export class RemoteQualityMonitor {
     const features = new Map(REMOTE_FEATURES.map(({ name, kind }) => [name, newWindow(kind)] as const));
     return { start, end: start, requests: 0, features, prompts: new PromptWindow() };
   }
+}
+
+function awaitedFeatures(): UntestedFeature[] {
+  const reason =
+    "the model's pinned reference cannot be read from the state store yet (retrying): the window is tested " +
+    'against it once read, or becomes the reference if it cannot be';
+  return [...REMOTE_FEATURES.map(({ name }) => name), oovFeatureName(PROMPT_FIELD)].map((name) => ({ name, reason }));
 }
 
 function describe(window: Window): string {
