@@ -19,6 +19,7 @@ import { openSqliteStore } from '../src/state/sqlite-store.ts';
 import type { Store } from '../src/state/store.ts';
 import { repositoryWith } from './support/repository.ts';
 import { startTestSluice } from './support/server.ts';
+import { simChatBackends } from './support/sim-chat.ts';
 
 interface Example {
   readonly text: string;
@@ -48,14 +49,7 @@ before(async () => {
     repository,
     store: (store = openSqliteStore(join(directory, 'sluice.db'))),
     config: {
-      backends: [
-        {
-          name: 'sim',
-          dialect: 'openai',
-          replicas: [{ url: sim.url }],
-          models: [{ name: 'chat', upstream: 'sim-small' }],
-        },
-      ],
+      backends: simChatBackends(sim.url),
       quality: { window_items: EXAMPLES.length, window_seconds: 3600 },
     },
   });

@@ -16,6 +16,7 @@ import type { QualityReport } from '../src/quality/quality-monitor.ts';
 import type { ReferenceSummary } from '../src/quality/reference-summary.ts';
 import { openSqliteStore } from '../src/state/sqlite-store.ts';
 import { startTestSluice } from './support/server.ts';
+import { simChatBackends } from './support/sim-chat.ts';
 
 const WINDOW = 30;
 
@@ -28,14 +29,7 @@ const start = () =>
     load: false,
     store: openSqliteStore(join(directory, 'sluice.db')),
     config: {
-      backends: [
-        {
-          name: 'sim',
-          dialect: 'openai',
-          replicas: [{ url: sim.url }],
-          models: [{ name: 'chat', upstream: 'sim-small' }],
-        },
-      ],
+      backends: simChatBackends(sim.url),
       quality: { window_items: WINDOW, window_seconds: 3600 },
     },
   });

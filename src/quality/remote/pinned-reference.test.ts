@@ -1,32 +1,9 @@
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { SluiceError } from '../../core/errors.ts';
-import { openSqliteStore } from '../../state/sqlite-store.ts';
-import type { Store } from '../../state/store.ts';
 import { pinLastClosedWindow, type ReferenceKeeper } from './pinned-reference.ts';
 import { StoredPins } from './stored-pins.ts';
-import { RemoteQualityMonitor } from './remote-monitor.ts';
-
-const WINDOW = 50;
-const START = Date.UTC(2026, 2, 1);
-
-function monitor(clock = { now: START }): RemoteQualityMonitor {
-  return new RemoteQualityMonitor(
-    { name: 'chat', version: '1' },
-    { windowItems: WINDOW, windowMs: 3_600_000, now: () => clock.now },
-  );
-}
-
-/** A window of answers whose prompts are about `prompt` tokens. */
-function window(remote: RemoteQualityMonitor, prompt: number): void {
-  for (let i = 0; i < WINDOW; i += 1) remote.answered(prompt + (i % 11), 20 + (i % 5), ['stop']);
-}
-
-function store(t: TestContext): Store {
-  const opened = openSqliteStore(':memory:');
-  t.after(() => opened.close());
-  return opened;
-}
+import { monitor, START, store, window } from './remote-monitor.fixtures.ts';
 
 const noEvents = { now: () => START, onEvent: (event: unknown) => assert.fail(JSON.stringify(event)) };
 
