@@ -98,7 +98,7 @@ export function sealEntries(entries: readonly AuditEntry[]): SealEntries {
       const seq = previous.seq + 1;
       const prevHash = previous.hash;
       // The details' canonical text is made once: the hash covers it and the store writes it.
-      const detailsJson = canonicalJson(details);
+      const detailsJson = entry.detailsJson ?? canonicalJson(details);
       const hash = hashRecord({ seq, time, actor, action, tenant, details, prevHash }, detailsJson);
       const record: SealedRecord = { seq, time, actor, action, tenant, details, prevHash, hash, detailsJson };
       previous = record;

@@ -41,32 +41,71 @@ export function inferenceAuditor(
 function inferenceEntry(finished: FinishedInference, model: string | undefined): AuditEntry {
   const { context, caller } = finished;
   const provenance = context?.answer?.provenance;
+  const details: InferenceDetails = {
+    protocol: finished.protocol,
+    model: model ?? null,
+    version: provenance?.version ?? context?.target?.version ?? null,
+    route: provenance?.route ?? null,
+    status: finished.status,
+    latency_ms: Math.round(finished.seconds * 1e5) / 100,
+  };
+  const amount = amountOf(context);
+  if (amount !== undefined) details[amount.unit] = amount.count;
   return {
     time: new Date().toISOString(),
     actor: caller.key?.id ?? 'anonymous',
     action: 'inference',
     tenant: caller.tenant.name,
-    details: {
-      protocol: finished.protocol,
-      model: model ?? null,
-      version: provenance?.version ?? context?.target?.version ?? null,
-      route: provenance?.route ?? null,
-      status: finished.status,
-      latency_ms: Math.round(finished.seconds * 1e5) / 100,
-      ...amountOf(context),
-    },
+    details,
+    detailsJson: inferenceDetailsJson(details),
   };
 }
 
+/** A type, not an interface, so it is a record of JSON values as AuditEntry's details are. */
+type InferenceDetails = {
+  protocol: string;
+  model: string | null;
+  version: string | null;
+  route: string | null;
+  status: number;
+  latency_ms: number;
+  items?: number;
+  tokens?: number;
+};
+
+/**
+ * canonicalJson(details), spelled out in its sorted key order: the generic one sorts and
+ * walks the object, the dearest part of sealing an inference (docs/benchmarks.md). The
+ * test holds the two equal over every shape an inference's details take.
+ */
+export function inferenceDetailsJson(details: InferenceDetails): string {
+  const { items, tokens } = details;
+  return (
+    `{${items === undefined ? '' : `"items":${number(items)},`}"latency_ms":${number(details.latency_ms)},` +
+    `"model":${text(details.model)},"protocol":${JSON.stringify(details.protocol)},"route":${text(details.route)},` +
+    `"status":${number(details.status)},${tokens === undefined ? '' : `"tokens":${number(tokens)},`}` +
+    `"version":${text(details.version)}}`
+  );
+}
+
+function text(value: string | null): string {
+  return value === null ? 'null' : JSON.stringify(value);
+}
+
+/** As canonicalJson writes a number: JSON's spelling, null where JSON has none. */
+function number(value: number): string {
+  return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+}
+
 /** Items for a local model, tokens where a remote one reported its usage. */
-function amountOf(context: RequestContext | null | undefined): Record<string, number> {
+function amountOf(context: RequestContext | null | undefined): { unit: 'items' | 'tokens'; count: number } | undefined {
   const answer = context?.answer;
-  if (answer?.kind === 'rows') return { items: answer.rows.length };
+  if (answer?.kind === 'rows') return { unit: 'items', count: answer.rows.length };
   if (answer?.kind === 'document') {
     const usage = answer.document['usage'];
     const total =
       typeof usage === 'object' && usage !== null ? (usage as Record<string, unknown>)['total_tokens'] : undefined;
-    if (typeof total === 'number') return { tokens: total };
+    if (typeof total === 'number') return { unit: 'tokens', count: total };
   }
-  return {};
+  return undefined;
 }

@@ -45,6 +45,11 @@ export interface AuditEntry {
   readonly tenant: string | null;
   /** Plain JSON, already redacted. */
   readonly details: Readonly<Record<string, unknown>>;
+  /**
+   * canonicalJson(details) (src/audit/chain.ts), when the entry's maker spelled it already, as
+   * an inference's does on the request path: sealing takes it as it is.
+   */
+  readonly detailsJson?: string;
 }
 
 /** An entry once appended: its place in the chain and the hash that seals it to the one before. */

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { canonicalJson } from '../audit/chain.ts';
+import type { AuditEntry } from '../state/store.ts';
+import { inferenceAuditor, inferenceDetailsJson } from './inference-audit.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import type { Caller } from '../tenancy/tenant-directory.ts';
+
+const BASE = {
+  protocol: 'kserve-v2',
+  model: 'triage-small',
+  version: '1',
+  route: 'direct',
+  status: 200,
+  latency_ms: 12.34,
+};
+
+test("an inference's details are spelled as canonicalJson spells them, whatever their shape", () => {
+  const shapes = [
+    BASE,
+    { ...BASE, items: 3 },
+    { ...BASE, tokens: 1234 },
+    { ...BASE, model: null, version: null, route: null, status: 404, latency_ms: 0 },
+    { ...BASE, route: 'fallback:chat-small', latency_ms: 1e21, items: 0 },
+    { ...BASE, model: 'modèle "quoted" \\ \u2028 é', protocol: 'openai', latency_ms: 0.01 },
+    { ...BASE, latency_ms: Number.NaN, tokens: Number.POSITIVE_INFINITY },
+  ];
+  for (const details of shapes) assert.equal(inferenceDetailsJson(details), canonicalJson(details));
+});
+
+test('the auditor hands the sink entries whose detailsJson is their details canonical text', () => {
+  const entries: AuditEntry[] = [];
+  const audit = inferenceAuditor('all', { record: (entry) => entries.push(entry) });
+  const caller = { tenant: { name: 'default' }, key: undefined } as unknown as Caller;
+  const rows = { kind: 'rows', rows: [[0.1], [0.2]], provenance: { model: 'm', version: '2', route: 'direct' } };
+  const remote = { kind: 'document', document: { usage: { total_tokens: 42 } }, provenance: rows.provenance };
+  for (const answer of [rows, remote, undefined]) {
+    const context = { answer, target: { name: 'm', version: '2' } } as unknown as RequestContext;
+    audit?.({ protocol: 'openai', status: 200, seconds: 0.01234, caller, context });
+  }
+  audit?.({ protocol: 'openai', status: 429, seconds: 0.001, caller, context: undefined });
+  assert.equal(entries.length, 4);
+  for (const entry of entries) assert.equal(entry.detailsJson, canonicalJson(entry.details));
+  assert.deepEqual(
+    entries.map((entry) => [entry.details['items'], entry.details['tokens']]),
+    [
+      [2, undefined],
+      [undefined, 42],
+      [undefined, undefined],
+      [undefined, undefined],
+    ],
+  );
+});
