@@ -36,6 +36,7 @@ import type { AccessControl } from '../tenancy/access-control.ts';
 import { GRPC_SCOPES } from '../http/route-scopes.ts';
 import type { FinishedInference } from '../observe/inference-audit.ts';
 import { GRPC_PROTOCOL, GrpcCall, type CallEnd } from './grpc-call.ts';
+import { FLOW_CONTROL_OPTION, widenServerWindows } from './flow-control.ts';
 
 /** The server-wide admission gate, as HTTP's admission plugin holds it. */
 export interface CallAdmission {
@@ -71,6 +72,7 @@ export class GrpcEdge {
     this.server = new Server({
       'grpc.max_receive_message_length': deps.maxMessageBytes,
       'grpc.max_send_message_length': -1,
+      ...FLOW_CONTROL_OPTION,
     });
     const { service } = deps;
     const implementation: UntypedServiceImplementation = {};
@@ -86,6 +88,8 @@ export class GrpcEdge {
     return new Promise((resolve, reject) =>
       this.server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => {
         if (error !== null) return reject(error);
+        if (widenServerWindows(this.server) === 0)
+          this.deps.logger.warn("gRPC: grpc-js's HTTP/2 servers not found; receive windows stay at 64 KB");
         this.listening = true;
         resolve(bound);
       }),
