@@ -11,7 +11,7 @@
  *   flock /tmp/sluice-bench.lock node --import tsx benchmarks/real-models-profile.ts [name filter,...] [KEY=VALUE ...]
  *
  * Loads: dense-heavy JSON at 1 and 128 users (also with the model on the main thread),
- * image-small over gRPC at 8 users (one channel, and 4), binary HTTP at 32, JSON at 8.
+ * image-small over gRPC at 8 users (one channel, and 4), 32 and 128, binary HTTP at 32, JSON at 8.
  */
 import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -51,6 +51,8 @@ const LOADS: readonly Load[] = [
   { name: 'dense-heavy json 128 users', model: 'dense-heavy', transport: 'json', users: 128 },
   { name: 'image-small grpc 8 users', model: 'image-small', transport: 'grpc', users: 8 },
   { name: 'image-small grpc 8 users 4 channels', model: 'image-small', transport: 'grpc', users: 8, channels: 4 },
+  { name: 'image-small grpc 32 users', model: 'image-small', transport: 'grpc', users: 32 },
+  { name: 'image-small grpc 128 users', model: 'image-small', transport: 'grpc', users: 128 },
   { name: 'image-small binary 32 users', model: 'image-small', transport: 'binary', users: 32 },
   { name: 'image-small json 8 users', model: 'image-small', transport: 'json', users: 8 },
   { name: 'triage-large json 128 users', model: 'triage-large', transport: 'json', users: 128 },

@@ -2,10 +2,9 @@
  * HTTP/2 receive windows for the gRPC edge. grpc-js advertises Node's default windows (64 KB
  * a stream, 64 KB a connection) and reads no server option to change them (grpc-node#3058),
  * so a client sending one 196 KB image stops three times a call to wait for WINDOW_UPDATE,
- * which the server sends only when its event loop gets to the data. With the loop busy, few
- * calls arrive whole between batches. Measured with a bare grpc-js server that only decodes
- * and answers such calls (docs/benchmarks.md, "gRPC: where the time goes"): 265–342 calls/s
- * at 1.2–1.6 ms of CPU a call with the defaults, 790–1,206 at 0.4–0.55 ms with larger windows.
+ * which the server sends only when its event loop gets to the data: with the loop busy, few
+ * calls arrive whole between batches, and each costs more loop turns. Measured with a bare
+ * grpc-js server (benchmarks/grpc-floor.ts; docs/benchmarks.md, "gRPC: where the time goes").
  *
  *   client ── DATA 64 KB ─► server ─(loop turn)─ WINDOW_UPDATE ─► client ── DATA 64 KB ─► …   default
  *   client ── DATA 196 KB (whole call) ────────► server                                      widened
