@@ -54,6 +54,7 @@ export function createTrafficMonitors(
   const openai = remote.all().filter((model) => model.dialect === 'openai');
   return new TrafficMonitors({
     windowItems: config.quality.window_items,
+    samplePerSecond: config.quality.sample_per_second,
     windowMs: config.quality.window_seconds * 1000,
     vocabularySize: config.quality.vocabulary_size,
     now: Date.now,

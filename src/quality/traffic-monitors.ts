@@ -113,7 +113,7 @@ export class TrafficMonitors {
         count(usage?.prompt_tokens),
         count(usage?.completion_tokens),
         answer.document.choices,
-        promptWords(context.request.document),
+        remote.takesPrompt() ? promptWords(context.request.document) : undefined,
       );
     } else if (answer.kind === 'rejection') remote?.failed(`${answer.failure.code}:${answer.status}`);
     const ok = answer.kind !== 'rejection';
@@ -133,7 +133,7 @@ export class TrafficMonitors {
           summary?.promptTokens,
           summary?.completionTokens,
           summary?.finishReasons,
-          promptWords(context.request.document),
+          remote.takesPrompt() ? promptWords(context.request.document) : undefined,
         );
       const latency = performance.now() - context.receivedAt;
       watched.segments?.record(sourceOf(context, false), failed === undefined, latency);

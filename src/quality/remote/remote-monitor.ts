@@ -17,6 +17,7 @@ import { oovFeatureName } from '../oov-drift.ts';
 import type { ModelRef, QualityMonitorOptions, QualityReport } from '../quality-monitor.ts';
 import type { ReferenceProfile } from '../reference-profile.ts';
 import type { ReferenceSummary } from '../reference-summary.ts';
+import { RateSampler } from '../rate-sampler.ts';
 import { DEFAULT_VOCABULARY_SIZE, type TextReference } from '../text-reference.ts';
 import type { UntestedFeature } from '../text-window.ts';
 import { profileOfWindow } from '../window-profile.ts';
@@ -69,6 +70,7 @@ export class RemoteQualityMonitor {
   private closed: Closed | undefined;
   private reference: Reference | undefined;
   private readonly flags = new Map<string, boolean>();
+  private readonly promptSampler: RateSampler;
   /** The stored pin is still to be read: no window is made the reference; the first one closed is held. */
   private awaiting = false;
   private held: Window | undefined;
@@ -79,6 +81,12 @@ export class RemoteQualityMonitor {
     private readonly options: RemoteMonitorOptions,
   ) {
     this.current = this.openWindow(options.now());
+    this.promptSampler = new RateSampler(options.samplePerSecond ?? 0, options.now);
+  }
+
+  /** Whether to split the next answered prompt into words: sampled above `samplePerSecond` (rate-sampler.ts). */
+  takesPrompt(): boolean {
+    return this.promptSampler.take();
   }
 
   /**
