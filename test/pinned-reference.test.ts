@@ -14,9 +14,7 @@ import type { Sluice } from '../src/http/server.ts';
 import { startSimulator, type Simulator } from '../src/offline/sim/sim-server.ts';
 import type { QualityReport } from '../src/quality/quality-monitor.ts';
 import type { ReferenceSummary } from '../src/quality/reference-summary.ts';
-import { openSqliteStore } from '../src/state/sqlite-store.ts';
-import { startTestSluice } from './support/server.ts';
-import { simChatBackends } from './support/sim-chat.ts';
+import { startSimChatSluice } from './support/sim-chat.ts';
 
 const WINDOW = 30;
 
@@ -24,15 +22,7 @@ let sim: Simulator;
 let directory: string;
 let sluice: Sluice;
 
-const start = () =>
-  startTestSluice({
-    load: false,
-    store: openSqliteStore(join(directory, 'sluice.db')),
-    config: {
-      backends: simChatBackends(sim.url),
-      quality: { window_items: WINDOW, window_seconds: 3600 },
-    },
-  });
+const start = () => startSimChatSluice({ simUrl: sim.url, directory, windowItems: WINDOW });
 
 before(async () => {
   sim = await startSimulator({ port: 0, seed: 3, latency: { prefillMs: 0, prefillPerTokenMs: 0, decodeMs: 0.1 } });

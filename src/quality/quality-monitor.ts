@@ -153,7 +153,7 @@ export class QualityMonitor {
     const { sample, text, embedding } = this.current;
     let observed = 0;
     items.forEach((item, index) => {
-      if (!this.sampler.take()) return;
+      if (!this.sampler.take(now)) return;
       observed += 1;
       const row = rows?.[index];
       // Most items past a window's first 1,000 are not sampled: only a kept one's values are copied.

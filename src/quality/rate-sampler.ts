@@ -20,10 +20,10 @@ export class RateSampler {
     this.secondStart = now();
   }
 
-  /** Whether to take the next item. */
-  take(): boolean {
+  /** Whether to take the next item; `now` when the caller has read the clock already. */
+  take(now?: number): boolean {
     if (this.perSecond === 0) return true;
-    const now = this.now();
+    now ??= this.now();
     if (now - this.secondStart >= 1000) {
       const elapsedSeconds = (now - this.secondStart) / 1000;
       this.stride = Math.max(1, Math.ceil(this.seenThisSecond / elapsedSeconds / this.perSecond));
