@@ -14,6 +14,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AuditEntry, Store } from '../state/store.ts';
 import { canonicalJson, sealEntries } from './chain.ts';
+import { asError } from '../core/errors.ts';
 
 export interface AuditLogOptions {
   /** How long an entry may wait before its batch is written. */
@@ -214,7 +215,7 @@ class BatchedAuditLog implements AuditLog {
   #failed(error: unknown): Error {
     this.#failedFlushes += 1;
     this.#retrying = true;
-    const failure = error instanceof Error ? error : new Error(String(error));
+    const failure = asError(error);
     this.settings.onError?.(failure);
     return failure;
   }

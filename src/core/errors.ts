@@ -179,3 +179,8 @@ export function toSluiceError(error: unknown): SluiceError {
   if (error instanceof SluiceError) return error;
   return new SluiceError('ERR_INTERNAL', 'internal error', { cause: error });
 }
+
+/** What was thrown, as an Error (a thrown string or object wrapped), for logs and handlers that take one. */
+export function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
+}

@@ -11,6 +11,7 @@
  */
 import type { Store, UsageRow } from '../../state/store.ts';
 import type { UsageLedger } from './usage-ledger.ts';
+import { asError } from '../../core/errors.ts';
 
 export interface LedgerWriterOptions {
   readonly intervalMs: number;
@@ -71,6 +72,6 @@ export class LedgerWriter {
   private failed(rows: readonly UsageRow[], error: unknown): void {
     this.ledger.restore(rows);
     this.options.onWrite?.('failed', rows.length);
-    this.options.onError(error instanceof Error ? error : new Error(String(error)), rows.length);
+    this.options.onError(asError(error), rows.length);
   }
 }

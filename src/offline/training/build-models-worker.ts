@@ -8,6 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildMissingDefaultModels, type BuildWorkerData, type BuildWorkerReply } from './build-models.ts';
+import { asError } from '../../core/errors.ts';
 
 const data = workerData as BuildWorkerData | undefined;
 if (parentPort !== null && data?.kind === 'sluice-build-models') {
@@ -21,7 +22,7 @@ if (parentPort !== null && data?.kind === 'sluice-build-models') {
     });
     send({ kind: 'built', summaries });
   } catch (error) {
-    const failure = error instanceof Error ? error : new Error(String(error));
+    const failure = asError(error);
     send({ kind: 'failed', message: failure.message, stack: failure.stack });
   }
 }

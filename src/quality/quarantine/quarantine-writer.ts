@@ -13,6 +13,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { QuarantineEntry, Store } from '../../state/store.ts';
 import { quarantineEntry, type Rejection } from './quarantine-entry.ts';
+import { asError } from '../../core/errors.ts';
 
 export type DropReason = 'buffer_full' | 'write_failed' | 'closed';
 
@@ -113,7 +114,7 @@ export class QuarantineWriter {
     try {
       await this.store.addQuarantine(entries, this.#settings.maxPerModel);
     } catch (error) {
-      this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+      this.options.onError?.(asError(error));
       for (const [model, count] of countByModel(entries)) this.#drop(model, 'write_failed', count);
       return;
     }

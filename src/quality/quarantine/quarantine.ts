@@ -8,6 +8,7 @@ import type { PipelineStage } from '../../pipeline/pipeline.ts';
 import type { QuarantineRecord, Store } from '../../state/store.ts';
 import { rejectionOf } from './quarantine-entry.ts';
 import { QuarantineWriter, type QuarantineWriterOptions } from './quarantine-writer.ts';
+import { asError } from '../../core/errors.ts';
 
 export interface QuarantineOptions extends QuarantineWriterOptions {
   readonly store: Pick<Store, 'addQuarantine' | 'listQuarantine' | 'clearQuarantine' | 'pruneQuarantine'>;
@@ -78,8 +79,4 @@ export class Quarantine {
   private expiredBefore(): string {
     return new Date(this.options.now() - this.options.ttlMs).toISOString();
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

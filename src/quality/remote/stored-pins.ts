@@ -17,6 +17,7 @@ import { parseProfile } from '../reference-profile.ts';
 import type { ReferenceSummary } from '../reference-summary.ts';
 import { serially, type ReferenceKeeper } from './pinned-reference.ts';
 import type { RemoteQualityMonitor } from './remote-monitor.ts';
+import { asError } from '../../core/errors.ts';
 
 /** About three minutes of reads before giving up: 1, 2, 4, 8, 16 s, then every 30 s. */
 export const PIN_RETRY_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000, 30_000];
@@ -82,7 +83,7 @@ export class StoredPins {
       if (!taken) monitor.stopAwaiting();
       return taken;
     } catch (caught) {
-      const error = caught instanceof Error ? caught : new Error(String(caught));
+      const error = asError(caught);
       const inMs = (this.options.retryMs ?? PIN_RETRY_MS)[attempt];
       if (this.closed) return false;
       if (inMs === undefined) {
@@ -117,7 +118,7 @@ export class StoredPins {
         this.options.onEvent({
           kind: 'refresh_failed',
           model,
-          error: error instanceof Error ? error : new Error(String(error)),
+          error: asError(error),
         }),
     );
   }
