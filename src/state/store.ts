@@ -6,6 +6,25 @@
  * so a failure leaves nothing half-applied. One contract suite (store.contract.ts) runs
  * against both.
  */
+import type {
+  AuditCheckpoint,
+  AuditQuery,
+  AuditRecord,
+  ChainHead,
+  SealEntries,
+  SealedRecord,
+} from './audit-records.ts';
+
+export type {
+  AuditCheckpoint,
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
+  ChainHead,
+  SealEntries,
+  SealedRecord,
+} from './audit-records.ts';
+export { AuditSegmentError } from './audit-records.ts';
 
 /** What an API key may do; every route declares the one it needs (src/http/route-scopes.ts). */
 export const SCOPES = ['infer', 'read', 'metrics', 'admin'] as const;
@@ -32,76 +51,6 @@ export interface KeyRecord {
   readonly createdAt: string;
   readonly expiresAt: string | null;
   readonly revokedAt: string | null;
-}
-
-/** What an audit record says, before it is chained (never a request's payload). */
-export interface AuditEntry {
-  /** ISO 8601 with milliseconds. */
-  readonly time: string;
-  /** Who acted: a key id, "anonymous" (auth off), "cli", or "unknown" for a failed authentication. */
-  readonly actor: string;
-  /** e.g. "key.create", "tenant.create", "auth.failure", "inference". */
-  readonly action: string;
-  readonly tenant: string | null;
-  /** Plain JSON, already redacted. */
-  readonly details: Readonly<Record<string, unknown>>;
-  /**
-   * canonicalJson(details) (src/audit/chain.ts), when the entry's maker spelled it already, as
-   * an inference's does on the request path: sealing takes it as it is.
-   */
-  readonly detailsJson?: string;
-}
-
-/** An entry once appended: its place in the chain and the hash that seals it to the one before. */
-export interface AuditRecord extends AuditEntry {
-  readonly seq: number;
-  readonly prevHash: string;
-  readonly hash: string;
-}
-
-/** The end of the chain the next entry is sealed to. */
-export interface ChainHead {
-  readonly seq: number;
-  readonly hash: string;
-}
-
-/** Stands for the records pruned from the start of the chain: verification continues from it. */
-export interface AuditCheckpoint {
-  /** The last pruned record's seq and hash. */
-  readonly seq: number;
-  readonly hash: string;
-  readonly prunedAt: string;
-  /** Signature over (seq, hash, prunedAt) by the audit signing key (src/audit/checkpoint.ts). */
-  readonly signature: string;
-}
-
-/** Times are compared as text, so they must be written alike: UTC, with milliseconds (`toISOString`). */
-export interface AuditQuery {
-  /** ISO 8601, inclusive. */
-  readonly from?: string;
-  /** ISO 8601, exclusive. */
-  readonly to?: string;
-  readonly actor?: string;
-  readonly action?: string;
-  readonly tenant?: string;
-  /** Only records with a larger seq (paging). */
-  readonly afterSeq?: number;
-  /** At most this many, in seq order. */
-  readonly limit: number;
-}
-
-/**
- * Seals entries onto the chain: given the current head (undefined for an empty chain with
- * no checkpoint), returns the records to insert, seq and hashes filled in. Called inside
- * the append transaction, with the chain locked, so replicas sharing a database never fork it.
- * The store refuses records that do not continue from the head (seq one more, prevHash the
- * hash before), and a seal that throws writes nothing.
- */
-export type SealEntries = (head: ChainHead | undefined) => readonly SealedRecord[];
-
-/** A record as sealing makes it: with the canonical JSON of its details, the text its hash covers and the store writes. */
-export interface SealedRecord extends AuditRecord {
-  readonly detailsJson: string;
 }
 
 /** One rule a quarantined request broke: the item it concerns (null: the request as a whole), where, and how. */
@@ -208,20 +157,6 @@ export class StoreConflictError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'StoreConflictError';
-  }
-}
-
-/**
- * Thrown by scanAudit after the records of a segment whose own columns (seq range, last hash,
- * time range, key rows) disagree with them: `seq` is where, the message names the segment.
- */
-export class AuditSegmentError extends Error {
-  constructor(
-    readonly seq: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'AuditSegmentError';
   }
 }
 

@@ -1,0 +1,89 @@
+/**
+ * The audit chain's records as the store keeps them and src/audit makes and checks them:
+ * an entry, the record it is sealed into, the chain's head and checkpoint, and the error a
+ * store's scan throws. Re-exported by store.ts, whose Store holds the audit methods.
+ */
+
+/** What an audit record says, before it is chained (never a request's payload). */
+export interface AuditEntry {
+  /** ISO 8601 with milliseconds. */
+  readonly time: string;
+  /** Who acted: a key id, "anonymous" (auth off), "cli", or "unknown" for a failed authentication. */
+  readonly actor: string;
+  /** e.g. "key.create", "tenant.create", "auth.failure", "inference". */
+  readonly action: string;
+  readonly tenant: string | null;
+  /** Plain JSON, already redacted. */
+  readonly details: Readonly<Record<string, unknown>>;
+  /**
+   * canonicalJson(details) (src/audit/chain.ts), when the entry's maker spelled it already, as
+   * an inference's does on the request path: sealing takes it as it is.
+   */
+  readonly detailsJson?: string;
+}
+
+/** An entry once appended: its place in the chain and the hash that seals it to the one before. */
+export interface AuditRecord extends AuditEntry {
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** The end of the chain the next entry is sealed to. */
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** Stands for the records pruned from the start of the chain: verification continues from it. */
+export interface AuditCheckpoint {
+  /** The last pruned record's seq and hash. */
+  readonly seq: number;
+  readonly hash: string;
+  readonly prunedAt: string;
+  /** Signature over (seq, hash, prunedAt) by the audit signing key (src/audit/checkpoint.ts). */
+  readonly signature: string;
+}
+
+/** Times are compared as text, so they must be written alike: UTC, with milliseconds (`toISOString`). */
+export interface AuditQuery {
+  /** ISO 8601, inclusive. */
+  readonly from?: string;
+  /** ISO 8601, exclusive. */
+  readonly to?: string;
+  readonly actor?: string;
+  readonly action?: string;
+  readonly tenant?: string;
+  /** Only records with a larger seq (paging). */
+  readonly afterSeq?: number;
+  /** At most this many, in seq order. */
+  readonly limit: number;
+}
+
+/**
+ * Seals entries onto the chain: given the current head (undefined for an empty chain with
+ * no checkpoint), returns the records to insert, seq and hashes filled in. Called inside
+ * the append transaction, with the chain locked, so replicas sharing a database never fork it.
+ * The store refuses records that do not continue from the head (seq one more, prevHash the
+ * hash before), and a seal that throws writes nothing.
+ */
+export type SealEntries = (head: ChainHead | undefined) => readonly SealedRecord[];
+
+/** A record as sealing makes it: with the canonical JSON of its details, the text its hash covers and the store writes. */
+export interface SealedRecord extends AuditRecord {
+  readonly detailsJson: string;
+}
+
+/**
+ * Thrown by scanAudit after the records of a segment whose own columns (seq range, last hash,
+ * time range, key rows) disagree with them: `seq` is where, the message names the segment.
+ */
+export class AuditSegmentError extends Error {
+  constructor(
+    readonly seq: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuditSegmentError';
+  }
+}
