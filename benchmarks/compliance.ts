@@ -13,7 +13,10 @@
  *   ledger-off   the baseline with the cost ledger off (issue 16; only with --compliance-variants)
  *
  * Every round runs each variant once, the order rotated a place a round; every server is
- * quiet before a row. Each figure is compared with the baseline of the same round. After
+ * quiet before a row. With --compliance-together a round's rows run at the same time instead,
+ * the servers sharing their CPU: the machine's drift between rows (which moves a single row by
+ * ±15% here) then falls on every variant alike, and each variant's CPU per request is read
+ * under the same conditions as the baseline's. Each figure is compared with the baseline of the same round. After
  * the rounds the servers stop (flushing their audit buffers), and the audit logs of
  * `audit` and `all` are read back from their SQLite files: one `inference` record per 2xx
  * answered, and a chain that verifies.
@@ -21,7 +24,7 @@
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyAuditChain } from '../src/audit/verify.ts';
+import { verifyStoredChain } from '../src/audit/verify.ts';
 import { openSqliteStore } from '../src/state/sqlite-store.ts';
 import { generateApiKey, type NewApiKey } from '../src/tenancy/api-keys.ts';
 import { batchDelta, readBatchCounts } from './lib/batch-stats.ts';
@@ -91,6 +94,8 @@ interface Settings {
    * measured once after the warm-ups (`--compliance-open-load 0.8`); undefined: closed loop.
    */
   readonly openLoad: number | undefined;
+  /** A round's rows run at the same time, the servers sharing their CPU (`--compliance-together`). */
+  readonly together: boolean;
 }
 
 export const complianceScenario: Scenario = {
@@ -106,6 +111,7 @@ export const complianceScenario: Scenario = {
     'compliance-env': { type: 'string', multiple: true },
     'compliance-variants': { type: 'string' },
     'compliance-open-load': { type: 'string' },
+    'compliance-together': { type: 'boolean' },
     ...PIN_OPTIONS,
   },
   run: async (context) => runCompliance(settingsOf(context)),
@@ -130,6 +136,7 @@ function settingsOf({ quick, values }: ScenarioContext): Settings {
     env: parseEnvPairs(listOption(values, 'compliance-env') ?? []),
     variants: variantsOf(stringOption(values, 'compliance-variants')),
     openLoad: openLoadOf(stringOption(values, 'compliance-open-load')),
+    together: values['compliance-together'] === true,
   };
 }
 
@@ -266,7 +273,7 @@ function announce(settings: Settings, servers: readonly VariantServer[]): void {
     `- every server: ${settings.model} alone in its repository, KServe v2 JSON, one golden text per request, logging at ${settings.logLevel} (to a pipe this generator reads), its own SQLite state directory, gRPC off; ${envText(settings.env)}`,
   );
   console.log(
-    `- load: ${settings.openLoad === undefined ? `closed loop of ${settings.users} users` : `open-loop Poisson arrivals at ${settings.openLoad} of the baseline's closed-loop rate (${settings.users} users), the same schedule for every variant of a round`} per row; ${settings.rounds} rounds of ${settings.rowMs / 1000} s rows, the variants' order rotated each round; ${settings.warmupMs / 1000} s warm-up per server first`,
+    `- load: ${settings.openLoad === undefined ? `closed loop of ${settings.users} users` : `open-loop Poisson arrivals at ${settings.openLoad} of the baseline's closed-loop rate (${settings.users} users), the same schedule for every variant of a round`} per row; ${settings.rounds} rounds of ${settings.rowMs / 1000} s rows, ${settings.together ? "every variant's row at the same time, the servers sharing their CPU" : "the variants' order rotated each round"}; ${settings.warmupMs / 1000} s warm-up per server first`,
   );
   console.log(
     `- machine: ${machine['cpus']} CPUs (${machine['cpuModel']}), load average ${machine['loadAverage1m']} at the start; ${
@@ -283,7 +290,8 @@ function envText(env: Readonly<Record<string, string>>): string {
 }
 
 async function runRounds(settings: Settings, servers: readonly VariantServer[]): Promise<ComplianceRecord[]> {
-  const progress = new ProgressBar('compliance', servers.length * (settings.rounds + 1), settings.rowMs);
+  const rowsPerRound = settings.together ? 1 : servers.length;
+  const progress = new ProgressBar('compliance', servers.length + rowsPerRound * settings.rounds, settings.rowMs);
   const records: ComplianceRecord[] = [];
   try {
     for (const side of servers) {
@@ -293,6 +301,17 @@ async function runRounds(settings: Settings, servers: readonly VariantServer[]):
     }
     const load = await loadOf(settings, servers);
     for (let round = 1; round <= settings.rounds; round += 1) {
+      if (settings.together) {
+        progress.start(`round ${round}, every variant at once`);
+        const rows = await Promise.all(
+          servers.map((side) => runRow(settings, servers, side, settings.rowMs, round, load)),
+        );
+        records.push(...rows);
+        progress.finish(
+          `round ${round}: ${rows.map((row) => `${row.side} ${row.okPerS.toFixed(0)} req/s`).join(', ')}`,
+        );
+        continue;
+      }
       for (const side of roundOrder(servers, round)) {
         progress.start(`round ${round} ${side.key}`);
         const record = await runRow(settings, servers, side, settings.rowMs, round, load);
@@ -383,13 +402,15 @@ async function checkAuditLog(side: VariantServer, exitCode: number | null): Prom
   const store = openSqliteStore(join(side.stateDir, 'sluice.db'));
   try {
     let [records2xx, recordsOther, otherActions] = [0, 0, 0];
-    for await (const record of store.scanAudit(5_000)) {
-      const status = record.details['status'];
-      if (record.action !== 'inference') otherActions += 1;
-      else if (typeof status === 'number' && status >= 200 && status < 300) records2xx += 1;
-      else recordsOther += 1;
-    }
-    const verdict = await verifyAuditChain(store.scanAudit(5_000), await store.auditCheckpoint(), undefined);
+    await store.auditSnapshot(async ({ scan }) => {
+      for await (const record of scan(5_000)) {
+        const status = record.details['status'];
+        if (record.action !== 'inference') otherActions += 1;
+        else if (typeof status === 'number' && status >= 200 && status < 300) records2xx += 1;
+        else recordsOther += 1;
+      }
+    });
+    const { verdict } = await verifyStoredChain(store, undefined, {}, 5_000);
     const chain = verdict.ok
       ? `ok (${verdict.records} records)`
       : `BROKEN at seq ${verdict.seq} (${verdict.fault}): ${verdict.reason}`;

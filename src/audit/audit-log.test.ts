@@ -4,7 +4,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import { openSqliteStore } from '../state/sqlite-store.ts';
 import type { AuditEntry, SealEntries, SealedRecord, Store } from '../state/store.ts';
 import { AuditEntriesDroppedError, batchSize, createAuditLog, type AuditLogOptions } from './audit-log.ts';
-import { verifyAuditChain } from './verify.ts';
+import { verifyStoredChain } from './verify.ts';
 
 function entry(n: number): AuditEntry {
   return {
@@ -35,7 +35,9 @@ function storeUnderTest(failing: (call: number) => boolean = () => false) {
   };
   const ns = async (): Promise<number[]> => {
     const seen: number[] = [];
-    for await (const record of store.scanAudit(1000)) seen.push(record.details['n'] as number);
+    await store.auditSnapshot(async ({ scan }) => {
+      for await (const record of scan(1000)) seen.push(record.details['n'] as number);
+    });
     return seen;
   };
   return { store, wrapped, batches, calls: () => calls, ns };
@@ -111,7 +113,7 @@ describe('createAuditLog', () => {
     assert.ok(batches.length <= 50, `5000 entries in ${batches.length} appends`);
     assert.ok(Math.max(...batches) <= 512);
     assert.deepEqual(await ns(), range(0, 5000));
-    const verdict = await verifyAuditChain(store.scanAudit(1000), undefined, undefined);
+    const { verdict } = await verifyStoredChain(store, undefined);
     assert.deepEqual(verdict.ok && [verdict.records, verdict.lastSeq], [5000, 5000]);
   });
 
@@ -141,7 +143,7 @@ describe('createAuditLog', () => {
       ['database down (call 1)', 'database down (call 2)', 'database down (call 3)'],
     );
     assert.deepEqual(await ns(), range(0, 500));
-    assert.equal((await verifyAuditChain(store.scanAudit(100), undefined, undefined)).ok, true);
+    assert.equal((await verifyStoredChain(store, undefined)).verdict.ok, true);
   });
 
   test('flush rejects while the database fails, keeping the entries for the next write', async () => {

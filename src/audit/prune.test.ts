@@ -5,7 +5,7 @@ import { openSqliteStore } from '../state/sqlite-store.ts';
 import type { AuditEntry, Store } from '../state/store.ts';
 import { sealEntries } from './chain.ts';
 import { AuditChainBrokenError, cutoffBefore, pruneAudit } from './prune.ts';
-import { verifyAuditChain } from './verify.ts';
+import { verifyStoredChain } from './verify.ts';
 
 const { privateKey: signingKey, publicKey } = generateKeyPairSync('ed25519');
 const now = new Date('2026-03-01T00:00:00.000Z');
@@ -25,7 +25,7 @@ async function storeWithDays(...days: number[]): Promise<Store> {
 }
 
 async function verify(store: Store) {
-  return verifyAuditChain(store.scanAudit(3), await store.auditCheckpoint(), publicKey);
+  return (await verifyStoredChain(store, publicKey, {}, 3)).verdict;
 }
 
 describe('pruneAudit', () => {

@@ -4,7 +4,7 @@
  * checkpoint over a tampered prefix would launder the tampering away with the evidence.
  */
 import type { KeyObject } from 'node:crypto';
-import type { AuditCheckpoint, AuditRecord, Store } from '../state/store.ts';
+import type { AuditCheckpoint, AuditRecord, AuditSnapshot, Store } from '../state/store.ts';
 import { publicKeyOf, signCheckpoint } from './checkpoint.ts';
 import { verifyAuditChain, type ChainVerdict } from './verify.ts';
 
@@ -40,26 +40,36 @@ export class AuditChainBrokenError extends Error {
  * one is older (replicas' clocks differ a little): the chain can only lose a prefix.
  */
 export async function pruneAudit(
-  store: Pick<Store, 'auditCheckpoint' | 'scanAudit' | 'pruneAudit'>,
+  store: Pick<Store, 'auditSnapshot' | 'pruneAudit'>,
   options: PruneOptions,
 ): Promise<PruneResult> {
-  const earlier = await store.auditCheckpoint();
-  const cutoff = options.before.getTime();
-  let last: AuditRecord | undefined;
-  async function* prefix(): AsyncGenerator<AuditRecord> {
-    for await (const record of store.scanAudit(PAGE_SIZE)) {
-      if (!(Date.parse(record.time) < cutoff)) return;
-      last = record;
-      yield record;
-    }
-  }
-  const verdict = await verifyAuditChain(prefix(), earlier, publicKeyOf(options.signingKey));
-  if (!verdict.ok) throw new AuditChainBrokenError(verdict);
+  const publicKey = publicKeyOf(options.signingKey);
+  const { earlier, last } = await store.auditSnapshot((snapshot) => oldPrefix(snapshot, options.before, publicKey));
   if (last === undefined) return { pruned: 0, checkpoint: earlier };
   const prunedAt = (options.now ?? new Date()).toISOString();
   const checkpoint = signCheckpoint({ seq: last.seq, hash: last.hash, prunedAt }, options.signingKey);
   const pruned = await store.pruneAudit(checkpoint);
   return { pruned, checkpoint };
+}
+
+/** The checkpoint and the last record older than `before` in one snapshot, the records up to it verified. */
+async function oldPrefix(
+  { checkpoint, scan }: AuditSnapshot,
+  before: Date,
+  publicKey: KeyObject,
+): Promise<{ earlier: AuditCheckpoint | undefined; last: AuditRecord | undefined }> {
+  const cutoff = before.getTime();
+  let last: AuditRecord | undefined;
+  async function* prefix(): AsyncGenerator<AuditRecord> {
+    for await (const record of scan(PAGE_SIZE)) {
+      if (!(Date.parse(record.time) < cutoff)) return;
+      last = record;
+      yield record;
+    }
+  }
+  const verdict = await verifyAuditChain(prefix(), checkpoint, publicKey);
+  if (!verdict.ok) throw new AuditChainBrokenError(verdict);
+  return { earlier: checkpoint, last };
 }
 
 /** "30d", "12h" or a bare number of days, as a cut-off before `now`. */

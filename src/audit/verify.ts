@@ -1,6 +1,6 @@
 /**
  * Verifies an audit chain record by record, in one pass and constant memory (a store's
- * `scanAudit` pages through it), and names the first bad record with the reason.
+ * snapshot pages through it), and names the first bad record with the reason.
  *
  * A store that keeps records in segments checks each segment's own columns as it scans
  * (AuditSegmentError, named here as a `bad-segment`): lines cut from a segment's end show
@@ -10,7 +10,13 @@
  * head`) to tell a truncated chain from a short one.
  */
 import type { KeyObject } from 'node:crypto';
-import { AuditSegmentError, type AuditCheckpoint, type AuditRecord, type ChainHead } from '../state/store.ts';
+import {
+  AuditSegmentError,
+  type AuditCheckpoint,
+  type AuditRecord,
+  type ChainHead,
+  type Store,
+} from '../state/store.ts';
 import { GENESIS_HEAD, hashRecord } from './chain.ts';
 import { verifyCheckpoint } from './checkpoint.ts';
 
@@ -78,6 +84,29 @@ export async function verifyAuditChain(
   }
   const end = checkEnd(previous, options.expectedHead);
   return end ?? { ok: true, records: count, lastSeq: previous.seq, lastHash: previous.hash };
+}
+
+/** What verifying a store's chain found, and the checkpoint it started from. */
+export interface StoredChainVerdict {
+  readonly verdict: ChainVerdict;
+  readonly checkpoint: AuditCheckpoint | undefined;
+}
+
+/**
+ * Verifies the chain a store holds, its checkpoint and its records read in one snapshot: a
+ * prune or an append committing meanwhile can neither hide records between two pages nor
+ * pair one moment's checkpoint with another's records.
+ */
+export async function verifyStoredChain(
+  store: Pick<Store, 'auditSnapshot'>,
+  publicKey: KeyObject | undefined,
+  options: VerifyOptions = {},
+  pageSize = 1000,
+): Promise<StoredChainVerdict> {
+  return store.auditSnapshot(async ({ checkpoint, scan }) => {
+    const verdict = await verifyAuditChain(scan(pageSize), checkpoint, publicKey, options);
+    return { verdict, checkpoint };
+  });
 }
 
 function checkStart(

@@ -11,7 +11,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { exportPublicKey, loadOrCreateSigningKey, readPublicKey, signingKeyFileOf } from '../audit/checkpoint.ts';
 import { GENESIS_HEAD } from '../audit/chain.ts';
 import { AuditChainBrokenError, cutoffBefore, pruneAudit } from '../audit/prune.ts';
-import { verifyAuditChain, type ChainVerdict } from '../audit/verify.ts';
+import { verifyStoredChain, type ChainVerdict } from '../audit/verify.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { ChainHead, Store } from '../state/store.ts';
@@ -114,10 +114,8 @@ export async function auditVerify(options: AuditVerifyOptions, io: CommandIo): P
   const config = readConfig(options.config);
   const publicKey = verifyingKey(config, options.publicKey);
   return withStore(config, async (store) => {
-    const checkpoint = await store.auditCheckpoint();
-    const verdict = await verifyAuditChain(store.scanAudit(SCAN_PAGE), checkpoint, publicKey, {
-      ...(options.expectHead === undefined ? {} : { expectedHead: options.expectHead }),
-    });
+    const expected = options.expectHead === undefined ? {} : { expectedHead: options.expectHead };
+    const { verdict, checkpoint } = await verifyStoredChain(store, publicKey, expected, SCAN_PAGE);
     io.out(verdictLine(verdict, checkpoint?.seq));
     return verdict.ok ? 0 : 1;
   });

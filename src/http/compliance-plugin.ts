@@ -10,7 +10,7 @@ import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
 import { redacting } from '../audit/redacting-audit-log.ts';
 import { loadOrCreateSigningKey, publicKeyOf, readSigningKey, signingKeyFileOf } from '../audit/checkpoint.ts';
 import { pruneAudit } from '../audit/prune.ts';
-import { verifyAuditChain } from '../audit/verify.ts';
+import { verifyStoredChain } from '../audit/verify.ts';
 import type { Config } from '../config/schema.ts';
 import { inferenceAuditor, type FinishedInference } from '../observe/inference-audit.ts';
 import type { Store } from '../state/store.ts';
@@ -56,9 +56,8 @@ export function createCompliance(config: Readonly<Config>, store: Store, logger:
   });
   const signingKeyFile = signingKeyFileOf(config);
   const verifyAudit = async () => {
-    const checkpoint = await store.auditCheckpoint();
     const publicKey = existsSync(signingKeyFile) ? publicKeyOf(readSigningKey(signingKeyFile)) : undefined;
-    return { ...(await verifyAuditChain(store.scanAudit(1000), checkpoint, publicKey)) };
+    return { ...(await verifyStoredChain(store, publicKey)).verdict };
   };
 
   let retention: NodeJS.Timeout | undefined;

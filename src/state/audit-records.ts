@@ -61,6 +61,24 @@ export interface AuditQuery {
 }
 
 /**
+ * The audit chain as it stood at one moment (Store.auditSnapshot): its checkpoint and its
+ * records read in one snapshot, so that a prune or an append committing while they are read
+ * can neither hide records between two pages nor pair one moment's checkpoint with
+ * another's records.
+ */
+export interface AuditSnapshot {
+  /** The checkpoint the records continue from; undefined while nothing was ever pruned. */
+  readonly checkpoint: AuditCheckpoint | undefined;
+  /**
+   * Every record in the order stored, which is seq order unless the database was tampered
+   * with, about `pageSize` a read, so a long chain is never held in memory. After a segment's
+   * records, throws AuditSegmentError when the segment's own columns disagree with them. It
+   * reads only while the snapshot is open: until the function given it settles.
+   */
+  scan(pageSize: number): AsyncIterable<AuditRecord>;
+}
+
+/**
  * Seals entries onto the chain: given the current head (undefined for an empty chain with
  * no checkpoint), returns the records to insert, seq and hashes filled in. Called inside
  * the append transaction, with the chain locked, so replicas sharing a database never fork it.
@@ -75,7 +93,7 @@ export interface SealedRecord extends AuditRecord {
 }
 
 /**
- * Thrown by scanAudit after the records of a segment whose own columns (seq range, last hash,
+ * Thrown by a snapshot's scan after the records of a segment whose own columns (seq range, last hash,
  * time range, key rows) disagree with them: `seq` is where, the message names the segment.
  */
 export class AuditSegmentError extends Error {

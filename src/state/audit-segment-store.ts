@@ -1,7 +1,8 @@
 /**
  * A store's audit methods over segments (audit-segments.ts), written once for both databases.
- * A dialect gives how it reads, how it writes a segment and its transaction; the chain's
- * logic (seal from the head, prune through a segment) is here.
+ * A dialect gives how it reads, how it reads a snapshot, how it writes a segment and its
+ * transaction; the chain's logic (seal from the head, prune through a segment, scan one
+ * snapshot) is here.
  *
  * The writes are generators of statements, each resumed with the rows its statement read, so
  * one body runs synchronously inside a better-sqlite3 transaction (which cannot await) and a
@@ -20,6 +21,7 @@ import {
   cutAt,
   queryRecords,
   scanRecords,
+  type Select,
   type SegmentEndRow,
   type SegmentReader,
   type SqlValue,
@@ -27,11 +29,11 @@ import {
 import { segmentOf, type Segment } from './audit-segments.ts';
 import { checkpointFromRow, type CheckpointRow } from './rows.ts';
 import { checkPrune, checkSealed } from './store-rules.ts';
-import type { AuditCheckpoint, ChainHead, SealEntries, SealedRecord, Store } from './store.ts';
+import type { AuditCheckpoint, AuditSnapshot, ChainHead, SealEntries, SealedRecord, Store } from './store.ts';
 
 export type AuditMethods = Pick<
   Store,
-  'appendAudit' | 'queryAudit' | 'scanAudit' | 'auditCheckpoint' | 'pruneAudit' | 'auditHead'
+  'appendAudit' | 'queryAudit' | 'auditSnapshot' | 'auditCheckpoint' | 'pruneAudit' | 'auditHead'
 >;
 
 export interface Statement {
@@ -44,12 +46,20 @@ type Rows = readonly object[];
 /** Statements run in order, each resumed with the rows it read (none for a write), returning T. */
 export type Steps<T> = Generator<Statement, T, Rows>;
 
-/** A database's side: how it reads (outside any transaction), writes a segment, and runs a write. */
+/** Reads that all see the database as it stood at the first of them, until closed; writers go on meanwhile. */
+export interface ReadSnapshot {
+  readonly select: Select;
+  readonly close: () => Promise<void>;
+}
+
+/** A database's side: how it reads (outside any transaction, or in a snapshot), writes a segment, and runs a write. */
 export interface AuditDialect extends SegmentReader {
   /** Runs the steps in one transaction that holds the chain's lock from its first read to its commit. */
   readonly write: <T>(steps: Steps<T>) => Promise<T>;
   /** The statements that insert a segment's row and its key rows. */
   readonly insertSegment: (segment: Segment) => readonly Statement[];
+  /** Opens reads of one snapshot, on a connection of their own. */
+  readonly snapshot: () => Promise<ReadSnapshot>;
 }
 
 /** Runs steps synchronously: SQLite's transactions. */
@@ -68,16 +78,42 @@ export async function runStepsAsync<T>(steps: Steps<T>, run: (statement: Stateme
 
 export function segmentAudit(dialect: AuditDialect): AuditMethods {
   const { placeholder: p, select, write } = dialect;
-  const read = <T>(steps: Steps<T>): Promise<T> => runStepsAsync(steps, (s) => select(s.sql, s.params));
+  const read = <T>(steps: Steps<T>): Promise<T> => readSteps(steps, select);
   return {
     appendAudit: (seal) => write(appendSteps(seal, dialect)),
     queryAudit: (query) => queryRecords(query, select, p),
-    scanAudit: (pageSize) => scanRecords(dialect, pageSize),
+    auditSnapshot: (use) => inSnapshot(dialect, use),
     auditCheckpoint: () => read(checkpointSteps()),
     pruneAudit: (next) => write(pruneSteps(next, dialect)),
     auditHead: () => read(headSteps()),
   };
 }
+
+function readSteps<T>(steps: Steps<T>, select: Select): Promise<T> {
+  return runStepsAsync(steps, (statement) => select(statement.sql, statement.params));
+}
+
+/**
+ * Opens a snapshot, reads the checkpoint in it and hands both to `read`; once `read` settles
+ * the snapshot is closed, and a scan still reading from it fails rather than read elsewhere.
+ */
+async function inSnapshot<T>(dialect: AuditDialect, read: (snapshot: AuditSnapshot) => Promise<T>): Promise<T> {
+  const reads = await dialect.snapshot();
+  let open = true;
+  const select: Select = <Row>(sql: string, params: readonly SqlValue[]) =>
+    open ? reads.select<Row>(sql, params) : Promise.reject(new Error(SNAPSHOT_CLOSED));
+  try {
+    const checkpoint = await readSteps(checkpointSteps(), select);
+    const reader: SegmentReader = { ...dialect, select };
+    return await read({ checkpoint, scan: (pageSize) => scanRecords(reader, pageSize) });
+  } finally {
+    open = false;
+    await reads.close();
+  }
+}
+
+const SNAPSHOT_CLOSED =
+  'the audit snapshot is closed: its records are read inside the function auditSnapshot was given';
 
 function* rowsOf<Row>(sql: string, params: readonly SqlValue[] = []): Steps<Row[]> {
   return (yield { sql, params }) as Row[];

@@ -8,7 +8,7 @@ import { after, describe, it, type TestContext } from 'node:test';
 import pg from 'pg';
 import { postgresForTests, type PostgresForTests } from '../../test/support/postgres.ts';
 import { sealEntries } from '../audit/chain.ts';
-import { verifyAuditChain } from '../audit/verify.ts';
+import { verifyStoredChain } from '../audit/verify.ts';
 import { openPostgresStore } from './postgres-store.ts';
 import { asBeforeSegments, insertOldRows, oldEntry } from './store-audit-migration.contract.ts';
 import type { SealedRecord } from './store.ts';
@@ -56,7 +56,7 @@ describe('the move into segments on PostgreSQL', () => {
     const store = await opening;
     t.after(() => store.close());
 
-    const verdict = await verifyAuditChain(store.scanAudit(64), undefined, undefined);
+    const { verdict } = await verifyStoredChain(store, undefined, {}, 64);
     const last = sealed.at(-1) as SealedRecord;
     assert.deepEqual(verdict, { ok: true, records: 301, lastSeq: 301, lastHash: last.hash }, 'seq 301 was moved');
     await older.query('BEGIN');

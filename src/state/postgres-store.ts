@@ -71,7 +71,7 @@ class PostgresStore implements Store {
   readonly kind = 'postgres';
   readonly appendAudit: AuditMethods['appendAudit'];
   readonly queryAudit: AuditMethods['queryAudit'];
-  readonly scanAudit: AuditMethods['scanAudit'];
+  readonly auditSnapshot: AuditMethods['auditSnapshot'];
   readonly auditCheckpoint: AuditMethods['auditCheckpoint'];
   readonly pruneAudit: AuditMethods['pruneAudit'];
   readonly auditHead: AuditMethods['auditHead'];
@@ -88,7 +88,7 @@ class PostgresStore implements Store {
     ({
       appendAudit: this.appendAudit,
       queryAudit: this.queryAudit,
-      scanAudit: this.scanAudit,
+      auditSnapshot: this.auditSnapshot,
       auditCheckpoint: this.auditCheckpoint,
       pruneAudit: this.pruneAudit,
       auditHead: this.auditHead,

@@ -12,8 +12,7 @@ import { after, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { workerExecArgv } from '../engines/local/preprocess/worker-bootstrap.ts';
 import { openSqliteStore } from './sqlite-store.ts';
-import { assertChain } from './store-fixtures.contract.ts';
-import type { AuditRecord } from './store.ts';
+import { assertChain, scanned } from './store-fixtures.contract.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'sluice-sqlite-'));
 after(() => rmSync(directory, { recursive: true, force: true }));
@@ -81,8 +80,7 @@ describe('openSqliteStore', () => {
     await Promise.all(appenders.map((appender) => appender.ready));
     await Promise.all(appenders.map((appender) => appender.go()));
     const store = openSqliteStore(path);
-    const chain: AuditRecord[] = [];
-    for await (const record of store.scanAudit(50)) chain.push(record);
+    const chain = await scanned(store, 50);
     await store.close();
     assert.equal(chain.length, 2 * count);
     assertChain(chain);

@@ -80,12 +80,13 @@ class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   // The audit methods are the segment core's (audit-segment-store.ts), on this database.
   private readonly audit = sqliteAudit(
+    () => this.db,
     (work) => this.write(work),
     (text) => this.sql(text),
   );
   readonly appendAudit = this.audit.appendAudit;
   readonly queryAudit = this.audit.queryAudit;
-  readonly scanAudit = this.audit.scanAudit;
+  readonly auditSnapshot = this.audit.auditSnapshot;
   readonly auditCheckpoint = this.audit.auditCheckpoint;
   readonly pruneAudit = this.audit.pruneAudit;
   readonly auditHead = this.audit.auditHead;

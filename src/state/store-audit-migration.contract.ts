@@ -9,10 +9,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { it, type TestContext } from 'node:test';
 import { sealEntries } from '../audit/chain.ts';
 import { signCheckpoint } from '../audit/checkpoint.ts';
-import { verifyAuditChain } from '../audit/verify.ts';
+import { verifyStoredChain } from '../audit/verify.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import type { StoreDatabase } from './store-database.contract.ts';
-import type { AuditEntry, AuditRecord, SealedRecord, Store } from './store.ts';
+import { scanned } from './store-fixtures.contract.ts';
+import type { AuditEntry, SealedRecord, Store } from './store.ts';
 
 const SEGMENT_STEP = 5;
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -63,12 +64,6 @@ export async function asBeforeSegments(
   await database.query(`DELETE FROM schema_migrations WHERE version = ${SEGMENT_STEP}`);
 }
 
-async function scan(store: Store): Promise<AuditRecord[]> {
-  const records: AuditRecord[] = [];
-  for await (const record of store.scanAudit(64)) records.push(record);
-  return records;
-}
-
 export function runAuditMigrationContract(newDatabase: () => Promise<StoreDatabase>): void {
   it('moves an older database’s audit records into segments of 256, and the chain still verifies', async (t) => {
     const database = await newDatabase();
@@ -102,14 +97,14 @@ export function runAuditMigrationContract(newDatabase: () => Promise<StoreDataba
       Array.from({ length: LATEST_SCHEMA_VERSION }, (_, n) => n + 1),
     );
     const last = kept.at(-1) as SealedRecord;
-    assert.deepEqual(await verifyAuditChain(store.scanAudit(64), await store.auditCheckpoint(), publicKey), {
+    assert.deepEqual((await verifyStoredChain(store, publicKey, {}, 64)).verdict, {
       ok: true,
       records: 600,
       lastSeq: 700,
       lastHash: last.hash,
     });
     const asRead = kept.map(({ detailsJson: _written, ...record }) => JSON.parse(JSON.stringify(record)) as unknown);
-    assert.deepEqual(await scan(store), asRead, 'every record as it was, details included');
+    assert.deepEqual(await scanned(store, 64), asRead, 'every record as it was, details included');
     assert.deepEqual(await store.auditHead(), { seq: 700, hash: last.hash });
     const unknown = await store.queryAudit({ actor: 'unknown', limit: 1000 });
     assert.deepEqual(
@@ -120,7 +115,7 @@ export function runAuditMigrationContract(newDatabase: () => Promise<StoreDataba
 
     const [next] = await store.appendAudit(sealEntries([oldEntry(700)]));
     assert.deepEqual([next?.seq, next?.prevHash], [701, last.hash], 'appends go on from the moved chain');
-    const verdict = await verifyAuditChain(store.scanAudit(64), await store.auditCheckpoint(), publicKey);
+    const verdict = (await verifyStoredChain(store, publicKey, {}, 64)).verdict;
     assert.deepEqual(verdict.ok && [verdict.records, verdict.lastSeq], [601, 701]);
   });
 }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { assertChain, chainSeal, entry, type OpenForTest } from './store-fixtures.contract.ts';
+import { assertChain, chainSeal, entry, scanned, type OpenForTest } from './store-fixtures.contract.ts';
 import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Store } from './store.ts';
 
 /** Appends `sizes.length` batches of those sizes: entries numbered on from `first`, fields from `shape`. */
@@ -130,9 +130,7 @@ export function runAuditSegmentContract(open: OpenForTest): void {
     assert.deepEqual(await store.queryAudit({ from: entry(0).time, to: entry(12).time, limit: 100 }), all.slice(9, 12));
     assert.deepEqual(await store.queryAudit({ afterSeq: 10, limit: 3 }), all.slice(10, 13));
     for (const pageSize of [1, 2, 100]) {
-      const scanned: AuditRecord[] = [];
-      for await (const record of store.scanAudit(pageSize)) scanned.push(record);
-      assert.deepEqual(scanned, all.slice(9), `pages of ${pageSize}`);
+      assert.deepEqual(await scanned(store, pageSize), all.slice(9), `pages of ${pageSize}`);
     }
     await assert.rejects(store.pruneAudit({ ...checkpoint(11), hash: 'forged' }), /does not carry the hash/);
     assert.deepEqual(await store.queryAudit({ limit: 100 }), all.slice(9), 'a refused prune cut nothing');

@@ -1,12 +1,13 @@
 /** The audit log's part of the Store contract (run from store.contract.ts). */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { assertChain, chainSeal, entry, type OpenForTest } from './store-fixtures.contract.ts';
+import { assertChain, chainSeal, entry, scanned, type OpenForTest } from './store-fixtures.contract.ts';
 import type {
   AuditCheckpoint,
   AuditEntry,
   AuditQuery,
   AuditRecord,
+  AuditSnapshot,
   ChainHead,
   SealEntries,
   SealedRecord,
@@ -79,15 +80,38 @@ export function runAuditContract(open: OpenForTest): void {
 
   it('scans every record in seq order through more records than one page', async (t) => {
     const store = await open(t);
-    assert.deepEqual(await collect(store.scanAudit(4)), [], 'an empty log scans to nothing');
+    assert.deepEqual(await scanned(store, 4), [], 'an empty log scans to nothing');
     const all = [
       ...(await append(store, chainSeal(Array.from({ length: 13 }, (_, n) => entry(n))))),
       ...(await append(store, chainSeal(Array.from({ length: 12 }, (_, n) => entry(13 + n))))),
     ];
     for (const pageSize of [1, 4, 5, 25, 100]) {
-      assert.deepEqual(await collect(store.scanAudit(pageSize)), all, `pages of ${pageSize}`);
+      assert.deepEqual(await scanned(store, pageSize), all, `pages of ${pageSize}`);
     }
     assertChain(all);
+  });
+
+  it('reads a snapshot as it stood when opened, appends and prunes meanwhile unseen, and nothing once closed', async (t) => {
+    const store = await open(t);
+    const all = [
+      ...(await append(store, chainSeal(Array.from({ length: 5 }, (_, n) => entry(n))))),
+      ...(await append(store, chainSeal(Array.from({ length: 5 }, (_, n) => entry(5 + n))))),
+    ];
+    await store.pruneAudit(checkpointAt(all, 2));
+    let closed: AuditSnapshot | undefined;
+    const seen = await store.auditSnapshot(async (snapshot) => {
+      closed = snapshot;
+      const records = snapshot.scan(1)[Symbol.asyncIterator]();
+      const first = await records.next();
+      await store.pruneAudit(checkpointAt(all, 7, 'second'));
+      await append(store, chainSeal([entry(10)]));
+      const rest: AuditRecord[] = [];
+      for (let next = await records.next(); next.done !== true; next = await records.next()) rest.push(next.value);
+      return { checkpoint: snapshot.checkpoint, records: [first.value, ...rest] };
+    });
+    assert.deepEqual(seen, { checkpoint: checkpointAt(all, 2), records: all.slice(2) });
+    assert.equal((await scanned(store, 4)).length, 4, 'seq 8–11, in a snapshot opened since');
+    await assert.rejects(scanned({ auditSnapshot: async (read) => read(closed as AuditSnapshot) }, 4), /closed/);
   });
 
   it('prunes up to a seq and keeps the checkpoint in place of the one before', async (t) => {
@@ -99,7 +123,7 @@ export function runAuditContract(open: OpenForTest): void {
     assert.deepEqual(await store.auditCheckpoint(), checkpointAt(all, 4));
     assert.equal(await store.pruneAudit(checkpointAt(all, 7, 'second')), 3);
     assert.deepEqual(await store.auditCheckpoint(), checkpointAt(all, 7, 'second'), 'replaced the first');
-    assert.deepEqual(await collect(store.scanAudit(2)), all.slice(7));
+    assert.deepEqual(await scanned(store, 2), all.slice(7));
     assert.equal(await store.pruneAudit(checkpointAt(all, 10)), 3);
     assert.deepEqual(await store.queryAudit({ limit: 100 }), []);
     assert.deepEqual(await store.auditHead(), headOf(all.at(-1)), 'the checkpoint is the head');
@@ -159,10 +183,4 @@ function headOf(record: AuditRecord | undefined): ChainHead | undefined {
 function checkpointAt(all: readonly AuditRecord[], count: number, signature = 'signed'): AuditCheckpoint {
   const last = all[count - 1];
   return { seq: last?.seq ?? count, hash: last?.hash ?? 'none', prunedAt: '2026-06-01T00:00:00.000Z', signature };
-}
-
-async function collect(records: AsyncIterable<AuditRecord>): Promise<AuditRecord[]> {
-  const out: AuditRecord[] = [];
-  for await (const record of records) out.push(record);
-  return out;
 }

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { it, type TestContext } from 'node:test';
 import { LATEST_SCHEMA_VERSION } from './migrations.ts';
-import { assertChain, chainSeal, entry, tenant } from './store-fixtures.contract.ts';
+import { assertChain, chainSeal, entry, scanned, tenant } from './store-fixtures.contract.ts';
 import { rejection } from './store-quarantine.contract.ts';
 import { usage } from './store-usage.contract.ts';
-import type { AuditRecord, Store } from './store.ts';
+import type { Store } from './store.ts';
 
 export interface StoreDatabase {
   /** Opens one more store on this database (the first one migrates it). */
@@ -37,8 +37,7 @@ export function runDatabaseContract(newDatabase: () => Promise<StoreDatabase>): 
       ),
     );
     const written = (await Promise.all(appends)).flat();
-    const chain: AuditRecord[] = [];
-    for await (const record of (stores[0] as Store).scanAudit(16)) chain.push(record);
+    const chain = await scanned(stores[0] as Store, 16);
     assert.equal(chain.length, written.length);
     assert.deepEqual(
       chain.map((record) => record.seq),

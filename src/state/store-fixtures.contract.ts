@@ -83,3 +83,12 @@ export function assertChain(records: readonly AuditRecord[]): void {
     assert.equal(hash, chainHash(prevHash, seq, item), `record ${seq} is sealed over its own content`);
   });
 }
+
+/** Every record one snapshot's scan reads, `pageSize` a read. */
+export async function scanned(store: Pick<Store, 'auditSnapshot'>, pageSize: number): Promise<AuditRecord[]> {
+  return store.auditSnapshot(async ({ scan }) => {
+    const records: AuditRecord[] = [];
+    for await (const record of scan(pageSize)) records.push(record);
+    return records;
+  });
+}

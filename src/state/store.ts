@@ -10,6 +10,7 @@ import type {
   AuditCheckpoint,
   AuditQuery,
   AuditRecord,
+  AuditSnapshot,
   ChainHead,
   SealEntries,
   SealedRecord,
@@ -20,6 +21,7 @@ export type {
   AuditEntry,
   AuditQuery,
   AuditRecord,
+  AuditSnapshot,
   ChainHead,
   SealEntries,
   SealedRecord,
@@ -204,12 +206,11 @@ export interface Store {
   appendAudit(seal: SealEntries): Promise<readonly SealedRecord[]>;
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
   /**
-   * Every record in the order stored, which is seq order unless the database was tampered
-   * with, about `pageSize` a read (verification of a long chain without holding it in memory).
-   * After a segment's records, throws AuditSegmentError when the segment's own columns
-   * disagree with them.
+   * Opens a snapshot of the audit chain (its checkpoint and records as they stand now), hands
+   * it to `read`, and closes it once `read` settles. Appends and prunes go on meanwhile, and
+   * the snapshot sees none of them.
    */
-  scanAudit(pageSize: number): AsyncIterable<AuditRecord>;
+  auditSnapshot<T>(read: (snapshot: AuditSnapshot) => Promise<T>): Promise<T>;
   auditCheckpoint(): Promise<AuditCheckpoint | undefined>;
   /**
    * In one transaction: deletes every record up to checkpoint.seq and stores the checkpoint in
