@@ -1,12 +1,22 @@
 /**
  * Retention: removes the oldest records and leaves a signed checkpoint in their place, so
- * what remains still verifies. The prefix is verified before it is pruned: signing a
- * checkpoint over a tampered prefix would launder the tampering away with the evidence.
+ * what remains still verifies. What goes is verified before it goes: signing a checkpoint
+ * over a tampered prefix, or rebuilding the columns of a tampered segment the cut runs
+ * through, would launder the tampering away with the evidence. Twice: in a snapshot, to find
+ * the cut without holding the chain's lock, then by the store inside the prune's transaction
+ * (checkPruned), so nothing edited in between goes unseen.
  */
 import type { KeyObject } from 'node:crypto';
-import type { AuditCheckpoint, AuditRecord, AuditSnapshot, Store } from '../state/store.ts';
+import {
+  AuditSegmentError,
+  type AuditCheckpoint,
+  type AuditRecord,
+  type AuditSnapshot,
+  type CheckPruned,
+  type Store,
+} from '../state/store.ts';
 import { publicKeyOf, signCheckpoint } from './checkpoint.ts';
-import { verifyAuditChain, type ChainVerdict } from './verify.ts';
+import { ChainWalk, segmentFault, verifyAuditChain, type Fault } from './verify.ts';
 
 const PAGE_SIZE = 1000;
 
@@ -26,10 +36,10 @@ export interface PruneResult {
   readonly checkpoint: AuditCheckpoint | undefined;
 }
 
-/** The chain before the cut-off was found broken: nothing was pruned. */
+/** The chain the prune would remove or cut through was found broken: nothing was pruned. */
 export class AuditChainBrokenError extends Error {
   override readonly name = 'AuditChainBrokenError';
-  constructor(readonly verdict: Extract<ChainVerdict, { ok: false }>) {
+  constructor(readonly verdict: Fault) {
     super(`audit chain broken at seq ${verdict.seq} (${verdict.fault}): ${verdict.reason}; nothing pruned`);
   }
 }
@@ -48,8 +58,26 @@ export async function pruneAudit(
   if (last === undefined) return { pruned: 0, checkpoint: earlier };
   const prunedAt = (options.now ?? new Date()).toISOString();
   const checkpoint = signCheckpoint({ seq: last.seq, hash: last.hash, prunedAt }, options.signingKey);
-  const pruned = await store.pruneAudit(checkpoint);
+  const pruned = await store.pruneAudit(checkpoint, checkPruned(publicKey)).catch((error: unknown) => {
+    throw error instanceof AuditSegmentError ? new AuditChainBrokenError(segmentFault(error)) : error;
+  });
   return { pruned, checkpoint };
+}
+
+/**
+ * What the store checks inside the prune's transaction: the checkpoint it replaces (its
+ * signature again) and, from it, every record the prune removes and the rest of the segment
+ * it cuts, whatever was edited since the snapshot the cut was found in.
+ */
+export function checkPruned(publicKey: KeyObject): CheckPruned {
+  return (replaced) => {
+    const walk = ChainWalk.from(replaced, publicKey);
+    if (!(walk instanceof ChainWalk)) throw new AuditChainBrokenError(walk);
+    return (record) => {
+      const bad = walk.step(record);
+      if (bad !== undefined) throw new AuditChainBrokenError(bad);
+    };
+  };
 }
 
 /** The checkpoint and the last record older than `before` in one snapshot, the records up to it verified. */

@@ -46,7 +46,7 @@ export interface VerifyOptions {
   readonly expectedHead?: ChainHead;
 }
 
-type Fault = Extract<ChainVerdict, { ok: false }>;
+export type Fault = Extract<ChainVerdict, { ok: false }>;
 
 function fault(seq: number, kind: ChainFault, reason: string): Fault {
   return { ok: false, seq, fault: kind, reason };
@@ -63,27 +63,69 @@ export async function verifyAuditChain(
   publicKey: KeyObject | undefined,
   options: VerifyOptions = {},
 ): Promise<ChainVerdict> {
-  const start = checkStart(checkpoint, publicKey);
-  if (!start.ok) return start;
-  let previous: ChainHead = start.head;
-  let count = 0;
+  const walk = ChainWalk.from(checkpoint, publicKey);
+  if (!(walk instanceof ChainWalk)) return walk;
   const stream = inOrder(records);
   try {
     for await (const record of stream) {
-      const bad = checkRecord(record, previous, checkpoint !== undefined && count === 0);
+      const bad = walk.step(record);
       if (bad?.fault === 'gap') return (await movedRecord(record, bad.seq, stream)) ?? bad;
       if (bad) return bad;
       const anchor = checkAnchor(record, options.expectedHead);
       if (anchor) return anchor;
-      previous = record;
-      count += 1;
     }
   } catch (error) {
-    if (error instanceof AuditSegmentError) return fault(error.seq, 'bad-segment', error.message);
+    if (error instanceof AuditSegmentError) return segmentFault(error);
     throw error;
   }
-  const end = checkEnd(previous, options.expectedHead);
-  return end ?? { ok: true, records: count, lastSeq: previous.seq, lastHash: previous.hash };
+  const { last, count } = walk;
+  return checkEnd(last, options.expectedHead) ?? { ok: true, records: count, lastSeq: last.seq, lastHash: last.hash };
+}
+
+/** A store's AuditSegmentError as the fault it is. */
+export function segmentFault(error: AuditSegmentError): Fault {
+  return fault(error.seq, 'bad-segment', error.message);
+}
+
+/**
+ * The chain checked one record at a time and synchronously, so that a store's transaction can
+ * run it too (a prune's check): from a checkpoint whose signature checks, or the genesis,
+ * each record must follow the last one taken.
+ */
+export class ChainWalk {
+  #last: ChainHead;
+  #count = 0;
+
+  private constructor(
+    start: ChainHead,
+    private readonly fromCheckpoint: boolean,
+  ) {
+    this.#last = start;
+  }
+
+  /** A walk from `checkpoint`, or the checkpoint's own fault. */
+  static from(checkpoint: AuditCheckpoint | undefined, publicKey: KeyObject | undefined): ChainWalk | Fault {
+    const start = checkStart(checkpoint, publicKey);
+    return start.ok ? new ChainWalk(start.head, checkpoint !== undefined) : start;
+  }
+
+  /** The record's fault; else undefined, and the record is the last one taken. */
+  step(record: AuditRecord): Fault | undefined {
+    const bad = checkRecord(record, this.#last, this.fromCheckpoint && this.#count === 0);
+    if (bad !== undefined) return bad;
+    this.#last = record;
+    this.#count += 1;
+    return undefined;
+  }
+
+  get last(): ChainHead {
+    return this.#last;
+  }
+
+  /** Records taken. */
+  get count(): number {
+    return this.#count;
+  }
 }
 
 /** What verifying a store's chain found, and the checkpoint it started from. */

@@ -288,4 +288,17 @@ describe('sluice audit prune', () => {
     );
     assert.match((await sluice('audit', 'head', '-c', configFile)).out[0] ?? '', /^10:/);
   });
+
+  test('prunes nothing through a segment whose key rows were edited, cutting it, and exits 1 naming it', async () => {
+    sql("DELETE FROM audit_segment_keys WHERE kind = 'tenant'");
+    const { code, out } = await sluice('audit', 'prune', '-c', configFile, '--older-than', '30d');
+    assert.equal(code, 1);
+    assert.equal(
+      out[0],
+      'audit chain BROKEN at seq 1 (bad-segment): the audit segment from seq 1 has no key row for tenant "acme", ' +
+        'which its records hold; nothing pruned',
+    );
+    const verified = await sluice('audit', 'verify', '-c', configFile);
+    assert.deepEqual([verified.code, verified.out], [1, [out[0]?.replace('; nothing pruned', '')]]);
+  });
 });

@@ -87,14 +87,24 @@ export interface AuditSnapshot {
  */
 export type SealEntries = (head: ChainHead | undefined) => readonly SealedRecord[];
 
+/**
+ * What a prune checks inside its transaction before it deletes anything (src/audit owns how
+ * records are hashed, as with SealEntries): called with the checkpoint being replaced, it
+ * returns the function each record is then handed to, in the order stored, from the first
+ * after that checkpoint through the last of the segment the prune cuts. Either throws to
+ * refuse the prune, which then changes nothing.
+ */
+export type CheckPruned = (replaced: AuditCheckpoint | undefined) => (record: AuditRecord) => void;
+
 /** A record as sealing makes it: with the canonical JSON of its details, the text its hash covers and the store writes. */
 export interface SealedRecord extends AuditRecord {
   readonly detailsJson: string;
 }
 
 /**
- * Thrown by a snapshot's scan after the records of a segment whose own columns (seq range, last hash,
- * time range, key rows) disagree with them: `seq` is where, the message names the segment.
+ * Thrown by a snapshot's scan, or a prune, after the records of a segment whose own columns
+ * (seq range, last hash, time range, key rows) disagree with them: `seq` is where, the
+ * message names the segment.
  */
 export class AuditSegmentError extends Error {
   constructor(

@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import { queryRecords, type Select } from './audit-segment-sql.ts';
 import { unnumbered } from './sql-placeholders.ts';
 import { openSqliteStore } from './sqlite-store.ts';
-import { chainSeal, entry } from './store-fixtures.contract.ts';
+import { chainCheck, chainSeal, entry } from './store-fixtures.contract.ts';
 import type { SealedRecord } from './store.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'sluice-segment-sql-'));
@@ -38,7 +38,7 @@ describe('a query over audit segments', () => {
       // After the first read, a prune at seq 10 rewrites segment 10–12 as 11–12, past the cursor.
       if ((reads += 1) === 1) {
         const at10 = written[9] as SealedRecord;
-        await store.pruneAudit({ seq: 10, hash: at10.hash, prunedAt: entry(99).time, signature: 'signed' });
+        await store.pruneAudit({ seq: 10, hash: at10.hash, prunedAt: entry(99).time, signature: 'signed' }, chainCheck);
       }
       return rows;
     };

@@ -36,7 +36,8 @@ export interface SegmentEndRow extends SegmentRow {
   readonly last_hash: string;
 }
 
-interface ScannedRow extends SegmentEndRow {
+/** A segment with its key rows, as scannedSegmentsSql reads it. */
+export interface ScannedRow extends SegmentEndRow {
   readonly min_time: string;
   readonly max_time: string;
   /** Its key rows as JSON text, `[[kind, value], …]`. */
@@ -52,7 +53,7 @@ export interface SegmentReader {
 }
 
 /** Below every seq, as a starting point for reads in seq order. */
-const BEFORE_EVERY_SEQ = Number.MIN_SAFE_INTEGER;
+export const BEFORE_EVERY_SEQ = Number.MIN_SAFE_INTEGER;
 /** Segments a query reads in its first round trip, doubled each round after, up to the most. */
 const FIRST_QUERY_PAGE = 4;
 const MOST_QUERY_PAGE = 64;
@@ -131,29 +132,45 @@ export async function queryRecords(query: AuditQuery, select: Select, p: Placeho
 }
 
 /**
- * Every record, segment after segment and in each as stored (a line moved inside a segment
- * comes out moved, for verification to name), about `pageSize` records a round trip. After
- * a segment's records, throws AuditSegmentError if its columns or key rows disagree with
- * them: read after, so that a record's own fault is named first. A segment and its key rows
- * are read in one statement, so a prune committing meanwhile cannot part them.
+ * Segments with their key rows, in seq order: those from first_seq parameter 1 on, and
+ * with `upTo` only those starting at or before parameter 2; the last parameter is how many.
+ * A segment and its key rows are read in one statement, so a prune committing meanwhile
+ * cannot part them.
  */
+export function scannedSegmentsSql({ placeholder: p, keysJson }: SegmentReader, upTo: boolean): string {
+  const [bound, limit] = upTo ? [` AND s.first_seq <= ${p(2)}`, p(3)] : ['', p(2)];
+  return `SELECT s.first_seq, s.last_seq, s.min_time, s.max_time, s.last_hash, s.records,
+      (SELECT ${keysJson} FROM audit_segment_keys k WHERE k.first_seq = s.first_seq) AS keys
+    FROM audit_segments s WHERE s.first_seq >= ${p(1)}${bound} ORDER BY s.first_seq LIMIT ${limit}`;
+}
+
+/**
+ * A segment's records as stored (a line moved inside it comes out moved, for verification to
+ * name), then AuditSegmentError if its columns or key rows disagree with them: thrown after,
+ * so that a record's own fault is named first.
+ */
+export function* checkedRecords(row: ScannedRow): Generator<AuditRecord> {
+  const records = recordsOf(row.records, row.first_seq);
+  yield* records;
+  const mismatch = segmentMismatch(columnsOf(row), records);
+  if (mismatch !== undefined) throw new AuditSegmentError(mismatch.seq, mismatch.reason);
+}
+
+/** Every record, segment after segment (checkedRecords), about `pageSize` records a round trip. */
 export async function* scanRecords(reader: SegmentReader, pageSize: number): AsyncGenerator<AuditRecord> {
   if (!Number.isInteger(pageSize) || pageSize < 1) {
     throw new RangeError(`a page holds 1 record or more, not ${pageSize}`);
   }
-  const { placeholder: p, select, keysJson } = reader;
-  const sql = `SELECT s.first_seq, s.last_seq, s.min_time, s.max_time, s.last_hash, s.records,
-      (SELECT ${keysJson} FROM audit_segment_keys k WHERE k.first_seq = s.first_seq) AS keys
-    FROM audit_segments s WHERE s.first_seq >= ${p(1)} ORDER BY s.first_seq LIMIT ${p(2)}`;
+  const sql = scannedSegmentsSql(reader, false);
   let [cursor, count, segmentsRead, recordsRead] = [BEFORE_EVERY_SEQ, 1, 0, 0];
   for (;;) {
-    const rows = await select<ScannedRow>(sql, [cursor, count]);
+    const rows = await reader.select<ScannedRow>(sql, [cursor, count]);
     for (const row of rows) {
-      const records = recordsOf(row.records, row.first_seq);
-      [segmentsRead, recordsRead] = [segmentsRead + 1, recordsRead + records.length];
-      yield* records;
-      const mismatch = segmentMismatch(columnsOf(row), records);
-      if (mismatch !== undefined) throw new AuditSegmentError(mismatch.seq, mismatch.reason);
+      segmentsRead += 1;
+      for (const record of checkedRecords(row)) {
+        recordsRead += 1;
+        yield record;
+      }
     }
     const last = rows.at(-1);
     if (last === undefined || rows.length < count) return;

@@ -11,6 +11,7 @@
  *   pruneSteps ──yield { sql, params }──▶ dialect.write ──runs it──▶ rows ──next(rows)──▶ pruneSteps …
  */
 import {
+  BEFORE_EVERY_SEQ,
   CHECKPOINT_SQL,
   DELETE_KEYS_UP_TO_SQL,
   DELETE_SEGMENTS_UP_TO_SQL,
@@ -18,9 +19,12 @@ import {
   RECORDS_UP_TO_SQL,
   SAVE_CHECKPOINT_SQL,
   SEGMENT_AT_SQL,
+  checkedRecords,
   cutAt,
   queryRecords,
   scanRecords,
+  scannedSegmentsSql,
+  type ScannedRow,
   type Select,
   type SegmentEndRow,
   type SegmentReader,
@@ -29,7 +33,16 @@ import {
 import { segmentOf, type Segment } from './audit-segments.ts';
 import { checkpointFromRow, type CheckpointRow } from './rows.ts';
 import { checkPrune, checkSealed } from './store-rules.ts';
-import type { AuditCheckpoint, AuditSnapshot, ChainHead, SealEntries, SealedRecord, Store } from './store.ts';
+import type {
+  AuditCheckpoint,
+  AuditRecord,
+  AuditSnapshot,
+  ChainHead,
+  CheckPruned,
+  SealEntries,
+  SealedRecord,
+  Store,
+} from './store.ts';
 
 export type AuditMethods = Pick<
   Store,
@@ -84,7 +97,7 @@ export function segmentAudit(dialect: AuditDialect): AuditMethods {
     queryAudit: (query) => queryRecords(query, select, p),
     auditSnapshot: (use) => inSnapshot(dialect, use),
     auditCheckpoint: () => read(checkpointSteps()),
-    pruneAudit: (next) => write(pruneSteps(next, dialect)),
+    pruneAudit: (next, check) => write(pruneSteps(next, check, dialect)),
     auditHead: () => read(headSteps()),
   };
 }
@@ -115,6 +128,27 @@ async function inSnapshot<T>(dialect: AuditDialect, read: (snapshot: AuditSnapsh
 const SNAPSHOT_CLOSED =
   'the audit snapshot is closed: its records are read inside the function auditSnapshot was given';
 
+/** Segments the prune's check reads a round trip: at most 16 × 512 records parsed at once. */
+const CHECK_PAGE = 16;
+
+/**
+ * Hands `check` the records of every segment a prune through `seq` deletes or cuts (the cut
+ * one to its end), in seq order a page of segments at a time, each segment's columns checked
+ * against its lines after them. Rebuilt from its lines, the cut segment's columns would
+ * otherwise leave no trace of an edit to them.
+ */
+function* checkRemoved(seq: number, check: (record: AuditRecord) => void, reader: SegmentReader): Steps<void> {
+  const sql = scannedSegmentsSql(reader, true);
+  let cursor = BEFORE_EVERY_SEQ;
+  for (;;) {
+    const rows = yield* rowsOf<ScannedRow>(sql, [cursor, seq, CHECK_PAGE]);
+    for (const row of rows) for (const record of checkedRecords(row)) check(record);
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < CHECK_PAGE) return;
+    cursor = Number(last.first_seq) + 1;
+  }
+}
+
 function* rowsOf<Row>(sql: string, params: readonly SqlValue[] = []): Steps<Row[]> {
   return (yield { sql, params }) as Row[];
 }
@@ -140,12 +174,17 @@ function* appendSteps(seal: SealEntries, dialect: AuditDialect): Steps<readonly 
   return records;
 }
 
-/** Deletes the segments up to the checkpoint, writes the rest of the one it cuts, and keeps the checkpoint. */
-function* pruneSteps(next: AuditCheckpoint, dialect: AuditDialect): Steps<number> {
+/**
+ * Checks what goes (checkRemoved), then deletes the segments up to the checkpoint, writes the
+ * rest of the one it cuts, and keeps the checkpoint.
+ */
+function* pruneSteps(next: AuditCheckpoint, check: CheckPruned, dialect: AuditDialect): Steps<number> {
   const { placeholder: p } = dialect;
   const [at] = yield* rowsOf<SegmentEndRow>(SEGMENT_AT_SQL(p), [next.seq]);
   const cut = cutAt(at, next.seq);
-  checkPrune(next, yield* checkpointSteps(), yield* headSteps(), cut.hashAtSeq);
+  const replaced = yield* checkpointSteps();
+  checkPrune(next, replaced, yield* headSteps(), cut.hashAtSeq);
+  yield* checkRemoved(next.seq, check(replaced), dialect);
   const [upTo] = yield* rowsOf<{ records: number | string }>(RECORDS_UP_TO_SQL(p), [next.seq]);
   yield { sql: DELETE_KEYS_UP_TO_SQL(p), params: [next.seq] };
   yield { sql: DELETE_SEGMENTS_UP_TO_SQL(p), params: [next.seq] };

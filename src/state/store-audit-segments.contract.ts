@@ -1,12 +1,13 @@
 /**
  * The audit log's Store contract across many segments (each append is one: audit-segments.ts):
- * queries that page through segments, time ranges that cut them, and a prune that cuts one.
+ * queries that page through segments, time ranges that cut them, and a prune that cuts one,
+ * checking what it removes first.
  * Run from store.contract.ts beside store-audit.contract.ts.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { assertChain, chainSeal, entry, scanned, type OpenForTest } from './store-fixtures.contract.ts';
-import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Store } from './store.ts';
+import { assertChain, chainCheck, chainSeal, entry, scanned, type OpenForTest } from './store-fixtures.contract.ts';
+import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, CheckPruned, Store } from './store.ts';
 
 /** Appends `sizes.length` batches of those sizes: entries numbered on from `first`, fields from `shape`. */
 async function appendBatches(
@@ -120,11 +121,8 @@ export function runAuditSegmentContract(open: OpenForTest): void {
   it('prunes through the middle of a segment: the rest reads, scans, queries and takes appends', async (t) => {
     const store = await open(t);
     const all = await appendBatches(store, [5, 7, 8], (n) => ({ actor: n >= 5 && n <= 7 ? 'early' : 'cli' }));
-    const checkpoint = (seq: number, signature = 'signed'): AuditCheckpoint => {
-      const record = all[seq - 1];
-      return { seq, hash: record?.hash ?? '', prunedAt: '2026-06-01T00:00:00.000Z', signature };
-    };
-    assert.equal(await store.pruneAudit(checkpoint(9)), 9, 'segment 1–5 whole, and 6–9 of segment 6–12');
+    const checkpoint = (seq: number, signature = 'signed'): AuditCheckpoint => checkpointOf(all, seq, signature);
+    assert.equal(await store.pruneAudit(checkpoint(9), chainCheck), 9, 'segment 1–5 whole, and 6–9 of segment 6–12');
     assert.deepEqual(await store.queryAudit({ limit: 100 }), all.slice(9));
     assert.deepEqual(await store.queryAudit({ actor: 'early', limit: 100 }), [], 'the cut records left no key behind');
     assert.deepEqual(await store.queryAudit({ from: entry(0).time, to: entry(12).time, limit: 100 }), all.slice(9, 12));
@@ -132,9 +130,16 @@ export function runAuditSegmentContract(open: OpenForTest): void {
     for (const pageSize of [1, 2, 100]) {
       assert.deepEqual(await scanned(store, pageSize), all.slice(9), `pages of ${pageSize}`);
     }
-    await assert.rejects(store.pruneAudit({ ...checkpoint(11), hash: 'forged' }), /does not carry the hash/);
+    await assert.rejects(
+      store.pruneAudit({ ...checkpoint(11), hash: 'forged' }, chainCheck),
+      /does not carry the hash/,
+    );
     assert.deepEqual(await store.queryAudit({ limit: 100 }), all.slice(9), 'a refused prune cut nothing');
-    assert.equal(await store.pruneAudit(checkpoint(12, 'second')), 3, 'the rest of the cut segment, to its end');
+    assert.equal(
+      await store.pruneAudit(checkpoint(12, 'second'), chainCheck),
+      3,
+      'the rest of the cut segment, to its end',
+    );
     assert.deepEqual(await store.auditCheckpoint(), checkpoint(12, 'second'));
     assert.deepEqual(await store.auditHead(), { seq: 20, hash: all.at(-1)?.hash });
     const more = await appendBatches(store, [2], () => ({}), 20);
@@ -143,4 +148,33 @@ export function runAuditSegmentContract(open: OpenForTest): void {
     assertChain(rest);
     assert.equal(rest[0]?.prevHash, all[11]?.hash, 'the first record left links to the checkpoint');
   });
+
+  it('hands a prune’s check the checkpoint it replaces, the records it removes and the rest of the segment it cuts', async (t) => {
+    const store = await open(t);
+    const all = await appendBatches(store, [5, 7, 8]);
+    await store.pruneAudit(checkpointOf(all, 3), chainCheck);
+    const handed: [number | undefined, number[]][] = [];
+    const recording: CheckPruned = (replaced) => {
+      const seqs: number[] = [];
+      handed.push([replaced?.seq, seqs]);
+      const check = chainCheck(replaced);
+      return (record) => {
+        seqs.push(record.seq);
+        check(record);
+      };
+    };
+    assert.equal(await store.pruneAudit(checkpointOf(all, 9), recording), 6);
+    assert.deepEqual(handed, [[3, [4, 5, 6, 7, 8, 9, 10, 11, 12]]], 'seq 4–5 whole, 6–12 cut at 9');
+    const refusing: CheckPruned = () => (record) => {
+      if (record.seq === 15) throw new Error('seq 15 refused');
+    };
+    await assert.rejects(store.pruneAudit(checkpointOf(all, 13), refusing), /seq 15 refused/);
+    assert.deepEqual(await store.auditCheckpoint(), checkpointOf(all, 9), 'a refused prune changed nothing');
+    assert.deepEqual(await scanned(store, 100), all.slice(9));
+  });
+}
+
+/** A checkpoint at `seq` of `all`, unsigned (a store does not check signatures). */
+function checkpointOf(all: readonly AuditRecord[], seq: number, signature = 'signed'): AuditCheckpoint {
+  return { seq, hash: all[seq - 1]?.hash ?? '', prunedAt: '2026-06-01T00:00:00.000Z', signature };
 }

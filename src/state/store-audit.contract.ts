@@ -1,7 +1,7 @@
 /** The audit log's part of the Store contract (run from store.contract.ts). */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { assertChain, chainSeal, entry, scanned, type OpenForTest } from './store-fixtures.contract.ts';
+import { assertChain, chainCheck, chainSeal, entry, scanned, type OpenForTest } from './store-fixtures.contract.ts';
 import type {
   AuditCheckpoint,
   AuditEntry,
@@ -97,13 +97,13 @@ export function runAuditContract(open: OpenForTest): void {
       ...(await append(store, chainSeal(Array.from({ length: 5 }, (_, n) => entry(n))))),
       ...(await append(store, chainSeal(Array.from({ length: 5 }, (_, n) => entry(5 + n))))),
     ];
-    await store.pruneAudit(checkpointAt(all, 2));
+    await store.pruneAudit(checkpointAt(all, 2), chainCheck);
     let closed: AuditSnapshot | undefined;
     const seen = await store.auditSnapshot(async (snapshot) => {
       closed = snapshot;
       const records = snapshot.scan(1)[Symbol.asyncIterator]();
       const first = await records.next();
-      await store.pruneAudit(checkpointAt(all, 7, 'second'));
+      await store.pruneAudit(checkpointAt(all, 7, 'second'), chainCheck);
       await append(store, chainSeal([entry(10)]));
       const rest: AuditRecord[] = [];
       for (let next = await records.next(); next.done !== true; next = await records.next()) rest.push(next.value);
@@ -118,13 +118,13 @@ export function runAuditContract(open: OpenForTest): void {
     const store = await open(t);
     const all = await append(store, chainSeal(Array.from({ length: 10 }, (_, n) => entry(n))));
     assert.equal(await store.auditCheckpoint(), undefined);
-    assert.equal(await store.pruneAudit(checkpointAt(all, 4)), 4);
+    assert.equal(await store.pruneAudit(checkpointAt(all, 4), chainCheck), 4);
     assert.deepEqual(await store.queryAudit({ limit: 100 }), all.slice(4));
     assert.deepEqual(await store.auditCheckpoint(), checkpointAt(all, 4));
-    assert.equal(await store.pruneAudit(checkpointAt(all, 7, 'second')), 3);
+    assert.equal(await store.pruneAudit(checkpointAt(all, 7, 'second'), chainCheck), 3);
     assert.deepEqual(await store.auditCheckpoint(), checkpointAt(all, 7, 'second'), 'replaced the first');
     assert.deepEqual(await scanned(store, 2), all.slice(7));
-    assert.equal(await store.pruneAudit(checkpointAt(all, 10)), 3);
+    assert.equal(await store.pruneAudit(checkpointAt(all, 10), chainCheck), 3);
     assert.deepEqual(await store.queryAudit({ limit: 100 }), []);
     assert.deepEqual(await store.auditHead(), headOf(all.at(-1)), 'the checkpoint is the head');
     const heads: Array<ChainHead | undefined> = [];
@@ -138,12 +138,18 @@ export function runAuditContract(open: OpenForTest): void {
 
   it('refuses a checkpoint that contradicts the chain, deleting nothing', async (t) => {
     const store = await open(t);
-    await assert.rejects(store.pruneAudit({ seq: 1, hash: 'x', prunedAt: 'now', signature: 's' }), /past the end/);
+    await assert.rejects(
+      store.pruneAudit({ seq: 1, hash: 'x', prunedAt: 'now', signature: 's' }, chainCheck),
+      /past the end/,
+    );
     const all = await append(store, chainSeal(Array.from({ length: 6 }, (_, n) => entry(n))));
-    await store.pruneAudit(checkpointAt(all, 3));
-    await assert.rejects(store.pruneAudit(checkpointAt(all, 2)), /back from 3/);
-    await assert.rejects(store.pruneAudit(checkpointAt(all, 7)), /past the end/);
-    await assert.rejects(store.pruneAudit({ ...checkpointAt(all, 5), hash: 'forged' }), /does not carry the hash/);
+    await store.pruneAudit(checkpointAt(all, 3), chainCheck);
+    await assert.rejects(store.pruneAudit(checkpointAt(all, 2), chainCheck), /back from 3/);
+    await assert.rejects(store.pruneAudit(checkpointAt(all, 7), chainCheck), /past the end/);
+    await assert.rejects(
+      store.pruneAudit({ ...checkpointAt(all, 5), hash: 'forged' }, chainCheck),
+      /does not carry the hash/,
+    );
     assert.deepEqual(await store.queryAudit({ limit: 100 }), all.slice(3));
     assert.deepEqual(await store.auditCheckpoint(), checkpointAt(all, 3));
   });

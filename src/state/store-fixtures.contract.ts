@@ -3,7 +3,17 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { StoreConflictError } from './store.ts';
-import type { AuditEntry, AuditRecord, KeyRecord, SealEntries, SealedRecord, Store, TenantRecord } from './store.ts';
+import type {
+  AuditEntry,
+  AuditRecord,
+  ChainHead,
+  CheckPruned,
+  KeyRecord,
+  SealEntries,
+  SealedRecord,
+  Store,
+  TenantRecord,
+} from './store.ts';
 
 /** Opens a store on a fresh database that closes when the test `t` ends. */
 export type OpenForTest = (t: TestContext) => Promise<Store>;
@@ -70,6 +80,22 @@ export function chainSeal(entries: readonly AuditEntry[]): SealEntries {
     });
   };
 }
+
+/**
+ * What src/audit checks inside a prune, for the simplest chain: each record follows the
+ * replaced checkpoint or the record before, and is sealed over its own content.
+ */
+export const chainCheck: CheckPruned = (replaced) => {
+  let previous: ChainHead = replaced ?? { seq: 0, hash: GENESIS };
+  return (record) => {
+    const { seq, prevHash, hash, ...item } = record;
+    if (seq !== previous.seq + 1 || prevHash !== previous.hash) {
+      throw new Error(`audit record ${seq} does not follow ${previous.seq}`);
+    }
+    if (hash !== chainHash(prevHash, seq, item)) throw new Error(`audit record ${seq} is not sealed over its content`);
+    previous = record;
+  };
+};
 
 /** Asserts `records` form one unbroken chain: seqs one apart, each linked to and sealed over the one before. */
 export function assertChain(records: readonly AuditRecord[]): void {

@@ -12,6 +12,7 @@ import type {
   AuditRecord,
   AuditSnapshot,
   ChainHead,
+  CheckPruned,
   SealEntries,
   SealedRecord,
 } from './audit-records.ts';
@@ -23,6 +24,7 @@ export type {
   AuditRecord,
   AuditSnapshot,
   ChainHead,
+  CheckPruned,
   SealEntries,
   SealedRecord,
 } from './audit-records.ts';
@@ -215,9 +217,12 @@ export interface Store {
   /**
    * In one transaction: deletes every record up to checkpoint.seq and stores the checkpoint in
    * place of any earlier one; returns how many records went. Refuses a checkpoint that moves
-   * back, lies past the head, or whose hash is not the one at its seq.
+   * back, lies past the head, or whose hash is not the one at its seq. Before it deletes, it
+   * hands `check` every record it removes and the rest of the segment it cuts, and throws
+   * AuditSegmentError when one of those segments' columns or key rows disagree with its
+   * lines: a refused prune changes nothing, so it cannot launder tampering.
    */
-  pruneAudit(checkpoint: AuditCheckpoint): Promise<number>;
+  pruneAudit(checkpoint: AuditCheckpoint, check: CheckPruned): Promise<number>;
   /** The current end of the chain (the last record, else the checkpoint), or undefined. */
   auditHead(): Promise<ChainHead | undefined>;
 
