@@ -110,7 +110,7 @@ export async function editLines(database: SharedDatabase, seq: number, change: (
 
 /** The index of the `nth` line holding seq `seq`. */
 export function lineOf(lines: readonly string[], seq: number, nth = 0): number {
-  const at = lines.flatMap((line, index) => (line.startsWith(`{"seq":${seq},`) ? [index] : []))[nth];
+  const at = lines.flatMap((line, index) => ((JSON.parse(line) as { seq?: unknown }).seq === seq ? [index] : []))[nth];
   assert.ok(at !== undefined, `a line for seq ${seq}`);
   return at;
 }

@@ -72,17 +72,34 @@ function hasToJson(value: unknown): value is { toJSON(): unknown } {
  * properties never count. `detailsJson` is canonicalJson(record.details), when already made.
  */
 export function recordContentText(record: RecordContent, detailsJson = canonicalJson(record.details)): string {
+  const { action, actor, prevHash, seq, tenant, time } = record;
+  return contentText(action, actor, detailsJson, prevHash, seq, tenant, time);
+}
+
+function contentText(
+  action: string,
+  actor: string,
+  detailsJson: string,
+  prevHash: string,
+  seq: number,
+  tenant: string | null,
+  time: string,
+): string {
   return (
-    `{"action":${JSON.stringify(record.action)},"actor":${JSON.stringify(record.actor)},` +
-    `"details":${detailsJson},"prevHash":${JSON.stringify(record.prevHash)},` +
-    `"seq":${canonicalJson(record.seq)},"tenant":${canonicalJson(record.tenant)},"time":${JSON.stringify(record.time)}}`
+    `{"action":${JSON.stringify(action)},"actor":${JSON.stringify(actor)},"details":${detailsJson},` +
+    `"prevHash":${JSON.stringify(prevHash)},"seq":${canonicalJson(seq)},` +
+    `"tenant":${typeof tenant === 'string' ? JSON.stringify(tenant) : canonicalJson(tenant)},"time":${JSON.stringify(time)}}`
   );
 }
 
 /** SHA-256, lower-case hex, of the record's canonical content. */
 export function hashRecord(record: RecordContent, detailsJson?: string): string {
+  return sha256(recordContentText(record, detailsJson));
+}
+
+function sha256(text: string): string {
   // One call: a third of createHash's cost per record.
-  return hash('sha256', recordContentText(record, detailsJson), 'hex');
+  return hash('sha256', text, 'hex');
 }
 
 /**
@@ -97,10 +114,11 @@ export function sealEntries(entries: readonly AuditEntry[]): SealEntries {
       const { time, actor, action, tenant, details } = entry;
       const seq = previous.seq + 1;
       const prevHash = previous.hash;
-      // The details' canonical text is made once: the hash covers it and the store writes it.
+      // The text the hash covers is made once: the store writes it as the record's line.
       const detailsJson = entry.detailsJson ?? canonicalJson(details);
-      const hash = hashRecord({ seq, time, actor, action, tenant, details, prevHash }, detailsJson);
-      const record: SealedRecord = { seq, time, actor, action, tenant, details, prevHash, hash, detailsJson };
+      const hashed = contentText(action, actor, detailsJson, prevHash, seq, tenant, time);
+      const hash = sha256(hashed);
+      const record: SealedRecord = { seq, time, actor, action, tenant, details, prevHash, hash, detailsJson, hashed };
       previous = record;
       return record;
     });

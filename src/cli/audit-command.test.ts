@@ -98,9 +98,13 @@ function numberedInOrder(lines: readonly string[]): string[] {
   );
 }
 
+function seqOf(line: string): unknown {
+  return (JSON.parse(line) as { seq?: unknown }).seq;
+}
+
 /** The lines with the records at seq `a` and `b` in each other's place. */
 function swapped(lines: readonly string[], a: number, b: number): string[] {
-  const at = (seq: number) => lines.findIndex((line) => line.startsWith(`{"seq":${seq},`));
+  const at = (seq: number) => lines.findIndex((line) => seqOf(line) === seq);
   return lines.map((line, index) => (index === at(a) ? lines[at(b)] : index === at(b) ? lines[at(a)] : line) ?? line);
 }
 
@@ -119,7 +123,7 @@ describe('sluice audit verify', () => {
     ],
     [
       'a deleted record',
-      (lines) => lines.filter((line) => !line.startsWith('{"seq":4,')),
+      (lines) => lines.filter((line) => seqOf(line) !== 4),
       /^audit chain BROKEN at seq 4 \(gap\): seq 4 is missing/,
     ],
     [

@@ -92,9 +92,9 @@ function text(value: string | null): string {
   return value === null ? 'null' : JSON.stringify(value);
 }
 
-/** As canonicalJson writes a number: JSON's spelling, null where JSON has none. */
+/** As canonicalJson writes a number: JSON's spelling (for a finite number, String's), null where JSON has none. */
 function number(value: number): string {
-  return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+  return Number.isFinite(value) ? String(value) : 'null';
 }
 
 /** Items for a local model, tokens where a remote one reported its usage. */

@@ -96,9 +96,17 @@ export type SealEntries = (head: ChainHead | undefined) => readonly SealedRecord
  */
 export type CheckPruned = (replaced: AuditCheckpoint | undefined) => (record: AuditRecord) => void;
 
-/** A record as sealing makes it: with the canonical JSON of its details, the text its hash covers and the store writes. */
+/** A record as sealing makes it: with the canonical JSON of its details, and the whole text its hash covers, which the store writes. */
 export interface SealedRecord extends AuditRecord {
   readonly detailsJson: string;
+  /** recordContentText of the record (src/audit/chain.ts). */
+  readonly hashed: string;
+}
+
+/** The record a sealed one is once stored and read back: without the texts sealing made. */
+export function storedRecord(sealed: SealedRecord): AuditRecord {
+  const { seq, time, actor, action, tenant, details, prevHash, hash } = sealed;
+  return { seq, time, actor, action, tenant, details, prevHash, hash };
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { sealEntries } from '../audit/chain.ts';
+import { recordContentText, sealEntries } from '../audit/chain.ts';
 import {
   cutSegment,
   matchesQuery,
@@ -10,6 +11,7 @@ import {
   type SegmentColumns,
 } from './audit-segments.ts';
 import type { AuditEntry, AuditRecord, SealedRecord } from './store.ts';
+import { storedRecord } from './audit-records.ts';
 
 function entry(n: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
   return {
@@ -24,16 +26,20 @@ function entry(n: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
 
 const sealed: readonly SealedRecord[] = sealEntries([0, 1, 2, 3, 4].map((n) => entry(n)))(undefined);
 const read = (records: readonly SealedRecord[]): AuditRecord[] =>
-  records.map(({ detailsJson: _written, ...record }) => JSON.parse(JSON.stringify(record)) as AuditRecord);
+  records.map((record) => JSON.parse(JSON.stringify(storedRecord(record))) as AuditRecord);
 
 describe('a segment of audit records', () => {
-  test('holds one line a record, each the whole record with its details as they were hashed', () => {
+  test('holds one line a record: the text its hash was taken over, the hash added last', () => {
     const segment = segmentOf(sealed);
     const lines = segment.text.split('\n');
     assert.equal(lines.length, 5);
     lines.forEach((line, index) => {
       const record = sealed[index] as SealedRecord;
-      assert.ok(line.includes(`"details":${record.detailsJson},`), `line ${index + 1} holds the hashed details text`);
+      const hashField = `,"hash":"${record.hash}"}`;
+      assert.ok(line.endsWith(hashField), `line ${index + 1} ends with its hash`);
+      const hashed = `${line.slice(0, -hashField.length)}}`;
+      assert.equal(hashed, recordContentText(record, record.detailsJson));
+      assert.equal(createHash('sha256').update(hashed).digest('hex'), record.hash);
     });
     assert.deepEqual(recordsOf(segment.text, 1), read(sealed));
   });
@@ -78,7 +84,10 @@ describe('a segment of audit records', () => {
   });
 
   test('refuses details written on more than one line', () => {
-    const indented = sealed.map((record) => ({ ...record, detailsJson: JSON.stringify(record.details, null, 2) }));
+    const indented = sealed.map((record) => ({
+      ...record,
+      hashed: recordContentText(record, JSON.stringify(record.details, null, 2)),
+    }));
     assert.throws(() => segmentOf(indented), /audit record 1's details are not JSON on one line/);
   });
 

@@ -40,32 +40,22 @@ interface StoredLine {
 }
 
 /**
- * A record's line: its fields in the order of docs/audit.md, the details as the text that
- * was hashed. JSON.stringify never writes a raw line break, so a line is one record.
- * `quote` spells the actor, action and tenant, which repeat through a batch.
+ * A record's line: the text its hash was taken over (its seven fields in their sorted order,
+ * the details as hashed), with the hash added as a last field. JSON.stringify never writes
+ * a raw line break, so a line is one record.
  */
-export function recordLine(record: SealedRecord, quote: (text: string) => string = JSON.stringify): string {
-  const { seq, time, actor, action, tenant, detailsJson, prevHash, hash } = record;
+export function recordLine(record: SealedRecord): string {
+  const { seq, hashed, hash } = record;
   // Only white space can put a raw line break in JSON: a sealer that indented its details.
-  if (detailsJson.includes('\n')) throw new Error(`audit record ${seq}'s details are not JSON on one line`);
-  return (
-    `{"seq":${seq},"time":${JSON.stringify(time)},"actor":${quote(actor)},"action":${quote(action)},` +
-    `"tenant":${tenant === null ? 'null' : quote(tenant)},"details":${detailsJson},` +
-    `"prevHash":${JSON.stringify(prevHash)},"hash":${JSON.stringify(hash)}}`
-  );
+  if (hashed.includes('\n')) throw new Error(`audit record ${seq}'s details are not JSON on one line`);
+  return `${hashed.slice(0, -1)},"hash":${JSON.stringify(hash)}}`;
 }
 
 /** One append's records (at least one, in seq order) as one segment. This is on the write path of every audited request. */
 export function segmentOf(records: readonly SealedRecord[]): Segment {
-  const quoted = new Map<string, string>();
-  const quote = (value: string): string => {
-    let spelled = quoted.get(value);
-    if (spelled === undefined) quoted.set(value, (spelled = JSON.stringify(value)));
-    return spelled;
-  };
   let text = '';
   for (let index = 0; index < records.length; index += 1) {
-    text += (index === 0 ? '' : '\n') + recordLine(records[index] as SealedRecord, quote);
+    text += (index === 0 ? '' : '\n') + recordLine(records[index] as SealedRecord);
   }
   return describeSegment(records, text);
 }

@@ -14,6 +14,7 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import type { StoreDatabase } from './store-database.contract.ts';
 import { scanned } from './store-fixtures.contract.ts';
 import type { AuditEntry, SealedRecord, Store } from './store.ts';
+import { storedRecord } from './audit-records.ts';
 
 const SEGMENT_STEP = 5;
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -103,7 +104,7 @@ export function runAuditMigrationContract(newDatabase: () => Promise<StoreDataba
       lastSeq: 700,
       lastHash: last.hash,
     });
-    const asRead = kept.map(({ detailsJson: _written, ...record }) => JSON.parse(JSON.stringify(record)) as unknown);
+    const asRead = kept.map((record) => JSON.parse(JSON.stringify(storedRecord(record))) as unknown);
     assert.deepEqual(await scanned(store, 64), asRead, 'every record as it was, details included');
     assert.deepEqual(await store.auditHead(), { seq: 700, hash: last.hash });
     const unknown = await store.queryAudit({ actor: 'unknown', limit: 1000 });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { assertChain, chainCheck, chainSeal, entry, scanned, type OpenForTest } from './store-fixtures.contract.ts';
 import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, CheckPruned, Store } from './store.ts';
+import { storedRecord } from './audit-records.ts';
 
 /** Appends `sizes.length` batches of those sizes: entries numbered on from `first`, fields from `shape`. */
 async function appendBatches(
@@ -21,7 +22,7 @@ async function appendBatches(
   for (const size of sizes) {
     const entries = Array.from({ length: size }, () => entry(n, shape(n++)));
     const records = await store.appendAudit(chainSeal(entries));
-    written.push(...records.map(({ detailsJson: _written, ...record }) => record));
+    written.push(...records.map(storedRecord));
   }
   return written;
 }

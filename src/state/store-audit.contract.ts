@@ -13,6 +13,7 @@ import type {
   SealedRecord,
   Store,
 } from './store.ts';
+import { storedRecord } from './audit-records.ts';
 
 export function runAuditContract(open: OpenForTest): void {
   it('hands the seal the head: none on an empty chain, then the last record', async (t) => {
@@ -178,7 +179,7 @@ export function runAuditContract(open: OpenForTest): void {
 
 /** The records appended, as a query reads them back (without the details text the seal made for the write). */
 async function append(store: Store, seal: SealEntries): Promise<AuditRecord[]> {
-  return (await store.appendAudit(seal)).map(({ detailsJson: _written, ...record }) => record);
+  return (await store.appendAudit(seal)).map(storedRecord);
 }
 
 function headOf(record: AuditRecord | undefined): ChainHead | undefined {

@@ -74,7 +74,9 @@ export function chainSeal(entries: readonly AuditEntry[]): SealEntries {
       const seq = (previous?.seq ?? 0) + 1;
       const prevHash = previous?.hash ?? GENESIS;
       const hash = chainHash(prevHash, seq, item);
-      const record: SealedRecord = { ...item, seq, prevHash, hash, detailsJson: JSON.stringify(item.details) };
+      const { time, actor, action, tenant, details } = item;
+      const hashed = JSON.stringify({ action, actor, details, prevHash, seq, tenant, time });
+      const record: SealedRecord = { ...item, seq, prevHash, hash, detailsJson: JSON.stringify(details), hashed };
       previous = record;
       return record;
     });
