@@ -25,7 +25,9 @@ test("an inference's details are spelled as canonicalJson spells them, whatever 
     { ...BASE, model: 'modèle "quoted" \\ \u2028 é', protocol: 'openai', latency_ms: 0.01 },
     { ...BASE, latency_ms: Number.NaN, tokens: Number.POSITIVE_INFINITY },
   ];
-  for (const details of shapes) assert.equal(inferenceDetailsJson(details), canonicalJson(details));
+  // Twice, so that each shape also follows one of another model, route or status (the kept middles change).
+  for (const details of [...shapes, ...shapes.toReversed()])
+    assert.equal(inferenceDetailsJson(details), canonicalJson(details));
 });
 
 test('the auditor hands the sink entries whose detailsJson is their details canonical text', () => {
