@@ -87,6 +87,23 @@ describe('sealEntries', () => {
     for (const record of records) assert.equal(record.hash, hashRecord(record));
   });
 
+  test('hashes and keeps the canonical text of each record of a batch whose actions, actors and tenants change', () => {
+    const varied: AuditEntry[] = [
+      entry(1),
+      { ...entry(2), tenant: null },
+      { ...entry(3), tenant: null },
+      { ...entry(4), action: 'key.create' },
+      { ...entry(5), action: 'key.create', actor: 'key-4', tenant: 'other "tenant"' },
+      { ...entry(6), actor: 'key-4' },
+      entry(7),
+    ];
+    const records = sealEntries(varied)(undefined);
+    for (const record of records) {
+      assert.equal(record.hashed, recordContentText(record));
+      assert.equal(record.hash, hashRecord(record));
+    }
+  });
+
   test('continues from the head it is given, and gives the same records when called again', () => {
     const seal = sealEntries([entry(4), entry(5)]);
     const head = { seq: 41, hash: 'a'.repeat(64) };

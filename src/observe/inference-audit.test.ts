@@ -26,7 +26,7 @@ test("an inference's details are spelled as canonicalJson spells them, whatever 
     { ...BASE, latency_ms: Number.NaN, tokens: Number.POSITIVE_INFINITY },
   ];
   // Twice, so that each shape also follows one of another model, route or status (the kept middles change).
-  for (const details of [...shapes, ...shapes.toReversed()])
+  for (const details of [...shapes, ...[...shapes].reverse()])
     assert.equal(inferenceDetailsJson(details), canonicalJson(details));
 });
 
