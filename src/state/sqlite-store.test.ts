@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { workerExecArgv } from '../engines/local/preprocess/worker-bootstrap.ts';
 import { openSqliteStore } from './sqlite-store.ts';
-import { assertChain, scanned } from './store-fixtures.contract.ts';
+import { assertChain, chainSeal, scanned } from './store-fixtures.contract.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'sluice-sqlite-'));
 after(() => rmSync(directory, { recursive: true, force: true }));
@@ -65,6 +65,31 @@ describe('openSqliteStore', () => {
     const db = new Database(path, { readonly: true });
     try {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(db.pragma('page_size', { simple: true }), 16384);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('opens a file made with 4 KB pages as it is, and keeps its records', async () => {
+    const path = join(directory, 'small-pages.db');
+    const made = new Database(path);
+    made.pragma('page_size = 4096');
+    made.pragma('journal_mode = WAL');
+    made.close();
+    const first = openSqliteStore(path);
+    await first.appendAudit(
+      chainSeal([
+        { time: '2026-12-08T00:00:00.000Z', actor: 'cli', action: 'tenant.create', tenant: 't', details: {} },
+      ]),
+    );
+    await first.close();
+    const again = openSqliteStore(path);
+    assert.equal((await again.auditHead())?.seq, 1);
+    await again.close();
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.pragma('page_size', { simple: true }), 4096);
     } finally {
       db.close();
     }
