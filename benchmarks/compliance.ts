@@ -52,6 +52,7 @@ import { LoadClient, type RequestSource } from './lib/http-target.ts';
 import { v2TextInferRequests } from './lib/infer-requests.ts';
 import { runClosedLoop, runOpenLoop } from './lib/open-loop.ts';
 import { waitUntilQuiet } from './lib/process-quiet.ts';
+import type { IdleResult } from './lib/server-idle.ts';
 import { readCpuSeconds, startCpuMeter } from './lib/process-usage.ts';
 import { ProgressBar } from './lib/progress.ts';
 import { environmentFacts, writeResults } from './lib/report.ts';
@@ -303,8 +304,10 @@ async function runRounds(settings: Settings, servers: readonly VariantServer[]):
     for (let round = 1; round <= settings.rounds; round += 1) {
       if (settings.together) {
         progress.start(`round ${round}, every variant at once`);
+        // One wait for every server, then every row at once: a row that waited alone could start late and run alone.
+        const idle = await everyServerQuiet(servers);
         const rows = await Promise.all(
-          servers.map((side) => runRow(settings, servers, side, settings.rowMs, round, load)),
+          servers.map((side) => runQuietRow(settings, side, settings.rowMs, round, load, idle)),
         );
         records.push(...rows);
         progress.finish(
@@ -356,11 +359,26 @@ async function runRow(
   round: number,
   load: Load,
 ): Promise<ComplianceRecord> {
-  const { pid } = side.server;
-  const idle = await waitUntilQuiet(
+  return runQuietRow(settings, side, durationMs, round, load, await everyServerQuiet(servers));
+}
+
+function everyServerQuiet(servers: readonly VariantServer[]): Promise<IdleResult> {
+  return waitUntilQuiet(
     servers.map((each) => each.server.pid),
     IDLE_TIMEOUT_MS,
   );
+}
+
+/** A row once every server is quiet (or the wait gave up: `idle`). */
+async function runQuietRow(
+  settings: Settings,
+  side: VariantServer,
+  durationMs: number,
+  round: number,
+  load: Load,
+  idle: IdleResult,
+): Promise<ComplianceRecord> {
+  const { pid } = side.server;
   const batchesBefore = await readBatchCounts(side.server.origin, settings.model, side.statsHeaders);
   const cpuBefore = readCpuSeconds(pid) ?? 0;
   const meter = startCpuMeter(pid);
