@@ -38,7 +38,7 @@ export async function startTestSluice(options: TestSluiceOptions = {}): Promise<
     ...(options.store === undefined ? {} : { store: options.store }),
     ...(options.wallClock === undefined ? {} : { wallClock: options.wallClock }),
   };
-  const sluice = createSluice(config, pino({ level: process.env['SLUICE_TEST_LOG'] ?? 'silent' }), overrides);
+  const sluice = createSluice(config, pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }), overrides);
   await sluice.openState();
   if (options.load !== false) await sluice.models.loadRepository(repository);
   return sluice;
