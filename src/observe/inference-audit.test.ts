@@ -30,6 +30,23 @@ test("an inference's details are spelled as canonicalJson spells them, whatever 
     assert.equal(inferenceDetailsJson(details), canonicalJson(details));
 });
 
+test("one model's details follow each change of its protocol, route, status or version, one at a time", () => {
+  const changes = [
+    { protocol: 'openai' },
+    { route: 'fallback:chat-small' },
+    { status: 429 },
+    { version: '2' },
+    { version: null },
+    { route: null },
+  ];
+  // Each change follows BASE and BASE follows it: one field apart, so a kept middle that missed it would be spelled.
+  for (const change of changes) {
+    for (const details of [BASE, { ...BASE, ...change }, BASE]) {
+      assert.equal(inferenceDetailsJson(details), canonicalJson(details), JSON.stringify(change));
+    }
+  }
+});
+
 test('the auditor hands the sink entries whose detailsJson is their details canonical text', () => {
   const entries: AuditEntry[] = [];
   const audit = inferenceAuditor('all', { record: (entry) => entries.push(entry) });
