@@ -115,6 +115,30 @@ export function runAuditContract(open: OpenForTest): void {
     await assert.rejects(scanned({ auditSnapshot: async (read) => read(closed as AuditSnapshot) }, 4), /closed/);
   });
 
+  it('closes a snapshot whose read throws, passing its error on: more failures than a pool has connections leave the store reading', async (t) => {
+    const store = await open(t);
+    await append(store, chainSeal([entry(0)]));
+    const failures = async (): Promise<number> => {
+      // PostgreSQL's pool holds 10 connections: one kept by each failed snapshot would leave the 11th waiting.
+      for (let n = 1; n <= 12; n += 1) {
+        const failing = store.auditSnapshot(async ({ scan }) => {
+          for await (const _ of scan(1)) throw new Error(`read ${n} failed`);
+        });
+        await assert.rejects(failing, new RegExp(`^Error: read ${n} failed$`));
+      }
+      return (await scanned(store, 1)).length;
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('failed snapshots left the store waiting 5 s for a read')), 5_000);
+    });
+    try {
+      assert.equal(await Promise.race([failures(), stuck]), 1);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+
   it('prunes up to a seq and keeps the checkpoint in place of the one before', async (t) => {
     const store = await open(t);
     const all = await append(store, chainSeal(Array.from({ length: 10 }, (_, n) => entry(n))));
