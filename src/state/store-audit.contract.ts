@@ -122,7 +122,8 @@ export function runAuditContract(open: OpenForTest): void {
       // PostgreSQL's pool holds 10 connections: one kept by each failed snapshot would leave the 11th waiting.
       for (let n = 1; n <= 12; n += 1) {
         const failing = store.auditSnapshot(async ({ scan }) => {
-          for await (const _ of scan(1)) throw new Error(`read ${n} failed`);
+          await scan(1)[Symbol.asyncIterator]().next();
+          throw new Error(`read ${n} failed`);
         });
         await assert.rejects(failing, new RegExp(`^Error: read ${n} failed$`));
       }
