@@ -9,6 +9,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { it, type TestContext } from 'node:test';
 import { sealEntries } from '../audit/chain.ts';
 import { signCheckpoint } from '../audit/checkpoint.ts';
+import { pruneAudit } from '../audit/prune.ts';
 import { verifyStoredChain } from '../audit/verify.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import type { StoreDatabase } from './store-database.contract.ts';
@@ -118,6 +119,12 @@ export function runAuditMigrationContract(newDatabase: () => Promise<StoreDataba
     assert.deepEqual([next?.seq, next?.prevHash], [701, last.hash], 'appends go on from the moved chain');
     const verdict = (await verifyStoredChain(store, publicKey, {}, 64)).verdict;
     assert.deepEqual(verdict.ok && [verdict.records, verdict.lastSeq], [601, 701]);
+
+    // A prune checks the moved lines (their keys in the order written before) and cuts through them, keeping the rest.
+    const pruned = await pruneAudit(store, { before: new Date(oldEntry(300).time), signingKey: privateKey });
+    assert.deepEqual([pruned.pruned, pruned.checkpoint?.seq], [200, 300]);
+    const after = (await verifyStoredChain(store, publicKey, {}, 64)).verdict;
+    assert.deepEqual(after.ok && [after.records, after.lastSeq], [401, 701]);
   });
 }
 
