@@ -46,6 +46,8 @@ export function sqliteAudit(
  * the database, a copy of it.
  */
 function snapshotOf(db: Database.Database): ReadSnapshot {
+  // A file's reader opens on its own: without this, a closed store's snapshot would still read.
+  if (!db.open) throw new TypeError('The database connection is not open');
   const reader = db.memory
     ? new Database(db.serialize())
     : new Database(db.name, { readonly: true, fileMustExist: true });

@@ -71,6 +71,16 @@ describe('openSqliteStore', () => {
     }
   });
 
+  it('refuses an audit snapshot once closed, as every other read', async () => {
+    const store = openSqliteStore(join(directory, 'closed.db'));
+    await store.close();
+    await assert.rejects(store.auditHead(), /not open/);
+    await assert.rejects(
+      store.auditSnapshot(async () => 'read'),
+      /not open/,
+    );
+  });
+
   it('opens a file made with 4 KB pages as it is, and keeps its records', async () => {
     const path = join(directory, 'small-pages.db');
     const made = new Database(path);
