@@ -102,24 +102,33 @@ interface DetailsMiddle {
   readonly withVersion: string;
 }
 
-/** The last middle made for each model name (bounded: names come from sluice's config). */
-const middles = new Map<string | null, DetailsMiddle>();
+/**
+ * The middles last made for each model name, newest first, a few a model: a canary's two
+ * versions or a mix of statuses each keep theirs. Bounded: names come from sluice's config.
+ */
+const middles = new Map<string | null, DetailsMiddle[]>();
+const MIDDLES_PER_MODEL = 8;
 
-function middleOf({ model, protocol, route, status, version }: InferenceDetails): DetailsMiddle {
-  const kept = middles.get(model);
-  if (
-    kept !== undefined &&
-    kept.protocol === protocol &&
-    kept.route === route &&
-    kept.status === status &&
-    kept.versionName === version
-  )
-    return kept;
+function middleOf(details: InferenceDetails): DetailsMiddle {
+  const kept = middles.get(details.model) ?? [];
+  for (const middle of kept) if (sameMiddle(middle, details)) return middle;
+  const made = makeMiddle(details);
+  middles.set(details.model, [made, ...kept.slice(0, MIDDLES_PER_MODEL - 1)]);
+  return made;
+}
+
+function sameMiddle(middle: DetailsMiddle, { protocol, route, status, version }: InferenceDetails): boolean {
+  return (
+    middle.protocol === protocol && middle.route === route && middle.status === status && middle.versionName === version
+  );
+}
+
+function makeMiddle({ model, protocol, route, status, version }: InferenceDetails): DetailsMiddle {
   const text =
     `"model":${spelled(model)},"protocol":${JSON.stringify(protocol)},"route":${spelled(route)},` +
     `"status":${number(status)},`;
   const versionText = `"version":${spelled(version)}}`;
-  const made = {
+  return {
     protocol,
     route,
     status,
@@ -128,8 +137,6 @@ function middleOf({ model, protocol, route, status, version }: InferenceDetails)
     version: versionText,
     withVersion: text + versionText,
   };
-  middles.set(model, made);
-  return made;
 }
 
 function spelled(value: string | null): string {
