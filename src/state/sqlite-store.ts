@@ -53,18 +53,18 @@ export function openSqliteStore(path: string): Store {
   if (!inMemory) mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {
-    // A new file's pages are 16 KB, not 4 KB: an audit segment (a batch's records, one row) is
-    // ~170 KB, and its chain of overflow pages cost 1.5 us a record to write at 4 KB against
-    // 0.9 us at 16 KB (docs/benchmarks.md). An existing file keeps its size.
+    // A new file's pages are 16 KB, not 4 KB: an audit segment (a batch's records) is one large
+    // row, written as a chain of overflow pages, and fewer, larger pages write it for less
+    // (docs/benchmarks.md, the audit). An existing file keeps its size.
     if (!inMemory) db.pragma(`page_size = ${NEW_FILE_PAGE_BYTES}`);
     if (!inMemory) db.pragma('journal_mode = WAL');
     // In WAL mode NORMAL never corrupts the file and survives a crash of the process; only a
     // power loss can undo the last commits. FULL syncs every commit, a share of each audit batch.
     if (!inMemory) db.pragma('synchronous = NORMAL');
     // A checkpoint (the WAL copied into the file, then two fsyncs) every 40 MB of WAL instead of
-    // SQLite's 1,000 pages: the audit log writes ~0.3 KB an inference, and checkpoints ten times rarer
-    // took 1.5-2 points off its cost to a server (docs/benchmarks.md). Past a checkpoint the WAL
-    // file is cut back to 64 MB, should a long reader have let it grow beyond.
+    // SQLite's 1,000 pages: the audit log writes a record an inference, and rarer checkpoints
+    // cost it less (docs/benchmarks.md). Past a checkpoint the WAL file is cut back to 64 MB,
+    // should a long reader have let it grow beyond.
     if (!inMemory) db.pragma(`wal_autocheckpoint = ${Math.ceil(WAL_CHECKPOINT_BYTES / pageBytes(db))}`);
     if (!inMemory) db.pragma(`journal_size_limit = ${WAL_FILE_LIMIT_BYTES}`);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
