@@ -100,6 +100,58 @@ describe('pruneAudit', () => {
     });
     assert.equal((await store.queryAudit({ limit: 10 })).length, 3);
   });
+
+  const days = (count: number): number[] => Array.from({ length: count }, (_, index) => index + 1);
+
+  test('prunes a long prefix in pieces, each its own transaction and checkpoint, the event loop turning between', async () => {
+    const store = await storeWithDays(...days(25));
+    const [pieces, turnedBefore] = [[] as number[], [] as boolean[]];
+    let turned = false;
+    const counted: Pick<Store, 'auditSnapshot' | 'pruneAudit'> = {
+      auditSnapshot: (read) => store.auditSnapshot(read),
+      pruneAudit: (checkpoint, check) => {
+        pieces.push(checkpoint.seq);
+        turnedBefore.push(turned);
+        turned = false;
+        setImmediate(() => (turned = true));
+        return store.pruneAudit(checkpoint, check);
+      },
+    };
+    const result = await pruneAudit(counted, { before: day(24), signingKey, now, pieceRecords: 10 });
+    assert.deepEqual(pieces, [10, 20, 23]);
+    assert.deepEqual(turnedBefore.slice(1), [true, true]);
+    assert.deepEqual([result.pruned, result.checkpoint?.seq], [23, 23]);
+    assert.deepEqual(await store.auditCheckpoint(), result.checkpoint);
+    assert.equal((await verify(store)).ok, true);
+  });
+
+  test('a piece refused after others keeps what they pruned and says how far it got', async () => {
+    const store = await storeWithDays(...days(25));
+    let piece = 0;
+    const editing: Pick<Store, 'auditSnapshot' | 'pruneAudit'> = {
+      auditSnapshot: (read) => store.auditSnapshot(read),
+      // The second piece's check is handed seq 15 edited, as if changed after the first piece.
+      pruneAudit: (checkpoint, check) => {
+        piece += 1;
+        const edited = piece === 2 ? 15 : undefined;
+        return store.pruneAudit(checkpoint, (replaced) => {
+          const step = check(replaced);
+          return (record) => step(record.seq === edited ? { ...record, details: { n: 99 } } : record);
+        });
+      },
+    };
+    await assert.rejects(
+      pruneAudit(editing, { before: day(24), signingKey, now, pieceRecords: 10 }),
+      (error: unknown) => {
+        assert.ok(error instanceof AuditChainBrokenError);
+        assert.deepEqual([error.verdict.seq, error.verdict.fault, error.prunedTo?.seq], [15, 'edited', 10]);
+        assert.match(error.message, /; pruned up to seq 10 only$/);
+        return true;
+      },
+    );
+    assert.equal((await store.auditCheckpoint())?.seq, 10);
+    assert.equal((await verify(store)).ok, true);
+  });
 });
 
 describe('cutoffBefore', () => {

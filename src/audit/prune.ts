@@ -5,8 +5,14 @@
  * through, would launder the tampering away with the evidence. Twice: in a snapshot, to find
  * the cut without holding the chain's lock, then by the store inside the prune's transaction
  * (checkPruned), so nothing edited in between goes unseen.
+ *
+ * The second check runs inside a transaction, which on SQLite holds the event loop, so a long
+ * prefix goes in pieces of `pieceRecords` records, each its own transaction behind its own
+ * checkpoint, with a turn of the event loop between them; the snapshot's read yields a turn
+ * every page too. A piece refused leaves the pieces before it pruned, and says so.
  */
 import type { KeyObject } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   AuditSegmentError,
   type AuditCheckpoint,
@@ -19,6 +25,8 @@ import { publicKeyOf, signCheckpoint } from './checkpoint.ts';
 import { ChainWalk, segmentFault, verifyAuditChain, type Fault } from './verify.ts';
 
 const PAGE_SIZE = 1000;
+/** About 30 ms of one transaction on SQLite (docs/audit.md, what a prune costs). */
+const PIECE_RECORDS = 5000;
 
 export interface PruneOptions {
   /** Records older than this go. */
@@ -27,6 +35,8 @@ export interface PruneOptions {
   readonly signingKey: KeyObject;
   /** The checkpoint's prunedAt. */
   readonly now?: Date;
+  /** Records a transaction removes at most (the last piece's cut may fall inside a segment). */
+  readonly pieceRecords?: number;
 }
 
 export interface PruneResult {
@@ -36,12 +46,20 @@ export interface PruneResult {
   readonly checkpoint: AuditCheckpoint | undefined;
 }
 
-/** The chain the prune would remove or cut through was found broken: nothing was pruned. */
+/** The chain the prune would remove or cut through was found broken: nothing more was pruned. */
 export class AuditChainBrokenError extends Error {
   override readonly name = 'AuditChainBrokenError';
-  constructor(readonly verdict: Fault) {
-    super(`audit chain broken at seq ${verdict.seq} (${verdict.fault}): ${verdict.reason}; nothing pruned`);
+  constructor(
+    readonly verdict: Fault,
+    /** The checkpoint the pieces before it left, when some were pruned. */
+    readonly prunedTo?: AuditCheckpoint,
+  ) {
+    super(`audit chain broken at seq ${verdict.seq} (${verdict.fault}): ${verdict.reason}; ${prunedText(prunedTo)}`);
   }
+}
+
+export function prunedText(prunedTo: AuditCheckpoint | undefined): string {
+  return prunedTo === undefined ? 'nothing pruned' : `pruned up to seq ${prunedTo.seq} only`;
 }
 
 /**
@@ -54,13 +72,21 @@ export async function pruneAudit(
   options: PruneOptions,
 ): Promise<PruneResult> {
   const publicKey = publicKeyOf(options.signingKey);
-  const { earlier, last } = await store.auditSnapshot((snapshot) => oldPrefix(snapshot, options.before, publicKey));
-  if (last === undefined) return { pruned: 0, checkpoint: earlier };
+  const pieceRecords = options.pieceRecords ?? PIECE_RECORDS;
+  const { earlier, cuts } = await store.auditSnapshot((snapshot) =>
+    oldPrefix(snapshot, options.before, publicKey, pieceRecords),
+  );
   const prunedAt = (options.now ?? new Date()).toISOString();
-  const checkpoint = signCheckpoint({ seq: last.seq, hash: last.hash, prunedAt }, options.signingKey);
-  const pruned = await store.pruneAudit(checkpoint, checkPruned(publicKey)).catch((error: unknown) => {
-    throw error instanceof AuditSegmentError ? new AuditChainBrokenError(segmentFault(error)) : error;
-  });
+  let [pruned, checkpoint] = [0, earlier];
+  for (const cut of cuts) {
+    if (pruned > 0) await nextTurn();
+    const next = signCheckpoint({ seq: cut.seq, hash: cut.hash, prunedAt }, options.signingKey);
+    const prunedTo = pruned > 0 ? checkpoint : undefined;
+    pruned += await store.pruneAudit(next, checkPruned(publicKey, prunedTo)).catch((error: unknown) => {
+      throw error instanceof AuditSegmentError ? new AuditChainBrokenError(segmentFault(error), prunedTo) : error;
+    });
+    checkpoint = next;
+  }
   return { pruned, checkpoint };
 }
 
@@ -69,35 +95,45 @@ export async function pruneAudit(
  * signature again) and, from it, every record the prune removes and the rest of the segment
  * it cuts, whatever was edited since the snapshot the cut was found in.
  */
-export function checkPruned(publicKey: KeyObject): CheckPruned {
+export function checkPruned(publicKey: KeyObject, prunedTo?: AuditCheckpoint): CheckPruned {
   return (replaced) => {
     const walk = ChainWalk.from(replaced, publicKey);
-    if (!(walk instanceof ChainWalk)) throw new AuditChainBrokenError(walk);
+    if (!(walk instanceof ChainWalk)) throw new AuditChainBrokenError(walk, prunedTo);
     return (record) => {
       const bad = walk.step(record);
-      if (bad !== undefined) throw new AuditChainBrokenError(bad);
+      if (bad !== undefined) throw new AuditChainBrokenError(bad, prunedTo);
     };
   };
 }
 
-/** The checkpoint and the last record older than `before` in one snapshot, the records up to it verified. */
+/**
+ * The checkpoint, and where each piece of the prefix older than `before` ends (every
+ * `pieceRecords`-th record of it and its last), from one snapshot, the records up to the last verified.
+ */
 async function oldPrefix(
   { checkpoint, scan }: AuditSnapshot,
   before: Date,
   publicKey: KeyObject,
-): Promise<{ earlier: AuditCheckpoint | undefined; last: AuditRecord | undefined }> {
+  pieceRecords: number,
+): Promise<{ earlier: AuditCheckpoint | undefined; cuts: AuditRecord[] }> {
   const cutoff = before.getTime();
-  let last: AuditRecord | undefined;
+  const cuts: AuditRecord[] = [];
+  let [last, count] = [undefined as AuditRecord | undefined, 0];
   async function* prefix(): AsyncGenerator<AuditRecord> {
     for await (const record of scan(PAGE_SIZE)) {
       if (!(Date.parse(record.time) < cutoff)) return;
       last = record;
+      count += 1;
+      if (count % pieceRecords === 0) cuts.push(record);
+      // A long prefix is read a page at a time; on SQLite each read is synchronous.
+      if (count % PAGE_SIZE === 0) await nextTurn();
       yield record;
     }
   }
   const verdict = await verifyAuditChain(prefix(), checkpoint, publicKey);
   if (!verdict.ok) throw new AuditChainBrokenError(verdict);
-  return { earlier: checkpoint, last };
+  if (last !== undefined && cuts.at(-1) !== last) cuts.push(last);
+  return { earlier: checkpoint, cuts };
 }
 
 /** "30d", "12h" or a bare number of days, as a cut-off before `now`. */

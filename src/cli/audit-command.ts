@@ -10,7 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { exportPublicKey, loadOrCreateSigningKey, readPublicKey, signingKeyFileOf } from '../audit/checkpoint.ts';
 import { GENESIS_HEAD } from '../audit/chain.ts';
-import { AuditChainBrokenError, cutoffBefore, pruneAudit } from '../audit/prune.ts';
+import { AuditChainBrokenError, cutoffBefore, prunedText, pruneAudit } from '../audit/prune.ts';
 import { verifyStoredChain, type ChainVerdict } from '../audit/verify.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
@@ -147,7 +147,7 @@ export async function auditPrune(options: AuditPruneOptions, io: CommandIo, now 
       return 0;
     } catch (error) {
       if (!(error instanceof AuditChainBrokenError)) throw error;
-      io.out(verdictLine(error.verdict, undefined) + '; nothing pruned');
+      io.out(`${verdictLine(error.verdict, undefined)}; ${prunedText(error.prunedTo)}`);
       return 1;
     }
   });
