@@ -27,7 +27,6 @@ import { join } from 'node:path';
 import { verifyStoredChain } from '../src/audit/verify.ts';
 import { openSqliteStore } from '../src/state/sqlite-store.ts';
 import { generateApiKey, type NewApiKey } from '../src/tenancy/api-keys.ts';
-import { batchDelta, readBatchCounts } from './lib/batch-stats.ts';
 import { BENCH_MODELS_DIR, ensureBenchModels, goldenTexts } from './lib/bench-models.ts';
 import {
   auditChecksTable,
@@ -35,7 +34,6 @@ import {
   auditTarget,
   BASELINE,
   DEFAULT_VARIANTS,
-  roundOrder,
   roundsTable,
   summarise,
   summaryTable,
@@ -46,15 +44,11 @@ import {
   type ComplianceRecord,
   type VariantKey,
 } from './lib/compliance-report.ts';
-import { pinThisProcess, type CpuPinning } from './lib/cpu-pinning.ts';
+import { runRounds, LOG_LEVELS, type Settings, type VariantServer } from './lib/compliance-rows.ts';
+import { pinThisProcess } from './lib/cpu-pinning.ts';
 import { PIN_OPTIONS, pinningOf } from './lib/gateway-rows.ts';
-import { LoadClient, type RequestSource } from './lib/http-target.ts';
+import { LoadClient } from './lib/http-target.ts';
 import { v2TextInferRequests } from './lib/infer-requests.ts';
-import { runClosedLoop, runOpenLoop } from './lib/open-loop.ts';
-import { waitUntilQuiet } from './lib/process-quiet.ts';
-import type { IdleResult } from './lib/server-idle.ts';
-import { readCpuSeconds, startCpuMeter } from './lib/process-usage.ts';
-import { ProgressBar } from './lib/progress.ts';
 import { environmentFacts, writeResults } from './lib/report.ts';
 import {
   listOption,
@@ -64,40 +58,12 @@ import {
   type Scenario,
   type ScenarioContext,
 } from './lib/scenario.ts';
-import { freePort, startNodeServer, type SluiceProcess } from './lib/server-process.ts';
+import { freePort, startNodeServer } from './lib/server-process.ts';
 
 const DEFAULT_MODEL = 'triage-small';
-const LOG_LEVELS = ['debug', 'info', 'warn'] as const;
-const IDLE_TIMEOUT_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 30_000;
-/** Only 2xx answers count; the recorder needs an SLO all the same. */
-const SLO_MS = 1_000;
 const TENANT = 'bench';
 const OPEN_LOOP_CONNECTIONS = 512;
-
-interface Settings {
-  readonly quick: boolean;
-  readonly rowMs: number;
-  readonly warmupMs: number;
-  readonly rounds: number;
-  readonly users: number;
-  readonly model: string;
-  readonly logLevel: (typeof LOG_LEVELS)[number];
-  readonly pinning: CpuPinning | undefined;
-  /** Each server runs under `node --cpu-prof` and writes its profile here, in a folder per variant, when it exits. */
-  readonly profileDir: string | undefined;
-  /** `SLUICE_*` overrides for every server (`--compliance-env KEY=VALUE`); none by default. */
-  readonly env: Readonly<Record<string, string>>;
-  /** The variants run (`--compliance-variants audit,all`): the baseline and those named; all but `quality-off` and `ledger-off` by default. */
-  readonly variants: readonly VariantKey[];
-  /**
-   * Rows offer open-loop Poisson arrivals at this share of the baseline's closed-loop rate,
-   * measured once after the warm-ups (`--compliance-open-load 0.8`); undefined: closed loop.
-   */
-  readonly openLoad: number | undefined;
-  /** A round's rows run at the same time, the servers sharing their CPU (`--compliance-together`). */
-  readonly together: boolean;
-}
 
 export const complianceScenario: Scenario = {
   name: 'compliance',
@@ -156,18 +122,6 @@ function variantsOf(text: string | undefined): VariantKey[] {
   if (unknown.length > 0)
     throw new Error(`--compliance-variants: no variant ${unknown.join(', ')} (${VARIANTS.join(', ')})`);
   return VARIANTS.filter((variant) => variant === BASELINE || named.includes(variant));
-}
-
-/** A variant's server, its client and requests, and every 2xx it answered (warm-up included), for the audit check. */
-interface VariantServer {
-  readonly key: VariantKey;
-  readonly server: SluiceProcess;
-  readonly client: LoadClient;
-  readonly request: RequestSource;
-  /** A key with scope read when auth is on, for the model's batch counts. */
-  readonly statsHeaders: Readonly<Record<string, string>>;
-  readonly stateDir: string;
-  answered2xx: number;
 }
 
 async function runCompliance(settings: Settings): Promise<void> {
@@ -288,131 +242,6 @@ function announce(settings: Settings, servers: readonly VariantServer[]): void {
 function envText(env: Readonly<Record<string, string>>): string {
   const pairs = Object.entries(env).map(([key, value]) => `${key}=${value}`);
   return pairs.length === 0 ? 'otherwise the default config' : `and ${pairs.join(' ')}`;
-}
-
-async function runRounds(settings: Settings, servers: readonly VariantServer[]): Promise<ComplianceRecord[]> {
-  const rowsPerRound = settings.together ? 1 : servers.length;
-  const progress = new ProgressBar('compliance', servers.length + rowsPerRound * settings.rounds, settings.rowMs);
-  const records: ComplianceRecord[] = [];
-  try {
-    for (const side of servers) {
-      progress.start(`${side.key}: warm-up`);
-      await runRow(settings, servers, side, settings.warmupMs, 0, CLOSED);
-      progress.finish(`${side.key}: warm-up done`);
-    }
-    const load = await loadOf(settings, servers);
-    for (let round = 1; round <= settings.rounds; round += 1) {
-      if (settings.together) {
-        progress.start(`round ${round}, every variant at once`);
-        // One wait for every server, then every row at once: a row that waited alone could start late and run alone.
-        const idle = await everyServerQuiet(servers);
-        const rows = await Promise.all(
-          servers.map((side) => runQuietRow(settings, side, settings.rowMs, round, load, idle)),
-        );
-        records.push(...rows);
-        progress.finish(
-          `round ${round}: ${rows.map((row) => `${row.side} ${row.okPerS.toFixed(0)} req/s`).join(', ')}`,
-        );
-        continue;
-      }
-      for (const side of roundOrder(servers, round)) {
-        progress.start(`round ${round} ${side.key}`);
-        const record = await runRow(settings, servers, side, settings.rowMs, round, load);
-        records.push(record);
-        progress.finish(
-          `round ${round} ${side.key}: ${record.okPerS.toFixed(0)} req/s, p99 ${record.p99Ms?.toFixed(1) ?? '-'} ms`,
-        );
-      }
-    }
-  } finally {
-    progress.close();
-  }
-  return records;
-}
-
-/** A row's load: a closed loop of `settings.users`, or Poisson arrivals at a fixed rate (the same schedule for every variant of a round). */
-type Load = { readonly kind: 'closed' } | { readonly kind: 'open'; readonly ratePerS: number };
-const CLOSED: Load = { kind: 'closed' };
-
-/** With --compliance-open-load: that share of the baseline's closed-loop rate, measured over one row now. */
-async function loadOf(settings: Settings, servers: readonly VariantServer[]): Promise<Load> {
-  const baseline = servers.find((side) => side.key === BASELINE);
-  if (settings.openLoad === undefined || baseline === undefined) return CLOSED;
-  const capacity = await runRow(settings, servers, baseline, settings.rowMs, 0, CLOSED);
-  const ratePerS = settings.openLoad * capacity.okPerS;
-  console.log(
-    `capacity (the baseline, closed loop): ${capacity.okPerS.toFixed(0)} req/s; rows offer ${ratePerS.toFixed(0)} req/s`,
-  );
-  return { kind: 'open', ratePerS };
-}
-
-/**
- * A closed loop (or open-loop arrivals) against one server, every server quiet first. The server's CPU is read from
- * the start of the row until it is quiet again after it, so work the row left behind (the
- * last audit batch, a collection) is charged to the row.
- */
-async function runRow(
-  settings: Settings,
-  servers: readonly VariantServer[],
-  side: VariantServer,
-  durationMs: number,
-  round: number,
-  load: Load,
-): Promise<ComplianceRecord> {
-  return runQuietRow(settings, side, durationMs, round, load, await everyServerQuiet(servers));
-}
-
-function everyServerQuiet(servers: readonly VariantServer[]): Promise<IdleResult> {
-  return waitUntilQuiet(
-    servers.map((each) => each.server.pid),
-    IDLE_TIMEOUT_MS,
-  );
-}
-
-/** A row once every server is quiet (or the wait gave up: `idle`). */
-async function runQuietRow(
-  settings: Settings,
-  side: VariantServer,
-  durationMs: number,
-  round: number,
-  load: Load,
-  idle: IdleResult,
-): Promise<ComplianceRecord> {
-  const { pid } = side.server;
-  const batchesBefore = await readBatchCounts(side.server.origin, settings.model, side.statsHeaders);
-  const cpuBefore = readCpuSeconds(pid) ?? 0;
-  const meter = startCpuMeter(pid);
-  const { client, request } = side;
-  const summary =
-    load.kind === 'open'
-      ? await runOpenLoop({
-          client,
-          request,
-          durationMs,
-          sloMs: SLO_MS,
-          arrivals: { kind: 'poisson', ratePerS: load.ratePerS, seed: round },
-        })
-      : await runClosedLoop({ client, request, users: settings.users, durationMs, sloMs: SLO_MS });
-  const cpu = meter.read();
-  await waitUntilQuiet([pid], IDLE_TIMEOUT_MS);
-  const cpuAfter = readCpuSeconds(pid) ?? cpuBefore;
-  const batchesAfter = await readBatchCounts(side.server.origin, settings.model, side.statsHeaders);
-  const ok = summary.outcomes.ok;
-  side.answered2xx += ok.count;
-  return {
-    round,
-    side: side.key,
-    users: settings.users,
-    ok: ok.count,
-    okPerS: summary.okThroughput,
-    p50Ms: ok.count === 0 ? undefined : ok.p50Ms,
-    p99Ms: ok.count === 0 ? undefined : ok.p99Ms,
-    failureKinds: summary.failureKinds,
-    serverCpuSeconds: cpuAfter - cpuBefore,
-    cpu,
-    idleReached: idle.idle,
-    meanBatch: batchDelta(batchesBefore, batchesAfter, 1)?.meanSize,
-  };
 }
 
 /** Reads the stopped server's audit log from its SQLite file: records by action and status, and the chain's verdict. */
