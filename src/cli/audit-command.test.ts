@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
+import { changeRecord, lineOf, swap } from '../audit/audit-stores.fixtures.ts';
 import { sealEntries } from '../audit/chain.ts';
 import { openSqliteStore } from '../state/sqlite-store.ts';
 import type { AuditEntry, AuditQuery } from '../state/store.ts';
@@ -83,29 +84,11 @@ function sql(statement: string, ...params: unknown[]): void {
   }
 }
 
-/** The lines with the record at `seq` changed by `change`. */
-function changed(lines: readonly string[], seq: number, change: Record<string, unknown>): string[] {
-  return lines.map((line) => {
-    const record = JSON.parse(line) as Record<string, unknown>;
-    return record['seq'] === seq ? JSON.stringify({ ...record, ...change }) : line;
-  });
-}
-
 /** Every line's seq set to its place in the segment (its first seq is 1). */
 function numberedInOrder(lines: readonly string[]): string[] {
   return lines.map((line, index) =>
     JSON.stringify({ ...(JSON.parse(line) as Record<string, unknown>), seq: index + 1 }),
   );
-}
-
-function seqOf(line: string): unknown {
-  return (JSON.parse(line) as { seq?: unknown }).seq;
-}
-
-/** The lines with the records at seq `a` and `b` in each other's place. */
-function swapped(lines: readonly string[], a: number, b: number): string[] {
-  const at = (seq: number) => lines.findIndex((line) => seqOf(line) === seq);
-  return lines.map((line, index) => (index === at(a) ? lines[at(b)] : index === at(b) ? lines[at(a)] : line) ?? line);
 }
 
 describe('sluice audit verify', () => {
@@ -118,22 +101,22 @@ describe('sluice audit verify', () => {
   const tampering: [name: string, change: (lines: string[]) => string[], line: RegExp][] = [
     [
       'an edited record',
-      (lines) => changed(lines, 7, { details: { daysAgo: 99 } }),
+      (lines) => changeRecord(lines, 7, { details: { daysAgo: 99 } }),
       /^audit chain BROKEN at seq 7 \(edited\): seq 7's hash does not match its content$/,
     ],
     [
       'a deleted record',
-      (lines) => lines.filter((line) => seqOf(line) !== 4),
+      (lines) => lines.filter((_, index) => index !== lineOf(lines, 4)),
       /^audit chain BROKEN at seq 4 \(gap\): seq 4 is missing/,
     ],
     [
       'two records moved in the segment',
-      (lines) => swapped(lines, 3, 4),
+      (lines) => swap(lines, 3, 4),
       /^audit chain BROKEN at seq 4 \(out-of-order\): seq 4 comes before seq 3$/,
     ],
     [
       'two records swapped, their seqs left in order',
-      (lines) => numberedInOrder(swapped(lines, 3, 4)),
+      (lines) => numberedInOrder(swap(lines, 3, 4)),
       /^audit chain BROKEN at seq 3 \(edited\)/,
     ],
   ];
@@ -274,7 +257,7 @@ describe('sluice audit prune', () => {
   });
 
   test('prunes nothing over a tampered prefix, and exits 1 naming the record', async () => {
-    tamper((lines) => changed(lines, 2, { actor: 'someone-else' }));
+    tamper((lines) => changeRecord(lines, 2, { actor: 'someone-else' }));
     const { code, out } = await sluice('audit', 'prune', '-c', configFile, '--older-than', '30d');
     assert.equal(code, 1);
     assert.match(out[0] ?? '', /^audit chain BROKEN at seq 2 \(edited\).*; nothing pruned$/);
