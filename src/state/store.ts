@@ -17,17 +17,8 @@ import type {
   SealedRecord,
 } from './audit-records.ts';
 
-export type {
-  AuditCheckpoint,
-  AuditEntry,
-  AuditQuery,
-  AuditRecord,
-  AuditSnapshot,
-  ChainHead,
-  CheckPruned,
-  SealEntries,
-  SealedRecord,
-} from './audit-records.ts';
+// The audit chain's types live in audit-records.ts; importers reach them here as before.
+export type * from './audit-records.ts';
 export { AuditSegmentError } from './audit-records.ts';
 
 /** What an API key may do; every route declares the one it needs (src/http/route-scopes.ts). */
