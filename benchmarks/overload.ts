@@ -39,7 +39,7 @@ import {
   type OverloadRow,
   type SideKey,
 } from './overload-report.ts';
-import { bestPoint, IDLE_TIMEOUT_MS, LIVENESS, measureCapacity } from './lib/capacity.ts';
+import { bestPoint, IDLE_TIMEOUT_MS, LIVENESS, measureCapacity, type CapacityPoint } from './lib/capacity.ts';
 import { BASELINE_OPTIONS, baselineLine, baselineOf, type Baseline } from './lib/baseline.ts';
 
 const MODEL = 'triage-large';
@@ -180,19 +180,23 @@ async function runOverload(settings: Settings): Promise<void> {
     const [on, off] = sides as [RunningSide, RunningSide];
     const names = settings.baseline === undefined ? LOAD_CONTROL_NAMES : BASELINE_NAMES;
     announce(settings, on, off);
-    // Warm-up, not measured: JIT on both sides of the wire, first connections, first batches.
-    for (const side of sides)
+    // Both sides meet the rows with the same history: a warm-up (JIT on both sides of the
+    // wire, first connections, first batches), then the closed loops that measure capacity.
+    // A process's first ten thousand or so requests cost it more than the later ones, so a
+    // side that skipped them would be measured cold against a warm one (docs/benchmarks.md,
+    // "Load control below capacity, thirteenth session").
+    const capacityBySide = new Map<SideKey, CapacityPoint[]>();
+    for (const side of sides) {
       await runClosedLoop({ client: side.client, request, users: 32, durationMs: 1000, sloMs: settings.sloMs });
-    const capacityPoints = await measureCapacity(
-      { client: off.client, request, origin: off.server.origin, pid: off.server.pid, model: MODEL },
-      settings.capacityPointMs,
-      settings.sloMs,
-    );
+      const target = { client: side.client, request, origin: side.server.origin, pid: side.server.pid, model: MODEL };
+      capacityBySide.set(side.key, await measureCapacity(target, settings.capacityPointMs, settings.sloMs));
+    }
+    const capacityPoints = capacityBySide.get(off.key) ?? [];
     const best = bestPoint(capacityPoints);
     const capacity = best.okPerS;
-    console.log(
-      `\n### Capacity (closed loop, ${off.label})\n\n${capacityTable(capacityPoints)}\n\ncapacity: ${capacity.toFixed(0)} req/s\n`,
-    );
+    for (const side of [off, on])
+      console.log(`\n### Capacity (closed loop, ${side.label})\n\n${capacityTable(capacityBySide.get(side.key) ?? [])}\n`);
+    console.log(`capacity (${off.label}): ${capacity.toFixed(0)} req/s; the rows below offer multiples of it to both sides\n`);
     const floor = await measureRefusalFloor(settings, request);
     const floorReport = shedBounds(
       { okPerS: capacity, serverCores: best.cpu.server },
@@ -228,6 +232,7 @@ async function runOverload(settings: Settings): Promise<void> {
       settings,
       capacity,
       capacityPoints,
+      onCapacityPoints: capacityBySide.get(on.key),
       floor,
       floorReport,
       rows,
