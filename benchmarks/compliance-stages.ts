@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuditLog } from '../src/audit/audit-log.ts';
-import { sealEntries } from '../src/audit/chain.ts';
+import { sealEntries, spelled } from '../src/audit/chain.ts';
 import type { Config } from '../src/config/schema.ts';
 import { inferenceAuditor, type FinishedInference } from '../src/observe/inference-audit.ts';
 import { createLogger } from '../src/observe/log.ts';
@@ -139,7 +139,7 @@ function sealedBatches(): SealedRecord[][] {
   const batches: SealedRecord[][] = [];
   let head: ChainHead | undefined;
   for (let batch = 0; batch < CALLS / BATCH; batch += 1) {
-    const records = [...sealEntries(Array.from({ length: BATCH }, () => entry))(head)];
+    const records = [...sealEntries(Array.from({ length: BATCH }, () => spelled(entry)))(head)];
     head = records.at(-1);
     batches.push(records);
   }

@@ -12,8 +12,8 @@
  * (and reported once an interval) rather than held until the process runs out of memory.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { AuditEntry, Store } from '../state/store.ts';
-import { canonicalJson, sealEntries } from './chain.ts';
+import type { AuditEntry, SpelledEntry, Store } from '../state/store.ts';
+import { sealEntries, spelled } from './chain.ts';
 import { asError } from '../core/errors.ts';
 
 export interface AuditLogOptions {
@@ -37,13 +37,22 @@ export interface AuditLogStats {
 }
 
 export interface AuditLog {
-  /** Never waits and never throws: the entry is written with the next batch. */
+  /**
+   * Never waits and never throws: the entry is written with the next batch. Details with no
+   * JSON form (a bigint, a cycle) are written as a note saying so, reported through onError.
+   */
   record(entry: AuditEntry): void;
   /** Writes everything recorded so far; rejects (keeping the rest pending) when a write fails. */
   flush(): Promise<void>;
   /** Stops taking entries, then flushes. */
   close(): Promise<void>;
   stats(): AuditLogStats;
+}
+
+/** The log itself, under any wrapper (redacting): it also takes entries whose maker spelled their details. */
+export interface AuditWriter extends AuditLog {
+  /** As record(), for an entry whose details are spelled already and hold nothing a client wrote (an inference's). */
+  recordSpelled(entry: SpelledEntry): void;
 }
 
 export const AUDIT_LOG_DEFAULTS = { flushIntervalMs: 100, maxBatch: 512, maxPending: 100_000 } as const;
@@ -65,7 +74,7 @@ export function batchSize(pending: number, maxBatch: number, due: boolean): numb
   return due ? pending : 0;
 }
 
-export function createAuditLog(store: Pick<Store, 'appendAudit'>, options: AuditLogOptions = {}): AuditLog {
+export function createAuditLog(store: Pick<Store, 'appendAudit'>, options: AuditLogOptions = {}): AuditWriter {
   const settings: Settings = {
     flushIntervalMs: options.flushIntervalMs ?? AUDIT_LOG_DEFAULTS.flushIntervalMs,
     maxBatch: options.maxBatch ?? AUDIT_LOG_DEFAULTS.maxBatch,
@@ -82,8 +91,8 @@ export function createAuditLog(store: Pick<Store, 'appendAudit'>, options: Audit
 
 type Settings = Required<Omit<AuditLogOptions, 'onError'>> & Pick<AuditLogOptions, 'onError'>;
 
-class BatchedAuditLog implements AuditLog {
-  #pending: AuditEntry[] = [];
+class BatchedAuditLog implements AuditWriter {
+  #pending: SpelledEntry[] = [];
   #written = 0;
   #failedFlushes = 0;
   #dropped = 0;
@@ -104,6 +113,10 @@ class BatchedAuditLog implements AuditLog {
   ) {}
 
   record(entry: AuditEntry): void {
+    this.recordSpelled(this.#spell(entry));
+  }
+
+  recordSpelled(entry: SpelledEntry): void {
     if (this.#closed || this.#pending.length >= this.settings.maxPending) {
       this.#dropped += 1;
       this.#droppedUnreported += 1;
@@ -133,6 +146,17 @@ class BatchedAuditLog implements AuditLog {
   stats(): AuditLogStats {
     const { length: pending } = this.#pending;
     return { pending, written: this.#written, failedFlushes: this.#failedFlushes, dropped: this.#dropped };
+  }
+
+  /** The entry spelled, or (its details holding a bigint or a cycle) spelled with a note in their place. */
+  #spell(entry: AuditEntry): SpelledEntry {
+    try {
+      return spelled(entry);
+    } catch (error) {
+      const reason = asError(error).message;
+      this.settings.onError?.(new Error(`audit log: an entry's details cannot be written: ${reason}`));
+      return spelled({ ...entry, details: { unsealable: reason } });
+    }
   }
 
   /** Makes sure a write will come: at once for a full batch, else at the end of the interval. */
@@ -189,21 +213,9 @@ class BatchedAuditLog implements AuditLog {
 
   /** The entries leave the buffer only once written: a failed batch is retried, first, in order. */
   async #writeBatch(size: number): Promise<Error | undefined> {
-    const batch = this.#pending.slice(0, size);
-    const seal = sealEntries(batch);
-    let sealFailed = false;
     try {
-      await this.store.appendAudit((head) => {
-        try {
-          return seal(head);
-        } catch (error) {
-          sealFailed = true;
-          throw error;
-        }
-      });
+      await this.store.appendAudit(sealEntries(this.#pending.slice(0, size)));
     } catch (error) {
-      // An entry that cannot be sealed would fail every retry and stop the log: its details give way.
-      if (sealFailed) this.#pending.splice(0, size, ...batch.map(withSealableDetails));
       return this.#failed(error);
     }
     this.#pending.splice(0, size);
@@ -225,15 +237,5 @@ class BatchedAuditLog implements AuditLog {
     const dropped = this.#droppedUnreported;
     this.#droppedUnreported = 0;
     this.settings.onError?.(new AuditEntriesDroppedError(dropped, this.#dropped));
-  }
-}
-
-/** The entry, or (its details holding a bigint or a cycle) the entry with a note in place of its details. */
-function withSealableDetails(entry: AuditEntry): AuditEntry {
-  try {
-    canonicalJson(entry.details);
-    return entry;
-  } catch (error) {
-    return { ...entry, details: { unsealable: (error as Error).message } };
   }
 }

@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AuditRecord, Store } from '../state/store.ts';
 import { backends, entry, publicKey, signingKey, verify } from './audit-stores.fixtures.ts';
-import { sealEntries } from './chain.ts';
+import { sealEntries, spelled } from './chain.ts';
 import { pruneAudit } from './prune.ts';
 import { verifyAuditChain } from './verify.ts';
 
 /** Records from seq `after` + 1 on, in segments of four (the first page of a scan is one segment). */
 async function appendSegments(store: Store, segments: number, after = 0): Promise<void> {
   for (let n = after; n < after + segments * 4; n += 4) {
-    await store.appendAudit(sealEntries([n, n + 1, n + 2, n + 3].map((at) => entry(at))));
+    await store.appendAudit(sealEntries([n, n + 1, n + 2, n + 3].map((at) => spelled(entry(at)))));
   }
 }
 

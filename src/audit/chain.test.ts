@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { AuditEntry } from '../state/store.ts';
-import { canonicalJson, GENESIS_HASH, hashRecord, recordContentText, sealEntries } from './chain.ts';
+import { storedRecord } from '../state/audit-records.ts';
+import type { AuditEntry, SpelledEntry } from '../state/store.ts';
+import { canonicalJson, GENESIS_HASH, hashRecord, recordContentText, sealEntries, spelled } from './chain.ts';
 
-function entry(n: number): AuditEntry {
+function made(n: number): AuditEntry {
   return {
     time: `2026-01-01T00:00:0${n}.000Z`,
     actor: `key-${n}`,
@@ -12,6 +13,10 @@ function entry(n: number): AuditEntry {
     tenant: 'acme',
     details: { model: 'triage', status: 200, n },
   };
+}
+
+function entry(n: number): SpelledEntry {
+  return spelled(made(n));
 }
 
 describe('canonicalJson', () => {
@@ -47,7 +52,7 @@ describe('canonicalJson', () => {
 });
 
 describe('hashRecord', () => {
-  const content = { ...entry(1), seq: 1, prevHash: GENESIS_HASH };
+  const content = { ...made(1), seq: 1, prevHash: GENESIS_HASH };
 
   test('is SHA-256 of the canonical content text, which names every field', () => {
     const text = recordContentText(content);
@@ -74,6 +79,17 @@ describe('hashRecord', () => {
   });
 });
 
+describe('spelled', () => {
+  test("keeps an entry's fields and spells its details as canonicalJson does", () => {
+    const { details, ...fields } = made(1);
+    assert.deepEqual(spelled(made(1)), { ...fields, detailsJson: canonicalJson(details) });
+  });
+
+  test('refuses details with a bigint, which have no JSON form', () => {
+    assert.throws(() => spelled({ ...made(1), details: { n: 1n } }), TypeError);
+  });
+});
+
 describe('sealEntries', () => {
   test('numbers an empty chain from 1 and links the first record to the genesis hash', () => {
     const records = sealEntries([entry(1), entry(2), entry(3)])(undefined);
@@ -84,11 +100,11 @@ describe('sealEntries', () => {
     assert.equal(records[0]?.prevHash, GENESIS_HASH);
     assert.equal(records[1]?.prevHash, records[0]?.hash);
     assert.equal(records[2]?.prevHash, records[1]?.hash);
-    for (const record of records) assert.equal(record.hash, hashRecord(record));
+    for (const record of records) assert.equal(record.hash, hashRecord(storedRecord(record)));
   });
 
   test('hashes and keeps the canonical text of each record of a batch whose actions, actors and tenants change', () => {
-    const varied: AuditEntry[] = [
+    const varied: SpelledEntry[] = [
       entry(1),
       { ...entry(2), tenant: null },
       { ...entry(3), tenant: null },
@@ -99,8 +115,8 @@ describe('sealEntries', () => {
     ];
     const records = sealEntries(varied)(undefined);
     for (const record of records) {
-      assert.equal(record.hashed, recordContentText(record));
-      assert.equal(record.hash, hashRecord(record));
+      assert.equal(record.hashed, recordContentText(storedRecord(record)));
+      assert.equal(record.hash, hashRecord(storedRecord(record)));
     }
   });
 

@@ -9,7 +9,7 @@
  * can recompute it in any language from what the store returns.
  */
 import { hash } from 'node:crypto';
-import type { AuditEntry, AuditRecord, ChainHead, SealEntries, SealedRecord } from '../state/store.ts';
+import type { AuditEntry, AuditRecord, ChainHead, SealEntries, SealedRecord, SpelledEntry } from '../state/store.ts';
 
 /** The prevHash of the first record ever written: the chain's fixed starting point. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -102,25 +102,32 @@ function sha256(text: string): string {
   return hash('sha256', text, 'hex');
 }
 
+/** The entry with its details spelled as they are hashed; throws when they have no JSON form (a bigint). */
+export function spelled(entry: AuditEntry): SpelledEntry {
+  const { time, actor, action, tenant, details } = entry;
+  return { time, actor, action, tenant, detailsJson: canonicalJson(details) };
+}
+
 /**
  * What `Store.appendAudit` calls, inside its transaction, with the chain's current head:
  * the entries in order, numbered from head.seq + 1 and each sealed to the one before.
- * Pure in the head, so a store that retries its transaction may call it again.
+ * Pure in the head, so a store that retries its transaction may call it again. It runs for
+ * every audited inference: a plain loop, one object a record.
  */
-export function sealEntries(entries: readonly AuditEntry[]): SealEntries {
+export function sealEntries(entries: readonly SpelledEntry[]): SealEntries {
   return (head) => {
-    let previous = head ?? GENESIS_HEAD;
-    return entries.map((entry) => {
-      const { time, actor, action, tenant, details } = entry;
-      const seq = previous.seq + 1;
-      const prevHash = previous.hash;
+    const records = new Array<SealedRecord>(entries.length);
+    let seq = head?.seq ?? GENESIS_HEAD.seq;
+    let prevHash = head?.hash ?? GENESIS_HEAD.hash;
+    for (let index = 0; index < entries.length; index += 1) {
+      const { time, actor, action, tenant, detailsJson } = entries[index] as SpelledEntry;
+      seq += 1;
       // The text the hash covers is made once: the store writes it as the record's line.
-      const detailsJson = entry.detailsJson ?? canonicalJson(details);
       const hashed = contentText(action, actor, detailsJson, prevHash, seq, tenant, time);
       const hash = sha256(hashed);
-      const record: SealedRecord = { seq, time, actor, action, tenant, details, prevHash, hash, detailsJson, hashed };
-      previous = record;
-      return record;
-    });
+      records[index] = { seq, time, actor, action, tenant, detailsJson, prevHash, hash, hashed };
+      prevHash = hash;
+    }
+    return records;
   };
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { openSqliteStore } from '../state/sqlite-store.ts';
-import type { AuditEntry, Store } from '../state/store.ts';
-import { sealEntries } from './chain.ts';
+import type { SpelledEntry, Store } from '../state/store.ts';
+import { sealEntries, spelled } from './chain.ts';
 import { AuditChainBrokenError, cutoffBefore, pruneAudit } from './prune.ts';
 import { verifyStoredChain } from './verify.ts';
 
@@ -14,8 +14,14 @@ function day(n: number): Date {
   return new Date(Date.UTC(2026, 0, n, 12));
 }
 
-function entry(n: number): AuditEntry {
-  return { time: day(n).toISOString(), actor: 'cli', action: 'tenant.create', tenant: `t${n}`, details: { n } };
+function entry(n: number): SpelledEntry {
+  return spelled({
+    time: day(n).toISOString(),
+    actor: 'cli',
+    action: 'tenant.create',
+    tenant: `t${n}`,
+    details: { n },
+  });
 }
 
 async function storeWithDays(...days: number[]): Promise<Store> {

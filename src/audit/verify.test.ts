@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { storedRecord } from '../state/audit-records.ts';
 import { AuditSegmentError, type AuditCheckpoint, type AuditRecord, type ChainHead } from '../state/store.ts';
-import { hashRecord, sealEntries } from './chain.ts';
+import { hashRecord, sealEntries, spelled } from './chain.ts';
 import { signCheckpoint } from './checkpoint.ts';
 import { verifyAuditChain, type ChainFault } from './verify.ts';
 
@@ -11,14 +12,16 @@ const otherKeys = generateKeyPairSync('ed25519');
 
 /** Six records, seq 1–6, as a store would return them. */
 const chain: readonly AuditRecord[] = sealEntries(
-  [1, 2, 3, 4, 5, 6].map((n) => ({
-    time: `2026-01-0${n}T12:00:00.000Z`,
-    actor: n === 2 ? 'cli' : `key-${n}`,
-    action: n === 2 ? 'key.create' : 'inference',
-    tenant: 'acme',
-    details: { model: 'triage', version: 1, status: 200, latencyMs: 10 + n, items: n },
-  })),
-)(undefined);
+  [1, 2, 3, 4, 5, 6]
+    .map((n) => ({
+      time: `2026-01-0${n}T12:00:00.000Z`,
+      actor: n === 2 ? 'cli' : `key-${n}`,
+      action: n === 2 ? 'key.create' : 'inference',
+      tenant: 'acme',
+      details: { model: 'triage', version: 1, status: 200, latencyMs: 10 + n, items: n },
+    }))
+    .map(spelled),
+)(undefined).map(storedRecord);
 
 function at(seq: number): AuditRecord {
   const record = chain.find((candidate) => candidate.seq === seq);
@@ -46,7 +49,7 @@ function rewrittenFrom(seq: number): AuditRecord[] {
       tenant,
       details: { ...details, status: 500 },
     }));
-  return [...kept, ...sealEntries(tail)(kept.at(-1))];
+  return [...kept, ...sealEntries(tail.map(spelled))(kept.at(-1)).map(storedRecord)];
 }
 
 function checkpointAt(seq: number, hash = at(seq).hash, key = keys.privateKey): AuditCheckpoint {

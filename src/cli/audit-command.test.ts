@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
 import { changeRecord, lineOf, swap } from '../audit/audit-stores.fixtures.ts';
-import { sealEntries } from '../audit/chain.ts';
+import { sealEntries, spelled } from '../audit/chain.ts';
 import { openSqliteStore } from '../state/sqlite-store.ts';
 import type { AuditEntry, AuditQuery } from '../state/store.ts';
 import { parseHead, registerAuditCommands } from './audit-command.ts';
@@ -38,7 +38,7 @@ beforeEach(async () => {
   databaseFile = join(directory, 'state', 'sluice.db');
   writeFileSync(configFile, `state:\n  directory: ${JSON.stringify(join(directory, 'state'))}\n`);
   const store = openSqliteStore(databaseFile);
-  await store.appendAudit(sealEntries([40, 39, 38, 37, 36, 5, 4, 3, 2, 1].map(entry)));
+  await store.appendAudit(sealEntries([40, 39, 38, 37, 36, 5, 4, 3, 2, 1].map((n) => spelled(entry(n)))));
   await store.close();
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { canonicalJson } from '../audit/chain.ts';
-import type { AuditEntry } from '../state/store.ts';
+import type { SpelledEntry } from '../state/store.ts';
 import { inferenceAuditor, inferenceDetailsJson } from './inference-audit.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import type { Caller } from '../tenancy/tenant-directory.ts';
@@ -47,9 +47,10 @@ test("one model's details follow each change of its protocol, route, status or v
   }
 });
 
-test('the auditor hands the sink entries whose detailsJson is their details canonical text', () => {
-  const entries: AuditEntry[] = [];
-  const audit = inferenceAuditor('all', { record: (entry) => entries.push(entry) });
+test('the auditor hands the sink spelled entries: their details as canonical text, the time as now', () => {
+  const entries: SpelledEntry[] = [];
+  const audit = inferenceAuditor('all', { recordSpelled: (entry) => entries.push(entry) });
+  const before = Date.now();
   const caller = { tenant: { name: 'default' }, key: undefined } as unknown as Caller;
   const rows = { kind: 'rows', rows: [[0.1], [0.2]], provenance: { model: 'm', version: '2', route: 'direct' } };
   const remote = { kind: 'document', document: { usage: { total_tokens: 42 } }, provenance: rows.provenance };
@@ -59,9 +60,11 @@ test('the auditor hands the sink entries whose detailsJson is their details cano
   }
   audit?.({ protocol: 'openai', status: 429, seconds: 0.001, caller, context: undefined });
   assert.equal(entries.length, 4);
-  for (const entry of entries) assert.equal(entry.detailsJson, canonicalJson(entry.details));
+  const details = entries.map((entry) => JSON.parse(entry.detailsJson) as Record<string, unknown>);
+  details.forEach((parsed, index) => assert.equal(entries[index]?.detailsJson, canonicalJson(parsed)));
+  for (const { time } of entries) assert.ok(Date.parse(time) >= before && Date.parse(time) <= Date.now(), time);
   assert.deepEqual(
-    entries.map((entry) => [entry.details['items'], entry.details['tokens']]),
+    details.map((parsed) => [parsed['items'], parsed['tokens']]),
     [
       [2, undefined],
       [undefined, 42],

@@ -7,12 +7,12 @@
  */
 import type { Config } from '../config/schema.ts';
 import type { RequestContext } from '../pipeline/context.ts';
-import type { AuditEntry } from '../state/store.ts';
+import type { SpelledEntry } from '../state/store.ts';
 import type { Caller } from '../tenancy/tenant-directory.ts';
 
 export interface AuditSink {
   /** Buffers the entry; never throws, never waits. */
-  record(entry: AuditEntry): void;
+  recordSpelled(entry: SpelledEntry): void;
 }
 
 export interface FinishedInference {
@@ -34,11 +34,12 @@ export function inferenceAuditor(
   return (finished) => {
     const model = finished.context?.answer?.provenance.model ?? finished.context?.target?.name;
     if (audited !== undefined && (model === undefined || !audited.has(model))) return;
-    sink.record(inferenceEntry(finished, model));
+    sink.recordSpelled(inferenceEntry(finished, model));
   };
 }
 
-function inferenceEntry(finished: FinishedInference, model: string | undefined): AuditEntry {
+/** The entry as text: its details object lives only until spelled, so a buffered entry holds no object but itself. */
+function inferenceEntry(finished: FinishedInference, model: string | undefined): SpelledEntry {
   const { context, caller } = finished;
   const provenance = context?.answer?.provenance;
   const details: InferenceDetails = {
@@ -56,7 +57,6 @@ function inferenceEntry(finished: FinishedInference, model: string | undefined):
     actor: caller.key?.id ?? 'anonymous',
     action: 'inference',
     tenant: caller.tenant.name,
-    details,
     detailsJson: inferenceDetailsJson(details),
   };
 }

@@ -15,11 +15,15 @@ export interface AuditEntry {
   readonly tenant: string | null;
   /** Plain JSON, already redacted. */
   readonly details: Readonly<Record<string, unknown>>;
-  /**
-   * canonicalJson(details) (src/audit/chain.ts), when the entry's maker spelled it already, as
-   * an inference's does on the request path: sealing takes it as it is.
-   */
-  readonly detailsJson?: string;
+}
+
+/**
+ * An entry as the audit log buffers it and sealing hashes it: its details already spelled as
+ * their canonical JSON (canonicalJson, src/audit/chain.ts), the text its line holds. An
+ * inference's maker spells it on the request path and keeps no details object.
+ */
+export interface SpelledEntry extends Omit<AuditEntry, 'details'> {
+  readonly detailsJson: string;
 }
 
 /** An entry once appended: its place in the chain and the hash that seals it to the one before. */
@@ -96,16 +100,22 @@ export type SealEntries = (head: ChainHead | undefined) => readonly SealedRecord
  */
 export type CheckPruned = (replaced: AuditCheckpoint | undefined) => (record: AuditRecord) => void;
 
-/** A record as sealing makes it: with the canonical JSON of its details, and the whole text its hash covers, which the store writes. */
-export interface SealedRecord extends AuditRecord {
-  readonly detailsJson: string;
+/**
+ * A record as sealing makes it: a spelled entry with its place in the chain, and the whole
+ * text its hash covers, which the store writes. No details object: the store needs none.
+ */
+export interface SealedRecord extends SpelledEntry {
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
   /** recordContentText of the record (src/audit/chain.ts). */
   readonly hashed: string;
 }
 
-/** The record a sealed one is once stored and read back: without the texts sealing made. */
+/** The record a sealed one is once stored and read back: its details parsed, without the texts sealing made. */
 export function storedRecord(sealed: SealedRecord): AuditRecord {
-  const { seq, time, actor, action, tenant, details, prevHash, hash } = sealed;
+  const { seq, time, actor, action, tenant, detailsJson, prevHash, hash } = sealed;
+  const details = JSON.parse(detailsJson) as Record<string, unknown>;
   return { seq, time, actor, action, tenant, details, prevHash, hash };
 }
 

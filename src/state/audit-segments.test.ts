@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { recordContentText, sealEntries } from '../audit/chain.ts';
+import { recordContentText, sealEntries, spelled } from '../audit/chain.ts';
 import {
   cutSegment,
   matchesQuery,
@@ -24,7 +24,7 @@ function entry(n: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
   };
 }
 
-const sealed: readonly SealedRecord[] = sealEntries([0, 1, 2, 3, 4].map((n) => entry(n)))(undefined);
+const sealed: readonly SealedRecord[] = sealEntries([0, 1, 2, 3, 4].map((n) => spelled(entry(n))))(undefined);
 const read = (records: readonly SealedRecord[]): AuditRecord[] =>
   records.map((record) => JSON.parse(JSON.stringify(storedRecord(record))) as AuditRecord);
 
@@ -38,14 +38,16 @@ describe('a segment of audit records', () => {
       const hashField = `,"hash":"${record.hash}"}`;
       assert.ok(line.endsWith(hashField), `line ${index + 1} ends with its hash`);
       const hashed = `${line.slice(0, -hashField.length)}}`;
-      assert.equal(hashed, recordContentText(record, record.detailsJson));
+      assert.equal(hashed, recordContentText(storedRecord(record), record.detailsJson));
       assert.equal(createHash('sha256').update(hashed).digest('hex'), record.hash);
     });
     assert.deepEqual(recordsOf(segment.text, 1), read(sealed));
   });
 
   test('says its seqs, time range, last hash and the distinct actors, actions and tenants in it', () => {
-    const late = sealEntries([entry(9), entry(2, { actor: 'k-odd', action: 'key.create' })])(sealed.at(-1));
+    const late = sealEntries([entry(9), entry(2, { actor: 'k-odd', action: 'key.create' })].map(spelled))(
+      sealed.at(-1),
+    );
     const segment = segmentOf(late);
     assert.deepEqual(
       [segment.firstSeq, segment.lastSeq, segment.minTime, segment.maxTime, segment.lastHash],
@@ -86,7 +88,7 @@ describe('a segment of audit records', () => {
   test('refuses details written on more than one line', () => {
     const indented = sealed.map((record) => ({
       ...record,
-      hashed: recordContentText(record, JSON.stringify(record.details, null, 2)),
+      hashed: recordContentText(storedRecord(record), JSON.stringify(JSON.parse(record.detailsJson), null, 2)),
     }));
     assert.throws(() => segmentOf(indented), /audit record 1's details are not JSON on one line/);
   });

@@ -145,7 +145,10 @@ export function segmentMismatch(stored: SegmentColumns, records: readonly AuditR
   return undefined;
 }
 
-function describeSegment(records: readonly AuditRecord[], text: string): Segment {
+/** What a segment's columns and key rows say of a record: all but its details and prevHash. */
+type Described = Pick<AuditRecord, 'seq' | 'time' | 'actor' | 'action' | 'tenant' | 'hash'>;
+
+function describeSegment(records: readonly Described[], text: string): Segment {
   const first = records[0];
   const last = records.at(-1);
   if (first === undefined || last === undefined) throw new Error('an audit segment holds at least one record');

@@ -7,11 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it, type TestContext } from 'node:test';
 import pg from 'pg';
 import { postgresForTests, type PostgresForTests } from '../../test/support/postgres.ts';
-import { sealEntries } from '../audit/chain.ts';
 import { verifyStoredChain } from '../audit/verify.ts';
 import { openPostgresStore } from './postgres-store.ts';
-import { asBeforeSegments, insertOldRows, oldEntry } from './store-audit-migration.contract.ts';
-import type { SealedRecord } from './store.ts';
+import { asBeforeSegments, insertOldRows, oldRecords } from './store-audit-migration.contract.ts';
+import type { AuditRecord } from './store.ts';
 
 let postgres: Promise<PostgresForTests> | undefined;
 const server = (): Promise<PostgresForTests> => (postgres ??= postgresForTests());
@@ -41,7 +40,7 @@ describe('the move into segments on PostgreSQL', () => {
     const name = schema();
     await (await openPostgresStore(url, { schema: name })).close();
     const sql = await connect(t, url, name);
-    const sealed = sealEntries(Array.from({ length: 301 }, (_, n) => oldEntry(n)))(undefined);
+    const sealed = oldRecords(301);
     await asBeforeSegments({ query: async (text) => (await sql.query(text)).rows }, 'postgres', sealed.slice(0, 300));
 
     // An earlier replica in the middle of an append: the chain locked, its batch not yet committed.
@@ -57,7 +56,7 @@ describe('the move into segments on PostgreSQL', () => {
     t.after(() => store.close());
 
     const { verdict } = await verifyStoredChain(store, undefined, {}, 64);
-    const last = sealed.at(-1) as SealedRecord;
+    const last = sealed.at(-1) as AuditRecord;
     assert.deepEqual(verdict, { ok: true, records: 301, lastSeq: 301, lastHash: last.hash }, 'seq 301 was moved');
     await older.query('BEGIN');
     await assert.rejects(

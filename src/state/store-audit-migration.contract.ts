@@ -7,14 +7,14 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { it, type TestContext } from 'node:test';
-import { sealEntries } from '../audit/chain.ts';
+import { sealEntries, spelled } from '../audit/chain.ts';
 import { signCheckpoint } from '../audit/checkpoint.ts';
 import { pruneAudit } from '../audit/prune.ts';
 import { verifyStoredChain } from '../audit/verify.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import type { StoreDatabase } from './store-database.contract.ts';
 import { scanned } from './store-fixtures.contract.ts';
-import type { AuditEntry, SealedRecord, Store } from './store.ts';
+import type { AuditEntry, AuditRecord, Store } from './store.ts';
 import { storedRecord } from './audit-records.ts';
 
 const SEGMENT_STEP = 5;
@@ -31,20 +31,29 @@ export function oldEntry(n: number): AuditEntry {
   };
 }
 
+/** oldEntry(0) … oldEntry(count - 1) sealed from an empty chain, each with its details as made (keys unsorted). */
+export function oldRecords(count: number): AuditRecord[] {
+  const entries = Array.from({ length: count }, (_, n) => oldEntry(n));
+  return sealEntries(entries.map(spelled))(undefined).map((record, n) => ({
+    ...storedRecord(record),
+    details: (entries[n] as AuditEntry).details,
+  }));
+}
+
 function literal(value: string | number | null): string {
   if (value === null) return 'NULL';
   return typeof value === 'number' ? String(value) : `'${value.replaceAll("'", "''")}'`;
 }
 
 /** A row of the old audit_records table, its details as JSON.stringify wrote them. */
-function oldRow(record: SealedRecord): string {
+function oldRow(record: AuditRecord): string {
   const { seq, time, actor, action, tenant, details, prevHash, hash } = record;
   const values = [seq, time, actor, action, tenant, JSON.stringify(details), prevHash, hash];
   return `(${values.map(literal).join(', ')})`;
 }
 
 /** The records as an older sluice inserted them into its audit table. */
-export function insertOldRows(records: readonly SealedRecord[]): string {
+export function insertOldRows(records: readonly AuditRecord[]): string {
   const columns = 'seq, time, actor, action, tenant, details, prev_hash, hash';
   return `INSERT INTO audit_records (${columns}) VALUES ${records.map(oldRow).join(', ')}`;
 }
@@ -53,7 +62,7 @@ export function insertOldRows(records: readonly SealedRecord[]): string {
 export async function asBeforeSegments(
   database: Pick<StoreDatabase, 'query'>,
   kind: string,
-  records: readonly SealedRecord[],
+  records: readonly AuditRecord[],
 ): Promise<void> {
   await database.query('DROP TABLE audit_segment_keys');
   await database.query('DROP TABLE audit_segments');
@@ -73,9 +82,9 @@ export function runAuditMigrationContract(newDatabase: () => Promise<StoreDataba
     const kind = fresh.kind;
     await fresh.close();
     // 700 records, the first 100 pruned behind a signed checkpoint.
-    const sealed = sealEntries(Array.from({ length: 700 }, (_, n) => oldEntry(n)))(undefined);
+    const sealed = oldRecords(700);
     const kept = sealed.slice(100);
-    const at100 = sealed[99] as SealedRecord;
+    const at100 = sealed[99] as AuditRecord;
     const checkpoint = signCheckpoint({ seq: 100, hash: at100.hash, prunedAt: '2026-02-01T00:00:00.000Z' }, privateKey);
     await asBeforeSegments(database, kind, kept);
     await database.query(
@@ -98,14 +107,14 @@ export function runAuditMigrationContract(newDatabase: () => Promise<StoreDataba
       versions.map((row) => Number(row['version'])),
       Array.from({ length: LATEST_SCHEMA_VERSION }, (_, n) => n + 1),
     );
-    const last = kept.at(-1) as SealedRecord;
+    const last = kept.at(-1) as AuditRecord;
     assert.deepEqual((await verifyStoredChain(store, publicKey, {}, 64)).verdict, {
       ok: true,
       records: 600,
       lastSeq: 700,
       lastHash: last.hash,
     });
-    const asRead = kept.map((record) => JSON.parse(JSON.stringify(storedRecord(record))) as unknown);
+    const asRead = kept.map((record) => JSON.parse(JSON.stringify(record)) as unknown);
     assert.deepEqual(await scanned(store, 64), asRead, 'every record as it was, details included');
     assert.deepEqual(await store.auditHead(), { seq: 700, hash: last.hash });
     const unknown = await store.queryAudit({ actor: 'unknown', limit: 1000 });
@@ -115,7 +124,7 @@ export function runAuditMigrationContract(newDatabase: () => Promise<StoreDataba
     );
     assert.equal((await store.queryAudit({ tenant: "clinic-ñ's", afterSeq: 690, limit: 1000 })).length, 9);
 
-    const [next] = await store.appendAudit(sealEntries([oldEntry(700)]));
+    const [next] = await store.appendAudit(sealEntries([spelled(oldEntry(700))]));
     assert.deepEqual([next?.seq, next?.prevHash], [701, last.hash], 'appends go on from the moved chain');
     const verdict = (await verifyStoredChain(store, publicKey, {}, 64)).verdict;
     assert.deepEqual(verdict.ok && [verdict.records, verdict.lastSeq], [601, 701]);

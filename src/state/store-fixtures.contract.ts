@@ -76,7 +76,8 @@ export function chainSeal(entries: readonly AuditEntry[]): SealEntries {
       const hash = chainHash(prevHash, seq, item);
       const { time, actor, action, tenant, details } = item;
       const hashed = JSON.stringify({ action, actor, details, prevHash, seq, tenant, time });
-      const record: SealedRecord = { ...item, seq, prevHash, hash, detailsJson: JSON.stringify(details), hashed };
+      const detailsJson = JSON.stringify(details);
+      const record: SealedRecord = { seq, time, actor, action, tenant, detailsJson, prevHash, hash, hashed };
       previous = record;
       return record;
     });

@@ -3,7 +3,7 @@
  * the store cannot verify the hashes (src/audit owns how they are made), but it can refuse
  * a write that would leave a gap, a fork or a checkpoint that contradicts the records.
  */
-import { StoreConflictError, type AuditCheckpoint, type AuditRecord, type ChainHead } from './store.ts';
+import { StoreConflictError, type AuditCheckpoint, type ChainHead, type SealedRecord } from './store.ts';
 
 /** A tenant is deleted only once no key can act for it; its revoked keys go with it. */
 export function tenantHasKeys(name: string, unrevoked: number): StoreConflictError {
@@ -13,7 +13,7 @@ export function tenantHasKeys(name: string, unrevoked: number): StoreConflictErr
 }
 
 /** Throws unless `records` continue the chain from `head`: each seq one more, each prevHash the hash before. */
-export function checkSealed(head: ChainHead | undefined, records: readonly AuditRecord[]): void {
+export function checkSealed(head: ChainHead | undefined, records: readonly SealedRecord[]): void {
   let previous = head;
   for (const record of records) {
     if (!Number.isSafeInteger(record.seq) || record.seq < 0) {
