@@ -6,6 +6,7 @@
  * why these entries are the only ones the audit log takes without redacting them.
  */
 import type { Config } from '../config/schema.ts';
+import { isoTime } from '../core/iso-time.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import type { SpelledEntry } from '../state/store.ts';
 import type { Caller } from '../tenancy/tenant-directory.ts';
@@ -53,7 +54,7 @@ function inferenceEntry(finished: FinishedInference, model: string | undefined):
   const amount = amountOf(context);
   if (amount !== undefined) details[amount.unit] = amount.count;
   return {
-    time: new Date().toISOString(),
+    time: isoTime(),
     actor: caller.key?.id ?? 'anonymous',
     action: 'inference',
     tenant: caller.tenant.name,
