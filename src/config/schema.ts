@@ -108,6 +108,12 @@ export const ConfigSchema = z
         max_limit: z.number().int().min(1).default(4096),
         /** ...and starts here. */
         initial_limit: z.number().int().min(1).default(256),
+        /**
+         * While the server keeps up, the gate holds at least as many requests as it finished
+         * in this many ms lately, whatever the adaptive limit says: the arrivals of a pause
+         * are not refused below capacity. 0: the adaptive limit alone.
+         */
+        burst_ms: z.number().min(0).default(250),
         /** The event-loop lag guard (src/control/gate/loop-lag-guard.ts): sheds while the loop has been behind on the requests it received. */
         loop_lag: z
           .strictObject({

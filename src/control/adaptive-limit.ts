@@ -73,6 +73,7 @@ interface UpdateWindow {
   sumRttMs: number;
   count: number;
   maxInflight: number;
+  maxRoom: number;
   dropped: boolean;
 }
 
@@ -116,9 +117,14 @@ export class AdaptiveLimit {
     return this.inflight < this.limit;
   }
 
-  /** A permit, or undefined when the limit is reached: the caller sheds or queues the request. */
-  tryAcquire(): Permit | undefined {
-    if (!this.hasRoom) {
+  /**
+   * A permit, or undefined when the limit is reached: the caller sheds or queues the request.
+   * `atLeast` holds the limit up for this call (never past maxLimit): a floor the caller
+   * knows of that the latency gradient does not (admission-gate.ts's throughput floor).
+   */
+  tryAcquire(atLeast = 0): Permit | undefined {
+    const room = Math.min(this.settings.params.maxLimit, Math.max(this.limit, atLeast));
+    if (this.inflight >= room) {
       this.rejected += 1;
       return undefined;
     }
@@ -133,7 +139,7 @@ export class AdaptiveLimit {
         this.inflight -= 1;
         if (outcome === 'ignore') return;
         if (outcome === 'dropped') this.onDropped(flight);
-        else this.onSample(outcome.rttMs, inflightAtAcquire);
+        else this.onSample(outcome.rttMs, inflightAtAcquire, room);
       },
     };
   }
@@ -154,7 +160,7 @@ export class AdaptiveLimit {
     };
   }
 
-  private onSample(rttMs: number, inflightAtAcquire: number): void {
+  private onSample(rttMs: number, inflightAtAcquire: number, roomAtAcquire: number): void {
     if (!Number.isFinite(rttMs) || rttMs < 0) throw new RangeError(`rttMs must be a finite number ≥ 0, got ${rttMs}`);
     this.samples += 1;
     const now = this.clock.now();
@@ -163,17 +169,24 @@ export class AdaptiveLimit {
     window.sumRttMs += rttMs;
     window.count += 1;
     window.maxInflight = Math.max(window.maxInflight, inflightAtAcquire);
+    window.maxRoom = Math.max(window.maxRoom, roomAtAcquire);
     if (now - window.startMs >= this.settings.windowMs && window.count >= this.settings.windowSamples)
       this.closeWindow();
   }
 
   private closeWindow(): void {
-    const { sumRttMs, count, maxInflight, dropped } = this.window;
+    const { sumRttMs, count, maxInflight, maxRoom, dropped } = this.window;
     this.window = emptyWindow();
     this.shortRttMs = sumRttMs / count;
     this.longRtt.add(this.shortRttMs);
     this.longRtt.scale(longRttDecay(this.longRtt.current, this.shortRttMs));
-    const measure = { shortRttMs: this.shortRttMs, longRttMs: this.longRtt.current, maxInflight, dropped };
+    const measure = {
+      shortRttMs: this.shortRttMs,
+      longRttMs: this.longRtt.current,
+      maxInflight,
+      room: maxRoom,
+      dropped,
+    };
     this.setEstimate(nextGradientLimit(this.estimated, measure, this.settings.params), 'gradient');
   }
 
@@ -194,7 +207,7 @@ export class AdaptiveLimit {
 }
 
 function emptyWindow(): UpdateWindow {
-  return { startMs: 0, sumRttMs: 0, count: 0, maxInflight: 0, dropped: false };
+  return { startMs: 0, sumRttMs: 0, count: 0, maxInflight: 0, maxRoom: 0, dropped: false };
 }
 
 /** Checks the options once and fills in Gradient2's defaults. */

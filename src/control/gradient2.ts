@@ -32,6 +32,8 @@ export interface WindowMeasure {
   readonly longRttMs: number;
   /** The most permits held at once while the window's samples were acquired. */
   readonly maxInflight: number;
+  /** The most permits the window's requests could have held, when a caller's floor raised it above the limit. */
+  readonly room?: number;
   /** Whether any request in the window failed or timed out. */
   readonly dropped: boolean;
 }
@@ -49,7 +51,7 @@ export function clamp(value: number, min: number, max: number): number {
 export function nextGradientLimit(limit: number, window: WindowMeasure, params: GradientParams): number {
   // App-limited: with under half the permits in use the latency says nothing about what
   // the backend could take at the limit, so neither grow nor shrink (as Gradient2 does).
-  if (window.maxInflight < limit / 2) return limit;
+  if (window.maxInflight < Math.max(limit, window.room ?? 0) / 2) return limit;
 
   const gradient =
     window.shortRttMs > 0 ? clamp((params.rttTolerance * window.longRttMs) / window.shortRttMs, 0.5, 1) : 1;

@@ -64,6 +64,7 @@ export function registerAdmissionGate(
     initialLimit: settings.initial_limit,
     minLimit: settings.min_limit,
     maxLimit: settings.max_limit,
+    burstMs: settings.burst_ms,
     loopLag:
       gcPauses === undefined
         ? false

@@ -8,6 +8,7 @@
  *                                                      (not a light tenant: one sending far less than the others)
  *           ─► heavy, at its share, others active?     ──► refused, guard "tenant_share"
  *           ─► adaptive limit: no permit left?       ──► refused, guard "concurrency"
+ *              (held up, while the server keeps up, to what it finishes in burstMs: throughput-floor.ts)
  *           ─► ticket ─► finish(status) ─► 2xx/3xx: the request's latency teaches the limit
  *                     │                  ├► 5xx but 503: a failure, the limit backs off
  *                     │                  └► 4xx, 503: says nothing about load
@@ -29,12 +30,18 @@ import { RealClock, type Clock } from '../../core/clock.ts';
 import { AdaptiveLimit, type LimitChangeReason, type PermitOutcome } from '../adaptive-limit.ts';
 import { SluiceError } from '../../core/errors.ts';
 import { LoopLagGuard, type LoopLagOptions } from './loop-lag-guard.ts';
+import { ThroughputFloor } from './throughput-floor.ts';
 import { TenantShares, type TenantRef, type TenantShareStats } from './tenant-shares.ts';
 
 export interface AdmissionGateOptions {
   readonly initialLimit: number;
   readonly minLimit: number;
   readonly maxLimit: number;
+  /**
+   * The gate holds at least as many requests as the server finished in this many ms lately,
+   * whatever the adaptive limit says (throughput-floor.ts); 0: the adaptive limit alone.
+   */
+  readonly burstMs?: number;
   /** The loop lag guard's settings; false: no guard, only the concurrency limit. */
   readonly loopLag?: LoopLagOptions | false;
   readonly clock?: Clock;
@@ -99,6 +106,8 @@ export class AdmissionGate {
   private readonly loopLag: LoopLagGuard | undefined;
   private readonly clock: Clock;
   private readonly shares: TenantShares;
+  private readonly throughput: ThroughputFloor;
+  private readonly maxLimit: number;
   private readonly refused: Record<AdmissionGuard, number> = { concurrency: 0, loop_lag: 0, tenant_share: 0 };
 
   constructor(options: AdmissionGateOptions) {
@@ -113,6 +122,13 @@ export class AdmissionGate {
     });
     this.loopLag = options.loopLag === false ? undefined : new LoopLagGuard(this.clock, options.loopLag);
     this.shares = new TenantShares(this.clock);
+    this.throughput = new ThroughputFloor(this.clock, options.burstMs ?? 0);
+    this.maxLimit = maxLimit;
+  }
+
+  /** The limit admission enforces now: the adaptive limit, held up by the throughput floor, never past maxLimit. */
+  private get limit(): number {
+    return Math.min(this.maxLimit, Math.max(this.limiter.limit, this.throughput.floor));
   }
 
   /** The period the loop probe should call `loopTurned` at; undefined without a loop lag guard (no probe needed). */
@@ -126,20 +142,18 @@ export class AdmissionGate {
   }
 
   admit(tenant: TenantRef = ONE_TENANT): AdmissionVerdict {
-    const standing = this.shares.arrive(tenant, this.limiter.limit);
+    const limit = this.limit;
+    const standing = this.shares.arrive(tenant, limit);
     const lag = this.loopLag?.check();
     if (lag?.shed === true && standing !== 'light') return this.refuseForLag(lag.stallMs);
     if (standing === 'at_share')
       return this.refuseAtLimit(
         'tenant_share',
-        `tenant "${tenant.name}" holds its share of the server's limit of ${this.limiter.limit} concurrent inference requests while other tenants are active`,
+        `tenant "${tenant.name}" holds its share of the server's limit of ${limit} concurrent inference requests while other tenants are active`,
       );
-    const permit = this.limiter.tryAcquire();
+    const permit = this.limiter.tryAcquire(this.throughput.floor);
     if (permit === undefined)
-      return this.refuseAtLimit(
-        'concurrency',
-        `the server is at its limit of ${this.limiter.limit} concurrent inference requests`,
-      );
+      return this.refuseAtLimit('concurrency', `the server is at its limit of ${limit} concurrent inference requests`);
     this.shares.acquired(tenant);
     const startMs = this.clock.now();
     let open = true;
@@ -147,6 +161,7 @@ export class AdmissionGate {
       if (!open) return;
       open = false;
       permit.release(outcome);
+      if (typeof outcome === 'object') this.throughput.finished();
       this.shares.released(tenant);
     };
     return {
@@ -169,7 +184,8 @@ export class AdmissionGate {
   }
 
   stats(): AdmissionStats {
-    const { limit, inflight } = this.limiter.stats();
+    const { inflight } = this.limiter.stats();
+    const limit = this.limit;
     return {
       limit,
       inflight,
@@ -201,6 +217,7 @@ export class AdmissionGate {
 
   private refuse(guard: AdmissionGuard, why: string, retryAfterMs: number): AdmissionVerdict {
     this.refused[guard] += 1;
+    this.throughput.refused();
     const message = `${why}; the request was refused before its body was read`;
     const error: Refusal = {
       code: 'ERR_ADMISSION_OVERLOADED',
