@@ -83,6 +83,17 @@ describe('AdaptiveLimit', () => {
     assert.equal(limiter.tryAcquire(), undefined);
   });
 
+  it("admits up to a caller's floor above the limit, never past maxLimit", () => {
+    const { limiter } = create({ initialLimit: 5, maxLimit: 8 });
+    acquire(limiter, 5);
+    assert.ok(limiter.tryAcquire(7));
+    assert.ok(limiter.tryAcquire(7));
+    assert.equal(limiter.tryAcquire(7), undefined, 'the floor reached');
+    assert.ok(limiter.tryAcquire(100));
+    assert.equal(limiter.tryAcquire(100), undefined, 'maxLimit reached');
+    assert.equal(limiter.limit, 5, 'the limit itself is unchanged');
+  });
+
   it('grows under constant low latency while in-flight work fills the limit', () => {
     const { limiter, clock } = create({ initialLimit: 10 });
     const limits = rounds(limiter, clock, 30, 10);

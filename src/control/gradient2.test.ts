@@ -64,6 +64,12 @@ const cases: readonly Case[] = [
   },
   { name: 'app-limited at high latency: unchanged too', limit: 16, window: measure(30, 10, 7), expected: 16 },
   {
+    name: "app-limited against a caller's floor above the limit (in-flight < room / 2): unchanged",
+    limit: 16,
+    window: { ...measure(30, 10, 12), room: 40 },
+    expected: 16,
+  },
+  {
     name: 'exactly half the limit in flight counts as saturated',
     limit: 16,
     window: measure(10, 10, 8),
