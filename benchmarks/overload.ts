@@ -39,7 +39,14 @@ import {
   type OverloadRow,
   type SideKey,
 } from './overload-report.ts';
-import { bestPoint, IDLE_TIMEOUT_MS, LIVENESS, measureCapacity, type CapacityPoint } from './lib/capacity.ts';
+import {
+  bestPoint,
+  CAPACITY_USERS,
+  IDLE_TIMEOUT_MS,
+  LIVENESS,
+  measureCapacity,
+  type CapacityPoint,
+} from './lib/capacity.ts';
 import { BASELINE_OPTIONS, baselineLine, baselineOf, type Baseline } from './lib/baseline.ts';
 
 const MODEL = 'triage-large';
@@ -185,18 +192,27 @@ async function runOverload(settings: Settings): Promise<void> {
     // A process's first ten thousand or so requests cost it more than the later ones, so a
     // side that skipped them would be measured cold against a warm one (docs/benchmarks.md,
     // "Load control below capacity, thirteenth session").
-    const capacityBySide = new Map<SideKey, CapacityPoint[]>();
-    for (const side of sides) {
+    for (const side of sides)
       await runClosedLoop({ client: side.client, request, users: 32, durationMs: 1000, sloMs: settings.sloMs });
-      const target = { client: side.client, request, origin: side.server.origin, pid: side.server.pid, model: MODEL };
-      capacityBySide.set(side.key, await measureCapacity(target, settings.capacityPointMs, settings.sloMs));
-    }
+    // Point by point, the sides taking turns to go first: when one side measured all its
+    // points first it measured less than the other, whichever it was (docs/benchmarks.md).
+    const capacityBySide = new Map<SideKey, CapacityPoint[]>(sides.map((side) => [side.key, []]));
+    for (const [index, users] of CAPACITY_USERS.entries())
+      for (const side of index % 2 === 0 ? sides : [...sides].reverse()) {
+        const target = { client: side.client, request, origin: side.server.origin, pid: side.server.pid, model: MODEL };
+        const points = await measureCapacity(target, settings.capacityPointMs, settings.sloMs, [users]);
+        capacityBySide.get(side.key)?.push(...points);
+      }
     const capacityPoints = capacityBySide.get(off.key) ?? [];
     const best = bestPoint(capacityPoints);
     const capacity = best.okPerS;
     for (const side of [off, on])
-      console.log(`\n### Capacity (closed loop, ${side.label})\n\n${capacityTable(capacityBySide.get(side.key) ?? [])}\n`);
-    console.log(`capacity (${off.label}): ${capacity.toFixed(0)} req/s; the rows below offer multiples of it to both sides\n`);
+      console.log(
+        `\n### Capacity (closed loop, ${side.label})\n\n${capacityTable(capacityBySide.get(side.key) ?? [])}\n`,
+      );
+    console.log(
+      `capacity (${off.label}): ${capacity.toFixed(0)} req/s; the rows below offer multiples of it to both sides\n`,
+    );
     const floor = await measureRefusalFloor(settings, request);
     const floorReport = shedBounds(
       { okPerS: capacity, serverCores: best.cpu.server },
