@@ -42,6 +42,8 @@ test('a bad value fails with the key named', () => {
     (error: Error) => error instanceof ConfigError && /server\.port/.test(error.message),
   );
   assert.throws(() => loadConfig({ env: { SLUICE_SERVER__PORT: '70000' } }), /server\.port/);
+  assert.throws(() => loadConfig({ env: { SLUICE_ADMISSION__BURST_MS: '-5' } }), /admission\.burst_ms/);
+  assert.equal(loadConfig({ env: {} }).admission.burst_ms, 250);
 });
 
 test('an unknown key fails with the key named', () => {
