@@ -32,6 +32,8 @@ export interface OverloadRow {
   readonly idleBeforeMs: number;
   /** False when a server was still busy with an earlier backlog when the row started. */
   readonly idleReached: boolean;
+  /** The row's 429s and 504s by who gave them (the gate's guards, the model queue's reasons), from `/metrics`. */
+  readonly refusedBy: Readonly<Record<string, number>>;
 }
 
 export type Verdict = 'pass' | 'MISS' | 'inconclusive';
@@ -70,6 +72,11 @@ export function capacityTable(points: readonly CapacityPoint[]): string {
     { header: 'CPU server/client/other', cell: (point) => cpuCell(point.cpu), align: 'right' },
   ];
   return markdownTable(columns, points);
+}
+
+function refusedByCell(refusedBy: Readonly<Record<string, number>>): string {
+  const counts = Object.entries(refusedBy).filter(([, count]) => count > 0);
+  return counts.length === 0 ? '-' : counts.map(([who, count]) => `${who} ${count}`).join(', ');
 }
 
 function cpuCell(cpu: CpuCores): string {
@@ -111,10 +118,11 @@ export function overloadTable(
     { header: 'errors', cell: (row) => String(row.summary.outcomes.error.count), align: 'right' },
     { header: 'dropped', cell: (row) => String(row.summary.droppedByClient), align: 'right' },
     { header: 'send lag p99', cell: ms((summary) => summary.sendLag.p99Ms), align: 'right' },
+    { header: 'refused by', cell: (row) => refusedByCell(row.refusedBy) },
     { header: 'CPU server/client/other', cell: (row) => cpuCell(row.cpu), align: 'right' },
     { header: 'peak RSS', cell: (row) => formatBytes(row.peakRssBytes), align: 'right' },
   ];
-  return `${markdownTable(columns, rows)}\n\nlatencies in ms from each request's intended send time; goodput = 2xx within the SLO per second (and as a share of capacity); shed = 429s as a share of requests sent; CPU in cores (server process, this load generator, the rest of the machine)`;
+  return `${markdownTable(columns, rows)}\n\nlatencies in ms from each request's intended send time; goodput = 2xx within the SLO per second (and as a share of capacity); shed = 429s as a share of requests sent; refused by = the gate's guards (concurrency, loop_lag, tenant_share) and the model queue's reasons (queue_full, predicted_miss, deadline), from the server's /metrics; CPU in cores (server process, this load generator, the rest of the machine)`;
 }
 
 const SIDES: readonly SideKey[] = ['on', 'off'];

@@ -28,6 +28,7 @@ import {
 import { floorTable, shedBounds, type FloorMeasurement } from './lib/refusal-floor.ts';
 import { freePort, REPOSITORY_ROOT, startNodeServer, startSluice, type SluiceProcess } from './lib/server-process.ts';
 import { waitUntilModelIdle } from './lib/server-idle.ts';
+import { counterDelta, scrapeMetrics, sumBy, type Sample } from './lib/prometheus-scrape.ts';
 import {
   capacityTable,
   overloadChecks,
@@ -367,6 +368,7 @@ async function measureRow(
   // server busy accepting them, and its first row would measure that instead of requests.
   await side.client.warm();
   const idle = await Promise.all(sides.map((each) => waitUntilModelIdle(each.server.origin, MODEL, IDLE_TIMEOUT_MS)));
+  const before = await scrapeMetrics(side.server.origin);
   const rss = sampleRss(side.server.pid);
   const cpu = startCpuMeter(side.server.pid);
   const summary = await runOpenLoop({
@@ -375,15 +377,26 @@ async function measureRow(
     durationMs: settings.rowMs,
     sloMs: settings.sloMs,
   });
+  const cpuUsed = cpu.read();
+  const after = await scrapeMetrics(side.server.origin);
   return {
     side: side.key,
     label: side.label,
     summary,
     peakRssBytes: rss.stop(),
-    cpu: cpu.read(),
+    cpu: cpuUsed,
+    refusedBy: refusedBy(before, after),
     idleBeforeMs: Math.max(...idle.map((each) => each.waitedMs)),
     idleReached: idle.every((each) => each.idle),
   };
+}
+
+/** A row's refusals by who gave them: the gate's guards, then the model queue's reasons but the gate's "overloaded". */
+function refusedBy(before: readonly Sample[], after: readonly Sample[]): Record<string, number> {
+  const delta = (name: string, label: string) => counterDelta(sumBy(before, name, label), sumBy(after, name, label));
+  const queue = delta('sluice_shed_total', 'reason');
+  queue.delete('overloaded');
+  return Object.fromEntries([...delta('sluice_admission_refused_total', 'guard'), ...queue]);
 }
 
 function roundsOf(settings: Settings): number[] {

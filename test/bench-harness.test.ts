@@ -14,7 +14,7 @@ import { runClosedLoop, runOpenLoop } from '../benchmarks/lib/open-loop.ts';
 import { formatDuration, ProgressBar } from '../benchmarks/lib/progress.ts';
 import { formatRatio, median, pairRatios } from '../benchmarks/lib/ratios.ts';
 import { floorTable, shedBounds } from '../benchmarks/lib/refusal-floor.ts';
-import { overloadChecks, type OverloadRow, type SideKey } from '../benchmarks/overload-report.ts';
+import { overloadChecks, overloadTable, type OverloadRow, type SideKey } from '../benchmarks/overload-report.ts';
 
 const SLOW_MS = 200;
 let server: Server;
@@ -218,8 +218,17 @@ function overloadRow(
     cpu: { server: 0, client: 0, other: 0 },
     idleBeforeMs: 0,
     idleReached: true,
+    refusedBy: shedMs.length === 0 ? {} : { concurrency: shedMs.length, loop_lag: 0 },
   };
 }
+
+test("the overload table names who refused each row's requests, and a dash where nobody did", () => {
+  const table = overloadTable([overloadRow('on', 3, [10], [1, 2, 3]), overloadRow('off', 3, [10, 20], [])], 100);
+  const [on, off] = table.split('\n').filter((line) => line.startsWith('| 3x'));
+  assert.match(on ?? '', /\| concurrency 3 \|/);
+  assert.doesNotMatch(on ?? '', /loop_lag/, 'a guard that refused nothing is left out');
+  assert.match(off ?? '', /\| - \| 0\.00\/0\.00\/0\.00 \|/, 'the cell before the CPU one');
+});
 
 test('overload checks judge the load-control-on side and report a miss with its figure', () => {
   const rows = [
