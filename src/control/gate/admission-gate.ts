@@ -157,18 +157,25 @@ export class AdmissionGate {
     this.shares.acquired(tenant);
     const startMs = this.clock.now();
     let open = true;
-    const release = (outcome: PermitOutcome): void => {
-      if (!open) return;
+    /** Whether this was the ticket's first end: only that one counts. */
+    const release = (outcome: PermitOutcome): boolean => {
+      if (!open) return false;
       open = false;
       permit.release(outcome);
-      if (typeof outcome === 'object') this.throughput.finished();
       this.shares.released(tenant);
+      return true;
     };
     return {
       admitted: true,
       ticket: {
-        finish: (status) => release(permitOutcome(status, this.clock.now() - startMs)),
-        abandon: () => release('ignore'),
+        finish: (status) => {
+          const nowMs = this.clock.now();
+          const outcome = permitOutcome(status, nowMs - startMs);
+          if (release(outcome) && typeof outcome === 'object') this.throughput.finished(nowMs);
+        },
+        abandon: () => {
+          release('ignore');
+        },
       },
     };
   }
@@ -217,7 +224,7 @@ export class AdmissionGate {
 
   private refuse(guard: AdmissionGuard, why: string, retryAfterMs: number): AdmissionVerdict {
     this.refused[guard] += 1;
-    this.throughput.refused();
+    this.throughput.refused(this.clock.now());
     const message = `${why}; the request was refused before its body was read`;
     const error: Refusal = {
       code: 'ERR_ADMISSION_OVERLOADED',

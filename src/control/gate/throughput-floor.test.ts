@@ -9,8 +9,8 @@ function window(floor: ThroughputFloor, clock: FakeClock, ms: number, finished: 
   const events = finished + refused;
   for (let event = 0; event < events; event += 1) {
     clock.advance(ms / events);
-    if (event < refused) floor.refused();
-    else floor.finished();
+    if (event < refused) floor.refused(clock.now());
+    else floor.finished(clock.now());
   }
 }
 

@@ -30,7 +30,7 @@ export class ThroughputFloor {
   private current = 0;
 
   constructor(
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly burstMs: number,
     private readonly windowMs = DEFAULT_WINDOW_MS,
   ) {
@@ -41,16 +41,16 @@ export class ThroughputFloor {
     this.windowStartMs = clock.now();
   }
 
-  /** A request was served. */
-  finished(): void {
+  /** A request was served; `nowMs` is the caller's reading of the clock, which it has already taken. */
+  finished(nowMs: number): void {
     this.finishedInWindow += 1;
-    this.closeWindowWhenDue();
+    this.closeWindowWhenDue(nowMs);
   }
 
   /** A request was refused, by any guard. */
-  refused(): void {
+  refused(nowMs: number): void {
     this.refusedInWindow += 1;
-    this.closeWindowWhenDue();
+    this.closeWindowWhenDue(nowMs);
   }
 
   /**
@@ -61,8 +61,7 @@ export class ThroughputFloor {
     return this.current;
   }
 
-  private closeWindowWhenDue(): void {
-    const now = this.clock.now();
+  private closeWindowWhenDue(now: number): void {
     const elapsedMs = now - this.windowStartMs;
     if (elapsedMs < this.windowMs) return;
     const requests = this.finishedInWindow + this.refusedInWindow;
