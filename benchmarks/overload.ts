@@ -28,7 +28,7 @@ import {
 import { floorTable, shedBounds, type FloorMeasurement } from './lib/refusal-floor.ts';
 import { freePort, REPOSITORY_ROOT, startNodeServer, startSluice, type SluiceProcess } from './lib/server-process.ts';
 import { waitUntilModelIdle } from './lib/server-idle.ts';
-import { counterDelta, scrapeMetrics, sumBy, type Sample } from './lib/prometheus-scrape.ts';
+import { counterDelta, scrapeMetrics, type Sample } from './lib/prometheus-scrape.ts';
 import {
   capacityTable,
   overloadChecks,
@@ -393,10 +393,9 @@ async function measureRow(
 
 /** A row's refusals by who gave them: the gate's guards, then the model queue's reasons but the gate's "overloaded". */
 function refusedBy(before: readonly Sample[], after: readonly Sample[]): Record<string, number> {
-  const delta = (name: string, label: string) => counterDelta(sumBy(before, name, label), sumBy(after, name, label));
-  const queue = delta('sluice_shed_total', 'reason');
+  const queue = counterDelta(before, after, 'sluice_shed_total', 'reason');
   queue.delete('overloaded');
-  return Object.fromEntries([...delta('sluice_admission_refused_total', 'guard'), ...queue]);
+  return Object.fromEntries([...counterDelta(before, after, 'sluice_admission_refused_total', 'guard'), ...queue]);
 }
 
 function roundsOf(settings: Settings): number[] {

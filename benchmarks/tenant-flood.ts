@@ -18,7 +18,7 @@ import { LoadClient, type RequestSource } from './lib/http-target.ts';
 import { v2TextInferRequests } from './lib/infer-requests.ts';
 import type { RunSummary } from './lib/latency-recorder.ts';
 import { runClosedLoop, runOpenLoop } from './lib/open-loop.ts';
-import { counterDelta, scrapeMetrics, sumBy } from './lib/prometheus-scrape.ts';
+import { counterDelta, scrapeMetrics } from './lib/prometheus-scrape.ts';
 import { environmentFacts, formatMs, formatPercent, markdownTable, writeResults, type Column } from './lib/report.ts';
 import { numberOption, stringOption, type Scenario, type ScenarioContext } from './lib/scenario.ts';
 import { REPOSITORY_ROOT, startSluice, type SluiceProcess } from './lib/server-process.ts';
@@ -205,8 +205,7 @@ async function measureRow(
         });
   const [interactive, flood] = await Promise.all([interactiveRun, floodRun]);
   const after = await scrapeMetrics(server.origin);
-  const delta = (name: string, label: string) =>
-    Object.fromEntries(counterDelta(sumBy(before, name, label), sumBy(after, name, label)));
+  const delta = (name: string, label: string) => Object.fromEntries(counterDelta(before, after, name, label));
   return {
     round: row.round,
     floodMultiplier: row.floodMultiplier,

@@ -14,6 +14,7 @@ import { runClosedLoop, runOpenLoop } from '../benchmarks/lib/open-loop.ts';
 import { formatDuration, ProgressBar } from '../benchmarks/lib/progress.ts';
 import { formatRatio, median, pairRatios } from '../benchmarks/lib/ratios.ts';
 import { floorTable, shedBounds } from '../benchmarks/lib/refusal-floor.ts';
+import { counterDelta, parsePrometheusText } from '../benchmarks/lib/prometheus-scrape.ts';
 import { overloadChecks, overloadTable, type OverloadRow, type SideKey } from '../benchmarks/overload-report.ts';
 
 const SLOW_MS = 200;
@@ -341,4 +342,13 @@ test('the refusal floor bounds goodput: what is left of one core after refusing 
   );
   assert.equal(Math.round((halfCore.bounds[0]?.goodputFraction ?? 0) * 100), 71);
   assert.match(floorTable(report), /\| 3x \| 30000 \| 33% \|/);
+});
+
+test("a counter's change between two scrapes, per label value, a value new in the later one counted whole", () => {
+  const before = parsePrometheusText('x_total{guard="a",m="1"} 3\nx_total{guard="a",m="2"} 1\ny_total 9\n');
+  const after = parsePrometheusText(
+    'x_total{guard="a",m="1"} 5\nx_total{guard="a",m="2"} 4\nx_total{guard="b",m="1"} 2\ny_total 10\n',
+  );
+  assert.deepEqual(Object.fromEntries(counterDelta(before, after, 'x_total', 'guard')), { a: 5, b: 2 });
+  assert.deepEqual(Object.fromEntries(counterDelta(before, after, 'y_total')), { '': 1 });
 });

@@ -11,7 +11,7 @@ import { defaultPinning, pinThisProcess, type CpuPinning } from './cpu-pinning.t
 import { LoadClient, type RequestSource } from './http-target.ts';
 import type { RunSummary } from './latency-recorder.ts';
 import { runClosedLoop, runOpenLoop } from './open-loop.ts';
-import { counterDelta, scrapeMetrics, sumBy, type Sample } from './prometheus-scrape.ts';
+import { counterDelta, scrapeMetrics, type Sample } from './prometheus-scrape.ts';
 import { startCpuMeter } from './process-usage.ts';
 import { ProgressBar } from './progress.ts';
 import { formatMs, formatRate } from './report.ts';
@@ -266,17 +266,10 @@ export async function runRow(
     cpu,
     idleBeforeMs: Math.max(...idle.map((each) => each.waitedMs)),
     idleReached: idle.every((each) => each.idle),
-    upstreamByReplica: Object.fromEntries(
-      counterDelta(sumBy(before, UPSTREAM_COUNTER, 'replica'), sumBy(after, UPSTREAM_COUNTER, 'replica')),
-    ),
+    upstreamByReplica: Object.fromEntries(counterDelta(before, after, UPSTREAM_COUNTER, 'replica')),
     hedges: hedgeDelta(before, after),
     admissionRefusals: Object.fromEntries(
-      [
-        ...counterDelta(
-          sumBy(before, ADMISSION_REFUSED_COUNTER, 'guard'),
-          sumBy(after, ADMISSION_REFUSED_COUNTER, 'guard'),
-        ),
-      ].filter(([, count]) => count > 0),
+      [...counterDelta(before, after, ADMISSION_REFUSED_COUNTER, 'guard')].filter(([, count]) => count > 0),
     ),
   };
 }

@@ -155,7 +155,7 @@ function gatewayOf(before: readonly Sample[], after: readonly Sample[]): Gateway
     gcSeconds: (sumBy(after, gc).get('') ?? 0) - (sumBy(before, gc).get('') ?? 0),
     ttftMeanMs: count > 0 ? ((ttft(after, 'sum') - ttft(before, 'sum')) / count) * 1000 : undefined,
     limitAfter: sumBy(after, 'sluice_admission_limit').get(''),
-    refusedByGuard: Object.fromEntries(counterDelta(sumBy(before, refused, 'guard'), sumBy(after, refused, 'guard'))),
+    refusedByGuard: Object.fromEntries(counterDelta(before, after, refused, 'guard')),
   };
 }
 

@@ -50,12 +50,15 @@ export function sumBy(samples: readonly Sample[], name: string, label?: string):
   return sums;
 }
 
-/** `after − before` per key, for counters scraped around a run. */
+/** `after − before` of the counters named `name`, per value of `label` (all under "" without one), for scrapes around a run. */
 export function counterDelta(
-  before: ReadonlyMap<string, number>,
-  after: ReadonlyMap<string, number>,
+  before: readonly Sample[],
+  after: readonly Sample[],
+  name: string,
+  label?: string,
 ): Map<string, number> {
+  const earlier = sumBy(before, name, label);
   const delta = new Map<string, number>();
-  for (const [key, value] of after) delta.set(key, value - (before.get(key) ?? 0));
+  for (const [key, value] of sumBy(after, name, label)) delta.set(key, value - (earlier.get(key) ?? 0));
   return delta;
 }
